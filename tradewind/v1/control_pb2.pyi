@@ -1,0 +1,502 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from tradewind.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Dag(_message.Message):
+    __slots__ = ("dag_id", "description", "fileloc", "schedule", "paused", "active", "tags", "max_active_runs", "max_active_tasks", "catchup", "next_run_at", "version", "task_count", "last_parsed_at", "running_tasks", "recent_run_states", "owner")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    FILELOC_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    MAX_ACTIVE_RUNS_FIELD_NUMBER: _ClassVar[int]
+    MAX_ACTIVE_TASKS_FIELD_NUMBER: _ClassVar[int]
+    CATCHUP_FIELD_NUMBER: _ClassVar[int]
+    NEXT_RUN_AT_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    TASK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    LAST_PARSED_AT_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_TASKS_FIELD_NUMBER: _ClassVar[int]
+    RECENT_RUN_STATES_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    description: str
+    fileloc: str
+    schedule: str
+    paused: bool
+    active: bool
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    max_active_runs: int
+    max_active_tasks: int
+    catchup: bool
+    next_run_at: _timestamp_pb2.Timestamp
+    version: int
+    task_count: int
+    last_parsed_at: _timestamp_pb2.Timestamp
+    running_tasks: int
+    recent_run_states: _containers.RepeatedScalarFieldContainer[_common_pb2.RunState]
+    owner: str
+    def __init__(self, dag_id: _Optional[str] = ..., description: _Optional[str] = ..., fileloc: _Optional[str] = ..., schedule: _Optional[str] = ..., paused: _Optional[bool] = ..., active: _Optional[bool] = ..., tags: _Optional[_Iterable[str]] = ..., max_active_runs: _Optional[int] = ..., max_active_tasks: _Optional[int] = ..., catchup: _Optional[bool] = ..., next_run_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., task_count: _Optional[int] = ..., last_parsed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., running_tasks: _Optional[int] = ..., recent_run_states: _Optional[_Iterable[_Union[_common_pb2.RunState, str]]] = ..., owner: _Optional[str] = ...) -> None: ...
+
+class Task(_message.Message):
+    __slots__ = ("task_id", "operator", "upstream_task_ids", "downstream_task_ids", "trigger_rule", "retries", "queue", "pool", "priority_weight")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    UPSTREAM_TASK_IDS_FIELD_NUMBER: _ClassVar[int]
+    DOWNSTREAM_TASK_IDS_FIELD_NUMBER: _ClassVar[int]
+    TRIGGER_RULE_FIELD_NUMBER: _ClassVar[int]
+    RETRIES_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    POOL_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    operator: str
+    upstream_task_ids: _containers.RepeatedScalarFieldContainer[str]
+    downstream_task_ids: _containers.RepeatedScalarFieldContainer[str]
+    trigger_rule: str
+    retries: int
+    queue: str
+    pool: str
+    priority_weight: int
+    def __init__(self, task_id: _Optional[str] = ..., operator: _Optional[str] = ..., upstream_task_ids: _Optional[_Iterable[str]] = ..., downstream_task_ids: _Optional[_Iterable[str]] = ..., trigger_rule: _Optional[str] = ..., retries: _Optional[int] = ..., queue: _Optional[str] = ..., pool: _Optional[str] = ..., priority_weight: _Optional[int] = ...) -> None: ...
+
+class DagRun(_message.Message):
+    __slots__ = ("dag_id", "run_id", "state", "run_type", "logical_date", "data_interval_start", "data_interval_end", "conf_json", "queued_at", "start_date", "end_date", "dag_version")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    RUN_TYPE_FIELD_NUMBER: _ClassVar[int]
+    LOGICAL_DATE_FIELD_NUMBER: _ClassVar[int]
+    DATA_INTERVAL_START_FIELD_NUMBER: _ClassVar[int]
+    DATA_INTERVAL_END_FIELD_NUMBER: _ClassVar[int]
+    CONF_JSON_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_AT_FIELD_NUMBER: _ClassVar[int]
+    START_DATE_FIELD_NUMBER: _ClassVar[int]
+    END_DATE_FIELD_NUMBER: _ClassVar[int]
+    DAG_VERSION_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    run_id: str
+    state: _common_pb2.RunState
+    run_type: str
+    logical_date: _timestamp_pb2.Timestamp
+    data_interval_start: _timestamp_pb2.Timestamp
+    data_interval_end: _timestamp_pb2.Timestamp
+    conf_json: str
+    queued_at: _timestamp_pb2.Timestamp
+    start_date: _timestamp_pb2.Timestamp
+    end_date: _timestamp_pb2.Timestamp
+    dag_version: int
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.RunState, str]] = ..., run_type: _Optional[str] = ..., logical_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., data_interval_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., data_interval_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., conf_json: _Optional[str] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., dag_version: _Optional[int] = ...) -> None: ...
+
+class TaskInstance(_message.Message):
+    __slots__ = ("id", "dag_id", "run_id", "task_id", "state", "try_number", "max_tries", "operator", "queue", "pool", "priority_weight", "worker", "start_date", "end_date", "next_retry_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    TRY_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    MAX_TRIES_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    POOL_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    WORKER_FIELD_NUMBER: _ClassVar[int]
+    START_DATE_FIELD_NUMBER: _ClassVar[int]
+    END_DATE_FIELD_NUMBER: _ClassVar[int]
+    NEXT_RETRY_AT_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    dag_id: str
+    run_id: str
+    task_id: str
+    state: _common_pb2.TaskState
+    try_number: int
+    max_tries: int
+    operator: str
+    queue: str
+    pool: str
+    priority_weight: int
+    worker: str
+    start_date: _timestamp_pb2.Timestamp
+    end_date: _timestamp_pb2.Timestamp
+    next_retry_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[int] = ..., dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.TaskState, str]] = ..., try_number: _Optional[int] = ..., max_tries: _Optional[int] = ..., operator: _Optional[str] = ..., queue: _Optional[str] = ..., pool: _Optional[str] = ..., priority_weight: _Optional[int] = ..., worker: _Optional[str] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class TaskAttempt(_message.Message):
+    __slots__ = ("attempt", "state", "worker", "ready_at", "queued_at", "sent_at", "acked_at", "started_at", "ended_at", "exit_code", "error", "usage", "rendered")
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    WORKER_FIELD_NUMBER: _ClassVar[int]
+    READY_AT_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_AT_FIELD_NUMBER: _ClassVar[int]
+    SENT_AT_FIELD_NUMBER: _ClassVar[int]
+    ACKED_AT_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    ENDED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    RENDERED_FIELD_NUMBER: _ClassVar[int]
+    attempt: _common_pb2.Attempt
+    state: _common_pb2.TaskState
+    worker: str
+    ready_at: _timestamp_pb2.Timestamp
+    queued_at: _timestamp_pb2.Timestamp
+    sent_at: _timestamp_pb2.Timestamp
+    acked_at: _timestamp_pb2.Timestamp
+    started_at: _timestamp_pb2.Timestamp
+    ended_at: _timestamp_pb2.Timestamp
+    exit_code: int
+    error: str
+    usage: _common_pb2.ResourceUsage
+    rendered: str
+    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., state: _Optional[_Union[_common_pb2.TaskState, str]] = ..., worker: _Optional[str] = ..., ready_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., acked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., usage: _Optional[_Union[_common_pb2.ResourceUsage, _Mapping]] = ..., rendered: _Optional[str] = ...) -> None: ...
+
+class Worker(_message.Message):
+    __slots__ = ("name", "host", "pid", "queues", "slots", "running", "state", "labels", "kinds", "connected_at", "last_heartbeat_at", "cpu_percent", "memory_percent", "rss_bytes", "version", "reason")
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    PID_FIELD_NUMBER: _ClassVar[int]
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    SLOTS_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    CONNECTED_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_HEARTBEAT_AT_FIELD_NUMBER: _ClassVar[int]
+    CPU_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    RSS_BYTES_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    host: str
+    pid: int
+    queues: _containers.RepeatedScalarFieldContainer[str]
+    slots: int
+    running: int
+    state: str
+    labels: _containers.ScalarMap[str, str]
+    kinds: _containers.RepeatedScalarFieldContainer[_common_pb2.TaskKind]
+    connected_at: _timestamp_pb2.Timestamp
+    last_heartbeat_at: _timestamp_pb2.Timestamp
+    cpu_percent: float
+    memory_percent: float
+    rss_bytes: int
+    version: str
+    reason: str
+    def __init__(self, name: _Optional[str] = ..., host: _Optional[str] = ..., pid: _Optional[int] = ..., queues: _Optional[_Iterable[str]] = ..., slots: _Optional[int] = ..., running: _Optional[int] = ..., state: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., kinds: _Optional[_Iterable[_Union[_common_pb2.TaskKind, str]]] = ..., connected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_heartbeat_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cpu_percent: _Optional[float] = ..., memory_percent: _Optional[float] = ..., rss_bytes: _Optional[int] = ..., version: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ImportError(_message.Message):
+    __slots__ = ("fileloc", "traceback", "timestamp")
+    FILELOC_FIELD_NUMBER: _ClassVar[int]
+    TRACEBACK_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    fileloc: str
+    traceback: str
+    timestamp: _timestamp_pb2.Timestamp
+    def __init__(self, fileloc: _Optional[str] = ..., traceback: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Pool(_message.Message):
+    __slots__ = ("name", "slots", "occupied", "waiting", "description")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SLOTS_FIELD_NUMBER: _ClassVar[int]
+    OCCUPIED_FIELD_NUMBER: _ClassVar[int]
+    WAITING_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    slots: int
+    occupied: int
+    waiting: int
+    description: str
+    def __init__(self, name: _Optional[str] = ..., slots: _Optional[int] = ..., occupied: _Optional[int] = ..., waiting: _Optional[int] = ..., description: _Optional[str] = ...) -> None: ...
+
+class ListDagsRequest(_message.Message):
+    __slots__ = ("dag_id_contains", "include_inactive")
+    DAG_ID_CONTAINS_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_INACTIVE_FIELD_NUMBER: _ClassVar[int]
+    dag_id_contains: str
+    include_inactive: bool
+    def __init__(self, dag_id_contains: _Optional[str] = ..., include_inactive: _Optional[bool] = ...) -> None: ...
+
+class ListDagsResponse(_message.Message):
+    __slots__ = ("dags",)
+    DAGS_FIELD_NUMBER: _ClassVar[int]
+    dags: _containers.RepeatedCompositeFieldContainer[Dag]
+    def __init__(self, dags: _Optional[_Iterable[_Union[Dag, _Mapping]]] = ...) -> None: ...
+
+class GetDagRequest(_message.Message):
+    __slots__ = ("dag_id",)
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    def __init__(self, dag_id: _Optional[str] = ...) -> None: ...
+
+class GetDagResponse(_message.Message):
+    __slots__ = ("dag", "tasks")
+    DAG_FIELD_NUMBER: _ClassVar[int]
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    dag: Dag
+    tasks: _containers.RepeatedCompositeFieldContainer[Task]
+    def __init__(self, dag: _Optional[_Union[Dag, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[Task, _Mapping]]] = ...) -> None: ...
+
+class SetDagPausedRequest(_message.Message):
+    __slots__ = ("dag_id", "paused")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    paused: bool
+    def __init__(self, dag_id: _Optional[str] = ..., paused: _Optional[bool] = ...) -> None: ...
+
+class SetDagPausedResponse(_message.Message):
+    __slots__ = ("dag",)
+    DAG_FIELD_NUMBER: _ClassVar[int]
+    dag: Dag
+    def __init__(self, dag: _Optional[_Union[Dag, _Mapping]] = ...) -> None: ...
+
+class TriggerDagRequest(_message.Message):
+    __slots__ = ("dag_id", "conf_json", "run_id", "logical_date")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    CONF_JSON_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    LOGICAL_DATE_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    conf_json: str
+    run_id: str
+    logical_date: _timestamp_pb2.Timestamp
+    def __init__(self, dag_id: _Optional[str] = ..., conf_json: _Optional[str] = ..., run_id: _Optional[str] = ..., logical_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class TriggerDagResponse(_message.Message):
+    __slots__ = ("dag_run",)
+    DAG_RUN_FIELD_NUMBER: _ClassVar[int]
+    dag_run: DagRun
+    def __init__(self, dag_run: _Optional[_Union[DagRun, _Mapping]] = ...) -> None: ...
+
+class ListDagRunsRequest(_message.Message):
+    __slots__ = ("dag_id", "states", "page_size", "page_token")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    STATES_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    states: _containers.RepeatedScalarFieldContainer[_common_pb2.RunState]
+    page_size: int
+    page_token: str
+    def __init__(self, dag_id: _Optional[str] = ..., states: _Optional[_Iterable[_Union[_common_pb2.RunState, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListDagRunsResponse(_message.Message):
+    __slots__ = ("dag_runs", "next_page_token")
+    DAG_RUNS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    dag_runs: _containers.RepeatedCompositeFieldContainer[DagRun]
+    next_page_token: str
+    def __init__(self, dag_runs: _Optional[_Iterable[_Union[DagRun, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListTaskInstancesRequest(_message.Message):
+    __slots__ = ("dag_id", "run_id")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    run_id: str
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
+
+class ListTaskInstancesResponse(_message.Message):
+    __slots__ = ("task_instances",)
+    TASK_INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    task_instances: _containers.RepeatedCompositeFieldContainer[TaskInstance]
+    def __init__(self, task_instances: _Optional[_Iterable[_Union[TaskInstance, _Mapping]]] = ...) -> None: ...
+
+class GetTaskInstanceRequest(_message.Message):
+    __slots__ = ("dag_id", "run_id", "task_id")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    run_id: str
+    task_id: str
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ...) -> None: ...
+
+class GetTaskInstanceResponse(_message.Message):
+    __slots__ = ("task_instance", "attempts")
+    TASK_INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    task_instance: TaskInstance
+    attempts: _containers.RepeatedCompositeFieldContainer[TaskAttempt]
+    def __init__(self, task_instance: _Optional[_Union[TaskInstance, _Mapping]] = ..., attempts: _Optional[_Iterable[_Union[TaskAttempt, _Mapping]]] = ...) -> None: ...
+
+class ClearTaskInstancesRequest(_message.Message):
+    __slots__ = ("dag_id", "run_id", "task_ids", "include_downstream")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_IDS_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_DOWNSTREAM_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    run_id: str
+    task_ids: _containers.RepeatedScalarFieldContainer[str]
+    include_downstream: bool
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_ids: _Optional[_Iterable[str]] = ..., include_downstream: _Optional[bool] = ...) -> None: ...
+
+class ClearTaskInstancesResponse(_message.Message):
+    __slots__ = ("task_instances",)
+    TASK_INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    task_instances: _containers.RepeatedCompositeFieldContainer[TaskInstance]
+    def __init__(self, task_instances: _Optional[_Iterable[_Union[TaskInstance, _Mapping]]] = ...) -> None: ...
+
+class MarkTaskInstanceRequest(_message.Message):
+    __slots__ = ("dag_id", "run_id", "task_id", "state")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    run_id: str
+    task_id: str
+    state: _common_pb2.TaskState
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.TaskState, str]] = ...) -> None: ...
+
+class MarkTaskInstanceResponse(_message.Message):
+    __slots__ = ("task_instance",)
+    TASK_INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    task_instance: TaskInstance
+    def __init__(self, task_instance: _Optional[_Union[TaskInstance, _Mapping]] = ...) -> None: ...
+
+class CancelDagRunRequest(_message.Message):
+    __slots__ = ("dag_id", "run_id")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    run_id: str
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
+
+class CancelDagRunResponse(_message.Message):
+    __slots__ = ("dag_run",)
+    DAG_RUN_FIELD_NUMBER: _ClassVar[int]
+    dag_run: DagRun
+    def __init__(self, dag_run: _Optional[_Union[DagRun, _Mapping]] = ...) -> None: ...
+
+class TailLogsRequest(_message.Message):
+    __slots__ = ("dag_id", "run_id", "task_id", "try_number", "follow")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    TRY_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    run_id: str
+    task_id: str
+    try_number: int
+    follow: bool
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., try_number: _Optional[int] = ..., follow: _Optional[bool] = ...) -> None: ...
+
+class TailLogsResponse(_message.Message):
+    __slots__ = ("try_number", "data")
+    TRY_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    try_number: int
+    data: bytes
+    def __init__(self, try_number: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class ListWorkersRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListWorkersResponse(_message.Message):
+    __slots__ = ("workers",)
+    WORKERS_FIELD_NUMBER: _ClassVar[int]
+    workers: _containers.RepeatedCompositeFieldContainer[Worker]
+    def __init__(self, workers: _Optional[_Iterable[_Union[Worker, _Mapping]]] = ...) -> None: ...
+
+class DrainWorkerRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class DrainWorkerResponse(_message.Message):
+    __slots__ = ("worker",)
+    WORKER_FIELD_NUMBER: _ClassVar[int]
+    worker: Worker
+    def __init__(self, worker: _Optional[_Union[Worker, _Mapping]] = ...) -> None: ...
+
+class ListImportErrorsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListImportErrorsResponse(_message.Message):
+    __slots__ = ("import_errors",)
+    IMPORT_ERRORS_FIELD_NUMBER: _ClassVar[int]
+    import_errors: _containers.RepeatedCompositeFieldContainer[ImportError]
+    def __init__(self, import_errors: _Optional[_Iterable[_Union[ImportError, _Mapping]]] = ...) -> None: ...
+
+class ListPoolsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListPoolsResponse(_message.Message):
+    __slots__ = ("pools",)
+    POOLS_FIELD_NUMBER: _ClassVar[int]
+    pools: _containers.RepeatedCompositeFieldContainer[Pool]
+    def __init__(self, pools: _Optional[_Iterable[_Union[Pool, _Mapping]]] = ...) -> None: ...
+
+class SetPoolRequest(_message.Message):
+    __slots__ = ("name", "slots", "description")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SLOTS_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    slots: int
+    description: str
+    def __init__(self, name: _Optional[str] = ..., slots: _Optional[int] = ..., description: _Optional[str] = ...) -> None: ...
+
+class SetPoolResponse(_message.Message):
+    __slots__ = ("pool",)
+    POOL_FIELD_NUMBER: _ClassVar[int]
+    pool: Pool
+    def __init__(self, pool: _Optional[_Union[Pool, _Mapping]] = ...) -> None: ...
+
+class DeletePoolRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class DeletePoolResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class WatchRequest(_message.Message):
+    __slots__ = ("dag_id",)
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    def __init__(self, dag_id: _Optional[str] = ...) -> None: ...
+
+class WatchResponse(_message.Message):
+    __slots__ = ("task_instance", "dag_run", "worker", "dag", "import_error")
+    TASK_INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    DAG_RUN_FIELD_NUMBER: _ClassVar[int]
+    WORKER_FIELD_NUMBER: _ClassVar[int]
+    DAG_FIELD_NUMBER: _ClassVar[int]
+    IMPORT_ERROR_FIELD_NUMBER: _ClassVar[int]
+    task_instance: TaskInstance
+    dag_run: DagRun
+    worker: Worker
+    dag: Dag
+    import_error: ImportError
+    def __init__(self, task_instance: _Optional[_Union[TaskInstance, _Mapping]] = ..., dag_run: _Optional[_Union[DagRun, _Mapping]] = ..., worker: _Optional[_Union[Worker, _Mapping]] = ..., dag: _Optional[_Union[Dag, _Mapping]] = ..., import_error: _Optional[_Union[ImportError, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,211 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from tradewind.v1 import common_pb2 as _common_pb2
+from tradewind.v1 import payload_pb2 as _payload_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class TaskOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TASK_OUTCOME_UNSPECIFIED: _ClassVar[TaskOutcome]
+    TASK_OUTCOME_SUCCESS: _ClassVar[TaskOutcome]
+    TASK_OUTCOME_FAILED: _ClassVar[TaskOutcome]
+    TASK_OUTCOME_FAILED_NO_RETRY: _ClassVar[TaskOutcome]
+    TASK_OUTCOME_SKIPPED: _ClassVar[TaskOutcome]
+    TASK_OUTCOME_TIMED_OUT: _ClassVar[TaskOutcome]
+    TASK_OUTCOME_CANCELLED: _ClassVar[TaskOutcome]
+TASK_OUTCOME_UNSPECIFIED: TaskOutcome
+TASK_OUTCOME_SUCCESS: TaskOutcome
+TASK_OUTCOME_FAILED: TaskOutcome
+TASK_OUTCOME_FAILED_NO_RETRY: TaskOutcome
+TASK_OUTCOME_SKIPPED: TaskOutcome
+TASK_OUTCOME_TIMED_OUT: TaskOutcome
+TASK_OUTCOME_CANCELLED: TaskOutcome
+
+class WorkerMessage(_message.Message):
+    __slots__ = ("hello", "heartbeat", "ack", "started", "finished", "log")
+    HELLO_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    ACK_FIELD_NUMBER: _ClassVar[int]
+    STARTED_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_FIELD_NUMBER: _ClassVar[int]
+    LOG_FIELD_NUMBER: _ClassVar[int]
+    hello: Hello
+    heartbeat: Heartbeat
+    ack: AssignmentAck
+    started: TaskStarted
+    finished: TaskFinished
+    log: LogChunk
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., ack: _Optional[_Union[AssignmentAck, _Mapping]] = ..., started: _Optional[_Union[TaskStarted, _Mapping]] = ..., finished: _Optional[_Union[TaskFinished, _Mapping]] = ..., log: _Optional[_Union[LogChunk, _Mapping]] = ...) -> None: ...
+
+class CoordinatorMessage(_message.Message):
+    __slots__ = ("welcome", "assignment", "cancel", "drain", "result_ack")
+    WELCOME_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNMENT_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_FIELD_NUMBER: _ClassVar[int]
+    DRAIN_FIELD_NUMBER: _ClassVar[int]
+    RESULT_ACK_FIELD_NUMBER: _ClassVar[int]
+    welcome: Welcome
+    assignment: Assignment
+    cancel: Cancel
+    drain: Drain
+    result_ack: ResultAck
+    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., assignment: _Optional[_Union[Assignment, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., result_ack: _Optional[_Union[ResultAck, _Mapping]] = ...) -> None: ...
+
+class Hello(_message.Message):
+    __slots__ = ("name", "host", "pid", "queues", "slots", "labels", "kinds", "version", "running")
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    PID_FIELD_NUMBER: _ClassVar[int]
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    SLOTS_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    host: str
+    pid: int
+    queues: _containers.RepeatedScalarFieldContainer[str]
+    slots: int
+    labels: _containers.ScalarMap[str, str]
+    kinds: _containers.RepeatedScalarFieldContainer[_common_pb2.TaskKind]
+    version: str
+    running: _containers.RepeatedCompositeFieldContainer[_common_pb2.Attempt]
+    def __init__(self, name: _Optional[str] = ..., host: _Optional[str] = ..., pid: _Optional[int] = ..., queues: _Optional[_Iterable[str]] = ..., slots: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., kinds: _Optional[_Iterable[_Union[_common_pb2.TaskKind, str]]] = ..., version: _Optional[str] = ..., running: _Optional[_Iterable[_Union[_common_pb2.Attempt, _Mapping]]] = ...) -> None: ...
+
+class Heartbeat(_message.Message):
+    __slots__ = ("cpu_percent", "memory_percent", "rss_bytes", "load_average", "running")
+    CPU_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    RSS_BYTES_FIELD_NUMBER: _ClassVar[int]
+    LOAD_AVERAGE_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_FIELD_NUMBER: _ClassVar[int]
+    cpu_percent: float
+    memory_percent: float
+    rss_bytes: int
+    load_average: float
+    running: int
+    def __init__(self, cpu_percent: _Optional[float] = ..., memory_percent: _Optional[float] = ..., rss_bytes: _Optional[int] = ..., load_average: _Optional[float] = ..., running: _Optional[int] = ...) -> None: ...
+
+class AssignmentAck(_message.Message):
+    __slots__ = ("attempt", "accepted", "reason")
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    attempt: _common_pb2.Attempt
+    accepted: bool
+    reason: str
+    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., accepted: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class TaskStarted(_message.Message):
+    __slots__ = ("attempt", "pid", "started_at")
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    PID_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    attempt: _common_pb2.Attempt
+    pid: int
+    started_at: _timestamp_pb2.Timestamp
+    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., pid: _Optional[int] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class TaskFinished(_message.Message):
+    __slots__ = ("attempt", "outcome", "exit_code", "error", "return_value_json", "ended_at", "usage")
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    RETURN_VALUE_JSON_FIELD_NUMBER: _ClassVar[int]
+    ENDED_AT_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    attempt: _common_pb2.Attempt
+    outcome: TaskOutcome
+    exit_code: int
+    error: str
+    return_value_json: str
+    ended_at: _timestamp_pb2.Timestamp
+    usage: _common_pb2.ResourceUsage
+    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., outcome: _Optional[_Union[TaskOutcome, str]] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., return_value_json: _Optional[str] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., usage: _Optional[_Union[_common_pb2.ResourceUsage, _Mapping]] = ...) -> None: ...
+
+class LogChunk(_message.Message):
+    __slots__ = ("attempt", "data")
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    attempt: _common_pb2.Attempt
+    data: bytes
+    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class Welcome(_message.Message):
+    __slots__ = ("heartbeat_interval_ms", "heartbeat_timeout_ms", "reclaimed", "rejected")
+    HEARTBEAT_INTERVAL_MS_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    RECLAIMED_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_FIELD_NUMBER: _ClassVar[int]
+    heartbeat_interval_ms: int
+    heartbeat_timeout_ms: int
+    reclaimed: _containers.RepeatedCompositeFieldContainer[_common_pb2.Attempt]
+    rejected: _containers.RepeatedCompositeFieldContainer[_common_pb2.Attempt]
+    def __init__(self, heartbeat_interval_ms: _Optional[int] = ..., heartbeat_timeout_ms: _Optional[int] = ..., reclaimed: _Optional[_Iterable[_Union[_common_pb2.Attempt, _Mapping]]] = ..., rejected: _Optional[_Iterable[_Union[_common_pb2.Attempt, _Mapping]]] = ...) -> None: ...
+
+class Assignment(_message.Message):
+    __slots__ = ("attempt", "dag_id", "run_id", "task_id", "execution_timeout_ms", "payload", "queue")
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    EXECUTION_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    attempt: _common_pb2.Attempt
+    dag_id: str
+    run_id: str
+    task_id: str
+    execution_timeout_ms: int
+    payload: _payload_pb2.TaskPayload
+    queue: str
+    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., execution_timeout_ms: _Optional[int] = ..., payload: _Optional[_Union[_payload_pb2.TaskPayload, _Mapping]] = ..., queue: _Optional[str] = ...) -> None: ...
+
+class Cancel(_message.Message):
+    __slots__ = ("attempt", "reason")
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    attempt: _common_pb2.Attempt
+    reason: str
+    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class Drain(_message.Message):
+    __slots__ = ("reason",)
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    reason: str
+    def __init__(self, reason: _Optional[str] = ...) -> None: ...
+
+class ResultAck(_message.Message):
+    __slots__ = ("attempt",)
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    attempt: _common_pb2.Attempt
+    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ...) -> None: ...
+
+class FetchBundleRequest(_message.Message):
+    __slots__ = ("bundle_hash",)
+    BUNDLE_HASH_FIELD_NUMBER: _ClassVar[int]
+    bundle_hash: str
+    def __init__(self, bundle_hash: _Optional[str] = ...) -> None: ...
+
+class FetchBundleResponse(_message.Message):
+    __slots__ = ("chunk",)
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    chunk: bytes
+    def __init__(self, chunk: _Optional[bytes] = ...) -> None: ...

@@ -1,0 +1,106 @@
+"""Every error Tradewind raises on purpose.
+
+    TradewindError                      base of everything below
+    ├── ConfigError                     a bad setting, flag or environment variable
+    ├── DagDefinitionError              a DAG file defines an impossible DAG (cycle, duplicate task id,
+    │                                   unknown trigger rule, bad argument); raised at parse time
+    ├── SerializationError              a DAG or value cannot be turned into JSON for the wire
+    ├── TemplateError                   a template failed to render
+    ├── MetastoreError                  the metastore cannot be opened or used
+    │   └── SchemaVersionError          the metastore was written by a newer Tradewind
+    ├── StateTransitionError            a state change not in the transition table
+    ├── ApiError                        a ControlService call failed; carries the gRPC status name
+    │   ├── NotFound                    the named DAG, run, task or worker does not exist
+    │   ├── InvalidArgument             a request field is malformed or out of range
+    │   ├── FailedPrecondition          the request conflicts with the current state
+    │   └── Unavailable                 the coordinator cannot be reached
+    └── TaskOutcome                     raised inside a task to end it in a given state
+        ├── TaskSkipped                 end as skipped
+        ├── TaskFailedNoRetry           end as failed, without retrying
+        └── TaskFailed                  end as failed (retried if retries are left)
+
+Airflow names are aliases: AirflowSkipException = TaskSkipped, AirflowFailException =
+TaskFailedNoRetry, AirflowException = TaskFailed.
+"""
+
+from __future__ import annotations
+
+
+class TradewindError(Exception):
+    """Base of every error Tradewind raises on purpose."""
+
+
+class ConfigError(TradewindError):
+    pass
+
+
+class DagDefinitionError(TradewindError):
+    pass
+
+
+class SerializationError(TradewindError):
+    pass
+
+
+class TemplateError(TradewindError):
+    pass
+
+
+class MetastoreError(TradewindError):
+    pass
+
+
+class SchemaVersionError(MetastoreError):
+    pass
+
+
+class StateTransitionError(TradewindError):
+    pass
+
+
+class ApiError(TradewindError):
+    """A ControlService call failed. `code` is the gRPC status name, e.g. "NOT_FOUND"."""
+
+    code = "UNKNOWN"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class NotFound(ApiError):
+    code = "NOT_FOUND"
+
+
+class InvalidArgument(ApiError):
+    code = "INVALID_ARGUMENT"
+
+
+class FailedPrecondition(ApiError):
+    code = "FAILED_PRECONDITION"
+
+
+class Unavailable(ApiError):
+    code = "UNAVAILABLE"
+
+
+class TaskOutcome(TradewindError):
+    """Raised inside a task to end it in a given state."""
+
+
+class TaskSkipped(TaskOutcome):
+    pass
+
+
+class TaskFailedNoRetry(TaskOutcome):
+    pass
+
+
+class TaskFailed(TaskOutcome):
+    pass
+
+
+AirflowException = TaskFailed
+AirflowSkipException = TaskSkipped
+AirflowFailException = TaskFailedNoRetry

@@ -1,0 +1,76 @@
+"""Task instance and DAG run states, and the one table of allowed transitions for each."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tradewind.exceptions import StateTransitionError
+
+
+class TaskState(StrEnum):
+    NONE = "none"
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+    UP_FOR_RETRY = "up_for_retry"
+    UP_FOR_RESCHEDULE = "up_for_reschedule"
+    DEFERRED = "deferred"
+    SKIPPED = "skipped"
+    UPSTREAM_FAILED = "upstream_failed"
+    REMOVED = "removed"
+
+
+class RunState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+
+
+T = TaskState
+R = RunState
+
+#: States a task instance ends in; its downstream is evaluated when it gets there.
+FINISHED: frozenset[TaskState] = frozenset({T.SUCCESS, T.FAILED, T.SKIPPED, T.UPSTREAM_FAILED, T.REMOVED})
+#: States in which a worker holds the task instance.
+ON_WORKER: frozenset[TaskState] = frozenset({T.QUEUED, T.RUNNING})
+
+_CLEAR = {T.NONE}  # any state may be cleared back to none by a person
+ALLOWED: dict[TaskState, frozenset[TaskState]] = {
+    T.NONE: frozenset({T.SCHEDULED, T.SKIPPED, T.UPSTREAM_FAILED, T.REMOVED, T.SUCCESS, T.FAILED}),
+    T.SCHEDULED: frozenset({T.QUEUED, T.NONE, T.REMOVED, T.SUCCESS, T.FAILED, T.SKIPPED, T.UPSTREAM_FAILED}),
+    T.QUEUED: frozenset({T.RUNNING, T.SCHEDULED, T.SUCCESS, T.FAILED, T.UP_FOR_RETRY, T.SKIPPED, T.NONE}),
+    T.RUNNING: frozenset(
+        {T.SUCCESS, T.FAILED, T.UP_FOR_RETRY, T.SKIPPED, T.UP_FOR_RESCHEDULE, T.DEFERRED, T.SCHEDULED, T.NONE}
+    ),
+    T.UP_FOR_RETRY: frozenset({T.SCHEDULED, T.FAILED, T.SUCCESS, T.NONE}),
+    T.UP_FOR_RESCHEDULE: frozenset({T.SCHEDULED, T.FAILED, T.SUCCESS, T.NONE}),
+    T.DEFERRED: frozenset({T.SCHEDULED, T.FAILED, T.SUCCESS, T.NONE}),
+    T.SUCCESS: frozenset({T.FAILED, *_CLEAR}),
+    T.FAILED: frozenset({T.SUCCESS, *_CLEAR}),
+    T.SKIPPED: frozenset({T.SUCCESS, T.FAILED, *_CLEAR}),
+    T.UPSTREAM_FAILED: frozenset({T.SUCCESS, T.FAILED, *_CLEAR}),
+    T.REMOVED: frozenset({T.NONE}),
+}
+
+RUN_ALLOWED: dict[RunState, frozenset[RunState]] = {
+    R.QUEUED: frozenset({R.RUNNING, R.FAILED}),
+    R.RUNNING: frozenset({R.SUCCESS, R.FAILED}),
+    R.SUCCESS: frozenset({R.RUNNING, R.FAILED}),  # clearing a task re-opens the run
+    R.FAILED: frozenset({R.RUNNING, R.SUCCESS}),
+}
+
+
+def check(current: TaskState, new: TaskState, subject: str = "task instance") -> TaskState:
+    """Return `new` when the move from `current` is allowed, else raise StateTransitionError."""
+    if new not in ALLOWED[current]:
+        raise StateTransitionError(f"{subject}: cannot go from {current.value} to {new.value}")
+    return new
+
+
+def check_run(current: RunState, new: RunState, subject: str = "DAG run") -> RunState:
+    if new not in RUN_ALLOWED[current]:
+        raise StateTransitionError(f"{subject}: cannot go from {current.value} to {new.value}")
+    return new

@@ -1,0 +1,87 @@
+"""Task logs: one file per attempt under the log folder, and live fan-out to followers.
+
+Everything runs on the coordinator's event loop, so reading a file and subscribing to its new
+chunks happen with no await in between and a follower neither misses nor repeats a chunk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
+
+
+class LogKey(NamedTuple):
+    dag_id: str
+    run_id: str
+    task_id: str
+    try_number: int
+
+
+class LogStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._open: dict[LogKey, BinaryIO] = {}
+        self._followers: dict[LogKey, set[asyncio.Queue[bytes | None]]] = {}
+
+    def path(self, key: LogKey) -> Path:
+        return (
+            self.root / f"dag_id={key.dag_id}" / f"run_id={key.run_id}" / f"task_id={key.task_id}"
+            / f"attempt={key.try_number}.log"
+        )
+
+    def append(self, key: LogKey, data: bytes) -> None:
+        handle = self._open.get(key)
+        if handle is None:
+            path = self.path(key)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = self._open[key] = open(path, "ab", buffering=0)  # noqa: SIM115 - kept open per attempt
+        handle.write(data)
+        for queue in self._followers.get(key, ()):
+            queue.put_nowait(data)
+
+    def close(self, key: LogKey) -> None:
+        """The attempt ended: release its file and end every follower's stream."""
+        handle = self._open.pop(key, None)
+        if handle is not None:
+            handle.close()
+        for queue in self._followers.pop(key, set()):
+            queue.put_nowait(None)
+
+    def close_all(self) -> None:
+        for key in list(self._open):
+            self.close(key)
+
+    def read(self, key: LogKey) -> bytes:
+        try:
+            return self.path(key).read_bytes()
+        except FileNotFoundError:
+            return b""
+
+    async def follow(self, key: LogKey, live: Callable[[], bool]) -> AsyncIterator[bytes]:
+        """What is written so far, then new chunks until the attempt ends (checked each second)."""
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        existing = self.read(key)
+        if not live():
+            if existing:
+                yield existing
+            return
+        self._followers.setdefault(key, set()).add(queue)
+        try:
+            if existing:
+                yield existing
+            while True:
+                try:
+                    chunk = await asyncio.wait_for(queue.get(), timeout=1.0)
+                except TimeoutError:
+                    if not live():
+                        return
+                    continue
+                if chunk is None:
+                    return
+                yield chunk
+        finally:
+            followers = self._followers.get(key)
+            if followers is not None:
+                followers.discard(queue)

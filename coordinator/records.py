@@ -1,0 +1,126 @@
+"""The scheduler's in-memory records of live DAG runs, task instances and attempts.
+
+The scheduler owns these objects; the metastore is their durable copy. Every change goes
+through `Changes`, which the engine writes in one transaction before anything is announced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from coordinator.dagspec import DagSpec
+from tradewind.states import FINISHED, RunState, TaskState
+
+
+@dataclass(slots=True, eq=False)
+class Attempt:
+    id: int
+    ti_id: int
+    try_number: int
+    token: str
+    state: TaskState
+    worker: str = ""
+    ready_at: datetime | None = None
+    queued_at: datetime | None = None
+    sent_at: datetime | None = None
+    acked_at: datetime | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    exit_code: int | None = None
+    error: str = ""
+    cpu_user: float = 0.0
+    cpu_system: float = 0.0
+    max_rss_bytes: int = 0
+    rendered: str = ""
+
+
+@dataclass(slots=True, eq=False)
+class TaskInstance:
+    id: int
+    run: Run
+    task_id: str
+    state: TaskState = TaskState.NONE
+    try_number: int = 0
+    max_tries: int = 1
+    worker: str = ""
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+    next_retry_at: datetime | None = None
+    attempt: Attempt | None = None
+    #: Order of entry into the queue, the tie-breaker after priority.
+    seq: int = 0
+
+    @property
+    def spec(self):  # -> TaskSpec
+        return self.run.dag.tasks[self.task_id]
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINISHED
+
+    @property
+    def token(self) -> str:
+        return self.attempt.token if self.attempt else ""
+
+    def label(self) -> str:
+        return f"task instance {self.run.dag_id}.{self.task_id} of run {self.run.run_id}"
+
+
+@dataclass(slots=True, eq=False)
+class Run:
+    id: int
+    dag_id: str
+    run_id: str
+    state: RunState
+    run_type: str
+    logical_date: datetime
+    data_interval_start: datetime | None
+    data_interval_end: datetime | None
+    conf: dict[str, Any]
+    queued_at: datetime
+    dag: DagSpec
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+    tis: dict[str, TaskInstance] = field(default_factory=dict)
+    unfinished: int = 0
+    xcoms: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        return self.state in (RunState.QUEUED, RunState.RUNNING)
+
+
+@dataclass
+class Changes:
+    """What one batch of events changed, to be committed in one transaction."""
+
+    new_runs: list[Run] = field(default_factory=list)
+    runs: dict[int, Run] = field(default_factory=dict)
+    new_tis: list[TaskInstance] = field(default_factory=list)
+    tis: dict[int, TaskInstance] = field(default_factory=dict)
+    new_attempts: list[Attempt] = field(default_factory=list)
+    attempts: dict[int, Attempt] = field(default_factory=dict)
+    xcoms: list[tuple[int, str, str, str]] = field(default_factory=list)
+    dags: dict[str, dict[str, Any]] = field(default_factory=dict)
+    workers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    callbacks: list[Any] = field(default_factory=list)
+
+    def touch_run(self, run: Run) -> None:
+        self.runs[run.id] = run
+
+    def touch_ti(self, ti: TaskInstance) -> None:
+        self.tis[ti.id] = ti
+
+    def touch_attempt(self, attempt: Attempt) -> None:
+        self.attempts[attempt.id] = attempt
+
+    def touch_dag(self, dag_id: str, **values: Any) -> None:
+        self.dags.setdefault(dag_id, {}).update(values)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.new_runs or self.runs or self.new_tis or self.tis or self.new_attempts or self.attempts
+            or self.xcoms or self.dags or self.workers
+        )

@@ -1,0 +1,119 @@
+"""Rebuild the scheduler's memory from the metastore after a start or a crash.
+
+Every committed run and task instance continues where it was: scheduled ones go back into
+the queue, retries get their timers, and task instances held by workers wait for those
+workers to reconnect and re-claim them (or are lost after the heartbeat timeout).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from coordinator.dagspec import DagSpec
+from coordinator.metastore import models as m
+from coordinator.metastore.store import Store, aware
+from coordinator.records import Attempt, Run, TaskInstance
+from coordinator.scheduler import DagEntry, Scheduler
+from coordinator.sessions import WorkerSession
+from coordinator.timetable import Timetable
+from tradewind.states import FINISHED, ON_WORKER, RunState, TaskState
+
+
+def recover(scheduler: Scheduler, store: Store) -> None:
+    scheduler.pools = {name: pool.slots for name, pool in store.pools().items()}
+    dag_rows = {row.dag_id: row for row in store.dags()}
+    specs: dict[int, DagSpec] = {}
+    for dag_id, version in store.latest_versions().items():
+        row = dag_rows.get(dag_id)
+        if row is None:
+            continue
+        spec = specs[version.id] = DagSpec.build(version.id, version.data, version.bundle_hash)
+        entry = DagEntry(dag_id, spec, Timetable(spec.data), row.paused, active=row.active)
+        entry.max_active_runs = row.max_active_runs
+        entry.last_scheduled_date = aware(row.last_scheduled_date)
+        scheduler.dags[dag_id] = entry
+
+    state = store.load_active()
+    tis_by_run: dict[int, list[m.TaskInstance]] = {}
+    for ti_row in state.tis:
+        tis_by_run.setdefault(ti_row.dag_run_id, []).append(ti_row)
+    xcoms_by_run: dict[int, list[m.XCom]] = {}
+    for x in state.xcoms:
+        xcoms_by_run.setdefault(x.dag_run_id, []).append(x)
+    latest_attempt = {a.task_instance_id: a for a in state.attempts}
+    expected: dict[str, WorkerSession] = {}
+    now = scheduler.clock.now()
+
+    for run_row in state.runs:
+        version = state.versions[run_row.dag_version_id]
+        spec = specs.get(version.id) or DagSpec.build(version.id, version.data, version.bundle_hash)
+        specs[version.id] = spec
+        run = run_from_rows(run_row, spec, tis_by_run.get(run_row.id, []), latest_attempt,
+                            xcoms_by_run.get(run_row.id, []))
+        entry = scheduler.dags.get(run.dag_id)
+        if entry is None:
+            entry = scheduler.dags[run.dag_id] = DagEntry(run.dag_id, spec, Timetable(spec.data), False, active=False)
+        scheduler.adopt_run(run)
+        if run.state is RunState.QUEUED:
+            entry.queued_runs.append(run)
+            continue
+        entry.running_runs += 1
+        waiting = []
+        for ti in run.tis.values():
+            if ti.state is TaskState.SCHEDULED:
+                scheduler.queue.push(ti)
+            elif ti.state in ON_WORKER:
+                session = expected.get(ti.worker)
+                if session is None:
+                    session = expected[ti.worker] = WorkerSession(ti.worker, (), frozenset(), 0)
+                    scheduler.expect(session)
+                scheduler._hold(ti, session)
+            elif ti.state is TaskState.UP_FOR_RETRY:
+                delay = (ti.next_retry_at - now).total_seconds() if ti.next_retry_at else 0.0
+                scheduler._timer(max(delay, 0.0), "retry", (ti.id, ti.token))
+            elif ti.state is TaskState.NONE:
+                waiting.append(ti)
+        scheduler._evaluate(waiting)
+        if run.unfinished == 0 and run.state is RunState.RUNNING:
+            scheduler._finish_run(run)
+
+    for entry in list(scheduler.dags.values()):
+        scheduler._start_runs(entry)
+        scheduler._schedule_dag(entry)
+
+
+def run_from_rows(
+    row: m.DagRun,
+    spec: DagSpec,
+    ti_rows: Iterable[m.TaskInstance],
+    attempts: dict[int, m.TaskAttempt],
+    xcoms: Iterable[m.XCom],
+) -> Run:
+    run = Run(
+        id=row.id, dag_id=row.dag_id, run_id=row.run_id, state=RunState(row.state), run_type=row.run_type,
+        logical_date=aware(row.logical_date), data_interval_start=aware(row.data_interval_start),
+        data_interval_end=aware(row.data_interval_end), conf=json.loads(row.conf), queued_at=aware(row.queued_at),
+        dag=spec, start_date=aware(row.start_date), end_date=aware(row.end_date),
+    )
+    for t in ti_rows:
+        if t.task_id not in spec.tasks:
+            continue
+        ti = TaskInstance(
+            id=t.id, run=run, task_id=t.task_id, state=TaskState(t.state), try_number=t.try_number,
+            max_tries=t.max_tries, worker=t.worker, start_date=aware(t.start_date), end_date=aware(t.end_date),
+            next_retry_at=aware(t.next_retry_at),
+        )
+        a = attempts.get(t.id)
+        if a is not None:
+            ti.attempt = Attempt(
+                id=a.id, ti_id=t.id, try_number=a.try_number, token=a.attempt_token, state=TaskState(a.state),
+                worker=a.worker, ready_at=aware(a.ready_at), queued_at=aware(a.queued_at), sent_at=aware(a.sent_at),
+                acked_at=aware(a.acked_at), started_at=aware(a.started_at), ended_at=aware(a.ended_at),
+                exit_code=a.exit_code, error=a.error, cpu_user=a.cpu_user, cpu_system=a.cpu_system,
+                max_rss_bytes=a.max_rss_bytes, rendered=a.rendered,
+            )
+        run.tis[t.task_id] = ti
+    run.unfinished = sum(1 for ti in run.tis.values() if ti.state not in FINISHED)
+    run.xcoms = {(x.task_id, x.key): x.value for x in xcoms}
+    return run

@@ -1,0 +1,95 @@
+"""The gRPC server: binds (port 0 picks a free port) and maps our errors to status codes.
+
+The interceptor is the one place where Tradewind exceptions become gRPC statuses; a bug in a
+handler becomes INTERNAL with its message, and the coordinator keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from tradewind.exceptions import ApiError, TradewindError
+
+log = logging.getLogger("tradewind.coordinator")
+
+_CODES = {code.name: code for code in grpc.StatusCode}
+
+
+def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
+    if isinstance(exc, ApiError):
+        return _CODES.get(exc.code, grpc.StatusCode.UNKNOWN), str(exc)
+    if isinstance(exc, TradewindError):
+        return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
+    return grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}: {exc}"
+
+
+class ErrorInterceptor(grpc.aio.ServerInterceptor):
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None:
+            return handler
+        method = details.method
+        if handler.unary_unary is not None:
+            inner_uu = handler.unary_unary
+
+            async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                try:
+                    return await inner_uu(request, context)
+                except Exception as exc:  # noqa: BLE001 - the error boundary
+                    await _abort(context, exc, method)
+
+            return handler._replace(unary_unary=unary_unary)
+        if handler.unary_stream is not None:
+            inner_us = handler.unary_stream
+
+            async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                try:
+                    async for item in inner_us(request, context):
+                        yield item
+                except Exception as exc:  # noqa: BLE001
+                    await _abort(context, exc, method)
+
+            return handler._replace(unary_stream=unary_stream)
+        if handler.stream_stream is not None:
+            inner_ss = handler.stream_stream
+
+            async def stream_stream(requests: Any, context: grpc.aio.ServicerContext) -> Any:
+                try:
+                    async for item in inner_ss(requests, context):
+                        yield item
+                except Exception as exc:  # noqa: BLE001
+                    await _abort(context, exc, method)
+
+            return handler._replace(stream_stream=stream_stream)
+        return handler
+
+
+async def _abort(context: grpc.aio.ServicerContext, exc: Exception, method: str) -> None:
+    if isinstance(exc, grpc.aio.AbortError):
+        raise exc
+    code, message = status_for(exc)
+    if code is grpc.StatusCode.INTERNAL:
+        log.error("%s failed", method, exc_info=exc)
+    await context.abort(code, message)
+
+
+OPTIONS = [
+    ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+    ("grpc.max_send_message_length", 16 * 1024 * 1024),
+    ("grpc.keepalive_time_ms", 10_000),
+    ("grpc.keepalive_timeout_ms", 5_000),
+    ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+]
+
+
+def create_server() -> grpc.aio.Server:
+    return grpc.aio.server(interceptors=[ErrorInterceptor()], options=OPTIONS)

@@ -1,0 +1,47 @@
+"""Workers known to the scheduler: what each serves, its free slots and when it was last heard.
+
+Heartbeats only touch `last_seen` and the load figures here, in memory: a heartbeat costs
+no metastore write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(eq=False)
+class WorkerSession:
+    name: str
+    queues: tuple[str, ...]
+    kinds: frozenset[str]
+    slots: int
+    host: str = ""
+    pid: int = 0
+    labels: dict[str, str] = field(default_factory=dict)
+    version: str = ""
+    connected_at: datetime | None = None
+    #: Monotonic seconds of the last message from the worker.
+    last_seen: float = 0.0
+    last_heartbeat_at: datetime | None = None
+    connected: bool = True
+    draining: bool = False
+    #: Task instance ids it holds (queued or running).
+    running: set[int] = field(default_factory=set)
+    cpu_percent: float = 0.0
+    memory_percent: float = 0.0
+    rss_bytes: int = 0
+    #: Bumped on every new stream, so a closed old stream cannot disconnect a newer one.
+    generation: int = 0
+
+    @property
+    def free(self) -> int:
+        if not self.connected or self.draining:
+            return 0
+        return max(self.slots - len(self.running), 0)
+
+    @property
+    def state(self) -> str:
+        if self.draining:
+            return "draining"
+        return "active" if self.connected else "disconnected"

@@ -1,0 +1,130 @@
+"""When DAG runs are due: cron expressions, presets, timedeltas and @once, via croniter.
+
+Data intervals follow Airflow's classic definition: a scheduled run covers
+[logical_date, next schedule point) and starts once that interval has ended.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from croniter import croniter
+
+PRESETS = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+}
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    logical_date: datetime
+    data_interval_start: datetime
+    data_interval_end: datetime
+    #: The run may start at or after this time.
+    run_after: datetime
+
+
+class Timetable:
+    """The schedule of one DAG version (serialized `schedule`, `start_date`, `end_date`, `catchup`)."""
+
+    def __init__(self, dag: dict[str, Any]) -> None:
+        schedule = dag.get("schedule")
+        self.kind = schedule["kind"] if schedule else "none"
+        self.cron = None
+        if self.kind in ("cron", "preset"):
+            self.cron = PRESETS.get(schedule["expr"], schedule["expr"])
+            self.kind = "cron"
+        self.delta = timedelta(seconds=float(schedule["seconds"])) if self.kind == "delta" else None
+        self.start_date = _parse(dag.get("start_date"))
+        self.end_date = _parse(dag.get("end_date"))
+        self.catchup = bool(dag.get("catchup", False))
+
+    @property
+    def scheduled(self) -> bool:
+        return self.kind != "none" and self.start_date is not None
+
+    def next_run(self, last_logical: datetime | None, now: datetime) -> RunInfo | None:
+        """The run that follows the one with `last_logical` (None: the first), or None when no more."""
+        if not self.scheduled:
+            return None
+        assert self.start_date is not None
+        if self.kind == "once":
+            if last_logical is not None:
+                return None
+            return RunInfo(self.start_date, self.start_date, self.start_date, self.start_date)
+        if last_logical is None:
+            start = self._align(self.start_date)
+        else:
+            start = self._after(last_logical)
+        if not self.catchup:
+            latest = self._latest_complete_start(now)
+            if latest is not None and latest > start:
+                start = latest
+        if self.end_date is not None and start > self.end_date:
+            return None
+        end = self._after(start)
+        return RunInfo(start, start, end, end)
+
+    def manual_interval(self, logical_date: datetime) -> tuple[datetime, datetime]:
+        """Airflow's inferred interval for a manual run: the latest complete one, else empty."""
+        if self.kind == "cron" and self.cron:
+            end = self._at_or_before(logical_date)
+            return self._before(end), end
+        if self.kind == "delta" and self.delta:
+            return logical_date - self.delta, logical_date
+        return logical_date, logical_date
+
+    def describe(self, dag: dict[str, Any]) -> str:
+        schedule = dag.get("schedule")
+        if not schedule:
+            return ""
+        if schedule["kind"] == "once":
+            return "@once"
+        if schedule["kind"] == "delta":
+            return str(timedelta(seconds=float(schedule["seconds"])))
+        return str(schedule["expr"])
+
+    def _align(self, moment: datetime) -> datetime:
+        if self.kind == "delta":
+            return moment
+        return moment if croniter.match(self.cron, moment) else self._after(moment)
+
+    def _after(self, moment: datetime) -> datetime:
+        if self.delta is not None:
+            return moment + self.delta
+        return croniter(self.cron, moment).get_next(datetime).replace(fold=0)
+
+    def _before(self, moment: datetime) -> datetime:
+        if self.delta is not None:
+            return moment - self.delta
+        return croniter(self.cron, moment).get_prev(datetime).replace(fold=0)
+
+    def _at_or_before(self, moment: datetime) -> datetime:
+        return moment if croniter.match(self.cron, moment) else self._before(moment)
+
+    def _latest_complete_start(self, now: datetime) -> datetime | None:
+        """Start of the newest interval that has ended by `now`, never before start_date."""
+        assert self.start_date is not None
+        if self.kind == "delta":
+            assert self.delta is not None
+            if now < self.start_date + self.delta:
+                return None
+            periods = (now - self.start_date) // self.delta
+            return self.start_date + (periods - 1) * self.delta
+        end = self._at_or_before(now)
+        start = self._before(end)
+        return start if start >= self._align(self.start_date) else None
+
+
+def _parse(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

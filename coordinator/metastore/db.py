@@ -59,7 +59,6 @@ def _database_for(url: str) -> peewee.Database:
             password=unquote(parts.password) if parts.password else None,
             host=parts.hostname,
             port=parts.port,
-            autorollback=True,
         )
     raise MetastoreError(f"metastore URL must start with sqlite:/// or postgresql://, not {url!r}")
 

@@ -1,0 +1,146 @@
+"""Real coordinator and worker processes on loopback, always reaped; waiting with deadlines."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def assert_eventually(condition: Callable[[], T], timeout: float = 20.0, message: str = "", interval: float = 0.05) -> T:
+    """Poll `condition` until it returns something truthy; fail with `message` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while True:
+        try:
+            last = condition()
+        except AssertionError as exc:
+            last = exc
+        else:
+            if last:
+                return last
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout}s: {message or condition} (last: {last!r})")
+        time.sleep(interval)
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+            if sig == signal.SIGKILL:
+                self.popen.wait(timeout=10)
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+
+@dataclass
+class Cluster:
+    """Starts processes for one test in `home`; every process is killed at teardown."""
+
+    home: Path
+    dags: Path
+    db_url: str
+    processes: list[Process] = field(default_factory=list)
+    address: str = ""
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Process:
+        log = self.home / f"{name}.log"
+        handle = open(log, "ab")  # noqa: SIM115 - closed by the child's exit
+        full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        popen = subprocess.Popen(
+            [sys.executable, *args], stdout=handle, stderr=subprocess.STDOUT, cwd=self.home, env=full_env,
+            start_new_session=True,
+        )
+        handle.close()
+        process = Process(name, popen, log)
+        self.processes.append(process)
+        return process
+
+    def coordinator(self, *extra: str, port: int = 0, heartbeat_timeout: float = 3.0) -> Process:
+        process = self._spawn(
+            f"coordinator-{len(self.processes)}",
+            ["-m", "coordinator", "serve", "--bind", f"127.0.0.1:{port}", "--dags", str(self.dags),
+             "--home", str(self.home), "--db", self.db_url, "--heartbeat-timeout", str(heartbeat_timeout),
+             "--parse-timeout", "5", *extra],
+        )
+
+        def listening() -> str:
+            if process.popen.poll() is not None:
+                raise RuntimeError(f"coordinator exited with {process.popen.returncode}:\n{process.output()}")
+            found = re.search(r"coordinator listening on (\S+)", process.output())
+            return found.group(1) if found else ""
+
+        self.address = assert_eventually(listening, 30, "coordinator to listen")
+        return process
+
+    def worker(self, name: str, *extra: str) -> Process:
+        return self._spawn(
+            f"worker-{name}",
+            ["-m", "worker", "join", "--host", self.address, "--name", name, "--home", str(self.home / name), *extra],
+        )
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "tradewind.cli", "--host", self.address, *args], capture_output=True, text=True,
+            cwd=self.home, timeout=60,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"tradewind {' '.join(args)} exited {result.returncode}: {result.stderr}")
+        return result
+
+    def client(self) -> Any:
+        from tradewind.client import Client
+
+        return Client(self.address)
+
+    def reap(self) -> None:
+        for process in self.processes:
+            if process.popen.poll() is None:
+                try:
+                    os.killpg(process.popen.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                process.popen.wait(timeout=10)
+
+    def logs(self) -> str:
+        return "\n".join(f"===== {p.name}\n{p.output()[-4000:]}" for p in self.processes)
+
+
+def write_dag(folder: Path, name: str, source: str) -> Path:
+    path = folder / name
+    path.write_text(source)
+    return path
+
+
+def cluster_in(tmp_path: Path, failed: Callable[[], bool], db_url: str | None = None) -> Iterator[Cluster]:
+    """A Cluster whose processes are reaped after the test; their output is printed when it failed."""
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    cluster = Cluster(tmp_path, dags, db_url or f"sqlite:///{tmp_path / 'tradewind.db'}")
+    try:
+        yield cluster
+    finally:
+        cluster.reap()
+        if failed():
+            print(cluster.logs())

@@ -19,14 +19,31 @@ def _parser() -> argparse.ArgumentParser:
     for sub in (serve, standalone):
         sub.add_argument("--dags", dest="dags_folder", metavar="DIR", help="the DAG folder (default ./dags)")
         sub.add_argument("--db", metavar="URL", help="metastore URL: sqlite:///PATH or postgresql://USER@HOST/DB")
-        sub.add_argument("--bind", metavar="HOST:PORT", help="address to listen on (default 127.0.0.1:50051; port 0 picks one)")
-        sub.add_argument("--home", metavar="DIR", help="where the SQLite metastore and logs live (default ./.tradewind)")
-        sub.add_argument("--executor", choices=["parallel", "sequential"], help="run task instances in parallel (default) or one at a time")
-        sub.add_argument("--heartbeat-timeout", type=float, metavar="SECONDS", help="a worker silent this long is lost (default 10)")
-        sub.add_argument("--parse-timeout", type=float, metavar="SECONDS", help="how long one DAG file may take to import (default 30)")
+        sub.add_argument(
+            "--bind", metavar="HOST:PORT", help="address to listen on (default 127.0.0.1:50051; port 0 picks one)"
+        )
+        sub.add_argument(
+            "--home", metavar="DIR", help="where the SQLite metastore and logs live (default ./.tradewind)"
+        )
+        sub.add_argument(
+            "--executor",
+            choices=["parallel", "sequential"],
+            help="run task instances in parallel (default) or one at a time",
+        )
+        sub.add_argument(
+            "--heartbeat-timeout", type=float, metavar="SECONDS", help="a worker silent this long is lost (default 10)"
+        )
+        sub.add_argument(
+            "--parse-timeout",
+            type=float,
+            metavar="SECONDS",
+            help="how long one DAG file may take to import (default 30)",
+        )
         sub.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     standalone.add_argument("--workers", type=int, default=2, metavar="N", help="local worker processes (default 2)")
-    standalone.add_argument("--slots", dest="worker_slots", type=int, metavar="N", help="slots of each local worker (default 16)")
+    standalone.add_argument(
+        "--slots", dest="worker_slots", type=int, metavar="N", help="slots of each local worker (default 16)"
+    )
     return parser
 
 

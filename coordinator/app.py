@@ -11,6 +11,10 @@ import subprocess
 import sys
 from typing import Any
 
+from tradewind.bundles import Bundle, build_bundle
+from tradewind.forkserver import ForkServer
+from tradewind.serialization import dag_hash
+
 from coordinator.clock import SystemClock
 from coordinator.control_service import ControlService
 from coordinator.dag_processor import DagProcessor, ScanResult
@@ -22,10 +26,7 @@ from coordinator.metastore.store import Store, aware
 from coordinator.server import create_server
 from coordinator.timetable import Timetable
 from coordinator.worker_service import WorkerService
-from tradewind.bundles import Bundle, build_bundle
 from tradewind.config import Settings
-from tradewind.forkserver import ForkServer
-from tradewind.serialization import dag_hash
 from tradewind.v1 import control_pb2_grpc, worker_pb2_grpc
 
 log = logging.getLogger("tradewind.coordinator")
@@ -39,8 +40,12 @@ class Coordinator:
         self.store = Store(self.db)
         self.logs = LogStore(settings.log_dir)
         self.engine = Engine(
-            self.store, self.clock, self.logs, sequential=settings.executor == "sequential",
-            ack_timeout=settings.ack_timeout, heartbeat_timeout=settings.heartbeat_timeout,
+            self.store,
+            self.clock,
+            self.logs,
+            sequential=settings.executor == "sequential",
+            ack_timeout=settings.ack_timeout,
+            heartbeat_timeout=settings.heartbeat_timeout,
             default_pool_slots=settings.default_pool_slots,
         )
         self.forkserver = ForkServer(preload=("tradewind",))
@@ -55,8 +60,10 @@ class Coordinator:
         self.forkserver.start()
         self.settings.dags_folder.mkdir(parents=True, exist_ok=True)
         self.processor = DagProcessor(
-            self.settings.dags_folder, parse_timeout=self.settings.parse_timeout,
-            processes=self.settings.parse_processes, forkserver=self.forkserver,
+            self.settings.dags_folder,
+            parse_timeout=self.settings.parse_timeout,
+            processes=self.settings.parse_processes,
+            forkserver=self.forkserver,
         )
         self.server = create_server()
         worker_pb2_grpc.add_WorkerServiceServicer_to_server(
@@ -127,8 +134,9 @@ class Coordinator:
                 if version is not None:
                     row = store.get_dag(dag_id)
                     assert row is not None
-                    self.engine.submit(DagVersionStored(version.id, data, bundle.hash, row.paused,
-                                                        aware(row.last_scheduled_date)))
+                    self.engine.submit(
+                        DagVersionStored(version.id, data, bundle.hash, row.paused, aware(row.last_scheduled_date))
+                    )
             store.set_import_error(parsed.fileloc, "\n".join(errors) or None, now)
             if previous:
                 store.deactivate_dags(previous)
@@ -189,9 +197,19 @@ async def serve(settings: Settings, workers: int = 0) -> None:
 def _start_worker(settings: Settings, address: str, index: int) -> subprocess.Popen[bytes]:
     host = address.replace("0.0.0.0", "127.0.0.1")
     command = [
-        sys.executable, "-m", "worker", "join", "--host", host, "--home", str(settings.home),
-        "--name", f"local-{index + 1}", "--slots", str(settings.worker_slots),
-        "--queues", ",".join(settings.worker_queues),
+        sys.executable,
+        "-m",
+        "worker",
+        "join",
+        "--host",
+        host,
+        "--home",
+        str(settings.home),
+        "--name",
+        f"local-{index + 1}",
+        "--slots",
+        str(settings.worker_slots),
+        "--queues",
+        ",".join(settings.worker_queues),
     ]
     return subprocess.Popen(command)
-

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 
@@ -23,7 +23,7 @@ from tradewind.wire import from_timestamp, run_state_from_pb, task_state_from_pb
 
 ID = re.compile(r"^[A-Za-z0-9_.\-]{1,250}$")
 RUN_ID = re.compile(r"^[A-Za-z0-9_.:+\-]{1,250}$")
-Ctx = grpc.aio.ServicerContext
+Ctx: TypeAlias = grpc.aio.ServicerContext
 
 
 def need(value: str, what: str, pattern: re.Pattern[str] = ID) -> str:
@@ -59,7 +59,9 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
             tasks = [messages.task_pb(t, list(spec.downstream[t["task_id"]])) for t in spec.data["tasks"]]
         return control_pb2.GetDagResponse(dag=dag, tasks=tasks)
 
-    async def SetDagPaused(self, request: control_pb2.SetDagPausedRequest, context: Ctx) -> control_pb2.SetDagPausedResponse:
+    async def SetDagPaused(
+        self, request: control_pb2.SetDagPausedRequest, context: Ctx
+    ) -> control_pb2.SetDagPausedResponse:
         dag = await self.engine.command("set_paused", dag_id=need(request.dag_id, "dag_id"), paused=request.paused)
         return control_pb2.SetDagPausedResponse(dag=dag)
 
@@ -69,12 +71,15 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
             need(request.run_id, "run_id", RUN_ID)
         conf = conf_from_json(request.conf_json)
         logical = from_timestamp(request.logical_date, request.HasField("logical_date"))
-        run = await self.engine.command("trigger", dag_id=dag_id, conf=conf, run_id=request.run_id,
-                                        logical_date=logical)
+        run = await self.engine.command(
+            "trigger", dag_id=dag_id, conf=conf, run_id=request.run_id, logical_date=logical
+        )
         return control_pb2.TriggerDagResponse(dag_run=run)
 
     # ---- runs and task instances --------------------------------------------------------
-    async def ListDagRuns(self, request: control_pb2.ListDagRunsRequest, context: Ctx) -> control_pb2.ListDagRunsResponse:
+    async def ListDagRuns(
+        self, request: control_pb2.ListDagRunsRequest, context: Ctx
+    ) -> control_pb2.ListDagRunsResponse:
         if request.dag_id:
             need(request.dag_id, "dag_id")
         size = request.page_size or 100
@@ -107,7 +112,9 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
         self, request: control_pb2.ListTaskInstancesRequest, context: Ctx
     ) -> control_pb2.ListTaskInstancesResponse:
         run = self._run_row(request.dag_id, request.run_id)
-        return control_pb2.ListTaskInstancesResponse(task_instances=[messages.ti_pb(t) for t in self.store.list_tis(run.id)])
+        return control_pb2.ListTaskInstancesResponse(
+            task_instances=[messages.ti_pb(t) for t in self.store.list_tis(run.id)]
+        )
 
     def _ti_row(self, dag_id: str, run_id: str, task_id: str) -> Any:
         run = self._run_row(dag_id, run_id)
@@ -122,7 +129,8 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
     ) -> control_pb2.GetTaskInstanceResponse:
         row = self._ti_row(request.dag_id, request.run_id, request.task_id)
         return control_pb2.GetTaskInstanceResponse(
-            task_instance=messages.ti_pb(row), attempts=[messages.attempt_row_pb(a) for a in self.store.attempts(row.id)]
+            task_instance=messages.ti_pb(row),
+            attempts=[messages.attempt_row_pb(a) for a in self.store.attempts(row.id)],
         )
 
     async def ClearTaskInstances(
@@ -130,8 +138,13 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
     ) -> control_pb2.ClearTaskInstancesResponse:
         self._run_row(request.dag_id, request.run_id)
         task_ids = [need(t, "task_id") for t in request.task_ids]
-        cleared = await self.engine.command("clear", dag_id=request.dag_id, run_id=request.run_id, task_ids=task_ids,
-                                            include_downstream=request.include_downstream)
+        cleared = await self.engine.command(
+            "clear",
+            dag_id=request.dag_id,
+            run_id=request.run_id,
+            task_ids=task_ids,
+            include_downstream=request.include_downstream,
+        )
         return control_pb2.ClearTaskInstancesResponse(task_instances=cleared)
 
     async def MarkTaskInstance(
@@ -141,17 +154,22 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
         state = task_state_from_pb(request.state)
         if state not in (TaskState.SUCCESS, TaskState.FAILED):
             raise InvalidArgument(f"a task instance can be marked success or failed, not {state.value}")
-        ti = await self.engine.command("mark", dag_id=request.dag_id, run_id=request.run_id, task_id=request.task_id,
-                                       state=state)
+        ti = await self.engine.command(
+            "mark", dag_id=request.dag_id, run_id=request.run_id, task_id=request.task_id, state=state
+        )
         return control_pb2.MarkTaskInstanceResponse(task_instance=ti)
 
-    async def CancelDagRun(self, request: control_pb2.CancelDagRunRequest, context: Ctx) -> control_pb2.CancelDagRunResponse:
+    async def CancelDagRun(
+        self, request: control_pb2.CancelDagRunRequest, context: Ctx
+    ) -> control_pb2.CancelDagRunResponse:
         self._run_row(request.dag_id, request.run_id)
         run = await self.engine.command("cancel_run", dag_id=request.dag_id, run_id=request.run_id)
         return control_pb2.CancelDagRunResponse(dag_run=run)
 
     # ---- logs ---------------------------------------------------------------------------
-    async def TailLogs(self, request: control_pb2.TailLogsRequest, context: Ctx) -> AsyncIterator[control_pb2.TailLogsResponse]:
+    async def TailLogs(
+        self, request: control_pb2.TailLogsRequest, context: Ctx
+    ) -> AsyncIterator[control_pb2.TailLogsResponse]:
         row = self._ti_row(request.dag_id, request.run_id, request.task_id)
         if request.try_number < 0:
             raise InvalidArgument(f"try_number must be 0 (latest) or more, not {request.try_number}")
@@ -177,14 +195,21 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
             yield control_pb2.TailLogsResponse(try_number=try_number, data=chunk)
 
     # ---- workers, import errors, pools --------------------------------------------------
-    async def ListWorkers(self, request: control_pb2.ListWorkersRequest, context: Ctx) -> control_pb2.ListWorkersResponse:
+    async def ListWorkers(
+        self, request: control_pb2.ListWorkersRequest, context: Ctx
+    ) -> control_pb2.ListWorkersResponse:
         live = self.engine.scheduler.workers
         out = [messages.worker_pb(live[name]) for name in sorted(live) if live[name].slots > 0]
-        out += [messages.worker_row_pb(row) for row in self.store.list_workers()
-                if row.name not in live and row.state == "lost"]
+        out += [
+            messages.worker_row_pb(row)
+            for row in self.store.list_workers()
+            if row.name not in live and row.state == "lost"
+        ]
         return control_pb2.ListWorkersResponse(workers=out)
 
-    async def DrainWorker(self, request: control_pb2.DrainWorkerRequest, context: Ctx) -> control_pb2.DrainWorkerResponse:
+    async def DrainWorker(
+        self, request: control_pb2.DrainWorkerRequest, context: Ctx
+    ) -> control_pb2.DrainWorkerResponse:
         if not request.name:
             raise InvalidArgument("name is required")
         worker = await self.engine.command("drain", name=request.name)
@@ -193,7 +218,9 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
     async def ListImportErrors(
         self, request: control_pb2.ListImportErrorsRequest, context: Ctx
     ) -> control_pb2.ListImportErrorsResponse:
-        return control_pb2.ListImportErrorsResponse(import_errors=[messages.import_error_pb(r) for r in self.store.import_errors()])
+        return control_pb2.ListImportErrorsResponse(
+            import_errors=[messages.import_error_pb(r) for r in self.store.import_errors()]
+        )
 
     async def ListPools(self, request: control_pb2.ListPoolsRequest, context: Ctx) -> control_pb2.ListPoolsResponse:
         return control_pb2.ListPoolsResponse(pools=[self._pool(name) for name in sorted(self.store.pools())])
@@ -204,8 +231,11 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
             raise NotFound(f"pool {name!r} not found")
         scheduler = self.engine.scheduler
         return control_pb2.Pool(
-            name=name, slots=row.slots, occupied=scheduler.pool_used.get(name, 0),
-            waiting=scheduler.queue.waiting_by_pool().get(name, 0), description=row.description,
+            name=name,
+            slots=row.slots,
+            occupied=scheduler.pool_used.get(name, 0),
+            waiting=scheduler.queue.waiting_by_pool().get(name, 0),
+            description=row.description,
         )
 
     async def SetPool(self, request: control_pb2.SetPoolRequest, context: Ctx) -> control_pb2.SetPoolResponse:
@@ -237,4 +267,3 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
                 yield item
         finally:
             self.engine.watchers.discard(entry)
-

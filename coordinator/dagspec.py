@@ -127,7 +127,7 @@ def _effective_priorities(raw_tasks: list[dict[str, Any]], downstream: dict[str,
         above[task_id] = mask
     uniform = len(set(weights.values())) == 1
     result = {}
-    for i, task_id in enumerate(order):
+    for task_id in order:
         rule = rules[task_id]
         if rule == "absolute":
             result[task_id] = weights[task_id]

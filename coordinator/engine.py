@@ -18,7 +18,16 @@ from typing import Any
 from coordinator import messages
 from coordinator.clock import Clock
 from coordinator.dagspec import DagSpec
-from coordinator.events import Acked, Command, DagsDeactivated, DagVersionStored, Finished, Started, WorkerJoined, WorkerLeft
+from coordinator.events import (
+    Acked,
+    Command,
+    DagsDeactivated,
+    DagVersionStored,
+    Finished,
+    Started,
+    WorkerJoined,
+    WorkerLeft,
+)
 from coordinator.logs import LogKey, LogStore
 from coordinator.metastore.store import Store
 from coordinator.recovery import recover, run_from_rows
@@ -33,13 +42,25 @@ Reply = Callable[[], Any]
 
 
 class Engine:
-    def __init__(self, store: Store, clock: Clock, logs: LogStore, *, sequential: bool, ack_timeout: float,
-                 heartbeat_timeout: float, default_pool_slots: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        logs: LogStore,
+        *,
+        sequential: bool,
+        ack_timeout: float,
+        heartbeat_timeout: float,
+        default_pool_slots: int,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.logs = logs
         self.scheduler = Scheduler(
-            clock, Ids(*store.max_ids()), sequential=sequential, ack_timeout=ack_timeout,
+            clock,
+            Ids(*store.max_ids()),
+            sequential=sequential,
+            ack_timeout=ack_timeout,
             heartbeat_timeout=heartbeat_timeout,
         )
         self.default_pool_slots = default_pool_slots
@@ -60,7 +81,7 @@ class Engine:
     def submit(self, event: Any) -> None:
         self.inbox.put_nowait(event)
 
-    async def command(self, name: str, **args: Any) -> Any:
+    async def command(self, name: str, /, **args: Any) -> Any:
         """Run a ControlService command through the loop; returns once its changes are committed."""
         if self.failed is not None:
             raise ApiError(f"the coordinator stopped scheduling: {self.failed}", "UNAVAILABLE")
@@ -219,18 +240,28 @@ class Engine:
                 self._send(effect.worker, messages.assignment_pb(effect.subject, effect.extra))
             elif kind == "result_ack":
                 ref = effect.subject
-                self._send(effect.worker, worker_pb2.CoordinatorMessage(
-                    result_ack=worker_pb2.ResultAck(attempt=messages.attempt_pb(ref.ti_id, ref.try_number, ref.token))
-                ))
+                self._send(
+                    effect.worker,
+                    worker_pb2.CoordinatorMessage(
+                        result_ack=worker_pb2.ResultAck(
+                            attempt=messages.attempt_pb(ref.ti_id, ref.try_number, ref.token)
+                        )
+                    ),
+                )
             elif kind == "cancel":
                 ti = effect.subject
-                self._send(effect.worker, worker_pb2.CoordinatorMessage(
-                    cancel=worker_pb2.Cancel(
-                        attempt=messages.attempt_pb(ti.id, ti.try_number, ti.token), reason=str(effect.extra)
-                    )
-                ))
+                self._send(
+                    effect.worker,
+                    worker_pb2.CoordinatorMessage(
+                        cancel=worker_pb2.Cancel(
+                            attempt=messages.attempt_pb(ti.id, ti.try_number, ti.token), reason=str(effect.extra)
+                        )
+                    ),
+                )
             elif kind == "drain":
-                self._send(effect.worker, worker_pb2.CoordinatorMessage(drain=worker_pb2.Drain(reason="drain requested")))
+                self._send(
+                    effect.worker, worker_pb2.CoordinatorMessage(drain=worker_pb2.Drain(reason="drain requested"))
+                )
             elif kind == "watch":
                 what, subject = effect.subject
                 if what == "ti" and subject.state not in ON_WORKER and subject.attempt is not None:

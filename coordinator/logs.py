@@ -27,7 +27,10 @@ class LogStore:
 
     def path(self, key: LogKey) -> Path:
         return (
-            self.root / f"dag_id={key.dag_id}" / f"run_id={key.run_id}" / f"task_id={key.task_id}"
+            self.root
+            / f"dag_id={key.dag_id}"
+            / f"run_id={key.run_id}"
+            / f"task_id={key.task_id}"
             / f"attempt={key.try_number}.log"
         )
 

@@ -52,10 +52,20 @@ def assignment_pb(ti: TaskInstance, payload: Payload) -> worker_pb2.CoordinatorM
 
 def dag_pb(row: m.Dag, running: int = 0, recent: list[str] | None = None) -> control_pb2.Dag:
     message = control_pb2.Dag(
-        dag_id=row.dag_id, description=row.description, fileloc=row.fileloc, schedule=row.schedule,
-        paused=row.paused, active=row.active, tags=json.loads(row.tags), max_active_runs=row.max_active_runs,
-        max_active_tasks=row.max_active_tasks, catchup=row.catchup, version=row.latest_version,
-        task_count=row.task_count, running_tasks=running, owner=row.owner,
+        dag_id=row.dag_id,
+        description=row.description,
+        fileloc=row.fileloc,
+        schedule=row.schedule,
+        paused=row.paused,
+        active=row.active,
+        tags=json.loads(row.tags),
+        max_active_runs=row.max_active_runs,
+        max_active_tasks=row.max_active_tasks,
+        catchup=row.catchup,
+        version=row.latest_version,
+        task_count=row.task_count,
+        running_tasks=running,
+        owner=row.owner,
         recent_run_states=[run_state_to_pb(s) for s in recent or []],
     )
     _set_time(message, "next_run_at", row.next_run_at if not row.paused and row.active else None)
@@ -65,10 +75,15 @@ def dag_pb(row: m.Dag, running: int = 0, recent: list[str] | None = None) -> con
 
 def task_pb(task: dict[str, Any], downstream: list[str]) -> control_pb2.Task:
     return control_pb2.Task(
-        task_id=task["task_id"], operator=task.get("operator", ""), upstream_task_ids=task["upstream"],
-        downstream_task_ids=downstream, trigger_rule=task.get("trigger_rule", "all_success"),
-        retries=int(task.get("retries", 0)), queue=task.get("queue", "default"),
-        pool=task.get("pool", "default_pool"), priority_weight=int(task.get("priority_weight", 1)),
+        task_id=task["task_id"],
+        operator=task.get("operator", ""),
+        upstream_task_ids=task["upstream"],
+        downstream_task_ids=downstream,
+        trigger_rule=task.get("trigger_rule", "all_success"),
+        retries=int(task.get("retries", 0)),
+        queue=task.get("queue", "default"),
+        pool=task.get("pool", "default_pool"),
+        priority_weight=int(task.get("priority_weight", 1)),
     )
 
 
@@ -78,8 +93,12 @@ def run_pb(run: Run | m.DagRun) -> control_pb2.DagRun:
     else:
         conf, state, version = run.conf, RunState(run.state), run.dag_version_id
     message = control_pb2.DagRun(
-        dag_id=run.dag_id, run_id=run.run_id, state=run_state_to_pb(state), run_type=run.run_type,
-        conf_json=conf, dag_version=version,
+        dag_id=run.dag_id,
+        run_id=run.run_id,
+        state=run_state_to_pb(state),
+        run_type=run.run_type,
+        conf_json=conf,
+        dag_version=version,
     )
     for name in ("logical_date", "data_interval_start", "data_interval_end", "queued_at", "start_date", "end_date"):
         _set_time(message, name, getattr(run, name))
@@ -90,16 +109,33 @@ def ti_pb(ti: TaskInstance | m.TaskInstance) -> control_pb2.TaskInstance:
     if isinstance(ti, TaskInstance):
         spec = ti.spec
         message = control_pb2.TaskInstance(
-            id=ti.id, dag_id=ti.run.dag_id, run_id=ti.run.run_id, task_id=ti.task_id,
-            state=task_state_to_pb(ti.state), try_number=ti.try_number, max_tries=ti.max_tries,
-            operator=spec.operator, queue=spec.queue, pool=spec.pool, priority_weight=spec.priority,
+            id=ti.id,
+            dag_id=ti.run.dag_id,
+            run_id=ti.run.run_id,
+            task_id=ti.task_id,
+            state=task_state_to_pb(ti.state),
+            try_number=ti.try_number,
+            max_tries=ti.max_tries,
+            operator=spec.operator,
+            queue=spec.queue,
+            pool=spec.pool,
+            priority_weight=spec.priority,
             worker=ti.worker,
         )
     else:
         message = control_pb2.TaskInstance(
-            id=ti.id, dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id,
-            state=task_state_to_pb(TaskState(ti.state)), try_number=ti.try_number, max_tries=ti.max_tries,
-            operator=ti.operator, queue=ti.queue, pool=ti.pool, priority_weight=ti.priority_weight, worker=ti.worker,
+            id=ti.id,
+            dag_id=ti.dag_id,
+            run_id=ti.run_id,
+            task_id=ti.task_id,
+            state=task_state_to_pb(TaskState(ti.state)),
+            try_number=ti.try_number,
+            max_tries=ti.max_tries,
+            operator=ti.operator,
+            queue=ti.queue,
+            pool=ti.pool,
+            priority_weight=ti.priority_weight,
+            worker=ti.worker,
         )
     for name in ("start_date", "end_date", "next_retry_at"):
         _set_time(message, name, getattr(ti, name))
@@ -109,8 +145,10 @@ def ti_pb(ti: TaskInstance | m.TaskInstance) -> control_pb2.TaskInstance:
 def attempt_row_pb(row: m.TaskAttempt) -> control_pb2.TaskAttempt:
     message = control_pb2.TaskAttempt(
         attempt=attempt_pb(row.task_instance_id, row.try_number, row.attempt_token),
-        state=task_state_to_pb(TaskState(row.state)), worker=row.worker,
-        exit_code=row.exit_code if row.exit_code is not None else 0, error=row.error,
+        state=task_state_to_pb(TaskState(row.state)),
+        worker=row.worker,
+        exit_code=row.exit_code if row.exit_code is not None else 0,
+        error=row.error,
         usage=common_pb2.ResourceUsage(
             cpu_user_seconds=row.cpu_user, cpu_system_seconds=row.cpu_system, max_rss_bytes=row.max_rss_bytes
         ),
@@ -123,10 +161,19 @@ def attempt_row_pb(row: m.TaskAttempt) -> control_pb2.TaskAttempt:
 
 def worker_pb(worker: WorkerSession) -> control_pb2.Worker:
     message = control_pb2.Worker(
-        name=worker.name, host=worker.host, pid=worker.pid, queues=list(worker.queues), slots=worker.slots,
-        running=len(worker.running), state=worker.state, labels=worker.labels,
-        kinds=[task_kind_to_pb(k) for k in sorted(worker.kinds)], cpu_percent=worker.cpu_percent,
-        memory_percent=worker.memory_percent, rss_bytes=worker.rss_bytes, version=worker.version,
+        name=worker.name,
+        host=worker.host,
+        pid=worker.pid,
+        queues=list(worker.queues),
+        slots=worker.slots,
+        running=len(worker.running),
+        state=worker.state,
+        labels=worker.labels,
+        kinds=[task_kind_to_pb(k) for k in sorted(worker.kinds)],
+        cpu_percent=worker.cpu_percent,
+        memory_percent=worker.memory_percent,
+        rss_bytes=worker.rss_bytes,
+        version=worker.version,
     )
     _set_time(message, "connected_at", worker.connected_at)
     _set_time(message, "last_heartbeat_at", worker.last_heartbeat_at)
@@ -135,9 +182,16 @@ def worker_pb(worker: WorkerSession) -> control_pb2.Worker:
 
 def worker_row_pb(row: m.Worker) -> control_pb2.Worker:
     message = control_pb2.Worker(
-        name=row.name, host=row.host, pid=row.pid, queues=json.loads(row.queues), slots=row.slots,
-        state=row.state, labels=json.loads(row.labels),
-        kinds=[task_kind_to_pb(k) for k in json.loads(row.kinds)], version=row.version, reason=row.reason,
+        name=row.name,
+        host=row.host,
+        pid=row.pid,
+        queues=json.loads(row.queues),
+        slots=row.slots,
+        state=row.state,
+        labels=json.loads(row.labels),
+        kinds=[task_kind_to_pb(k) for k in json.loads(row.kinds)],
+        version=row.version,
+        reason=row.reason,
     )
     _set_time(message, "connected_at", row.connected_at)
     _set_time(message, "last_heartbeat_at", row.last_heartbeat_at)

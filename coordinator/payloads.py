@@ -64,7 +64,9 @@ def build(ti: TaskInstance) -> Payload:
         for task_id, key in python.get("xcom_inputs", [])
         if (task_id, key) in ti.run.xcoms
     }
-    rendered = f"{python.get('callable', spec.operator)}({python.get('op_args_repr', '')}, {python.get('op_kwargs_repr', '')})"
+    rendered = (
+        f"{python.get('callable', spec.operator)}({python.get('op_args_repr', '')}, {python.get('op_kwargs_repr', '')})"
+    )
     return Payload(
         "python",
         {

@@ -121,6 +121,13 @@ class Changes:
 
     def __bool__(self) -> bool:
         return bool(
-            self.new_runs or self.runs or self.new_tis or self.tis or self.new_attempts or self.attempts
-            or self.xcoms or self.dags or self.workers
+            self.new_runs
+            or self.runs
+            or self.new_tis
+            or self.tis
+            or self.new_attempts
+            or self.attempts
+            or self.xcoms
+            or self.dags
+            or self.workers
         )

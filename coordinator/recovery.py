@@ -49,8 +49,9 @@ def recover(scheduler: Scheduler, store: Store) -> None:
         version = state.versions[run_row.dag_version_id]
         spec = specs.get(version.id) or DagSpec.build(version.id, version.data, version.bundle_hash)
         specs[version.id] = spec
-        run = run_from_rows(run_row, spec, tis_by_run.get(run_row.id, []), latest_attempt,
-                            xcoms_by_run.get(run_row.id, []))
+        run = run_from_rows(
+            run_row, spec, tis_by_run.get(run_row.id, []), latest_attempt, xcoms_by_run.get(run_row.id, [])
+        )
         entry = scheduler.dags.get(run.dag_id)
         if entry is None:
             entry = scheduler.dags[run.dag_id] = DagEntry(run.dag_id, spec, Timetable(spec.data), False, active=False)
@@ -91,27 +92,56 @@ def run_from_rows(
     xcoms: Iterable[m.XCom],
 ) -> Run:
     run = Run(
-        id=row.id, dag_id=row.dag_id, run_id=row.run_id, state=RunState(row.state), run_type=row.run_type,
-        logical_date=aware(row.logical_date), data_interval_start=aware(row.data_interval_start),
-        data_interval_end=aware(row.data_interval_end), conf=json.loads(row.conf), queued_at=aware(row.queued_at),
-        dag=spec, start_date=aware(row.start_date), end_date=aware(row.end_date),
+        id=row.id,
+        dag_id=row.dag_id,
+        run_id=row.run_id,
+        state=RunState(row.state),
+        run_type=row.run_type,
+        logical_date=aware(row.logical_date),
+        data_interval_start=aware(row.data_interval_start),
+        data_interval_end=aware(row.data_interval_end),
+        conf=json.loads(row.conf),
+        queued_at=aware(row.queued_at),
+        dag=spec,
+        start_date=aware(row.start_date),
+        end_date=aware(row.end_date),
     )
     for t in ti_rows:
         if t.task_id not in spec.tasks:
             continue
         ti = TaskInstance(
-            id=t.id, run=run, task_id=t.task_id, state=TaskState(t.state), try_number=t.try_number,
-            max_tries=t.max_tries, worker=t.worker, start_date=aware(t.start_date), end_date=aware(t.end_date),
+            id=t.id,
+            run=run,
+            task_id=t.task_id,
+            state=TaskState(t.state),
+            try_number=t.try_number,
+            max_tries=t.max_tries,
+            worker=t.worker,
+            start_date=aware(t.start_date),
+            end_date=aware(t.end_date),
             next_retry_at=aware(t.next_retry_at),
         )
         a = attempts.get(t.id)
         if a is not None:
             ti.attempt = Attempt(
-                id=a.id, ti_id=t.id, try_number=a.try_number, token=a.attempt_token, state=TaskState(a.state),
-                worker=a.worker, ready_at=aware(a.ready_at), queued_at=aware(a.queued_at), sent_at=aware(a.sent_at),
-                acked_at=aware(a.acked_at), started_at=aware(a.started_at), ended_at=aware(a.ended_at),
-                exit_code=a.exit_code, error=a.error, cpu_user=a.cpu_user, cpu_system=a.cpu_system,
-                max_rss_bytes=a.max_rss_bytes, rendered=a.rendered,
+                id=a.id,
+                ti_id=t.id,
+                try_number=a.try_number,
+                token=a.attempt_token,
+                state=TaskState(a.state),
+                worker=a.worker,
+                ready_at=aware(a.ready_at),
+                queued_at=aware(a.queued_at),
+                sent_at=aware(a.sent_at),
+                acked_at=aware(a.acked_at),
+                started_at=aware(a.started_at),
+                ended_at=aware(a.ended_at),
+                exit_code=a.exit_code,
+                error=a.error,
+                cpu_user=a.cpu_user,
+                cpu_system=a.cpu_system,
+                max_rss_bytes=a.max_rss_bytes,
+                rendered=a.rendered,
             )
         run.tis[t.task_id] = ti
     run.unfinished = sum(1 for ti in run.tis.values() if ti.state not in FINISHED)

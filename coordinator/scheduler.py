@@ -205,9 +205,17 @@ class Scheduler:
 
     def _create_run(self, entry: DagEntry, run_id: str, run_type: str, info: RunInfo, conf: dict[str, Any]) -> Run:
         run = Run(
-            id=self.ids.next_run(), dag_id=entry.dag_id, run_id=run_id, state=RunState.QUEUED, run_type=run_type,
-            logical_date=info.logical_date, data_interval_start=info.data_interval_start,
-            data_interval_end=info.data_interval_end, conf=conf, queued_at=self.clock.now(), dag=entry.spec,
+            id=self.ids.next_run(),
+            dag_id=entry.dag_id,
+            run_id=run_id,
+            state=RunState.QUEUED,
+            run_type=run_type,
+            logical_date=info.logical_date,
+            data_interval_start=info.data_interval_start,
+            data_interval_end=info.data_interval_end,
+            conf=conf,
+            queued_at=self.clock.now(),
+            dag=entry.spec,
         )
         self._remember(run)
         self.changes.new_runs.append(run)
@@ -297,8 +305,12 @@ class Scheduler:
             if state in c:
                 c[state] += 1
         return UpstreamCounts(
-            total=len(upstream), success=c[T.SUCCESS], failed=c[T.FAILED], upstream_failed=c[T.UPSTREAM_FAILED],
-            skipped=c[T.SKIPPED], removed=c[T.REMOVED],
+            total=len(upstream),
+            success=c[T.SUCCESS],
+            failed=c[T.FAILED],
+            upstream_failed=c[T.UPSTREAM_FAILED],
+            skipped=c[T.SKIPPED],
+            removed=c[T.REMOVED],
         )
 
     def _ti_finished(self, ti: TaskInstance, evaluate_downstream: bool = True) -> None:
@@ -321,8 +333,13 @@ class Scheduler:
         ti.next_retry_at = None
         ti.worker = ""
         attempt = Attempt(
-            id=self.ids.next_attempt(), ti_id=ti.id, try_number=ti.try_number, token=secrets.token_hex(8),
-            state=T.SCHEDULED, ready_at=now, queued_at=now,
+            id=self.ids.next_attempt(),
+            ti_id=ti.id,
+            try_number=ti.try_number,
+            token=secrets.token_hex(8),
+            state=T.SCHEDULED,
+            ready_at=now,
+            queued_at=now,
         )
         ti.attempt = attempt
         self.changes.new_attempts.append(attempt)
@@ -475,7 +492,9 @@ class Scheduler:
         attempt.started_at = attempt.started_at or attempt.ended_at
         attempt.exit_code, attempt.error = event.exit_code, event.error
         attempt.cpu_user, attempt.cpu_system, attempt.max_rss_bytes = (
-            event.cpu_user, event.cpu_system, event.max_rss_bytes,
+            event.cpu_user,
+            event.cpu_system,
+            event.max_rss_bytes,
         )
         self._release(ti)
         outcome = event.outcome
@@ -515,7 +534,9 @@ class Scheduler:
         self._schedule(ti)
 
     # ---- workers -------------------------------------------------------------------------
-    def join(self, session: WorkerSession, running: tuple[AttemptRef, ...]) -> tuple[list[AttemptRef], list[AttemptRef]]:
+    def join(
+        self, session: WorkerSession, running: tuple[AttemptRef, ...]
+    ) -> tuple[list[AttemptRef], list[AttemptRef]]:
         """A worker (re)connected: keep the attempts it still runs if they are current, reject the rest."""
         old = self.workers.get(session.name)
         session.last_seen = self.clock.monotonic()
@@ -583,7 +604,10 @@ class Scheduler:
 
     def _lost(self, worker: WorkerSession) -> None:
         silent = self.clock.monotonic() - worker.last_seen
-        reason = f"worker {worker.name!r} lost: no heartbeat for {silent:.1f}s (heartbeat_timeout {self.heartbeat_timeout:g}s)"
+        reason = (
+            f"worker {worker.name!r} lost: no heartbeat for {silent:.1f}s "
+            f"(heartbeat_timeout {self.heartbeat_timeout:g}s)"
+        )
         del self.workers[worker.name]
         for ti_id in list(worker.running):
             ti = self.tis.get(ti_id)
@@ -610,8 +634,12 @@ class Scheduler:
 
     def _worker_changed(self, worker: WorkerSession, **extra: Any) -> None:
         values = {
-            "host": worker.host, "pid": worker.pid, "slots": worker.slots, "version": worker.version,
-            "state": worker.state, **extra,
+            "host": worker.host,
+            "pid": worker.pid,
+            "slots": worker.slots,
+            "version": worker.version,
+            "state": worker.state,
+            **extra,
         }
         self.changes.workers[worker.name] = values
         self.effects.append(Effect("watch", subject=("worker", worker)))

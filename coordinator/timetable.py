@@ -59,10 +59,7 @@ class Timetable:
             if last_logical is not None:
                 return None
             return RunInfo(self.start_date, self.start_date, self.start_date, self.start_date)
-        if last_logical is None:
-            start = self._align(self.start_date)
-        else:
-            start = self._after(last_logical)
+        start = self._align(self.start_date) if last_logical is None else self._after(last_logical)
         if not self.catchup:
             latest = self._latest_complete_start(now)
             if latest is not None and latest > start:

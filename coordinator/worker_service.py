@@ -47,7 +47,9 @@ def attempt_ref(message: common_pb2.Attempt, what: str) -> AttemptRef:
 
 def session_from_hello(hello: worker_pb2.Hello, now: Any) -> WorkerSession:
     if not NAME.match(hello.name):
-        raise InvalidArgument(f"hello: worker name must be 1-200 characters of letters, digits and _.@:-, not {hello.name!r}")
+        raise InvalidArgument(
+            f"hello: worker name must be 1-200 characters of letters, digits and _.@:-, not {hello.name!r}"
+        )
     if not 1 <= hello.slots <= 10_000:
         raise InvalidArgument(f"hello: worker {hello.name!r} slots must be between 1 and 10000, not {hello.slots}")
     queues = tuple(hello.queues) or ("default",)
@@ -59,8 +61,15 @@ def session_from_hello(hello: worker_pb2.Hello, now: Any) -> WorkerSession:
     if unknown or not kinds:
         raise InvalidArgument(f"hello: worker {hello.name!r} must declare known task kinds, got {unknown or 'none'}")
     return WorkerSession(
-        name=hello.name, queues=queues, kinds=frozenset(kinds), slots=hello.slots, host=hello.host, pid=hello.pid,
-        labels=dict(hello.labels), version=hello.version, connected_at=now,
+        name=hello.name,
+        queues=queues,
+        kinds=frozenset(kinds),
+        slots=hello.slots,
+        host=hello.host,
+        pid=hello.pid,
+        labels=dict(hello.labels),
+        version=hello.version,
+        connected_at=now,
     )
 
 
@@ -90,8 +99,13 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
         if previous is not None:
             previous[1].put_nowait(None)
         engine.streams[session.name] = (session.generation, outbound)
-        log.info("worker %s joined from %s (queues %s, %d slots)", session.name, session.host,
-                 ",".join(session.queues), session.slots)
+        log.info(
+            "worker %s joined from %s (queues %s, %d slots)",
+            session.name,
+            session.host,
+            ",".join(session.queues),
+            session.slots,
+        )
         yield worker_pb2.CoordinatorMessage(
             welcome=worker_pb2.Welcome(
                 heartbeat_interval_ms=int(self.heartbeat_interval * 1000),
@@ -142,7 +156,9 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
         if body == "heartbeat":
             hb = message.heartbeat
             session.cpu_percent, session.memory_percent, session.rss_bytes = (
-                hb.cpu_percent, hb.memory_percent, hb.rss_bytes,
+                hb.cpu_percent,
+                hb.memory_percent,
+                hb.rss_bytes,
             )
             session.last_heartbeat_at = engine.clock.now()
             if engine.watchers:
@@ -153,21 +169,37 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
             if ti is not None and ti.token == ref.token:
                 engine.logs.append(log_key(ti, ref.try_number), message.log.data)
         elif body == "ack":
-            engine.submit(Acked(name, attempt_ref(message.ack.attempt, "ack"), message.ack.accepted, message.ack.reason))
+            engine.submit(
+                Acked(name, attempt_ref(message.ack.attempt, "ack"), message.ack.accepted, message.ack.reason)
+            )
         elif body == "started":
             started = message.started
-            engine.submit(Started(name, attempt_ref(started.attempt, "started"),
-                                  from_timestamp(started.started_at, started.HasField("started_at"))))
+            engine.submit(
+                Started(
+                    name,
+                    attempt_ref(started.attempt, "started"),
+                    from_timestamp(started.started_at, started.HasField("started_at")),
+                )
+            )
         elif body == "finished":
             f = message.finished
             outcome = OUTCOMES.get(f.outcome)
             if outcome is None:
                 raise InvalidArgument(f"finished: outcome must be set to a known value, not {f.outcome}")
-            engine.submit(Finished(
-                name, attempt_ref(f.attempt, "finished"), outcome, f.exit_code, f.error, f.return_value_json,
-                from_timestamp(f.ended_at, f.HasField("ended_at")), f.usage.cpu_user_seconds,
-                f.usage.cpu_system_seconds, f.usage.max_rss_bytes,
-            ))
+            engine.submit(
+                Finished(
+                    name,
+                    attempt_ref(f.attempt, "finished"),
+                    outcome,
+                    f.exit_code,
+                    f.error,
+                    f.return_value_json,
+                    from_timestamp(f.ended_at, f.HasField("ended_at")),
+                    f.usage.cpu_user_seconds,
+                    f.usage.cpu_system_seconds,
+                    f.usage.max_rss_bytes,
+                )
+            )
         elif body == "hello":
             raise InvalidArgument(f"worker {name!r} sent hello twice on one stream")
         else:

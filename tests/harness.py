@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -17,7 +18,9 @@ T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def assert_eventually(condition: Callable[[], T], timeout: float = 20.0, message: str = "", interval: float = 0.05) -> T:
+def assert_eventually(
+    condition: Callable[[], T], timeout: float = 20.0, message: str = "", interval: float = 0.05
+) -> T:
     """Poll `condition` until it returns something truthy; fail with `message` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -69,7 +72,11 @@ class Cluster:
         handle = open(log, "ab")  # noqa: SIM115 - closed by the child's exit
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         popen = subprocess.Popen(
-            [sys.executable, *args], stdout=handle, stderr=subprocess.STDOUT, cwd=self.home, env=full_env,
+            [sys.executable, *args],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            cwd=self.home,
+            env=full_env,
             start_new_session=True,
         )
         handle.close()
@@ -80,9 +87,24 @@ class Cluster:
     def coordinator(self, *extra: str, port: int = 0, heartbeat_timeout: float = 3.0) -> Process:
         process = self._spawn(
             f"coordinator-{len(self.processes)}",
-            ["-m", "coordinator", "serve", "--bind", f"127.0.0.1:{port}", "--dags", str(self.dags),
-             "--home", str(self.home), "--db", self.db_url, "--heartbeat-timeout", str(heartbeat_timeout),
-             "--parse-timeout", "5", *extra],
+            [
+                "-m",
+                "coordinator",
+                "serve",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--dags",
+                str(self.dags),
+                "--home",
+                str(self.home),
+                "--db",
+                self.db_url,
+                "--heartbeat-timeout",
+                str(heartbeat_timeout),
+                "--parse-timeout",
+                "5",
+                *extra,
+            ],
         )
 
         def listening() -> str:
@@ -102,8 +124,11 @@ class Cluster:
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, "-m", "tradewind.cli", "--host", self.address, *args], capture_output=True, text=True,
-            cwd=self.home, timeout=60,
+            [sys.executable, "-m", "tradewind.cli", "--host", self.address, *args],
+            capture_output=True,
+            text=True,
+            cwd=self.home,
+            timeout=60,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"tradewind {' '.join(args)} exited {result.returncode}: {result.stderr}")
@@ -117,10 +142,8 @@ class Cluster:
     def reap(self) -> None:
         for process in self.processes:
             if process.popen.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.popen.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 process.popen.wait(timeout=10)
 
     def logs(self) -> str:

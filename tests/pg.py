@@ -31,7 +31,10 @@ def fresh_database() -> Iterator[str]:
     url = postgres_url()
     parts = urlparse(url)
     admin = peewee.PostgresqlDatabase(
-        parts.path.lstrip("/") or "postgres", user=parts.username, password=parts.password, host=parts.hostname,
+        parts.path.lstrip("/") or "postgres",
+        user=parts.username,
+        password=parts.password,
+        host=parts.hostname,
         port=parts.port,
     )
     name = f"tw_{uuid.uuid4().hex[:12]}"

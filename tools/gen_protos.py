@@ -42,7 +42,9 @@ def generate(out_dir: Path) -> list[Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=ROOT, help="directory that receives tradewind/v1 (default: the repository)")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT, help="directory that receives tradewind/v1 (default: the repository)"
+    )
     args = parser.parse_args()
     for path in generate(args.out):
         print(path.relative_to(args.out))

@@ -49,9 +49,7 @@ def _database_for(url: str) -> peewee.Database:
         try:
             import psycopg2  # noqa: F401
         except ImportError as exc:
-            raise MetastoreError(
-                "a PostgreSQL metastore needs psycopg2: pip install 'tradewind[postgres]'"
-            ) from exc
+            raise MetastoreError("a PostgreSQL metastore needs psycopg2: pip install 'tradewind[postgres]'") from exc
         parts = urlparse(url)
         return peewee.PostgresqlDatabase(
             parts.path.lstrip("/") or "postgres",

@@ -172,5 +172,15 @@ class Pool(BaseModel):
 
 
 ALL_MODELS: list[type[BaseModel]] = [
-    Meta, Bundle, Dag, DagVersion, DagRun, TaskInstance, TaskAttempt, XCom, Worker, ImportError, Pool,
+    Meta,
+    Bundle,
+    Dag,
+    DagVersion,
+    DagRun,
+    TaskInstance,
+    TaskAttempt,
+    XCom,
+    Worker,
+    ImportError,
+    Pool,
 ]

@@ -67,6 +67,7 @@ class Store:
     # ---- ids -------------------------------------------------------------------------
     def max_ids(self) -> tuple[int, int, int]:
         """The highest run, task instance and attempt ids, so new ids continue after them."""
+
         def top(model: type[m.BaseModel]) -> int:
             return model.select(peewee.fn.MAX(model.id)).scalar() or 0
 
@@ -95,8 +96,9 @@ class Store:
             for run_pk, task_id, key, value in changes.xcoms:
                 (
                     m.XCom.insert(dag_run_id=run_pk, task_id=task_id, key=key, value=value)
-                    .on_conflict(conflict_target=[m.XCom.dag_run_id, m.XCom.task_id, m.XCom.key],
-                                 update={m.XCom.value: value})
+                    .on_conflict(
+                        conflict_target=[m.XCom.dag_run_id, m.XCom.task_id, m.XCom.key], update={m.XCom.value: value}
+                    )
                     .execute()
                 )
             for dag_id, values in changes.dags.items():
@@ -119,8 +121,17 @@ class Store:
             f"start_date={p}, end_date={p}, next_retry_at={p} WHERE id={p}"
         )
         rows = [
-            (t.state.value, t.try_number, t.max_tries, t.worker, t.token, naive(t.start_date), naive(t.end_date),
-             naive(t.next_retry_at), t.id)
+            (
+                t.state.value,
+                t.try_number,
+                t.max_tries,
+                t.worker,
+                t.token,
+                naive(t.start_date),
+                naive(t.end_date),
+                naive(t.next_retry_at),
+                t.id,
+            )
             for t in tis
         ]
         self.db.cursor().executemany(sql, rows)
@@ -211,7 +222,11 @@ class Store:
                 return _version(latest), existing is None
             number = (latest.version if latest else 0) + 1
             row = m.DagVersion.create(
-                dag_id=dag_id, version=number, hash=dag_hash, serialized=json.dumps(data), bundle_hash=bundle_hash,
+                dag_id=dag_id,
+                version=number,
+                hash=dag_hash,
+                serialized=json.dumps(data),
+                bundle_hash=bundle_hash,
                 created_at=naive(now),
             )
             m.Dag.update(latest_version=number).where(m.Dag.dag_id == dag_id).execute()
@@ -297,8 +312,9 @@ class Store:
 
     def attempts(self, ti_id: int) -> list[m.TaskAttempt]:
         return list(
-            m.TaskAttempt.select().where(m.TaskAttempt.task_instance_id == ti_id).order_by(m.TaskAttempt.try_number,
-                                                                                          m.TaskAttempt.id)
+            m.TaskAttempt.select()
+            .where(m.TaskAttempt.task_instance_id == ti_id)
+            .order_by(m.TaskAttempt.try_number, m.TaskAttempt.id)
         )
 
     def version(self, version_id: int) -> StoredVersion | None:
@@ -336,8 +352,8 @@ class Store:
     def latest_attempts(self, ti_ids: Sequence[int]) -> dict[int, m.TaskAttempt]:
         out: dict[int, m.TaskAttempt] = {}
         for chunk in _chunks(list(ti_ids)):
-            for row in m.TaskAttempt.select().where(m.TaskAttempt.task_instance_id.in_(chunk)).order_by(
-                m.TaskAttempt.id
+            for row in (
+                m.TaskAttempt.select().where(m.TaskAttempt.task_instance_id.in_(chunk)).order_by(m.TaskAttempt.id)
             ):
                 out[row.task_instance_id] = row
         return out
@@ -346,9 +362,11 @@ class Store:
         m.XCom.delete().where((m.XCom.dag_run_id == run_pk) & (m.XCom.task_id.in_(list(task_ids)))).execute()
 
     def active_run_count(self, dag_id: str) -> int:
-        return m.DagRun.select().where(
-            (m.DagRun.dag_id == dag_id) & (m.DagRun.state.in_([RunState.QUEUED.value, RunState.RUNNING.value]))
-        ).count()
+        return (
+            m.DagRun.select()
+            .where((m.DagRun.dag_id == dag_id) & (m.DagRun.state.in_([RunState.QUEUED.value, RunState.RUNNING.value])))
+            .count()
+        )
 
 
 def _chunks(items: list[Any], size: int = 500) -> Iterable[list[Any]]:

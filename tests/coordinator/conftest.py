@@ -12,12 +12,29 @@ from coordinator.sessions import WorkerSession
 
 def task(task_id: str, upstream: list[str] | None = None, kind: str = "bash", **extra: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "task_id": task_id, "operator": "BashOperator", "kind": kind, "upstream": sorted(upstream or []),
-        "trigger_rule": "all_success", "retries": 0, "retry_delay": 0.0, "retry_exponential_backoff": False,
-        "max_retry_delay": None, "queue": "default", "pool": "default_pool", "pool_slots": 1, "priority_weight": 1,
-        "weight_rule": "downstream", "execution_timeout": None, "do_xcom_push": True,
-        "bash": {"bash_command": f"echo {task_id}", "env": None, "append_env": False, "cwd": None,
-                 "skip_on_exit_code": [99]},
+        "task_id": task_id,
+        "operator": "BashOperator",
+        "kind": kind,
+        "upstream": sorted(upstream or []),
+        "trigger_rule": "all_success",
+        "retries": 0,
+        "retry_delay": 0.0,
+        "retry_exponential_backoff": False,
+        "max_retry_delay": None,
+        "queue": "default",
+        "pool": "default_pool",
+        "pool_slots": 1,
+        "priority_weight": 1,
+        "weight_rule": "downstream",
+        "execution_timeout": None,
+        "do_xcom_push": True,
+        "bash": {
+            "bash_command": f"echo {task_id}",
+            "env": None,
+            "append_env": False,
+            "cwd": None,
+            "skip_on_exit_code": [99],
+        },
     }
     data.update(extra)
     return data
@@ -25,9 +42,21 @@ def task(task_id: str, upstream: list[str] | None = None, kind: str = "bash", **
 
 def dag(dag_id: str, tasks: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "format": 1, "dag_id": dag_id, "fileloc": f"{dag_id}.py", "description": "", "owner": "",
-        "schedule": None, "start_date": None, "end_date": None, "catchup": False, "max_active_runs": 16,
-        "max_active_tasks": 16, "tags": [], "params": {}, "is_paused_upon_creation": None, "tasks": tasks,
+        "format": 1,
+        "dag_id": dag_id,
+        "fileloc": f"{dag_id}.py",
+        "description": "",
+        "owner": "",
+        "schedule": None,
+        "start_date": None,
+        "end_date": None,
+        "catchup": False,
+        "max_active_runs": 16,
+        "max_active_tasks": 16,
+        "tags": [],
+        "params": {},
+        "is_paused_upon_creation": None,
+        "tasks": tasks,
     }
     data.update(extra)
     return data

@@ -17,8 +17,17 @@ def ref(ti) -> AttemptRef:
 def run_to_end(h: Harness, ti, outcome: str = "success", worker: str = "w1", **extra) -> None:
     h.scheduler.acked(Acked(worker, ref(ti), True, ""))
     h.scheduler.started(Started(worker, ref(ti), None))
-    h.scheduler.finished(Finished(worker, ref(ti), outcome, 0 if outcome == "success" else 1, extra.pop("error", ""),
-                                  extra.pop("value", ""), None))
+    h.scheduler.finished(
+        Finished(
+            worker,
+            ref(ti),
+            outcome,
+            0 if outcome == "success" else 1,
+            extra.pop("error", ""),
+            extra.pop("value", ""),
+            None,
+        )
+    )
 
 
 def test_chain_runs_in_order_and_run_succeeds(harness: Harness) -> None:
@@ -58,7 +67,9 @@ def test_failed_middle_task_retries_then_fails_and_downstream_is_upstream_failed
 
 
 def test_exponential_backoff_doubles_the_delay(harness: Harness) -> None:
-    spec = harness.add_dag(dag("d", [task("a", retry_delay=10.0, retry_exponential_backoff=True, max_retry_delay=25.0)]))
+    spec = harness.add_dag(
+        dag("d", [task("a", retry_delay=10.0, retry_exponential_backoff=True, max_retry_delay=25.0)])
+    )
     assert [spec.retry_delay("a", n) for n in (1, 2, 3)] == [10.0, 20.0, 25.0]
 
 
@@ -223,8 +234,15 @@ def test_trigger_errors_name_the_subject(harness: Harness) -> None:
 
 def test_catchup_creates_one_run_per_missed_interval(harness: Harness) -> None:
     harness.clock._now = datetime(2024, 1, 4, 1, tzinfo=UTC)
-    harness.add_dag(dag("d", [task("a")], schedule={"kind": "preset", "expr": "@daily"},
-                        start_date="2024-01-01T00:00:00+00:00", catchup=True))
+    harness.add_dag(
+        dag(
+            "d",
+            [task("a")],
+            schedule={"kind": "preset", "expr": "@daily"},
+            start_date="2024-01-01T00:00:00+00:00",
+            catchup=True,
+        )
+    )
     runs = sorted(harness.scheduler.runs.values(), key=lambda r: r.logical_date)
     assert [r.logical_date.day for r in runs] == [1, 2, 3]
     assert runs[0].data_interval_end == datetime(2024, 1, 2, tzinfo=UTC)
@@ -232,8 +250,15 @@ def test_catchup_creates_one_run_per_missed_interval(harness: Harness) -> None:
 
 def test_no_catchup_creates_only_the_latest_interval(harness: Harness) -> None:
     harness.clock._now = datetime(2024, 1, 4, 1, tzinfo=UTC)
-    harness.add_dag(dag("d", [task("a")], schedule={"kind": "preset", "expr": "@daily"},
-                        start_date="2024-01-01T00:00:00+00:00", catchup=False))
+    harness.add_dag(
+        dag(
+            "d",
+            [task("a")],
+            schedule={"kind": "preset", "expr": "@daily"},
+            start_date="2024-01-01T00:00:00+00:00",
+            catchup=False,
+        )
+    )
     (run,) = harness.scheduler.runs.values()
     assert run.logical_date == datetime(2024, 1, 3, tzinfo=UTC)
 

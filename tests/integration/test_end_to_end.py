@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-
 from typing import Any
 
 from tests.harness import ROOT, Cluster, assert_eventually, write_dag
 
-CHAIN_WITH_FAILURE = '''
+CHAIN_WITH_FAILURE = """
 from datetime import timedelta
 from tradewind import DAG, BashOperator
 
@@ -20,7 +19,7 @@ with DAG(dag_id="flaky_chain", schedule=None):
                           retries=2, retry_delay=timedelta(seconds=0))
     last = BashOperator(task_id="last", bash_command="echo last ran")
     first >> middle >> last
-'''
+"""
 
 
 def runs(cluster: Cluster, dag_id: str = "") -> list[dict[str, Any]]:
@@ -87,14 +86,18 @@ def test_failing_middle_task_retries_then_fails_the_run(cluster: Cluster) -> Non
 
 
 def test_tasks_on_a_named_queue_run_only_on_the_worker_serving_it(cluster: Cluster) -> None:
-    write_dag(cluster.dags, "queues.py", '''
+    write_dag(
+        cluster.dags,
+        "queues.py",
+        """
 from tradewind import DAG, BashOperator
 
 with DAG(dag_id="queues", schedule=None):
     for i in range(4):
         BashOperator(task_id=f"plain_{i}", bash_command="echo plain")
         BashOperator(task_id=f"special_{i}", bash_command="echo special", queue="q2")
-''')
+""",
+    )
     cluster.coordinator()
     cluster.worker("w1", "--queues", "default")
     cluster.worker("w2", "--queues", "q2")
@@ -106,14 +109,18 @@ with DAG(dag_id="queues", schedule=None):
 
 def test_a_killed_worker_loses_its_task_to_another_worker(cluster: Cluster) -> None:
     marker = cluster.home / "started"
-    write_dag(cluster.dags, "slow.py", f'''
+    write_dag(
+        cluster.dags,
+        "slow.py",
+        f"""
 from datetime import timedelta
 from tradewind import DAG, BashOperator
 
 with DAG(dag_id="slow", schedule=None):
     BashOperator(task_id="work", bash_command="touch {marker}; sleep 3; echo finished",
                  retries=1, retry_delay=timedelta(seconds=0))
-''')
+""",
+    )
     cluster.coordinator(heartbeat_timeout=2.0)
     doomed = cluster.worker("doomed")
     run_id = trigger(cluster, "slow")
@@ -133,7 +140,10 @@ with DAG(dag_id="slow", schedule=None):
 def test_coordinator_killed_mid_run_resumes_on_restart(cluster: Cluster) -> None:
     ledger = cluster.home / "ledger"
     gate = cluster.home / "gate"
-    write_dag(cluster.dags, "resume.py", f'''
+    write_dag(
+        cluster.dags,
+        "resume.py",
+        f"""
 from tradewind import DAG, BashOperator
 
 with DAG(dag_id="resume", schedule=None):
@@ -146,7 +156,8 @@ with DAG(dag_id="resume", schedule=None):
         if previous is not None:
             previous >> current
         previous = current
-''')
+""",
+    )
     coordinator = cluster.coordinator()
     port = int(cluster.address.rsplit(":", 1)[1])
     cluster.worker("w1")
@@ -166,7 +177,9 @@ with DAG(dag_id="resume", schedule=None):
 
 
 def test_broken_and_hanging_dag_files_are_import_errors_while_others_run(cluster: Cluster) -> None:
-    write_dag(cluster.dags, "broken.py", "from tradewind import DAG\nwith DAG(dag_id='broken' schedule=None):\n  pass\n")
+    write_dag(
+        cluster.dags, "broken.py", "from tradewind import DAG\nwith DAG(dag_id='broken' schedule=None):\n  pass\n"
+    )
     write_dag(cluster.dags, "hangs.py", "from tradewind import DAG\nwhile True:\n    pass\n")
     write_dag(cluster.dags, "fine.py", CHAIN_WITH_FAILURE.replace("exit 3", "exit 0"))
     cluster.coordinator()
@@ -189,5 +202,3 @@ def test_cli_errors_are_one_line_with_an_exit_code(cluster: Cluster) -> None:
     assert result.returncode == 1
     assert result.stderr.strip() == "error: DAG 'no_such_dag' not found"
     assert "Traceback" not in result.stderr
-
-

@@ -1,0 +1,34 @@
+"""Tradewind: everything a DAG file needs imports from here."""
+
+from tradewind.baseoperator import BaseOperator, chain
+from tradewind.dag import DAG, dag
+from tradewind.decorators import XComArg, task
+from tradewind.exceptions import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSkipException,
+    TaskFailed,
+    TaskFailedNoRetry,
+    TaskSkipped,
+)
+from tradewind.operators import BashOperator, EmptyOperator, PythonOperator
+from tradewind.trigger_rules import TriggerRule
+
+__all__ = [
+    "DAG",
+    "AirflowException",
+    "AirflowFailException",
+    "AirflowSkipException",
+    "BaseOperator",
+    "BashOperator",
+    "EmptyOperator",
+    "PythonOperator",
+    "TaskFailed",
+    "TaskFailedNoRetry",
+    "TaskSkipped",
+    "TriggerRule",
+    "XComArg",
+    "chain",
+    "dag",
+    "task",
+]

@@ -1,0 +1,17 @@
+"""EmptyOperator: a task that does nothing; the coordinator marks it success without a worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tradewind.baseoperator import BaseOperator
+
+
+class EmptyOperator(BaseOperator):
+    kind = "empty"
+
+    def execute(self, context: dict[str, Any]) -> None:
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        return {}

@@ -52,6 +52,7 @@ class Coordinator:
         self.processor: DagProcessor | None = None
         self.server: Any = None
         self.port = 0
+        self._bundle_hash = ""
         self._tasks: list[asyncio.Task[Any]] = []
 
     async def start(self) -> str:
@@ -115,6 +116,7 @@ class Coordinator:
     def _store_scan(self, result: ScanResult, bundle: Bundle) -> None:
         store, now = self.store, self.clock.now()
         store.save_bundle(bundle.hash, bundle.data, now)
+        handled: set[str] = set()
         for parsed in result.parsed:
             if parsed.error is not None:
                 store.set_import_error(parsed.fileloc, parsed.error, now)
@@ -129,6 +131,7 @@ class Coordinator:
                     errors.append(f"DAG {dag_id!r} is already defined in {other.fileloc}; this definition is ignored")
                     continue
                 previous.discard(dag_id)
+                handled.add(dag_id)
                 paused = bool(data.get("is_paused_upon_creation"))
                 version, _ = store.save_dag_version(data, dag_hash(data), bundle.hash, now, _dag_fields(data, paused))
                 if version is not None:
@@ -147,6 +150,13 @@ class Coordinator:
             store.set_import_error(fileloc, None, now)
             if gone:
                 self.engine.submit(DagsDeactivated(tuple(gone)))
+        if bundle.hash != self._bundle_hash:
+            for version in store.rebundle(bundle.hash, exclude=handled):
+                row = store.get_dag(version.dag_id)
+                assert row is not None
+                self.engine.submit(DagVersionStored(version.id, version.data, bundle.hash, row.paused,
+                                                    aware(row.last_scheduled_date)))
+        self._bundle_hash = bundle.hash
 
 
 def _dag_fields(data: dict[str, Any], paused: bool) -> dict[str, Any]:

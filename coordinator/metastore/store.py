@@ -232,6 +232,16 @@ class Store:
             m.Dag.update(latest_version=number).where(m.Dag.dag_id == dag_id).execute()
             return _version(row), existing is None
 
+    def rebundle(self, bundle_hash: str, exclude: set[str]) -> list[StoredVersion]:
+        """Point the latest version of every other active DAG at a new bundle of the same folder."""
+        active = [d.dag_id for d in m.Dag.select(m.Dag.dag_id).where(m.Dag.active) if d.dag_id not in exclude]
+        latest = self.latest_versions()
+        changed = [latest[dag_id] for dag_id in active if dag_id in latest and latest[dag_id].bundle_hash != bundle_hash]
+        with self.db.atomic():
+            for version in changed:
+                m.DagVersion.update(bundle_hash=bundle_hash).where(m.DagVersion.id == version.id).execute()
+        return [StoredVersion(v.id, v.dag_id, v.version, v.hash, v.data, bundle_hash) for v in changed]
+
     def deactivate_dags(self, dag_ids: Iterable[str]) -> None:
         ids = list(dag_ids)
         if ids:

@@ -1,0 +1,345 @@
+"""`tradewind`: view and steer a coordinator over its ControlService, from a shell or a script.
+
+Every list takes --json: an array of objects named as in control.proto, with states and kinds
+as lowercase names ("success", "bash") and times as RFC 3339 strings. Errors are one line on
+stderr: exit code 1 for a failed call, 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf.json_format import MessageToDict
+from google.protobuf.message import Message
+
+from tradewind.client import Client
+from tradewind.config import Settings
+from tradewind.exceptions import ApiError, ConfigError, TradewindError
+from tradewind.states import RunState
+from tradewind.wire import from_timestamp, run_state_from_pb, task_kind_name, task_state_from_pb
+
+_ENUM = re.compile(r"^(TASK_STATE|RUN_STATE|TASK_KIND)_([A-Z_]+)$")
+
+
+class UsageError(TradewindError):
+    """A bad flag value found after parsing (exit code 2)."""
+
+
+# ---- output --------------------------------------------------------------------------------
+def to_json(value: Message | Sequence[Message]) -> Any:
+    if isinstance(value, Message):
+        return _lower_enums(
+            MessageToDict(value, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+        )
+    return [to_json(item) for item in value]
+
+
+def _lower_enums(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _lower_enums(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_lower_enums(v) for v in value]
+    if isinstance(value, str):
+        match = _ENUM.match(value)
+        if match:
+            return match.group(2).lower()
+    return value
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(to_json(value), indent=2))
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    cells = [[str(c) for c in headers]] + [[("" if c is None else str(c)) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in cells]
+    return "\n".join(lines)
+
+
+def when(message: Message, field: str) -> str:
+    if not message.HasField(field):
+        return ""
+    moment = from_timestamp(getattr(message, field))
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+def duration(message: Message, start: str, end: str) -> str:
+    if not message.HasField(start):
+        return ""
+    began = from_timestamp(getattr(message, start))
+    ended = from_timestamp(getattr(message, end)) if message.HasField(end) else datetime.now(UTC)
+    if began is None or ended is None:
+        return ""
+    seconds = (ended - began).total_seconds()
+    return f"{seconds:.1f}s" if seconds < 120 else f"{seconds / 60:.1f}m"
+
+
+# ---- commands ------------------------------------------------------------------------------
+def cmd_dags_list(client: Client, args: argparse.Namespace) -> None:
+    dags = client.list_dags(include_inactive=args.all).dags
+    if args.json:
+        return print_json(dags)
+    print(table(
+        ["DAG", "SCHEDULE", "PAUSED", "NEXT RUN", "RECENT RUNS", "RUNNING", "TAGS"],
+        [(d.dag_id + ("" if d.active else " (gone)"), d.schedule or "None", "yes" if d.paused else "no",
+          when(d, "next_run_at"), " ".join(run_state_from_pb(s).value for s in d.recent_run_states[:5]),
+          d.running_tasks, ",".join(d.tags)) for d in dags],
+    ))
+
+
+def cmd_dags_show(client: Client, args: argparse.Namespace) -> None:
+    response = client.get_dag(args.dag_id)
+    if args.json:
+        return print_json(response)
+    d = response.dag
+    print(f"{d.dag_id}: {d.description}".rstrip(": "))
+    print(f"file {d.fileloc}, schedule {d.schedule or 'None'}, {'paused' if d.paused else 'active'}, version {d.version}")
+    print(table(["TASK", "OPERATOR", "UPSTREAM", "TRIGGER RULE", "RETRIES", "QUEUE", "POOL"],
+                [(t.task_id, t.operator, ",".join(t.upstream_task_ids), t.trigger_rule, t.retries, t.queue, t.pool)
+                 for t in response.tasks]))
+
+
+def cmd_dags_trigger(client: Client, args: argparse.Namespace) -> None:
+    conf = parse_conf(args.conf)
+    run = client.trigger_dag(args.dag_id, conf, args.run_id or "").dag_run
+    if args.json:
+        return print_json(run)
+    print(f"triggered {run.dag_id}: run {run.run_id} ({run_state_from_pb(run.state).value})")
+
+
+def parse_conf(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        conf = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--conf is not valid JSON: {exc}") from None
+    if not isinstance(conf, dict):
+        raise UsageError(f"--conf must be a JSON object, not {type(conf).__name__}")
+    return conf
+
+
+def cmd_dags_pause(client: Client, args: argparse.Namespace) -> None:
+    paused = args.command == "pause"
+    d = client.set_dag_paused(args.dag_id, paused).dag
+    print(f"{d.dag_id} is {'paused' if d.paused else 'unpaused'}")
+
+
+def cmd_runs_list(client: Client, args: argparse.Namespace) -> None:
+    for state in args.state or []:
+        if state not in RunState.__members__.values():
+            raise UsageError(f"--state must be one of {', '.join(s.value for s in RunState)}, not {state!r}")
+    if not 1 <= args.limit <= 1000:
+        raise UsageError(f"--limit must be between 1 and 1000, not {args.limit}")
+    runs = client.list_dag_runs(args.dag or "", args.state or (), args.limit).dag_runs
+    if args.json:
+        return print_json(runs)
+    print(table(["DAG", "RUN ID", "STATE", "TYPE", "LOGICAL DATE", "STARTED", "DURATION"],
+                [(r.dag_id, r.run_id, run_state_from_pb(r.state).value, r.run_type, when(r, "logical_date"),
+                  when(r, "start_date"), duration(r, "start_date", "end_date")) for r in runs]))
+
+
+def cmd_runs_cancel(client: Client, args: argparse.Namespace) -> None:
+    run = client.cancel_dag_run(args.dag_id, args.run_id).dag_run
+    print(f"cancelled {run.dag_id} run {run.run_id} ({run_state_from_pb(run.state).value})")
+
+
+def cmd_tasks_list(client: Client, args: argparse.Namespace) -> None:
+    tis = client.list_task_instances(args.dag_id, args.run_id).task_instances
+    if args.json:
+        return print_json(tis)
+    print(table(["TASK", "STATE", "TRY", "WORKER", "STARTED", "DURATION"],
+                [(t.task_id, task_state_from_pb(t.state).value, f"{t.try_number}/{t.max_tries}", t.worker,
+                  when(t, "start_date"), duration(t, "start_date", "end_date")) for t in tis]))
+
+
+def cmd_tasks_show(client: Client, args: argparse.Namespace) -> None:
+    response = client.get_task_instance(args.dag_id, args.run_id, args.task_id)
+    if args.json:
+        return print_json(response)
+    ti = response.task_instance
+    print(f"{ti.dag_id}.{ti.task_id} in {ti.run_id}: {task_state_from_pb(ti.state).value}, "
+          f"try {ti.try_number} of {ti.max_tries}, {ti.operator}, queue {ti.queue}, pool {ti.pool}")
+    print(table(["TRY", "STATE", "WORKER", "READY", "SENT", "STARTED", "ENDED", "EXIT", "ERROR"],
+                [(a.attempt.try_number, task_state_from_pb(a.state).value, a.worker, when(a, "ready_at"),
+                  when(a, "sent_at"), when(a, "started_at"), when(a, "ended_at"),
+                  a.exit_code if a.HasField("ended_at") else "", a.error) for a in response.attempts]))
+
+
+def cmd_tasks_logs(client: Client, args: argparse.Namespace) -> None:
+    out = sys.stdout.buffer
+    if args.try_number or args.follow:
+        for chunk in client.tail_logs(args.dag_id, args.run_id, args.task_id, args.try_number or 0, args.follow):
+            out.write(chunk.data)
+            out.flush()
+        return
+    ti = client.get_task_instance(args.dag_id, args.run_id, args.task_id).task_instance
+    for number in range(1, ti.try_number + 1):
+        out.write(f"--- try {number} ---\n".encode())
+        for chunk in client.tail_logs(args.dag_id, args.run_id, args.task_id, number):
+            out.write(chunk.data)
+        out.flush()
+
+
+def cmd_tasks_clear(client: Client, args: argparse.Namespace) -> None:
+    cleared = client.clear_task_instances(args.dag_id, args.run_id, args.task_ids, args.downstream).task_instances
+    print(f"cleared {', '.join(t.task_id for t in cleared)}")
+
+
+def cmd_tasks_mark(client: Client, args: argparse.Namespace) -> None:
+    ti = client.mark_task_instance(args.dag_id, args.run_id, args.task_id, args.state).task_instance
+    print(f"{ti.task_id} is now {task_state_from_pb(ti.state).value}")
+
+
+def cmd_workers_list(client: Client, args: argparse.Namespace) -> None:
+    workers = client.list_workers().workers
+    if args.json:
+        return print_json(workers)
+    print(table(["WORKER", "STATE", "HOST", "QUEUES", "SLOTS", "KINDS", "CPU", "MEM", "LAST HEARTBEAT"],
+                [(w.name, w.state, w.host, ",".join(w.queues), f"{w.running}/{w.slots}",
+                  ",".join(task_kind_name(k) for k in w.kinds), f"{w.cpu_percent:.0f}%", f"{w.memory_percent:.0f}%",
+                  when(w, "last_heartbeat_at")) for w in workers]))
+
+
+def cmd_workers_drain(client: Client, args: argparse.Namespace) -> None:
+    worker = client.drain_worker(args.name).worker
+    print(f"{worker.name} is {worker.state}")
+
+
+def cmd_import_errors(client: Client, args: argparse.Namespace) -> None:
+    errors = client.list_import_errors().import_errors
+    if args.json:
+        return print_json(errors)
+    if not errors:
+        print("no import errors")
+    for error in errors:
+        print(f"=== {error.fileloc} ({when(error, 'timestamp')})\n{error.traceback.rstrip()}\n")
+
+
+def cmd_pools_list(client: Client, args: argparse.Namespace) -> None:
+    pools = client.list_pools().pools
+    if args.json:
+        return print_json(pools)
+    print(table(["POOL", "SLOTS", "OCCUPIED", "WAITING", "DESCRIPTION"],
+                [(p.name, p.slots, p.occupied, p.waiting, p.description) for p in pools]))
+
+
+def cmd_pools_set(client: Client, args: argparse.Namespace) -> None:
+    pool = client.set_pool(args.name, args.slots, args.description or "").pool
+    print(f"pool {pool.name} has {pool.slots} slots")
+
+
+def cmd_pools_delete(client: Client, args: argparse.Namespace) -> None:
+    client.delete_pool(args.name)
+    print(f"deleted pool {args.name}")
+
+
+# ---- parser --------------------------------------------------------------------------------
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--host", default=argparse.SUPPRESS, metavar="HOST:PORT",
+                        help="the coordinator (default 127.0.0.1:50051 or TRADEWIND_HOST)")
+    parser = argparse.ArgumentParser(prog="tradewind", description=__doc__, parents=[common],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
+
+    def command(group: Any, name: str, handler: Any, help: str, json_flag: bool = False) -> argparse.ArgumentParser:
+        sub = group.add_parser(name, help=help, parents=[common])
+        sub.set_defaults(handler=handler, command=name)
+        if json_flag:
+            sub.add_argument("--json", action="store_true", help="print JSON for scripts")
+        return sub
+
+    dags = groups.add_parser("dags", help="list, show, trigger, pause and unpause DAGs").add_subparsers(
+        dest="command", required=True, metavar="ACTION")
+    command(dags, "list", cmd_dags_list, "every DAG", True).add_argument(
+        "--all", action="store_true", help="include DAGs whose file is gone")
+    command(dags, "show", cmd_dags_show, "a DAG and its tasks", True).add_argument("dag_id")
+    trigger = command(dags, "trigger", cmd_dags_trigger, "start a manual run now", True)
+    trigger.add_argument("dag_id")
+    trigger.add_argument("--conf", metavar="JSON", help="the run's conf, a JSON object")
+    trigger.add_argument("--run-id", metavar="ID", help="the run id (default manual__<logical date>)")
+    command(dags, "pause", cmd_dags_pause, "pause a DAG").add_argument("dag_id")
+    command(dags, "unpause", cmd_dags_pause, "unpause a DAG").add_argument("dag_id")
+
+    runs = groups.add_parser("runs", help="list and cancel DAG runs").add_subparsers(
+        dest="command", required=True, metavar="ACTION")
+    listing = command(runs, "list", cmd_runs_list, "DAG runs, newest first", True)
+    listing.add_argument("--dag", metavar="DAG", help="only this DAG's runs")
+    listing.add_argument("--state", action="append", metavar="STATE", help="only runs in this state (repeatable)")
+    listing.add_argument("--limit", type=int, default=100, metavar="N", help="at most N runs (default 100)")
+    cancel = command(runs, "cancel", cmd_runs_cancel, "fail a run and cancel its unfinished tasks")
+    cancel.add_argument("dag_id")
+    cancel.add_argument("run_id")
+
+    tasks = groups.add_parser("tasks", help="task instances, their attempts and logs").add_subparsers(
+        dest="command", required=True, metavar="ACTION")
+    for name, handler, text, as_json in (
+        ("list", cmd_tasks_list, "the task instances of a run", True),
+        ("show", cmd_tasks_show, "a task instance and every attempt", True),
+        ("logs", cmd_tasks_logs, "a task instance's log, every try unless --try", False),
+        ("clear", cmd_tasks_clear, "run task instances again", False),
+        ("mark", cmd_tasks_mark, "set a task instance to success or failed", False),
+    ):
+        sub = command(tasks, name, handler, text, as_json)
+        sub.add_argument("dag_id")
+        sub.add_argument("run_id")
+        if name == "clear":
+            sub.add_argument("task_ids", nargs="+", metavar="TASK")
+            sub.add_argument("--downstream", action="store_true", help="also clear every downstream task")
+        elif name != "list":
+            sub.add_argument("task_id")
+        if name == "logs":
+            sub.add_argument("--try", dest="try_number", type=int, metavar="N", help="only this try")
+            sub.add_argument("--follow", "-f", action="store_true", help="keep printing until the attempt ends")
+        if name == "mark":
+            sub.add_argument("state", choices=["success", "failed"])
+
+    workers = groups.add_parser("workers", help="workers and their load").add_subparsers(
+        dest="command", required=True, metavar="ACTION")
+    command(workers, "list", cmd_workers_list, "connected and lost workers", True)
+    command(workers, "drain", cmd_workers_drain, "stop a worker taking work").add_argument("name")
+
+    command(groups, "import-errors", cmd_import_errors, "DAG files that failed to import", True)
+
+    pools = groups.add_parser("pools", help="pools and their slots").add_subparsers(
+        dest="command", required=True, metavar="ACTION")
+    command(pools, "list", cmd_pools_list, "every pool", True)
+    setter = command(pools, "set", cmd_pools_set, "create a pool or change its slots")
+    setter.add_argument("name")
+    setter.add_argument("slots", type=int)
+    setter.add_argument("--description", metavar="TEXT")
+    command(pools, "delete", cmd_pools_delete, "delete a pool").add_argument("name")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        host = Settings.load({"host": getattr(args, "host", None)}).host
+        with Client(host) as client:
+            args.handler(client, args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (ApiError, ConfigError, TradewindError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

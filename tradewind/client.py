@@ -1,0 +1,162 @@
+"""A typed ControlService client. The one place on the client side that catches grpc.RpcError."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+import grpc
+
+from tradewind.exceptions import ApiError, FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from tradewind.states import RunState, TaskState
+from tradewind.v1 import control_pb2, control_pb2_grpc
+from tradewind.wire import run_state_to_pb, task_state_to_pb, to_timestamp
+
+R = TypeVar("R")
+_ERRORS: dict[grpc.StatusCode, type[ApiError]] = {
+    grpc.StatusCode.NOT_FOUND: NotFound,
+    grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
+    grpc.StatusCode.FAILED_PRECONDITION: FailedPrecondition,
+    grpc.StatusCode.ALREADY_EXISTS: FailedPrecondition,
+}
+
+
+class Client:
+    """Every ControlService call, returning its response message (or an iterator, for streams)."""
+
+    def __init__(self, host: str, *, timeout: float = 10.0, connect_timeout: float = 3.0) -> None:
+        self.host = host
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self._channel = grpc.insecure_channel(host, options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)])
+        self._stub = control_pb2_grpc.ControlServiceStub(self._channel)
+        self._ready = False
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def _error(self, exc: grpc.RpcError) -> ApiError:
+        code = exc.code()  # type: ignore[attr-defined]
+        details = exc.details() or code.name  # type: ignore[attr-defined]
+        if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED) and not self._ready:
+            return Unavailable(f"cannot reach the coordinator at {self.host} (is `coordinator serve` running?)")
+        if code is grpc.StatusCode.UNAVAILABLE:
+            return Unavailable(f"lost the coordinator at {self.host}: {details}")
+        return _ERRORS.get(code, ApiError)(details, code.name)
+
+    def _connect(self) -> None:
+        if self._ready:
+            return
+        try:
+            grpc.channel_ready_future(self._channel).result(timeout=self.connect_timeout)
+        except grpc.FutureTimeoutError:
+            raise Unavailable(f"cannot reach the coordinator at {self.host} (is `coordinator serve` running?)") from None
+        self._ready = True
+
+    def _call(self, method: Callable[..., R], request: Any) -> R:
+        self._connect()
+        try:
+            return method(request, timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise self._error(exc) from None
+
+    def _stream(self, method: Callable[..., Any], request: Any) -> Iterator[Any]:
+        self._connect()
+        call = method(request)
+        try:
+            yield from call
+        except grpc.RpcError as exc:
+            if exc.code() is grpc.StatusCode.CANCELLED:  # type: ignore[attr-defined]
+                return
+            raise self._error(exc) from None
+        finally:
+            call.cancel()
+
+    # ---- DAGs ---------------------------------------------------------------------------
+    def list_dags(self, dag_id_contains: str = "", include_inactive: bool = False) -> control_pb2.ListDagsResponse:
+        return self._call(self._stub.ListDags, control_pb2.ListDagsRequest(
+            dag_id_contains=dag_id_contains, include_inactive=include_inactive))
+
+    def get_dag(self, dag_id: str) -> control_pb2.GetDagResponse:
+        return self._call(self._stub.GetDag, control_pb2.GetDagRequest(dag_id=dag_id))
+
+    def set_dag_paused(self, dag_id: str, paused: bool) -> control_pb2.SetDagPausedResponse:
+        return self._call(self._stub.SetDagPaused, control_pb2.SetDagPausedRequest(dag_id=dag_id, paused=paused))
+
+    def trigger_dag(
+        self, dag_id: str, conf: dict[str, Any] | None = None, run_id: str = "", logical_date: datetime | None = None
+    ) -> control_pb2.TriggerDagResponse:
+        if conf is not None and not isinstance(conf, dict):
+            raise InvalidArgument(f"conf must be a JSON object, not {type(conf).__name__}")
+        request = control_pb2.TriggerDagRequest(dag_id=dag_id, conf_json=json.dumps(conf or {}), run_id=run_id)
+        stamp = to_timestamp(logical_date)
+        if stamp is not None:
+            request.logical_date.CopyFrom(stamp)
+        return self._call(self._stub.TriggerDag, request)
+
+    # ---- runs and task instances --------------------------------------------------------
+    def list_dag_runs(
+        self, dag_id: str = "", states: Sequence[str] = (), page_size: int = 0, page_token: str = ""
+    ) -> control_pb2.ListDagRunsResponse:
+        request = control_pb2.ListDagRunsRequest(
+            dag_id=dag_id, states=[run_state_to_pb(RunState(s)) for s in states], page_size=page_size,
+            page_token=page_token,
+        )
+        return self._call(self._stub.ListDagRuns, request)
+
+    def list_task_instances(self, dag_id: str, run_id: str) -> control_pb2.ListTaskInstancesResponse:
+        return self._call(self._stub.ListTaskInstances,
+                          control_pb2.ListTaskInstancesRequest(dag_id=dag_id, run_id=run_id))
+
+    def get_task_instance(self, dag_id: str, run_id: str, task_id: str) -> control_pb2.GetTaskInstanceResponse:
+        return self._call(self._stub.GetTaskInstance,
+                          control_pb2.GetTaskInstanceRequest(dag_id=dag_id, run_id=run_id, task_id=task_id))
+
+    def clear_task_instances(
+        self, dag_id: str, run_id: str, task_ids: Sequence[str], include_downstream: bool = False
+    ) -> control_pb2.ClearTaskInstancesResponse:
+        return self._call(self._stub.ClearTaskInstances, control_pb2.ClearTaskInstancesRequest(
+            dag_id=dag_id, run_id=run_id, task_ids=list(task_ids), include_downstream=include_downstream))
+
+    def mark_task_instance(self, dag_id: str, run_id: str, task_id: str, state: str) -> control_pb2.MarkTaskInstanceResponse:
+        return self._call(self._stub.MarkTaskInstance, control_pb2.MarkTaskInstanceRequest(
+            dag_id=dag_id, run_id=run_id, task_id=task_id, state=task_state_to_pb(TaskState(state))))
+
+    def cancel_dag_run(self, dag_id: str, run_id: str) -> control_pb2.CancelDagRunResponse:
+        return self._call(self._stub.CancelDagRun, control_pb2.CancelDagRunRequest(dag_id=dag_id, run_id=run_id))
+
+    def tail_logs(
+        self, dag_id: str, run_id: str, task_id: str, try_number: int = 0, follow: bool = False
+    ) -> Iterator[control_pb2.TailLogsResponse]:
+        return self._stream(self._stub.TailLogs, control_pb2.TailLogsRequest(
+            dag_id=dag_id, run_id=run_id, task_id=task_id, try_number=try_number, follow=follow))
+
+    # ---- workers, import errors, pools, watch --------------------------------------------
+    def list_workers(self) -> control_pb2.ListWorkersResponse:
+        return self._call(self._stub.ListWorkers, control_pb2.ListWorkersRequest())
+
+    def drain_worker(self, name: str) -> control_pb2.DrainWorkerResponse:
+        return self._call(self._stub.DrainWorker, control_pb2.DrainWorkerRequest(name=name))
+
+    def list_import_errors(self) -> control_pb2.ListImportErrorsResponse:
+        return self._call(self._stub.ListImportErrors, control_pb2.ListImportErrorsRequest())
+
+    def list_pools(self) -> control_pb2.ListPoolsResponse:
+        return self._call(self._stub.ListPools, control_pb2.ListPoolsRequest())
+
+    def set_pool(self, name: str, slots: int, description: str = "") -> control_pb2.SetPoolResponse:
+        return self._call(self._stub.SetPool, control_pb2.SetPoolRequest(name=name, slots=slots, description=description))
+
+    def delete_pool(self, name: str) -> control_pb2.DeletePoolResponse:
+        return self._call(self._stub.DeletePool, control_pb2.DeletePoolRequest(name=name))
+
+    def watch(self, dag_id: str = "") -> Iterator[control_pb2.WatchResponse]:
+        return self._stream(self._stub.Watch, control_pb2.WatchRequest(dag_id=dag_id))

@@ -1,0 +1,303 @@
+"""A warm, single-threaded Python process that forks one child per job.
+
+Starting a task must not start a fresh interpreter, and the processes that host gRPC (the
+coordinator and the worker) must never fork themselves. So each of them starts this server
+with subprocess; it imports the preload modules once and forks a child for every job. A child
+runs in its own session (process group == pid), so killing the group kills everything it
+started. When the owner goes away, the server kills its children and exits.
+
+Protocol: one JSON message per SOCK_SEQPACKET datagram, with the job's stdout descriptor
+attached (SCM_RIGHTS). Requests: spawn. Replies: spawned (pid), error, exit (status, rusage).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import itertools
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import traceback
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from tradewind.exceptions import TradewindError
+
+_MAX = 1 << 20
+
+
+class ForkServerError(TradewindError):
+    """The fork server could not start a job, or it died."""
+
+
+@dataclass(frozen=True)
+class ChildExit:
+    #: Exit code, or -N when killed by signal N.
+    returncode: int
+    cpu_user: float
+    cpu_system: float
+    max_rss_bytes: int
+
+
+class Child:
+    def __init__(self, pid: int, exit: Future[ChildExit]) -> None:
+        self.pid = pid
+        self.exit = exit
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, sig)
+
+
+class ForkServer:
+    def __init__(self, preload: Sequence[str] = ("tradewind",), python: str = sys.executable) -> None:
+        self.preload = tuple(preload)
+        self.python = python
+        self._sock: socket.socket | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._send_lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._spawning: dict[int, Future[int]] = {}
+        self._exits: dict[int, Future[ChildExit]] = {}
+        self._reader: threading.Thread | None = None
+        self._dead: str | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self._dead is None and self._process is not None and self._process.poll() is None
+
+    def start(self) -> None:
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._process = subprocess.Popen(
+            [self.python, "-m", "tradewind.forkserver", str(child.fileno()), *self.preload],
+            pass_fds=(child.fileno(),),
+            stdin=subprocess.DEVNULL,
+        )
+        child.close()
+        self._sock = parent
+        ready = parent.recv(_MAX)
+        if not ready:
+            code = self._process.wait()
+            raise ForkServerError(f"the fork server exited with code {code} while starting")
+        message = json.loads(ready)
+        if message.get("op") != "ready":
+            raise ForkServerError(f"the fork server failed to start: {message.get('error', message)}")
+        self._dead = None
+        self._reader = threading.Thread(target=self._read, name="forkserver-reader", daemon=True)
+        self._reader.start()
+
+    def spawn(
+        self,
+        target: str,
+        kwargs: dict[str, Any],
+        *,
+        stdout: int | None = None,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Child:
+        """Fork a child that calls `target` ("module:function") with `kwargs`; returns once it runs."""
+        if not self.alive or self._sock is None:
+            raise ForkServerError(f"the fork server is not running ({self._dead or 'not started'})")
+        job = next(self._ids)
+        started: Future[int] = Future()
+        self._spawning[job] = started
+        message = json.dumps(
+            {"op": "spawn", "id": job, "target": target, "kwargs": kwargs, "cwd": cwd, "env": env}
+        ).encode()
+        try:
+            with self._send_lock:
+                socket.send_fds(self._sock, [message], [stdout] if stdout is not None else [])
+        except OSError as exc:
+            self._spawning.pop(job, None)
+            raise ForkServerError(f"cannot reach the fork server: {exc}") from exc
+        pid = started.result(timeout=30)
+        return Child(pid, self._exits[pid])
+
+    def _read(self) -> None:
+        assert self._sock is not None
+        try:
+            while True:
+                data = self._sock.recv(_MAX)
+                if not data:
+                    break
+                message = json.loads(data)
+                op = message["op"]
+                if op == "spawned":
+                    self._exits[message["pid"]] = Future()
+                    self._spawning.pop(message["id"]).set_result(message["pid"])
+                elif op == "error":
+                    self._spawning.pop(message["id"]).set_exception(ForkServerError(message["error"]))
+                elif op == "exit":
+                    future = self._exits.pop(message["pid"], None)
+                    if future is not None:
+                        future.set_result(
+                            ChildExit(message["returncode"], message["utime"], message["stime"], message["maxrss"])
+                        )
+        except OSError:
+            pass
+        self._dead = "the fork server exited"
+        error = ForkServerError("the fork server died before the job ended")
+        for pending in list(self._spawning.values()) + list(self._exits.values()):
+            if not pending.done():
+                pending.set_exception(error)
+        self._spawning.clear()
+        self._exits.clear()
+
+    def close(self) -> None:
+        """Stop the server; it kills every child it still has."""
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
+            self._sock.close()
+            self._sock = None
+        if self._process is not None:
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+        if self._reader is not None:
+            self._reader.join(timeout=5)
+            self._reader = None
+
+
+def exec_command(argv: list[str]) -> None:
+    """A target that replaces the child with a program."""
+    os.execvp(argv[0], argv)
+
+
+# ---- the server process ------------------------------------------------------------------
+
+
+def _serve(sock: socket.socket) -> None:
+    children: set[int] = set()
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    os.set_blocking(wake_read, False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    selector = selectors.DefaultSelector()
+    selector.register(sock, selectors.EVENT_READ, "control")
+    selector.register(wake_read, selectors.EVENT_READ, "child")
+    sock.send(json.dumps({"op": "ready"}).encode())
+    running = True
+    while running:
+        for key, _ in selector.select():
+            if key.data == "child":
+                with contextlib.suppress(BlockingIOError):
+                    os.read(wake_read, 4096)
+                _reap(sock, children)
+                continue
+            try:
+                data, fds, _flags, _addr = socket.recv_fds(sock, _MAX, 4)
+            except OSError:
+                data, fds = b"", []
+            if not data:
+                running = False
+                break
+            request = json.loads(data)
+            stdout = fds[0] if fds else None
+            try:
+                pid = os.fork()
+            except OSError as exc:
+                sock.send(json.dumps({"op": "error", "id": request["id"], "error": f"fork failed: {exc}"}).encode())
+                continue
+            if pid == 0:
+                selector.close()
+                _child(request, stdout, [sock.fileno(), wake_read, wake_write])
+            if stdout is not None:
+                os.close(stdout)
+            children.add(pid)
+            sock.send(json.dumps({"op": "spawned", "id": request["id"], "pid": pid}).encode())
+            _reap(sock, children)
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+    for pid in list(children):
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+def _reap(sock: socket.socket, children: set[int]) -> None:
+    while children:
+        try:
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        children.discard(pid)
+        code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        message = {
+            "op": "exit", "pid": pid, "returncode": code, "utime": usage.ru_utime, "stime": usage.ru_stime,
+            "maxrss": usage.ru_maxrss * 1024,
+        }
+        with contextlib.suppress(OSError):
+            sock.send(json.dumps(message).encode())
+
+
+def _child(request: dict[str, Any], stdout: int | None, close: list[int]) -> None:
+    code = 1
+    try:
+        signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
+        for fd in close:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        target_fd = stdout if stdout is not None else null
+        os.dup2(target_fd, 1)
+        os.dup2(target_fd, 2)
+        for fd in {null, target_fd}:
+            if fd > 2:
+                os.close(fd)
+        sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+        sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
+        if request.get("cwd"):
+            os.chdir(request["cwd"])
+        if request.get("env") is not None:
+            os.environ.clear()
+            os.environ.update(request["env"])
+        module_name, _, function_name = request["target"].partition(":")
+        function = getattr(importlib.import_module(module_name), function_name)
+        function(**request["kwargs"])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # noqa: BLE001 - the child reports everything in its output
+        traceback.print_exc()
+        code = 1
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def main(argv: list[str]) -> None:
+    sock = socket.socket(fileno=int(argv[0]))
+    try:
+        for name in argv[1:]:
+            importlib.import_module(name)
+    except BaseException as exc:  # noqa: BLE001
+        sock.send(json.dumps({"op": "failed", "error": f"cannot import {exc}"}).encode())
+        return
+    _serve(sock)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

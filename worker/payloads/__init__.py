@@ -1,0 +1,41 @@
+"""One module per payload kind: how to start it and how to read its end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tradewind.v1 import worker_pb2
+
+SUCCESS = worker_pb2.TASK_OUTCOME_SUCCESS
+FAILED = worker_pb2.TASK_OUTCOME_FAILED
+FAILED_NO_RETRY = worker_pb2.TASK_OUTCOME_FAILED_NO_RETRY
+SKIPPED = worker_pb2.TASK_OUTCOME_SKIPPED
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What to fork for one attempt."""
+
+    target: str
+    kwargs: dict[str, Any]
+    cwd: str | None
+    env: dict[str, str] | None
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: int
+    error: str = ""
+    return_value_json: str = ""
+
+
+def describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        import signal
+
+        try:
+            return f"killed by signal {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit code {returncode}"

@@ -1,0 +1,64 @@
+"""Python payloads: the callable is imported from the DAG bundle inside a forked child."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from tradewind.v1 import payload_pb2
+from worker.payloads import FAILED, FAILED_NO_RETRY, SKIPPED, SUCCESS, Launch, Result, describe_exit
+
+OUTCOMES = {"success": SUCCESS, "skipped": SKIPPED, "failed_no_retry": FAILED_NO_RETRY, "failed": FAILED}
+
+
+def prepare(payload: payload_pb2.PythonPayload, bundle_dir: Path, workdir: Path) -> Launch:
+    return Launch(
+        "worker.payloads.python:run",
+        {
+            "bundle_dir": str(bundle_dir),
+            "dag_file": payload.dag_file,
+            "dag_id": payload.dag_id,
+            "task_id": payload.task_id,
+            "xcom_inputs_json": payload.xcom_inputs_json or "{}",
+            "context_json": payload.context_json,
+            "result_path": str(workdir / "result.json"),
+        },
+        str(workdir),
+        None,
+    )
+
+
+def run(
+    bundle_dir: str, dag_file: str, dag_id: str, task_id: str, xcom_inputs_json: str, context_json: str,
+    result_path: str,
+) -> None:
+    """Runs in the forked child: the task's own output goes to the log, the outcome to result_path."""
+    import traceback
+
+    from tradewind.execution import encode_return_value, outcome_of, run_python_task
+    from tradewind.templates import context_from_json
+
+    value_json, failure = "", None
+    try:
+        value = run_python_task(
+            Path(bundle_dir), dag_file, dag_id, task_id, json.loads(xcom_inputs_json), context_from_json(context_json)
+        )
+        value_json = encode_return_value(value, task_id)
+    except BaseException as exc:  # noqa: BLE001 - every way a task ends becomes an outcome
+        failure = exc
+        if not isinstance(exc, SystemExit):
+            traceback.print_exc()
+    outcome, error = outcome_of(failure)
+    tmp = result_path + ".tmp"
+    with open(tmp, "w") as handle:
+        json.dump({"outcome": outcome, "error": error, "return_value_json": value_json}, handle)
+    os.replace(tmp, result_path)
+
+
+def interpret(workdir: Path, returncode: int) -> Result:
+    path = workdir / "result.json"
+    if not path.exists():
+        return Result(FAILED, f"Python task process ended without a result ({describe_exit(returncode)})")
+    data = json.loads(path.read_text())
+    return Result(OUTCOMES.get(data["outcome"], FAILED), data.get("error", ""), data.get("return_value_json", ""))

@@ -9,6 +9,7 @@ import logging
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from typing import Any
 
 from tradewind.bundles import Bundle, build_bundle
@@ -34,6 +35,7 @@ log = logging.getLogger("tradewind.coordinator")
 
 class Coordinator:
     def __init__(self, settings: Settings) -> None:
+        settings = replace(settings, home=settings.home.resolve(), dags_folder=settings.dags_folder.resolve())
         self.settings = settings
         self.clock = SystemClock()
         self.db = connect(settings.db_url)

@@ -27,6 +27,8 @@ from tradewind.states import FINISHED, ON_WORKER, RunState, TaskState, check, ch
 from tradewind.trigger_rules import UpstreamCounts, Verdict, evaluate
 
 T = TaskState
+#: States in which an attempt has ended; its recorded state no longer changes.
+ATTEMPT_FINAL = frozenset({T.SUCCESS, T.FAILED, T.SKIPPED, T.UP_FOR_RETRY, T.UPSTREAM_FAILED})
 
 
 @dataclass
@@ -347,9 +349,14 @@ class Scheduler:
 
     def _set_state(self, ti: TaskInstance, state: TaskState) -> None:
         ti.state = check(ti.state, state, ti.label())
-        if ti.attempt is not None and ti.attempt.ended_at is None:
-            ti.attempt.state = state
-            self.changes.touch_attempt(ti.attempt)
+        attempt = ti.attempt
+        if (
+            attempt is not None
+            and attempt.state not in ATTEMPT_FINAL
+            and (attempt.ended_at is None or state in ATTEMPT_FINAL)
+        ):
+            attempt.state = state
+            self.changes.touch_attempt(attempt)
         self.changes.touch_ti(ti)
         self.effects.append(Effect("watch", subject=("ti", ti)))
 

@@ -92,12 +92,15 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
         session = session_from_hello(first.hello, engine.clock.now())
         running = tuple(attempt_ref(a, "hello.running") for a in first.hello.running)
         reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        engine.submit(WorkerJoined(session, running, reply))
-        reclaimed, rejected = await reply
         outbound: asyncio.Queue[worker_pb2.CoordinatorMessage | None] = asyncio.Queue()
         previous = engine.streams.get(session.name)
         if previous is not None:
             previous[1].put_nowait(None)
+        # Registered before the join is applied: assignments made in that same turn queue up
+        # here and follow the Welcome.
+        engine.streams[session.name] = (-1, outbound)
+        engine.submit(WorkerJoined(session, running, reply))
+        reclaimed, rejected = await reply
         engine.streams[session.name] = (session.generation, outbound)
         log.info(
             "worker %s joined from %s (queues %s, %d slots)",

@@ -45,7 +45,7 @@ class Agent:
         self.grace = grace
         self.session = Session(settings.worker_slots, frozenset(KINDS))
         self.forkserver = ForkServer(preload=("tradewind", "tradewind.execution"))
-        self.bundles = BundleCache(settings.home / "worker" / "bundles", self._fetch_bundle)
+        self.bundles = BundleCache(settings.home.resolve() / "worker" / "bundles", self._fetch_bundle)
         self.runner = Runner(self.forkserver, self.bundles, self.send)
         self._outbound: asyncio.Queue[worker_pb2.WorkerMessage | None] | None = None
         self._stub: worker_pb2_grpc.WorkerServiceStub | None = None

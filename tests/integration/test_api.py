@@ -1,0 +1,101 @@
+"""Malformed and out-of-range requests get precise errors, and the coordinator keeps serving."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from tests.harness import Cluster, assert_eventually, write_dag
+from tests.integration.test_end_to_end import finished_run, tis, trigger
+from tradewind.exceptions import FailedPrecondition, InvalidArgument, NotFound
+from tradewind.v1 import common_pb2, control_pb2, control_pb2_grpc, worker_pb2, worker_pb2_grpc
+
+SIMPLE = '''
+from tradewind import DAG, BashOperator
+
+with DAG(dag_id="simple", schedule=None):
+    BashOperator(task_id="a", bash_command="echo a") >> BashOperator(task_id="b", bash_command="echo b")
+'''
+
+
+def test_control_requests_are_validated(cluster: Cluster) -> None:
+    write_dag(cluster.dags, "simple.py", SIMPLE)
+    cluster.coordinator()
+    with cluster.client() as client:
+        assert_eventually(lambda: client.list_dags().dags, 30, "the DAG to be parsed")
+        with pytest.raises(NotFound, match="DAG 'nope' not found"):
+            client.get_dag("nope")
+        with pytest.raises(InvalidArgument, match="dag_id is required"):
+            client.trigger_dag("")
+        with pytest.raises(InvalidArgument, match="page_size must be between 1 and 1000, not 5000"):
+            client.list_dag_runs(page_size=5000)
+        with pytest.raises(InvalidArgument, match="run_id 'a b' is not valid"):
+            client.list_task_instances("simple", "a b")
+        with pytest.raises(NotFound, match="DAG 'simple' has no run 'r9'"):
+            client.list_task_instances("simple", "r9")
+        run = client.trigger_dag("simple", {"x": 1}, run_id="r1").dag_run
+        with pytest.raises(FailedPrecondition, match="already has a run with run_id 'r1'"):
+            client.trigger_dag("simple", run_id="r1")
+        with pytest.raises(InvalidArgument, match="marked success or failed, not running"):
+            client.mark_task_instance("simple", run.run_id, "a", "running")
+        with pytest.raises(InvalidArgument, match="the default pool cannot be deleted"):
+            client.delete_pool("default_pool")
+        with pytest.raises(NotFound, match="worker 'ghost' is not connected"):
+            client.drain_worker("ghost")
+    stub = control_pb2_grpc.ControlServiceStub(grpc.insecure_channel(cluster.address))
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.TriggerDag(control_pb2.TriggerDagRequest(dag_id="simple", conf_json="[1]"))
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert caught.value.details() == "conf_json must be a JSON object, not list"
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.ListDagRuns(control_pb2.ListDagRunsRequest(states=[99]))
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_malformed_worker_streams_are_refused_and_others_keep_working(cluster: Cluster) -> None:
+    write_dag(cluster.dags, "simple.py", SIMPLE)
+    cluster.coordinator()
+    stub = worker_pb2_grpc.WorkerServiceStub(grpc.insecure_channel(cluster.address))
+
+    def first_reply(*messages: worker_pb2.WorkerMessage) -> grpc.RpcError:
+        with pytest.raises(grpc.RpcError) as caught:
+            list(stub.Connect(iter(messages)))
+        return caught.value
+
+    error = first_reply(worker_pb2.WorkerMessage(heartbeat=worker_pb2.Heartbeat()))
+    assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "the first message on a worker stream must be hello, not heartbeat" in error.details()
+    error = first_reply(worker_pb2.WorkerMessage(hello=worker_pb2.Hello(name="w", slots=0,
+                                                                        kinds=[common_pb2.TASK_KIND_BASH])))
+    assert "slots must be between 1 and 10000, not 0" in error.details()
+    error = first_reply(worker_pb2.WorkerMessage(hello=worker_pb2.Hello(name="w", slots=1)))
+    assert "must declare known task kinds" in error.details()
+    with pytest.raises(grpc.RpcError) as caught:
+        list(stub.FetchBundle(worker_pb2.FetchBundleRequest(bundle_hash="../etc/passwd")))
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+    cluster.worker("w1")
+    run_id = trigger(cluster, "simple")
+    assert finished_run(cluster, "simple", run_id)["state"] == "success"
+
+
+def test_clear_mark_cancel_and_pause(cluster: Cluster) -> None:
+    write_dag(cluster.dags, "simple.py", SIMPLE)
+    cluster.coordinator()
+    cluster.worker("w1")
+    run_id = trigger(cluster, "simple")
+    assert finished_run(cluster, "simple", run_id)["state"] == "success"
+    cluster.cli("tasks", "clear", "simple", run_id, "a", "--downstream")
+    assert_eventually(lambda: tis(cluster, "simple", run_id)["b"]["try_number"] == 2
+                      and tis(cluster, "simple", run_id)["b"]["state"] == "success", 30, "the cleared tasks to rerun")
+    cluster.cli("tasks", "mark", "simple", run_id, "b", "failed")
+    assert finished_run(cluster, "simple", run_id)["state"] == "failed"
+
+    cluster.cli("dags", "pause", "simple")
+    paused = trigger(cluster, "simple")
+    assert tis(cluster, "simple", paused) == {}
+    cluster.cli("runs", "cancel", "simple", paused)
+    assert finished_run(cluster, "simple", paused)["state"] == "failed"
+    cluster.cli("dags", "unpause", "simple")
+    again = trigger(cluster, "simple")
+    assert finished_run(cluster, "simple", again)["state"] == "success"

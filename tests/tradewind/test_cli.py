@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from tradewind.cli import main
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_unreachable_coordinator_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    port = free_port()
+    assert main(["--host", f"127.0.0.1:{port}", "dags", "list"]) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: cannot reach the coordinator at 127.0.0.1:{port} (is `coordinator serve` running?)\n"
+
+
+def test_invalid_conf_is_a_usage_error_before_anything_is_sent(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--host", f"127.0.0.1:{free_port()}", "dags", "trigger", "d", "--conf", "[1, 2"]) == 2
+    assert capsys.readouterr().err.startswith("error: --conf is not valid JSON:")
+    assert main(["--host", f"127.0.0.1:{free_port()}", "dags", "trigger", "d", "--conf", "[1]"]) == 2
+    assert "must be a JSON object, not list" in capsys.readouterr().err
+
+
+def test_a_malformed_host_is_a_config_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--host", "nowhere", "runs", "list"]) == 1
+    assert capsys.readouterr().err == "error: host must be HOST:PORT, not 'nowhere'\n"
+
+
+def test_a_bad_flag_exits_2_with_usage() -> None:
+    result = subprocess.run([sys.executable, "-m", "tradewind.cli", "dags", "list", "--bogus"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "unrecognized arguments: --bogus" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["coordinator", "serve", "--bind", "localhost"], "coordinator: error: bind must be HOST:PORT, not 'localhost'"),
+        (["coordinator", "serve", "--db", "mysql://x"], "coordinator: error: db must be a sqlite:/// or postgresql:// URL"),
+        (["worker", "join", "--slots", "0"], "worker: error: worker slots must be at least 1, not 0"),
+    ],
+)
+def test_coordinator_and_worker_reject_bad_settings_in_one_line(argv: list[str], message: str) -> None:
+    result = subprocess.run([sys.executable, "-m", *argv], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith(message), result.stderr
+    assert "Traceback" not in result.stderr

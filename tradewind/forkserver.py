@@ -65,7 +65,7 @@ class ForkServer:
         self._process: subprocess.Popen[bytes] | None = None
         self._send_lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._spawning: dict[int, Future[int]] = {}
+        self._spawning: dict[int, Future[tuple[int, Future[ChildExit]]]] = {}
         self._exits: dict[int, Future[ChildExit]] = {}
         self._reader: threading.Thread | None = None
         self._dead: str | None = None
@@ -107,7 +107,7 @@ class ForkServer:
         if not self.alive or self._sock is None:
             raise ForkServerError(f"the fork server is not running ({self._dead or 'not started'})")
         job = next(self._ids)
-        started: Future[int] = Future()
+        started: Future[tuple[int, Future[ChildExit]]] = Future()
         self._spawning[job] = started
         message = json.dumps(
             {"op": "spawn", "id": job, "target": target, "kwargs": kwargs, "cwd": cwd, "env": env}
@@ -118,8 +118,8 @@ class ForkServer:
         except OSError as exc:
             self._spawning.pop(job, None)
             raise ForkServerError(f"cannot reach the fork server: {exc}") from exc
-        pid = started.result(timeout=30)
-        return Child(pid, self._exits[pid])
+        pid, exit = started.result(timeout=30)
+        return Child(pid, exit)
 
     def _read(self) -> None:
         assert self._sock is not None
@@ -131,8 +131,9 @@ class ForkServer:
                 message = json.loads(data)
                 op = message["op"]
                 if op == "spawned":
-                    self._exits[message["pid"]] = Future()
-                    self._spawning.pop(message["id"]).set_result(message["pid"])
+                    exit: Future[ChildExit] = Future()
+                    self._exits[message["pid"]] = exit
+                    self._spawning.pop(message["id"]).set_result((message["pid"], exit))
                 elif op == "error":
                     self._spawning.pop(message["id"]).set_exception(ForkServerError(message["error"]))
                 elif op == "exit":

@@ -12,10 +12,6 @@ import sys
 from dataclasses import replace
 from typing import Any
 
-from tradewind.bundles import Bundle, build_bundle
-from tradewind.forkserver import ForkServer
-from tradewind.serialization import dag_hash
-
 from coordinator.clock import SystemClock
 from coordinator.control_service import ControlService
 from coordinator.dag_processor import DagProcessor, ScanResult
@@ -27,7 +23,10 @@ from coordinator.metastore.store import Store, aware
 from coordinator.server import create_server
 from coordinator.timetable import Timetable
 from coordinator.worker_service import WorkerService
+from tradewind.bundles import Bundle, build_bundle
 from tradewind.config import Settings
+from tradewind.forkserver import ForkServer
+from tradewind.serialization import dag_hash
 from tradewind.v1 import control_pb2_grpc, worker_pb2_grpc
 
 log = logging.getLogger("tradewind.coordinator")
@@ -156,8 +155,9 @@ class Coordinator:
             for version in store.rebundle(bundle.hash, exclude=handled):
                 row = store.get_dag(version.dag_id)
                 assert row is not None
-                self.engine.submit(DagVersionStored(version.id, version.data, bundle.hash, row.paused,
-                                                    aware(row.last_scheduled_date)))
+                self.engine.submit(
+                    DagVersionStored(version.id, version.data, bundle.hash, row.paused, aware(row.last_scheduled_date))
+                )
         self._bundle_hash = bundle.hash
 
 

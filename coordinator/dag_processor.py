@@ -11,7 +11,8 @@ import os
 import signal
 import tempfile
 import traceback
-from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,19 +104,21 @@ class DagProcessor:
                 child.kill()
                 child.exit.result(timeout=10)
                 return ParsedFile(
-                    fileloc, mtime, [],
+                    fileloc,
+                    mtime,
+                    [],
                     f"DAG file {fileloc} took longer than {self.parse_timeout:g}s to import (parse_timeout); "
                     "it was stopped",
                 )
             if result_path.exists():
                 result = json.loads(result_path.read_text())
                 return ParsedFile(fileloc, mtime, result["dags"], result["error"])
-            output = output_path.read_text(errors="replace")[-4000:]
+            printed = output_path.read_text(errors="replace")[-4000:]
             if end.returncode < 0:
                 how = f"was killed by signal {signal.Signals(-end.returncode).name}"
             else:
                 how = f"exited with code {end.returncode}"
-            return ParsedFile(fileloc, mtime, [], f"importing DAG file {fileloc} {how}\n{output}".rstrip())
+            return ParsedFile(fileloc, mtime, [], f"importing DAG file {fileloc} {how}\n{printed}".rstrip())
 
 
 def parse_in_child(path: str, dags_folder: str, result_path: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime
 
 from coordinator.dagspec import DagSpec
 from coordinator.metastore import models as m
@@ -52,9 +53,9 @@ def recover(scheduler: Scheduler, store: Store) -> None:
         run = run_from_rows(
             run_row, spec, tis_by_run.get(run_row.id, []), latest_attempt, xcoms_by_run.get(run_row.id, [])
         )
-        entry = scheduler.dags.get(run.dag_id)
-        if entry is None:
-            entry = scheduler.dags[run.dag_id] = DagEntry(run.dag_id, spec, Timetable(spec.data), False, active=False)
+        found = scheduler.dags.get(run.dag_id)
+        entry = found or DagEntry(run.dag_id, spec, Timetable(spec.data), False, active=False)
+        scheduler.dags[run.dag_id] = entry
         scheduler.adopt_run(run)
         if run.state is RunState.QUEUED:
             entry.queued_runs.append(run)
@@ -97,11 +98,11 @@ def run_from_rows(
         run_id=row.run_id,
         state=RunState(row.state),
         run_type=row.run_type,
-        logical_date=aware(row.logical_date),
+        logical_date=_required(aware(row.logical_date)),
         data_interval_start=aware(row.data_interval_start),
         data_interval_end=aware(row.data_interval_end),
         conf=json.loads(row.conf),
-        queued_at=aware(row.queued_at),
+        queued_at=_required(aware(row.queued_at)),
         dag=spec,
         start_date=aware(row.start_date),
         end_date=aware(row.end_date),
@@ -147,3 +148,9 @@ def run_from_rows(
     run.unfinished = sum(1 for ti in run.tis.values() if ti.state not in FINISHED)
     run.xcoms = {(x.task_id, x.key): x.value for x in xcoms}
     return run
+
+
+def _required(value: datetime | None) -> datetime:
+    if value is None:
+        raise ValueError("a required time is missing from the metastore")
+    return value

@@ -35,7 +35,7 @@ class Timetable:
     """The schedule of one DAG version (serialized `schedule`, `start_date`, `end_date`, `catchup`)."""
 
     def __init__(self, dag: dict[str, Any]) -> None:
-        schedule = dag.get("schedule")
+        schedule: dict[str, Any] = dag.get("schedule") or {}
         self.kind = schedule["kind"] if schedule else "none"
         self.cron = None
         if self.kind in ("cron", "preset"):

@@ -2,10 +2,25 @@ import tradewind
 
 
 def test_the_public_surface_is_what_dag_authors_import() -> None:
-    assert sorted(tradewind.__all__) == sorted([
-        "DAG", "dag", "task", "BaseOperator", "BashOperator", "PythonOperator", "EmptyOperator", "chain",
-        "TriggerRule", "XComArg", "AirflowException", "AirflowFailException", "AirflowSkipException",
-        "TaskFailed", "TaskFailedNoRetry", "TaskSkipped",
-    ])
+    assert sorted(tradewind.__all__) == sorted(
+        [
+            "DAG",
+            "dag",
+            "task",
+            "BaseOperator",
+            "BashOperator",
+            "PythonOperator",
+            "EmptyOperator",
+            "chain",
+            "TriggerRule",
+            "XComArg",
+            "AirflowException",
+            "AirflowFailException",
+            "AirflowSkipException",
+            "TaskFailed",
+            "TaskFailedNoRetry",
+            "TaskSkipped",
+        ]
+    )
     for name in tradewind.__all__:
         assert getattr(tradewind, name) is not None

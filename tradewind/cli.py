@@ -86,12 +86,23 @@ def cmd_dags_list(client: Client, args: argparse.Namespace) -> None:
     dags = client.list_dags(include_inactive=args.all).dags
     if args.json:
         return print_json(dags)
-    print(table(
-        ["DAG", "SCHEDULE", "PAUSED", "NEXT RUN", "RECENT RUNS", "RUNNING", "TAGS"],
-        [(d.dag_id + ("" if d.active else " (gone)"), d.schedule or "None", "yes" if d.paused else "no",
-          when(d, "next_run_at"), " ".join(run_state_from_pb(s).value for s in d.recent_run_states[:5]),
-          d.running_tasks, ",".join(d.tags)) for d in dags],
-    ))
+    print(
+        table(
+            ["DAG", "SCHEDULE", "PAUSED", "NEXT RUN", "RECENT RUNS", "RUNNING", "TAGS"],
+            [
+                (
+                    d.dag_id + ("" if d.active else " (gone)"),
+                    d.schedule or "None",
+                    "yes" if d.paused else "no",
+                    when(d, "next_run_at"),
+                    " ".join(run_state_from_pb(s).value for s in d.recent_run_states[:5]),
+                    d.running_tasks,
+                    ",".join(d.tags),
+                )
+                for d in dags
+            ],
+        )
+    )
 
 
 def cmd_dags_show(client: Client, args: argparse.Namespace) -> None:
@@ -100,10 +111,18 @@ def cmd_dags_show(client: Client, args: argparse.Namespace) -> None:
         return print_json(response)
     d = response.dag
     print(f"{d.dag_id}: {d.description}".rstrip(": "))
-    print(f"file {d.fileloc}, schedule {d.schedule or 'None'}, {'paused' if d.paused else 'active'}, version {d.version}")
-    print(table(["TASK", "OPERATOR", "UPSTREAM", "TRIGGER RULE", "RETRIES", "QUEUE", "POOL"],
-                [(t.task_id, t.operator, ",".join(t.upstream_task_ids), t.trigger_rule, t.retries, t.queue, t.pool)
-                 for t in response.tasks]))
+    print(
+        f"file {d.fileloc}, schedule {d.schedule or 'None'}, {'paused' if d.paused else 'active'}, version {d.version}"
+    )
+    print(
+        table(
+            ["TASK", "OPERATOR", "UPSTREAM", "TRIGGER RULE", "RETRIES", "QUEUE", "POOL"],
+            [
+                (t.task_id, t.operator, ",".join(t.upstream_task_ids), t.trigger_rule, t.retries, t.queue, t.pool)
+                for t in response.tasks
+            ],
+        )
+    )
 
 
 def cmd_dags_trigger(client: Client, args: argparse.Namespace) -> None:
@@ -141,9 +160,23 @@ def cmd_runs_list(client: Client, args: argparse.Namespace) -> None:
     runs = client.list_dag_runs(args.dag or "", args.state or (), args.limit).dag_runs
     if args.json:
         return print_json(runs)
-    print(table(["DAG", "RUN ID", "STATE", "TYPE", "LOGICAL DATE", "STARTED", "DURATION"],
-                [(r.dag_id, r.run_id, run_state_from_pb(r.state).value, r.run_type, when(r, "logical_date"),
-                  when(r, "start_date"), duration(r, "start_date", "end_date")) for r in runs]))
+    print(
+        table(
+            ["DAG", "RUN ID", "STATE", "TYPE", "LOGICAL DATE", "STARTED", "DURATION"],
+            [
+                (
+                    r.dag_id,
+                    r.run_id,
+                    run_state_from_pb(r.state).value,
+                    r.run_type,
+                    when(r, "logical_date"),
+                    when(r, "start_date"),
+                    duration(r, "start_date", "end_date"),
+                )
+                for r in runs
+            ],
+        )
+    )
 
 
 def cmd_runs_cancel(client: Client, args: argparse.Namespace) -> None:
@@ -155,9 +188,22 @@ def cmd_tasks_list(client: Client, args: argparse.Namespace) -> None:
     tis = client.list_task_instances(args.dag_id, args.run_id).task_instances
     if args.json:
         return print_json(tis)
-    print(table(["TASK", "STATE", "TRY", "WORKER", "STARTED", "DURATION"],
-                [(t.task_id, task_state_from_pb(t.state).value, f"{t.try_number}/{t.max_tries}", t.worker,
-                  when(t, "start_date"), duration(t, "start_date", "end_date")) for t in tis]))
+    print(
+        table(
+            ["TASK", "STATE", "TRY", "WORKER", "STARTED", "DURATION"],
+            [
+                (
+                    t.task_id,
+                    task_state_from_pb(t.state).value,
+                    f"{t.try_number}/{t.max_tries}",
+                    t.worker,
+                    when(t, "start_date"),
+                    duration(t, "start_date", "end_date"),
+                )
+                for t in tis
+            ],
+        )
+    )
 
 
 def cmd_tasks_show(client: Client, args: argparse.Namespace) -> None:
@@ -165,12 +211,29 @@ def cmd_tasks_show(client: Client, args: argparse.Namespace) -> None:
     if args.json:
         return print_json(response)
     ti = response.task_instance
-    print(f"{ti.dag_id}.{ti.task_id} in {ti.run_id}: {task_state_from_pb(ti.state).value}, "
-          f"try {ti.try_number} of {ti.max_tries}, {ti.operator}, queue {ti.queue}, pool {ti.pool}")
-    print(table(["TRY", "STATE", "WORKER", "READY", "SENT", "STARTED", "ENDED", "EXIT", "ERROR"],
-                [(a.attempt.try_number, task_state_from_pb(a.state).value, a.worker, when(a, "ready_at"),
-                  when(a, "sent_at"), when(a, "started_at"), when(a, "ended_at"),
-                  a.exit_code if a.HasField("ended_at") else "", a.error) for a in response.attempts]))
+    print(
+        f"{ti.dag_id}.{ti.task_id} in {ti.run_id}: {task_state_from_pb(ti.state).value}, "
+        f"try {ti.try_number} of {ti.max_tries}, {ti.operator}, queue {ti.queue}, pool {ti.pool}"
+    )
+    print(
+        table(
+            ["TRY", "STATE", "WORKER", "READY", "SENT", "STARTED", "ENDED", "EXIT", "ERROR"],
+            [
+                (
+                    a.attempt.try_number,
+                    task_state_from_pb(a.state).value,
+                    a.worker,
+                    when(a, "ready_at"),
+                    when(a, "sent_at"),
+                    when(a, "started_at"),
+                    when(a, "ended_at"),
+                    a.exit_code if a.HasField("ended_at") else "",
+                    a.error,
+                )
+                for a in response.attempts
+            ],
+        )
+    )
 
 
 def cmd_tasks_logs(client: Client, args: argparse.Namespace) -> None:
@@ -202,10 +265,25 @@ def cmd_workers_list(client: Client, args: argparse.Namespace) -> None:
     workers = client.list_workers().workers
     if args.json:
         return print_json(workers)
-    print(table(["WORKER", "STATE", "HOST", "QUEUES", "SLOTS", "KINDS", "CPU", "MEM", "LAST HEARTBEAT"],
-                [(w.name, w.state, w.host, ",".join(w.queues), f"{w.running}/{w.slots}",
-                  ",".join(task_kind_name(k) for k in w.kinds), f"{w.cpu_percent:.0f}%", f"{w.memory_percent:.0f}%",
-                  when(w, "last_heartbeat_at")) for w in workers]))
+    print(
+        table(
+            ["WORKER", "STATE", "HOST", "QUEUES", "SLOTS", "KINDS", "CPU", "MEM", "LAST HEARTBEAT"],
+            [
+                (
+                    w.name,
+                    w.state,
+                    w.host,
+                    ",".join(w.queues),
+                    f"{w.running}/{w.slots}",
+                    ",".join(task_kind_name(k) for k in w.kinds),
+                    f"{w.cpu_percent:.0f}%",
+                    f"{w.memory_percent:.0f}%",
+                    when(w, "last_heartbeat_at"),
+                )
+                for w in workers
+            ],
+        )
+    )
 
 
 def cmd_workers_drain(client: Client, args: argparse.Namespace) -> None:
@@ -227,8 +305,12 @@ def cmd_pools_list(client: Client, args: argparse.Namespace) -> None:
     pools = client.list_pools().pools
     if args.json:
         return print_json(pools)
-    print(table(["POOL", "SLOTS", "OCCUPIED", "WAITING", "DESCRIPTION"],
-                [(p.name, p.slots, p.occupied, p.waiting, p.description) for p in pools]))
+    print(
+        table(
+            ["POOL", "SLOTS", "OCCUPIED", "WAITING", "DESCRIPTION"],
+            [(p.name, p.slots, p.occupied, p.waiting, p.description) for p in pools],
+        )
+    )
 
 
 def cmd_pools_set(client: Client, args: argparse.Namespace) -> None:
@@ -244,10 +326,15 @@ def cmd_pools_delete(client: Client, args: argparse.Namespace) -> None:
 # ---- parser --------------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--host", default=argparse.SUPPRESS, metavar="HOST:PORT",
-                        help="the coordinator (default 127.0.0.1:50051 or TRADEWIND_HOST)")
-    parser = argparse.ArgumentParser(prog="tradewind", description=__doc__, parents=[common],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    common.add_argument(
+        "--host",
+        default=argparse.SUPPRESS,
+        metavar="HOST:PORT",
+        help="the coordinator (default 127.0.0.1:50051 or TRADEWIND_HOST)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="tradewind", description=__doc__, parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
 
     def command(group: Any, name: str, handler: Any, help: str, json_flag: bool = False) -> argparse.ArgumentParser:
@@ -258,9 +345,11 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     dags = groups.add_parser("dags", help="list, show, trigger, pause and unpause DAGs").add_subparsers(
-        dest="command", required=True, metavar="ACTION")
+        dest="command", required=True, metavar="ACTION"
+    )
     command(dags, "list", cmd_dags_list, "every DAG", True).add_argument(
-        "--all", action="store_true", help="include DAGs whose file is gone")
+        "--all", action="store_true", help="include DAGs whose file is gone"
+    )
     command(dags, "show", cmd_dags_show, "a DAG and its tasks", True).add_argument("dag_id")
     trigger = command(dags, "trigger", cmd_dags_trigger, "start a manual run now", True)
     trigger.add_argument("dag_id")
@@ -270,7 +359,8 @@ def _parser() -> argparse.ArgumentParser:
     command(dags, "unpause", cmd_dags_pause, "unpause a DAG").add_argument("dag_id")
 
     runs = groups.add_parser("runs", help="list and cancel DAG runs").add_subparsers(
-        dest="command", required=True, metavar="ACTION")
+        dest="command", required=True, metavar="ACTION"
+    )
     listing = command(runs, "list", cmd_runs_list, "DAG runs, newest first", True)
     listing.add_argument("--dag", metavar="DAG", help="only this DAG's runs")
     listing.add_argument("--state", action="append", metavar="STATE", help="only runs in this state (repeatable)")
@@ -280,7 +370,8 @@ def _parser() -> argparse.ArgumentParser:
     cancel.add_argument("run_id")
 
     tasks = groups.add_parser("tasks", help="task instances, their attempts and logs").add_subparsers(
-        dest="command", required=True, metavar="ACTION")
+        dest="command", required=True, metavar="ACTION"
+    )
     for name, handler, text, as_json in (
         ("list", cmd_tasks_list, "the task instances of a run", True),
         ("show", cmd_tasks_show, "a task instance and every attempt", True),
@@ -303,14 +394,16 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("state", choices=["success", "failed"])
 
     workers = groups.add_parser("workers", help="workers and their load").add_subparsers(
-        dest="command", required=True, metavar="ACTION")
+        dest="command", required=True, metavar="ACTION"
+    )
     command(workers, "list", cmd_workers_list, "connected and lost workers", True)
     command(workers, "drain", cmd_workers_drain, "stop a worker taking work").add_argument("name")
 
     command(groups, "import-errors", cmd_import_errors, "DAG files that failed to import", True)
 
     pools = groups.add_parser("pools", help="pools and their slots").add_subparsers(
-        dest="command", required=True, metavar="ACTION")
+        dest="command", required=True, metavar="ACTION"
+    )
     command(pools, "list", cmd_pools_list, "every pool", True)
     setter = command(pools, "set", cmd_pools_set, "create a pool or change its slots")
     setter.add_argument("name")

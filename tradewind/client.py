@@ -58,7 +58,9 @@ class Client:
         try:
             grpc.channel_ready_future(self._channel).result(timeout=self.connect_timeout)
         except grpc.FutureTimeoutError:
-            raise Unavailable(f"cannot reach the coordinator at {self.host} (is `coordinator serve` running?)") from None
+            raise Unavailable(
+                f"cannot reach the coordinator at {self.host} (is `coordinator serve` running?)"
+            ) from None
         self._ready = True
 
     def _call(self, method: Callable[..., R], request: Any) -> R:
@@ -82,8 +84,10 @@ class Client:
 
     # ---- DAGs ---------------------------------------------------------------------------
     def list_dags(self, dag_id_contains: str = "", include_inactive: bool = False) -> control_pb2.ListDagsResponse:
-        return self._call(self._stub.ListDags, control_pb2.ListDagsRequest(
-            dag_id_contains=dag_id_contains, include_inactive=include_inactive))
+        return self._call(
+            self._stub.ListDags,
+            control_pb2.ListDagsRequest(dag_id_contains=dag_id_contains, include_inactive=include_inactive),
+        )
 
     def get_dag(self, dag_id: str) -> control_pb2.GetDagResponse:
         return self._call(self._stub.GetDag, control_pb2.GetDagRequest(dag_id=dag_id))
@@ -107,28 +111,43 @@ class Client:
         self, dag_id: str = "", states: Sequence[str] = (), page_size: int = 0, page_token: str = ""
     ) -> control_pb2.ListDagRunsResponse:
         request = control_pb2.ListDagRunsRequest(
-            dag_id=dag_id, states=[run_state_to_pb(RunState(s)) for s in states], page_size=page_size,
+            dag_id=dag_id,
+            states=[run_state_to_pb(RunState(s)) for s in states],
+            page_size=page_size,
             page_token=page_token,
         )
         return self._call(self._stub.ListDagRuns, request)
 
     def list_task_instances(self, dag_id: str, run_id: str) -> control_pb2.ListTaskInstancesResponse:
-        return self._call(self._stub.ListTaskInstances,
-                          control_pb2.ListTaskInstancesRequest(dag_id=dag_id, run_id=run_id))
+        return self._call(
+            self._stub.ListTaskInstances, control_pb2.ListTaskInstancesRequest(dag_id=dag_id, run_id=run_id)
+        )
 
     def get_task_instance(self, dag_id: str, run_id: str, task_id: str) -> control_pb2.GetTaskInstanceResponse:
-        return self._call(self._stub.GetTaskInstance,
-                          control_pb2.GetTaskInstanceRequest(dag_id=dag_id, run_id=run_id, task_id=task_id))
+        return self._call(
+            self._stub.GetTaskInstance,
+            control_pb2.GetTaskInstanceRequest(dag_id=dag_id, run_id=run_id, task_id=task_id),
+        )
 
     def clear_task_instances(
         self, dag_id: str, run_id: str, task_ids: Sequence[str], include_downstream: bool = False
     ) -> control_pb2.ClearTaskInstancesResponse:
-        return self._call(self._stub.ClearTaskInstances, control_pb2.ClearTaskInstancesRequest(
-            dag_id=dag_id, run_id=run_id, task_ids=list(task_ids), include_downstream=include_downstream))
+        return self._call(
+            self._stub.ClearTaskInstances,
+            control_pb2.ClearTaskInstancesRequest(
+                dag_id=dag_id, run_id=run_id, task_ids=list(task_ids), include_downstream=include_downstream
+            ),
+        )
 
-    def mark_task_instance(self, dag_id: str, run_id: str, task_id: str, state: str) -> control_pb2.MarkTaskInstanceResponse:
-        return self._call(self._stub.MarkTaskInstance, control_pb2.MarkTaskInstanceRequest(
-            dag_id=dag_id, run_id=run_id, task_id=task_id, state=task_state_to_pb(TaskState(state))))
+    def mark_task_instance(
+        self, dag_id: str, run_id: str, task_id: str, state: str
+    ) -> control_pb2.MarkTaskInstanceResponse:
+        return self._call(
+            self._stub.MarkTaskInstance,
+            control_pb2.MarkTaskInstanceRequest(
+                dag_id=dag_id, run_id=run_id, task_id=task_id, state=task_state_to_pb(TaskState(state))
+            ),
+        )
 
     def cancel_dag_run(self, dag_id: str, run_id: str) -> control_pb2.CancelDagRunResponse:
         return self._call(self._stub.CancelDagRun, control_pb2.CancelDagRunRequest(dag_id=dag_id, run_id=run_id))
@@ -136,8 +155,12 @@ class Client:
     def tail_logs(
         self, dag_id: str, run_id: str, task_id: str, try_number: int = 0, follow: bool = False
     ) -> Iterator[control_pb2.TailLogsResponse]:
-        return self._stream(self._stub.TailLogs, control_pb2.TailLogsRequest(
-            dag_id=dag_id, run_id=run_id, task_id=task_id, try_number=try_number, follow=follow))
+        return self._stream(
+            self._stub.TailLogs,
+            control_pb2.TailLogsRequest(
+                dag_id=dag_id, run_id=run_id, task_id=task_id, try_number=try_number, follow=follow
+            ),
+        )
 
     # ---- workers, import errors, pools, watch --------------------------------------------
     def list_workers(self) -> control_pb2.ListWorkersResponse:
@@ -153,7 +176,9 @@ class Client:
         return self._call(self._stub.ListPools, control_pb2.ListPoolsRequest())
 
     def set_pool(self, name: str, slots: int, description: str = "") -> control_pb2.SetPoolResponse:
-        return self._call(self._stub.SetPool, control_pb2.SetPoolRequest(name=name, slots=slots, description=description))
+        return self._call(
+            self._stub.SetPool, control_pb2.SetPoolRequest(name=name, slots=slots, description=description)
+        )
 
     def delete_pool(self, name: str) -> control_pb2.DeletePoolResponse:
         return self._call(self._stub.DeletePool, control_pb2.DeletePoolRequest(name=name))

@@ -109,7 +109,9 @@ def _make(function: Callable[..., Any], options: dict[str, Any]) -> Callable[...
     def call(*args: Any, **kwargs: Any) -> XComArg:
         dag = current_dag()
         if dag is None:
-            raise DagDefinitionError(f"@task {base_id!r} was called outside a DAG; call it inside `with DAG(...)` or @dag")
+            raise DagDefinitionError(
+                f"@task {base_id!r} was called outside a DAG; call it inside `with DAG(...)` or @dag"
+            )
         task_id = base_id
         n = 0
         while task_id in dag.task_dict:

@@ -241,7 +241,11 @@ def _reap(sock: socket.socket, children: set[int]) -> None:
         children.discard(pid)
         code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
         message = {
-            "op": "exit", "pid": pid, "returncode": code, "utime": usage.ru_utime, "stime": usage.ru_stime,
+            "op": "exit",
+            "pid": pid,
+            "returncode": code,
+            "utime": usage.ru_utime,
+            "stime": usage.ru_stime,
             "maxrss": usage.ru_maxrss * 1024,
         }
         with contextlib.suppress(OSError):

@@ -17,8 +17,16 @@ from tradewind.exceptions import TemplateError
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
 _INPUTS = (
-    "dag_id", "task_id", "run_id", "logical_date", "data_interval_start", "data_interval_end", "params", "conf",
-    "try_number", "run_type",
+    "dag_id",
+    "task_id",
+    "run_id",
+    "logical_date",
+    "data_interval_start",
+    "data_interval_end",
+    "params",
+    "conf",
+    "try_number",
+    "run_type",
 )
 _DATES = ("logical_date", "data_interval_start", "data_interval_end")
 
@@ -51,8 +59,13 @@ def build_context(
     start = data_interval_start or logical_date
     end = data_interval_end or logical_date
     dag_run = SimpleNamespace(
-        dag_id=dag_id, run_id=run_id, conf=conf, logical_date=logical_date, run_type=run_type,
-        data_interval_start=start, data_interval_end=end,
+        dag_id=dag_id,
+        run_id=run_id,
+        conf=conf,
+        logical_date=logical_date,
+        run_type=run_type,
+        data_interval_start=start,
+        data_interval_end=end,
     )
     ti = SimpleNamespace(dag_id=dag_id, task_id=task_id, run_id=run_id, try_number=try_number)
     return {

@@ -14,14 +14,23 @@ from tradewind.exceptions import InvalidArgument
 from tradewind.states import RunState, TaskState
 from tradewind.v1 import common_pb2
 
-_TASK_TO_PB = {state: common_pb2.TaskState.Value(f"TASK_STATE_{state.name}") for state in TaskState}
-_TASK_FROM_PB = {value: state for state, value in _TASK_TO_PB.items()}
-_RUN_TO_PB = {state: common_pb2.RunState.Value(f"RUN_STATE_{state.name}") for state in RunState}
-_RUN_FROM_PB = {value: state for state, value in _RUN_TO_PB.items()}
-_KIND_NAMES = {"bash": common_pb2.TASK_KIND_BASH, "python": common_pb2.TASK_KIND_PYTHON}
+_TASK_TO_PB: dict[TaskState, common_pb2.TaskState] = {
+    state: common_pb2.TaskState.Value(f"TASK_STATE_{state.name}")  # type: ignore[misc]
+    for state in TaskState
+}
+_TASK_FROM_PB: dict[int, TaskState] = {value: state for state, value in _TASK_TO_PB.items()}
+_RUN_TO_PB: dict[RunState, common_pb2.RunState] = {
+    state: common_pb2.RunState.Value(f"RUN_STATE_{state.name}")  # type: ignore[misc]
+    for state in RunState
+}
+_RUN_FROM_PB: dict[int, RunState] = {value: state for state, value in _RUN_TO_PB.items()}
+_KIND_NAMES: dict[str, common_pb2.TaskKind] = {
+    "bash": common_pb2.TASK_KIND_BASH,
+    "python": common_pb2.TASK_KIND_PYTHON,
+}
 
 
-def task_state_to_pb(state: TaskState | str) -> int:
+def task_state_to_pb(state: TaskState | str) -> common_pb2.TaskState:
     return _TASK_TO_PB[TaskState(state)]
 
 
@@ -33,7 +42,7 @@ def task_state_from_pb(value: int) -> TaskState:
         raise InvalidArgument(f"task state must be set to a known value, not {value}") from None
 
 
-def run_state_to_pb(state: RunState | str) -> int:
+def run_state_to_pb(state: RunState | str) -> common_pb2.RunState:
     return _RUN_TO_PB[RunState(state)]
 
 
@@ -44,12 +53,12 @@ def run_state_from_pb(value: int) -> RunState:
         raise InvalidArgument(f"run state must be set to a known value, not {value}") from None
 
 
-def task_kind_to_pb(kind: str) -> int:
+def task_kind_to_pb(kind: str) -> common_pb2.TaskKind:
     return _KIND_NAMES[kind]
 
 
 def task_kind_name(value: int) -> str:
-    """"bash" for TASK_KIND_BASH; "unknown(N)" for a number this version does not know."""
+    """ "bash" for TASK_KIND_BASH; "unknown(N)" for a number this version does not know."""
     for name, number in _KIND_NAMES.items():
         if number == value:
             return name

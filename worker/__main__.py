@@ -15,12 +15,19 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     join = commands.add_parser("join", help="join a coordinator and run the tasks it assigns")
     join.add_argument("--host", metavar="HOST:PORT", help="the coordinator (default 127.0.0.1:50051)")
-    join.add_argument("--queues", dest="worker_queues", metavar="A,B", help="queues to take tasks from (default: default)")
+    join.add_argument(
+        "--queues", dest="worker_queues", metavar="A,B", help="queues to take tasks from (default: default)"
+    )
     join.add_argument("--slots", dest="worker_slots", type=int, metavar="N", help="tasks run at once (default 16)")
     join.add_argument("--name", dest="worker_name", metavar="NAME", help="unique worker name (default HOSTNAME-PID)")
     join.add_argument("--home", metavar="DIR", help="where bundles are cached (default ./.tradewind)")
-    join.add_argument("--grace", type=float, default=60.0, metavar="SECONDS",
-                      help="on SIGTERM, how long running tasks may take to finish (default 60)")
+    join.add_argument(
+        "--grace",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="on SIGTERM, how long running tasks may take to finish (default 60)",
+    )
     join.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser
 

@@ -131,7 +131,9 @@ class Agent:
                     for msg in self.session.after_welcome(list(message.welcome.rejected)):
                         outbound.put_nowait(msg)
                     self._kill_rejected(message.welcome.rejected)
-                    beats = asyncio.create_task(self._heartbeats(outbound, message.welcome.heartbeat_interval_ms / 1000))
+                    beats = asyncio.create_task(
+                        self._heartbeats(outbound, message.welcome.heartbeat_interval_ms / 1000)
+                    )
                     log.info("joined coordinator at %s as %s", self.settings.host, self.name)
                 elif body == "assignment":
                     self._assign(message.assignment)
@@ -153,8 +155,13 @@ class Agent:
     def _hello(self) -> worker_pb2.WorkerMessage:
         return worker_pb2.WorkerMessage(
             hello=worker_pb2.Hello(
-                name=self.name, host=socket.gethostname(), pid=os.getpid(), queues=list(self.settings.worker_queues),
-                slots=self.settings.worker_slots, kinds=list(KINDS.values()), version=VERSION,
+                name=self.name,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                queues=list(self.settings.worker_queues),
+                slots=self.settings.worker_slots,
+                kinds=list(KINDS.values()),
+                version=VERSION,
                 running=self.session.running_attempts(),
             )
         )
@@ -177,8 +184,9 @@ class Agent:
         kind = assignment.payload.WhichOneof("kind") or "unknown"
         reason = self.session.refusal(kind)
         self.send(
-            worker_pb2.WorkerMessage(ack=worker_pb2.AssignmentAck(attempt=assignment.attempt, accepted=not reason,
-                                                                  reason=reason))
+            worker_pb2.WorkerMessage(
+                ack=worker_pb2.AssignmentAck(attempt=assignment.attempt, accepted=not reason, reason=reason)
+            )
         )
         if reason:
             return
@@ -192,18 +200,24 @@ class Agent:
             if not entry.cancel_reason:
                 raise
             outcome = (
-                worker_pb2.TASK_OUTCOME_FAILED if "shut down" in entry.cancel_reason
+                worker_pb2.TASK_OUTCOME_FAILED
+                if "shut down" in entry.cancel_reason
                 else worker_pb2.TASK_OUTCOME_CANCELLED
             )
             finished = worker_pb2.WorkerMessage(
-                finished=worker_pb2.TaskFinished(attempt=assignment.attempt, outcome=outcome, exit_code=-9,
-                                                 error=entry.cancel_reason)
+                finished=worker_pb2.TaskFinished(
+                    attempt=assignment.attempt, outcome=outcome, exit_code=-9, error=entry.cancel_reason
+                )
             )
         except Exception as exc:  # noqa: BLE001 - a runner bug must not take the worker down
             log.exception("running %s failed", assignment.task_id)
             finished = worker_pb2.WorkerMessage(
-                finished=worker_pb2.TaskFinished(attempt=assignment.attempt, outcome=worker_pb2.TASK_OUTCOME_FAILED,
-                                                 exit_code=1, error=f"worker error: {type(exc).__name__}: {exc}")
+                finished=worker_pb2.TaskFinished(
+                    attempt=assignment.attempt,
+                    outcome=worker_pb2.TASK_OUTCOME_FAILED,
+                    exit_code=1,
+                    error=f"worker error: {type(exc).__name__}: {exc}",
+                )
             )
         if key_of(assignment.attempt) in self.session.running:
             self.send(finished)
@@ -228,7 +242,9 @@ class Agent:
         return b"".join(chunks)
 
 
-async def _drain_queue(queue: asyncio.Queue[worker_pb2.WorkerMessage | None]) -> AsyncIterator[worker_pb2.WorkerMessage]:
+async def _drain_queue(
+    queue: asyncio.Queue[worker_pb2.WorkerMessage | None],
+) -> AsyncIterator[worker_pb2.WorkerMessage]:
     while True:
         message = await queue.get()
         if message is None:

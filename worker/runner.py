@@ -84,15 +84,14 @@ class Runner:
                 return_value_json=result.return_value_json,
                 ended_at=to_timestamp(datetime.now(UTC)),
                 usage=common_pb2.ResourceUsage(
-                    cpu_user_seconds=usage.cpu_user, cpu_system_seconds=usage.cpu_system,
+                    cpu_user_seconds=usage.cpu_user,
+                    cpu_system_seconds=usage.cpu_system,
                     max_rss_bytes=usage.max_rss_bytes,
                 ),
             )
         )
 
-    async def _run(
-        self, assignment: worker_pb2.Assignment, entry: Running, workdir: Path
-    ) -> tuple[Result, ChildExit]:
+    async def _run(self, assignment: worker_pb2.Assignment, entry: Running, workdir: Path) -> tuple[Result, ChildExit]:
         payload = assignment.payload
         kind = payload.WhichOneof("kind")
         if kind == "bash":

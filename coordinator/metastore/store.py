@@ -68,10 +68,11 @@ class Store:
     def max_ids(self) -> tuple[int, int, int]:
         """The highest run, task instance and attempt ids, so new ids continue after them."""
 
-        def top(model: type[m.BaseModel]) -> int:
-            return model.select(peewee.fn.MAX(model.id)).scalar() or 0
-
-        return top(m.DagRun), top(m.TaskInstance), top(m.TaskAttempt)
+        return (
+            m.DagRun.select(peewee.fn.MAX(m.DagRun.id)).scalar() or 0,
+            m.TaskInstance.select(peewee.fn.MAX(m.TaskInstance.id)).scalar() or 0,
+            m.TaskAttempt.select(peewee.fn.MAX(m.TaskAttempt.id)).scalar() or 0,
+        )
 
     # ---- group commit ----------------------------------------------------------------
     def commit(self, changes: Changes) -> None:
@@ -236,7 +237,9 @@ class Store:
         """Point the latest version of every other active DAG at a new bundle of the same folder."""
         active = [d.dag_id for d in m.Dag.select(m.Dag.dag_id).where(m.Dag.active) if d.dag_id not in exclude]
         latest = self.latest_versions()
-        changed = [latest[dag_id] for dag_id in active if dag_id in latest and latest[dag_id].bundle_hash != bundle_hash]
+        changed = [
+            latest[dag_id] for dag_id in active if dag_id in latest and latest[dag_id].bundle_hash != bundle_hash
+        ]
         with self.db.atomic():
             for version in changed:
                 m.DagVersion.update(bundle_hash=bundle_hash).where(m.DagVersion.id == version.id).execute()
@@ -297,7 +300,8 @@ class Store:
             .where(m.TaskInstance.state == TaskState.RUNNING.value)
             .group_by(m.TaskInstance.dag_id)
         )
-        return dict(query.tuples())
+        rows: Iterable[tuple[str, int]] = query.tuples()  # type: ignore[assignment]
+        return dict(rows)
 
     def get_run(self, dag_id: str, run_id: str) -> m.DagRun | None:
         return m.DagRun.get_or_none((m.DagRun.dag_id == dag_id) & (m.DagRun.run_id == run_id))

@@ -10,12 +10,12 @@ from tests.integration.test_end_to_end import finished_run, tis, trigger
 from tradewind.exceptions import FailedPrecondition, InvalidArgument, NotFound
 from tradewind.v1 import common_pb2, control_pb2, control_pb2_grpc, worker_pb2, worker_pb2_grpc
 
-SIMPLE = '''
+SIMPLE = """
 from tradewind import DAG, BashOperator
 
 with DAG(dag_id="simple", schedule=None):
     BashOperator(task_id="a", bash_command="echo a") >> BashOperator(task_id="b", bash_command="echo b")
-'''
+"""
 
 
 def test_control_requests_are_validated(cluster: Cluster) -> None:
@@ -65,8 +65,9 @@ def test_malformed_worker_streams_are_refused_and_others_keep_working(cluster: C
     error = first_reply(worker_pb2.WorkerMessage(heartbeat=worker_pb2.Heartbeat()))
     assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert "the first message on a worker stream must be hello, not heartbeat" in error.details()
-    error = first_reply(worker_pb2.WorkerMessage(hello=worker_pb2.Hello(name="w", slots=0,
-                                                                        kinds=[common_pb2.TASK_KIND_BASH])))
+    error = first_reply(
+        worker_pb2.WorkerMessage(hello=worker_pb2.Hello(name="w", slots=0, kinds=[common_pb2.TASK_KIND_BASH]))
+    )
     assert "slots must be between 1 and 10000, not 0" in error.details()
     error = first_reply(worker_pb2.WorkerMessage(hello=worker_pb2.Hello(name="w", slots=1)))
     assert "must declare known task kinds" in error.details()
@@ -86,8 +87,14 @@ def test_clear_mark_cancel_and_pause(cluster: Cluster) -> None:
     run_id = trigger(cluster, "simple")
     assert finished_run(cluster, "simple", run_id)["state"] == "success"
     cluster.cli("tasks", "clear", "simple", run_id, "a", "--downstream")
-    assert_eventually(lambda: tis(cluster, "simple", run_id)["b"]["try_number"] == 2
-                      and tis(cluster, "simple", run_id)["b"]["state"] == "success", 30, "the cleared tasks to rerun")
+    assert_eventually(
+        lambda: (
+            tis(cluster, "simple", run_id)["b"]["try_number"] == 2
+            and tis(cluster, "simple", run_id)["b"]["state"] == "success"
+        ),
+        30,
+        "the cleared tasks to rerun",
+    )
     cluster.cli("tasks", "mark", "simple", run_id, "b", "failed")
     assert finished_run(cluster, "simple", run_id)["state"] == "failed"
 

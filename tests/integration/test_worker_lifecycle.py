@@ -10,12 +10,16 @@ from tests.integration.test_end_to_end import finished_run, tis, trigger
 
 
 def test_execution_timeout_kills_the_task(cluster: Cluster) -> None:
-    write_dag(cluster.dags, "slow.py", '''
+    write_dag(
+        cluster.dags,
+        "slow.py",
+        """
 from tradewind import DAG, BashOperator
 
 with DAG(dag_id="too_slow", schedule=None):
     BashOperator(task_id="sleepy", bash_command="echo going to sleep; sleep 60", execution_timeout=1)
-''')
+""",
+    )
     cluster.coordinator()
     cluster.worker("w1")
     run_id = trigger(cluster, "too_slow")
@@ -27,12 +31,16 @@ with DAG(dag_id="too_slow", schedule=None):
 
 def test_sigterm_lets_running_tasks_finish_then_the_worker_exits(cluster: Cluster) -> None:
     marker = cluster.home / "started"
-    write_dag(cluster.dags, "drain.py", f'''
+    write_dag(
+        cluster.dags,
+        "drain.py",
+        f"""
 from tradewind import DAG, BashOperator
 
 with DAG(dag_id="drain", schedule=None):
     BashOperator(task_id="work", bash_command="touch {marker}; sleep 2; echo finished")
-''')
+""",
+    )
     cluster.coordinator()
     worker = cluster.worker("w1")
     run_id = trigger(cluster, "drain")
@@ -44,7 +52,10 @@ with DAG(dag_id="drain", schedule=None):
 
 
 def test_python_tasks_pass_xcoms_and_follow_logs(cluster: Cluster) -> None:
-    write_dag(cluster.dags, "flow.py", '''
+    write_dag(
+        cluster.dags,
+        "flow.py",
+        """
 from tradewind import dag, task
 
 @dag(schedule=None)
@@ -61,7 +72,8 @@ def flow():
     total(numbers())
 
 flow()
-''')
+""",
+    )
     cluster.coordinator()
     cluster.worker("w1")
     run_id = trigger(cluster, "flow")

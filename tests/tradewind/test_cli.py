@@ -35,8 +35,9 @@ def test_a_malformed_host_is_a_config_error(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_a_bad_flag_exits_2_with_usage() -> None:
-    result = subprocess.run([sys.executable, "-m", "tradewind.cli", "dags", "list", "--bogus"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "tradewind.cli", "dags", "list", "--bogus"], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert "unrecognized arguments: --bogus" in result.stderr
     assert "Traceback" not in result.stderr
@@ -45,8 +46,14 @@ def test_a_bad_flag_exits_2_with_usage() -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["coordinator", "serve", "--bind", "localhost"], "coordinator: error: bind must be HOST:PORT, not 'localhost'"),
-        (["coordinator", "serve", "--db", "mysql://x"], "coordinator: error: db must be a sqlite:/// or postgresql:// URL"),
+        (
+            ["coordinator", "serve", "--bind", "localhost"],
+            "coordinator: error: bind must be HOST:PORT, not 'localhost'",
+        ),
+        (
+            ["coordinator", "serve", "--db", "mysql://x"],
+            "coordinator: error: db must be a sqlite:/// or postgresql:// URL",
+        ),
         (["worker", "join", "--slots", "0"], "worker: error: worker slots must be at least 1, not 0"),
     ],
 )

@@ -72,8 +72,11 @@ def test_task_depending_on_itself_is_an_error() -> None:
 
 @pytest.mark.parametrize(
     ("schedule", "message"),
-    [("every day", "not a valid cron expression"), ("@sometimes", "unknown schedule preset"),
-     (timedelta(0), "must be positive")],
+    [
+        ("every day", "not a valid cron expression"),
+        ("@sometimes", "unknown schedule preset"),
+        (timedelta(0), "must be positive"),
+    ],
 )
 def test_bad_schedules_are_errors(schedule: object, message: str) -> None:
     with pytest.raises(DagDefinitionError, match=message):
@@ -111,7 +114,9 @@ def test_taskflow_wires_dependencies_and_records_xcom_inputs() -> None:
 def test_serialization_is_stable_and_naive_dates_are_utc() -> None:
     def build() -> DAG:
         with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1), tags=["t"], params={"n": 1}) as d:
-            BashOperator(task_id="a", bash_command="echo {{ ds }}") >> PythonOperator(task_id="b", python_callable=print)
+            BashOperator(task_id="a", bash_command="echo {{ ds }}") >> PythonOperator(
+                task_id="b", python_callable=print
+            )
         return d
 
     first, second = serialize_dag(build(), "d.py"), serialize_dag(build(), "d.py")

@@ -5,12 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from tradewind.exceptions import SerializationError, TaskFailed, TaskFailedNoRetry, TaskSkipped
+from tradewind.exceptions import SerializationError, TaskFailed, TaskFailedNoRetry, TaskSkipped, TemplateError
 from tradewind.execution import encode_return_value, outcome_of, run_python_task
 from tradewind.templates import build_context, context_from_json, context_to_json, render
-from tradewind.exceptions import TemplateError
 
-DAG_FILE = '''
+DAG_FILE = """
 from tradewind import DAG, PythonOperator, task
 from helpers import double
 
@@ -25,14 +24,23 @@ with DAG("flow"):
 
     consume(produce())
     PythonOperator(task_id="templated", python_callable=lambda text: text, op_args=["run {{ run_id }}"])
-'''
+"""
 
 
 def context() -> dict:
     moment = datetime(2024, 3, 1, tzinfo=UTC)
-    return build_context(dag_id="flow", task_id="consume", run_id="manual__x", logical_date=moment,
-                         data_interval_start=moment, data_interval_end=moment, params={"p": 1}, conf={"c": 2},
-                         try_number=1, run_type="manual")
+    return build_context(
+        dag_id="flow",
+        task_id="consume",
+        run_id="manual__x",
+        logical_date=moment,
+        data_interval_start=moment,
+        data_interval_end=moment,
+        params={"p": 1},
+        conf={"c": 2},
+        try_number=1,
+        run_type="manual",
+    )
 
 
 @pytest.fixture

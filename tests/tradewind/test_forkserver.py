@@ -48,8 +48,11 @@ def test_a_python_target_that_raises_exits_1_with_its_traceback(server: ForkServ
 def test_kill_stops_the_whole_process_group(server: ForkServer, tmp_path) -> None:
     marker = tmp_path / "grandchild"
     read, write = os.pipe()
-    child = server.spawn("tradewind.forkserver:exec_command",
-                         {"argv": ["bash", "-c", f"(sleep 30; touch {marker}) & echo started; wait"]}, stdout=write)
+    child = server.spawn(
+        "tradewind.forkserver:exec_command",
+        {"argv": ["bash", "-c", f"(sleep 30; touch {marker}) & echo started; wait"]},
+        stdout=write,
+    )
     os.close(write)
     with os.fdopen(read, "rb") as pipe:
         assert pipe.readline() == b"started\n"
@@ -60,8 +63,11 @@ def test_kill_stops_the_whole_process_group(server: ForkServer, tmp_path) -> Non
 
 def test_many_concurrent_spawns(server: ForkServer) -> None:
     def one(i: int) -> int:
-        return server.spawn("tradewind.forkserver:exec_command", {"argv": ["bash", "-c", f"exit {i % 5}"]}) \
-            .exit.result(timeout=30).returncode
+        return (
+            server.spawn("tradewind.forkserver:exec_command", {"argv": ["bash", "-c", f"exit {i % 5}"]})
+            .exit.result(timeout=30)
+            .returncode
+        )
 
     with ThreadPoolExecutor(8) as pool:
         assert list(pool.map(one, range(40))) == [i % 5 for i in range(40)]

@@ -25,7 +25,7 @@ class Launch:
 
 @dataclass(frozen=True)
 class Result:
-    outcome: int
+    outcome: worker_pb2.TaskOutcome
     error: str = ""
     return_value_json: str = ""
 

@@ -30,7 +30,12 @@ def prepare(payload: payload_pb2.PythonPayload, bundle_dir: Path, workdir: Path)
 
 
 def run(
-    bundle_dir: str, dag_file: str, dag_id: str, task_id: str, xcom_inputs_json: str, context_json: str,
+    bundle_dir: str,
+    dag_file: str,
+    dag_id: str,
+    task_id: str,
+    xcom_inputs_json: str,
+    context_json: str,
     result_path: str,
 ) -> None:
     """Runs in the forked child: the task's own output goes to the log, the outcome to result_path."""

@@ -14,12 +14,12 @@ from typing import Any, TypeAlias
 import grpc
 
 from coordinator import messages
-from coordinator.engine import Engine, conf_from_json
+from coordinator.engine import Engine
 from coordinator.logs import LogKey
 from tradewind.exceptions import InvalidArgument, NotFound
 from tradewind.states import ON_WORKER, TaskState
 from tradewind.v1 import control_pb2, control_pb2_grpc
-from tradewind.wire import from_timestamp, run_state_from_pb, task_state_from_pb
+from tradewind.wire import conf_from_json, from_timestamp, run_state_from_pb, task_state_from_pb
 
 ID = re.compile(r"^[A-Za-z0-9_.\-]{1,250}$")
 RUN_ID = re.compile(r"^[A-Za-z0-9_.:+\-]{1,250}$")
@@ -69,7 +69,7 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
         dag_id = need(request.dag_id, "dag_id")
         if request.run_id:
             need(request.run_id, "run_id", RUN_ID)
-        conf = conf_from_json(request.conf_json)
+        conf = conf_from_json(request.conf_json, "conf_json")
         logical = from_timestamp(request.logical_date, request.HasField("logical_date"))
         run = await self.engine.command(
             "trigger", dag_id=dag_id, conf=conf, run_id=request.run_id, logical_date=logical

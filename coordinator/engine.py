@@ -9,7 +9,6 @@ and watch updates. Idle, it waits on the inbox with no timeout and uses no CPU.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -306,15 +305,3 @@ class Engine:
 
 def log_key(ti: Any, try_number: int) -> LogKey:
     return LogKey(ti.run.dag_id, ti.run.run_id, ti.task_id, try_number)
-
-
-def conf_from_json(text: str) -> dict[str, Any]:
-    if not text:
-        return {}
-    try:
-        conf = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidArgument(f"conf_json is not valid JSON: {exc}") from None
-    if not isinstance(conf, dict):
-        raise InvalidArgument(f"conf_json must be a JSON object, not {type(conf).__name__}")
-    return conf

@@ -20,9 +20,9 @@ from google.protobuf.message import Message
 
 from tradewind.client import Client
 from tradewind.config import Settings
-from tradewind.exceptions import ApiError, ConfigError, TradewindError
+from tradewind.exceptions import ApiError, ConfigError, InvalidArgument, TradewindError
 from tradewind.states import RunState
-from tradewind.wire import from_timestamp, run_state_from_pb, task_kind_name, task_state_from_pb
+from tradewind.wire import conf_from_json, from_timestamp, run_state_from_pb, task_kind_name, task_state_from_pb
 
 _ENUM = re.compile(r"^(TASK_STATE|RUN_STATE|TASK_KIND)_([A-Z_]+)$")
 
@@ -137,12 +137,9 @@ def parse_conf(text: str | None) -> dict[str, Any] | None:
     if text is None:
         return None
     try:
-        conf = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"--conf is not valid JSON: {exc}") from None
-    if not isinstance(conf, dict):
-        raise UsageError(f"--conf must be a JSON object, not {type(conf).__name__}")
-    return conf
+        return conf_from_json(text, "--conf")
+    except InvalidArgument as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_dags_pause(client: Client, args: argparse.Namespace) -> None:

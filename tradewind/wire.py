@@ -6,7 +6,9 @@ TUI they are the lowercase Airflow names ("success").
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -81,3 +83,16 @@ def from_timestamp(stamp: Timestamp, present: bool = True) -> datetime | None:
     if not present or (stamp.seconds == 0 and stamp.nanos == 0):
         return None
     return stamp.ToDatetime(tzinfo=UTC)
+
+
+def conf_from_json(text: str, what: str) -> dict[str, Any]:
+    """A DAG run's conf: empty text is {}, anything but a JSON object is InvalidArgument naming `what`."""
+    if not text:
+        return {}
+    try:
+        conf = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidArgument(f"{what} is not valid JSON: {exc}") from None
+    if not isinstance(conf, dict):
+        raise InvalidArgument(f"{what} must be a JSON object, not {type(conf).__name__}")
+    return conf

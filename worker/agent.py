@@ -44,7 +44,7 @@ class Agent:
         self.name = settings.worker_name or f"{socket.gethostname()}-{os.getpid()}"
         self.grace = grace
         self.session = Session(settings.worker_slots, frozenset(KINDS))
-        self.forkserver = ForkServer(preload=("tradewind", "tradewind.execution"))
+        self.forkserver = ForkServer(preload=("tradewind", "tradewind.execution", "worker.payloads.python"))
         self.bundles = BundleCache(settings.home.resolve() / "worker" / "bundles", self._fetch_bundle)
         self.runner = Runner(self.forkserver, self.bundles, self.send)
         self._outbound: asyncio.Queue[worker_pb2.WorkerMessage | None] | None = None

@@ -104,9 +104,12 @@ class Runner:
         loop = asyncio.get_running_loop()
         read_fd, write_fd = os.pipe()
         try:
-            child = self.forkserver.spawn(launch.target, launch.kwargs, stdout=write_fd, cwd=launch.cwd, env=launch.env)
+            started = self.forkserver.submit(
+                launch.target, launch.kwargs, stdout=write_fd, cwd=launch.cwd, env=launch.env
+            )
         finally:
             os.close(write_fd)
+        child = await asyncio.wrap_future(started)
         self.emit(
             worker_pb2.WorkerMessage(
                 started=worker_pb2.TaskStarted(

@@ -89,11 +89,7 @@ class Store:
             self._update_tis([t for t in changes.tis.values() if t.id not in new_ti_ids])
             self._insert(m.TaskAttempt, [_attempt_row(a) for a in changes.new_attempts])
             new_attempt_ids = {a.id for a in changes.new_attempts}
-            for attempt in changes.attempts.values():
-                if attempt.id not in new_attempt_ids:
-                    row = _attempt_row(attempt)
-                    del row["id"]
-                    m.TaskAttempt.update(**row).where(m.TaskAttempt.id == attempt.id).execute()
+            self._update_attempts([a for a in changes.attempts.values() if a.id not in new_attempt_ids])
             for run_pk, task_id, key, value in changes.xcoms:
                 (
                     m.XCom.insert(dag_run_id=run_pk, task_id=task_id, key=key, value=value)
@@ -112,6 +108,12 @@ class Store:
     def _insert(self, model: type[m.BaseModel], rows: list[dict[str, Any]]) -> None:
         for start in range(0, len(rows), _CHUNK):
             model.insert_many(rows[start : start + _CHUNK]).execute()
+
+    def _params(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        """SQLite gets times as text in peewee's format (its datetime adapter is deprecated)."""
+        if isinstance(self.db, peewee.SqliteDatabase):
+            return tuple(str(v) if isinstance(v, datetime) else v for v in row)
+        return row
 
     def _update_tis(self, tis: Sequence[TaskInstance]) -> None:
         if not tis:
@@ -135,7 +137,19 @@ class Store:
             )
             for t in tis
         ]
-        self.db.cursor().executemany(sql, rows)
+        self.db.cursor().executemany(sql, [self._params(row) for row in rows])
+
+    def _update_attempts(self, attempts: Sequence[Attempt]) -> None:
+        if not attempts:
+            return
+        columns = [c for c in _attempt_row(attempts[0]) if c != "id"]
+        p = self.db.param
+        sql = f"UPDATE task_attempt SET {', '.join(f'{c}={p}' for c in columns)} WHERE id={p}"
+        rows = []
+        for attempt in attempts:
+            row = _attempt_row(attempt)
+            rows.append(tuple(row[c] for c in columns) + (attempt.id,))
+        self.db.cursor().executemany(sql, [self._params(row) for row in rows])
 
     def _upsert_worker(self, name: str, values: dict[str, Any]) -> None:
         values = {k: naive(v) if isinstance(v, datetime) else v for k, v in values.items()}

@@ -1,0 +1,123 @@
+"""`python -m bench`: run the workloads on real processes and print them beside the floors.
+
+Figures are also written as JSON to bench/results/<timestamp>.json. `--quick` shrinks every
+workload (for a smoke run); `--only chain,idle` picks workloads; `--postgres URL` adds a column.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bench import floors, workloads
+from bench.cluster import BenchCluster
+
+ALL = ["chain", "chain_work", "fanout_bash", "fanout_python", "wide_deep", "many_dags", "idle", "history"]
+TARGETS = {
+    "chain": "hop p50 <= 5 ms, p99 <= 25 ms",
+    "chain_work": "run <= 0.8 s",
+    "fanout_bash": ">= 500 tasks/s",
+    "fanout_python": ">= 800 tasks/s",
+    "wide_deep": "<= 1 ms CPU per TI, peak RSS <= 200 MB",
+    "many_dags": "parse all <= 60 s, rescan parses nothing",
+    "idle": "< 1% of a core, no metastore writes",
+    "history": "within 2x of an empty metastore",
+}
+
+
+def run_workload(name: str, quick: bool, db: str | None) -> dict[str, Any]:
+    scale = 10 if quick else 1
+    if name == "history":
+        return workloads.history(lambda: BenchCluster(db), 100_000 // scale)
+    cluster = BenchCluster(db).start()
+    try:
+        if name == "chain":
+            return workloads.chain(cluster, 100)
+        if name == "chain_work":
+            return workloads.chain_work(cluster, 40)
+        if name == "fanout_bash":
+            return workloads.fanout(cluster, 2000 // scale, "bash")
+        if name == "fanout_python":
+            return workloads.fanout(cluster, 2000 // scale, "python")
+        if name == "wide_deep":
+            return workloads.wide_deep(cluster, 100 // (scale // 2 or 1), 100 // (scale // 2 or 1))
+        if name == "many_dags":
+            return workloads.many_dags(cluster, 1000 // scale)
+        if name == "idle":
+            time.sleep(2)
+            return workloads.idle(cluster, 30 / (scale // 2 or 1))
+        raise ValueError(name)
+    finally:
+        cluster.stop()
+
+
+def summary(name: str, figures: dict[str, Any]) -> str:
+    keys = {
+        "chain": ("hop_p50_ms", "hop_p99_ms"),
+        "chain_work": ("run_s",),
+        "fanout_bash": ("tasks_per_s", "all_succeeded_once"),
+        "fanout_python": ("tasks_per_s", "all_succeeded_once"),
+        "wide_deep": ("cpu_ms_per_ti", "peak_rss_mb"),
+        "many_dags": ("parse_all_s", "reparsed_on_rescan"),
+        "idle": ("cpu_pct_of_core", "metastore_written"),
+        "history": ("ratio_start", "ratio_list"),
+    }[name]
+    parts = []
+    for key in keys:
+        value = figures.get(key)
+        parts.append(f"{key}={value:.2f}" if isinstance(value, float) else f"{key}={value}")
+    return " ".join(parts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--only", help="comma-separated workloads (default: all)")
+    parser.add_argument("--quick", action="store_true", help="smaller workloads, for a smoke run")
+    parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL database")
+    args = parser.parse_args()
+    names = args.only.split(",") if args.only else ALL
+    unknown = sorted(set(names) - set(ALL))
+    if unknown:
+        parser.error(f"unknown workload {unknown[0]!r}; choose from {', '.join(ALL)}")
+    floor = floors.measure()
+    results: dict[str, Any] = {
+        "machine": {
+            "cpus": psutil.cpu_count(),
+            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "floors": floor,
+        "workloads": {},
+    }
+    print(
+        f"floors: bash -c true {floor['spawn_ms']:.2f} ms, gRPC round trip {floor['grpc_rtt_ms']:.3f} ms, "
+        f"SQLite commit {floor['commit_ms']:.3f} ms"
+    )
+    backends = [("sqlite", None)] + ([("postgresql", args.postgres)] if args.postgres else [])
+    rows = []
+    for name in names:
+        for backend, url in backends:
+            figures = run_workload(name, args.quick, url)
+            results["workloads"].setdefault(name, {})[backend] = figures
+            rows.append((name, backend, summary(name, figures), TARGETS[name]))
+            print(f"{name:14} {backend:10} {summary(name, figures):60} target: {TARGETS[name]}", flush=True)
+    if "chain" in results["workloads"]:
+        hop = results["workloads"]["chain"]["sqlite"]["hop_p50_ms"]
+        floor_hop = floor["grpc_rtt_ms"] + floor["commit_ms"] + floor["spawn_ms"]
+        print(f"chain hop vs floor (rtt + commit + spawn = {floor_hop:.2f} ms): {hop / floor_hop:.1f}x")
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    path = out / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=2, default=str))
+    print(f"figures written to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+"""The workloads of the benchmark suite; each returns its figures as a dict."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bench.cluster import BenchCluster, wait_for
+from coordinator.metastore import models as m
+from coordinator.metastore.db import connect
+
+
+def _attempts(cluster: BenchCluster, dag_id: str, run_id: str) -> dict[str, m.TaskAttempt]:
+    db = connect(cluster.db)
+    try:
+        rows = (
+            m.TaskAttempt.select(m.TaskAttempt, m.TaskInstance.task_id)
+            .join(m.TaskInstance, on=(m.TaskAttempt.task_instance_id == m.TaskInstance.id))
+            .where((m.TaskInstance.dag_id == dag_id) & (m.TaskInstance.run_id == run_id))
+        )
+        return {row.taskinstance.task_id: row for row in rows}
+    finally:
+        db.close()
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(round(q * (len(ordered) - 1))), len(ordered) - 1)]
+
+
+def _peak_rss_mb(process: psutil.Process) -> float:
+    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return process.memory_info().rss / 2**20
+
+
+def chain(cluster: BenchCluster, n: int) -> dict[str, Any]:
+    source = (
+        "from tradewind import DAG, BashOperator, chain\n"
+        f"with DAG('bench_chain', schedule=None):\n"
+        f"    chain(*[BashOperator(task_id=f't{{i:03d}}', bash_command='true') for i in range({n})])\n"
+    )
+    cluster.add_dag("bench_chain.py", source, "bench_chain")
+    run_id, elapsed = cluster.run("bench_chain")
+    attempts = _attempts(cluster, "bench_chain", run_id)
+    hops = []
+    for i in range(1, n):
+        prev, cur = attempts[f"t{i - 1:03d}"], attempts[f"t{i:03d}"]
+        hops.append((cur.started_at - prev.ended_at).total_seconds() * 1000)
+    return {"tasks": n, "hop_p50_ms": statistics.median(hops), "hop_p99_ms": _pct(hops, 0.99), "run_s": elapsed}
+
+
+def chain_work(cluster: BenchCluster, n: int) -> dict[str, Any]:
+    source = (
+        "import time\n"
+        "from tradewind import dag, task\n"
+        "@task\n"
+        "def work(previous=None):\n"
+        "    end = time.perf_counter() + 0.010\n"
+        "    while time.perf_counter() < end:\n"
+        "        pass\n"
+        "    return (previous or 0) + 1\n"
+        "@dag(schedule=None)\n"
+        "def bench_chain_work():\n"
+        "    value = None\n"
+        f"    for _ in range({n}):\n"
+        "        value = work(value)\n"
+        "bench_chain_work()\n"
+    )
+    cluster.add_dag("bench_chain_work.py", source, "bench_chain_work")
+    _, elapsed = cluster.run("bench_chain_work")
+    return {"tasks": n, "run_s": elapsed}
+
+
+def fanout(cluster: BenchCluster, n: int, kind: str) -> dict[str, Any]:
+    dag_id = f"bench_fanout_{kind}"
+    if kind == "bash":
+        body = f"    for i in range({n}):\n        BashOperator(task_id=f't{{i}}', bash_command='true')\n"
+    else:
+        body = f"    @task\n    def noop():\n        return None\n    for i in range({n}):\n        noop()\n"
+    source = (
+        "from tradewind import DAG, BashOperator, task\n"
+        f"with DAG('{dag_id}', schedule=None, max_active_tasks={n}):\n" + body
+    )
+    cluster.add_dag(f"{dag_id}.py", source, dag_id)
+    with cluster.client() as client:
+        client.set_pool("default_pool", 10_000)
+    run_id, elapsed = cluster.run(dag_id, timeout=900)
+    attempts = _attempts(cluster, dag_id, run_id)
+    once = len(attempts) == n and all(a.try_number == 1 and a.state == "success" for a in attempts.values())
+    return {"tasks": n, "tasks_per_s": n / elapsed, "run_s": elapsed, "all_succeeded_once": once}
+
+
+def wide_deep(cluster: BenchCluster, layers: int, width: int) -> dict[str, Any]:
+    source = (
+        "from tradewind import DAG, BashOperator\n"
+        f"with DAG('bench_wide_deep', schedule=None, max_active_tasks={width}):\n"
+        "    previous = None\n"
+        f"    for layer in range({layers}):\n"
+        f"        current = [BashOperator(task_id=f'l{{layer}}_{{i}}', bash_command='true') for i in range({width})]\n"
+        "        if previous:\n"
+        "            for a, b in zip(previous, current):\n"
+        "                a >> b\n"
+        "        previous = current\n"
+    )
+    cluster.add_dag("bench_wide_deep.py", source, "bench_wide_deep")
+    with cluster.client() as client:
+        client.set_pool("default_pool", 10_000)
+    process = cluster.coordinator_process()
+    before = process.cpu_times()
+    _, elapsed = cluster.run("bench_wide_deep", timeout=1800)
+    after = process.cpu_times()
+    cpu = (after.user + after.system) - (before.user + before.system)
+    total = layers * width
+    return {"tasks": total, "cpu_ms_per_ti": cpu * 1000 / total, "peak_rss_mb": _peak_rss_mb(process), "run_s": elapsed}
+
+
+def many_dags(cluster: BenchCluster, n: int) -> dict[str, Any]:
+    for i in range(n):
+        (cluster.dags / f"many_{i:04d}.py").write_text(
+            "from tradewind import DAG, BashOperator, chain\n"
+            f"with DAG('many_{i:04d}', schedule=None):\n"
+            "    chain(*[BashOperator(task_id=f't{j}', bash_command='true') for j in range(10)])\n"
+        )
+    start = time.perf_counter()
+    with cluster.client() as client:
+        wait_for(lambda: len(client.list_dags("many_").dags) >= n, 900, f"{n} DAGs", interval=0.2)
+        parsed_s = time.perf_counter() - start
+        first = {d.dag_id: d.last_parsed_at.ToDatetime() for d in client.list_dags("many_").dags}
+        time.sleep(3)  # three rescans of an unchanged folder
+        again = {d.dag_id: d.last_parsed_at.ToDatetime() for d in client.list_dags("many_").dags}
+    reparsed = sum(1 for k in first if again.get(k) != first[k])
+    return {"dags": n, "parse_all_s": parsed_s, "reparsed_on_rescan": reparsed}
+
+
+def idle(cluster: BenchCluster, seconds: float) -> dict[str, Any]:
+    processes = [psutil.Process(p.pid) for p in cluster.procs]
+    family = processes + [c for p in processes for c in p.children(recursive=True)]
+    db_files = [cluster.home / "tradewind.db", cluster.home / "tradewind.db-wal"]
+    stamp = [f.stat().st_mtime_ns if f.exists() else 0 for f in db_files]
+    before = {p.pid: p.cpu_times() for p in family}
+    time.sleep(seconds)
+    cpu = 0.0
+    for p in family:
+        now = p.cpu_times()
+        cpu += (now.user + now.system) - (before[p.pid].user + before[p.pid].system)
+    writes = [f.stat().st_mtime_ns if f.exists() else 0 for f in db_files] != stamp
+    rss = {p.name() + f"[{p.pid}]": round(p.memory_info().rss / 2**20, 1) for p in family}
+    return {"seconds": seconds, "cpu_pct_of_core": cpu / seconds * 100, "metastore_written": writes, "rss_mb": rss}
+
+
+def history(cluster_factory: Any, n: int) -> dict[str, Any]:
+    """Trigger-to-first-task and list latencies with `n` finished task instances, against an empty store."""
+    out: dict[str, Any] = {}
+    for label, rows in (("empty", 0), ("full", n)):
+        cluster = cluster_factory()
+        if rows:
+            _fill_history(cluster.db, rows)
+        cluster.start()
+        try:
+            source = (
+                "from tradewind import DAG, BashOperator\nwith DAG('bench_history', schedule=None):\n"
+                "    BashOperator(task_id='t', bash_command='true')\n"
+            )
+            cluster.add_dag("bench_history.py", source, "bench_history")
+            latencies = []
+            for _ in range(5):
+                run_id, _ = cluster.run("bench_history")
+                attempt = _attempts(cluster, "bench_history", run_id)["t"]
+                db = connect(cluster.db)
+                run = m.DagRun.get((m.DagRun.dag_id == "bench_history") & (m.DagRun.run_id == run_id))
+                db.close()
+                latencies.append((attempt.started_at - run.queued_at).total_seconds() * 1000)
+            with cluster.client() as client:
+                calls = []
+                for _ in range(20):
+                    start = time.perf_counter()
+                    client.list_dag_runs(page_size=100)
+                    client.list_dags()
+                    calls.append((time.perf_counter() - start) * 1000)
+            out[label] = {
+                "trigger_to_start_ms": statistics.median(latencies),
+                "list_calls_ms": statistics.median(calls),
+            }
+        finally:
+            cluster.stop()
+    out["ratio_start"] = out["full"]["trigger_to_start_ms"] / max(out["empty"]["trigger_to_start_ms"], 1e-9)
+    out["ratio_list"] = out["full"]["list_calls_ms"] / max(out["empty"]["list_calls_ms"], 1e-9)
+    out["task_instances"] = n
+    return out
+
+
+def _fill_history(url: str, n: int) -> None:
+    db = connect(url)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    per_run = 100
+    with db.atomic():
+        m.DagVersion.insert(
+            id=1, dag_id="old_history", version=1, hash="x", serialized="{}", bundle_hash="x", created_at=now
+        ).execute()
+        runs, tis = [], []
+        for r in range(n // per_run):
+            runs.append(
+                {
+                    "id": r + 1,
+                    "dag_id": "old_history",
+                    "run_id": f"old_{r}",
+                    "state": "success",
+                    "run_type": "manual",
+                    "logical_date": now,
+                    "queued_at": now,
+                    "start_date": now,
+                    "end_date": now,
+                    "dag_version_id": 1,
+                    "conf": "{}",
+                }
+            )
+            for t in range(per_run):
+                tis.append(
+                    {
+                        "id": r * per_run + t + 1,
+                        "dag_run_id": r + 1,
+                        "dag_id": "old_history",
+                        "run_id": f"old_{r}",
+                        "task_id": f"t{t}",
+                        "state": "success",
+                        "try_number": 1,
+                    }
+                )
+        for start in range(0, len(runs), 500):
+            m.DagRun.insert_many(runs[start : start + 500]).execute()
+        for start in range(0, len(tis), 500):
+            m.TaskInstance.insert_many(tis[start : start + 500]).execute()
+    db.close()

@@ -13,11 +13,23 @@ from tradewind.operators.python import PythonOperator
 from tradewind.templates import render
 
 
+_LOADED: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def warm_dag_file(bundle_dir: str, dag_file: str) -> None:
+    """Import a DAG file ahead of time (in a fork server), so the tasks forked after it skip the import."""
+    _LOADED[(bundle_dir, dag_file)] = {
+        d.dag_id: d for d in load_dag_file(Path(bundle_dir) / dag_file, Path(bundle_dir))
+    }
+
+
 def run_python_task(
     bundle_dir: Path, dag_file: str, dag_id: str, task_id: str, xcom_inputs: dict[str, Any], context: dict[str, Any]
 ) -> Any:
     """Import the DAG file from the bundle, find the task and run it; returns its value."""
-    dags = {d.dag_id: d for d in load_dag_file(bundle_dir / dag_file, bundle_dir)}
+    dags = _LOADED.get((str(bundle_dir), dag_file))
+    if dags is None:
+        dags = {d.dag_id: d for d in load_dag_file(bundle_dir / dag_file, bundle_dir)}
     if dag_id not in dags:
         raise TaskFailedNoRetry(f"{dag_file} no longer defines DAG {dag_id!r}")
     task = dags[dag_id].task_dict.get(task_id)

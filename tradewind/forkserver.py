@@ -34,6 +34,8 @@ from typing import Any
 from tradewind.exceptions import TradewindError
 
 _MAX = 1 << 20
+WARM_SECONDS = 10.0
+MAX_WARM = 256
 
 
 class ForkServerError(TradewindError):
@@ -111,9 +113,10 @@ class ForkServer:
         stdout: int | None = None,
         cwd: str | None = None,
         env: dict[str, str] | None = None,
+        warm: tuple[str, dict[str, Any]] | None = None,
     ) -> Child:
         """Fork a child that calls `target` ("module:function") with `kwargs`; returns once it runs."""
-        return self.submit(target, kwargs, stdout=stdout, cwd=cwd, env=env).result(timeout=30)
+        return self.submit(target, kwargs, stdout=stdout, cwd=cwd, env=env, warm=warm).result(timeout=30)
 
     def submit(
         self,
@@ -123,16 +126,21 @@ class ForkServer:
         stdout: int | None = None,
         cwd: str | None = None,
         env: dict[str, str] | None = None,
+        warm: tuple[str, dict[str, Any]] | None = None,
     ) -> Future[Child]:
         """Like spawn, without waiting: the future resolves once the child runs. `stdout` may be
-        closed by the caller as soon as this returns."""
+        closed by the caller as soon as this returns.
+
+        `warm` is a (target, kwargs) the server itself calls once, before the first fork that
+        names it, so every later child starts with its work done (say, a DAG file imported).
+        It gets WARM_SECONDS; a warm-up that fails or overruns is skipped, not retried."""
         if not self.alive or self._sock is None:
             raise ForkServerError(f"the fork server is not running ({self._dead or 'not started'})")
         job = next(self._ids)
         started: Future[Child] = Future()
         self._spawning[job] = started
         message = json.dumps(
-            {"op": "spawn", "id": job, "target": target, "kwargs": kwargs, "cwd": cwd, "env": env}
+            {"op": "spawn", "id": job, "target": target, "kwargs": kwargs, "cwd": cwd, "env": env, "warm": warm}
         ).encode()
         try:
             with self._send_lock:
@@ -203,8 +211,39 @@ EXEC_TARGET = f"{__name__}:exec_command"
 # ---- the server process ------------------------------------------------------------------
 
 
+class _WarmTimeout(Exception):
+    pass
+
+
+def _warm(request: dict[str, Any], done: set[str]) -> None:
+    """Run a request's warm-up in the server once, under a time limit; failures are left to the child."""
+    if not request.get("warm") or len(done) >= MAX_WARM:
+        return
+    key = json.dumps(request["warm"], sort_keys=True)
+    if key in done:
+        return
+    done.add(key)
+    target, kwargs = request["warm"]
+
+    def expire(*_: object) -> None:
+        raise _WarmTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, WARM_SECONDS)
+    try:
+        module_name, _, function_name = target.partition(":")
+        with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
+            getattr(importlib.import_module(module_name), function_name)(**kwargs)
+    except BaseException:  # noqa: BLE001 - the child repeats the work and reports what goes wrong
+        pass
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _serve(sock: socket.socket) -> None:
     children: set[int] = set()
+    warmed: set[str] = set()
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     os.set_blocking(wake_read, False)
@@ -235,6 +274,7 @@ def _serve(sock: socket.socket) -> None:
             for fd in fds:
                 os.set_inheritable(fd, False)  # only the dup2 onto 1 and 2 reaches a program
             stdout = fds[0] if fds else None
+            _warm(request, warmed)
             try:
                 pid = _spawn_program(request, stdout) if request["target"] == EXEC_TARGET else os.fork()
             except OSError as exc:

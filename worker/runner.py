@@ -105,7 +105,7 @@ class Runner:
         read_fd, write_fd = os.pipe()
         try:
             started = self.forkserver.submit(
-                launch.target, launch.kwargs, stdout=write_fd, cwd=launch.cwd, env=launch.env
+                launch.target, launch.kwargs, stdout=write_fd, cwd=launch.cwd, env=launch.env, warm=launch.warm
             )
         finally:
             os.close(write_fd)

@@ -21,6 +21,8 @@ class Launch:
     kwargs: dict[str, Any]
     cwd: str | None
     env: dict[str, str] | None
+    #: Work the fork server may do once for every launch that names it (see ForkServer.submit).
+    warm: tuple[str, dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ def prepare(payload: payload_pb2.PythonPayload, bundle_dir: Path, workdir: Path)
         },
         str(workdir),
         None,
+        ("tradewind.execution:warm_dag_file", {"bundle_dir": str(bundle_dir), "dag_file": payload.dag_file}),
     )
 
 

@@ -10,10 +10,14 @@ import argparse
 import json
 import platform
 import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psutil
+import psycopg2
 
 from bench import floors, workloads
 from bench.cluster import BenchCluster
@@ -31,10 +35,41 @@ TARGETS = {
 }
 
 
-def run_workload(name: str, quick: bool, db: str | None) -> dict[str, Any]:
+@contextmanager
+def database(server: str | None) -> Iterator[Callable[[], str | None]]:
+    """For PostgreSQL, a factory of fresh, empty databases on `server`, dropped afterwards."""
+    if server is None:
+        yield lambda: None
+        return
+    created: list[str] = []
+    admin = psycopg2.connect(server)
+    admin.autocommit = True
+
+    def fresh() -> str:
+        name = f"tw_bench_{uuid.uuid4().hex[:10]}"
+        with admin.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {name}")
+        created.append(name)
+        return server.rsplit("/", 1)[0] + "/" + name
+
+    try:
+        yield fresh
+    finally:
+        with admin.cursor() as cursor:
+            for name in created:
+                cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+def run_workload(name: str, quick: bool, server: str | None) -> dict[str, Any]:
     scale = 10 if quick else 1
-    if name == "history":
-        return workloads.history(lambda: BenchCluster(db), 100_000 // scale)
+    with database(server) as fresh:
+        if name == "history":
+            return workloads.history(lambda: BenchCluster(fresh()), 100_000 // scale)
+        return _run(name, scale, fresh())
+
+
+def _run(name: str, scale: int, db: str | None) -> dict[str, Any]:
     cluster = BenchCluster(db).start()
     try:
         if name == "chain":

@@ -15,10 +15,10 @@ from coordinator.metastore import models as m
 from coordinator.metastore.db import connect
 
 
-def _attempts(cluster: BenchCluster, dag_id: str, run_id: str) -> dict[str, m.TaskAttempt]:
+def _attempts(cluster: BenchCluster, dag_id: str, run_id: str) -> dict[str, Any]:
     db = connect(cluster.db)
     try:
-        rows = (
+        rows: Any = (
             m.TaskAttempt.select(m.TaskAttempt, m.TaskInstance.task_id)
             .join(m.TaskInstance, on=(m.TaskAttempt.task_instance_id == m.TaskInstance.id))
             .where((m.TaskInstance.dag_id == dag_id) & (m.TaskInstance.run_id == run_id))
@@ -142,17 +142,29 @@ def many_dags(cluster: BenchCluster, n: int) -> dict[str, Any]:
 def idle(cluster: BenchCluster, seconds: float) -> dict[str, Any]:
     processes = [psutil.Process(p.pid) for p in cluster.procs]
     family = processes + [c for p in processes for c in p.children(recursive=True)]
-    db_files = [cluster.home / "tradewind.db", cluster.home / "tradewind.db-wal"]
-    stamp = [f.stat().st_mtime_ns if f.exists() else 0 for f in db_files]
+    writes_before = _metastore_writes(cluster)
     before = {p.pid: p.cpu_times() for p in family}
     time.sleep(seconds)
     cpu = 0.0
     for p in family:
         now = p.cpu_times()
         cpu += (now.user + now.system) - (before[p.pid].user + before[p.pid].system)
-    writes = [f.stat().st_mtime_ns if f.exists() else 0 for f in db_files] != stamp
+    writes = _metastore_writes(cluster) != writes_before
     rss = {p.name() + f"[{p.pid}]": round(p.memory_info().rss / 2**20, 1) for p in family}
     return {"seconds": seconds, "cpu_pct_of_core": cpu / seconds * 100, "metastore_written": writes, "rss_mb": rss}
+
+
+def _metastore_writes(cluster: BenchCluster) -> Any:
+    """Something that changes whenever the metastore is written: file stamps, or PostgreSQL's row counters."""
+    if cluster.db.startswith("sqlite"):
+        files = [cluster.home / "tradewind.db", cluster.home / "tradewind.db-wal"]
+        return [f.stat().st_mtime_ns if f.exists() else 0 for f in files]
+    import psycopg2
+
+    time.sleep(1.5)  # PostgreSQL publishes table statistics about once a second
+    with psycopg2.connect(cluster.db) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT sum(n_tup_ins + n_tup_upd + n_tup_del) FROM pg_stat_user_tables")
+        return cursor.fetchone()
 
 
 def history(cluster_factory: Any, n: int) -> dict[str, Any]:
@@ -174,15 +186,16 @@ def history(cluster_factory: Any, n: int) -> dict[str, Any]:
                 run_id, _ = cluster.run("bench_history")
                 attempt = _attempts(cluster, "bench_history", run_id)["t"]
                 db = connect(cluster.db)
-                run = m.DagRun.get((m.DagRun.dag_id == "bench_history") & (m.DagRun.run_id == run_id))
+                run: Any = m.DagRun.get((m.DagRun.dag_id == "bench_history") & (m.DagRun.run_id == run_id))
                 db.close()
                 latencies.append((attempt.started_at - run.queued_at).total_seconds() * 1000)
             with cluster.client() as client:
                 calls = []
                 for _ in range(20):
                     start = time.perf_counter()
-                    client.list_dag_runs(page_size=100)
+                    client.list_dag_runs("bench_history", page_size=100)
                     client.list_dags()
+                    client.list_task_instances("bench_history", run_id)
                     calls.append((time.perf_counter() - start) * 1000)
             out[label] = {
                 "trigger_to_start_ms": statistics.median(latencies),
@@ -201,8 +214,8 @@ def _fill_history(url: str, n: int) -> None:
     now = datetime.now(UTC).replace(tzinfo=None)
     per_run = 100
     with db.atomic():
-        m.DagVersion.insert(
-            id=1, dag_id="old_history", version=1, hash="x", serialized="{}", bundle_hash="x", created_at=now
+        version_id = m.DagVersion.insert(
+            dag_id="old_history", version=1, hash="x", serialized="{}", bundle_hash="x", created_at=now
         ).execute()
         runs, tis = [], []
         for r in range(n // per_run):
@@ -217,7 +230,7 @@ def _fill_history(url: str, n: int) -> None:
                     "queued_at": now,
                     "start_date": now,
                     "end_date": now,
-                    "dag_version_id": 1,
+                    "dag_version_id": version_id,
                     "conf": "{}",
                 }
             )

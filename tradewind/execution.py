@@ -12,7 +12,6 @@ from tradewind.exceptions import SerializationError, TaskFailedNoRetry, TaskSkip
 from tradewind.operators.python import PythonOperator
 from tradewind.templates import render
 
-
 _LOADED: dict[tuple[str, str], dict[str, Any]] = {}
 
 

@@ -161,7 +161,7 @@ def _metastore_writes(cluster: BenchCluster) -> Any:
         return [f.stat().st_mtime_ns if f.exists() else 0 for f in files]
     import psycopg2
 
-    time.sleep(1.5)  # PostgreSQL publishes table statistics about once a second
+    time.sleep(11)  # an idle PostgreSQL backend publishes its table statistics within 10 s
     with psycopg2.connect(cluster.db) as conn, conn.cursor() as cursor:
         cursor.execute("SELECT sum(n_tup_ins + n_tup_upd + n_tup_del) FROM pg_stat_user_tables")
         return cursor.fetchone()

@@ -67,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - the traceback goes to the log, the user gets one line
+        logging.getLogger("tradewind.coordinator").exception("the coordinator stopped")
+        print(f"coordinator: error: stopped by {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -104,7 +104,10 @@ class Coordinator:
     async def _scan_forever(self) -> None:
         while True:
             await asyncio.sleep(self.settings.dag_scan_interval)
-            await self._scan_once()
+            try:
+                await self._scan_once()
+            except Exception:  # noqa: BLE001 - a failed scan is retried at the next interval
+                log.exception("scanning the DAG folder failed; retrying in %gs", self.settings.dag_scan_interval)
 
     async def _scan_once(self) -> None:
         assert self.processor is not None

@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import tempfile
+import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -51,6 +52,7 @@ class DagProcessor:
         self.forkserver = forkserver
         self._known: dict[str, tuple[int, int]] = {}
         self._others: dict[str, tuple[int, int]] = {}
+        self._restart_lock = threading.Lock()
         self.parses = 0
 
     def scan(self) -> ScanResult:
@@ -87,6 +89,8 @@ class DagProcessor:
 
     def _parse(self, fileloc: str) -> ParsedFile:
         self.parses += 1
+        with self._restart_lock:
+            self.forkserver.ensure_running()
         path = self.folder / fileloc
         mtime = path.stat().st_mtime if path.exists() else 0.0
         with tempfile.TemporaryDirectory(prefix="tw-parse-") as tmp:

@@ -78,6 +78,12 @@ class ForkServer:
     def alive(self) -> bool:
         return self._dead is None and self._process is not None and self._process.poll() is None
 
+    def ensure_running(self) -> None:
+        """Start a new server when the last one died (killed, out of memory)."""
+        if not self.alive:
+            self.close()
+            self.start()
+
     def start(self) -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._process = subprocess.Popen(
@@ -189,6 +195,8 @@ class ForkServer:
             self._sock.close()
             self._sock = None
         if self._process is not None:
+            if self._process.poll() is None and self._dead is not None:
+                self._process.kill()
             try:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:

@@ -102,6 +102,7 @@ class Runner:
         else:
             return Result(FAILED, f"unknown payload kind {kind!r}"), ChildExit(1, 0.0, 0.0, 0)
         loop = asyncio.get_running_loop()
+        self.forkserver.ensure_running()
         read_fd, write_fd = os.pipe()
         try:
             started = self.forkserver.submit(

@@ -82,3 +82,11 @@ def test_a_dead_server_fails_pending_jobs_and_refuses_new_ones(server: ForkServe
     child.kill()
     with pytest.raises(ForkServerError, match="not running"):
         server.spawn("os:getpid", {})
+
+
+def test_a_dead_server_can_be_replaced(server: ForkServer) -> None:
+    assert server._process is not None
+    server._process.kill()
+    server._process.wait()
+    server.ensure_running()
+    assert server.spawn("os:getpid", {}).exit.result(timeout=20).returncode == 0

@@ -84,9 +84,6 @@ class DagProcessor:
             del self._known[fileloc]
         return ScanResult(parsed, removed, folder_changed)
 
-    def forget(self, fileloc: str) -> None:
-        self._known.pop(fileloc, None)
-
     def _parse(self, fileloc: str) -> ParsedFile:
         self.parses += 1
         with self._restart_lock:

@@ -7,7 +7,6 @@ every run pinned to that version.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from tradewind.trigger_rules import TriggerRule
@@ -165,7 +164,3 @@ def _topological(order: list[str], upstream: dict[str, list[str]]) -> list[str]:
             if indegree[c] == 0:
                 ready.append(c)
     return out
-
-
-def parse_iso(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None

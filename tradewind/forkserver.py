@@ -111,18 +111,10 @@ class ForkServer:
         self._reader = threading.Thread(target=self._read, name="forkserver-reader", daemon=True)
         self._reader.start()
 
-    def spawn(
-        self,
-        target: str,
-        kwargs: dict[str, Any],
-        *,
-        stdout: int | None = None,
-        cwd: str | None = None,
-        env: dict[str, str] | None = None,
-        warm: tuple[str, dict[str, Any]] | None = None,
-    ) -> Child:
-        """Fork a child that calls `target` ("module:function") with `kwargs`; returns once it runs."""
-        return self.submit(target, kwargs, stdout=stdout, cwd=cwd, env=env, warm=warm).result(timeout=30)
+    def spawn(self, target: str, kwargs: dict[str, Any], **options: Any) -> Child:
+        """Fork a child that calls `target` ("module:function") with `kwargs`; returns once it runs.
+        Takes the options of `submit`."""
+        return self.submit(target, kwargs, **options).result(timeout=30)
 
     def submit(
         self,

@@ -389,13 +389,6 @@ class Store:
     def delete_xcoms(self, run_pk: int, task_ids: Sequence[str]) -> None:
         m.XCom.delete().where((m.XCom.dag_run_id == run_pk) & (m.XCom.task_id.in_(list(task_ids)))).execute()
 
-    def active_run_count(self, dag_id: str) -> int:
-        return (
-            m.DagRun.select()
-            .where((m.DagRun.dag_id == dag_id) & (m.DagRun.state.in_([RunState.QUEUED.value, RunState.RUNNING.value])))
-            .count()
-        )
-
 
 def _chunks(items: list[Any], size: int = 500) -> Iterable[list[Any]]:
     for start in range(0, len(items), size):

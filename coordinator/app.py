@@ -7,8 +7,8 @@ import contextlib
 import json
 import logging
 import signal
-import subprocess
 import sys
+from collections.abc import Awaitable
 from dataclasses import replace
 from typing import Any
 
@@ -184,8 +184,9 @@ async def serve(settings: Settings, workers: int = 0) -> None:
     coordinator = Coordinator(settings)
     address = await coordinator.start()
     print(f"coordinator listening on {address}", flush=True)
-    log.info("DAG folder %s, metastore %s", settings.dags_folder, redact(settings.db_url))
-    children = [_start_worker(settings, address, i) for i in range(workers)]
+    log.info("DAG folder %s, metastore %s", coordinator.settings.dags_folder, redact(settings.db_url))
+    local = LocalWorkers(settings, address.replace("0.0.0.0", "127.0.0.1"), workers)
+    await local.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -199,32 +200,63 @@ async def serve(settings: Settings, workers: int = 0) -> None:
     finally:
         stopper.cancel()
         waiter.cancel()
-        for child in children:
-            child.terminate()
-        await coordinator.stop()
-        for child in children:
+        await local.stop(coordinator.stop())
+
+
+class LocalWorkers:
+    """`coordinator standalone`'s worker processes, restarted (after a pause) when one dies."""
+
+    def __init__(self, settings: Settings, address: str, count: int) -> None:
+        self.settings = settings
+        self.address = address
+        self.count = count
+        self.processes: dict[int, asyncio.subprocess.Process] = {}
+        self._watchers: list[asyncio.Task[None]] = []
+        self._stopping = False
+
+    async def start(self) -> None:
+        self._watchers = [asyncio.create_task(self._keep(i)) for i in range(self.count)]
+
+    async def _keep(self, index: int) -> None:
+        while not self._stopping:
+            process = await asyncio.create_subprocess_exec(*self._command(index))
+            self.processes[index] = process
+            code = await process.wait()
+            if self._stopping:
+                return
+            log.warning("local worker %d exited with code %s; starting it again in 1s", index + 1, code)
+            await asyncio.sleep(1.0)
+
+    def _command(self, index: int) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "worker",
+            "join",
+            "--host",
+            self.address,
+            "--home",
+            str(self.settings.home),
+            "--name",
+            f"local-{index + 1}",
+            "--slots",
+            str(self.settings.worker_slots),
+            "--queues",
+            ",".join(self.settings.worker_queues),
+        ]
+
+    async def stop(self, coordinator_stopped: Awaitable[None]) -> None:
+        """Ask the workers to drain, stop the coordinator, then wait for them (killing stragglers)."""
+        self._stopping = True
+        for process in self.processes.values():
+            if process.returncode is None:
+                process.terminate()
+        await coordinator_stopped
+        for process in self.processes.values():
             try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-
-
-def _start_worker(settings: Settings, address: str, index: int) -> subprocess.Popen[bytes]:
-    host = address.replace("0.0.0.0", "127.0.0.1")
-    command = [
-        sys.executable,
-        "-m",
-        "worker",
-        "join",
-        "--host",
-        host,
-        "--home",
-        str(settings.home),
-        "--name",
-        f"local-{index + 1}",
-        "--slots",
-        str(settings.worker_slots),
-        "--queues",
-        ",".join(settings.worker_queues),
-    ]
-    return subprocess.Popen(command)
+                await asyncio.wait_for(process.wait(), 10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        for watcher in self._watchers:
+            watcher.cancel()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coordinator.records import TaskInstance
-from tradewind import templates
+from tradewind.templates import build_context, context_to_json, render
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Payload:
 
 def context_for(ti: TaskInstance) -> dict[str, Any]:
     run = ti.run
-    return templates.build_context(
+    return build_context(
         dag_id=run.dag_id,
         task_id=ti.task_id,
         run_id=run.run_id,
@@ -44,9 +44,9 @@ def build(ti: TaskInstance) -> Payload:
     context = context_for(ti)
     if spec.kind == "bash":
         bash = spec.bash or {}
-        command = templates.render(bash.get("bash_command", ""), context)
-        env = templates.render(bash.get("env") or {}, context)
-        cwd = templates.render(bash.get("cwd") or "", context)
+        command = render(bash.get("bash_command", ""), context)
+        env = render(bash.get("env") or {}, context)
+        cwd = render(bash.get("cwd") or "", context)
         return Payload(
             "bash",
             {
@@ -75,7 +75,7 @@ def build(ti: TaskInstance) -> Payload:
             "dag_id": ti.run.dag_id,
             "task_id": ti.task_id,
             "xcom_inputs_json": json.dumps(inputs),
-            "context_json": templates.context_to_json(context),
+            "context_json": context_to_json(context),
         },
         rendered,
     )

@@ -110,12 +110,57 @@ def summary(name: str, figures: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+def side_by_side(server: str, chain_n: int, fanout_n: int) -> None:
+    """The same two workloads on Tradewind and on Airflow at its defaults, both on PostgreSQL."""
+    from bench import airflow
+
+    floor = floors.measure()
+    figures: dict[str, Any] = {"floors": floor}
+    with database(server) as fresh:
+        for name, work in (
+            ("chain", lambda c: workloads.chain(c, chain_n)),
+            ("fanout_bash", lambda c: workloads.fanout(c, fanout_n, "bash")),
+        ):
+            cluster = BenchCluster(fresh()).start()
+            try:
+                figures.setdefault("tradewind", {})[name] = work(cluster)
+            finally:
+                cluster.stop()
+    figures["airflow"] = airflow.run(server, chain_n, fanout_n)
+    tw, af = figures["tradewind"], figures["airflow"]
+    print(f"floors: bash -c true {floor['spawn_ms']:.2f} ms, gRPC round trip {floor['grpc_rtt_ms']:.3f} ms")
+    print(f"{'workload':38} {'Tradewind':>14} {'Airflow ' + af['version']:>16} {'ratio':>8}")
+    rows = [
+        (f"chain of {chain_n}: hop p50 (ms)", tw["chain"]["hop_p50_ms"], af["chain"]["hop_p50_ms"]),
+        (f"chain of {chain_n}: hop p99 (ms)", tw["chain"]["hop_p99_ms"], af["chain"]["hop_p99_ms"]),
+        (f"fan-out of {fanout_n}: tasks/s", tw["fanout_bash"]["tasks_per_s"], af["fanout_bash"]["tasks_per_s"]),
+    ]
+    for label, ours, theirs in rows:
+        ratio = theirs / ours if "ms" in label else ours / theirs
+        print(f"{label:38} {ours:14.1f} {theirs:16.1f} {ratio:7.0f}x")
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    path = out / f"airflow-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(figures, indent=2, default=str))
+    print(f"figures written to {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", help="comma-separated workloads (default: all)")
     parser.add_argument("--quick", action="store_true", help="smaller workloads, for a smoke run")
     parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL database")
+    parser.add_argument(
+        "--airflow",
+        action="store_true",
+        help="run the chain and fan-out workloads side by side with Apache Airflow 3 (needs --postgres)",
+    )
     args = parser.parse_args()
+    if args.airflow:
+        if not args.postgres:
+            parser.error("--airflow needs --postgres URL: Airflow's LocalExecutor does not run on SQLite")
+        side_by_side(args.postgres, 30, 200)
+        return
     names = args.only.split(",") if args.only else ALL
     unknown = sorted(set(names) - set(ALL))
     if unknown:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 import uuid
@@ -145,17 +146,64 @@ def side_by_side(server: str, chain_n: int, fanout_n: int) -> None:
     print(f"figures written to {path}")
 
 
+def versus_floor(name: str, figures: dict[str, Any], floor: dict[str, float], cpus: int) -> tuple[str, float]:
+    """Each workload's floor on this machine, and how far above it the result is (1.0 = at the floor)."""
+    spawn, rtt, commit = floor["spawn_ms"], floor["grpc_rtt_ms"], floor["commit_ms"]
+    if name == "chain":
+        base = rtt + commit + spawn
+        return f"{base:.2f} ms (rtt + commit + spawn)", figures["hop_p50_ms"] / base
+    if name == "chain_work":
+        base = figures["tasks"] * 0.010
+        return f"{base:.2f} s (the work itself)", figures["run_s"] / base
+    if name.startswith("fanout"):
+        base = cpus * 1000 / spawn
+        return f"{base:.0f} tasks/s ({cpus} cores spawning bash)", base / figures["tasks_per_s"]
+    if name == "wide_deep":
+        return f"{commit:.3f} ms (one commit)", figures["cpu_ms_per_ti"] / commit
+    if name == "many_dags":
+        base = figures["dags"] * spawn / cpus / 1000
+        return f"{base:.2f} s (one process per file)", figures["parse_all_s"] / base
+    if name == "history":
+        return "empty metastore", max(figures["ratio_start"], figures["ratio_list"])
+    return "0% (nothing to do)", float("nan")
+
+
+def reachable_postgres() -> str | None:
+    """A PostgreSQL server to add a column for: from the environment, else the local default, if it answers."""
+    for url in (
+        os.environ.get("TRADEWIND_BENCH_POSTGRES_URL"),
+        os.environ.get("TRADEWIND_TEST_POSTGRES_URL"),
+        "postgresql://postgres@127.0.0.1:5432/postgres",
+    ):
+        if not url:
+            continue
+        try:
+            psycopg2.connect(url, connect_timeout=2).close()
+        except psycopg2.Error:
+            continue
+        return url
+    return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", help="comma-separated workloads (default: all)")
     parser.add_argument("--quick", action="store_true", help="smaller workloads, for a smoke run")
-    parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL database")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="PostgreSQL server for the second column (default: TRADEWIND_BENCH_POSTGRES_URL, or the local "
+        "server when one answers)",
+    )
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument(
         "--airflow",
         action="store_true",
         help="run the chain and fan-out workloads side by side with Apache Airflow 3 (needs --postgres)",
     )
     args = parser.parse_args()
+    if not args.postgres and not args.no_postgres:
+        args.postgres = reachable_postgres()
     if args.airflow:
         if not args.postgres:
             parser.error("--airflow needs --postgres URL: Airflow's LocalExecutor does not run on SQLite")
@@ -181,17 +229,17 @@ def main() -> None:
         f"SQLite commit {floor['commit_ms']:.3f} ms"
     )
     backends = [("sqlite", None)] + ([("postgresql", args.postgres)] if args.postgres else [])
-    rows = []
     for name in names:
         for backend, url in backends:
             figures = run_workload(name, args.quick, url)
+            base, ratio = versus_floor(name, figures, floor, results["machine"]["cpus"])
+            figures["floor"], figures["ratio_to_floor"] = base, ratio
             results["workloads"].setdefault(name, {})[backend] = figures
-            rows.append((name, backend, summary(name, figures), TARGETS[name]))
-            print(f"{name:14} {backend:10} {summary(name, figures):60} target: {TARGETS[name]}", flush=True)
-    if "chain" in results["workloads"]:
-        hop = results["workloads"]["chain"]["sqlite"]["hop_p50_ms"]
-        floor_hop = floor["grpc_rtt_ms"] + floor["commit_ms"] + floor["spawn_ms"]
-        print(f"chain hop vs floor (rtt + commit + spawn = {floor_hop:.2f} ms): {hop / floor_hop:.1f}x")
+            print(
+                f"{name:14} {backend:10} {summary(name, figures):52} floor {base} x{ratio:.1f}  "
+                f"target: {TARGETS[name]}",
+                flush=True,
+            )
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     path = out / f"{time.strftime('%Y%m%d-%H%M%S')}.json"

@@ -94,6 +94,8 @@ def fanout(cluster: BenchCluster, n: int, kind: str) -> dict[str, Any]:
     run_id, elapsed = cluster.run(dag_id, timeout=900)
     attempts = _attempts(cluster, dag_id, run_id)
     once = len(attempts) == n and all(a.try_number == 1 and a.state == "success" for a in attempts.values())
+    if not once:
+        raise RuntimeError(f"{dag_id}: not every one of the {n} task instances succeeded exactly once")
     return {"tasks": n, "tasks_per_s": n / elapsed, "run_s": elapsed, "all_succeeded_once": once}
 
 

@@ -13,6 +13,7 @@ import os
 import random
 import signal
 import socket
+import sys
 from collections.abc import AsyncIterator
 
 import grpc
@@ -253,6 +254,9 @@ async def _drain_queue(
 
 
 def run(settings: Settings, grace: float) -> None:
+    # The loop hands work to gRPC's and the fork server's threads many times per task; CPython's
+    # default 5 ms GIL switch interval would add up to that much to each hand-off.
+    sys.setswitchinterval(0.0005)
     asyncio.run(Agent(settings, grace).run())
 
 

@@ -1,8 +1,8 @@
 """Tradewind: everything a DAG file needs imports from here."""
 
 from tradewind.baseoperator import BaseOperator, chain
-from tradewind.dag import DAG, dag
-from tradewind.decorators import XComArg, task
+from tradewind.dag import DAG
+from tradewind.decorators import XComArg, dag, task
 from tradewind.exceptions import (
     AirflowException,
     AirflowFailException,

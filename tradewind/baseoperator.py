@@ -1,4 +1,7 @@
-"""BaseOperator: one task of a DAG, its Airflow parameters, and the `>>`/`<<` dependency syntax."""
+"""BaseOperator: one task of a DAG, its Airflow parameters, the `>>`/`<<` syntax and chain().
+
+XComArg lives here too: it is an operator's future output, and `>>` treats it as its operator.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +11,12 @@ from datetime import timedelta
 from typing import Any
 
 from tradewind.dag import DAG, check_id, current_dag
-from tradewind.exceptions import DagDefinitionError
+from tradewind.exceptions import DagDefinitionError, TaskFailed
 from tradewind.trigger_rules import TriggerRule
 
 WEIGHT_RULES = ("downstream", "upstream", "absolute")
 
-#: Arguments every operator takes, with their defaults; default_args may set any of them.
+#: Arguments every operator takes, with their defaults; the DAG's default_args may set any of them.
 BASE_DEFAULTS: dict[str, Any] = {
     "owner": "tradewind",
     "retries": 0,
@@ -28,36 +31,42 @@ BASE_DEFAULTS: dict[str, Any] = {
     "weight_rule": "downstream",
     "execution_timeout": None,
     "do_xcom_push": True,
-    "email": None,
     "depends_on_past": False,
+    "doc_md": None,
 }
+#: Airflow arguments about notifications, accepted so Airflow DAG files load, and not acted on.
+INERT = frozenset({"email", "email_on_failure", "email_on_retry", "doc", "doc_rst", "doc_json", "doc_yaml"})
 
 
 def seconds(value: Any, what: str, where: str) -> float | None:
+    """Durations are timedeltas or seconds, stored as float seconds (the wire's unit)."""
     if value is None:
         return None
     if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-        return float(value)
-    raise DagDefinitionError(f"{where}: {what} must be a timedelta or seconds, not {value!r}")
+        total = value.total_seconds()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        total = float(value)
+    else:
+        raise DagDefinitionError(f"{where}: {what} must be a timedelta or seconds, not {value!r}")
+    if total < 0:
+        raise DagDefinitionError(f"{where}: {what} must not be negative, not {value!r}")
+    return total
 
 
 class BaseOperator:
-    """A task. Subclasses set `kind` ("bash", "python" or "empty") and `template_fields`."""
+    """A task. Subclasses name the attributes Jinja renders, at run time, in `template_fields`."""
 
-    kind = "python"
     template_fields: Sequence[str] = ()
 
     def __init__(self, task_id: str, dag: DAG | None = None, **kwargs: Any) -> None:
-        self.dag = dag or current_dag()
-        dag_label = f"DAG {self.dag.dag_id!r}" if self.dag else "no DAG"
+        self.dag = dag if dag is not None else current_dag()
+        dag_label = self.dag.label if self.dag is not None else ""
         self.task_id = check_id(task_id, "task_id", dag_label)
-        where = f"{dag_label}: task {task_id!r}"
-        unknown = sorted(set(kwargs) - set(BASE_DEFAULTS))
+        where = self.where
+        unknown = sorted(set(kwargs) - set(BASE_DEFAULTS) - INERT)
         if unknown:
             raise DagDefinitionError(f"{where}: unknown argument {unknown[0]!r} for {type(self).__name__}")
-        defaults = self.dag.default_args if self.dag else {}
+        defaults = self.dag.default_args if self.dag is not None else {}
         values = {k: kwargs.get(k, defaults.get(k, v)) for k, v in BASE_DEFAULTS.items()}
         self.owner = str(values["owner"])
         self.retries = _count(values["retries"], "retries", where)
@@ -73,16 +82,20 @@ class BaseOperator:
         self.queue = check_id(values["queue"], "queue", where)
         self.pool = check_id(values["pool"], "pool", where)
         self.pool_slots = _count(values["pool_slots"], "pool_slots", where, minimum=1)
-        if not isinstance(values["priority_weight"], int) or isinstance(values["priority_weight"], bool):
-            raise DagDefinitionError(f"{where}: priority_weight must be an integer, not {values['priority_weight']!r}")
-        self.priority_weight = values["priority_weight"]
+        weight = values["priority_weight"]
+        if not isinstance(weight, int) or isinstance(weight, bool):
+            raise DagDefinitionError(f"{where}: priority_weight must be an integer, not {weight!r}")
+        self.priority_weight = weight
         if values["weight_rule"] not in WEIGHT_RULES:
             raise DagDefinitionError(
                 f"{where}: weight_rule must be one of {', '.join(WEIGHT_RULES)}, not {values['weight_rule']!r}"
             )
-        self.weight_rule = values["weight_rule"]
+        self.weight_rule = str(values["weight_rule"])
         self.execution_timeout = seconds(values["execution_timeout"], "execution_timeout", where)
+        if values["depends_on_past"]:
+            raise DagDefinitionError(f"{where}: depends_on_past=True is not supported")
         self.do_xcom_push = bool(values["do_xcom_push"])
+        self.doc_md = values["doc_md"]
         self.upstream_task_ids: set[str] = set()
         self.downstream_task_ids: set[str] = set()
         if self.dag is not None:
@@ -92,28 +105,36 @@ class BaseOperator:
         return f"<Task({type(self).__name__}): {self.task_id}>"
 
     @property
-    def output(self) -> Any:
-        from tradewind.decorators import XComArg
+    def where(self) -> str:
+        """How errors name this task: `DAG 'etl' in etl.py: task 'load'`."""
+        task = f"task {self.task_id!r}"
+        return f"{self.dag.label}: {task}" if self.dag is not None else task
 
+    @property
+    def output(self) -> XComArg:
         return XComArg(self)
 
     def execute(self, context: dict[str, Any]) -> Any:
-        """Run the task inside a worker; custom operators override this."""
+        """Run the task inside a worker; custom operators override this and return their XCom value."""
         raise NotImplementedError(f"{type(self).__name__} does not implement execute(context)")
 
-    # ---- dependencies -------------------------------------------------------------------
+    def wire_xcom_args(self) -> None:
+        """Make the producers of XComArgs found in template fields upstream of this task (idempotent)."""
+        for arg in find_xcom_args([getattr(self, name, None) for name in self.template_fields]):
+            self.set_upstream(arg.operator)
+
     def _relate(self, other: BaseOperator, upstream: bool) -> None:
         if self.dag is None or other.dag is None:
+            lone = self if self.dag is None else other
             raise DagDefinitionError(
-                f"task {self.task_id!r} or {other.task_id!r} belongs to no DAG; create tasks inside `with DAG(...)`"
+                f"task {lone.task_id!r} belongs to no DAG; create it inside `with DAG(...)` or pass dag="
             )
         if self.dag is not other.dag:
             raise DagDefinitionError(
-                f"tasks {self.task_id!r} (DAG {self.dag.dag_id!r}) and {other.task_id!r} (DAG {other.dag.dag_id!r}) "
-                "are in different DAGs"
+                f"{self.where} and task {other.task_id!r} of {other.dag.label} are in different DAGs"
             )
         if other is self:
-            raise DagDefinitionError(f"DAG {self.dag.dag_id!r}: task {self.task_id!r} depends on itself")
+            raise DagDefinitionError(f"{self.where} depends on itself")
         parent, child = (other, self) if upstream else (self, other)
         parent.downstream_task_ids.add(child.task_id)
         child.upstream_task_ids.add(parent.task_id)
@@ -142,9 +163,82 @@ class BaseOperator:
         self.set_downstream(other)
         return self
 
-    def describe(self) -> dict[str, Any]:
-        """Kind-specific fields for serialization; subclasses add theirs."""
-        return {"callable": f"{type(self).__module__}.{type(self).__qualname__}.execute"}
+
+class XComArg:
+    """The future value of a task's XCom; `>>` and `<<` act on the task that produces it.
+
+    `arg["key"]` (and `arg[0]`) reads into the pushed value on the worker, so the wire carries
+    only the producer's (task_id, key) whether or not the producer set multiple_outputs.
+    """
+
+    def __init__(self, operator: BaseOperator, key: str = "return_value", path: tuple[Any, ...] = ()) -> None:
+        self.operator = operator
+        self.key = key
+        self.path = path
+
+    def __repr__(self) -> str:
+        index = "".join(f"[{p!r}]" for p in self.path)
+        return f"XComArg({self.operator.task_id!r}, {self.key!r}){index}"
+
+    def __getitem__(self, item: str | int) -> XComArg:
+        return XComArg(self.operator, self.key, (*self.path, item))
+
+    def __iter__(self) -> Any:
+        raise TypeError(f"{self!r} is not iterable at parse time; index it, or pass it whole to another task")
+
+    def __rshift__(self, other: Any) -> Any:
+        return self.operator >> other
+
+    def __lshift__(self, other: Any) -> Any:
+        return self.operator << other
+
+    def __rrshift__(self, other: Any) -> XComArg:
+        self.operator.set_upstream(other)
+        return self
+
+    def __rlshift__(self, other: Any) -> XComArg:
+        self.operator.set_downstream(other)
+        return self
+
+    def resolve(self, inputs: dict[str, Any]) -> Any:
+        """The value, from the XComs the coordinator sent ("task_id|key" -> value)."""
+        name = f"{self.operator.task_id}|{self.key}"
+        if name not in inputs:
+            raise TaskFailed(
+                f"XCom {self.key!r} of task {self.operator.task_id!r} is missing "
+                "(the task returned None, did not push, or did not run)"
+            )
+        value = inputs[name]
+        for step in self.path:
+            try:
+                value = value[step]
+            except (KeyError, IndexError, TypeError):
+                raise TaskFailed(f"XCom {self.key!r} of task {self.operator.task_id!r} has no item {step!r}") from None
+        return value
+
+
+def find_xcom_args(value: Any) -> list[XComArg]:
+    """Every XComArg inside `value`, walking lists, tuples, sets and dict values, in order."""
+    if isinstance(value, XComArg):
+        return [value]
+    if isinstance(value, list | tuple | set | frozenset):
+        return [found for item in value for found in find_xcom_args(item)]
+    if isinstance(value, dict):
+        return [found for item in value.values() for found in find_xcom_args(item)]
+    return []
+
+
+def resolve_xcom_args(value: Any, inputs: dict[str, Any]) -> Any:
+    """`value` with every XComArg replaced by its value from `inputs`."""
+    if isinstance(value, XComArg):
+        return value.resolve(inputs)
+    if isinstance(value, list):
+        return [resolve_xcom_args(v, inputs) for v in value]
+    if isinstance(value, tuple):
+        return tuple(resolve_xcom_args(v, inputs) for v in value)
+    if isinstance(value, dict):
+        return {k: resolve_xcom_args(v, inputs) for k, v in value.items()}
+    return value
 
 
 def _count(value: Any, what: str, where: str, minimum: int = 0) -> int:
@@ -154,33 +248,26 @@ def _count(value: Any, what: str, where: str, minimum: int = 0) -> int:
 
 
 def _tasks(value: Any) -> list[BaseOperator]:
-    from tradewind.decorators import XComArg
-
     if isinstance(value, BaseOperator):
         return [value]
     if isinstance(value, XComArg):
         return [value.operator]
-    if isinstance(value, Iterable) and not isinstance(value, str | bytes):
-        out: list[BaseOperator] = []
-        for item in value:
-            out.extend(_tasks(item))
-        return out
-    raise DagDefinitionError(f"cannot set a dependency on {value!r}: not a task")
+    if isinstance(value, Iterable) and not isinstance(value, str | bytes | dict):
+        return [task for item in value for task in _tasks(item)]
+    raise DagDefinitionError(f"cannot set a dependency on {value!r}: not a task, an XComArg or a list of them")
 
 
 def chain(*elements: Any) -> None:
-    """Airflow's chain(): each element downstream of the previous; equal-length lists pair up."""
+    """Airflow's chain(): each element downstream of the previous; two adjacent lists pair up."""
     for left, right in zip(elements, elements[1:], strict=False):
-        left_is_list = isinstance(left, list | tuple)
-        right_is_list = isinstance(right, list | tuple)
-        if left_is_list and right_is_list:
+        if isinstance(left, list | tuple) and isinstance(right, list | tuple):
             if len(left) != len(right):
                 raise DagDefinitionError(
-                    f"chain(): lists next to each other must have the same length, not {len(left)} and {len(right)}"
+                    f"chain(): adjacent lists must have the same length, not {len(left)} and {len(right)}"
                 )
-            for a, b in zip(left, right, strict=True):
-                for task in _tasks(a):
-                    task.set_downstream(b)
+            for up, down in zip(left, right, strict=True):
+                for task in _tasks(up):
+                    task.set_downstream(down)
         else:
             for task in _tasks(left):
                 task.set_downstream(right)
@@ -191,7 +278,7 @@ def accepts(function: Any) -> tuple[set[str], list[str], bool]:
     try:
         parameters = list(inspect.signature(function).parameters.values())
     except (TypeError, ValueError):
-        return set(), [], True
+        return set(), [], False
     names = {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
     positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     return names, positional, any(p.kind is p.VAR_KEYWORD for p in parameters)

@@ -1,13 +1,14 @@
 """The DAG: a named graph of tasks with a schedule, used as a context manager or via @dag.
 
-Validation happens as the DAG is built (ids, schedule) and when its file finishes loading
-(cycles), so a mistake is an error at parse time that names the DAG, the task and the file.
+Validation happens as the DAG is built (ids, schedule, arguments) and when its `with` block or
+its file ends (cycles), so a mistake is an error at parse time that names the DAG, the task
+and, when loaded from the DAG folder, the file.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,8 +24,16 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,250}$")
 PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually")
 
 _context_stack: list[DAG] = []
-#: DAGs created while a DAG file is being loaded (see tradewind.dagbag).
-_loading: list[list[DAG]] = []
+#: One (fileloc, created DAGs) entry per DAG file being loaded (see tradewind.dagbag).
+_loading: list[tuple[str, list[DAG]]] = []
+
+#: Airflow 2 names that people carry over, and what to write instead.
+_RENAMED = {
+    "schedule_interval": "schedule",
+    "timetable": "schedule",
+    "concurrency": "max_active_tasks",
+    "max_active_tis_per_dag": "max_active_tasks",
+}
 
 
 def check_id(value: Any, what: str, where: str = "") -> str:
@@ -37,15 +46,19 @@ def check_id(value: Any, what: str, where: str = "") -> str:
 
 
 def as_utc(value: datetime | None, what: str, where: str) -> datetime | None:
+    """Naive datetimes are taken as UTC, as Airflow does with its default timezone."""
     if value is None:
         return None
     if not isinstance(value, datetime):
-        raise DagDefinitionError(f"{where}: {what} must be a datetime, not {type(value).__name__}")
+        raise DagDefinitionError(f"{where}: {what} must be a datetime, not {value!r}")
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class DAG:
-    """A directed acyclic graph of tasks, with Airflow's parameter names."""
+    """A directed acyclic graph of tasks, with Airflow's parameter names.
+
+    The owner shown for the DAG is `default_args["owner"]`, as in Airflow.
+    """
 
     def __init__(
         self,
@@ -62,105 +75,124 @@ class DAG:
         max_active_tasks: int = 16,
         is_paused_upon_creation: bool | None = None,
         doc_md: str | None = None,
+        **unknown: Any,
     ) -> None:
-        self.dag_id = check_id(dag_id, "dag_id")
-        where = f"DAG {dag_id!r}"
-        self.description = description or ""
+        self.fileloc = _loading[-1][0] if _loading else ""
+        where = f"DAG {dag_id!r}" + (f" in {self.fileloc}" if self.fileloc else "")
+        self.dag_id = check_id(dag_id, "dag_id", self.fileloc)
+        if unknown:
+            name = sorted(unknown)[0]
+            hint = f"; use {_RENAMED[name]!r}" if name in _RENAMED else ""
+            raise DagDefinitionError(f"{where}: unknown argument {name!r}{hint}")
+        self.description = "" if description is None else str(description)
         self.schedule = _check_schedule(schedule, where)
         self.start_date = as_utc(start_date, "start_date", where)
         self.end_date = as_utc(end_date, "end_date", where)
         if self.schedule is not None and self.start_date is None:
             raise DagDefinitionError(f"{where}: a scheduled DAG needs a start_date (schedule is {schedule!r})")
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise DagDefinitionError(f"{where}: end_date {self.end_date} is before start_date {self.start_date}")
         self.catchup = bool(catchup)
+        if default_args is not None and not isinstance(default_args, dict):
+            raise DagDefinitionError(f"{where}: default_args must be a dict, not {default_args!r}")
         self.default_args = dict(default_args or {})
+        if isinstance(tags, str):
+            raise DagDefinitionError(f"{where}: tags must be a list of strings, not the string {tags!r}")
         self.tags = [str(t) for t in tags or []]
+        if params is not None and not isinstance(params, dict):
+            raise DagDefinitionError(f"{where}: params must be a dict, not {params!r}")
         self.params = dict(params or {})
         for name, value in (("max_active_runs", max_active_runs), ("max_active_tasks", max_active_tasks)):
-            if not isinstance(value, int) or value < 1:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise DagDefinitionError(f"{where}: {name} must be a positive integer, not {value!r}")
         self.max_active_runs = max_active_runs
         self.max_active_tasks = max_active_tasks
-        self.is_paused_upon_creation = is_paused_upon_creation
+        self.is_paused_upon_creation = None if is_paused_upon_creation is None else bool(is_paused_upon_creation)
         self.doc_md = doc_md
         self.task_dict: dict[str, BaseOperator] = {}
-        self.fileloc = ""
-        for bucket in _loading:
-            bucket.append(self)
+        if _loading:
+            _loading[-1][1].append(self)
 
     def __repr__(self) -> str:
-        return f"<DAG {self.dag_id}>"
+        return f"<DAG: {self.dag_id}>"
 
     def __enter__(self) -> DAG:
         _context_stack.append(self)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
         _context_stack.pop()
+        if exc_type is None:
+            self.validate()
+
+    @property
+    def label(self) -> str:
+        """How errors name this DAG: with its file when it was loaded from the DAG folder."""
+        return f"DAG {self.dag_id!r}" + (f" in {self.fileloc}" if self.fileloc else "")
 
     @property
     def tasks(self) -> list[BaseOperator]:
         return list(self.task_dict.values())
 
     @property
+    def task_ids(self) -> list[str]:
+        return list(self.task_dict)
+
+    @property
     def owner(self) -> str:
         return str(self.default_args.get("owner", "tradewind"))
 
     def add_task(self, task: BaseOperator) -> None:
-        if task.task_id in self.task_dict and self.task_dict[task.task_id] is not task:
-            raise DagDefinitionError(f"DAG {self.dag_id!r}: duplicate task id {task.task_id!r}")
+        if self.task_dict.get(task.task_id, task) is not task:
+            raise DagDefinitionError(f"{self.label}: duplicate task id {task.task_id!r}")
         self.task_dict[task.task_id] = task
 
     def get_task(self, task_id: str) -> BaseOperator:
         try:
             return self.task_dict[task_id]
         except KeyError:
-            raise DagDefinitionError(f"DAG {self.dag_id!r} has no task {task_id!r}") from None
+            raise DagDefinitionError(f"{self.label} has no task {task_id!r}") from None
 
-    def validate(self, where: str = "") -> None:
-        """Raise DagDefinitionError naming the cycle when the graph has one."""
-        prefix = f"DAG {self.dag_id!r}" + (f" in {where}" if where else "")
-        state: dict[str, int] = {}
-        path: list[str] = []
-
-        def visit(task_id: str) -> None:
-            state[task_id] = 1
-            path.append(task_id)
-            for child in sorted(self.task_dict[task_id].downstream_task_ids):
-                if state.get(child) == 1:
-                    cycle = path[path.index(child) :] + [child]
-                    raise DagDefinitionError(f"{prefix}: cycle between tasks {' -> '.join(cycle)}")
-                if child not in state:
-                    visit(child)
-            path.pop()
-            state[task_id] = 2
-
-        for task_id in self.task_dict:
-            if task_id not in state:
-                visit(task_id)
-
-    def topological(self) -> Iterator[BaseOperator]:
-        done: set[str] = set()
+    def validate(self) -> None:
+        """Wire XComArgs found in template fields, then raise DagDefinitionError naming any cycle."""
         for task in self.task_dict.values():
-            yield from self._topo(task, done)
+            task.wire_xcom_args()
+        cycle = self._find_cycle()
+        if cycle:
+            raise DagDefinitionError(f"{self.label}: cycle between tasks {' -> '.join(cycle)}")
 
-    def _topo(self, task: BaseOperator, done: set[str]) -> Iterator[BaseOperator]:
-        if task.task_id in done:
-            return
-        done.add(task.task_id)
-        for up in sorted(task.upstream_task_ids):
-            yield from self._topo(self.task_dict[up], done)
-        yield task
+    def _find_cycle(self) -> list[str] | None:
+        # Iterative depth-first search: a chain of thousands of tasks must not hit the recursion limit.
+        state: dict[str, int] = {}
+        for root in self.task_dict:
+            if root in state:
+                continue
+            path = [root]
+            stack = [iter(sorted(self.task_dict[root].downstream_task_ids))]
+            state[root] = 1
+            while stack:
+                child = next(stack[-1], None)
+                if child is None:
+                    stack.pop()
+                    state[path.pop()] = 2
+                elif state.get(child) == 1:
+                    return path[path.index(child) :] + [child]
+                elif child not in state:
+                    state[child] = 1
+                    path.append(child)
+                    stack.append(iter(sorted(self.task_dict[child].downstream_task_ids)))
+        return None
 
 
 @contextmanager
-def collecting() -> Iterator[list[DAG]]:
-    """Collect every DAG created inside the block, wherever it is created."""
-    created: list[DAG] = []
-    _loading.append(created)
+def collecting(fileloc: str) -> Iterator[list[DAG]]:
+    """Collect every DAG created inside the block, wherever it is created, and tag it with `fileloc`."""
+    entry: tuple[str, list[DAG]] = (fileloc, [])
+    _loading.append(entry)
     try:
-        yield created
+        yield entry[1]
     finally:
-        _loading.remove(created)
+        _loading.remove(entry)
 
 
 def current_dag() -> DAG | None:
@@ -172,9 +204,11 @@ def _check_schedule(schedule: Any, where: str) -> str | timedelta | None:
         return None
     if isinstance(schedule, timedelta):
         if schedule.total_seconds() <= 0:
-            raise DagDefinitionError(f"{where}: a timedelta schedule must be positive, not {schedule}")
+            raise DagDefinitionError(f"{where}: a timedelta schedule must be positive, not {schedule!r}")
         return schedule
     if isinstance(schedule, str):
+        if schedule == "@continuous":
+            raise DagDefinitionError(f"{where}: schedule '@continuous' is not supported")
         if schedule.startswith("@"):
             if schedule not in PRESETS:
                 raise DagDefinitionError(
@@ -185,26 +219,5 @@ def _check_schedule(schedule: Any, where: str) -> str | timedelta | None:
             return schedule
         raise DagDefinitionError(f"{where}: schedule {schedule!r} is not a valid cron expression")
     raise DagDefinitionError(
-        f"{where}: schedule must be a cron string, a preset, a timedelta or None, not {type(schedule).__name__}"
+        f"{where}: schedule must be a cron string, a preset, a timedelta or None, not {schedule!r}"
     )
-
-
-def dag(dag_id: str | None = None, **dag_kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., DAG]]:
-    """Turn a function into a DAG factory: calling it builds the DAG with the tasks it defines."""
-
-    def decorate(function: Callable[..., Any]) -> Callable[..., DAG]:
-        def build(*args: Any, **kwargs: Any) -> DAG:
-            with DAG(dag_id or function.__name__, **dag_kwargs) as new:
-                if function.__doc__ and not new.description:
-                    new.description = function.__doc__.strip().splitlines()[0]
-                function(*args, **kwargs)
-            return new
-
-        build.__name__ = function.__name__
-        build.__doc__ = function.__doc__
-        return build
-
-    if callable(dag_id):
-        function, dag_id = dag_id, None
-        return decorate(function)  # type: ignore[return-value]
-    return decorate

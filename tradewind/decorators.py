@@ -1,5 +1,8 @@
-"""TaskFlow: @task turns a function into a task; passing its result to another task wires both
-the dependency and the value (an XComArg, resolved on the worker from the stored XCom)."""
+"""TaskFlow: @dag turns a function into a DAG factory, @task turns a function into a task.
+
+Passing one task's result to another wires both the dependency and the value: the result is
+an XComArg, resolved on the worker from the XCom the coordinator stored.
+"""
 
 from __future__ import annotations
 
@@ -7,117 +10,71 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from tradewind.baseoperator import BaseOperator
-from tradewind.dag import current_dag
-from tradewind.exceptions import DagDefinitionError, TaskFailed
+from tradewind.baseoperator import XComArg
+from tradewind.dag import DAG, current_dag
+from tradewind.exceptions import DagDefinitionError
 from tradewind.operators.python import PythonOperator
 
-
-class XComArg:
-    """The future value of a task's XCom; `>>` and `<<` act on the task that produces it."""
-
-    def __init__(self, operator: BaseOperator, key: str = "return_value") -> None:
-        self.operator = operator
-        self.key = key
-
-    def __repr__(self) -> str:
-        return f"XComArg({self.operator.task_id!r}, {self.key!r})"
-
-    def __getitem__(self, key: str) -> XComArg:
-        return XComArg(self.operator, str(key))
-
-    def __rshift__(self, other: Any) -> Any:
-        return self.operator >> other
-
-    def __lshift__(self, other: Any) -> Any:
-        return self.operator << other
-
-    def __rrshift__(self, other: Any) -> XComArg:
-        other >> self.operator
-        return self
-
-    def __rlshift__(self, other: Any) -> XComArg:
-        other << self.operator
-        return self
+__all__ = ["XComArg", "dag", "task"]
 
 
-def _walk(value: Any) -> list[XComArg]:
-    if isinstance(value, XComArg):
-        return [value]
-    if isinstance(value, list | tuple | set):
-        return [x for item in value for x in _walk(item)]
-    if isinstance(value, dict):
-        return [x for item in value.values() for x in _walk(item)]
-    return []
+def dag(dag_id: Any = None, **dag_kwargs: Any) -> Any:
+    """`@dag` or `@dag(...)`: calling the decorated function builds the DAG with the tasks it defines.
 
+    The DAG id defaults to the function's name; the docstring's first line to the description.
+    """
 
-def xcom_inputs(*values: Any) -> list[tuple[str, str]]:
-    """The (task_id, key) pairs that these arguments read, without duplicates, in order."""
-    seen: dict[tuple[str, str], None] = {}
-    for value in values:
-        for arg in _walk(value):
-            seen[(arg.operator.task_id, arg.key)] = None
-    return list(seen)
+    def decorate(function: Callable[..., Any]) -> Callable[..., DAG]:
+        @functools.wraps(function)
+        def build(*args: Any, **kwargs: Any) -> DAG:
+            options = dict(dag_kwargs)
+            if options.get("description") is None and function.__doc__:
+                options["description"] = function.__doc__.strip().splitlines()[0]
+            with DAG(dag_id or function.__name__, **options) as new:
+                function(*args, **kwargs)
+            return new
 
+        return build
 
-def wire_xcom_args(task: BaseOperator, *values: Any) -> None:
-    for arg in _walk(list(values)):
-        arg.operator >> task
-
-
-def resolve(value: Any, inputs: dict[str, Any]) -> Any:
-    """Replace every XComArg in `value` by its value from `inputs` ("task_id|key" -> value)."""
-    if isinstance(value, XComArg):
-        name = f"{value.operator.task_id}|{value.key}"
-        if name not in inputs:
-            raise TaskFailed(f"XCom {value.key!r} of task {value.operator.task_id!r} is missing")
-        return inputs[name]
-    if isinstance(value, list):
-        return [resolve(v, inputs) for v in value]
-    if isinstance(value, tuple):
-        return tuple(resolve(v, inputs) for v in value)
-    if isinstance(value, dict):
-        return {k: resolve(v, inputs) for k, v in value.items()}
-    return value
+    if callable(dag_id):
+        function, dag_id = dag_id, None
+        return decorate(function)
+    return decorate
 
 
 class _TaskDecorator:
-    """`@task` and `@task(...)`; `task.python` is the same thing, as in Airflow."""
+    """`@task`, `@task(...)` and `task.python`, as in Airflow; options are BaseOperator arguments."""
 
-    def __call__(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
-        if python_callable is not None and callable(python_callable) and not kwargs:
-            return _make(python_callable, {})
-        if python_callable is not None and not callable(python_callable):
+    def __call__(self, python_callable: Callable[..., Any] | None = None, **options: Any) -> Any:
+        if python_callable is None:
+            return lambda function: _task_factory(function, options)
+        if not callable(python_callable):
             raise DagDefinitionError(f"@task takes keyword arguments, not {python_callable!r}")
-
-        def decorate(function: Callable[..., Any]) -> Callable[..., XComArg]:
-            return _make(function, kwargs)
-
-        return decorate
+        return _task_factory(python_callable, options)
 
     @property
     def python(self) -> _TaskDecorator:
         return self
 
 
-def _make(function: Callable[..., Any], options: dict[str, Any]) -> Callable[..., XComArg]:
+def _task_factory(function: Callable[..., Any], options: dict[str, Any]) -> Callable[..., XComArg]:
     options = dict(options)
-    options.pop("multiple_outputs", None)
+    multiple_outputs = bool(options.pop("multiple_outputs", False))
     base_id = options.pop("task_id", function.__name__)
 
     @functools.wraps(function)
     def call(*args: Any, **kwargs: Any) -> XComArg:
-        dag = current_dag()
-        if dag is None:
+        target = options.get("dag") or current_dag()
+        if target is None:
             raise DagDefinitionError(
-                f"@task {base_id!r} was called outside a DAG; call it inside `with DAG(...)` or @dag"
+                f"@task {base_id!r} was called outside a DAG; call it inside `with DAG(...)` or an @dag function"
             )
-        task_id = base_id
-        n = 0
-        while task_id in dag.task_dict:
+        task_id, n = base_id, 0
+        while task_id in target.task_dict:
             n += 1
             task_id = f"{base_id}__{n}"
         operator = PythonOperator(task_id=task_id, python_callable=function, op_args=args, op_kwargs=kwargs, **options)
+        operator.multiple_outputs = multiple_outputs
         return XComArg(operator)
 
     return call

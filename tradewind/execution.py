@@ -2,46 +2,52 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
 
+from tradewind.baseoperator import resolve_xcom_args
+from tradewind.dag import DAG
 from tradewind.dagbag import load_dag_file
-from tradewind.decorators import resolve
 from tradewind.exceptions import SerializationError, TaskFailedNoRetry, TaskSkipped
-from tradewind.operators.python import PythonOperator
+from tradewind.serialization import xcom_inputs_of
 from tradewind.templates import render
 
-_LOADED: dict[tuple[str, str], dict[str, Any]] = {}
+__all__ = ["encode_return_value", "outcome_of", "run_python_task", "warm_dag_file", "xcom_inputs_of"]
+
+#: DAG files imported ahead of time by warm_dag_file, keyed by (bundle_dir, dag_file).
+_LOADED: dict[tuple[str, str], dict[str, DAG]] = {}
 
 
 def warm_dag_file(bundle_dir: str, dag_file: str) -> None:
-    """Import a DAG file ahead of time (in a fork server), so the tasks forked after it skip the import."""
-    _LOADED[(bundle_dir, dag_file)] = {
-        d.dag_id: d for d in load_dag_file(Path(bundle_dir) / dag_file, Path(bundle_dir))
-    }
+    """Import a DAG file in a fork server, so the task children forked after it skip the import."""
+    _LOADED[(bundle_dir, dag_file)] = _load(Path(bundle_dir), dag_file)
 
 
 def run_python_task(
     bundle_dir: Path, dag_file: str, dag_id: str, task_id: str, xcom_inputs: dict[str, Any], context: dict[str, Any]
 ) -> Any:
-    """Import the DAG file from the bundle, find the task and run it; returns its value."""
-    dags = _LOADED.get((str(bundle_dir), dag_file))
-    if dags is None:
-        dags = {d.dag_id: d for d in load_dag_file(bundle_dir / dag_file, bundle_dir)}
+    """Import the DAG file from the bundle, find the task and run it; returns its XCom value.
+
+    `xcom_inputs` maps "task_id|key" to the upstream values the task reads. Templates are
+    rendered before XComs are put in, so an upstream value is never itself read as a template.
+    """
+    dags = _LOADED.get((str(bundle_dir), dag_file)) or _load(bundle_dir, dag_file)
     if dag_id not in dags:
         raise TaskFailedNoRetry(f"{dag_file} no longer defines DAG {dag_id!r}")
-    task = dags[dag_id].task_dict.get(task_id)
-    if task is None:
+    found = dags[dag_id].task_dict.get(task_id)
+    if found is None:
         raise TaskFailedNoRetry(f"DAG {dag_id!r} in {dag_file} no longer has task {task_id!r}")
-    if isinstance(task, PythonOperator):
-        task.op_args = render(resolve(task.op_args, xcom_inputs), context)
-        task.op_kwargs = render(resolve(task.op_kwargs, xcom_inputs), context)
+    task = copy.copy(found)
+    for field in task.template_fields:
+        value = render(getattr(task, field, None), context)
+        setattr(task, field, resolve_xcom_args(value, xcom_inputs))
     return task.execute(context)
 
 
 def encode_return_value(value: Any, task_id: str = "") -> str:
-    """JSON of a task's return value; empty for None."""
+    """JSON of a task's return value, as stored in the "return_value" XCom; empty for None (no XCom)."""
     if value is None:
         return ""
     try:
@@ -57,8 +63,17 @@ def outcome_of(exc: BaseException | None) -> tuple[str, str]:
     if exc is None:
         return "success", ""
     if isinstance(exc, TaskSkipped):
-        return "skipped", str(exc) or "skipped"
+        return "skipped", _first_line(exc) or "skipped"
     if isinstance(exc, TaskFailedNoRetry):
-        return "failed_no_retry", str(exc) or "failed without retry"
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return "failed", f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+        return "failed_no_retry", _first_line(exc) or "failed without retry"
+    line = _first_line(exc)
+    return "failed", f"{type(exc).__name__}: {line}" if line else type(exc).__name__
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def _load(bundle_dir: Path, dag_file: str) -> dict[str, DAG]:
+    return {d.dag_id: d for d in load_dag_file(bundle_dir / dag_file, bundle_dir)}

@@ -1,20 +1,43 @@
-"""DAG -> versioned JSON, the form the coordinator stores and schedules from, and its hash."""
+"""DAG -> versioned JSON, the form the coordinator stores and schedules from, and its hash.
+
+Format 1 (the coordinator reads exactly this):
+
+    {"format": 1, "dag_id", "fileloc", "description", "owner",
+     "schedule": null | {"kind": "cron"|"preset", "expr"} | {"kind": "once"} | {"kind": "delta", "seconds"},
+     "start_date", "end_date" (ISO 8601 with offset, or null), "catchup", "max_active_runs",
+     "max_active_tasks", "tags", "params", "is_paused_upon_creation",
+     "tasks": [{"task_id", "operator", "kind": "bash"|"python"|"empty", "upstream" (sorted),
+                "trigger_rule", "retries", "retry_delay" (s), "retry_exponential_backoff",
+                "max_retry_delay" (s|null), "queue", "pool", "pool_slots", "priority_weight",
+                "weight_rule", "execution_timeout" (s|null), "do_xcom_push",
+                "bash": {...} (kind bash only), "python": {...} (kind python only)}, ...]}
+
+Tasks are in definition order. Bash fields are raw templates: the coordinator renders them.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
+from tradewind.baseoperator import BaseOperator, find_xcom_args
 from tradewind.dag import DAG
 from tradewind.exceptions import SerializationError
+from tradewind.operators.bash import BashOperator
+from tradewind.operators.empty import EmptyOperator
+from tradewind.operators.python import PythonOperator
 
 FORMAT = 1
+REPR_LIMIT = 500
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 def serialize_dag(dag: DAG, fileloc: str) -> dict[str, Any]:
-    """Raise SerializationError when a param cannot be JSON."""
+    """`fileloc` is the file's path relative to the DAG folder. Validates the DAG first (cycles)."""
+    dag.validate()
     for name, value in dag.params.items():
         try:
             json.dumps(value)
@@ -32,14 +55,43 @@ def serialize_dag(dag: DAG, fileloc: str) -> dict[str, Any]:
         "catchup": dag.catchup,
         "max_active_runs": dag.max_active_runs,
         "max_active_tasks": dag.max_active_tasks,
-        "tags": dag.tags,
+        "tags": list(dag.tags),
         "params": dag.params,
         "is_paused_upon_creation": dag.is_paused_upon_creation,
         "tasks": [_task(task) for task in dag.tasks],
     }
 
 
-def _schedule(schedule: Any) -> dict[str, Any] | None:
+def dag_hash(serialized: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON: the same DAG always hashes the same, any change differently."""
+    canonical = json.dumps(serialized, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def kind_of(task: BaseOperator) -> str:
+    """Which payload runs the task: bash, python (PythonOperator or a custom execute()) or empty."""
+    if isinstance(task, BashOperator):
+        return "bash"
+    if isinstance(task, PythonOperator):
+        return "python"
+    if isinstance(task, EmptyOperator):
+        return "empty"
+    if type(task).execute is BaseOperator.execute:
+        raise SerializationError(
+            f"{task.where}: {type(task).__name__} defines no execute(self, context), so no worker can run it"
+        )
+    return "python"
+
+
+def xcom_inputs_of(task: BaseOperator) -> list[tuple[str, str]]:
+    """The (task_id, key) XComs that the task's templated fields read, once each, in order."""
+    seen: dict[tuple[str, str], None] = {}
+    for arg in find_xcom_args([getattr(task, name, None) for name in task.template_fields]):
+        seen[(arg.operator.task_id, arg.key)] = None
+    return list(seen)
+
+
+def _schedule(schedule: str | timedelta | None) -> dict[str, Any] | None:
     if schedule is None:
         return None
     if isinstance(schedule, timedelta):
@@ -51,11 +103,12 @@ def _schedule(schedule: Any) -> dict[str, Any] | None:
     return {"kind": "cron", "expr": schedule}
 
 
-def _task(task: Any) -> dict[str, Any]:
-    data = {
+def _task(task: BaseOperator) -> dict[str, Any]:
+    kind = kind_of(task)
+    data: dict[str, Any] = {
         "task_id": task.task_id,
         "operator": type(task).__name__,
-        "kind": task.kind,
+        "kind": kind,
         "upstream": sorted(task.upstream_task_ids),
         "trigger_rule": task.trigger_rule.value,
         "retries": task.retries,
@@ -70,10 +123,49 @@ def _task(task: Any) -> dict[str, Any]:
         "execution_timeout": task.execution_timeout,
         "do_xcom_push": task.do_xcom_push,
     }
-    if task.kind in ("bash", "python"):
-        data[task.kind] = task.describe()
+    if isinstance(task, BashOperator):
+        data["bash"] = {
+            "bash_command": task.bash_command,
+            "env": task.env,
+            "append_env": task.append_env,
+            "cwd": task.cwd,
+            "skip_on_exit_code": task.skip_on_exit_code,
+        }
+    elif kind == "python":
+        data["python"] = _python(task)
     return data
 
 
-def dag_hash(serialized: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(serialized, sort_keys=True).encode()).hexdigest()
+def _python(task: BaseOperator) -> dict[str, Any]:
+    if isinstance(task, PythonOperator):
+        function: Any = task.python_callable
+        name = f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', type(function).__name__)}"
+        args, kwargs = task.op_args, task.op_kwargs
+    else:
+        name = f"{type(task).__module__}.{type(task).__qualname__}.execute"
+        args, kwargs = [], {field: getattr(task, field, None) for field in task.template_fields}
+    return {
+        "callable": name,
+        "xcom_inputs": [list(pair) for pair in xcom_inputs_of(task)],
+        "op_args_repr": _short_repr(args),
+        "op_kwargs_repr": _short_repr(kwargs),
+    }
+
+
+def _short_repr(value: Any) -> str:
+    text = _stable_repr(value)
+    return text if len(text) <= REPR_LIMIT else text[: REPR_LIMIT - 3] + "..."
+
+
+def _stable_repr(value: Any) -> str:
+    """A repr that is the same in every process (no addresses, sorted sets), so the hash is stable."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_stable_repr(k)}: {_stable_repr(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_stable_repr(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        inner = ", ".join(_stable_repr(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, set | frozenset):
+        return "{" + ", ".join(sorted(_stable_repr(v) for v in value)) + "}"
+    return _ADDRESS.sub("", repr(value))

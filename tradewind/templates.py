@@ -6,6 +6,7 @@ the same context, which crosses the wire as JSON of its inputs.
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -37,6 +38,7 @@ def ds_add(ds: str, days: int) -> str:
 
 
 def ds_format(ds: str, input_format: str, output_format: str) -> str:
+    """Airflow's macros.ds_format: reformat a date string, e.g. ds_format(ds, "%Y-%m-%d", "%d/%m")."""
     return datetime.strptime(ds, input_format).strftime(output_format)
 
 
@@ -56,6 +58,8 @@ def build_context(
     try_number: int,
     run_type: str,
 ) -> dict[str, Any]:
+    """Airflow's template context names. `params` are the DAG's params; a trigger's conf stays
+    apart in `conf` and `dag_run.conf` (Airflow's dag_run_conf_overrides_params=False)."""
     start = data_interval_start or logical_date
     end = data_interval_end or logical_date
     dag_run = SimpleNamespace(
@@ -104,15 +108,23 @@ def context_from_json(text: str) -> dict[str, Any]:
     return build_context(**data)
 
 
+@functools.lru_cache(maxsize=1024)
+def _compile(source: str) -> jinja2.Template:
+    """The coordinator renders the same few templates for every run; compile each once."""
+    return _ENV.from_string(source)
+
+
 def render(value: Any, context: dict[str, Any]) -> Any:
     """Render every string inside `value` (lists, tuples and dicts are walked)."""
     if isinstance(value, str):
-        if "{{" not in value and "{%" not in value:
+        if "{{" not in value and "{%" not in value and "{#" not in value:
             return value
         try:
-            return _ENV.from_string(value).render(context)
+            return _compile(value).render(context)
         except jinja2.TemplateError as exc:
             raise TemplateError(f"template {value!r} failed to render: {exc}") from None
+        except Exception as exc:  # a macro or filter raising is the template's failure too
+            raise TemplateError(f"template {value!r} failed to render: {type(exc).__name__}: {exc}") from None
     if isinstance(value, list):
         return [render(v, context) for v in value]
     if isinstance(value, tuple):

@@ -8,10 +8,5 @@ from tradewind.baseoperator import BaseOperator
 
 
 class EmptyOperator(BaseOperator):
-    kind = "empty"
-
     def execute(self, context: dict[str, Any]) -> None:
         return None
-
-    def describe(self) -> dict[str, Any]:
-        return {}

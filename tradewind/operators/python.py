@@ -10,8 +10,9 @@ from tradewind.exceptions import DagDefinitionError
 
 
 class PythonOperator(BaseOperator):
-    kind = "python"
     template_fields = ("op_args", "op_kwargs")
+    #: Set by @task(multiple_outputs=True); `output["key"]` reads into the value either way.
+    multiple_outputs = False
 
     def __init__(
         self,
@@ -24,29 +25,19 @@ class PythonOperator(BaseOperator):
     ) -> None:
         super().__init__(task_id=task_id, **kwargs)
         if not callable(python_callable):
-            raise DagDefinitionError(f"task {task_id!r}: python_callable must be callable, not {python_callable!r}")
+            raise DagDefinitionError(f"{self.where}: python_callable must be callable, not {python_callable!r}")
+        if op_kwargs is not None and not isinstance(op_kwargs, dict):
+            raise DagDefinitionError(f"{self.where}: op_kwargs must be a dict, not {op_kwargs!r}")
         self.python_callable = python_callable
         self.op_args = list(op_args or [])
         self.op_kwargs = dict(op_kwargs or {})
-        from tradewind.decorators import wire_xcom_args
-
-        wire_xcom_args(self, self.op_args, self.op_kwargs)
+        if self.dag is not None:
+            self.wire_xcom_args()
 
     def execute(self, context: dict[str, Any]) -> Any:
-        """Call the function, passing the context keys it names (or all, when it takes **kwargs)."""
+        """Call the function with the context keys it names, or all of them when it takes **kwargs,
+        as Airflow does; arguments given explicitly win over context keys."""
         names, positional, takes_all = accepts(self.python_callable)
-        taken = set(positional[: len(self.op_args)]) | set(self.op_kwargs)
-        extra = {k: v for k, v in context.items() if (takes_all or k in names) and k not in taken}
+        given = set(positional[: len(self.op_args)]) | set(self.op_kwargs)
+        extra = {k: v for k, v in context.items() if (takes_all or k in names) and k not in given}
         return self.python_callable(*self.op_args, **self.op_kwargs, **extra)
-
-    def describe(self) -> dict[str, Any]:
-        from tradewind.decorators import xcom_inputs
-
-        function = self.python_callable
-        name = f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', repr(function))}"
-        return {
-            "callable": name,
-            "xcom_inputs": [list(pair) for pair in xcom_inputs(self.op_args, self.op_kwargs)],
-            "op_args_repr": repr(self.op_args)[:500],
-            "op_kwargs_repr": repr(self.op_kwargs)[:500],
-        }

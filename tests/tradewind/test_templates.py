@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tradewind.exceptions import TemplateError
+from tradewind.templates import build_context, context_from_json, context_to_json, render
+
+MOMENT = datetime(2024, 3, 1, 6, 30, tzinfo=UTC)
+
+
+def context(**overrides: Any) -> dict[str, Any]:
+    inputs: dict[str, Any] = {
+        "dag_id": "etl",
+        "task_id": "load",
+        "run_id": "scheduled__2024-03-01",
+        "logical_date": MOMENT,
+        "data_interval_start": MOMENT - timedelta(days=1),
+        "data_interval_end": MOMENT,
+        "params": {"table": "sales"},
+        "conf": {"table": "override"},
+        "try_number": 2,
+        "run_type": "scheduled",
+    }
+    return build_context(**{**inputs, **overrides})
+
+
+def test_the_context_has_airflow_names() -> None:
+    ctx = context()
+    assert (ctx["ds"], ctx["ds_nodash"], ctx["ts"], ctx["ts_nodash"]) == (
+        "2024-03-01",
+        "20240301",
+        "2024-03-01T06:30:00+00:00",
+        "20240301T063000",
+    )
+    assert ctx["data_interval_start"] == datetime(2024, 2, 29, 6, 30, tzinfo=UTC)
+    assert (ctx["dag_id"], ctx["task_id"], ctx["run_id"], ctx["try_number"]) == (
+        "etl",
+        "load",
+        "scheduled__2024-03-01",
+        2,
+    )
+    assert (ctx["dag_run"].run_id, ctx["dag_run"].run_type, ctx["dag_run"].conf) == (
+        "scheduled__2024-03-01",
+        "scheduled",
+        {"table": "override"},
+    )
+
+
+def test_params_stay_the_dag_params_and_conf_is_apart() -> None:
+    assert render("{{ params.table }}/{{ conf.table }}/{{ dag_run.conf['table'] }}", context()) == (
+        "sales/override/override"
+    )
+
+
+def test_macros() -> None:
+    text = "{{ macros.ds_add(ds, 5) }} {{ macros.ds_format(ds, '%Y-%m-%d', '%d/%m') }} {{ macros.timedelta(days=1) }}"
+    assert render(text, context()) == "2024-03-06 01/03 1 day, 0:00:00"
+    assert render("{{ (logical_date + macros.timedelta(hours=1)).hour }}", context()) == "7"
+
+
+def test_render_walks_lists_tuples_and_dicts_and_leaves_other_values() -> None:
+    value = {"cmd": ["echo {{ ds }}", ("{{ ds_nodash }}", 3)], "n": None}
+    assert render(value, context()) == {"cmd": ["echo 2024-03-01", ("20240301", 3)], "n": None}
+
+
+def test_an_undefined_name_is_an_error_naming_the_template_and_the_name() -> None:
+    with pytest.raises(TemplateError, match=r"template 'echo \{\{ nope \}\}' failed to render: 'nope' is undefined"):
+        render("echo {{ nope }}", context())
+
+
+def test_a_missing_param_is_an_error() -> None:
+    with pytest.raises(TemplateError, match="has no attribute 'missing'"):
+        render("{{ params.missing }}", context())
+
+
+def test_a_syntax_error_and_a_failing_macro_are_template_errors() -> None:
+    with pytest.raises(TemplateError, match="failed to render"):
+        render("{{ ds ", context())
+    with pytest.raises(TemplateError, match="ValueError"):
+        render("{{ macros.ds_add('not a date', 1) }}", context())
+
+
+def test_the_context_survives_the_wire() -> None:
+    again = context_from_json(context_to_json(context()))
+    assert again["logical_date"] == MOMENT
+    assert again["data_interval_start"] == MOMENT - timedelta(days=1)
+    text = "{{ ds }} {{ ts }} {{ params.table }} {{ dag_run.conf.table }} {{ try_number }} {{ dag_run.run_type }}"
+    assert render(text, again) == render(text, context())
+
+
+def test_missing_interval_defaults_to_the_logical_date() -> None:
+    ctx = context(data_interval_start=None, data_interval_end=None)
+    assert ctx["data_interval_start"] == ctx["data_interval_end"] == MOMENT

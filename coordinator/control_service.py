@@ -19,7 +19,14 @@ from coordinator.logs import LogKey
 from tradewind.exceptions import InvalidArgument, NotFound
 from tradewind.states import ON_WORKER, TaskState
 from tradewind.v1 import control_pb2, control_pb2_grpc
-from tradewind.wire import conf_from_json, from_timestamp, run_state_from_pb, task_state_from_pb
+from tradewind.wire import (
+    conf_from_json,
+    from_timestamp,
+    run_state_from_pb,
+    task_state_from_pb,
+    task_state_to_pb,
+    to_timestamp,
+)
 
 ID = re.compile(r"^[A-Za-z0-9_.\-]{1,250}$")
 RUN_ID = re.compile(r"^[A-Za-z0-9_.:+\-]{1,250}$")
@@ -33,6 +40,15 @@ def need(value: str, what: str, pattern: re.Pattern[str] = ID) -> str:
         allowed = "_ . : + -" if pattern is RUN_ID else "_ . -"
         raise InvalidArgument(f"{what} {value!r} is not valid: use up to 250 letters, digits and {allowed}")
     return value
+
+
+def page_before(token: str) -> int | None:
+    """A page token is the id of the last row of the previous page."""
+    if not token:
+        return None
+    if not token.isdigit():
+        raise InvalidArgument(f"page_token {token!r} is not one this server gave out")
+    return int(token)
 
 
 class ControlService(control_pb2_grpc.ControlServiceServicer):
@@ -85,13 +101,8 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
         size = request.page_size or 100
         if not 1 <= size <= 1000:
             raise InvalidArgument(f"page_size must be between 1 and 1000, not {request.page_size}")
-        before = None
-        if request.page_token:
-            if not request.page_token.isdigit():
-                raise InvalidArgument(f"page_token {request.page_token!r} is not one this server gave out")
-            before = int(request.page_token)
         states = [run_state_from_pb(s).value for s in request.states]
-        rows = self.store.list_runs(request.dag_id, states, size + 1, before)
+        rows = self.store.list_runs(request.dag_id, states, size + 1, page_before(request.page_token))
         more = len(rows) > size
         rows = rows[:size]
         return control_pb2.ListDagRunsResponse(
@@ -114,6 +125,38 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
         run = self._run_row(request.dag_id, request.run_id)
         return control_pb2.ListTaskInstancesResponse(
             task_instances=[messages.ti_pb(t) for t in self.store.list_tis(run.id)]
+        )
+
+    async def GetDagGrid(self, request: control_pb2.GetDagGridRequest, context: Ctx) -> control_pb2.GetDagGridResponse:
+        dag_id = need(request.dag_id, "dag_id")
+        if self.store.get_dag(dag_id) is None:
+            raise NotFound(f"DAG {dag_id!r} not found")
+        size = request.page_size or 25
+        if not 1 <= size <= 100:
+            raise InvalidArgument(f"page_size must be between 1 and 100, not {request.page_size}")
+        rows = self.store.list_runs(dag_id, (), size + 1, page_before(request.page_token))
+        more = len(rows) > size
+        rows = rows[:size]
+        entry = self.engine.scheduler.dags.get(dag_id)
+        task_ids = [t["task_id"] for t in entry.spec.data["tasks"]] if entry is not None else []
+        row_of = {task_id: i for i, task_id in enumerate(task_ids)}
+        column_of = {run.id: i for i, run in enumerate(rows)}
+        cells = self.store.grid_cells(list(column_of))
+        for _, task_id, _, _ in sorted(cells, key=lambda c: (-c[0], c[1])):
+            if task_id not in row_of:
+                row_of[task_id] = len(task_ids)
+                task_ids.append(task_id)
+        states: list[list[Any]] = [[0] * len(task_ids) for _ in rows]
+        tries = [[0] * len(task_ids) for _ in rows]
+        for run_pk, task_id, state, try_number in cells:
+            column, row = column_of[run_pk], row_of[task_id]
+            states[column][row] = task_state_to_pb(TaskState(state))
+            tries[column][row] = try_number
+        return control_pb2.GetDagGridResponse(
+            dag_runs=[messages.run_pb(r) for r in rows],
+            task_ids=task_ids,
+            columns=[control_pb2.GridColumn(states=s, try_numbers=t) for s, t in zip(states, tries, strict=True)],
+            next_page_token=str(rows[-1].id) if more else "",
         )
 
     def _ti_row(self, dag_id: str, run_id: str, task_id: str) -> Any:
@@ -260,6 +303,8 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
         entry = (request.dag_id, queue)
         self.engine.watchers.add(entry)
         try:
+            ready = control_pb2.WatchReady(server_time=to_timestamp(self.engine.clock.now()))
+            yield control_pb2.WatchResponse(ready=ready)
             while True:
                 item = await queue.get()
                 if item is None:

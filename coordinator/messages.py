@@ -174,6 +174,8 @@ def worker_pb(worker: WorkerSession) -> control_pb2.Worker:
         memory_percent=worker.memory_percent,
         rss_bytes=worker.rss_bytes,
         version=worker.version,
+        cpu_history=[cpu for cpu, _ in worker.history],
+        memory_history=[memory for _, memory in worker.history],
     )
     _set_time(message, "connected_at", worker.connected_at)
     _set_time(message, "last_heartbeat_at", worker.last_heartbeat_at)

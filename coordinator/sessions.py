@@ -6,6 +6,7 @@ no metastore write.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -31,6 +32,8 @@ class WorkerSession:
     cpu_percent: float = 0.0
     memory_percent: float = 0.0
     rss_bytes: int = 0
+    #: (cpu percent, memory percent) of recent heartbeats, oldest first.
+    history: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=60))
     #: Bumped on every new stream, so a closed old stream cannot disconnect a newer one.
     generation: int = 0
 

@@ -163,6 +163,7 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
                 hb.memory_percent,
                 hb.rss_bytes,
             )
+            session.history.append((hb.cpu_percent, hb.memory_percent))
             session.last_heartbeat_at = engine.clock.now()
             if engine.watchers:
                 engine.publish(control_pb2.WatchResponse(worker=messages.worker_pb(session)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import grpc
 
@@ -23,6 +23,36 @@ _ERRORS: dict[grpc.StatusCode, type[ApiError]] = {
 }
 
 
+class Stream(Generic[R]):
+    """A server stream. Iterate it for its messages; `cancel()`, from any thread, ends the iteration."""
+
+    def __init__(self, client: Client, method: Callable[..., Any], request: Any) -> None:
+        self._client = client
+        self._method = method
+        self._request = request
+        self._call: Any = None
+        self._cancelled = False
+
+    def __iter__(self) -> Iterator[R]:
+        self._client._connect()
+        if self._cancelled:
+            return
+        self._call = self._method(self._request)
+        try:
+            yield from self._call
+        except grpc.RpcError as exc:
+            if exc.code() is grpc.StatusCode.CANCELLED:  # type: ignore[attr-defined]
+                return
+            raise self._client._error(exc) from None
+        finally:
+            self._call.cancel()
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        if self._call is not None:
+            self._call.cancel()
+
+
 class Client:
     """Every ControlService call, returning its response message (or an iterator, for streams)."""
 
@@ -30,7 +60,15 @@ class Client:
         self.host = host
         self.timeout = timeout
         self.connect_timeout = connect_timeout
-        self._channel = grpc.insecure_channel(host, options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)])
+        self._channel = grpc.insecure_channel(
+            host,
+            options=[
+                ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+                # Reconnect within a second or two of a restarted coordinator, not grpc's default minutes.
+                ("grpc.initial_reconnect_backoff_ms", 250),
+                ("grpc.max_reconnect_backoff_ms", 2000),
+            ],
+        )
         self._stub = control_pb2_grpc.ControlServiceStub(self._channel)
         self._ready = False
 
@@ -70,17 +108,8 @@ class Client:
         except grpc.RpcError as exc:
             raise self._error(exc) from None
 
-    def _stream(self, method: Callable[..., Any], request: Any) -> Iterator[Any]:
-        self._connect()
-        call = method(request)
-        try:
-            yield from call
-        except grpc.RpcError as exc:
-            if exc.code() is grpc.StatusCode.CANCELLED:  # type: ignore[attr-defined]
-                return
-            raise self._error(exc) from None
-        finally:
-            call.cancel()
+    def _stream(self, method: Callable[..., Any], request: Any) -> Stream[Any]:
+        return Stream(self, method, request)
 
     # ---- DAGs ---------------------------------------------------------------------------
     def list_dags(self, dag_id_contains: str = "", include_inactive: bool = False) -> control_pb2.ListDagsResponse:
@@ -123,6 +152,12 @@ class Client:
             self._stub.ListTaskInstances, control_pb2.ListTaskInstancesRequest(dag_id=dag_id, run_id=run_id)
         )
 
+    def get_dag_grid(self, dag_id: str, page_size: int = 0, page_token: str = "") -> control_pb2.GetDagGridResponse:
+        return self._call(
+            self._stub.GetDagGrid,
+            control_pb2.GetDagGridRequest(dag_id=dag_id, page_size=page_size, page_token=page_token),
+        )
+
     def get_task_instance(self, dag_id: str, run_id: str, task_id: str) -> control_pb2.GetTaskInstanceResponse:
         return self._call(
             self._stub.GetTaskInstance,
@@ -154,7 +189,7 @@ class Client:
 
     def tail_logs(
         self, dag_id: str, run_id: str, task_id: str, try_number: int = 0, follow: bool = False
-    ) -> Iterator[control_pb2.TailLogsResponse]:
+    ) -> Stream[control_pb2.TailLogsResponse]:
         return self._stream(
             self._stub.TailLogs,
             control_pb2.TailLogsRequest(
@@ -183,5 +218,5 @@ class Client:
     def delete_pool(self, name: str) -> control_pb2.DeletePoolResponse:
         return self._call(self._stub.DeletePool, control_pb2.DeletePoolRequest(name=name))
 
-    def watch(self, dag_id: str = "") -> Iterator[control_pb2.WatchResponse]:
+    def watch(self, dag_id: str = "") -> Stream[control_pb2.WatchResponse]:
         return self._stream(self._stub.Watch, control_pb2.WatchRequest(dag_id=dag_id))

@@ -335,6 +335,14 @@ class Store:
     def list_tis(self, run_pk: int) -> list[m.TaskInstance]:
         return list(m.TaskInstance.select().where(m.TaskInstance.dag_run_id == run_pk).order_by(m.TaskInstance.id))
 
+    def grid_cells(self, run_pks: Sequence[int]) -> list[tuple[int, str, str, int]]:
+        """(run pk, task_id, state, try_number) of every task instance of these runs, in one query."""
+        if not run_pks:
+            return []
+        ti = m.TaskInstance
+        query = ti.select(ti.dag_run_id, ti.task_id, ti.state, ti.try_number).where(ti.dag_run_id.in_(list(run_pks)))
+        return list(query.tuples())  # type: ignore[arg-type]
+
     def get_ti(self, run_pk: int, task_id: str) -> m.TaskInstance | None:
         return m.TaskInstance.get_or_none((m.TaskInstance.dag_run_id == run_pk) & (m.TaskInstance.task_id == task_id))
 

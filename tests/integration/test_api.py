@@ -106,3 +106,34 @@ def test_clear_mark_cancel_and_pause(cluster: Cluster) -> None:
     cluster.cli("dags", "unpause", "simple")
     again = trigger(cluster, "simple")
     assert finished_run(cluster, "simple", again)["state"] == "success"
+
+
+def test_grid_pages_runs_and_watch_starts_with_ready(cluster: Cluster) -> None:
+    write_dag(cluster.dags, "simple.py", SIMPLE)
+    cluster.coordinator()
+    cluster.worker("w1")
+    with cluster.client() as client:
+        assert_eventually(lambda: client.list_dags().dags, 30, "the DAG to be parsed")
+        watch = client.watch()
+        first = next(iter(watch))
+        assert first.WhichOneof("change") == "ready" and first.ready.server_time.seconds > 0
+        watch.cancel()
+        for n in range(3):
+            client.trigger_dag("simple", run_id=f"r{n}")
+        for n in range(3):
+            finished_run(cluster, "simple", f"r{n}")
+        page = client.get_dag_grid("simple", page_size=2)
+        assert [r.run_id for r in page.dag_runs] == ["r2", "r1"]
+        assert list(page.task_ids) == ["a", "b"]
+        assert [list(c.states) for c in page.columns] == [[common_pb2.TASK_STATE_SUCCESS] * 2] * 2
+        assert [list(c.try_numbers) for c in page.columns] == [[1, 1]] * 2
+        older = client.get_dag_grid("simple", page_size=2, page_token=page.next_page_token)
+        assert [r.run_id for r in older.dag_runs] == ["r0"] and older.next_page_token == ""
+        with pytest.raises(InvalidArgument, match="page_size must be between 1 and 100, not 500"):
+            client.get_dag_grid("simple", page_size=500)
+        with pytest.raises(NotFound, match="DAG 'nope' not found"):
+            client.get_dag_grid("nope")
+        history = assert_eventually(
+            lambda: [w.cpu_history for w in client.list_workers().workers if len(w.cpu_history) >= 3], 20, "history"
+        )
+        assert len(history[0]) <= 60

@@ -163,7 +163,7 @@ class TaskAttempt(_message.Message):
     def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., state: _Optional[_Union[_common_pb2.TaskState, str]] = ..., worker: _Optional[str] = ..., ready_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., acked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., usage: _Optional[_Union[_common_pb2.ResourceUsage, _Mapping]] = ..., rendered: _Optional[str] = ...) -> None: ...
 
 class Worker(_message.Message):
-    __slots__ = ("name", "host", "pid", "queues", "slots", "running", "state", "labels", "kinds", "connected_at", "last_heartbeat_at", "cpu_percent", "memory_percent", "rss_bytes", "version", "reason")
+    __slots__ = ("name", "host", "pid", "queues", "slots", "running", "state", "labels", "kinds", "connected_at", "last_heartbeat_at", "cpu_percent", "memory_percent", "rss_bytes", "version", "reason", "cpu_history", "memory_history")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -187,6 +187,8 @@ class Worker(_message.Message):
     RSS_BYTES_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    CPU_HISTORY_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_HISTORY_FIELD_NUMBER: _ClassVar[int]
     name: str
     host: str
     pid: int
@@ -203,7 +205,9 @@ class Worker(_message.Message):
     rss_bytes: int
     version: str
     reason: str
-    def __init__(self, name: _Optional[str] = ..., host: _Optional[str] = ..., pid: _Optional[int] = ..., queues: _Optional[_Iterable[str]] = ..., slots: _Optional[int] = ..., running: _Optional[int] = ..., state: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., kinds: _Optional[_Iterable[_Union[_common_pb2.TaskKind, str]]] = ..., connected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_heartbeat_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cpu_percent: _Optional[float] = ..., memory_percent: _Optional[float] = ..., rss_bytes: _Optional[int] = ..., version: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    cpu_history: _containers.RepeatedScalarFieldContainer[float]
+    memory_history: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, name: _Optional[str] = ..., host: _Optional[str] = ..., pid: _Optional[int] = ..., queues: _Optional[_Iterable[str]] = ..., slots: _Optional[int] = ..., running: _Optional[int] = ..., state: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., kinds: _Optional[_Iterable[_Union[_common_pb2.TaskKind, str]]] = ..., connected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_heartbeat_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cpu_percent: _Optional[float] = ..., memory_percent: _Optional[float] = ..., rss_bytes: _Optional[int] = ..., version: _Optional[str] = ..., reason: _Optional[str] = ..., cpu_history: _Optional[_Iterable[float]] = ..., memory_history: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class ImportError(_message.Message):
     __slots__ = ("fileloc", "traceback", "timestamp")
@@ -322,6 +326,36 @@ class ListTaskInstancesResponse(_message.Message):
     TASK_INSTANCES_FIELD_NUMBER: _ClassVar[int]
     task_instances: _containers.RepeatedCompositeFieldContainer[TaskInstance]
     def __init__(self, task_instances: _Optional[_Iterable[_Union[TaskInstance, _Mapping]]] = ...) -> None: ...
+
+class GetDagGridRequest(_message.Message):
+    __slots__ = ("dag_id", "page_size", "page_token")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, dag_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class GetDagGridResponse(_message.Message):
+    __slots__ = ("dag_runs", "task_ids", "columns", "next_page_token")
+    DAG_RUNS_FIELD_NUMBER: _ClassVar[int]
+    TASK_IDS_FIELD_NUMBER: _ClassVar[int]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    dag_runs: _containers.RepeatedCompositeFieldContainer[DagRun]
+    task_ids: _containers.RepeatedScalarFieldContainer[str]
+    columns: _containers.RepeatedCompositeFieldContainer[GridColumn]
+    next_page_token: str
+    def __init__(self, dag_runs: _Optional[_Iterable[_Union[DagRun, _Mapping]]] = ..., task_ids: _Optional[_Iterable[str]] = ..., columns: _Optional[_Iterable[_Union[GridColumn, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GridColumn(_message.Message):
+    __slots__ = ("states", "try_numbers")
+    STATES_FIELD_NUMBER: _ClassVar[int]
+    TRY_NUMBERS_FIELD_NUMBER: _ClassVar[int]
+    states: _containers.RepeatedScalarFieldContainer[_common_pb2.TaskState]
+    try_numbers: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, states: _Optional[_Iterable[_Union[_common_pb2.TaskState, str]]] = ..., try_numbers: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class GetTaskInstanceRequest(_message.Message):
     __slots__ = ("dag_id", "run_id", "task_id")
@@ -487,16 +521,24 @@ class WatchRequest(_message.Message):
     dag_id: str
     def __init__(self, dag_id: _Optional[str] = ...) -> None: ...
 
+class WatchReady(_message.Message):
+    __slots__ = ("server_time",)
+    SERVER_TIME_FIELD_NUMBER: _ClassVar[int]
+    server_time: _timestamp_pb2.Timestamp
+    def __init__(self, server_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class WatchResponse(_message.Message):
-    __slots__ = ("task_instance", "dag_run", "worker", "dag", "import_error")
+    __slots__ = ("ready", "task_instance", "dag_run", "worker", "dag", "import_error")
+    READY_FIELD_NUMBER: _ClassVar[int]
     TASK_INSTANCE_FIELD_NUMBER: _ClassVar[int]
     DAG_RUN_FIELD_NUMBER: _ClassVar[int]
     WORKER_FIELD_NUMBER: _ClassVar[int]
     DAG_FIELD_NUMBER: _ClassVar[int]
     IMPORT_ERROR_FIELD_NUMBER: _ClassVar[int]
+    ready: WatchReady
     task_instance: TaskInstance
     dag_run: DagRun
     worker: Worker
     dag: Dag
     import_error: ImportError
-    def __init__(self, task_instance: _Optional[_Union[TaskInstance, _Mapping]] = ..., dag_run: _Optional[_Union[DagRun, _Mapping]] = ..., worker: _Optional[_Union[Worker, _Mapping]] = ..., dag: _Optional[_Union[Dag, _Mapping]] = ..., import_error: _Optional[_Union[ImportError, _Mapping]] = ...) -> None: ...
+    def __init__(self, ready: _Optional[_Union[WatchReady, _Mapping]] = ..., task_instance: _Optional[_Union[TaskInstance, _Mapping]] = ..., dag_run: _Optional[_Union[DagRun, _Mapping]] = ..., worker: _Optional[_Union[Worker, _Mapping]] = ..., dag: _Optional[_Union[Dag, _Mapping]] = ..., import_error: _Optional[_Union[ImportError, _Mapping]] = ...) -> None: ...

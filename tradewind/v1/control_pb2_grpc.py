@@ -64,6 +64,11 @@ class ControlServiceStub:
                 request_serializer=tradewind_dot_v1_dot_control__pb2.ListTaskInstancesRequest.SerializeToString,
                 response_deserializer=tradewind_dot_v1_dot_control__pb2.ListTaskInstancesResponse.FromString,
                 _registered_method=True)
+        self.GetDagGrid = channel.unary_unary(
+                '/tradewind.v1.ControlService/GetDagGrid',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.GetDagGridRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.GetDagGridResponse.FromString,
+                _registered_method=True)
         self.GetTaskInstance = channel.unary_unary(
                 '/tradewind.v1.ControlService/GetTaskInstance',
                 request_serializer=tradewind_dot_v1_dot_control__pb2.GetTaskInstanceRequest.SerializeToString,
@@ -171,6 +176,13 @@ class ControlServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetDagGrid(self, request, context):
+        """Task instance states of a DAG's runs as a grid of tasks by runs, newest runs first, by page.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetTaskInstance(self, request, context):
         """One task instance with every attempt it made.
         """
@@ -249,7 +261,7 @@ class ControlServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Watch(self, request, context):
-        """Every state change from now on, as it is committed.
+        """Every state change from now on, as it is committed. The first message is always `ready`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -287,6 +299,11 @@ def add_ControlServiceServicer_to_server(servicer, server):
                     servicer.ListTaskInstances,
                     request_deserializer=tradewind_dot_v1_dot_control__pb2.ListTaskInstancesRequest.FromString,
                     response_serializer=tradewind_dot_v1_dot_control__pb2.ListTaskInstancesResponse.SerializeToString,
+            ),
+            'GetDagGrid': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDagGrid,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.GetDagGridRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.GetDagGridResponse.SerializeToString,
             ),
             'GetTaskInstance': grpc.unary_unary_rpc_method_handler(
                     servicer.GetTaskInstance,
@@ -511,6 +528,33 @@ class ControlService:
             '/tradewind.v1.ControlService/ListTaskInstances',
             tradewind_dot_v1_dot_control__pb2.ListTaskInstancesRequest.SerializeToString,
             tradewind_dot_v1_dot_control__pb2.ListTaskInstancesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDagGrid(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/GetDagGrid',
+            tradewind_dot_v1_dot_control__pb2.GetDagGridRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.GetDagGridResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Awaitable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from coordinator.clock import SystemClock
@@ -27,7 +28,8 @@ from tradewind.bundles import Bundle, build_bundle
 from tradewind.config import Settings
 from tradewind.forkserver import ForkServer
 from tradewind.serialization import dag_hash
-from tradewind.v1 import control_pb2_grpc, worker_pb2_grpc
+from tradewind.v1 import control_pb2, control_pb2_grpc, worker_pb2_grpc
+from tradewind.wire import to_timestamp
 
 log = logging.getLogger("tradewind.coordinator")
 
@@ -119,11 +121,13 @@ class Coordinator:
 
     def _store_scan(self, result: ScanResult, bundle: Bundle) -> None:
         store, now = self.store, self.clock.now()
+        files: dict[str, str | None] = {}
         store.save_bundle(bundle.hash, bundle.data, now)
         handled: set[str] = set()
         for parsed in result.parsed:
             if parsed.error is not None:
                 store.set_import_error(parsed.fileloc, parsed.error, now)
+                files[parsed.fileloc] = parsed.error
                 log.warning("DAG file %s failed to import", parsed.fileloc)
                 continue
             errors = []
@@ -145,6 +149,7 @@ class Coordinator:
                         DagVersionStored(version.id, data, bundle.hash, row.paused, aware(row.last_scheduled_date))
                     )
             store.set_import_error(parsed.fileloc, "\n".join(errors) or None, now)
+            files[parsed.fileloc] = "\n".join(errors) or None
             if previous:
                 store.deactivate_dags(previous)
                 self.engine.submit(DagsDeactivated(tuple(sorted(previous))))
@@ -152,6 +157,7 @@ class Coordinator:
             gone = store.dag_ids_in_file(fileloc)
             store.deactivate_dags(gone)
             store.set_import_error(fileloc, None, now)
+            files[fileloc] = None
             if gone:
                 self.engine.submit(DagsDeactivated(tuple(gone)))
         if bundle.hash != self._bundle_hash:
@@ -162,6 +168,13 @@ class Coordinator:
                     DagVersionStored(version.id, version.data, bundle.hash, row.paused, aware(row.last_scheduled_date))
                 )
         self._bundle_hash = bundle.hash
+        if self.engine.watchers:
+            self._announce_import_errors(files, now)
+
+    def _announce_import_errors(self, files: dict[str, str | None], now: datetime) -> None:
+        for fileloc, traceback in sorted(files.items()):
+            error = control_pb2.ImportError(fileloc=fileloc, traceback=traceback or "", timestamp=to_timestamp(now))
+            self.engine.publish(control_pb2.WatchResponse(import_error=error))
 
 
 def _dag_fields(data: dict[str, Any], paused: bool) -> dict[str, Any]:

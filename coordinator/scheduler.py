@@ -139,6 +139,7 @@ class Scheduler:
         entry.max_active_runs = int(spec.data.get("max_active_runs", 16))
         self._start_runs(entry)
         self._schedule_dag(entry)
+        self.effects.append(Effect("watch", subject=("dag", spec.dag_id)))
 
     def deactivate(self, dag_ids: tuple[str, ...]) -> None:
         for dag_id in dag_ids:
@@ -146,6 +147,7 @@ class Scheduler:
             if entry:
                 entry.active = False
                 self.changes.touch_dag(dag_id, next_run_at=None)
+                self.effects.append(Effect("watch", subject=("dag", dag_id)))
 
     def set_paused(self, dag_id: str, paused: bool) -> None:
         entry = self._dag(dag_id)

@@ -320,6 +320,12 @@ def cmd_pools_delete(client: Client, args: argparse.Namespace) -> None:
     print(f"deleted pool {args.name}")
 
 
+def _tui(client: Client, args: argparse.Namespace) -> None:
+    from tui.app import run
+
+    run(client.host)
+
+
 # ---- parser --------------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -341,6 +347,7 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("--json", action="store_true", help="print JSON for scripts")
         return sub
 
+    command(groups, "tui", _tui, "open the terminal UI: DAGs, grid, graph, logs and workers, live")
     dags = groups.add_parser("dags", help="list, show, trigger, pause and unpause DAGs").add_subparsers(
         dest="command", required=True, metavar="ACTION"
     )

@@ -1,0 +1,1 @@
+"""The Tradewind monitor: a Textual terminal UI that is a pure client of ControlService."""

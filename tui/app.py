@@ -1,0 +1,190 @@
+"""TradewindApp: the connection to the coordinator, the live feed, and the keys that work everywhere."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import ModalScreen
+
+from tradewind.client import Client
+from tradewind.exceptions import ApiError, Unavailable
+from tradewind.v1 import control_pb2
+from tui.commands import TradewindCommands
+from tui.feed import Connected, Disconnected, Feed, Wake
+from tui.screens.base import LiveScreen
+
+R = TypeVar("R")
+
+
+class TradewindApp(App[None]):
+    CSS_PATH = "tradewind.tcss"
+    TITLE = "Tradewind"
+    BINDINGS = [
+        Binding("question_mark", "keys", "Keys"),
+        Binding("d", "dags", "DAGs"),
+        Binding("w", "workers", "Workers"),
+        Binding("e", "import_errors", "Import errors"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    COMMANDS = App.COMMANDS | {TradewindCommands}
+    #: "connecting", "connected", or why the coordinator cannot be reached.
+    link: reactive[str] = reactive("connecting")
+
+    def __init__(self, host: str, *, now: Callable[[], datetime] | None = None) -> None:
+        super().__init__()
+        self.host = host
+        self.client = Client(host, timeout=10.0, connect_timeout=3.0)
+        self.feed = Feed(self.client, self.post_message)
+        self._fixed_now = now
+        self._skew = timedelta(0)
+        #: The DAGs as last listed, for the command palette.
+        self.dags: dict[str, control_pb2.Dag] = {}
+        self.lost_at: datetime | None = None
+
+    # ---- time and calls -----------------------------------------------------------------
+    def now(self) -> datetime:
+        """The coordinator's clock, as near as we know it: ages and durations are measured against it."""
+        if self._fixed_now is not None:
+            return self._fixed_now()
+        return datetime.now(UTC) + self._skew
+
+    async def call(self, method: Callable[..., R], *args: Any, quiet: bool = False, **kwargs: Any) -> R | None:
+        """Run one blocking client call off the event loop; an error becomes a notification and None."""
+        try:
+            return await asyncio.to_thread(method, *args, **kwargs)
+        except Unavailable as exc:
+            if not quiet and self.link == "connected":
+                self.notify(str(exc), title="Coordinator unreachable", severity="error")
+            return None
+        except ApiError as exc:
+            if not quiet:
+                self.notify(str(exc), title="Refused", severity="error", timeout=8)
+            return None
+
+    # ---- lifecycle ----------------------------------------------------------------------
+    def on_mount(self) -> None:
+        from tui.screens.dags import DagsScreen
+
+        self.push_screen(DagsScreen())
+        self.run_worker(self.feed.run, thread=True, name="watch feed", group="feed")
+        self.set_interval(1.0, self._tick)
+
+    async def action_quit(self) -> None:
+        self.feed.stop()
+        self.exit()
+
+    def on_unmount(self) -> None:
+        self.feed.stop()
+        self.client.close()
+
+    def live_screens(self) -> list[LiveScreen]:
+        return [s for s in self.screen_stack if isinstance(s, LiveScreen)]
+
+    def top_live_screen(self) -> LiveScreen | None:
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, LiveScreen):
+                return screen
+            if not isinstance(screen, ModalScreen):
+                return None
+        return None
+
+    # ---- the feed -----------------------------------------------------------------------
+    async def on_connected(self, message: Connected) -> None:
+        if message.server_time is not None and self._fixed_now is None:
+            self._skew = message.server_time - datetime.now(UTC)
+        was = self.link
+        self.link = "connected"
+        self.lost_at = None
+        if was not in ("connected", "connecting"):
+            self.notify(f"Connected to the coordinator at {self.host} again.", title="Reconnected")
+        top = self.top_live_screen()
+        for screen in self.live_screens():
+            screen.stale = screen is not top
+        if top is not None:
+            await top.reload()
+
+    def on_disconnected(self, message: Disconnected) -> None:
+        if self.lost_at is None:
+            self.lost_at = datetime.now(UTC)
+        since = self.lost_at.strftime("%H:%M:%S")
+        self.link = f"coordinator at {self.host} unreachable since {since} UTC: showing the last state, reconnecting"
+
+    def on_wake(self, message: Wake) -> None:
+        changes = self.feed.take()
+        if not changes:
+            return
+        top = self.top_live_screen()
+        for screen in self.live_screens():
+            if screen is top:
+                screen.apply(changes)
+            else:
+                screen.stale = True
+        for change in changes:
+            if change.WhichOneof("change") == "dag":
+                self.dags[change.dag.dag_id] = change.dag
+
+    def _tick(self) -> None:
+        top = self.top_live_screen()
+        if top is not None:
+            top.tick()
+
+    # ---- actions available everywhere ---------------------------------------------------
+    def action_keys(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def action_dags(self) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_workers(self) -> None:
+        from tui.screens.workers import WorkersScreen
+
+        if not isinstance(self.screen, WorkersScreen):
+            self.push_screen(WorkersScreen())
+
+    def action_import_errors(self) -> None:
+        from tui.screens.import_errors import ImportErrorsScreen
+
+        if not isinstance(self.screen, ImportErrorsScreen):
+            self.push_screen(ImportErrorsScreen())
+
+    @work(group="palette")
+    async def trigger_from_palette(self, dag_id: str) -> None:
+        from tui.screens.dags import trigger_dag
+
+        screen = self.top_live_screen()
+        if screen is not None:
+            await trigger_dag(screen, dag_id)
+
+    @work(group="palette")
+    async def pause_from_palette(self, dag_id: str) -> None:
+        from tui.screens.dags import toggle_pause
+
+        screen, dag = self.top_live_screen(), self.dags.get(dag_id)
+        if screen is not None and dag is not None:
+            await toggle_pause(screen, dag)
+
+    def open_dag(self, dag_id: str) -> None:
+        from tui.screens.dag import DagScreen
+
+        self.push_screen(DagScreen(dag_id))
+
+    def open_task_instance(self, dag_id: str, run_id: str, task_id: str) -> None:
+        from tui.screens.task_instance import TaskInstanceScreen
+
+        self.push_screen(TaskInstanceScreen(dag_id, run_id, task_id))
+
+
+def run(host: str) -> None:
+    TradewindApp(host).run()

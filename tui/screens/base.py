@@ -1,0 +1,83 @@
+"""What every full screen shares: the connection bar, the footer, and how live changes reach it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer
+
+from tradewind.v1 import control_pb2
+from tui.widgets.connection_bar import ConnectionBar
+
+if TYPE_CHECKING:
+    from tui.app import TradewindApp
+
+
+class LiveScreen(Screen[None]):
+    """A screen kept current by the Watch stream.
+
+    Only the screen on top applies changes as they come; a covered screen is marked stale and
+    reads a fresh snapshot when it is shown again, which costs one call instead of thousands of
+    updates nobody sees.
+    """
+
+    PLACE = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stale = False
+        self._loading: set[str] = set()
+        self._again: set[str] = set()
+
+    @property
+    def tw(self) -> TradewindApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield ConnectionBar(self.PLACE)
+        yield from self.body()
+        yield Footer()
+
+    def body(self) -> Iterable[Widget]:
+        return ()
+
+    async def reload(self) -> None:
+        """Read a fresh snapshot of everything shown."""
+
+    def apply(self, changes: list[control_pb2.WatchResponse]) -> None:
+        """Show committed changes; called with every change in arrival order."""
+
+    def tick(self) -> None:
+        """Once a second: refresh what is relative to now (ages, running durations)."""
+
+    def soon(self, load: Callable[[], Awaitable[None]]) -> None:
+        """Run `load` now, or once more after the run in flight: loads are never dropped nor doubled."""
+        key = load.__name__
+        if key in self._loading:
+            self._again.add(key)
+            return
+        self._loading.add(key)
+
+        async def run() -> None:
+            try:
+                while True:
+                    self._again.discard(key)
+                    await load()
+                    if key not in self._again:
+                        return
+            finally:
+                self._loading.discard(key)
+
+        self.run_worker(run, group=key)
+
+    async def on_mount(self) -> None:
+        await self.reload()
+
+    async def on_screen_resume(self) -> None:
+        if self.stale:
+            self.stale = False
+            await self.reload()

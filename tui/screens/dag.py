@@ -1,0 +1,374 @@
+"""One DAG: the grid of recent runs by tasks, the graph by dependency level, and the list of runs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual import work
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
+
+from tradewind.v1 import common_pb2, control_pb2
+from tui.screens.base import LiveScreen
+from tui.screens.dags import toggle_pause, trigger_dag
+from tui.screens.dialogs import ConfirmScreen
+from tui.text import clock, span
+from tui.widgets.dag_graph import DagGraph
+from tui.widgets.run_grid import GridData, RunGrid
+from tui.widgets.state_badge import run_badge, run_state_name, task_badge
+
+GRID_PAGE = 25
+RUNS_PAGE = 100
+RUN_COLUMNS = [
+    ("run_id", "Run"),
+    ("state", "State"),
+    ("type", "Type"),
+    ("logical", "Logical date (UTC)"),
+    ("start", "Started (UTC)"),
+    ("duration", "Duration"),
+    ("conf", "Conf"),
+]
+
+
+def conf_text(run: control_pb2.DagRun, limit: int = 60) -> str:
+    try:
+        text = json.dumps(json.loads(run.conf_json or "{}"), separators=(", ", ": "))
+    except json.JSONDecodeError:
+        text = run.conf_json
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class DagScreen(LiveScreen):
+    AUTO_FOCUS = "RunGrid"
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("t", "trigger", "Trigger"),
+        Binding("p", "toggle_pause", "Pause/unpause"),
+        Binding("c", "clear", "Clear"),
+        Binding("s", "mark('success')", "Mark success"),
+        Binding("f", "mark('failed')", "Mark failed"),
+        Binding("x", "cancel_run", "Cancel run"),
+        Binding("left_square_bracket", "page(1)", "Older runs"),
+        Binding("right_square_bracket", "page(-1)", "Newer runs"),
+        Binding("1", "tab('grid')", "Grid", show=False),
+        Binding("2", "tab('graph')", "Graph", show=False),
+        Binding("3", "tab('runs')", "Runs", show=False),
+    ]
+
+    def __init__(self, dag_id: str) -> None:
+        super().__init__()
+        self.dag_id = dag_id
+        self.PLACE = f"DAG {dag_id}"
+        self.dag: control_pb2.Dag | None = None
+        self.tasks: list[control_pb2.Task] = []
+        #: Page tokens of the grid pages from the newest one to the page shown.
+        self.pages: list[str] = [""]
+        self.older_token = ""
+        self.runs_token = ""
+        self._grid_reload_pending = False
+
+    def body(self) -> Iterable[Widget]:
+        yield Static(id="dag-header")
+        with TabbedContent(initial="grid"):
+            with TabPane("Grid [1]", id="grid"), Horizontal():
+                yield RunGrid(id="grid-view")
+                yield Static(id="grid-details", classes="details")
+            with TabPane("Graph [2]", id="graph"), Horizontal():
+                yield DagGraph(id="graph-view")
+                yield Static(id="graph-details", classes="details")
+            with TabPane("Runs [3]", id="runs"):
+                table: DataTable[object] = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+                for key, label in RUN_COLUMNS:
+                    table.add_column(label, key=key)
+                yield table
+
+    @property
+    def grid(self) -> RunGrid:
+        return self.query_one(RunGrid)
+
+    @property
+    def graph(self) -> DagGraph:
+        return self.query_one(DagGraph)
+
+    @property
+    def runs_table(self) -> DataTable[object]:
+        return self.query_one("#runs-table", DataTable)
+
+    # ---- loading ------------------------------------------------------------------------
+    async def reload(self) -> None:
+        got = await self.tw.call(self.tw.client.get_dag, self.dag_id, quiet=self.dag is not None)
+        if got is None:
+            return
+        self.dag, self.tasks = got.dag, list(got.tasks)
+        self._header()
+        self.graph.show_tasks(self.tasks)
+        await self.load_grid()
+        await self.load_runs()
+
+    async def load_grid(self) -> None:
+        self._grid_reload_pending = False
+        grid = self.grid
+        response = await self.tw.call(self.tw.client.get_dag_grid, self.dag_id, GRID_PAGE, self.pages[-1], quiet=True)
+        if response is None:
+            return
+        self.older_token = response.next_page_token
+        run, task_id = grid.run, grid.task_id
+        keep = run.run_id if run is not None and len(self.pages) > 1 else None
+        grid.show(GridData.from_response(response), keep, task_id)
+        self._graph_states()
+
+    async def load_runs(self) -> None:
+        response = await self.tw.call(self.tw.client.list_dag_runs, self.dag_id, (), RUNS_PAGE, quiet=True)
+        if response is None:
+            return
+        table = self.runs_table
+        row = table.cursor_row
+        table.clear()
+        self._add_runs(response.dag_runs)
+        self.runs_token = response.next_page_token
+        if 0 <= row < table.row_count:
+            table.move_cursor(row=row)
+
+    def _add_runs(self, runs: Iterable[control_pb2.DagRun]) -> None:
+        table = self.runs_table
+        for run in runs:
+            cells = self._run_cells(run)
+            table.add_row(*(cells[key] for key, _ in RUN_COLUMNS), key=run.run_id)
+
+    def _run_cells(self, run: control_pb2.DagRun) -> dict[str, object]:
+        return {
+            "run_id": run.run_id,
+            "state": run_badge(run.state),
+            "type": run.run_type,
+            "logical": clock(run.logical_date),
+            "start": clock(run.start_date),
+            "duration": span(run.start_date, run.end_date, self.tw.now()),
+            "conf": conf_text(run),
+        }
+
+    async def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        table = event.data_table
+        if table.id == "runs-table" and self.runs_token and event.cursor_row >= table.row_count - 1:
+            token, self.runs_token = self.runs_token, ""
+            response = await self.tw.call(self.tw.client.list_dag_runs, self.dag_id, (), RUNS_PAGE, token)
+            if response is not None:
+                self._add_runs(response.dag_runs)
+                self.runs_token = response.next_page_token
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "runs-table" and event.row_key.value:
+            self.grid.move_to(run_id=event.row_key.value)
+            if self.grid.run is not None and self.grid.run.run_id == event.row_key.value:
+                self.action_tab("grid")
+            else:
+                self.notify("That run is older than the runs in the grid: page back with [.", title="Grid")
+
+    # ---- what is shown ------------------------------------------------------------------
+    def _header(self) -> None:
+        dag = self.dag
+        if dag is None:
+            return
+        text = Text()
+        text.append(f" {dag.dag_id} ", style="bold")
+        text.append("paused" if dag.paused else "active", style="yellow" if dag.paused else "green")
+        text.append(f" · schedule {dag.schedule or 'None'}")
+        if dag.HasField("next_run_at") and not dag.paused:
+            text.append(f" · next run {clock(dag.next_run_at)} UTC")
+        text.append(f" · {dag.task_count} tasks · v{dag.version} · {dag.fileloc}")
+        if dag.tags:
+            text.append(f" · tags {', '.join(dag.tags)}", style="cyan")
+        if dag.description:
+            text.append(f"\n {dag.description}", style="dim")
+        self.query_one("#dag-header", Static).update(text)
+
+    def _graph_states(self) -> None:
+        grid = self.grid
+        col = grid.cursor_col
+        if grid.run is None:
+            self.graph.show_states({})
+            return
+        states = grid.data.states[col]
+        self.graph.show_states(dict(zip(grid.data.task_ids, states, strict=True)))
+
+    def _details(self, run: control_pb2.DagRun | None, task_id: str | None, state: int, try_number: int) -> Text:
+        text = Text()
+        if run is None:
+            text.append("No runs yet. Press t to trigger one.", style="dim")
+            return text
+        now = self.tw.now()
+        text.append("Run\n", style="bold underline")
+        text.append(f"{run.run_id}\n")
+        text.append_text(run_badge(run.state))
+        text.append(f" · {run.run_type}\n")
+        text.append(f"logical  {clock(run.logical_date)}\n")
+        text.append(f"started  {clock(run.start_date)}\n")
+        text.append(f"duration {span(run.start_date, run.end_date, now)}\n")
+        text.append(f"conf     {conf_text(run, 200)}\n\n")
+        if task_id is not None:
+            text.append("Task\n", style="bold underline")
+            text.append(f"{task_id}\n")
+            text.append_text(task_badge(state))
+            if try_number:
+                text.append(f" · try {try_number}")
+            text.append("\n\nenter opens it; c clears, s/f marks it", style="dim")
+        return text
+
+    def on_run_grid_moved(self, message: RunGrid.Moved) -> None:
+        grid = message.grid
+        state, try_number = grid.cell()
+        self.query_one("#grid-details", Static).update(self._details(grid.run, grid.task_id, state, try_number))
+        self._graph_states()
+        self.graph.move_to(grid.task_id)
+        self._graph_details()
+
+    def on_dag_graph_moved(self, message: DagGraph.Moved) -> None:
+        self.grid.move_to(task_id=message.graph.task_id)
+
+    def _graph_details(self) -> None:
+        grid = self.grid
+        state, try_number = grid.cell()
+        self.query_one("#graph-details", Static).update(self._details(grid.run, grid.task_id, state, try_number))
+
+    def on_run_grid_selected(self, message: RunGrid.Selected) -> None:
+        self._open()
+
+    def on_dag_graph_selected(self, message: DagGraph.Selected) -> None:
+        self._open()
+
+    def _open(self) -> None:
+        run, task_id = self.grid.run, self.grid.task_id
+        if run is not None and task_id is not None:
+            self.tw.open_task_instance(self.dag_id, run.run_id, task_id)
+
+    def tick(self) -> None:
+        run = self.grid.run
+        if run is not None and run.state == common_pb2.RUN_STATE_RUNNING:
+            self.on_run_grid_moved(RunGrid.Moved(self.grid))
+
+    # ---- live ---------------------------------------------------------------------------
+    def apply(self, changes: list[control_pb2.WatchResponse]) -> None:
+        grid, newest = self.grid, len(self.pages) == 1
+        reload_all = False
+        for change in changes:
+            kind = change.WhichOneof("change")
+            if kind == "task_instance":
+                ti = change.task_instance
+                if ti.dag_id == self.dag_id and not grid.set_cell(ti.run_id, ti.task_id, ti.state, ti.try_number):
+                    self._grid_reload_pending |= newest
+            elif kind == "dag_run":
+                run = change.dag_run
+                if run.dag_id != self.dag_id:
+                    continue
+                if not grid.set_run(run):
+                    self._grid_reload_pending |= newest
+                if run.run_id in self.runs_table.rows:
+                    cells = self._run_cells(run)
+                    for key, _ in RUN_COLUMNS:
+                        self.runs_table.update_cell(run.run_id, key, cells[key], update_width=True)
+                else:
+                    self.soon(self.load_runs)
+            elif kind == "dag" and change.dag.dag_id == self.dag_id:
+                reload_all = self.dag is None or change.dag.version != self.dag.version
+                self.dag = change.dag
+                self._header()
+        if reload_all:
+            self.soon(self.reload)
+        elif self._grid_reload_pending:
+            self.soon(self.load_grid)
+        else:
+            self._graph_states()
+
+    # ---- actions ------------------------------------------------------------------------
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        target = {"grid": self.grid, "graph": self.graph, "runs": self.runs_table}[tab]
+        target.focus()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "graph":
+            self.graph.move_to(self.grid.task_id)
+            self._graph_details()
+
+    async def action_page(self, direction: int) -> None:
+        if direction > 0:
+            if not self.older_token:
+                self.notify("These are the oldest runs.", title="Grid")
+                return
+            self.pages.append(self.older_token)
+        else:
+            if len(self.pages) == 1:
+                self.notify("These are the newest runs.", title="Grid")
+                return
+            self.pages.pop()
+        await self.load_grid()
+
+    def _selected_run(self) -> control_pb2.DagRun | None:
+        if self.query_one(TabbedContent).active == "runs":
+            table = self.runs_table
+            if table.row_count == 0:
+                return None
+            run_id = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            for col, run in enumerate(self.grid.data.runs):
+                if run.run_id == run_id:
+                    return self.grid.data.runs[col]
+            return control_pb2.DagRun(dag_id=self.dag_id, run_id=run_id or "")
+        return self.grid.run
+
+    @work(group="action")
+    async def action_trigger(self) -> None:
+        await trigger_dag(self, self.dag_id)
+
+    @work(group="action")
+    async def action_toggle_pause(self) -> None:
+        if self.dag is not None:
+            await toggle_pause(self, self.dag)
+
+    @work(group="action")
+    async def action_clear(self) -> None:
+        run, task_id = self.grid.run, self.grid.task_id
+        if run is None or task_id is None:
+            return
+        answer = await self.app.push_screen_wait(
+            ConfirmScreen(
+                f"Clear {task_id} in run {run.run_id} so it runs again?",
+                {"y": "clear it", "d": "clear it and its downstream"},
+            )
+        )
+        if not answer:
+            return
+        response = await self.tw.call(
+            self.tw.client.clear_task_instances, self.dag_id, run.run_id, [task_id], answer == "d"
+        )
+        if response is not None:
+            self.notify(f"{len(response.task_instances)} task instance(s) cleared", title="Cleared")
+
+    @work(group="action")
+    async def action_mark(self, state: str) -> None:
+        run, task_id = self.grid.run, self.grid.task_id
+        if run is None or task_id is None:
+            return
+        question = f"Mark {task_id} in run {run.run_id} as {state}?"
+        if await self.app.push_screen_wait(ConfirmScreen(question)) != "y":
+            return
+        response = await self.tw.call(self.tw.client.mark_task_instance, self.dag_id, run.run_id, task_id, state)
+        if response is not None:
+            self.notify(f"{task_id} is {state}", title="Marked")
+
+    @work(group="action")
+    async def action_cancel_run(self) -> None:
+        run = self._selected_run()
+        if run is None:
+            return
+        question = f"Cancel run {run.run_id}? Its unfinished tasks stop."
+        if await self.app.push_screen_wait(ConfirmScreen(question)) != "y":
+            return
+        response = await self.tw.call(self.tw.client.cancel_dag_run, self.dag_id, run.run_id)
+        if response is not None:
+            self.notify(f"run {run.run_id} is {run_state_name(response.dag_run.state)}", title="Cancelled")

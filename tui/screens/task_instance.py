@@ -1,0 +1,234 @@
+"""One task instance: its state, every try with its timings, worker, command and resource use, and logs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual import work
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from tradewind.v1 import common_pb2, control_pb2
+from tui.screens.base import LiveScreen
+from tui.screens.dialogs import ConfirmScreen
+from tui.text import clock, duration, size, span, when
+from tui.widgets.log_view import LogView
+from tui.widgets.state_badge import task_badge, task_state_name
+
+LIVE = {
+    common_pb2.TASK_STATE_SCHEDULED,
+    common_pb2.TASK_STATE_QUEUED,
+    common_pb2.TASK_STATE_RUNNING,
+}
+
+
+def hop(attempt: control_pb2.TaskAttempt, start: str, end: str) -> str:
+    began, ended = when(getattr(attempt, start)), when(getattr(attempt, end))
+    if began is None or ended is None:
+        return "-"
+    return duration((ended - began).total_seconds())
+
+
+class TaskInstanceScreen(LiveScreen):
+    AUTO_FOCUS = "#log"
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("c", "clear", "Clear"),
+        Binding("s", "mark('success')", "Mark success"),
+        Binding("f", "mark('failed')", "Mark failed"),
+        Binding("left_square_bracket", "try_step(-1)", "Earlier try"),
+        Binding("right_square_bracket", "try_step(1)", "Later try"),
+    ]
+
+    def __init__(self, dag_id: str, run_id: str, task_id: str) -> None:
+        super().__init__()
+        self.dag_id, self.run_id, self.task_id = dag_id, run_id, task_id
+        self.PLACE = f"{dag_id} › {run_id} › {task_id}"
+        self.ti: control_pb2.TaskInstance | None = None
+        self.attempts: list[control_pb2.TaskAttempt] = []
+        #: The try whose details and log are shown; 0 follows the latest.
+        self.viewing = 0
+
+    def body(self) -> Iterable[Widget]:
+        with Horizontal():
+            with Vertical(id="ti-side"):
+                with VerticalScroll(id="ti-details-box"):
+                    yield Static(id="ti-details")
+                yield OptionList(id="tries")
+            with Vertical(id="ti-log-box"):
+                yield Static(id="log-title")
+                yield LogView(id="log")
+
+    @property
+    def log_view(self) -> LogView:
+        return self.query_one(LogView)
+
+    # ---- loading ------------------------------------------------------------------------
+    async def reload(self) -> None:
+        await self._fetch(restart_log=True)
+
+    async def _fetch(self, restart_log: bool = False) -> None:
+        response = await self.tw.call(
+            self.tw.client.get_task_instance, self.dag_id, self.run_id, self.task_id, quiet=self.ti is not None
+        )
+        if response is None:
+            return
+        old_try = self.ti.try_number if self.ti is not None else -1
+        self.ti, self.attempts = response.task_instance, list(response.attempts)
+        self._show()
+        shown = self.shown_try()
+        new_try = self.ti.try_number != old_try and self.viewing == 0
+        if restart_log or new_try or self.log_view.key is None or self.log_view.key[3] != shown:
+            self._read_log()
+
+    def shown_try(self) -> int:
+        if self.viewing:
+            return self.viewing
+        return self.ti.try_number if self.ti is not None else 0
+
+    def _read_log(self) -> None:
+        shown = self.shown_try()
+        title = self.query_one("#log-title", Static)
+        if shown == 0:
+            self.log_view.stop()
+            self.log_view.clear()
+            title.update(Text(" No try yet: the log starts when the task does.", style="dim"))
+            return
+        latest = self.ti is not None and shown == self.ti.try_number
+        live = latest and self.ti is not None and self.ti.state in LIVE
+        title.update(Text.assemble((f" Log of try {shown}", "bold"), (" · following live" if live else "", "green")))
+        self.log_view.read(self.tw.client, self.dag_id, self.run_id, self.task_id, shown, follow=latest)
+
+    def _attempt(self, try_number: int) -> control_pb2.TaskAttempt | None:
+        for attempt in self.attempts:
+            if attempt.attempt.try_number == try_number:
+                return attempt
+        return None
+
+    def _show(self) -> None:
+        ti = self.ti
+        if ti is None:
+            return
+        now = self.tw.now()
+        text = Text()
+        text.append(f"{ti.task_id}\n", style="bold")
+        text.append_text(task_badge(ti.state))
+        text.append(f" · try {ti.try_number} of {ti.max_tries}\n\n")
+        rows = [
+            ("operator", ti.operator),
+            ("run", ti.run_id),
+            ("worker", ti.worker or "-"),
+            ("queue", ti.queue),
+            ("pool", ti.pool),
+            ("priority", str(ti.priority_weight)),
+            ("started", clock(ti.start_date)),
+            ("ended", clock(ti.end_date)),
+            ("duration", span(ti.start_date, ti.end_date, now)),
+        ]
+        if ti.HasField("next_retry_at"):
+            rows.append(("next retry", clock(ti.next_retry_at)))
+        for name, value in rows:
+            text.append(f"{name:<10}", style="dim")
+            text.append(f"{value}\n")
+        attempt = self._attempt(self.shown_try())
+        if attempt is not None:
+            text.append(f"\nTry {attempt.attempt.try_number}\n", style="bold underline")
+            text.append_text(task_badge(attempt.state))
+            text.append(f" on {attempt.worker or '-'}\n")
+            hops = [
+                ("queued", clock(attempt.queued_at)),
+                ("sent", f"+{hop(attempt, 'queued_at', 'sent_at')}"),
+                ("acked", f"+{hop(attempt, 'sent_at', 'acked_at')}"),
+                ("started", clock(attempt.started_at)),
+                ("ended", clock(attempt.ended_at)),
+                ("ran", span(attempt.started_at, attempt.ended_at, now)),
+            ]
+            if attempt.HasField("ended_at"):
+                hops.append(("exit code", str(attempt.exit_code)))
+            if attempt.HasField("usage"):
+                usage = attempt.usage
+                hops.append(("cpu", f"{usage.cpu_user_seconds:.2f}s user, {usage.cpu_system_seconds:.2f}s sys"))
+                hops.append(("max rss", size(usage.max_rss_bytes)))
+            for name, value in hops:
+                text.append(f"{name:<10}", style="dim")
+                text.append(f"{value}\n")
+            if attempt.error:
+                text.append("error     ", style="dim")
+                text.append(f"{attempt.error}\n", style="red")
+            if attempt.rendered:
+                text.append("\nrendered\n", style="dim")
+                text.append(f"{attempt.rendered}\n", style="cyan")
+        self.query_one("#ti-details", Static).update(text)
+        tries = self.query_one("#tries", OptionList)
+        tries.clear_options()
+        for attempt in self.attempts:
+            number = attempt.attempt.try_number
+            label = Text.assemble(
+                (f"try {number} ", "bold" if number == self.shown_try() else ""),
+                task_badge(attempt.state),
+                f" {span(attempt.started_at, attempt.ended_at, now)}",
+            )
+            tries.add_option(Option(label, id=str(number)))
+
+    def tick(self) -> None:
+        if self.ti is not None and self.ti.state in LIVE:
+            self._show()
+
+    # ---- live ---------------------------------------------------------------------------
+    def apply(self, changes: list[control_pb2.WatchResponse]) -> None:
+        for change in changes:
+            if change.WhichOneof("change") == "task_instance":
+                ti = change.task_instance
+                if (ti.dag_id, ti.run_id, ti.task_id) == (self.dag_id, self.run_id, self.task_id):
+                    self.soon(self._fetch)
+                    return
+
+    # ---- actions ------------------------------------------------------------------------
+    def action_back(self) -> None:
+        self.log_view.stop()
+        self.app.pop_screen()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self._view_try(int(event.option.id))
+
+    def action_try_step(self, step: int) -> None:
+        if self.ti is None or not self.ti.try_number:
+            return
+        shown = max(1, min(self.shown_try() + step, self.ti.try_number))
+        self._view_try(shown)
+
+    def _view_try(self, number: int) -> None:
+        latest = self.ti is not None and number == self.ti.try_number
+        self.viewing = 0 if latest else number
+        self._show()
+        self._read_log()
+
+    @work(group="action")
+    async def action_clear(self) -> None:
+        answer = await self.app.push_screen_wait(
+            ConfirmScreen(
+                f"Clear {self.task_id} in run {self.run_id} so it runs again?",
+                {"y": "clear it", "d": "clear it and its downstream"},
+            )
+        )
+        if not answer:
+            return
+        response = await self.tw.call(
+            self.tw.client.clear_task_instances, self.dag_id, self.run_id, [self.task_id], answer == "d"
+        )
+        if response is not None:
+            self.viewing = 0
+            self.notify(f"{len(response.task_instances)} task instance(s) cleared", title="Cleared")
+
+    @work(group="action")
+    async def action_mark(self, state: str) -> None:
+        if await self.app.push_screen_wait(ConfirmScreen(f"Mark {self.task_id} as {state}?")) != "y":
+            return
+        response = await self.tw.call(self.tw.client.mark_task_instance, self.dag_id, self.run_id, self.task_id, state)
+        if response is not None:
+            self.notify(f"{self.task_id} is {task_state_name(response.task_instance.state)}", title="Marked")

@@ -1,0 +1,132 @@
+"""Workers: where they run, what they serve, their slots, and CPU and memory from their heartbeats."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual import work
+from textual.binding import Binding
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+
+from tradewind.v1 import control_pb2
+from tui.screens.base import LiveScreen
+from tui.screens.dialogs import ConfirmScreen
+from tui.text import ago, size, sparkline
+
+COLUMNS = [
+    ("name", "Worker"),
+    ("state", "State"),
+    ("host", "Host"),
+    ("queues", "Queues"),
+    ("slots", "Used/slots"),
+    ("cpu", "CPU"),
+    ("memory", "Memory"),
+    ("rss", "RSS"),
+    ("heartbeat", "Last heartbeat"),
+    ("reason", "Note"),
+]
+STATE_STYLES = {"active": "green", "draining": "yellow", "lost": "red", "disconnected": "red"}
+
+
+def worker_cells(worker: control_pb2.Worker, now: object) -> dict[str, object]:
+    lost = worker.state == "lost"
+    return {
+        "name": Text(worker.name, style="bold"),
+        "state": Text(worker.state, style=STATE_STYLES.get(worker.state, "")),
+        "host": f"{worker.host} pid {worker.pid}" if worker.pid else worker.host,
+        "queues": ", ".join(worker.queues),
+        "slots": f"{worker.running}/{worker.slots}" if not lost else "-",
+        "cpu": "-" if lost else Text.assemble((sparkline(worker.cpu_history), "cyan"), f" {worker.cpu_percent:5.1f}%"),
+        "memory": "-"
+        if lost
+        else Text.assemble((sparkline(worker.memory_history), "magenta"), f" {worker.memory_percent:5.1f}%"),
+        "rss": size(worker.rss_bytes) if worker.rss_bytes and not lost else "-",
+        "heartbeat": ago(worker.last_heartbeat_at, now),  # type: ignore[arg-type]
+        "reason": worker.reason,
+    }
+
+
+class WorkersScreen(LiveScreen):
+    PLACE = "Workers"
+    AUTO_FOCUS = "#workers"
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("d", "drain", "Drain"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.known: dict[str, control_pb2.Worker] = {}
+
+    def body(self) -> Iterable[Widget]:
+        yield Static(id="summary")
+        table: DataTable[object] = DataTable(id="workers", cursor_type="row", zebra_stripes=True)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        yield table
+
+    @property
+    def table(self) -> DataTable[object]:
+        return self.query_one("#workers", DataTable)
+
+    async def reload(self) -> None:
+        response = await self.tw.call(self.tw.client.list_workers, quiet=True)
+        if response is None:
+            return
+        self.known = {w.name: w for w in response.workers}
+        self.table.clear()
+        for worker in response.workers:
+            self._show(worker)
+
+    def _show(self, worker: control_pb2.Worker) -> None:
+        self.known[worker.name] = worker
+        cells = worker_cells(worker, self.tw.now())
+        table = self.table
+        if worker.name in table.rows:
+            for key, _ in COLUMNS:
+                table.update_cell(worker.name, key, cells[key], update_width=True)
+        else:
+            table.add_row(*(cells[key] for key, _ in COLUMNS), key=worker.name)
+        self._summary()
+
+    def _summary(self) -> None:
+        active = [w for w in self.known.values() if w.state == "active"]
+        slots = sum(w.slots for w in active)
+        used = sum(w.running for w in active)
+        self.query_one("#summary", Static).update(
+            f" {len(active)} active of {len(self.known)} workers · {used} of {slots} slots in use"
+        )
+
+    def apply(self, changes: list[control_pb2.WatchResponse]) -> None:
+        latest: dict[str, control_pb2.Worker] = {}
+        for change in changes:
+            if change.WhichOneof("change") == "worker":
+                latest[change.worker.name] = change.worker
+        for worker in latest.values():
+            self._show(worker)
+
+    def tick(self) -> None:
+        now = self.tw.now()
+        for name, worker in self.known.items():
+            self.table.update_cell(name, "heartbeat", ago(worker.last_heartbeat_at, now))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    @work(group="action")
+    async def action_drain(self) -> None:
+        table = self.table
+        if table.row_count == 0:
+            return
+        name = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if not name:
+            return
+        question = f"Drain worker {name}? It takes no new tasks and leaves when its running tasks end."
+        if await self.app.push_screen_wait(ConfirmScreen(question)) != "y":
+            return
+        response = await self.tw.call(self.tw.client.drain_worker, name)
+        if response is not None:
+            self._show(response.worker)
+            self.notify(f"{name} is draining", title="Drain")

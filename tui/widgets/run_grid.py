@@ -1,0 +1,214 @@
+"""The grid: tasks as rows, runs as columns (oldest left, newest right), each cell a task instance's state.
+
+It draws only the rows on screen (Textual's line API), so a DAG of thousands of tasks costs
+what a screenful costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tradewind.v1 import common_pb2, control_pb2
+from tui.widgets.state_badge import ABSENT, RUN_COLORS, TASK_COLORS
+
+LABEL_MAX = 32
+CELL = 2
+_STYLES = {state: Style(color=color) for state, color in TASK_COLORS.items()}
+_RUN_STYLES = {state: Style(color=color) for state, color in RUN_COLORS.items()}
+_ABSENT = Style(color=ABSENT)
+_LABEL = Style()
+_LABEL_CURSOR = Style(bold=True, reverse=True)
+_HEADER = Style(dim=True)
+_CURSOR = Style(bgcolor="#5f5f87", bold=True)
+
+
+@dataclass
+class GridData:
+    """One page of runs; `runs[i]` owns `states[i]` and `tries[i]`, aligned with `task_ids`."""
+
+    task_ids: list[str]
+    runs: list[control_pb2.DagRun]
+    states: list[list[int]]
+    tries: list[list[int]]
+
+    @classmethod
+    def from_response(cls, response: control_pb2.GetDagGridResponse) -> GridData:
+        """The response is newest first; the grid reads oldest first, left to right, as Airflow's does."""
+        columns = list(reversed(response.columns))
+        return cls(
+            task_ids=list(response.task_ids),
+            runs=list(reversed(response.dag_runs)),
+            states=[list(c.states) for c in columns],
+            tries=[list(c.try_numbers) for c in columns],
+        )
+
+    @classmethod
+    def empty(cls) -> GridData:
+        return cls([], [], [], [])
+
+    def run_index(self, run_id: str) -> int | None:
+        for i, run in enumerate(self.runs):
+            if run.run_id == run_id:
+                return i
+        return None
+
+
+class RunGrid(ScrollView, can_focus=True):
+    BINDINGS = [
+        Binding("up", "move(0, -1)", "Up", show=False),
+        Binding("down", "move(0, 1)", "Down", show=False),
+        Binding("left", "move(-1, 0)", "Older run", show=False),
+        Binding("right", "move(1, 0)", "Newer run", show=False),
+        Binding("pageup", "move(0, -20)", show=False),
+        Binding("pagedown", "move(0, 20)", show=False),
+        Binding("home", "move(0, -1000000)", show=False),
+        Binding("end", "move(0, 1000000)", show=False),
+        Binding("enter", "select", "Open task instance"),
+    ]
+
+    cursor_row: reactive[int] = reactive(0, repaint=False)
+    cursor_col: reactive[int] = reactive(0, repaint=False)
+
+    class Moved(Message):
+        """The cursor is on another cell."""
+
+        def __init__(self, grid: RunGrid) -> None:
+            super().__init__()
+            self.grid = grid
+
+    class Selected(Message):
+        """Enter was pressed on a cell."""
+
+        def __init__(self, grid: RunGrid) -> None:
+            super().__init__()
+            self.grid = grid
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.data = GridData.empty()
+        self.label_width = 8
+
+    # ---- data ---------------------------------------------------------------------------
+    def show(self, data: GridData, keep_run_id: str | None = None, keep_task_id: str | None = None) -> None:
+        self.data = data
+        self.label_width = min(max((len(t) for t in data.task_ids), default=4), LABEL_MAX) + 1
+        self.virtual_size = Size(self.label_width + CELL * len(data.runs), len(data.task_ids) + 1)
+        col = data.run_index(keep_run_id) if keep_run_id else None
+        row = data.task_ids.index(keep_task_id) if keep_task_id in data.task_ids else None
+        self.cursor_col = col if col is not None else max(len(data.runs) - 1, 0)
+        self.cursor_row = row if row is not None else min(self.cursor_row, max(len(data.task_ids) - 1, 0))
+        self._keep_cursor_visible()
+        self.refresh()
+        self.post_message(self.Moved(self))
+
+    def set_cell(self, run_id: str, task_id: str, state: int, try_number: int) -> bool:
+        """Update one cell; False when the run is not on this page (the caller decides whether to reload)."""
+        col = self.data.run_index(run_id)
+        if col is None:
+            return False
+        if task_id not in self.data.task_ids:
+            return False
+        row = self.data.task_ids.index(task_id)
+        self.data.states[col][row] = state
+        self.data.tries[col][row] = try_number
+        self.refresh_line(row + 1 - self.scroll_offset.y)
+        if (row, col) == (self.cursor_row, self.cursor_col):
+            self.post_message(self.Moved(self))
+        return True
+
+    def set_run(self, run: control_pb2.DagRun) -> bool:
+        col = self.data.run_index(run.run_id)
+        if col is None:
+            return False
+        self.data.runs[col] = run
+        self.refresh_line(0)
+        if col == self.cursor_col:
+            self.post_message(self.Moved(self))
+        return True
+
+    @property
+    def run(self) -> control_pb2.DagRun | None:
+        runs = self.data.runs
+        return runs[self.cursor_col] if 0 <= self.cursor_col < len(runs) else None
+
+    @property
+    def task_id(self) -> str | None:
+        ids = self.data.task_ids
+        return ids[self.cursor_row] if 0 <= self.cursor_row < len(ids) else None
+
+    def cell(self) -> tuple[int, int]:
+        """(state, try number) under the cursor."""
+        if self.run is None or self.task_id is None:
+            return common_pb2.TASK_STATE_UNSPECIFIED, 0
+        return self.data.states[self.cursor_col][self.cursor_row], self.data.tries[self.cursor_col][self.cursor_row]
+
+    # ---- keys ---------------------------------------------------------------------------
+    def action_move(self, dx: int, dy: int) -> None:
+        if not self.data.task_ids:
+            return
+        old = (self.cursor_row, self.cursor_col)
+        self.cursor_col = max(0, min(self.cursor_col + dx, len(self.data.runs) - 1))
+        self.cursor_row = max(0, min(self.cursor_row + dy, len(self.data.task_ids) - 1))
+        if old != (self.cursor_row, self.cursor_col):
+            self._keep_cursor_visible()
+            self.refresh()
+            self.post_message(self.Moved(self))
+
+    def move_to(self, run_id: str | None = None, task_id: str | None = None) -> None:
+        col = self.data.run_index(run_id) if run_id else None
+        if col is not None:
+            self.cursor_col = col
+        if task_id in self.data.task_ids:
+            self.cursor_row = self.data.task_ids.index(task_id)
+        self._keep_cursor_visible()
+        self.refresh()
+        self.post_message(self.Moved(self))
+
+    def action_select(self) -> None:
+        if self.run is not None and self.task_id is not None:
+            self.post_message(self.Selected(self))
+
+    def _keep_cursor_visible(self) -> None:
+        rows = max(self.size.height - 1, 1)
+        top = self.scroll_offset.y
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False)
+        elif self.cursor_row >= top + rows:
+            self.scroll_to(y=self.cursor_row - rows + 1, animate=False)
+
+    # ---- drawing ------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        data = self.data
+        if y == 0:
+            segments = [Segment("task".ljust(self.label_width)[: self.label_width], _HEADER)]
+            for col, run in enumerate(data.runs):
+                style = _RUN_STYLES.get(run.state, _ABSENT)
+                segments.append(Segment("▼ ", style + _CURSOR if col == self.cursor_col else style))
+            return Strip(segments).crop(0, width).extend_cell_length(width)
+        row = self.scroll_offset.y + y - 1
+        if row >= len(data.task_ids):
+            return Strip.blank(width)
+        label = data.task_ids[row]
+        if len(label) >= self.label_width:
+            label = label[: self.label_width - 2] + "…"
+        on_row = row == self.cursor_row
+        segments = [Segment(label.ljust(self.label_width), _LABEL_CURSOR if on_row else _LABEL)]
+        for col in range(len(data.runs)):
+            state = data.states[col][row]
+            style = _STYLES.get(state, _ABSENT)
+            glyph = "■" if state != common_pb2.TASK_STATE_NONE else "□"
+            if on_row and col == self.cursor_col:
+                segments.append(Segment(f"{glyph} ", style + _CURSOR))
+            else:
+                segments.append(Segment(f"{glyph} ", style))
+        return Strip(segments).crop(0, width).extend_cell_length(width)

@@ -72,7 +72,7 @@ class LiveScreen(Screen[None]):
             finally:
                 self._loading.discard(key)
 
-        self.run_worker(run, group=key)
+        self.run_worker(run(), group=key)
 
     async def on_mount(self) -> None:
         await self.reload()

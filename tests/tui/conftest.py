@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -12,6 +12,8 @@ from textual.pilot import Pilot
 
 from tests.conftest import failed
 from tests.harness import Cluster, cluster_in
+from tests.tui.fixture_service import NOW, serve
+from tui.app import TradewindApp
 
 T = TypeVar("T")
 
@@ -21,7 +23,7 @@ def cluster(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Cluster]
     yield from cluster_in(tmp_path, lambda: failed(request))
 
 
-def drive(script: Callable[[], Awaitable[None]]) -> None:
+def drive(script: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """Run one async test body: the app under test and the test share one event loop."""
     asyncio.run(script())
 
@@ -41,3 +43,15 @@ async def until(pilot: Pilot[Any], condition: Callable[[], T], timeout: float = 
         if time.monotonic() > deadline:
             raise AssertionError(f"not true after {timeout}s: {message or condition} (last: {last!r})")
         await pilot.pause(0.05)
+
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TradewindApp]:
+    """The monitor against the fixed-data ControlService, at a fixed time, on a unix socket named the same every run."""
+    monkeypatch.chdir(tmp_path)
+    server, service = serve("unix:tradewind.sock")
+    try:
+        yield TradewindApp("unix:tradewind.sock", now=lambda: NOW)
+    finally:
+        service.stopped.set()
+        server.stop(grace=None)

@@ -187,8 +187,14 @@ def test_mark_a_task_and_pause_a_dag(cluster: Cluster) -> None:
         with cluster.client() as client:
             assert client.get_dag("gated").dag.paused is False
             assert_eventually(
-                lambda: [t.state for t in client.list_task_instances("gated", run_id).task_instances if t.task_id == "second"]
-                == [5],
+                lambda: (
+                    [
+                        t.state
+                        for t in client.list_task_instances("gated", run_id).task_instances
+                        if t.task_id == "second"
+                    ]
+                    == [5]
+                ),
                 20,
                 "second to run once the DAG is unpaused",
             )

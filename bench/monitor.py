@@ -1,0 +1,200 @@
+"""The monitor at scale: keypress latency with many DAGs, a DAG of many tasks and a long run history.
+
+The app runs headless in this process (Textual's `run_test`) against a real coordinator. A
+keypress is sent as the terminal driver would send it, and counts as answered when every widget
+of the screen has handled it and the messages it caused (Pilot.press itself adds ~60 ms of
+settling, so it is not used for timing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import peewee
+import psutil
+from textual import events
+
+from bench.cluster import BenchCluster, wait_for
+from coordinator.metastore import models as m
+from coordinator.metastore.db import connect
+
+SIZE = (160, 50)
+CHARS = {"slash": "/", "left_square_bracket": "[", "escape": None}
+
+
+def _write_dags(cluster: BenchCluster, dags: int, layers: int, width: int) -> None:
+    for i in range(dags):
+        (cluster.dags / f"many_{i:04d}.py").write_text(
+            "from datetime import datetime\nfrom tradewind import DAG, BashOperator\n"
+            f"with DAG('many_{i:04d}', schedule='@daily', start_date=datetime(2026, 1, 1), catchup=False,\n"
+            f"         tags=['bench', 'team{i % 7}']):\n"
+            "    BashOperator(task_id='a', bash_command='true') >> BashOperator(task_id='b', bash_command='true')\n"
+        )
+    (cluster.dags / "big.py").write_text(
+        "from tradewind import DAG, BashOperator\n"
+        "with DAG('big', schedule=None):\n"
+        f"    previous = [None] * {width}\n"
+        f"    for layer in range({layers}):\n"
+        f"        for j in range({width}):\n"
+        "            t = BashOperator(task_id=f'layer{layer:02d}_task{j:03d}', bash_command='true')\n"
+        "            if previous[j] is not None:\n"
+        "                previous[j] >> t\n"
+        "            previous[j] = t\n"
+    )
+    (cluster.dags / "long_history.py").write_text(
+        "from tradewind import DAG, BashOperator, chain\n"
+        "with DAG('long_history', schedule=None):\n"
+        "    chain(*[BashOperator(task_id=f't{j}', bash_command='true') for j in range(5)])\n"
+    )
+
+
+def _fill_runs(url: str, dag_id: str, runs: int) -> int:
+    """`runs` finished runs of `dag_id` with a task instance per task; returns the task instances written."""
+    db = connect(url)
+    rng = random.Random(7)
+    try:
+        version = m.DagVersion.select().where(m.DagVersion.dag_id == dag_id).order_by(m.DagVersion.id.desc()).get()
+        import json
+
+        task_ids = [t["task_id"] for t in json.loads(version.serialized)["tasks"]]
+        run_base = m.DagRun.select(peewee.fn.COALESCE(peewee.fn.MAX(m.DagRun.id), 0)).scalar()
+        ti_base = m.TaskInstance.select(peewee.fn.COALESCE(peewee.fn.MAX(m.TaskInstance.id), 0)).scalar()
+        start = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=runs)
+        written = 0
+        with db.atomic():
+            batch_runs: list[dict[str, Any]] = []
+            batch_tis: list[dict[str, Any]] = []
+            for r in range(runs):
+                failed = rng.random() < 0.1
+                day = start + timedelta(days=r)
+                run_pk = run_base + r + 1
+                run_id = f"scheduled__{day:%Y-%m-%dT00:00:00}+00:00"
+                batch_runs.append(
+                    {
+                        "id": run_pk,
+                        "dag_id": dag_id,
+                        "run_id": run_id,
+                        "state": "failed" if failed else "success",
+                        "run_type": "scheduled",
+                        "logical_date": day,
+                        "queued_at": day,
+                        "start_date": day,
+                        "end_date": day + timedelta(minutes=3),
+                        "dag_version_id": version.id,
+                        "conf": "{}",
+                    }
+                )
+                for t, task_id in enumerate(task_ids):
+                    state = "failed" if failed and t == len(task_ids) // 2 else "success"
+                    batch_tis.append(
+                        {
+                            "id": ti_base + written + 1,
+                            "dag_run_id": run_pk,
+                            "dag_id": dag_id,
+                            "run_id": run_id,
+                            "task_id": task_id,
+                            "state": state,
+                            "try_number": 1,
+                        }
+                    )
+                    written += 1
+                if len(batch_tis) >= 20_000 or r == runs - 1:
+                    for i in range(0, len(batch_runs), 500):
+                        m.DagRun.insert_many(batch_runs[i : i + 500]).execute()
+                    for i in range(0, len(batch_tis), 500):
+                        m.TaskInstance.insert_many(batch_tis[i : i + 500]).execute()
+                    batch_runs, batch_tis = [], []
+        return written
+    finally:
+        db.close()
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
+
+
+def monitor(
+    cluster_factory: Callable[[], BenchCluster], dags: int, layers: int, width: int, runs: int
+) -> dict[str, Any]:
+    from tui.app import TradewindApp
+    from tui.widgets.run_grid import RunGrid
+
+    cluster = cluster_factory()
+    cluster.workers = 0
+    _write_dags(cluster, dags, layers, width)
+    cluster.start()
+    try:
+        with cluster.client() as client:
+            wait_for(lambda: len(client.list_dags().dags) >= dags + 2, 900, f"{dags + 2} DAGs", interval=0.2)
+        cluster.stop()
+        tis = _fill_runs(cluster.db, "big", 100) + _fill_runs(cluster.db, "long_history", runs)
+        cluster.start()
+        figures: dict[str, Any] = {"dags": dags + 2, "big_tasks": layers * width, "runs": runs, "tis": tis}
+        presses: dict[str, list[float]] = {}
+
+        async def drive() -> None:
+            app = TradewindApp(cluster.address)
+            async with app.run_test(size=SIZE) as pilot:
+
+                async def until(condition: Callable[[], Any], what: str) -> None:
+                    deadline = time.monotonic() + 120
+                    while not condition():
+                        if time.monotonic() > deadline:
+                            raise TimeoutError(f"the monitor did not show {what}")
+                        await pilot.pause(0.01)
+
+                async def timed(group: str, *keys: str) -> None:
+                    """Send each key as the terminal would and wait until every widget has handled what followed."""
+                    for key in keys:
+                        char = CHARS.get(key, key if len(key) == 1 else None)
+                        start = time.perf_counter()
+                        app._driver.send_message(events.Key(key, char))  # type: ignore[union-attr]
+                        await pilot._wait_for_screen()
+                        await pilot._wait_for_screen()
+                        presses.setdefault(group, []).append((time.perf_counter() - start) * 1000)
+
+                start = time.perf_counter()
+                await until(
+                    lambda: app.screen.query("#dags") and app.screen.query_one("#dags").row_count >= dags + 2,
+                    "the DAG list",
+                )
+                figures["open_dag_list_ms"] = (time.perf_counter() - start) * 1000
+                await timed("dag list: move", *["down"] * 100)
+                await timed("dag list: filter", "slash", *"many_01")
+                await timed("dag list: filter", "escape")
+
+                start = time.perf_counter()
+                app.open_dag("big")
+                await until(lambda: app.screen.query(RunGrid) and app.screen.query_one(RunGrid).data.runs, "the grid")
+                figures["open_big_grid_ms"] = (time.perf_counter() - start) * 1000
+                await timed("grid: move", *["down"] * 100, *["left"] * 20, *["pagedown"] * 20)
+                await timed("graph: move", "2", *["down"] * 100)
+                await timed("runs: move", "3", *["down"] * 120)
+                await timed("grid: page older runs", "1", *["left_square_bracket"] * 3)
+
+                await pilot.press("escape")
+                app.open_dag("long_history")
+                await until(lambda: app.screen.query(RunGrid) and app.screen.query_one(RunGrid).data.runs, "history")
+                await timed("grid: page older runs", *["left_square_bracket"] * 20)
+                await timed("runs: move", "3", *["down"] * 250)
+                figures["monitor_rss_mb"] = psutil.Process().memory_info().rss / 2**20
+
+        asyncio.run(drive())
+        everything = [v for values in presses.values() for v in values]
+        figures["keypress_p50_ms"] = statistics.median(everything)
+        figures["keypress_p99_ms"] = _p(everything, 0.99)
+        figures["keypress_max_ms"] = max(everything)
+        figures["by_screen"] = {
+            group: {"presses": len(v), "p50_ms": round(statistics.median(v), 1), "max_ms": round(max(v), 1)}
+            for group, v in presses.items()
+        }
+        return figures
+    finally:
+        cluster.stop()

@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Input, Log, Static
 
 from tests.harness import Cluster, assert_eventually, write_dag
 from tests.tui.conftest import drive, until
+from tradewind.v1 import common_pb2
 from tui.app import TradewindApp
 from tui.screens.dag import DagScreen
 from tui.screens.dags import DagsScreen
@@ -263,5 +264,36 @@ def test_the_monitor_survives_a_coordinator_restart(cluster: Cluster) -> None:
             with cluster.client() as client:
                 client.trigger_dag("gated")
             await until(pilot, lambda: "■" in dag_row(app, "gated")[4], message="the new run's mark, live")
+
+    drive(script)
+
+
+def test_cancel_a_running_run(cluster: Cluster) -> None:
+    start(cluster, ("gated.py", gated_dag("gated", cluster.home / "gate")))
+    with cluster.client() as client:
+        run_id = client.trigger_dag("gated").dag_run.run_id
+
+    async def script() -> None:
+        app = TradewindApp(cluster.address)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: dag_row(app, "gated"))
+            await pilot.press("enter")
+            await until(pilot, lambda: cell(app, run_id, "first") == "running")
+            await pilot.press("x", "y")
+            grid = app.screen.query_one(RunGrid)
+            await until(pilot, lambda: grid.data.runs[-1].state == common_pb2.RUN_STATE_FAILED, message="run failed")
+            await until(pilot, lambda: cell(app, run_id, "first") not in ("running", "queued"), message="task stopped")
+            assert cell(app, run_id, "second") != "success"
+
+    drive(script)
+
+
+def test_an_unreachable_coordinator_is_said_plainly(tmp_path: Path) -> None:
+    async def script() -> None:
+        app = TradewindApp("127.0.0.1:1")
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: "unreachable" in app.link, message="the UI to say it cannot connect")
+            bar = app.screen.query_one("#connection-bar", Static)
+            assert "127.0.0.1:1 unreachable since" in text_of(bar)
 
     drive(script)

@@ -119,7 +119,8 @@ class DagScreen(LiveScreen):
         run, task_id = grid.run, grid.task_id
         keep = run.run_id if run is not None and len(self.pages) > 1 else None
         grid.show(GridData.from_response(response), keep, task_id)
-        self._graph_states()
+        if self.query_one(TabbedContent).active == "graph":
+            self._graph_states()
 
     async def load_runs(self) -> None:
         response = await self.tw.call(self.tw.client.list_dag_runs, self.dag_id, (), RUNS_PAGE, quiet=True)
@@ -220,9 +221,15 @@ class DagScreen(LiveScreen):
     def on_run_grid_moved(self, message: RunGrid.Moved) -> None:
         grid = message.grid
         state, try_number = grid.cell()
-        self.query_one("#grid-details", Static).update(self._details(grid.run, grid.task_id, state, try_number))
+        self.query_one("#grid-details", Static).update(
+            self._details(grid.run, grid.task_id, state, try_number), layout=False
+        )
+        if self.query_one(TabbedContent).active == "graph":
+            self._sync_graph()
+
+    def _sync_graph(self) -> None:
         self._graph_states()
-        self.graph.move_to(grid.task_id)
+        self.graph.move_to(self.grid.task_id)
         self._graph_details()
 
     def on_dag_graph_moved(self, message: DagGraph.Moved) -> None:
@@ -231,7 +238,9 @@ class DagScreen(LiveScreen):
     def _graph_details(self) -> None:
         grid = self.grid
         state, try_number = grid.cell()
-        self.query_one("#graph-details", Static).update(self._details(grid.run, grid.task_id, state, try_number))
+        self.query_one("#graph-details", Static).update(
+            self._details(grid.run, grid.task_id, state, try_number), layout=False
+        )
 
     def on_run_grid_selected(self, message: RunGrid.Selected) -> None:
         self._open()
@@ -279,7 +288,7 @@ class DagScreen(LiveScreen):
             self.soon(self.reload)
         elif self._grid_reload_pending:
             self.soon(self.load_grid)
-        else:
+        elif self.query_one(TabbedContent).active == "graph":
             self._graph_states()
 
     # ---- actions ------------------------------------------------------------------------
@@ -293,8 +302,7 @@ class DagScreen(LiveScreen):
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "graph":
-            self.graph.move_to(self.grid.task_id)
-            self._graph_details()
+            self._sync_graph()
 
     async def action_page(self, direction: int) -> None:
         if direction > 0:

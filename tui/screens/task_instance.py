@@ -96,11 +96,14 @@ class TaskInstanceScreen(LiveScreen):
         if shown == 0:
             self.log_view.stop()
             self.log_view.clear()
-            title.update(Text(" No try yet: the log starts when the task does.", style="dim"))
+            title.update(Text(" No try yet: the log starts when the task does.", style="dim"), layout=False)
             return
         latest = self.ti is not None and shown == self.ti.try_number
         live = latest and self.ti is not None and self.ti.state in LIVE
-        title.update(Text.assemble((f" Log of try {shown}", "bold"), (" · following live" if live else "", "green")))
+        title.update(
+            Text.assemble((f" Log of try {shown}", "bold"), (" · following live" if live else "", "green")),
+            layout=False,
+        )
         self.log_view.read(self.tw.client, self.dag_id, self.run_id, self.task_id, shown, follow=latest)
 
     def _attempt(self, try_number: int) -> control_pb2.TaskAttempt | None:

@@ -27,4 +27,4 @@ class ConnectionBar(Static):
         else:
             text.append(f"✕ {link}", style="bold")
             self.add_class("lost")
-        self.update(text)
+        self.update(text, layout=False)

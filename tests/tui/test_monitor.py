@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from textual.widgets import DataTable, Input, Log, Static
 
-from tests.harness import Cluster, assert_eventually, write_dag
+from tests.harness import ROOT, Cluster, assert_eventually, write_dag
 from tests.tui.conftest import drive, until
 from tradewind.v1 import common_pb2
 from tui.app import TradewindApp
@@ -54,6 +55,7 @@ def cell(app: TradewindApp, run_id: str, task_id: str) -> str:
 
 
 def start(cluster: Cluster, *files: tuple[str, str]) -> None:
+    """Write the DAG files, start a coordinator and a worker, and wait for the DAGs to be parsed."""
     for name, source in files:
         write_dag(cluster.dags, name, source)
     cluster.coordinator()
@@ -295,5 +297,37 @@ def test_an_unreachable_coordinator_is_said_plainly(tmp_path: Path) -> None:
             await until(pilot, lambda: "unreachable" in app.link, message="the UI to say it cannot connect")
             bar = app.screen.query_one("#connection-bar", Static)
             assert "127.0.0.1:1 unreachable since" in text_of(bar)
+
+    drive(script)
+
+
+def test_the_example_a_new_user_tries_in_the_monitor(cluster: Cluster) -> None:
+    """The README's path: trigger example_monitor, watch its log live, clear the task that failed."""
+    shutil.copy(ROOT / "dags" / "example_monitor.py", cluster.dags)
+    start(cluster)
+
+    async def script() -> None:
+        app = TradewindApp(cluster.address)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: dag_row(app, "example_monitor"))
+            await pilot.press("t")
+            await until(pilot, lambda: app.screen.query_one("#conf", Input))
+            await pilot.press(*'{"seconds": 3}', "enter")
+            await until(pilot, lambda: isinstance(app.screen, DagsScreen))
+            await pilot.press("enter")
+            grid = await until(pilot, lambda: app.screen.query_one(RunGrid))
+            await until(pilot, lambda: grid.data.runs, message="the run")
+            run_id = grid.data.runs[-1].run_id
+            await until(pilot, lambda: cell(app, run_id, "count_slowly") == "running", message="count_slowly to run")
+            await pilot.press("enter")
+            log = await until(pilot, lambda: app.screen.query_one(Log))
+            await until(pilot, lambda: "step 1 of 3" in log.lines, message="the first step, live")
+            await until(pilot, lambda: "step 3 of 3" in log.lines, message="the last step, live")
+            await pilot.press("escape")
+            await until(pilot, lambda: cell(app, run_id, "fails_first_time") == "failed", message="the planned failure")
+            assert cell(app, run_id, "report") == "upstream_failed"
+            await pilot.press("down", "c", "d")
+            await until(pilot, lambda: cell(app, run_id, "report") == "success", 30, message="the cleared tasks to run")
+            assert cell(app, run_id, "fails_first_time") == "success"
 
     drive(script)

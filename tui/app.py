@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from tradewind.client import Client
 from tradewind.exceptions import ApiError, Unavailable
 from tradewind.v1 import control_pb2
+from tui.actions import toggle_pause, trigger_dag
 from tui.commands import TradewindCommands
 from tui.feed import Connected, Disconnected, Feed, Wake
 from tui.screens.base import LiveScreen
@@ -161,16 +162,12 @@ class TradewindApp(App[None]):
 
     @work(group="palette")
     async def trigger_from_palette(self, dag_id: str) -> None:
-        from tui.screens.dags import trigger_dag
-
         screen = self.top_live_screen()
         if screen is not None:
             await trigger_dag(screen, dag_id)
 
     @work(group="palette")
     async def pause_from_palette(self, dag_id: str) -> None:
-        from tui.screens.dags import toggle_pause
-
         screen, dag = self.top_live_screen(), self.dags.get(dag_id)
         if screen is not None and dag is not None:
             await toggle_pause(screen, dag)

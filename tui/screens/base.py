@@ -52,6 +52,9 @@ class LiveScreen(Screen[None]):
     def apply(self, changes: list[control_pb2.WatchResponse]) -> None:
         """Show committed changes; called with every change in arrival order."""
 
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
     def tick(self) -> None:
         """Once a second: refresh what is relative to now (ages, running durations)."""
 

@@ -13,13 +13,12 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from tradewind.v1 import common_pb2, control_pb2
+from tui import actions
 from tui.screens.base import LiveScreen
-from tui.screens.dags import toggle_pause, trigger_dag
-from tui.screens.dialogs import ConfirmScreen
 from tui.text import clock, span
 from tui.widgets.dag_graph import DagGraph
 from tui.widgets.run_grid import GridData, RunGrid
-from tui.widgets.state_badge import run_badge, run_state_name, task_badge
+from tui.widgets.state_badge import run_badge, task_badge
 
 GRID_PAGE = 25
 RUNS_PAGE = 100
@@ -292,9 +291,6 @@ class DagScreen(LiveScreen):
             self._graph_states()
 
     # ---- actions ------------------------------------------------------------------------
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         target = {"grid": self.grid, "graph": self.graph, "runs": self.runs_table}[tab]
@@ -331,52 +327,27 @@ class DagScreen(LiveScreen):
 
     @work(group="action")
     async def action_trigger(self) -> None:
-        await trigger_dag(self, self.dag_id)
+        await actions.trigger_dag(self, self.dag_id)
 
     @work(group="action")
     async def action_toggle_pause(self) -> None:
         if self.dag is not None:
-            await toggle_pause(self, self.dag)
+            await actions.toggle_pause(self, self.dag)
 
     @work(group="action")
     async def action_clear(self) -> None:
         run, task_id = self.grid.run, self.grid.task_id
-        if run is None or task_id is None:
-            return
-        answer = await self.app.push_screen_wait(
-            ConfirmScreen(
-                f"Clear {task_id} in run {run.run_id} so it runs again?",
-                {"y": "clear it", "d": "clear it and its downstream"},
-            )
-        )
-        if not answer:
-            return
-        response = await self.tw.call(
-            self.tw.client.clear_task_instances, self.dag_id, run.run_id, [task_id], answer == "d"
-        )
-        if response is not None:
-            self.notify(f"{len(response.task_instances)} task instance(s) cleared", title="Cleared")
+        if run is not None and task_id is not None:
+            await actions.clear_task(self, self.dag_id, run.run_id, task_id)
 
     @work(group="action")
     async def action_mark(self, state: str) -> None:
         run, task_id = self.grid.run, self.grid.task_id
-        if run is None or task_id is None:
-            return
-        question = f"Mark {task_id} in run {run.run_id} as {state}?"
-        if await self.app.push_screen_wait(ConfirmScreen(question)) != "y":
-            return
-        response = await self.tw.call(self.tw.client.mark_task_instance, self.dag_id, run.run_id, task_id, state)
-        if response is not None:
-            self.notify(f"{task_id} is {state}", title="Marked")
+        if run is not None and task_id is not None:
+            await actions.mark_task(self, self.dag_id, run.run_id, task_id, state)
 
     @work(group="action")
     async def action_cancel_run(self) -> None:
         run = self._selected_run()
-        if run is None:
-            return
-        question = f"Cancel run {run.run_id}? Its unfinished tasks stop."
-        if await self.app.push_screen_wait(ConfirmScreen(question)) != "y":
-            return
-        response = await self.tw.call(self.tw.client.cancel_dag_run, self.dag_id, run.run_id)
-        if response is not None:
-            self.notify(f"run {run.run_id} is {run_state_name(response.dag_run.state)}", title="Cancelled")
+        if run is not None:
+            await actions.cancel_run(self, self.dag_id, run.run_id)

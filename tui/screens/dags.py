@@ -11,8 +11,8 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
 from tradewind.v1 import control_pb2
+from tui.actions import toggle_pause, trigger_dag
 from tui.screens.base import LiveScreen
-from tui.screens.dialogs import ConfirmScreen, TriggerScreen
 from tui.text import clock
 from tui.widgets.state_badge import run_marks
 
@@ -224,23 +224,3 @@ class DagsScreen(LiveScreen):
         dag_id = self.current_dag_id()
         if dag_id:
             await toggle_pause(self, self.dags[dag_id])
-
-
-async def trigger_dag(screen: LiveScreen, dag_id: str) -> control_pb2.DagRun | None:
-    conf = await screen.app.push_screen_wait(TriggerScreen(dag_id))
-    if conf is None:
-        return None
-    response = await screen.tw.call(screen.tw.client.trigger_dag, dag_id, conf)
-    if response is None:
-        return None
-    screen.notify(f"{dag_id}: run {response.dag_run.run_id} created", title="Triggered")
-    return response.dag_run
-
-
-async def toggle_pause(screen: LiveScreen, dag: control_pb2.Dag) -> None:
-    verb = "Unpause" if dag.paused else "Pause"
-    if await screen.app.push_screen_wait(ConfirmScreen(f"{verb} DAG {dag.dag_id}?")) != "y":
-        return
-    response = await screen.tw.call(screen.tw.client.set_dag_paused, dag.dag_id, not dag.paused)
-    if response is not None:
-        screen.notify(f"{dag.dag_id} is {'paused' if response.dag.paused else 'active'}", title=f"{verb}d")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from textual.app import ComposeResult
@@ -10,6 +9,9 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
+
+from tradewind.exceptions import InvalidArgument
+from tradewind.wire import conf_from_json
 
 
 class ConfirmScreen(ModalScreen[str]):
@@ -37,19 +39,6 @@ class ConfirmScreen(ModalScreen[str]):
         self.dismiss(key)
 
 
-def parse_conf(text: str) -> dict[str, Any]:
-    """The conf a person typed: empty is {}; anything but a JSON object raises ValueError saying why."""
-    if not text.strip():
-        return {}
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
-    if not isinstance(value, dict):
-        raise ValueError(f'conf must be a JSON object like {{"key": 1}}, not {type(value).__name__}')
-    return value
-
-
 class TriggerScreen(ModalScreen[dict[str, Any] | None]):
     """Dismisses with the conf to trigger with, or None when cancelled."""
 
@@ -68,8 +57,8 @@ class TriggerScreen(ModalScreen[dict[str, Any] | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         try:
-            conf = parse_conf(event.value)
-        except ValueError as exc:
+            conf = conf_from_json(event.value.strip(), "conf")
+        except InvalidArgument as exc:
             self.query_one("#conf-error", Static).update(f"[red]{exc}[/red]")
             return
         self.dismiss(conf)

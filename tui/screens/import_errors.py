@@ -72,6 +72,3 @@ class ImportErrorsScreen(LiveScreen):
                 touched = True
         if touched:
             self._show()
-
-    def action_back(self) -> None:
-        self.app.pop_screen()

@@ -13,11 +13,11 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tradewind.v1 import common_pb2, control_pb2
+from tui import actions
 from tui.screens.base import LiveScreen
-from tui.screens.dialogs import ConfirmScreen
 from tui.text import clock, duration, size, span, when
 from tui.widgets.log_view import LogView
-from tui.widgets.state_badge import task_badge, task_state_name
+from tui.widgets.state_badge import task_badge
 
 LIVE = {
     common_pb2.TASK_STATE_SCHEDULED,
@@ -191,10 +191,6 @@ class TaskInstanceScreen(LiveScreen):
                     return
 
     # ---- actions ------------------------------------------------------------------------
-    def action_back(self) -> None:
-        self.log_view.stop()
-        self.app.pop_screen()
-
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
             self._view_try(int(event.option.id))
@@ -213,25 +209,9 @@ class TaskInstanceScreen(LiveScreen):
 
     @work(group="action")
     async def action_clear(self) -> None:
-        answer = await self.app.push_screen_wait(
-            ConfirmScreen(
-                f"Clear {self.task_id} in run {self.run_id} so it runs again?",
-                {"y": "clear it", "d": "clear it and its downstream"},
-            )
-        )
-        if not answer:
-            return
-        response = await self.tw.call(
-            self.tw.client.clear_task_instances, self.dag_id, self.run_id, [self.task_id], answer == "d"
-        )
-        if response is not None:
+        if await actions.clear_task(self, self.dag_id, self.run_id, self.task_id):
             self.viewing = 0
-            self.notify(f"{len(response.task_instances)} task instance(s) cleared", title="Cleared")
 
     @work(group="action")
     async def action_mark(self, state: str) -> None:
-        if await self.app.push_screen_wait(ConfirmScreen(f"Mark {self.task_id} as {state}?")) != "y":
-            return
-        response = await self.tw.call(self.tw.client.mark_task_instance, self.dag_id, self.run_id, self.task_id, state)
-        if response is not None:
-            self.notify(f"{self.task_id} is {task_state_name(response.task_instance.state)}", title="Marked")
+        await actions.mark_task(self, self.dag_id, self.run_id, self.task_id, state)

@@ -11,8 +11,8 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from tradewind.v1 import control_pb2
+from tui import actions
 from tui.screens.base import LiveScreen
-from tui.screens.dialogs import ConfirmScreen
 from tui.text import ago, size, sparkline
 
 COLUMNS = [
@@ -112,9 +112,6 @@ class WorkersScreen(LiveScreen):
         for name, worker in self.known.items():
             self.table.update_cell(name, "heartbeat", ago(worker.last_heartbeat_at, now))
 
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
     @work(group="action")
     async def action_drain(self) -> None:
         table = self.table
@@ -123,10 +120,6 @@ class WorkersScreen(LiveScreen):
         name = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         if not name:
             return
-        question = f"Drain worker {name}? It takes no new tasks and leaves when its running tasks end."
-        if await self.app.push_screen_wait(ConfirmScreen(question)) != "y":
-            return
-        response = await self.tw.call(self.tw.client.drain_worker, name)
-        if response is not None:
-            self._show(response.worker)
-            self.notify(f"{name} is draining", title="Drain")
+        worker = await actions.drain_worker(self, name)
+        if worker is not None:
+            self._show(worker)

@@ -134,7 +134,7 @@ class TradewindApp(App[None]):
 
     def _tick(self) -> None:
         top = self.top_live_screen()
-        if top is not None:
+        if top is not None and top.loaded:
             top.tick()
 
     # ---- actions available everywhere ---------------------------------------------------

@@ -31,6 +31,8 @@ class LiveScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.stale = False
+        #: True once the first snapshot was read (or tried) and until the screen is removed.
+        self.loaded = False
         self._loading: set[str] = set()
         self._again: set[str] = set()
 
@@ -80,12 +82,14 @@ class LiveScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         await self.reload()
+        self.loaded = True
         # A screen's widgets and snapshot live as long as it does. Moving them out of the cyclic
         # collector's view keeps its full collections short: with a DAG of 1,000 tasks on
         # screen they took 80-110 ms, a keypress's whole budget; frozen, under 30 ms.
         gc.freeze()
 
     def on_unmount(self) -> None:
+        self.loaded = False
         gc.unfreeze()
 
     async def on_screen_resume(self) -> None:

@@ -60,6 +60,9 @@ class LiveScreen(Screen[None]):
     def tick(self) -> None:
         """Once a second: refresh what is relative to now (ages, running durations)."""
 
+    def loading(self, name: str) -> bool:
+        return name in self._loading
+
     def soon(self, load: Callable[[], Awaitable[None]]) -> None:
         """Run `load` now, or once more after the run in flight: loads are never dropped nor doubled."""
         key = load.__name__

@@ -116,8 +116,7 @@ class DagScreen(LiveScreen):
             return
         self.older_token = response.next_page_token
         run, task_id = grid.run, grid.task_id
-        keep = run.run_id if run is not None and len(self.pages) > 1 else None
-        grid.show(GridData.from_response(response), keep, task_id)
+        grid.show(GridData.from_response(response), run.run_id if run is not None else None, task_id)
         if self.query_one(TabbedContent).active == "graph":
             self._graph_states()
 
@@ -300,7 +299,9 @@ class DagScreen(LiveScreen):
         if event.pane.id == "graph":
             self._sync_graph()
 
-    async def action_page(self, direction: int) -> None:
+    def action_page(self, direction: int) -> None:
+        if self.loading("load_grid"):
+            return  # the page asked for is on its way; its token is not known before it arrives
         if direction > 0:
             if not self.older_token:
                 self.notify("These are the oldest runs.", title="Grid")
@@ -311,7 +312,7 @@ class DagScreen(LiveScreen):
                 self.notify("These are the newest runs.", title="Grid")
                 return
             self.pages.pop()
-        await self.load_grid()
+        self.soon(self.load_grid)
 
     def _selected_run(self) -> control_pb2.DagRun | None:
         if self.query_one(TabbedContent).active == "runs":

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from rich.text import Text
 from textual import work
 from textual.binding import Binding
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
@@ -63,6 +64,7 @@ class DagsScreen(LiveScreen):
         self.shown: list[str] = []
         self.import_errors = 0
         self._dirty: set[str] = set()
+        self._refresher: Timer | None = None
 
     def body(self) -> Iterable[Widget]:
         yield Static(id="summary")
@@ -87,11 +89,8 @@ class DagsScreen(LiveScreen):
         self.dags = {dag.dag_id: dag for dag in listed.dags}
         self.tw.dags = dict(self.dags)
         self._rebuild()
-        if not self._dirty_timer_started:
-            self._dirty_timer_started = True
-            self.set_interval(1.0, self._refresh_dirty)
-
-    _dirty_timer_started = False
+        if self._refresher is None:
+            self._refresher = self.set_interval(1.0, self._refresh_dirty)
 
     def _rebuild(self, full: bool = True) -> None:
         """Show the DAGs matching the filter, keeping the cursor on its DAG.

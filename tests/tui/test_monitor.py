@@ -216,7 +216,7 @@ def test_workers_and_drain(cluster: Cluster) -> None:
             await until(pilot, lambda: isinstance(app.screen, WorkersScreen))
             table = app.screen.query_one("#workers", DataTable)
             await until(pilot, lambda: str(table.get_row("w1")[1]) == "active", message="w1 active")
-            assert str(table.get_row("w1")[4]) == "0/16"
+            assert str(table.get_row("w1")[4]) == "0 / 16"
             await until(pilot, lambda: "%" in str(table.get_row("w1")[5]), message="CPU from a heartbeat")
             await pilot.press("d", "y")
             await until(pilot, lambda: str(table.get_row("w1")[1]) in ("draining", "lost"), message="w1 draining")

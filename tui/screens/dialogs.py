@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Static
 
 from tradewind.exceptions import InvalidArgument
 from tradewind.wire import conf_from_json
@@ -27,7 +27,7 @@ class ConfirmScreen(ModalScreen[str]):
     def compose(self) -> ComposeResult:
         keys = "   ".join(f"[b]{key}[/b] {label}" for key, label in self.answers.items())
         with Vertical(classes="dialog"):
-            yield Label(self.question, classes="question")
+            yield Static(self.question, classes="question", markup=False)
             yield Static(f"{keys}   [b]n[/b] no", classes="answers")
 
     def on_key(self, event: Any) -> None:
@@ -50,7 +50,7 @@ class TriggerScreen(ModalScreen[dict[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Trigger DAG [b]{self.dag_id}[/b]", classes="question")
+            yield Static(f"Trigger DAG [b]{self.dag_id}[/b]", classes="question")
             yield Input(placeholder='conf as a JSON object, e.g. {"day": "2026-11-25"}; empty for none', id="conf")
             yield Static("", id="conf-error")
             yield Static("[b]enter[/b] trigger   [b]escape[/b] cancel", classes="answers")

@@ -20,7 +20,7 @@ COLUMNS = [
     ("state", "State"),
     ("host", "Host"),
     ("queues", "Queues"),
-    ("slots", "Used/slots"),
+    ("slots", "Slots used/free"),
     ("cpu", "CPU"),
     ("memory", "Memory"),
     ("rss", "RSS"),
@@ -32,12 +32,13 @@ STATE_STYLES = {"active": "green", "draining": "yellow", "lost": "red", "disconn
 
 def worker_cells(worker: control_pb2.Worker, now: object) -> dict[str, object]:
     lost = worker.state == "lost"
+    free = max(worker.slots - worker.running, 0) if worker.state == "active" else 0
     return {
         "name": Text(worker.name, style="bold"),
         "state": Text(worker.state, style=STATE_STYLES.get(worker.state, "")),
         "host": f"{worker.host} pid {worker.pid}" if worker.pid else worker.host,
         "queues": ", ".join(worker.queues),
-        "slots": f"{worker.running}/{worker.slots}" if not lost else "-",
+        "slots": f"{worker.running} / {free}" if not lost else "-",
         "cpu": "-" if lost else Text.assemble((sparkline(worker.cpu_history), "cyan"), f" {worker.cpu_percent:5.1f}%"),
         "memory": "-"
         if lost

@@ -19,6 +19,7 @@ from typing import Any
 import peewee
 import psutil
 from textual import events
+from textual.widgets import DataTable
 
 from bench.cluster import BenchCluster, wait_for
 from coordinator.metastore import models as m
@@ -162,7 +163,9 @@ def monitor(
 
                 start = time.perf_counter()
                 await until(
-                    lambda: app.screen.query("#dags") and app.screen.query_one("#dags").row_count >= dags + 2,
+                    lambda: (
+                        app.screen.query("#dags") and app.screen.query_one("#dags", DataTable).row_count >= dags + 2
+                    ),
                     "the DAG list",
                 )
                 figures["open_dag_list_ms"] = (time.perf_counter() - start) * 1000

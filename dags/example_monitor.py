@@ -16,7 +16,7 @@ with DAG(
         task_id="count_slowly",
         bash_command=(
             "for i in $(seq 1 {{ dag_run.conf.get('seconds', 15) }}); do "
-            'echo "step $i of {{ dag_run.conf.get(\'seconds\', 15) }}"; sleep 1; done'
+            "echo \"step $i of {{ dag_run.conf.get('seconds', 15) }}\"; sleep 1; done"
         ),
     )
     flaky = BashOperator(

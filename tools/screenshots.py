@@ -50,7 +50,8 @@ with DAG(
     )
     join = BashOperator(task_id="join", bash_command="echo joining")
     extract >> [orders, users] >> join
-    join >> [BashOperator(task_id="load", bash_command="echo loading"), BashOperator(task_id="report", bash_command="echo report")]
+    load = BashOperator(task_id="load", bash_command="echo loading")
+    join >> [load, BashOperator(task_id="report", bash_command="echo report")]
 """
 SIZE = (130, 32)
 

@@ -60,7 +60,7 @@ class LiveScreen(Screen[None]):
     def tick(self) -> None:
         """Once a second: refresh what is relative to now (ages, running durations)."""
 
-    def loading(self, name: str) -> bool:
+    def in_flight(self, name: str) -> bool:
         return name in self._loading
 
     def soon(self, load: Callable[[], Awaitable[None]]) -> None:

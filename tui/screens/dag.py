@@ -300,7 +300,7 @@ class DagScreen(LiveScreen):
             self._sync_graph()
 
     def action_page(self, direction: int) -> None:
-        if self.loading("load_grid"):
+        if self.in_flight("load_grid"):
             return  # the page asked for is on its way; its token is not known before it arrives
         if direction > 0:
             if not self.older_token:

@@ -236,9 +236,16 @@ class DagScreen(LiveScreen):
     def _graph_details(self) -> None:
         grid = self.grid
         state, try_number = grid.cell()
-        self.query_one("#graph-details", Static).update(
-            self._details(grid.run, grid.task_id, state, try_number), layout=False
-        )
+        text = self._details(grid.run, grid.task_id, state, try_number)
+        task = next((t for t in self.tasks if t.task_id == grid.task_id), None)
+        if task is not None:
+            text.append("\n\nEdges\n", style="bold underline")
+            text.append("↑ upstream   ", style="#5fafff")
+            text.append(", ".join(task.upstream_task_ids) or "none")
+            text.append("\n↓ downstream ", style="#d7af5f")
+            text.append(", ".join(task.downstream_task_ids) or "none")
+            text.append(f"\n\n{task.operator} · trigger rule {task.trigger_rule or 'all_success'}", style="dim")
+        self.query_one("#graph-details", Static).update(text, layout=False)
 
     def on_run_grid_selected(self, message: RunGrid.Selected) -> None:
         self._open()
@@ -248,8 +255,12 @@ class DagScreen(LiveScreen):
 
     def _open(self) -> None:
         run, task_id = self.grid.run, self.grid.task_id
-        if run is not None and task_id is not None:
-            self.tw.open_task_instance(self.dag_id, run.run_id, task_id)
+        if run is None or task_id is None:
+            return
+        if self.grid.cell()[0] == common_pb2.TASK_STATE_UNSPECIFIED:
+            self.notify(f"run {run.run_id} has no task {task_id}: the task is newer than the run", title="Grid")
+            return
+        self.tw.open_task_instance(self.dag_id, run.run_id, task_id)
 
     def tick(self) -> None:
         run = self.grid.run

@@ -20,6 +20,11 @@ from tui.actions import toggle_pause, trigger_dag
 from tui.commands import TradewindCommands
 from tui.feed import Connected, Disconnected, Feed, Wake
 from tui.screens.base import LiveScreen
+from tui.screens.dag import DagScreen
+from tui.screens.dags import DagsScreen
+from tui.screens.import_errors import ImportErrorsScreen
+from tui.screens.task_instance import TaskInstanceScreen
+from tui.screens.workers import WorkersScreen
 
 R = TypeVar("R")
 
@@ -72,8 +77,6 @@ class TradewindApp(App[None]):
 
     # ---- lifecycle ----------------------------------------------------------------------
     def on_mount(self) -> None:
-        from tui.screens.dags import DagsScreen
-
         self.push_screen(DagsScreen())
         self.run_worker(self.feed.run, thread=True, name="watch feed", group="feed")
         self.set_interval(1.0, self._tick)
@@ -149,14 +152,10 @@ class TradewindApp(App[None]):
             self.pop_screen()
 
     def action_workers(self) -> None:
-        from tui.screens.workers import WorkersScreen
-
         if not isinstance(self.screen, WorkersScreen):
             self.push_screen(WorkersScreen())
 
     def action_import_errors(self) -> None:
-        from tui.screens.import_errors import ImportErrorsScreen
-
         if not isinstance(self.screen, ImportErrorsScreen):
             self.push_screen(ImportErrorsScreen())
 
@@ -173,13 +172,9 @@ class TradewindApp(App[None]):
             await toggle_pause(screen, dag)
 
     def open_dag(self, dag_id: str) -> None:
-        from tui.screens.dag import DagScreen
-
         self.push_screen(DagScreen(dag_id))
 
     def open_task_instance(self, dag_id: str, run_id: str, task_id: str) -> None:
-        from tui.screens.task_instance import TaskInstanceScreen
-
         self.push_screen(TaskInstanceScreen(dag_id, run_id, task_id))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, TypeAlias
 
 import grpc
@@ -31,6 +31,7 @@ from tradewind.wire import (
 ID = re.compile(r"^[A-Za-z0-9_.\-]{1,250}$")
 RUN_ID = re.compile(r"^[A-Za-z0-9_.:+\-]{1,250}$")
 Ctx: TypeAlias = grpc.aio.ServicerContext
+LOG_CHUNK = 1 << 20
 
 
 def need(value: str, what: str, pattern: re.Pattern[str] = ID) -> str:
@@ -40,6 +41,12 @@ def need(value: str, what: str, pattern: re.Pattern[str] = ID) -> str:
         allowed = "_ . : + -" if pattern is RUN_ID else "_ . -"
         raise InvalidArgument(f"{what} {value!r} is not valid: use up to 250 letters, digits and {allowed}")
     return value
+
+
+def pieces(data: bytes) -> Iterator[bytes]:
+    """A log in messages of at most LOG_CHUNK bytes, so a long log never meets a message size limit."""
+    for start in range(0, len(data), LOG_CHUNK):
+        yield data[start : start + LOG_CHUNK]
 
 
 def page_before(token: str) -> int | None:
@@ -223,7 +230,8 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
             return
         key = LogKey(request.dag_id, request.run_id, request.task_id, try_number)
         if not request.follow:
-            yield control_pb2.TailLogsResponse(try_number=try_number, data=self.engine.logs.read(key))
+            for piece in pieces(self.engine.logs.read(key)):
+                yield control_pb2.TailLogsResponse(try_number=try_number, data=piece)
             return
         scheduler = self.engine.scheduler
         ti_id = row.id
@@ -235,7 +243,8 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
             return ti.state in ON_WORKER or ti.state is TaskState.SCHEDULED
 
         async for chunk in self.engine.logs.follow(key, live):
-            yield control_pb2.TailLogsResponse(try_number=try_number, data=chunk)
+            for piece in pieces(chunk):
+                yield control_pb2.TailLogsResponse(try_number=try_number, data=piece)
 
     # ---- workers, import errors, pools --------------------------------------------------
     async def ListWorkers(

@@ -137,3 +137,22 @@ def test_grid_pages_runs_and_watch_starts_with_ready(cluster: Cluster) -> None:
             lambda: [w.cpu_history for w in client.list_workers().workers if len(w.cpu_history) >= 3], 20, "history"
         )
         assert len(history[0]) <= 60
+
+
+def test_a_long_log_arrives_in_pieces(cluster: Cluster) -> None:
+    write_dag(
+        cluster.dags,
+        "loud.py",
+        "from tradewind import DAG, BashOperator\n"
+        "with DAG(dag_id='loud', schedule=None):\n"
+        "    BashOperator(task_id='talk', bash_command=\"head -c 3000000 /dev/zero | tr '\\\\0' x; echo\")\n",
+    )
+    cluster.coordinator()
+    cluster.worker("w1")
+    with cluster.client() as client:
+        assert_eventually(lambda: client.list_dags().dags, 30, "the DAG to be parsed")
+        run_id = client.trigger_dag("loud").dag_run.run_id
+        finished_run(cluster, "loud", run_id)
+        chunks = [c.data for c in client.tail_logs("loud", run_id, "talk")]
+    assert len(chunks) >= 3 and max(len(c) for c in chunks) <= 1 << 20
+    assert b"".join(chunks).count(b"x") == 3_000_000

@@ -10,10 +10,13 @@ from tradewind.client import Client, Stream
 from tradewind.exceptions import ApiError
 from tradewind.v1 import control_pb2
 
+#: The newest lines kept on screen; the whole log stays on the coordinator.
+MAX_LINES = 50_000
+
 
 class LogView(Log):
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, highlight=False, auto_scroll=True)
+        super().__init__(id=id, highlight=False, auto_scroll=True, max_lines=MAX_LINES)
         self._stream: Stream[control_pb2.TailLogsResponse] | None = None
         self.key: tuple[str, str, str, int] | None = None
 

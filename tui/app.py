@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.reactive import reactive
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 
 from tradewind.client import Client
 from tradewind.exceptions import ApiError, Unavailable
@@ -139,6 +141,25 @@ class TradewindApp(App[None]):
         top = self.top_live_screen()
         if top is not None and top.loaded:
             top.tick()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own commands, and every action of the screen the palette was opened on."""
+        yield from super().get_system_commands(screen)
+        seen = {"Keys", "Quit"}
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or binding.description in seen or not active.enabled:
+                continue
+            seen.add(binding.description)
+            node, action = active.node, binding.action
+            yield SystemCommand(
+                binding.description,
+                f"{binding.key_display or key} on this screen",
+                partial(self._run_bound, node, action),
+            )
+
+    def _run_bound(self, node: DOMNode, action: str) -> None:
+        self.call_later(self.run_action, action, node)
 
     # ---- actions available everywhere ---------------------------------------------------
     def action_keys(self) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from rich.console import Console
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from tests.tui.conftest import drive, until
 from tui.app import TradewindApp
 from tui.screens.dag import DagScreen
 from tui.screens.dags import DagsScreen
+from tui.screens.dialogs import ConfirmScreen
 from tui.screens.import_errors import ImportErrorsScreen
 from tui.widgets.run_grid import RunGrid
 
@@ -60,5 +61,24 @@ def test_filter_and_screen_keys(app: TradewindApp) -> None:
             await until(pilot, lambda: isinstance(app.screen, ImportErrorsScreen))
             await pilot.press("escape")
             await until(pilot, lambda: isinstance(app.screen, DagsScreen))
+
+    drive(script)
+
+
+def test_command_palette_finds_the_actions_of_the_screen(app: TradewindApp) -> None:
+    async def script() -> None:
+        async with app.run_test(size=(130, 34)) as pilot:
+            await until(pilot, lambda: app.screen.query_one("#dags", DataTable).row_count == 3)
+            await pilot.press("down", "enter")
+            await until(pilot, lambda: isinstance(app.screen, DagScreen) and app.screen.query_one(RunGrid).data.runs)
+            await pilot.press("ctrl+p")
+            await until(pilot, lambda: app.screen.query_one("CommandInput", Input))
+            await pilot.press(*"cancel run")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            dialog = await until(pilot, lambda: app.screen if isinstance(app.screen, ConfirmScreen) else None)
+            assert "Cancel run manual__2026-11-25T14:20:00+00:00?" in str(dialog.query_one(".question", Static).content)
+            await pilot.press("n")
+            await until(pilot, lambda: isinstance(app.screen, DagScreen))
 
     drive(script)

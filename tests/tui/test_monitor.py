@@ -331,3 +331,27 @@ def test_the_example_a_new_user_tries_in_the_monitor(cluster: Cluster) -> None:
             assert cell(app, run_id, "fails_first_time") == "success"
 
     drive(script)
+
+
+def test_triggering_from_the_dag_screen_puts_the_cursor_on_the_new_run(cluster: Cluster) -> None:
+    (cluster.home / "gate").touch()
+    start(cluster, ("gated.py", gated_dag("gated", cluster.home / "gate")))
+    with cluster.client() as client:
+        first = client.trigger_dag("gated").dag_run.run_id
+
+    async def script() -> None:
+        app = TradewindApp(cluster.address)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: dag_row(app, "gated"))
+            await pilot.press("enter")
+            grid = await until(pilot, lambda: app.screen.query_one(RunGrid))
+            await until(pilot, lambda: grid.run is not None and grid.run.run_id == first)
+            await pilot.press("t")
+            await until(pilot, lambda: app.screen.query_one("#conf", Input))
+            await pilot.press("enter")
+            await until(pilot, lambda: len(grid.data.runs) == 2, message="the new run's column")
+            await until(pilot, lambda: grid.run is not None and grid.run.run_id != first, message="the cursor on it")
+            new = grid.data.runs[-1].run_id
+            await until(pilot, lambda: cell(app, new, "second") == "success", message="the new run to finish")
+
+    drive(script)

@@ -339,7 +339,11 @@ class DagScreen(LiveScreen):
 
     @work(group="action")
     async def action_trigger(self) -> None:
-        await actions.trigger_dag(self, self.dag_id)
+        run = await actions.trigger_dag(self, self.dag_id)
+        if run is not None:
+            self.pages = [""]
+            await self.load_grid()
+            self.grid.move_to(run_id=run.run_id)
 
     @work(group="action")
     async def action_toggle_pause(self) -> None:

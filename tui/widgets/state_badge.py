@@ -56,5 +56,6 @@ def run_marks(states: list[int]) -> Text:
     """One coloured square per run, newest first: the DAG list's recent runs column."""
     text = Text()
     for state in states:
-        text.append("■", style=RUN_COLORS.get(state, ABSENT))
+        text.append("■ ", style=RUN_COLORS.get(state, ABSENT))
+    text.rstrip()
     return text

@@ -8,7 +8,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from tradewind.v1 import common_pb2, control_pb2
 from tui.text import ago, duration, size, sparkline
-from tui.widgets.dag_graph import levels
+from tui.widgets.graph_layout import LINES, lay_out, levels
 from tui.widgets.run_grid import GridData
 
 
@@ -55,3 +55,20 @@ def test_values_read_as_people_write_them() -> None:
     now = datetime(2026, 11, 25, 12, tzinfo=UTC)
     stamp.FromDatetime(now - timedelta(seconds=3))
     assert ago(stamp, now) == "3.0s ago" and ago(Timestamp(), now) == "-"
+
+
+def test_the_graph_draws_every_edge_between_neighbouring_columns() -> None:
+    tasks = [
+        task("a", [], ["b", "c"]),
+        task("b", ["a"], ["c"]),
+        task("c", ["a", "b"], []),
+    ]
+    layout = lay_out(tasks)
+    assert [[k for k in column if layout.nodes[k].task] for column in layout.columns] == [["a"], ["b"], ["c"]]
+    skip = [k for k in layout.columns[1] if layout.nodes[k].task is None]
+    assert len(skip) == 1, "a -> c skips level 1 through a placeholder"
+    a, b, c = (layout.nodes[k] for k in "abc")
+    assert (b.x - 2, b.y) in layout.arrows and (c.x - 2, c.y) in layout.arrows
+    assert a.x < b.x < c.x and layout.width > c.x + 1
+    drawn = "".join(LINES[layout.lines[(x, a.y)]] for x in range(a.x + 3, b.x - 2) if (x, a.y) in layout.lines)
+    assert drawn and set(drawn) <= set("─┬┐"), drawn

@@ -1,69 +1,41 @@
-"""The graph: tasks laid out by dependency level (a task sits one level below its deepest upstream),
-each with its edges to the next tasks, coloured by the selected run's states.
+"""The graph: the DAG drawn left to right by dependency level, with its edges as lines and arrows,
+each task coloured by the selected run's state.
 
-Only the lines on screen are drawn, so a DAG of thousands of tasks scrolls like a short one.
+Only the window on screen is drawn (Textual's line API), so a DAG of a thousand tasks scrolls
+like a small one. The selected task's upstream tasks are shown in blue, its downstream in gold.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
-from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tradewind.v1 import common_pb2, control_pb2
+from tui.widgets.graph_layout import LINES, Layout, Node, label_width, lay_out
 from tui.widgets.state_badge import ABSENT, TASK_COLORS
 
-_LEVEL = Style(dim=True, bold=True)
-_EDGE = Style(dim=True)
-_UP = Style(color="#5fafff")
-_DOWN = Style(color="#d7af5f")
+_EDGE = Style(color="#6c6c6c")
+_LABEL = Style(bold=True)
+_UP = Style(color="#5fafff", bold=True)
+_DOWN = Style(color="#d7af5f", bold=True)
 _CURSOR = Style(reverse=True, bold=True)
-
-
-def levels(tasks: list[control_pb2.Task]) -> dict[str, int]:
-    """Each task's depth: 0 for tasks without upstream, else one more than its deepest upstream task."""
-    upstream = {t.task_id: [u for u in t.upstream_task_ids] for t in tasks}
-    depth: dict[str, int] = {}
-    pending = {t: len(ups) for t, ups in upstream.items()}
-    downstream: dict[str, list[str]] = {t.task_id: list(t.downstream_task_ids) for t in tasks}
-    ready = [t for t, n in pending.items() if n == 0]
-    for task_id in ready:
-        depth[task_id] = 0
-    while ready:
-        task_id = ready.pop()
-        for child in downstream.get(task_id, []):
-            if child not in pending:
-                continue
-            depth[child] = max(depth.get(child, 0), depth[task_id] + 1)
-            pending[child] -= 1
-            if pending[child] == 0:
-                ready.append(child)
-    return {t: depth.get(t, 0) for t in upstream}
-
-
-@dataclass
-class Line:
-    level: int
-    task: control_pb2.Task | None = None
+_STATES = {state: Style(color=color) for state, color in TASK_COLORS.items()}
+_NO_STATE = Style(color=ABSENT)
 
 
 class DagGraph(ScrollView, can_focus=True):
     BINDINGS = [
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("pageup", "move(-20)", show=False),
-        Binding("pagedown", "move(20)", show=False),
+        Binding("up", "move(0, -1)", "Up", show=False),
+        Binding("down", "move(0, 1)", "Down", show=False),
+        Binding("left", "move(-1, 0)", "Upstream level", show=False),
+        Binding("right", "move(1, 0)", "Downstream level", show=False),
         Binding("enter", "select", "Open task instance"),
     ]
-
-    cursor: reactive[int] = reactive(0, repaint=False)
 
     class Moved(Message):
         def __init__(self, graph: DagGraph) -> None:
@@ -77,27 +49,27 @@ class DagGraph(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.lines: list[Line] = []
-        self.task_rows: list[int] = []
+        self.drawing = Layout()
         self.states: dict[str, int] = {}
+        self.cursor: Node | None = None
         self.upstream: set[str] = set()
         self.downstream: set[str] = set()
+        #: Canvas row -> the tasks whose labels are on it.
+        self._rows: dict[int, list[Node]] = {}
 
+    # ---- data ---------------------------------------------------------------------------
     def show_tasks(self, tasks: list[control_pb2.Task]) -> None:
-        depth = levels(tasks)
-        by_level: dict[int, list[control_pb2.Task]] = {}
-        for task in tasks:
-            by_level.setdefault(depth[task.task_id], []).append(task)
-        self.lines = []
-        for level in sorted(by_level):
-            self.lines.append(Line(level))
-            self.lines.extend(Line(level, task) for task in by_level[level])
-        self.task_rows = [i for i, line in enumerate(self.lines) if line.task is not None]
-        width = max((len(line.task.task_id) + 40 for line in self.lines if line.task), default=20)
-        self.virtual_size = Size(width, len(self.lines))
-        self.cursor = min(self.cursor, max(len(self.task_rows) - 1, 0))
-        self._focus_edges()
-        self.refresh()
+        keep = self.task_id
+        self.drawing = layout = lay_out(tasks)
+        self._rows = {}
+        for node in layout.nodes.values():
+            if node.task is not None:
+                self._rows.setdefault(node.y, []).append(node)
+        self.virtual_size = Size(layout.width, layout.height)
+        self.cursor = None
+        first = next((layout.nodes[k] for column in layout.columns for k in column if layout.nodes[k].task), None)
+        target = layout.nodes.get(keep or "")
+        self._put(target if target is not None and target.task is not None else first)
 
     def show_states(self, states: dict[str, int]) -> None:
         self.states = states
@@ -105,73 +77,87 @@ class DagGraph(ScrollView, can_focus=True):
 
     @property
     def task_id(self) -> str | None:
-        if not self.task_rows:
-            return None
-        task = self.lines[self.task_rows[self.cursor]].task
-        return task.task_id if task else None
+        return self.cursor.key if self.cursor is not None else None
 
     def move_to(self, task_id: str | None) -> None:
-        for i, row in enumerate(self.task_rows):
-            task = self.lines[row].task
-            if task is not None and task.task_id == task_id:
-                self.cursor = i
-                self._focus_edges()
-                self._keep_cursor_visible()
-                self.refresh()
-                return
+        node = self.drawing.nodes.get(task_id or "")
+        if node is not None and node.task is not None and node is not self.cursor:
+            self._put(node)
 
-    def action_move(self, delta: int) -> None:
-        if not self.task_rows:
+    def _put(self, node: Node | None) -> None:
+        self.cursor = node
+        task = node.task if node is not None else None
+        self.upstream = set(task.upstream_task_ids) if task is not None else set()
+        self.downstream = set(task.downstream_task_ids) if task is not None else set()
+        if node is not None and node.task is not None:
+            width = label_width(node.task)
+            self.scroll_to_region(Region(node.x - 2, node.y, width + 4, 1), animate=False, immediate=True)
+        self.refresh()
+
+    # ---- keys ---------------------------------------------------------------------------
+    def action_move(self, dx: int, dy: int) -> None:
+        node = self.cursor
+        if node is None:
             return
-        new = max(0, min(self.cursor + delta, len(self.task_rows) - 1))
-        if new != self.cursor:
-            self.cursor = new
-            self._focus_edges()
-            self._keep_cursor_visible()
-            self.refresh()
+        layout = self.drawing
+        found: Node | None = None
+        if dy:
+            slot = node.slot + dy
+            while found is None and 0 <= slot < len(layout.columns[node.level]):
+                candidate = layout.task_at(node.level, slot)
+                found = candidate if candidate is not None and candidate.task is not None else None
+                slot += dy
+        else:
+            level = node.level + dx
+            while found is None and 0 <= level < len(layout.columns):
+                tasks = [layout.nodes[k] for k in layout.columns[level] if layout.nodes[k].task is not None]
+                found = min(tasks, key=lambda n: abs(n.y - node.y), default=None)
+                level += dx
+        if found is not None:
+            self._put(found)
             self.post_message(self.Moved(self))
 
     def action_select(self) -> None:
-        if self.task_id is not None:
+        if self.cursor is not None:
             self.post_message(self.Selected(self))
 
-    def _focus_edges(self) -> None:
-        if not self.task_rows:
-            self.upstream, self.downstream = set(), set()
-            return
-        task = self.lines[self.task_rows[self.cursor]].task
-        assert task is not None
-        self.upstream, self.downstream = set(task.upstream_task_ids), set(task.downstream_task_ids)
-
-    def _keep_cursor_visible(self) -> None:
-        row = self.task_rows[self.cursor]
-        top, height = self.scroll_offset.y, max(self.size.height, 1)
-        if row - 1 < top:
-            self.scroll_to(y=max(row - 1, 0), animate=False)
-        elif row >= top + height:
-            self.scroll_to(y=row - height + 1, animate=False)
-
+    # ---- drawing ------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        index = self.scroll_offset.y + y
-        if index >= len(self.lines):
-            return Strip.blank(width)
-        line = self.lines[index]
-        if line.task is None:
-            return Strip([Segment(f"── level {line.level} ", _LEVEL)]).extend_cell_length(width)
-        task = line.task
-        state = self.states.get(task.task_id, common_pb2.TASK_STATE_UNSPECIFIED)
-        color = Style(color=TASK_COLORS.get(state, ABSENT))
-        on_cursor = self.task_rows and index == self.task_rows[self.cursor]
-        mark = "↑" if task.task_id in self.upstream else "↓" if task.task_id in self.downstream else " "
-        mark_style = _UP if mark == "↑" else _DOWN if mark == "↓" else _EDGE
-        segments = [
-            Segment(f" {mark} ", mark_style),
-            Segment("■ ", color),
-            Segment(task.task_id, _CURSOR if on_cursor else Style(bold=True)),
-            Segment(f"  {task.operator}", _EDGE),
-        ]
-        if task.downstream_task_ids:
-            segments.append(Segment("  ──▶ ", _EDGE))
-            segments.append(Segment(", ".join(task.downstream_task_ids), _DOWN if on_cursor else _EDGE))
-        return Strip(segments).crop(self.scroll_offset.x, self.scroll_offset.x + width).extend_cell_length(width)
+        left = self.scroll_offset.x
+        row = self.scroll_offset.y + y
+        layout = self.drawing
+        chars = [" "] * width
+        styles: list[Style | None] = [None] * width
+        for x in range(left, left + width):
+            mask = layout.lines.get((x, row))
+            if (x, row) in layout.arrows:
+                chars[x - left], styles[x - left] = "▶", _EDGE
+            elif mask:
+                chars[x - left], styles[x - left] = LINES[mask], _EDGE
+        for node in self._rows.get(row, ()):
+            assert node.task is not None
+            key = node.key
+            label = "■ " + key
+            state = self.states.get(key, common_pb2.TASK_STATE_UNSPECIFIED)
+            text_style = (
+                _CURSOR
+                if node is self.cursor
+                else _UP
+                if key in self.upstream
+                else _DOWN
+                if key in self.downstream
+                else _LABEL
+            )
+            for i, char in enumerate(label):
+                at = node.x + i - left
+                if 0 <= at < width:
+                    chars[at] = char
+                    styles[at] = _STATES.get(state, _NO_STATE) if i == 0 else text_style
+        segments: list[Segment] = []
+        start = 0
+        for i in range(1, width + 1):
+            if i == width or styles[i] != styles[start]:
+                segments.append(Segment("".join(chars[start:i]), styles[start]))
+                start = i
+        return Strip(segments, width)

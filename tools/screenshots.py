@@ -100,6 +100,10 @@ def main() -> None:
                 await pilot.press("down", "down")
                 await pilot.pause(0.5)
                 app.save_screenshot(str(out / "tui-grid.svg"))
+                await pilot.press("2")
+                await pilot.pause(0.5)
+                app.save_screenshot(str(out / "tui-graph.svg"))
+                await pilot.press("1")
                 app.open_task_instance("orders_daily", running, "clean_users")
                 await until(pilot, lambda: app.screen.query_one("#log").line_count >= 3)
                 app.save_screenshot(str(out / "tui-log.svg"))
@@ -107,7 +111,7 @@ def main() -> None:
         asyncio.run(shoot())
     finally:
         cluster.reap()
-    print(f"saved tui-dags.svg, tui-grid.svg and tui-log.svg in {out}")
+    print(f"saved tui-dags.svg, tui-grid.svg, tui-graph.svg and tui-log.svg in {out}")
 
 
 if __name__ == "__main__":

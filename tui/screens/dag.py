@@ -173,7 +173,10 @@ class DagScreen(LiveScreen):
             return
         text = Text()
         text.append(f" {dag.dag_id} ", style="bold")
-        text.append("paused" if dag.paused else "active", style="yellow" if dag.paused else "green")
+        if not dag.active:
+            text.append("removed: its file no longer defines it", style="bold red")
+        else:
+            text.append("paused" if dag.paused else "active", style="yellow" if dag.paused else "green")
         text.append(f" · schedule {dag.schedule or 'None'}")
         if dag.HasField("next_run_at") and not dag.paused:
             text.append(f" · next run {clock(dag.next_run_at)} UTC")

@@ -32,6 +32,7 @@ ID = re.compile(r"^[A-Za-z0-9_.\-]{1,250}$")
 RUN_ID = re.compile(r"^[A-Za-z0-9_.:+\-]{1,250}$")
 Ctx: TypeAlias = grpc.aio.ServicerContext
 LOG_CHUNK = 1 << 20
+STATE_PB = {state.value: task_state_to_pb(state) for state in TaskState}
 
 
 def need(value: str, what: str, pattern: re.Pattern[str] = ID) -> str:
@@ -149,15 +150,18 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
         row_of = {task_id: i for i, task_id in enumerate(task_ids)}
         column_of = {run.id: i for i, run in enumerate(rows)}
         cells = self.store.grid_cells(list(column_of))
-        for _, task_id, _, _ in sorted(cells, key=lambda c: (-c[0], c[1])):
-            if task_id not in row_of:
-                row_of[task_id] = len(task_ids)
-                task_ids.append(task_id)
+        newest_with: dict[str, int] = {}
+        for run_pk, task_id, _, _ in cells:
+            if task_id not in row_of and newest_with.get(task_id, -1) < run_pk:
+                newest_with[task_id] = run_pk
+        for task_id in sorted(newest_with, key=lambda t: (-newest_with[t], t)):
+            row_of[task_id] = len(task_ids)
+            task_ids.append(task_id)
         states: list[list[Any]] = [[0] * len(task_ids) for _ in rows]
         tries = [[0] * len(task_ids) for _ in rows]
         for run_pk, task_id, state, try_number in cells:
             column, row = column_of[run_pk], row_of[task_id]
-            states[column][row] = task_state_to_pb(TaskState(state))
+            states[column][row] = STATE_PB[state]
             tries[column][row] = try_number
         return control_pb2.GetDagGridResponse(
             dag_runs=[messages.run_pb(r) for r in rows],

@@ -16,7 +16,7 @@ from textual.message import Message
 from tradewind.client import Client, Stream
 from tradewind.exceptions import ApiError
 from tradewind.v1 import control_pb2
-from tui.text import when
+from tradewind.wire import from_timestamp
 
 #: How long to wait before trying a lost coordinator again.
 RETRY_SECONDS = 1.0
@@ -66,7 +66,7 @@ class Feed:
             try:
                 for response in stream:
                     if response.WhichOneof("change") == "ready":
-                        self._post(Connected(when(response.ready.server_time)))
+                        self._post(Connected(from_timestamp(response.ready.server_time)))
                         continue
                     with self._lock:
                         self._buffer.append(response)

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
+
+from tradewind.wire import from_timestamp
 
 SPARKS = "▁▂▃▄▅▆▇█"
 
 
-def when(stamp: Timestamp) -> datetime | None:
-    if stamp.seconds == 0 and stamp.nanos == 0:
-        return None
-    return stamp.ToDatetime(tzinfo=UTC)
-
-
 def clock(stamp: Timestamp) -> str:
     """A time stamp as "2026-11-25 14:03:10", or "-" when unset."""
-    moment = when(stamp)
+    moment = from_timestamp(stamp)
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
 
 
@@ -39,14 +35,14 @@ def duration(seconds: float | None) -> str:
 
 def span(start: Timestamp, end: Timestamp, now: datetime) -> str:
     """How long something ran: until `end`, or until now while it still runs."""
-    began = when(start)
+    began = from_timestamp(start)
     if began is None:
         return "-"
-    return duration(((when(end) or now) - began).total_seconds())
+    return duration(((from_timestamp(end) or now) - began).total_seconds())
 
 
 def ago(stamp: Timestamp, now: datetime) -> str:
-    moment = when(stamp)
+    moment = from_timestamp(stamp)
     if moment is None:
         return "-"
     return duration(max((now - moment).total_seconds(), 0.0)) + " ago"

@@ -13,9 +13,10 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tradewind.v1 import common_pb2, control_pb2
+from tradewind.wire import from_timestamp
 from tui import actions
 from tui.screens.base import LiveScreen
-from tui.text import clock, duration, size, span, when
+from tui.text import clock, duration, size, span
 from tui.widgets.log_view import LogView
 from tui.widgets.state_badge import task_badge
 
@@ -27,7 +28,7 @@ LIVE = {
 
 
 def hop(attempt: control_pb2.TaskAttempt, start: str, end: str) -> str:
-    began, ended = when(getattr(attempt, start)), when(getattr(attempt, end))
+    began, ended = from_timestamp(getattr(attempt, start)), from_timestamp(getattr(attempt, end))
     if began is None or ended is None:
         return "-"
     return duration((ended - began).total_seconds())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from tradewind.v1 import common_pb2
+from tradewind.wire import run_state_from_pb, task_state_from_pb
 
 #: Airflow's web UI colours, so a state reads the same here as there.
 TASK_COLORS: dict[int, str] = {
@@ -32,15 +33,12 @@ ABSENT = "#303030"
 
 
 def task_state_name(state: int) -> str:
-    if state == common_pb2.TASK_STATE_UNSPECIFIED:
-        return "-"
-    return common_pb2.TaskState.Name(state).removeprefix("TASK_STATE_").lower()
+    """The state's name as everywhere else in Tradewind, or "-" where there is no task instance."""
+    return "-" if state == common_pb2.TASK_STATE_UNSPECIFIED else task_state_from_pb(state).value
 
 
 def run_state_name(state: int) -> str:
-    if state == common_pb2.RUN_STATE_UNSPECIFIED:
-        return "-"
-    return common_pb2.RunState.Name(state).removeprefix("RUN_STATE_").lower()
+    return "-" if state == common_pb2.RUN_STATE_UNSPECIFIED else run_state_from_pb(state).value
 
 
 def task_badge(state: int) -> Text:

@@ -53,7 +53,7 @@ class TradewindApp(App[None]):
         self.feed = Feed(self.client, self.post_message)
         self._fixed_now = now
         self._skew = timedelta(0)
-        #: The DAGs as last listed, for the command palette.
+        #: Every active DAG as last seen, kept current by the feed: the DAG list and the palette read it.
         self.dags: dict[str, control_pb2.Dag] = {}
         self.lost_at: datetime | None = None
 
@@ -82,10 +82,6 @@ class TradewindApp(App[None]):
         self.push_screen(DagsScreen())
         self.run_worker(self.feed.run, thread=True, name="watch feed", group="feed")
         self.set_interval(1.0, self._tick)
-
-    async def action_quit(self) -> None:
-        self.feed.stop()
-        self.exit()
 
     def on_unmount(self) -> None:
         self.feed.stop()
@@ -127,15 +123,21 @@ class TradewindApp(App[None]):
         changes = self.feed.take()
         if not changes:
             return
+        for change in changes:
+            if change.WhichOneof("change") == "dag":
+                self.record_dag(change.dag)
         top = self.top_live_screen()
         for screen in self.live_screens():
             if screen is top:
                 screen.apply(changes)
             else:
                 screen.stale = True
-        for change in changes:
-            if change.WhichOneof("change") == "dag":
-                self.dags[change.dag.dag_id] = change.dag
+
+    def record_dag(self, dag: control_pb2.Dag) -> None:
+        if dag.active:
+            self.dags[dag.dag_id] = dag
+        else:
+            self.dags.pop(dag.dag_id, None)
 
     def _tick(self) -> None:
         top = self.top_live_screen()

@@ -196,7 +196,10 @@ class DagScreen(LiveScreen):
         states = grid.data.states[col]
         self.graph.show_states(dict(zip(grid.data.task_ids, states, strict=True)))
 
-    def _details(self, run: control_pb2.DagRun | None, task_id: str | None, state: int, try_number: int) -> Text:
+    def _details(self) -> Text:
+        """The run and the task instance under the grid's cursor."""
+        run, task_id = self.grid.run, self.grid.task_id
+        state, try_number = self.grid.cell()
         text = Text()
         if run is None:
             text.append("No runs yet. Press t to trigger one.", style="dim")
@@ -220,11 +223,10 @@ class DagScreen(LiveScreen):
         return text
 
     def on_run_grid_moved(self, message: RunGrid.Moved) -> None:
-        grid = message.grid
-        state, try_number = grid.cell()
-        self.query_one("#grid-details", Static).update(
-            self._details(grid.run, grid.task_id, state, try_number), layout=False
-        )
+        self._grid_details()
+
+    def _grid_details(self) -> None:
+        self.query_one("#grid-details", Static).update(self._details(), layout=False)
         if self.query_one(TabbedContent).active == "graph":
             self._sync_graph()
 
@@ -237,10 +239,8 @@ class DagScreen(LiveScreen):
         self.grid.move_to(task_id=message.graph.task_id)
 
     def _graph_details(self) -> None:
-        grid = self.grid
-        state, try_number = grid.cell()
-        text = self._details(grid.run, grid.task_id, state, try_number)
-        task = next((t for t in self.tasks if t.task_id == grid.task_id), None)
+        text = self._details()
+        task = next((t for t in self.tasks if t.task_id == self.grid.task_id), None)
         if task is not None:
             text.append("\n\nEdges\n", style="bold underline")
             text.append("↑ upstream   ", style="#5fafff")
@@ -268,7 +268,7 @@ class DagScreen(LiveScreen):
     def tick(self) -> None:
         run = self.grid.run
         if run is not None and run.state == common_pb2.RUN_STATE_RUNNING:
-            self.on_run_grid_moved(RunGrid.Moved(self.grid))
+            self._grid_details()
 
     # ---- live ---------------------------------------------------------------------------
     def apply(self, changes: list[control_pb2.WatchResponse]) -> None:
@@ -293,7 +293,7 @@ class DagScreen(LiveScreen):
                 else:
                     self.soon(self.load_runs)
             elif kind == "dag" and change.dag.dag_id == self.dag_id:
-                reload_all = self.dag is None or change.dag.version != self.dag.version
+                reload_all |= self.dag is None or change.dag.version != self.dag.version
                 self.dag = change.dag
                 self._header()
         if reload_all:
@@ -328,17 +328,14 @@ class DagScreen(LiveScreen):
             self.pages.pop()
         self.soon(self.load_grid)
 
-    def _selected_run(self) -> control_pb2.DagRun | None:
+    def _selected_run_id(self) -> str | None:
+        """The run under the cursor: in the runs list when it is shown, else in the grid."""
         if self.query_one(TabbedContent).active == "runs":
             table = self.runs_table
             if table.row_count == 0:
                 return None
-            run_id = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-            for col, run in enumerate(self.grid.data.runs):
-                if run.run_id == run_id:
-                    return self.grid.data.runs[col]
-            return control_pb2.DagRun(dag_id=self.dag_id, run_id=run_id or "")
-        return self.grid.run
+            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.grid.run.run_id if self.grid.run is not None else None
 
     @work(group="action")
     async def action_trigger(self) -> None:
@@ -367,6 +364,6 @@ class DagScreen(LiveScreen):
 
     @work(group="action")
     async def action_cancel_run(self) -> None:
-        run = self._selected_run()
-        if run is not None:
-            await actions.cancel_run(self, self.dag_id, run.run_id)
+        run_id = self._selected_run_id()
+        if run_id:
+            await actions.cancel_run(self, self.dag_id, run_id)

@@ -60,7 +60,6 @@ class DagsScreen(LiveScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.dags: dict[str, control_pb2.Dag] = {}
         self.shown: list[str] = []
         self.import_errors = 0
         self._dirty: set[str] = set()
@@ -86,8 +85,7 @@ class DagsScreen(LiveScreen):
         if listed is None or errors is None:
             return
         self.import_errors = len(errors.import_errors)
-        self.dags = {dag.dag_id: dag for dag in listed.dags}
-        self.tw.dags = dict(self.dags)
+        self.tw.dags = {dag.dag_id: dag for dag in listed.dags}
         self._rebuild()
         if self._refresher is None:
             self._refresher = self.set_interval(1.0, self._refresh_dirty)
@@ -95,13 +93,14 @@ class DagsScreen(LiveScreen):
     def _rebuild(self, full: bool = True) -> None:
         """Show the DAGs matching the filter, keeping the cursor on its DAG.
 
-        A full rebuild re-reads every row from `self.dags`; a filter change only removes and adds
+        A full rebuild re-reads every row from the app's DAGs; a filter change only removes and adds
         the rows that differ, because measuring hundreds of new rows costs a keypress's budget.
         """
         table = self.table
         current = self.current_dag_id()
         needle = self.query_one("#filter", Input).value
-        wanted = [d for d in sorted(self.dags) if matches(self.dags[d], needle)]
+        dags = self.tw.dags
+        wanted = [d for d in sorted(dags) if matches(dags[d], needle)]
         if full:
             table.clear()
             shown: set[str] = set()
@@ -111,7 +110,7 @@ class DagsScreen(LiveScreen):
                 table.remove_row(dag_id)
         added = [d for d in wanted if d not in shown]
         for dag_id in added:
-            cells = dag_cells(self.dags[dag_id])
+            cells = dag_cells(dags[dag_id])
             table.add_row(*(cells[key] for key, _ in COLUMNS), key=dag_id)
         if added and shown:
             table.sort("dag", key=lambda cell: str(cell))
@@ -121,10 +120,11 @@ class DagsScreen(LiveScreen):
         self._summary()
 
     def _summary(self) -> None:
-        running = sum(d.running_tasks for d in self.dags.values())
-        paused = sum(d.paused for d in self.dags.values())
-        text = Text(f" {len(self.dags)} DAGs · {paused} paused · {running} tasks running")
-        if len(self.shown) != len(self.dags):
+        dags = self.tw.dags
+        running = sum(d.running_tasks for d in dags.values())
+        paused = sum(d.paused for d in dags.values())
+        text = Text(f" {len(dags)} DAGs · {paused} paused · {running} tasks running")
+        if len(self.shown) != len(dags):
             text.append(f" · {len(self.shown)} match the filter")
         if self.import_errors:
             text.append(f"   ⚠ {self.import_errors} import error{'s' * (self.import_errors > 1)} (e)", style="bold red")
@@ -138,6 +138,7 @@ class DagsScreen(LiveScreen):
 
     # ---- live ---------------------------------------------------------------------------
     def apply(self, changes: list[control_pb2.WatchResponse]) -> None:
+        import_errors_changed = False
         for change in changes:
             kind = change.WhichOneof("change")
             if kind == "dag":
@@ -147,27 +148,19 @@ class DagsScreen(LiveScreen):
             elif kind == "task_instance":
                 self._dirty.add(change.task_instance.dag_id)
             elif kind == "import_error":
-                self.stale = True
-        if self.stale:
-            self.stale = False
+                import_errors_changed = True
+        if import_errors_changed:
             self.soon(self.reload)
 
     def _show_dag(self, dag: control_pb2.Dag) -> None:
-        known = dag.dag_id in self.dags
-        if not dag.active:
-            if known:
-                del self.dags[dag.dag_id]
-                self._rebuild()
-            return
-        self.dags[dag.dag_id] = dag
-        needle = self.query_one("#filter", Input).value
-        if known and dag.dag_id in self.shown:
+        """Show a DAG the app has just recorded: update its row, or add or remove rows as the filter says."""
+        if dag.active and dag.dag_id in self.table.rows:
             cells = dag_cells(dag)
             for key, _ in COLUMNS:
                 self.table.update_cell(dag.dag_id, key, cells[key], update_width=True)
             self._summary()
-        elif matches(dag, needle):
-            self._rebuild()
+        else:
+            self._rebuild(full=False)
 
     async def _refresh_dirty(self) -> None:
         """At most once a second, re-read the DAGs whose runs or tasks changed (their counts and marks)."""
@@ -180,6 +173,7 @@ class DagsScreen(LiveScreen):
             return
         for dag in listed.dags:
             if dag.dag_id in dirty:
+                self.tw.record_dag(dag)
                 self._show_dag(dag)
 
     # ---- actions ------------------------------------------------------------------------
@@ -222,4 +216,4 @@ class DagsScreen(LiveScreen):
     async def action_toggle_pause(self) -> None:
         dag_id = self.current_dag_id()
         if dag_id:
-            await toggle_pause(self, self.dags[dag_id])
+            await toggle_pause(self, self.tw.dags[dag_id])

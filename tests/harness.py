@@ -18,23 +18,41 @@ T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def assert_eventually(
-    condition: Callable[[], T], timeout: float = 20.0, message: str = "", interval: float = 0.05
-) -> T:
-    """Poll `condition` until it returns something truthy; fail with `message` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while True:
+class Deadline:
+    """One condition polled until it holds or `timeout` seconds pass; the waiting is the caller's."""
+
+    def __init__(
+        self,
+        condition: Callable[[], T],
+        timeout: float,
+        message: str = "",
+        errors: tuple[type[Exception], ...] = (AssertionError,),
+    ) -> None:
+        self.condition, self.timeout, self.message, self.errors = condition, timeout, message, errors
+        self.end = time.monotonic() + timeout
+
+    def poll(self) -> Any:
+        """The condition's value when truthy, else None; AssertionError once the deadline has passed."""
         try:
-            last = condition()
-        except AssertionError as exc:
+            last: Any = self.condition()
+        except self.errors as exc:
             last = exc
         else:
             if last:
                 return last
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true after {timeout}s: {message or condition} (last: {last!r})")
+        if time.monotonic() > self.end:
+            raise AssertionError(f"not true after {self.timeout}s: {self.message or self.condition} (last: {last!r})")
+        return None
+
+
+def assert_eventually(
+    condition: Callable[[], T], timeout: float = 20.0, message: str = "", interval: float = 0.05
+) -> T:
+    """Poll `condition` until it returns something truthy; fail with `message` after `timeout` seconds."""
+    deadline = Deadline(condition, timeout, message)
+    while (value := deadline.poll()) is None:
         time.sleep(interval)
+    return value
 
 
 @dataclass

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -11,7 +10,7 @@ from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
 from tests.conftest import failed
-from tests.harness import Cluster, cluster_in
+from tests.harness import Cluster, Deadline, cluster_in
 from tests.tui.fixture_service import NOW, serve
 from tui.app import TradewindApp
 
@@ -30,19 +29,10 @@ def drive(script: Callable[[], Coroutine[Any, Any, None]]) -> None:
 
 async def until(pilot: Pilot[Any], condition: Callable[[], T], timeout: float = 20.0, message: str = "") -> T:
     """Let the app run until `condition` returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while True:
-        try:
-            last = condition()
-        except (AssertionError, NoMatches, IndexError, KeyError, LookupError) as exc:
-            last = exc
-        else:
-            if last:
-                return last
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true after {timeout}s: {message or condition} (last: {last!r})")
+    deadline = Deadline(condition, timeout, message, (AssertionError, NoMatches, LookupError))
+    while (value := deadline.poll()) is None:
         await pilot.pause(0.05)
+    return value
 
 
 @pytest.fixture

@@ -77,6 +77,7 @@ def test_command_palette_finds_the_actions_of_the_screen(app: TradewindApp) -> N
             await pilot.pause(0.3)
             await pilot.press("enter")
             dialog = await until(pilot, lambda: app.screen if isinstance(app.screen, ConfirmScreen) else None)
+            assert dialog is not None
             assert "Cancel run manual__2026-11-25T14:20:00+00:00?" in str(dialog.query_one(".question", Static).content)
             await pilot.press("n")
             await until(pilot, lambda: isinstance(app.screen, DagScreen))

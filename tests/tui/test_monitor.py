@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Log, Static
 
 from tests.harness import ROOT, Cluster, assert_eventually, write_dag
@@ -52,6 +54,17 @@ def cell(app: TradewindApp, run_id: str, task_id: str) -> str:
     col = grid.data.run_index(run_id)
     assert col is not None, f"run {run_id} is not in the grid"
     return task_state_name(grid.data.states[col][grid.data.task_ids.index(task_id)])
+
+
+async def open_dag(pilot: Pilot[Any], app: TradewindApp, dag_id: str) -> RunGrid:
+    """From the DAG list, with the cursor on `dag_id`, press enter: the DAG's screen, on its grid."""
+    await until(
+        pilot,
+        lambda: isinstance(app.screen, DagsScreen) and app.screen.current_dag_id() == dag_id,
+        message=f"{dag_id} under the cursor",
+    )
+    await pilot.press("enter")
+    return await until(pilot, lambda: app.screen.query_one(RunGrid), message=f"the grid of {dag_id}")
 
 
 def start(cluster: Cluster, *files: tuple[str, str]) -> None:
@@ -123,8 +136,7 @@ def test_a_running_task_log_arrives_line_by_line(cluster: Cluster) -> None:
     async def script() -> None:
         app = TradewindApp(cluster.address)
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: dag_row(app, "gated"))
-            await pilot.press("enter")
+            await open_dag(pilot, app, "gated")
             await until(pilot, lambda: cell(app, run_id, "first") == "running", message="first to run")
             await pilot.press("enter")
             await until(pilot, lambda: isinstance(app.screen, TaskInstanceScreen))
@@ -150,8 +162,7 @@ def test_clear_a_failed_task_and_it_runs_again(cluster: Cluster) -> None:
     async def script() -> None:
         app = TradewindApp(cluster.address)
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: dag_row(app, "flaky"))
-            await pilot.press("enter")
+            await open_dag(pilot, app, "flaky")
             await until(pilot, lambda: cell(app, run_id, "first") == "failed", message="first to fail")
             assert cell(app, run_id, "second") == "upstream_failed"
             fixed.touch()
@@ -196,7 +207,7 @@ def test_mark_a_task_and_pause_a_dag(cluster: Cluster) -> None:
                         for t in client.list_task_instances("gated", run_id).task_instances
                         if t.task_id == "second"
                     ]
-                    == [5]
+                    == [common_pb2.TASK_STATE_SUCCESS]
                 ),
                 20,
                 "second to run once the DAG is unpaused",
@@ -278,8 +289,7 @@ def test_cancel_a_running_run(cluster: Cluster) -> None:
     async def script() -> None:
         app = TradewindApp(cluster.address)
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: dag_row(app, "gated"))
-            await pilot.press("enter")
+            await open_dag(pilot, app, "gated")
             await until(pilot, lambda: cell(app, run_id, "first") == "running")
             await pilot.press("x", "y")
             grid = app.screen.query_one(RunGrid)
@@ -342,8 +352,7 @@ def test_triggering_from_the_dag_screen_puts_the_cursor_on_the_new_run(cluster: 
     async def script() -> None:
         app = TradewindApp(cluster.address)
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: dag_row(app, "gated"))
-            await pilot.press("enter")
+            await open_dag(pilot, app, "gated")
             grid = await until(pilot, lambda: app.screen.query_one(RunGrid))
             await until(pilot, lambda: grid.run is not None and grid.run.run_id == first)
             await pilot.press("t")

@@ -9,6 +9,7 @@ settling, so it is not used for timing).
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import statistics
 import time
@@ -22,6 +23,7 @@ from textual import events
 from textual.widgets import DataTable
 
 from bench.cluster import BenchCluster, wait_for
+from bench.workloads import insert_in_batches, percentile
 from coordinator.metastore import models as m
 from coordinator.metastore.db import connect
 
@@ -61,8 +63,6 @@ def _fill_runs(url: str, dag_id: str, runs: int) -> int:
     rng = random.Random(7)
     try:
         version = m.DagVersion.select().where(m.DagVersion.dag_id == dag_id).order_by(m.DagVersion.id.desc()).get()
-        import json
-
         task_ids = [t["task_id"] for t in json.loads(version.serialized)["tasks"]]
         run_base = m.DagRun.select(peewee.fn.COALESCE(peewee.fn.MAX(m.DagRun.id), 0)).scalar()
         ti_base = m.TaskInstance.select(peewee.fn.COALESCE(peewee.fn.MAX(m.TaskInstance.id), 0)).scalar()
@@ -106,19 +106,12 @@ def _fill_runs(url: str, dag_id: str, runs: int) -> int:
                     )
                     written += 1
                 if len(batch_tis) >= 20_000 or r == runs - 1:
-                    for i in range(0, len(batch_runs), 500):
-                        m.DagRun.insert_many(batch_runs[i : i + 500]).execute()
-                    for i in range(0, len(batch_tis), 500):
-                        m.TaskInstance.insert_many(batch_tis[i : i + 500]).execute()
+                    insert_in_batches(m.DagRun, batch_runs)
+                    insert_in_batches(m.TaskInstance, batch_tis)
                     batch_runs, batch_tis = [], []
         return written
     finally:
         db.close()
-
-
-def _p(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
 
 
 def monitor(
@@ -192,7 +185,7 @@ def monitor(
         asyncio.run(drive())
         everything = [v for values in presses.values() for v in values]
         figures["keypress_p50_ms"] = statistics.median(everything)
-        figures["keypress_p99_ms"] = _p(everything, 0.99)
+        figures["keypress_p99_ms"] = percentile(everything, 0.99)
         figures["keypress_max_ms"] = max(everything)
         figures["by_screen"] = {
             group: {"presses": len(v), "p50_ms": round(statistics.median(v), 1), "max_ms": round(max(v), 1)}

@@ -28,7 +28,7 @@ def _attempts(cluster: BenchCluster, dag_id: str, run_id: str) -> dict[str, Any]
         db.close()
 
 
-def _pct(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(int(round(q * (len(ordered) - 1))), len(ordered) - 1)]
 
@@ -53,7 +53,7 @@ def chain(cluster: BenchCluster, n: int) -> dict[str, Any]:
     for i in range(1, n):
         prev, cur = attempts[f"t{i - 1:03d}"], attempts[f"t{i:03d}"]
         hops.append((cur.started_at - prev.ended_at).total_seconds() * 1000)
-    return {"tasks": n, "hop_p50_ms": statistics.median(hops), "hop_p99_ms": _pct(hops, 0.99), "run_s": elapsed}
+    return {"tasks": n, "hop_p50_ms": statistics.median(hops), "hop_p99_ms": percentile(hops, 0.99), "run_s": elapsed}
 
 
 def chain_work(cluster: BenchCluster, n: int) -> dict[str, Any]:
@@ -211,6 +211,11 @@ def history(cluster_factory: Any, n: int) -> dict[str, Any]:
     return out
 
 
+def insert_in_batches(model: Any, rows: list[dict[str, Any]], size: int = 500) -> None:
+    for start in range(0, len(rows), size):
+        model.insert_many(rows[start : start + size]).execute()
+
+
 def _fill_history(url: str, n: int) -> None:
     db = connect(url)
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -248,8 +253,6 @@ def _fill_history(url: str, n: int) -> None:
                         "try_number": 1,
                     }
                 )
-        for start in range(0, len(runs), 500):
-            m.DagRun.insert_many(runs[start : start + 500]).execute()
-        for start in range(0, len(tis), 500):
-            m.TaskInstance.insert_many(tis[start : start + 500]).execute()
+        insert_in_batches(m.DagRun, runs)
+        insert_in_batches(m.TaskInstance, tis)
     db.close()

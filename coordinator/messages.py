@@ -144,7 +144,8 @@ def ti_pb(ti: TaskInstance | m.TaskInstance) -> control_pb2.TaskInstance:
 
 def attempt_row_pb(row: m.TaskAttempt) -> control_pb2.TaskAttempt:
     message = control_pb2.TaskAttempt(
-        attempt=attempt_pb(row.task_instance_id, row.try_number, row.attempt_token),
+        attempt_id=row.id,
+        try_number=row.try_number,
         state=task_state_to_pb(TaskState(row.state)),
         worker=row.worker,
         exit_code=row.exit_code if row.exit_code is not None else 0,

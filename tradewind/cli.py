@@ -217,7 +217,7 @@ def cmd_tasks_show(client: Client, args: argparse.Namespace) -> None:
             ["TRY", "STATE", "WORKER", "READY", "SENT", "STARTED", "ENDED", "EXIT", "ERROR"],
             [
                 (
-                    a.attempt.try_number,
+                    a.try_number,
                     task_state_from_pb(a.state).value,
                     a.worker,
                     when(a, "ready_at"),

@@ -8,13 +8,130 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from tradewind.exceptions import InvalidArgument
 from tradewind.states import RunState, TaskState
-from tradewind.v1 import common_pb2
+from tradewind.v1 import common_pb2, control_pb2, worker_pb2
+
+# ---- limits (worker.proto's Limits and package comment; control.proto's input rules) -------
+MiB = 1024 * 1024
+#: The largest message either side sends on any stream or call.
+MAX_MESSAGE_BYTES = 16 * MiB
+#: The largest TaskFinished.return_value_json (an XCom value).
+MAX_RETURN_VALUE_BYTES = 1 * MiB
+#: The largest LogChunk.data, and the largest TailLogsResponse.data.
+MAX_LOG_CHUNK_BYTES = 1 * MiB
+#: The largest TaskFinished.error; longer is cut.
+MAX_ERROR_CHARS = 65_536
+#: A stream must send its Hello within this long.
+HELLO_TIMEOUT_SECONDS = 10.0
+#: Between SIGTERM and SIGKILL when an attempt is cancelled or times out.
+KILL_GRACE_SECONDS = 5.0
+#: Longest Hello.host, Hello.version, label key or value, free-text reason.
+MAX_HOST_CHARS = 255
+MAX_VERSION_CHARS = 64
+MAX_LABELS = 64
+MAX_LABEL_CHARS = 255
+MAX_QUEUES = 64
+MAX_REASON_CHARS = 4096
+#: Longest description (pools) and conf.
+MAX_DESCRIPTION_CHARS = 4096
+MAX_CONF_BYTES = 1 * MiB
+MAX_CONF_DEPTH = 100
+#: Changes a Watch stream may have waiting before it is sent a resync.
+MAX_WATCH_BACKLOG = 10_000
+
+
+class Outcome(StrEnum):
+    """How an attempt ended on its worker (TaskOutcome)."""
+
+    SUCCESS = "success"
+    FAILED = "failed"
+    FAILED_NO_RETRY = "failed_no_retry"
+    SKIPPED = "skipped"
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
+    #: Not the task's fault: the same try runs again elsewhere.
+    LOST = "lost"
+
+
+class Refusal(StrEnum):
+    """Why a worker refused an assignment (RefusalReason)."""
+
+    DRAINING = "draining"
+    NO_FREE_SLOT = "no_free_slot"
+    UNSUPPORTED_KIND = "unsupported_kind"
+    OTHER = "other"
+
+
+class WaitReason(StrEnum):
+    """What holds a task instance back (control.proto WaitReason)."""
+
+    UPSTREAM = "upstream"
+    POOL_FULL = "pool_full"
+    POOL_MISSING = "pool_missing"
+    MAX_ACTIVE_TASKS = "max_active_tasks"
+    MAX_ACTIVE_RUNS = "max_active_runs"
+    NO_WORKER = "no_worker"
+    NO_FREE_SLOT = "no_free_slot"
+    RETRY_DELAY = "retry_delay"
+    DAG_PAUSED = "dag_paused"
+    WAITING_FOR_ACK = "waiting_for_ack"
+    SEQUENTIAL = "sequential"
+    QUEUE_ORDER = "queue_order"
+    NOT_WAITING = "not_waiting"
+    WORKER_RECONNECTING = "worker_reconnecting"
+
+
+def _by_prefix(enum: type[StrEnum], pb_enum: Any, prefix: str) -> dict[Any, int]:
+    return {member: pb_enum.Value(f"{prefix}{member.name}") for member in enum}
+
+
+_OUTCOME_TO_PB = _by_prefix(Outcome, worker_pb2.TaskOutcome, "TASK_OUTCOME_")
+_OUTCOME_FROM_PB = {v: k for k, v in _OUTCOME_TO_PB.items()}
+_REFUSAL_TO_PB = _by_prefix(Refusal, worker_pb2.RefusalReason, "REFUSAL_REASON_")
+_REFUSAL_FROM_PB = {v: k for k, v in _REFUSAL_TO_PB.items()}
+_WAIT_TO_PB = _by_prefix(WaitReason, control_pb2.WaitReason, "WAIT_REASON_")
+_WAIT_FROM_PB = {v: k for k, v in _WAIT_TO_PB.items()}
+
+
+def outcome_to_pb(outcome: Outcome | str) -> int:
+    return _OUTCOME_TO_PB[Outcome(outcome)]
+
+
+def outcome_from_pb(value: int) -> Outcome:
+    """Raise InvalidArgument for TASK_OUTCOME_UNSPECIFIED or an unknown number."""
+    try:
+        return _OUTCOME_FROM_PB[value]
+    except KeyError:
+        raise InvalidArgument(f"finished.outcome must be set to a known value, not {value}") from None
+
+
+def refusal_to_pb(refusal: Refusal | str) -> int:
+    return _REFUSAL_TO_PB[Refusal(refusal)]
+
+
+def refusal_from_pb(value: int) -> Refusal:
+    """Raise InvalidArgument for REFUSAL_REASON_UNSPECIFIED or an unknown number."""
+    try:
+        return _REFUSAL_FROM_PB[value]
+    except KeyError:
+        raise InvalidArgument(f"ack.refusal must be set to a known value when accepted is false, not {value}") from None
+
+
+def wait_reason_to_pb(reason: WaitReason | str) -> int:
+    return _WAIT_TO_PB[WaitReason(reason)]
+
+
+def wait_reason_from_pb(value: int) -> WaitReason:
+    try:
+        return _WAIT_FROM_PB[value]
+    except KeyError:
+        raise InvalidArgument(f"wait reason must be a known value, not {value}") from None
 
 _TASK_TO_PB: dict[TaskState, common_pb2.TaskState] = {
     state: common_pb2.TaskState.Value(f"TASK_STATE_{state.name}")  # type: ignore[misc]

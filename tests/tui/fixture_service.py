@@ -200,7 +200,8 @@ class FixtureControlService(control_pb2_grpc.ControlServiceServicer):
             start_date=stamp(started),
         )
         first = pb.TaskAttempt(
-            attempt=c.Attempt(task_instance_id=7, try_number=1),
+            attempt_id=11,
+            try_number=1,
             state=S.TASK_STATE_FAILED,
             worker="worker-b",
             queued_at=stamp(started - timedelta(seconds=60)),
@@ -213,7 +214,8 @@ class FixtureControlService(control_pb2_grpc.ControlServiceServicer):
             rendered="clean_users(day='2026-11-25')",
         )
         second = pb.TaskAttempt(
-            attempt=c.Attempt(task_instance_id=7, try_number=2),
+            attempt_id=12,
+            try_number=2,
             state=S.TASK_STATE_RUNNING,
             worker="worker-a",
             queued_at=stamp(started),

@@ -3,12 +3,46 @@ import datetime
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from tradewind.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class WaitReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    WAIT_REASON_UNSPECIFIED: _ClassVar[WaitReason]
+    WAIT_REASON_UPSTREAM: _ClassVar[WaitReason]
+    WAIT_REASON_POOL_FULL: _ClassVar[WaitReason]
+    WAIT_REASON_POOL_MISSING: _ClassVar[WaitReason]
+    WAIT_REASON_MAX_ACTIVE_TASKS: _ClassVar[WaitReason]
+    WAIT_REASON_MAX_ACTIVE_RUNS: _ClassVar[WaitReason]
+    WAIT_REASON_NO_WORKER: _ClassVar[WaitReason]
+    WAIT_REASON_NO_FREE_SLOT: _ClassVar[WaitReason]
+    WAIT_REASON_RETRY_DELAY: _ClassVar[WaitReason]
+    WAIT_REASON_DAG_PAUSED: _ClassVar[WaitReason]
+    WAIT_REASON_WAITING_FOR_ACK: _ClassVar[WaitReason]
+    WAIT_REASON_SEQUENTIAL: _ClassVar[WaitReason]
+    WAIT_REASON_QUEUE_ORDER: _ClassVar[WaitReason]
+    WAIT_REASON_NOT_WAITING: _ClassVar[WaitReason]
+    WAIT_REASON_WORKER_RECONNECTING: _ClassVar[WaitReason]
+WAIT_REASON_UNSPECIFIED: WaitReason
+WAIT_REASON_UPSTREAM: WaitReason
+WAIT_REASON_POOL_FULL: WaitReason
+WAIT_REASON_POOL_MISSING: WaitReason
+WAIT_REASON_MAX_ACTIVE_TASKS: WaitReason
+WAIT_REASON_MAX_ACTIVE_RUNS: WaitReason
+WAIT_REASON_NO_WORKER: WaitReason
+WAIT_REASON_NO_FREE_SLOT: WaitReason
+WAIT_REASON_RETRY_DELAY: WaitReason
+WAIT_REASON_DAG_PAUSED: WaitReason
+WAIT_REASON_WAITING_FOR_ACK: WaitReason
+WAIT_REASON_SEQUENTIAL: WaitReason
+WAIT_REASON_QUEUE_ORDER: WaitReason
+WAIT_REASON_NOT_WAITING: WaitReason
+WAIT_REASON_WORKER_RECONNECTING: WaitReason
 
 class Dag(_message.Message):
     __slots__ = ("dag_id", "description", "fileloc", "schedule", "paused", "active", "tags", "max_active_runs", "max_active_tasks", "catchup", "next_run_at", "version", "task_count", "last_parsed_at", "running_tasks", "recent_run_states", "owner")
@@ -99,7 +133,7 @@ class DagRun(_message.Message):
     def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.RunState, str]] = ..., run_type: _Optional[str] = ..., logical_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., data_interval_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., data_interval_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., conf_json: _Optional[str] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., dag_version: _Optional[int] = ...) -> None: ...
 
 class TaskInstance(_message.Message):
-    __slots__ = ("id", "dag_id", "run_id", "task_id", "state", "try_number", "max_tries", "operator", "queue", "pool", "priority_weight", "worker", "start_date", "end_date", "next_retry_at")
+    __slots__ = ("id", "dag_id", "run_id", "task_id", "state", "try_number", "max_tries", "operator", "queue", "pool", "priority_weight", "worker", "start_date", "end_date", "next_retry_at", "map_index")
     ID_FIELD_NUMBER: _ClassVar[int]
     DAG_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -115,6 +149,7 @@ class TaskInstance(_message.Message):
     START_DATE_FIELD_NUMBER: _ClassVar[int]
     END_DATE_FIELD_NUMBER: _ClassVar[int]
     NEXT_RETRY_AT_FIELD_NUMBER: _ClassVar[int]
+    MAP_INDEX_FIELD_NUMBER: _ClassVar[int]
     id: int
     dag_id: str
     run_id: str
@@ -130,11 +165,14 @@ class TaskInstance(_message.Message):
     start_date: _timestamp_pb2.Timestamp
     end_date: _timestamp_pb2.Timestamp
     next_retry_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[int] = ..., dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.TaskState, str]] = ..., try_number: _Optional[int] = ..., max_tries: _Optional[int] = ..., operator: _Optional[str] = ..., queue: _Optional[str] = ..., pool: _Optional[str] = ..., priority_weight: _Optional[int] = ..., worker: _Optional[str] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    map_index: int
+    def __init__(self, id: _Optional[int] = ..., dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.TaskState, str]] = ..., try_number: _Optional[int] = ..., max_tries: _Optional[int] = ..., operator: _Optional[str] = ..., queue: _Optional[str] = ..., pool: _Optional[str] = ..., priority_weight: _Optional[int] = ..., worker: _Optional[str] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., map_index: _Optional[int] = ...) -> None: ...
 
 class TaskAttempt(_message.Message):
-    __slots__ = ("attempt", "state", "worker", "ready_at", "queued_at", "sent_at", "acked_at", "started_at", "ended_at", "exit_code", "error", "usage", "rendered")
-    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("attempt_id", "try_number", "lost", "state", "worker", "ready_at", "queued_at", "sent_at", "acked_at", "started_at", "ended_at", "exit_code", "error", "usage", "rendered")
+    ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
+    TRY_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    LOST_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     WORKER_FIELD_NUMBER: _ClassVar[int]
     READY_AT_FIELD_NUMBER: _ClassVar[int]
@@ -147,7 +185,9 @@ class TaskAttempt(_message.Message):
     ERROR_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
     RENDERED_FIELD_NUMBER: _ClassVar[int]
-    attempt: _common_pb2.Attempt
+    attempt_id: int
+    try_number: int
+    lost: bool
     state: _common_pb2.TaskState
     worker: str
     ready_at: _timestamp_pb2.Timestamp
@@ -160,7 +200,7 @@ class TaskAttempt(_message.Message):
     error: str
     usage: _common_pb2.ResourceUsage
     rendered: str
-    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., state: _Optional[_Union[_common_pb2.TaskState, str]] = ..., worker: _Optional[str] = ..., ready_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., acked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., usage: _Optional[_Union[_common_pb2.ResourceUsage, _Mapping]] = ..., rendered: _Optional[str] = ...) -> None: ...
+    def __init__(self, attempt_id: _Optional[int] = ..., try_number: _Optional[int] = ..., lost: _Optional[bool] = ..., state: _Optional[_Union[_common_pb2.TaskState, str]] = ..., worker: _Optional[str] = ..., ready_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., acked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., usage: _Optional[_Union[_common_pb2.ResourceUsage, _Mapping]] = ..., rendered: _Optional[str] = ...) -> None: ...
 
 class Worker(_message.Message):
     __slots__ = ("name", "host", "pid", "queues", "slots", "running", "state", "labels", "kinds", "connected_at", "last_heartbeat_at", "cpu_percent", "memory_percent", "rss_bytes", "version", "reason", "cpu_history", "memory_history")
@@ -358,14 +398,16 @@ class GridColumn(_message.Message):
     def __init__(self, states: _Optional[_Iterable[_Union[_common_pb2.TaskState, str]]] = ..., try_numbers: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class GetTaskInstanceRequest(_message.Message):
-    __slots__ = ("dag_id", "run_id", "task_id")
+    __slots__ = ("dag_id", "run_id", "task_id", "map_index")
     DAG_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    MAP_INDEX_FIELD_NUMBER: _ClassVar[int]
     dag_id: str
     run_id: str
     task_id: str
-    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ...) -> None: ...
+    map_index: int
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., map_index: _Optional[int] = ...) -> None: ...
 
 class GetTaskInstanceResponse(_message.Message):
     __slots__ = ("task_instance", "attempts")
@@ -394,16 +436,18 @@ class ClearTaskInstancesResponse(_message.Message):
     def __init__(self, task_instances: _Optional[_Iterable[_Union[TaskInstance, _Mapping]]] = ...) -> None: ...
 
 class MarkTaskInstanceRequest(_message.Message):
-    __slots__ = ("dag_id", "run_id", "task_id", "state")
+    __slots__ = ("dag_id", "run_id", "task_id", "state", "map_index")
     DAG_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
+    MAP_INDEX_FIELD_NUMBER: _ClassVar[int]
     dag_id: str
     run_id: str
     task_id: str
     state: _common_pb2.TaskState
-    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.TaskState, str]] = ...) -> None: ...
+    map_index: int
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.TaskState, str]] = ..., map_index: _Optional[int] = ...) -> None: ...
 
 class MarkTaskInstanceResponse(_message.Message):
     __slots__ = ("task_instance",)
@@ -426,18 +470,20 @@ class CancelDagRunResponse(_message.Message):
     def __init__(self, dag_run: _Optional[_Union[DagRun, _Mapping]] = ...) -> None: ...
 
 class TailLogsRequest(_message.Message):
-    __slots__ = ("dag_id", "run_id", "task_id", "try_number", "follow")
+    __slots__ = ("dag_id", "run_id", "task_id", "try_number", "follow", "map_index")
     DAG_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     TRY_NUMBER_FIELD_NUMBER: _ClassVar[int]
     FOLLOW_FIELD_NUMBER: _ClassVar[int]
+    MAP_INDEX_FIELD_NUMBER: _ClassVar[int]
     dag_id: str
     run_id: str
     task_id: str
     try_number: int
     follow: bool
-    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., try_number: _Optional[int] = ..., follow: _Optional[bool] = ...) -> None: ...
+    map_index: int
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., try_number: _Optional[int] = ..., follow: _Optional[bool] = ..., map_index: _Optional[int] = ...) -> None: ...
 
 class TailLogsResponse(_message.Message):
     __slots__ = ("try_number", "data")
@@ -527,18 +573,54 @@ class WatchReady(_message.Message):
     server_time: _timestamp_pb2.Timestamp
     def __init__(self, server_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class WatchResync(_message.Message):
+    __slots__ = ("dropped",)
+    DROPPED_FIELD_NUMBER: _ClassVar[int]
+    dropped: int
+    def __init__(self, dropped: _Optional[int] = ...) -> None: ...
+
 class WatchResponse(_message.Message):
-    __slots__ = ("ready", "task_instance", "dag_run", "worker", "dag", "import_error")
+    __slots__ = ("ready", "resync", "task_instance", "dag_run", "worker", "dag", "import_error")
     READY_FIELD_NUMBER: _ClassVar[int]
+    RESYNC_FIELD_NUMBER: _ClassVar[int]
     TASK_INSTANCE_FIELD_NUMBER: _ClassVar[int]
     DAG_RUN_FIELD_NUMBER: _ClassVar[int]
     WORKER_FIELD_NUMBER: _ClassVar[int]
     DAG_FIELD_NUMBER: _ClassVar[int]
     IMPORT_ERROR_FIELD_NUMBER: _ClassVar[int]
     ready: WatchReady
+    resync: WatchResync
     task_instance: TaskInstance
     dag_run: DagRun
     worker: Worker
     dag: Dag
     import_error: ImportError
-    def __init__(self, ready: _Optional[_Union[WatchReady, _Mapping]] = ..., task_instance: _Optional[_Union[TaskInstance, _Mapping]] = ..., dag_run: _Optional[_Union[DagRun, _Mapping]] = ..., worker: _Optional[_Union[Worker, _Mapping]] = ..., dag: _Optional[_Union[Dag, _Mapping]] = ..., import_error: _Optional[_Union[ImportError, _Mapping]] = ...) -> None: ...
+    def __init__(self, ready: _Optional[_Union[WatchReady, _Mapping]] = ..., resync: _Optional[_Union[WatchResync, _Mapping]] = ..., task_instance: _Optional[_Union[TaskInstance, _Mapping]] = ..., dag_run: _Optional[_Union[DagRun, _Mapping]] = ..., worker: _Optional[_Union[Worker, _Mapping]] = ..., dag: _Optional[_Union[Dag, _Mapping]] = ..., import_error: _Optional[_Union[ImportError, _Mapping]] = ...) -> None: ...
+
+class ExplainTaskInstanceRequest(_message.Message):
+    __slots__ = ("dag_id", "run_id", "task_id", "map_index")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    MAP_INDEX_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., map_index: _Optional[int] = ...) -> None: ...
+
+class WaitCondition(_message.Message):
+    __slots__ = ("reason", "message")
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    reason: WaitReason
+    message: str
+    def __init__(self, reason: _Optional[_Union[WaitReason, str]] = ..., message: _Optional[str] = ...) -> None: ...
+
+class ExplainTaskInstanceResponse(_message.Message):
+    __slots__ = ("task_instance", "conditions")
+    TASK_INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    task_instance: TaskInstance
+    conditions: _containers.RepeatedCompositeFieldContainer[WaitCondition]
+    def __init__(self, task_instance: _Optional[_Union[TaskInstance, _Mapping]] = ..., conditions: _Optional[_Iterable[_Union[WaitCondition, _Mapping]]] = ...) -> None: ...

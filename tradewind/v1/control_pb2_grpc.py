@@ -129,6 +129,11 @@ class ControlServiceStub:
                 request_serializer=tradewind_dot_v1_dot_control__pb2.WatchRequest.SerializeToString,
                 response_deserializer=tradewind_dot_v1_dot_control__pb2.WatchResponse.FromString,
                 _registered_method=True)
+        self.ExplainTaskInstance = channel.unary_unary(
+                '/tradewind.v1.ControlService/ExplainTaskInstance',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.ExplainTaskInstanceRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.ExplainTaskInstanceResponse.FromString,
+                _registered_method=True)
 
 
 class ControlServiceServicer:
@@ -267,6 +272,13 @@ class ControlServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExplainTaskInstance(self, request, context):
+        """Why a task instance is not running yet: every condition that holds it back, now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -364,6 +376,11 @@ def add_ControlServiceServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=tradewind_dot_v1_dot_control__pb2.WatchRequest.FromString,
                     response_serializer=tradewind_dot_v1_dot_control__pb2.WatchResponse.SerializeToString,
+            ),
+            'ExplainTaskInstance': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExplainTaskInstance,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.ExplainTaskInstanceRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.ExplainTaskInstanceResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -879,6 +896,33 @@ class ControlService:
             '/tradewind.v1.ControlService/Watch',
             tradewind_dot_v1_dot_control__pb2.WatchRequest.SerializeToString,
             tradewind_dot_v1_dot_control__pb2.WatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExplainTaskInstance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/ExplainTaskInstance',
+            tradewind_dot_v1_dot_control__pb2.ExplainTaskInstanceRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.ExplainTaskInstanceResponse.FromString,
             options,
             channel_credentials,
             insecure,

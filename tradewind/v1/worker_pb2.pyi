@@ -12,6 +12,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class RefusalReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REFUSAL_REASON_UNSPECIFIED: _ClassVar[RefusalReason]
+    REFUSAL_REASON_DRAINING: _ClassVar[RefusalReason]
+    REFUSAL_REASON_NO_FREE_SLOT: _ClassVar[RefusalReason]
+    REFUSAL_REASON_UNSUPPORTED_KIND: _ClassVar[RefusalReason]
+    REFUSAL_REASON_OTHER: _ClassVar[RefusalReason]
+
 class TaskOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     TASK_OUTCOME_UNSPECIFIED: _ClassVar[TaskOutcome]
@@ -21,6 +29,12 @@ class TaskOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TASK_OUTCOME_SKIPPED: _ClassVar[TaskOutcome]
     TASK_OUTCOME_TIMED_OUT: _ClassVar[TaskOutcome]
     TASK_OUTCOME_CANCELLED: _ClassVar[TaskOutcome]
+    TASK_OUTCOME_LOST: _ClassVar[TaskOutcome]
+REFUSAL_REASON_UNSPECIFIED: RefusalReason
+REFUSAL_REASON_DRAINING: RefusalReason
+REFUSAL_REASON_NO_FREE_SLOT: RefusalReason
+REFUSAL_REASON_UNSUPPORTED_KIND: RefusalReason
+REFUSAL_REASON_OTHER: RefusalReason
 TASK_OUTCOME_UNSPECIFIED: TaskOutcome
 TASK_OUTCOME_SUCCESS: TaskOutcome
 TASK_OUTCOME_FAILED: TaskOutcome
@@ -28,39 +42,44 @@ TASK_OUTCOME_FAILED_NO_RETRY: TaskOutcome
 TASK_OUTCOME_SKIPPED: TaskOutcome
 TASK_OUTCOME_TIMED_OUT: TaskOutcome
 TASK_OUTCOME_CANCELLED: TaskOutcome
+TASK_OUTCOME_LOST: TaskOutcome
 
 class WorkerMessage(_message.Message):
-    __slots__ = ("hello", "heartbeat", "ack", "started", "finished", "log")
+    __slots__ = ("hello", "heartbeat", "ack", "started", "finished", "log", "draining")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     ACK_FIELD_NUMBER: _ClassVar[int]
     STARTED_FIELD_NUMBER: _ClassVar[int]
     FINISHED_FIELD_NUMBER: _ClassVar[int]
     LOG_FIELD_NUMBER: _ClassVar[int]
+    DRAINING_FIELD_NUMBER: _ClassVar[int]
     hello: Hello
     heartbeat: Heartbeat
     ack: AssignmentAck
     started: TaskStarted
     finished: TaskFinished
     log: LogChunk
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., ack: _Optional[_Union[AssignmentAck, _Mapping]] = ..., started: _Optional[_Union[TaskStarted, _Mapping]] = ..., finished: _Optional[_Union[TaskFinished, _Mapping]] = ..., log: _Optional[_Union[LogChunk, _Mapping]] = ...) -> None: ...
+    draining: WorkerDraining
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., ack: _Optional[_Union[AssignmentAck, _Mapping]] = ..., started: _Optional[_Union[TaskStarted, _Mapping]] = ..., finished: _Optional[_Union[TaskFinished, _Mapping]] = ..., log: _Optional[_Union[LogChunk, _Mapping]] = ..., draining: _Optional[_Union[WorkerDraining, _Mapping]] = ...) -> None: ...
 
 class CoordinatorMessage(_message.Message):
-    __slots__ = ("welcome", "assignment", "cancel", "drain", "result_ack")
+    __slots__ = ("welcome", "assignment", "cancel", "drain", "result_ack", "heartbeat_ack")
     WELCOME_FIELD_NUMBER: _ClassVar[int]
     ASSIGNMENT_FIELD_NUMBER: _ClassVar[int]
     CANCEL_FIELD_NUMBER: _ClassVar[int]
     DRAIN_FIELD_NUMBER: _ClassVar[int]
     RESULT_ACK_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_ACK_FIELD_NUMBER: _ClassVar[int]
     welcome: Welcome
     assignment: Assignment
     cancel: Cancel
     drain: Drain
     result_ack: ResultAck
-    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., assignment: _Optional[_Union[Assignment, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., result_ack: _Optional[_Union[ResultAck, _Mapping]] = ...) -> None: ...
+    heartbeat_ack: HeartbeatAck
+    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., assignment: _Optional[_Union[Assignment, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., result_ack: _Optional[_Union[ResultAck, _Mapping]] = ..., heartbeat_ack: _Optional[_Union[HeartbeatAck, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("name", "host", "pid", "queues", "slots", "labels", "kinds", "version", "running")
+    __slots__ = ("name", "host", "pid", "queues", "slots", "labels", "kinds", "version", "running", "instance_id")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -77,6 +96,7 @@ class Hello(_message.Message):
     KINDS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     RUNNING_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
     name: str
     host: str
     pid: int
@@ -86,7 +106,8 @@ class Hello(_message.Message):
     kinds: _containers.RepeatedScalarFieldContainer[_common_pb2.TaskKind]
     version: str
     running: _containers.RepeatedCompositeFieldContainer[_common_pb2.Attempt]
-    def __init__(self, name: _Optional[str] = ..., host: _Optional[str] = ..., pid: _Optional[int] = ..., queues: _Optional[_Iterable[str]] = ..., slots: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., kinds: _Optional[_Iterable[_Union[_common_pb2.TaskKind, str]]] = ..., version: _Optional[str] = ..., running: _Optional[_Iterable[_Union[_common_pb2.Attempt, _Mapping]]] = ...) -> None: ...
+    instance_id: str
+    def __init__(self, name: _Optional[str] = ..., host: _Optional[str] = ..., pid: _Optional[int] = ..., queues: _Optional[_Iterable[str]] = ..., slots: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., kinds: _Optional[_Iterable[_Union[_common_pb2.TaskKind, str]]] = ..., version: _Optional[str] = ..., running: _Optional[_Iterable[_Union[_common_pb2.Attempt, _Mapping]]] = ..., instance_id: _Optional[str] = ...) -> None: ...
 
 class Heartbeat(_message.Message):
     __slots__ = ("cpu_percent", "memory_percent", "rss_bytes", "load_average", "running")
@@ -103,14 +124,16 @@ class Heartbeat(_message.Message):
     def __init__(self, cpu_percent: _Optional[float] = ..., memory_percent: _Optional[float] = ..., rss_bytes: _Optional[int] = ..., load_average: _Optional[float] = ..., running: _Optional[int] = ...) -> None: ...
 
 class AssignmentAck(_message.Message):
-    __slots__ = ("attempt", "accepted", "reason")
+    __slots__ = ("attempt", "accepted", "reason", "refusal")
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    REFUSAL_FIELD_NUMBER: _ClassVar[int]
     attempt: _common_pb2.Attempt
     accepted: bool
     reason: str
-    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., accepted: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+    refusal: RefusalReason
+    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., accepted: _Optional[bool] = ..., reason: _Optional[str] = ..., refusal: _Optional[_Union[RefusalReason, str]] = ...) -> None: ...
 
 class TaskStarted(_message.Message):
     __slots__ = ("attempt", "pid", "started_at")
@@ -148,20 +171,50 @@ class LogChunk(_message.Message):
     data: bytes
     def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
 
+class WorkerDraining(_message.Message):
+    __slots__ = ("reason",)
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    reason: str
+    def __init__(self, reason: _Optional[str] = ...) -> None: ...
+
+class Limits(_message.Message):
+    __slots__ = ("max_message_bytes", "max_return_value_bytes", "max_log_chunk_bytes", "max_error_bytes")
+    MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_RETURN_VALUE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_LOG_CHUNK_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_ERROR_BYTES_FIELD_NUMBER: _ClassVar[int]
+    max_message_bytes: int
+    max_return_value_bytes: int
+    max_log_chunk_bytes: int
+    max_error_bytes: int
+    def __init__(self, max_message_bytes: _Optional[int] = ..., max_return_value_bytes: _Optional[int] = ..., max_log_chunk_bytes: _Optional[int] = ..., max_error_bytes: _Optional[int] = ...) -> None: ...
+
 class Welcome(_message.Message):
-    __slots__ = ("heartbeat_interval_ms", "heartbeat_timeout_ms", "reclaimed", "rejected")
+    __slots__ = ("heartbeat_interval_ms", "heartbeat_timeout_ms", "reclaimed", "rejected", "ack_timeout_ms", "kill_grace_period_ms", "limits")
     HEARTBEAT_INTERVAL_MS_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     RECLAIMED_FIELD_NUMBER: _ClassVar[int]
     REJECTED_FIELD_NUMBER: _ClassVar[int]
+    ACK_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    KILL_GRACE_PERIOD_MS_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
     heartbeat_interval_ms: int
     heartbeat_timeout_ms: int
     reclaimed: _containers.RepeatedCompositeFieldContainer[_common_pb2.Attempt]
     rejected: _containers.RepeatedCompositeFieldContainer[_common_pb2.Attempt]
-    def __init__(self, heartbeat_interval_ms: _Optional[int] = ..., heartbeat_timeout_ms: _Optional[int] = ..., reclaimed: _Optional[_Iterable[_Union[_common_pb2.Attempt, _Mapping]]] = ..., rejected: _Optional[_Iterable[_Union[_common_pb2.Attempt, _Mapping]]] = ...) -> None: ...
+    ack_timeout_ms: int
+    kill_grace_period_ms: int
+    limits: Limits
+    def __init__(self, heartbeat_interval_ms: _Optional[int] = ..., heartbeat_timeout_ms: _Optional[int] = ..., reclaimed: _Optional[_Iterable[_Union[_common_pb2.Attempt, _Mapping]]] = ..., rejected: _Optional[_Iterable[_Union[_common_pb2.Attempt, _Mapping]]] = ..., ack_timeout_ms: _Optional[int] = ..., kill_grace_period_ms: _Optional[int] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ...) -> None: ...
+
+class HeartbeatAck(_message.Message):
+    __slots__ = ("server_time",)
+    SERVER_TIME_FIELD_NUMBER: _ClassVar[int]
+    server_time: _timestamp_pb2.Timestamp
+    def __init__(self, server_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Assignment(_message.Message):
-    __slots__ = ("attempt", "dag_id", "run_id", "task_id", "execution_timeout_ms", "payload", "queue")
+    __slots__ = ("attempt", "dag_id", "run_id", "task_id", "execution_timeout_ms", "payload", "queue", "map_index")
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     DAG_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -169,6 +222,7 @@ class Assignment(_message.Message):
     EXECUTION_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
+    MAP_INDEX_FIELD_NUMBER: _ClassVar[int]
     attempt: _common_pb2.Attempt
     dag_id: str
     run_id: str
@@ -176,7 +230,8 @@ class Assignment(_message.Message):
     execution_timeout_ms: int
     payload: _payload_pb2.TaskPayload
     queue: str
-    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., execution_timeout_ms: _Optional[int] = ..., payload: _Optional[_Union[_payload_pb2.TaskPayload, _Mapping]] = ..., queue: _Optional[str] = ...) -> None: ...
+    map_index: int
+    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., execution_timeout_ms: _Optional[int] = ..., payload: _Optional[_Union[_payload_pb2.TaskPayload, _Mapping]] = ..., queue: _Optional[str] = ..., map_index: _Optional[int] = ...) -> None: ...
 
 class Cancel(_message.Message):
     __slots__ = ("attempt", "reason")

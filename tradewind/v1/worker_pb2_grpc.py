@@ -57,8 +57,9 @@ class WorkerServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def FetchBundle(self, request, context):
-        """Streams the DAG bundle with this content hash, in chunks, so a worker needs no copy
-        of the DAG folder.
+        """Streams the DAG bundle with this content hash, in chunks of at most 1 MiB, so a worker
+        needs no copy of the DAG folder. The worker checks that the SHA-256 of the whole bundle
+        is the hash it asked for before using it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

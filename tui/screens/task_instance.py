@@ -109,7 +109,7 @@ class TaskInstanceScreen(LiveScreen):
 
     def _attempt(self, try_number: int) -> control_pb2.TaskAttempt | None:
         for attempt in self.attempts:
-            if attempt.attempt.try_number == try_number:
+            if attempt.try_number == try_number:
                 return attempt
         return None
 
@@ -140,7 +140,7 @@ class TaskInstanceScreen(LiveScreen):
             text.append(f"{value}\n")
         attempt = self._attempt(self.shown_try())
         if attempt is not None:
-            text.append(f"\nTry {attempt.attempt.try_number}\n", style="bold underline")
+            text.append(f"\nTry {attempt.try_number}\n", style="bold underline")
             text.append_text(task_badge(attempt.state))
             text.append(f" on {attempt.worker or '-'}\n")
             hops = [
@@ -170,7 +170,7 @@ class TaskInstanceScreen(LiveScreen):
         tries = self.query_one("#tries", OptionList)
         tries.clear_options()
         for attempt in self.attempts:
-            number = attempt.attempt.try_number
+            number = attempt.try_number
             label = Text.assemble(
                 (f"try {number} ", "bold" if number == self.shown_try() else ""),
                 task_badge(attempt.state),

@@ -6,7 +6,6 @@ are applied and committed in order with everything else.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, TypeAlias
@@ -312,16 +311,14 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
     async def Watch(self, request: control_pb2.WatchRequest, context: Ctx) -> AsyncIterator[control_pb2.WatchResponse]:
         if request.dag_id:
             need(request.dag_id, "dag_id")
-        queue: asyncio.Queue[control_pb2.WatchResponse | None] = asyncio.Queue()
-        entry = (request.dag_id, queue)
-        self.engine.watchers.add(entry)
+        subscriber = self.engine.watchers.subscribe(request.dag_id)
         try:
             ready = control_pb2.WatchReady(server_time=to_timestamp(self.engine.clock.now()))
             yield control_pb2.WatchResponse(ready=ready)
             while True:
-                item = await queue.get()
+                item = await subscriber.next()
                 if item is None:
                     return
                 yield item
         finally:
-            self.engine.watchers.discard(entry)
+            self.engine.watchers.unsubscribe(subscriber)

@@ -31,6 +31,7 @@ from coordinator.logs import LogKey, LogStore
 from coordinator.metastore.store import Store
 from coordinator.recovery import recover, run_from_rows
 from coordinator.scheduler import Effect, Ids, Scheduler
+from coordinator.watch import WatchHub
 from tradewind.exceptions import ApiError, InvalidArgument, NotFound
 from tradewind.states import ON_WORKER, TaskState
 from tradewind.v1 import control_pb2, worker_pb2
@@ -65,7 +66,7 @@ class Engine:
         self.default_pool_slots = default_pool_slots
         self.inbox: asyncio.Queue[Any] = asyncio.Queue()
         self.streams: dict[str, tuple[int, asyncio.Queue[worker_pb2.CoordinatorMessage | None]]] = {}
-        self.watchers: set[tuple[str, asyncio.Queue[control_pb2.WatchResponse | None]]] = set()
+        self.watchers = WatchHub()
         self.failed: BaseException | None = None
         self.batches = 0
 
@@ -290,9 +291,7 @@ class Engine:
         self.publish(response, dag_id)
 
     def publish(self, response: control_pb2.WatchResponse, dag_id: str = "") -> None:
-        for dag_filter, queue in self.watchers:
-            if not dag_filter or not dag_id or dag_filter == dag_id:
-                queue.put_nowait(response)
+        self.watchers.publish(response, dag_id)
 
     def dag_message(self, dag_id: str) -> control_pb2.Dag:
         row = self.store.get_dag(dag_id)

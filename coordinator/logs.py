@@ -17,6 +17,8 @@ class LogKey(NamedTuple):
     run_id: str
     task_id: str
     try_number: int
+    #: -1 for a task that is not mapped.
+    map_index: int = -1
 
 
 class LogStore:
@@ -26,13 +28,10 @@ class LogStore:
         self._followers: dict[LogKey, set[asyncio.Queue[bytes | None]]] = {}
 
     def path(self, key: LogKey) -> Path:
-        return (
-            self.root
-            / f"dag_id={key.dag_id}"
-            / f"run_id={key.run_id}"
-            / f"task_id={key.task_id}"
-            / f"attempt={key.try_number}.log"
-        )
+        folder = self.root / f"dag_id={key.dag_id}" / f"run_id={key.run_id}" / f"task_id={key.task_id}"
+        if key.map_index >= 0:
+            folder = folder / f"map_index={key.map_index}"
+        return folder / f"attempt={key.try_number}.log"
 
     def append(self, key: LogKey, data: bytes) -> None:
         handle = self._open.get(key)

@@ -60,6 +60,11 @@ class Settings:
     def log_dir(self) -> Path:
         return self.home / "logs"
 
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """The coordinator addresses in `host`, which may name several (a standby) separated by commas."""
+        return tuple(part.strip() for part in self.host.split(",") if part.strip())
+
     @classmethod
     def load(
         cls,
@@ -109,7 +114,10 @@ class Settings:
         if self.db and not self.db.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ConfigError(f"db must be a sqlite:/// or postgresql:// URL, not {self.db!r}")
         parse_address(self.bind, "bind")
-        parse_address(self.host, "host")
+        if not self.hosts:
+            raise ConfigError("host must name at least one HOST:PORT")
+        for host in self.hosts:
+            parse_address(host, "host")
 
 
 def _field_name(key: str, source: str) -> str:

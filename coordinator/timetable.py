@@ -12,6 +12,11 @@ from typing import Any
 
 from croniter import croniter
 
+from tradewind.exceptions import InvalidArgument
+
+#: What date arithmetic raises for a moment near year 1 or 9999 (croniter may step to year 0).
+_OUT_OF_RANGE = (OverflowError, ValueError)
+
 PRESETS = {
     "@hourly": "0 * * * *",
     "@daily": "0 0 * * *",
@@ -51,7 +56,16 @@ class Timetable:
         return self.kind != "none" and self.start_date is not None
 
     def next_run(self, last_logical: datetime | None, now: datetime) -> RunInfo | None:
-        """The run that follows the one with `last_logical` (None: the first), or None when no more."""
+        """The run that follows the one with `last_logical` (None: the first), or None when no more.
+
+        A schedule whose next point lies past year 9999 has no more runs.
+        """
+        try:
+            return self._next_run(last_logical, now)
+        except _OUT_OF_RANGE:
+            return None
+
+    def _next_run(self, last_logical: datetime | None, now: datetime) -> RunInfo | None:
         if not self.scheduled:
             return None
         assert self.start_date is not None
@@ -70,12 +84,21 @@ class Timetable:
         return RunInfo(start, start, end, end)
 
     def manual_interval(self, logical_date: datetime) -> tuple[datetime, datetime]:
-        """Airflow's inferred interval for a manual run: the latest complete one, else empty."""
-        if self.kind == "cron" and self.cron:
-            end = self._at_or_before(logical_date)
-            return self._before(end), end
-        if self.kind == "delta" and self.delta:
-            return logical_date - self.delta, logical_date
+        """Airflow's inferred interval for a manual run: the latest complete one, else empty.
+
+        InvalidArgument when the interval would start before year 1 (a request's logical_date
+        must never stop the scheduler).
+        """
+        try:
+            if self.kind == "cron" and self.cron:
+                end = self._at_or_before(logical_date)
+                return self._before(end), end
+            if self.kind == "delta" and self.delta:
+                return logical_date - self.delta, logical_date
+        except _OUT_OF_RANGE:
+            raise InvalidArgument(
+                f"logical_date {logical_date.isoformat()} is outside what the schedule can compute"
+            ) from None
         return logical_date, logical_date
 
     def describe(self, dag: dict[str, Any]) -> str:

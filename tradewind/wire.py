@@ -7,6 +7,8 @@ TUI they are the lowercase Airflow names ("success").
 from __future__ import annotations
 
 import json
+import math
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -44,6 +46,13 @@ MAX_CONF_BYTES = 1 * MiB
 MAX_CONF_DEPTH = 100
 #: Changes a Watch stream may have waiting before it is sent a resync.
 MAX_WATCH_BACKLOG = 10_000
+#: dag_id, task_id and pool names; run ids also allow : and + (control.proto's input rules).
+ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,250}")
+RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9_.:+\-]{1,250}")
+#: The range of a Timestamp, and of a logical date a schedule can compute.
+MIN_TIMESTAMP = datetime(1, 1, 1, tzinfo=UTC)
+MAX_TIMESTAMP = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+MIN_LOGICAL_DATE = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Outcome(StrEnum):
@@ -203,13 +212,71 @@ def from_timestamp(stamp: Timestamp, present: bool = True) -> datetime | None:
 
 
 def conf_from_json(text: str, what: str) -> dict[str, Any]:
-    """A DAG run's conf: empty text is {}, anything but a JSON object is InvalidArgument naming `what`."""
+    """A DAG run's conf: empty text is {}; anything but a JSON object within control.proto's
+    limits (1 MiB, nested 100 deep, no NaN or Infinity) is InvalidArgument naming `what`.
+
+    The depth is measured before parsing so that a conf nested thousands deep is an answer,
+    not a RecursionError; NaN and Infinity are refused because they are not JSON and would
+    be stored as text no other reader accepts.
+    """
     if not text:
         return {}
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_CONF_BYTES:
+        raise InvalidArgument(f"{what} is {size:,} bytes; the limit is {MAX_CONF_BYTES:,}")
+    depth = json_depth(text)
+    if depth > MAX_CONF_DEPTH:
+        raise InvalidArgument(f"{what} is nested {depth} levels deep; the limit is {MAX_CONF_DEPTH}")
     try:
-        conf = json.loads(text)
-    except json.JSONDecodeError as exc:
+        conf = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except ValueError as exc:
         raise InvalidArgument(f"{what} is not valid JSON: {exc}") from None
     if not isinstance(conf, dict):
         raise InvalidArgument(f"{what} must be a JSON object, not {type(conf).__name__}")
+    _check_strings(conf, what)
     return conf
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in JSON text (strings ignored)."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(_JSON_STRING.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _check_strings(value: Any, what: str) -> None:
+    """Refuse NUL characters and lone surrogates in keys and values: no backend or task stores or passes them."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key, what)
+            _check_strings(item, what)
+    elif isinstance(value, list):
+        for item in value:
+            _check_strings(item, what)
+    elif isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidArgument(f"{what} must not contain a NUL character (\\u0000)")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidArgument(f"{what} must not contain a lone surrogate ({value!r:.40})") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range for a number")
+    return value

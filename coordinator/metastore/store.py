@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,10 +17,18 @@ from typing import Any
 import peewee
 
 from coordinator.metastore import models as m
+from coordinator.metastore.db import connection_lost, one_line
 from coordinator.records import Attempt, Changes, Run, TaskInstance
+from tradewind.exceptions import MetastoreError
 from tradewind.states import RunState, TaskState
 
 _CHUNK = 400
+#: Errors that belong to one row's values, not to the database or the connection.
+_DATA_ERRORS = (peewee.IntegrityError, peewee.DataError, ValueError, OverflowError)
+#: Turns sqlite3/psycopg2 errors of a raw cursor into peewee's, as peewee's own queries do.
+_DRIVER_ERRORS_AS_PEEWEE: Any = vars(peewee)["__exception_wrapper__"]
+#: Seconds to wait before each new try of a commit that met a dropped connection or a lock.
+_RETRY_PAUSES = (0.2, 1.0, 3.0)
 
 
 def naive(value: datetime | None) -> datetime | None:
@@ -37,6 +47,35 @@ def aware(value: datetime | str | None) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class StoreFailure:
+    """A row the metastore refused even after sanitising; every other row of its batch went in.
+
+    `kind` and `id`: "run" and "task_instance" (their id), "attempt" (its id), "xcom"
+    ((run id, task_id, key)), "dag" (dag_id), "worker" (name).
+    """
+
+    kind: str
+    id: Any
+    error: str
+
+
+@dataclass(frozen=True)
+class _Write:
+    """Rows of one kind and the statement that writes a list of them."""
+
+    kind: str
+    ids: list[Any]
+    rows: list[Any]
+    apply: Callable[[list[Any]], None]
+
+    @classmethod
+    def of(
+        cls, kind: str, records: Sequence[Run | TaskInstance | Attempt], apply: Callable[[list[Any]], None]
+    ) -> _Write:
+        return cls(kind, [r.id for r in records], list(records), apply)
 
 
 @dataclass(frozen=True)
@@ -75,54 +114,141 @@ class Store:
         )
 
     # ---- group commit ----------------------------------------------------------------
-    def commit(self, changes: Changes) -> None:
-        with self.db.atomic():
-            self._insert(m.DagRun, [_run_row(r) for r in changes.new_runs])
-            new_run_ids = {r.id for r in changes.new_runs}
-            for run in changes.runs.values():
-                if run.id not in new_run_ids:
-                    m.DagRun.update(
-                        state=run.state.value, start_date=naive(run.start_date), end_date=naive(run.end_date)
-                    ).where(m.DagRun.id == run.id).execute()
-            self._insert(m.TaskInstance, [_ti_row(t) for t in changes.new_tis])
-            new_ti_ids = {t.id for t in changes.new_tis}
-            self._update_tis([t for t in changes.tis.values() if t.id not in new_ti_ids])
-            self._insert(m.TaskAttempt, [_attempt_row(a) for a in changes.new_attempts])
-            new_attempt_ids = {a.id for a in changes.new_attempts}
-            self._update_attempts([a for a in changes.attempts.values() if a.id not in new_attempt_ids])
-            for run_pk, task_id, key, value in changes.xcoms:
-                (
-                    m.XCom.insert(dag_run_id=run_pk, task_id=task_id, key=key, value=value)
-                    .on_conflict(
-                        conflict_target=[m.XCom.dag_run_id, m.XCom.task_id, m.XCom.key], update={m.XCom.value: value}
-                    )
-                    .execute()
+    def commit(self, changes: Changes) -> list[StoreFailure]:
+        """Write one batch of scheduler changes in one transaction; returns the rows refused.
+
+        A row the database refuses (a constraint, a value out of range) must not hold back the
+        others: the batch is then written again row by row, each row in a savepoint, and the
+        refused rows are returned so their task instances can be failed. A connection the server
+        dropped is opened again and the transaction retried.
+        """
+        writes = self._writes(changes)
+        try:
+            self._transaction(lambda: self._write_all(writes))
+            return []
+        except _DATA_ERRORS:
+            pass
+        return self._transaction(lambda: self._write_each(writes))
+
+    def _writes(self, changes: Changes) -> list[_Write]:
+        new_runs = {r.id for r in changes.new_runs}
+        new_tis = {t.id for t in changes.new_tis}
+        new_attempts = {a.id for a in changes.new_attempts}
+        xcoms = {(run_pk, task_id, key): value for run_pk, task_id, key, value in changes.xcoms}
+        return [
+            _Write.of("run", changes.new_runs, self._insert_runs),
+            _Write.of("run", [r for r in changes.runs.values() if r.id not in new_runs], self._update_runs),
+            _Write.of("task_instance", changes.new_tis, self._insert_tis),
+            _Write.of("task_instance", [t for t in changes.tis.values() if t.id not in new_tis], self._update_tis),
+            _Write.of("attempt", changes.new_attempts, self._insert_attempts),
+            _Write.of(
+                "attempt", [a for a in changes.attempts.values() if a.id not in new_attempts], self._update_attempts
+            ),
+            _Write("xcom", list(xcoms), list(xcoms.items()), self._upsert_xcoms),
+            _Write("dag", list(changes.dags), list(changes.dags.items()), self._update_dags),
+            _Write("worker", list(changes.workers), list(changes.workers.items()), self._upsert_workers),
+        ]
+
+    def _write_all(self, writes: list[_Write]) -> list[StoreFailure]:
+        for write in writes:
+            if write.rows:
+                write.apply(write.rows)
+        return []
+
+    def _write_each(self, writes: list[_Write]) -> list[StoreFailure]:
+        failures = []
+        for write in writes:
+            for key, row in zip(write.ids, write.rows, strict=True):
+                try:
+                    with self.db.atomic():
+                        write.apply([row])
+                except _DATA_ERRORS as exc:
+                    failures.append(StoreFailure(write.kind, key, one_line(exc)))
+        return failures
+
+    def _transaction(self, body: Callable[[], list[StoreFailure]]) -> list[StoreFailure]:
+        """Run `body` in a transaction, again after a pause when the connection dropped or SQLite
+        stayed locked past its busy timeout; any other database error is one MetastoreError line."""
+        for pause in (*_RETRY_PAUSES, None):
+            try:
+                with self.db.atomic():
+                    return body()
+            except _DATA_ERRORS:
+                raise
+            except peewee.DatabaseError as exc:
+                lost = connection_lost(exc)
+                if pause is None or not (lost or "database is locked" in str(exc)):
+                    raise MetastoreError(f"cannot write to the metastore: {one_line(exc)}") from exc
+                time.sleep(pause)
+                if lost:
+                    self._reconnect()
+        raise AssertionError("unreachable")
+
+    def _reconnect(self) -> None:
+        with contextlib.suppress(peewee.DatabaseError):
+            self.db.close()
+        with contextlib.suppress(peewee.DatabaseError):
+            self.db.connect()
+
+    def _insert_runs(self, runs: list[Run]) -> None:
+        self._insert(m.DagRun, [_run_row(r) for r in runs])
+
+    def _update_runs(self, runs: list[Run]) -> None:
+        for run in runs:
+            m.DagRun.update(
+                state=run.state.value, start_date=naive(run.start_date), end_date=naive(run.end_date)
+            ).where(m.DagRun.id == run.id).execute()
+
+    def _insert_tis(self, tis: list[TaskInstance]) -> None:
+        self._insert(m.TaskInstance, [_ti_row(t) for t in tis])
+
+    def _insert_attempts(self, attempts: list[Attempt]) -> None:
+        self._insert(m.TaskAttempt, [_attempt_row(a) for a in attempts])
+
+    def _upsert_xcoms(self, items: list[tuple[tuple[int, str, str], str]]) -> None:
+        for (run_pk, task_id, key), value in items:
+            (
+                m.XCom.insert(dag_run_id=run_pk, task_id=task_id, key=key, value=value)
+                .on_conflict(
+                    conflict_target=[m.XCom.dag_run_id, m.XCom.task_id, m.XCom.key],
+                    update={m.XCom.value: peewee.EXCLUDED.value},
                 )
-            for dag_id, values in changes.dags.items():
-                m.Dag.update(**{k: naive(v) if isinstance(v, datetime) else v for k, v in values.items()}).where(
-                    m.Dag.dag_id == dag_id
-                ).execute()
-            for name, values in changes.workers.items():
-                self._upsert_worker(name, values)
+                .execute()
+            )
+
+    def _update_dags(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+        for dag_id, values in items:
+            m.Dag.update(**{k: naive(v) if isinstance(v, datetime) else v for k, v in values.items()}).where(
+                m.Dag.dag_id == dag_id
+            ).execute()
+
+    def _upsert_workers(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+        for name, values in items:
+            self._upsert_worker(name, values)
 
     def _insert(self, model: type[m.BaseModel], rows: list[dict[str, Any]]) -> None:
         for start in range(0, len(rows), _CHUNK):
             model.insert_many(rows[start : start + _CHUNK]).execute()
 
-    def _params(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
-        """SQLite gets times as text in peewee's format (its datetime adapter is deprecated)."""
-        if isinstance(self.db, peewee.SqliteDatabase):
-            return tuple(str(v) if isinstance(v, datetime) else v for v in row)
-        return row
+    def _executemany(self, model: type[m.BaseModel], columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        """UPDATE ... WHERE id= for many rows in one statement, each value stored as its column stores it.
+
+        SQLite gets times as text in peewee's format (its datetime adapter is deprecated).
+        """
+        p = self.db.param
+        sql = f"UPDATE {model._meta.table_name} SET {', '.join(f'{c}={p}' for c in columns)} WHERE id={p}"
+        fields = [model._meta.fields[c] for c in (*columns, "id")]
+        sqlite = isinstance(self.db, peewee.SqliteDatabase)
+        params = []
+        for row in rows:
+            values = tuple(f.db_value(v) for f, v in zip(fields, row, strict=True))
+            params.append(tuple(str(v) if isinstance(v, datetime) else v for v in values) if sqlite else values)
+        with _DRIVER_ERRORS_AS_PEEWEE:
+            self.db.cursor().executemany(sql, params)
 
     def _update_tis(self, tis: Sequence[TaskInstance]) -> None:
-        if not tis:
-            return
-        p = self.db.param
-        sql = (
-            f"UPDATE task_instance SET state={p}, try_number={p}, max_tries={p}, worker={p}, attempt_token={p}, "
-            f"start_date={p}, end_date={p}, next_retry_at={p} WHERE id={p}"
-        )
+        columns = ["state", "try_number", "max_tries", "worker", "attempt_token"]
+        columns += ["start_date", "end_date", "next_retry_at"]
         rows = [
             (
                 t.state.value,
@@ -137,19 +263,15 @@ class Store:
             )
             for t in tis
         ]
-        self.db.cursor().executemany(sql, [self._params(row) for row in rows])
+        self._executemany(m.TaskInstance, columns, rows)
 
     def _update_attempts(self, attempts: Sequence[Attempt]) -> None:
-        if not attempts:
-            return
         columns = [c for c in _attempt_row(attempts[0]) if c != "id"]
-        p = self.db.param
-        sql = f"UPDATE task_attempt SET {', '.join(f'{c}={p}' for c in columns)} WHERE id={p}"
         rows = []
         for attempt in attempts:
             row = _attempt_row(attempt)
             rows.append(tuple(row[c] for c in columns) + (attempt.id,))
-        self.db.cursor().executemany(sql, [self._params(row) for row in rows])
+        self._executemany(m.TaskAttempt, columns, rows)
 
     def _upsert_worker(self, name: str, values: dict[str, Any]) -> None:
         values = {k: naive(v) if isinstance(v, datetime) else v for k, v in values.items()}
@@ -343,8 +465,9 @@ class Store:
         query = ti.select(ti.dag_run_id, ti.task_id, ti.state, ti.try_number).where(ti.dag_run_id.in_(list(run_pks)))
         return list(query.tuples())  # type: ignore[arg-type]
 
-    def get_ti(self, run_pk: int, task_id: str) -> m.TaskInstance | None:
-        return m.TaskInstance.get_or_none((m.TaskInstance.dag_run_id == run_pk) & (m.TaskInstance.task_id == task_id))
+    def get_ti(self, run_pk: int, task_id: str, map_index: int = -1) -> m.TaskInstance | None:
+        ti = m.TaskInstance
+        return ti.get_or_none((ti.dag_run_id == run_pk) & (ti.task_id == task_id) & (ti.map_index == map_index))
 
     def attempts(self, ti_id: int) -> list[m.TaskAttempt]:
         return list(
@@ -356,7 +479,16 @@ class Store:
     def version(self, version_id: int) -> StoredVersion | None:
         return self.versions([version_id]).get(version_id)
 
-    def list_workers(self) -> list[m.Worker]:
+    def list_workers(self, forget_before: datetime | None = None, connected: Collection[str] = ()) -> list[m.Worker]:
+        """Worker rows by name. With `forget_before`, the rows of workers last seen before it that
+        are not `connected` now are deleted first; their attempts keep the worker's name."""
+        if forget_before is not None:
+            w = m.Worker
+            seen = peewee.fn.COALESCE(w.last_seen_at, w.last_heartbeat_at, w.connected_at)
+            gone = seen.is_null() | (seen < naive(forget_before))
+            if connected:
+                gone = gone & w.name.not_in(list(connected))
+            w.delete().where(gone).execute()
         return list(m.Worker.select().order_by(m.Worker.name))
 
     def import_errors(self) -> list[m.ImportError]:
@@ -433,6 +565,7 @@ def _ti_row(ti: TaskInstance) -> dict[str, Any]:
         "dag_id": ti.run.dag_id,
         "run_id": ti.run.run_id,
         "task_id": ti.task_id,
+        "map_index": ti.map_index,
         "state": ti.state.value,
         "try_number": ti.try_number,
         "max_tries": ti.max_tries,
@@ -468,4 +601,5 @@ def _attempt_row(a: Attempt) -> dict[str, Any]:
         "cpu_system": a.cpu_system,
         "max_rss_bytes": a.max_rss_bytes,
         "rendered": a.rendered,
+        "lost": a.lost,
     }

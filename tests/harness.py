@@ -70,6 +70,13 @@ class Process:
             if sig == signal.SIGKILL:
                 self.popen.wait(timeout=10)
 
+    def kill_group(self) -> None:
+        """SIGKILL the process with every process of its group, as when its machine dies, and reap it."""
+        if self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=10)
+
     @property
     def pid(self) -> int:
         return self.popen.pid
@@ -102,7 +109,8 @@ class Cluster:
         self.processes.append(process)
         return process
 
-    def coordinator(self, *extra: str, port: int = 0, heartbeat_timeout: float = 3.0) -> Process:
+    def coordinator(self, *extra: str, port: int = 0, heartbeat_timeout: float = 3.0, wait: bool = True) -> Process:
+        """Start `coordinator serve`; with wait (not for a standby), until it listens, keeping its address."""
         process = self._spawn(
             f"coordinator-{len(self.processes)}",
             [
@@ -131,8 +139,14 @@ class Cluster:
             found = re.search(r"coordinator listening on (\S+)", process.output())
             return found.group(1) if found else ""
 
-        self.address = assert_eventually(listening, 30, "coordinator to listen")
+        if wait:
+            self.address = assert_eventually(listening, 30, "coordinator to listen")
         return process
+
+    @property
+    def port(self) -> int:
+        """The port of the latest coordinator, to start the next one on the same address."""
+        return int(self.address.rsplit(":", 1)[1])
 
     def worker(self, name: str, *extra: str) -> Process:
         return self._spawn(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import signal
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -121,7 +120,6 @@ class Chaos:
     """The cluster under test and what was done to it."""
 
     cluster: Cluster
-    port: str
     rng: random.Random
     workers: dict[str, Process] = field(default_factory=dict)
     kills: Counter[str] = field(default_factory=Counter)
@@ -130,7 +128,7 @@ class Chaos:
     def restart_coordinator(self) -> None:
         def started() -> Process | None:
             with contextlib.suppress(RuntimeError):  # it exited before listening: try again
-                return self.cluster.coordinator(port=int(self.port))
+                return self.cluster.coordinator(port=self.cluster.port)
             return None
 
         assert_eventually(started, 30, "the coordinator to restart on its port", interval=0.2)
@@ -145,13 +143,13 @@ class Chaos:
         """SIGKILL the coordinator (a quarter of the time) or a worker, alone or with its task processes."""
         if self.rng.random() < 0.25:
             coordinator = next(p for p in reversed(self.cluster.processes) if p.name.startswith("coordinator"))
-            kill_group(coordinator)
+            coordinator.kill_group()
             self.kills["coordinator"] += 1
             self.restart_coordinator()
             return
         name = self.rng.choice(WORKERS)
         if self.rng.random() < 0.5:
-            kill_group(self.workers[name])
+            self.workers[name].kill_group()
         else:
             self.workers[name].kill()
         self.kills["worker"] += 1
@@ -165,13 +163,6 @@ class Chaos:
                 return False
         self.triggered.append((dag_id, run_id))
         return True
-
-
-def kill_group(process: Process) -> None:
-    if process.popen.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.popen.wait(timeout=10)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -189,7 +180,7 @@ def test_kills_of_workers_and_coordinator_lose_no_run_and_record_every_execution
     for name, source in DAGS.items():
         write_dag(cluster.dags, name, source.replace("EXECUTIONS", str(executions)))
     cluster.coordinator()
-    chaos = Chaos(cluster, cluster.address.rsplit(":", 1)[1], random.Random(SEED))
+    chaos = Chaos(cluster, random.Random(SEED))
     chaos.start_missing_workers()
     client = cluster.client()
     assert_eventually(lambda: len(client.list_dags().dags) == len(DAG_IDS), 30, "the chaos DAGs to be parsed")

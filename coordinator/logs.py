@@ -7,9 +7,13 @@ chunks happen with no await in between and a follower neither misses nor repeats
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
+
+log = logging.getLogger("tradewind.coordinator")
 
 
 class LogKey(NamedTuple):
@@ -26,6 +30,8 @@ class LogStore:
         self.root = root
         self._open: dict[LogKey, BinaryIO] = {}
         self._followers: dict[LogKey, set[asyncio.Queue[bytes | None]]] = {}
+        #: The last write failed; the next failure is not logged again.
+        self.failing = False
 
     def path(self, key: LogKey) -> Path:
         folder = self.root / f"dag_id={key.dag_id}" / f"run_id={key.run_id}" / f"task_id={key.task_id}"
@@ -34,20 +40,42 @@ class LogStore:
         return folder / f"attempt={key.try_number}.log"
 
     def append(self, key: LogKey, data: bytes) -> None:
+        """Write a chunk to the attempt's file and pass it to followers.
+
+        A write that fails (a full disk) costs the chunk its place in the file, never the worker's
+        stream or the run's state; it is logged loudly once, until a write succeeds again.
+        """
+        try:
+            self._write(key, data)
+        except OSError as exc:
+            if not self.failing:
+                log.error(
+                    "cannot write task logs under %s (%s); log lines are being dropped until writing works again",
+                    self.root,
+                    exc,
+                )
+            self.failing = True
+        else:
+            if self.failing:
+                log.warning("writing task logs under %s works again", self.root)
+            self.failing = False
+        for queue in self._followers.get(key, ()):
+            queue.put_nowait(data)
+
+    def _write(self, key: LogKey, data: bytes) -> None:
         handle = self._open.get(key)
         if handle is None:
             path = self.path(key)
             path.parent.mkdir(parents=True, exist_ok=True)
             handle = self._open[key] = open(path, "ab", buffering=0)  # noqa: SIM115 - kept open per attempt
         handle.write(data)
-        for queue in self._followers.get(key, ()):
-            queue.put_nowait(data)
 
     def close(self, key: LogKey) -> None:
         """The attempt ended: release its file and end every follower's stream."""
         handle = self._open.pop(key, None)
         if handle is not None:
-            handle.close()
+            with contextlib.suppress(OSError):
+                handle.close()
         for queue in self._followers.pop(key, set()):
             queue.put_nowait(None)
 

@@ -7,6 +7,8 @@ import asyncio
 import logging
 import sys
 
+import peewee
+
 from tradewind.config import Settings
 from tradewind.exceptions import TradewindError
 
@@ -40,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
             help="how long one DAG file may take to import (default 30)",
         )
         sub.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    serve.add_argument(
+        "--standby",
+        action="store_true",
+        default=None,
+        help="if another coordinator owns the metastore, wait as a hot standby and take over when it dies",
+    )
     standalone.add_argument("--workers", type=int, default=2, metavar="N", help="local worker processes (default 2)")
     standalone.add_argument(
         "--slots", dest="worker_slots", type=int, metavar="N", help="slots of each local worker (default 16)"
@@ -62,19 +70,21 @@ def main(argv: list[str] | None = None) -> int:
         # interval (CPython's default is 5 ms) keeps each hand-off short.
         sys.setswitchinterval(0.0005)
         asyncio.run(serve(settings, workers=workers))
-    except TradewindError as exc:
-        print(f"coordinator: error: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"coordinator: error: {exc}", file=sys.stderr)
+    except (TradewindError, OSError, peewee.PeeweeException) as exc:
+        print(f"coordinator: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - the traceback goes to the log, the user gets one line
         logging.getLogger("tradewind.coordinator").exception("the coordinator stopped")
-        print(f"coordinator: error: stopped by {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"coordinator: error: stopped by {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    """Drivers (psycopg2, sqlite3) put hints on further lines; the user gets one line."""
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
 
 
 if __name__ == "__main__":

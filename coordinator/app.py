@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
+import time
 from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import datetime
@@ -18,10 +20,11 @@ from coordinator.control_service import ControlService
 from coordinator.dag_processor import DagProcessor, ScanResult
 from coordinator.engine import Engine
 from coordinator.events import DagsDeactivated, DagVersionStored
+from coordinator.lease import Lease, LeaseHeld, LeaseLost
 from coordinator.logs import LogStore
 from coordinator.metastore.db import connect, redact
-from coordinator.metastore.store import Store, aware
-from coordinator.server import create_server
+from coordinator.metastore.store import Store, StoredVersion, aware
+from coordinator.server import bind, create_server
 from coordinator.timetable import Timetable
 from coordinator.worker_service import WorkerService
 from tradewind.bundles import Bundle, build_bundle
@@ -32,59 +35,108 @@ from tradewind.v1 import control_pb2, control_pb2_grpc, worker_pb2_grpc
 from tradewind.wire import to_timestamp
 
 log = logging.getLogger("tradewind.coordinator")
+#: How often a standby tries to take the lease, and an owner checks that it still holds it.
+_LEASE_POLL = 0.5
+#: A local worker that exits is started again after 1 s, then 2, 4 ... up to 30 s while it keeps exiting.
+_RESTART_PAUSE = 1.0
+_RESTART_PAUSE_MAX = 30.0
 
 
 class Coordinator:
+    """One coordinator: takes the metastore lease, then recovers, serves and scans the DAG folder."""
+
     def __init__(self, settings: Settings) -> None:
         settings = replace(settings, home=settings.home.resolve(), dags_folder=settings.dags_folder.resolve())
         self.settings = settings
         self.clock = SystemClock()
-        self.db = connect(settings.db_url)
-        self.store = Store(self.db)
+        self.lease = Lease(settings.db_url)
         self.logs = LogStore(settings.log_dir)
-        self.engine = Engine(
-            self.store,
-            self.clock,
-            self.logs,
-            sequential=settings.executor == "sequential",
-            ack_timeout=settings.ack_timeout,
-            heartbeat_timeout=settings.heartbeat_timeout,
-            default_pool_slots=settings.default_pool_slots,
-        )
         self.forkserver = ForkServer(preload=("tradewind",))
-        self.processor: DagProcessor | None = None
+        self.processor = DagProcessor(
+            settings.dags_folder,
+            parse_timeout=settings.parse_timeout,
+            processes=settings.parse_processes,
+            forkserver=self.forkserver,
+        )
+        self.db: Any = None
+        self.store: Store | None = None
+        self.engine: Engine | None = None
         self.server: Any = None
         self.port = 0
         self._bundle_hash = ""
         self._tasks: list[asyncio.Task[Any]] = []
 
     async def start(self) -> str:
-        """Start everything; returns the address the server listens on."""
-        self.engine.start()
+        """Take the lease (waiting for it as a standby), then start everything; returns the address served."""
         self.forkserver.start()
         self.settings.dags_folder.mkdir(parents=True, exist_ok=True)
-        self.processor = DagProcessor(
-            self.settings.dags_folder,
-            parse_timeout=self.settings.parse_timeout,
-            processes=self.settings.parse_processes,
-            forkserver=self.forkserver,
-        )
+        took_over = await self._take_lease()
         self.server = create_server()
+        host = self.settings.bind.rpartition(":")[0]
+        self.port = bind(self.server, self.settings.bind)
+        address = f"{host}:{self.port}"
+        self.db = await asyncio.to_thread(connect, self.settings.db_url)
+        self.store = Store(self.db)
+        self.lease.record_owner(address)
+        self.engine = Engine(
+            self.store,
+            self.clock,
+            self.logs,
+            sequential=self.settings.executor == "sequential",
+            ack_timeout=self.settings.ack_timeout,
+            heartbeat_timeout=self.settings.heartbeat_timeout,
+            default_pool_slots=self.settings.default_pool_slots,
+        )
+        self.engine.start()
         worker_pb2_grpc.add_WorkerServiceServicer_to_server(
             WorkerService(self.engine, self.settings.heartbeat_timeout), self.server
         )
         control_pb2_grpc.add_ControlServiceServicer_to_server(ControlService(self.engine), self.server)
-        host = self.settings.bind.rpartition(":")[0]
-        self.port = self.server.add_insecure_port(self.settings.bind)
-        if self.port == 0:
-            raise OSError(f"cannot listen on {self.settings.bind}: the address is in use or not local")
         await self.server.start()
-        await self._scan_once()
+        if not took_over:
+            # A standby's owner stored the folder already; recovery has every DAG, so it serves at once.
+            await self._scan_once()
         self._tasks = [
             asyncio.create_task(self.engine.run(), name="engine"),
-            asyncio.create_task(self._scan_forever(), name="dag-processor"),
+            asyncio.create_task(self._scan_forever(first_now=took_over), name="dag-processor"),
+            asyncio.create_task(self._keep_lease(), name="lease"),
         ]
-        return f"{host}:{self.port}"
+        return address
+
+    async def _take_lease(self) -> bool:
+        """Take the metastore lease; returns whether this coordinator waited for it as a standby."""
+        if await asyncio.to_thread(self.lease.acquire):
+            return False
+        owner = await asyncio.to_thread(self.lease.owner)
+        where = redact(self.settings.db_url)
+        if not self.settings.standby:
+            raise LeaseHeld(f"metastore {where} is owned by {owner}; stop it, or start this one with --standby")
+        print(f"coordinator standby: metastore {where} is owned by {owner}; waiting to take over", flush=True)
+        parsing = asyncio.create_task(self._parse_ahead(), name="standby-parse")
+        try:
+            while not await asyncio.to_thread(self.lease.acquire):
+                await asyncio.sleep(_LEASE_POLL)
+        finally:
+            parsing.cancel()
+        log.info("took over metastore %s", where)
+        return True
+
+    async def _parse_ahead(self) -> None:
+        """A standby parses the folder as it changes, so at takeover only storing is left."""
+        while True:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.processor.scan)
+            await asyncio.sleep(self.settings.dag_scan_interval)
+
+    async def _keep_lease(self) -> None:
+        """Stop (loudly, through wait()) the moment the lease no longer holds: never two owners."""
+        while True:
+            await asyncio.sleep(_LEASE_POLL)
+            try:
+                await asyncio.to_thread(self.lease.check)
+            except LeaseLost:
+                log.critical("lost the metastore lease; stopping")
+                raise
 
     async def wait(self) -> None:
         done, _ = await asyncio.wait(self._tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -99,79 +151,104 @@ class Coordinator:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        self.processor.close()
         self.forkserver.close()
         self.logs.close_all()
-        self.db.close()
+        if self.db is not None:
+            self.db.close()
+        self.lease.release()
 
-    async def _scan_forever(self) -> None:
-        while True:
+    async def _scan_forever(self, first_now: bool) -> None:
+        if not first_now:
             await asyncio.sleep(self.settings.dag_scan_interval)
+        while True:
             try:
                 await self._scan_once()
-            except Exception:  # noqa: BLE001 - a failed scan is retried at the next interval
-                log.exception("scanning the DAG folder failed; retrying in %gs", self.settings.dag_scan_interval)
+            except Exception as exc:  # noqa: BLE001 - nothing was marked seen, so the next scan stores it all again
+                log.warning(
+                    "storing the DAG folder's changes failed (%s: %s); retrying in %gs",
+                    type(exc).__name__,
+                    exc,
+                    self.settings.dag_scan_interval,
+                )
+            await asyncio.sleep(self.settings.dag_scan_interval)
 
     async def _scan_once(self) -> None:
-        assert self.processor is not None
         result: ScanResult = await asyncio.to_thread(self.processor.scan)
         if not result.changed:
             return
         bundle = await asyncio.to_thread(build_bundle, self.settings.dags_folder)
-        self._store_scan(result, bundle)
-
-    def _store_scan(self, result: ScanResult, bundle: Bundle) -> None:
-        store, now = self.store, self.clock.now()
-        files: dict[str, str | None] = {}
-        store.save_bundle(bundle.hash, bundle.data, now)
-        handled: set[str] = set()
-        for parsed in result.parsed:
-            if parsed.error is not None:
-                store.set_import_error(parsed.fileloc, parsed.error, now)
-                files[parsed.fileloc] = parsed.error
-                log.warning("DAG file %s failed to import", parsed.fileloc)
-                continue
-            errors = []
-            previous = set(store.dag_ids_in_file(parsed.fileloc))
-            for data in parsed.dags:
-                dag_id = data["dag_id"]
-                other = store.get_dag(dag_id)
-                if other is not None and other.active and other.fileloc != parsed.fileloc:
-                    errors.append(f"DAG {dag_id!r} is already defined in {other.fileloc}; this definition is ignored")
-                    continue
-                previous.discard(dag_id)
-                handled.add(dag_id)
-                paused = bool(data.get("is_paused_upon_creation"))
-                version, _ = store.save_dag_version(data, dag_hash(data), bundle.hash, now, _dag_fields(data, paused))
-                if version is not None:
-                    row = store.get_dag(dag_id)
-                    assert row is not None
-                    self.engine.submit(
-                        DagVersionStored(version.id, data, bundle.hash, row.paused, aware(row.last_scheduled_date))
-                    )
-            store.set_import_error(parsed.fileloc, "\n".join(errors) or None, now)
-            files[parsed.fileloc] = "\n".join(errors) or None
-            if previous:
-                store.deactivate_dags(previous)
-                self.engine.submit(DagsDeactivated(tuple(sorted(previous))))
-        for fileloc in result.removed:
-            gone = store.dag_ids_in_file(fileloc)
-            store.deactivate_dags(gone)
-            store.set_import_error(fileloc, None, now)
-            files[fileloc] = None
-            if gone:
-                self.engine.submit(DagsDeactivated(tuple(gone)))
-        if bundle.hash != self._bundle_hash:
-            for version in store.rebundle(bundle.hash, exclude=handled):
-                row = store.get_dag(version.dag_id)
-                assert row is not None
-                self.engine.submit(
-                    DagVersionStored(version.id, version.data, bundle.hash, row.paused, aware(row.last_scheduled_date))
-                )
+        events, files = await asyncio.to_thread(self._store_scan, result, bundle)
+        self.processor.stored(result)
         self._bundle_hash = bundle.hash
+        assert self.engine is not None
+        for event in events:
+            self.engine.submit(event)
         if self.engine.watchers:
-            self._announce_import_errors(files, now)
+            self._announce_import_errors(files, self.clock.now())
+
+    def _store_scan(self, result: ScanResult, bundle: Bundle) -> tuple[list[Any], dict[str, str | None]]:
+        """Store one scan in one transaction; returns the events to submit once it is committed."""
+        assert self.store is not None
+        store, now = self.store, self.clock.now()
+        events: list[Any] = []
+        files: dict[str, str | None] = {}
+        with store.dag_transaction():
+            store.save_bundle(bundle.hash, bundle.data, now)
+            handled: set[str] = set()
+            for parsed in result.parsed:
+                if parsed.error is not None:
+                    store.set_import_error(parsed.fileloc, parsed.error, now)
+                    files[parsed.fileloc] = parsed.error
+                    log.warning("DAG file %s failed to import", parsed.fileloc)
+                    continue
+                errors = []
+                previous = set(store.dag_ids_in_file(parsed.fileloc))
+                for data in parsed.dags:
+                    dag_id = data["dag_id"]
+                    other = store.get_dag(dag_id)
+                    if other is not None and other.active and other.fileloc != parsed.fileloc:
+                        errors.append(
+                            f"DAG {dag_id!r} is already defined in {other.fileloc}; this definition is ignored"
+                        )
+                        continue
+                    previous.discard(dag_id)
+                    handled.add(dag_id)
+                    paused = bool(data.get("is_paused_upon_creation"))
+                    version, _ = store.save_dag_version(
+                        data, dag_hash(data), bundle.hash, now, _dag_fields(data, paused)
+                    )
+                    if version is not None:
+                        events.append(self._version_stored(version))
+                store.set_import_error(parsed.fileloc, "\n".join(errors) or None, now)
+                files[parsed.fileloc] = "\n".join(errors) or None
+                if previous:
+                    store.deactivate_dags(previous)
+                    events.append(DagsDeactivated(tuple(sorted(previous))))
+            for fileloc in result.removed:
+                gone = store.dag_ids_in_file(fileloc)
+                store.deactivate_dags(gone)
+                store.set_import_error(fileloc, None, now)
+                files[fileloc] = None
+                if gone:
+                    events.append(DagsDeactivated(tuple(gone)))
+            if bundle.hash != self._bundle_hash:
+                events.extend(self._version_stored(v) for v in store.rebundle(bundle.hash, handled, now))
+            deleted = store.delete_unused_bundles(keep=bundle.hash)
+        if deleted:
+            log.info("deleted %d DAG bundles no DAG or unfinished run uses", deleted)
+        return events, files
+
+    def _version_stored(self, version: StoredVersion) -> DagVersionStored:
+        assert self.store is not None
+        row = self.store.get_dag(version.dag_id)
+        assert row is not None
+        return DagVersionStored(
+            version.id, version.data, version.bundle_hash, row.paused, aware(row.last_scheduled_date)
+        )
 
     def _announce_import_errors(self, files: dict[str, str | None], now: datetime) -> None:
+        assert self.engine is not None
         for fileloc, traceback in sorted(files.items()):
             error = control_pb2.ImportError(fileloc=fileloc, traceback=traceback or "", timestamp=to_timestamp(now))
             self.engine.publish(control_pb2.WatchResponse(import_error=error))
@@ -195,25 +272,37 @@ def _dag_fields(data: dict[str, Any], paused: bool) -> dict[str, Any]:
 async def serve(settings: Settings, workers: int = 0) -> None:
     """Run the coordinator (and `workers` local worker processes) until SIGTERM or SIGINT."""
     coordinator = Coordinator(settings)
-    address = await coordinator.start()
-    print(f"coordinator listening on {address}", flush=True)
-    log.info("DAG folder %s, metastore %s", coordinator.settings.dags_folder, redact(settings.db_url))
-    local = LocalWorkers(settings, address.replace("0.0.0.0", "127.0.0.1"), workers)
-    await local.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    waiter = asyncio.create_task(coordinator.wait())
     stopper = asyncio.create_task(stop.wait())
+    starting = asyncio.create_task(coordinator.start())
+    local: LocalWorkers | None = None
+    waiter: asyncio.Task[None] | None = None
     try:
+        await asyncio.wait([starting, stopper], return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            return
+        address = starting.result()
+        print(f"coordinator listening on {address}", flush=True)
+        log.info("DAG folder %s, metastore %s", coordinator.settings.dags_folder, redact(settings.db_url))
+        local = LocalWorkers(settings, address.replace("0.0.0.0", "127.0.0.1"), workers)
+        await local.start()
+        waiter = asyncio.create_task(coordinator.wait())
         await asyncio.wait([waiter, stopper], return_when=asyncio.FIRST_COMPLETED)
         if waiter.done():
             waiter.result()
     finally:
-        stopper.cancel()
-        waiter.cancel()
-        await local.stop(coordinator.stop())
+        for task in (stopper, starting, waiter):
+            if task is not None:
+                task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await starting
+        if local is not None:
+            await local.stop(coordinator.stop())
+        else:
+            await coordinator.stop()
 
 
 class LocalWorkers:
@@ -231,14 +320,20 @@ class LocalWorkers:
         self._watchers = [asyncio.create_task(self._keep(i)) for i in range(self.count)]
 
     async def _keep(self, index: int) -> None:
+        """Run worker `index`, restarting it when it exits; the pause doubles while it keeps exiting soon."""
+        pause = _RESTART_PAUSE
         while not self._stopping:
+            started = time.monotonic()
             process = await asyncio.create_subprocess_exec(*self._command(index))
             self.processes[index] = process
             code = await process.wait()
             if self._stopping:
                 return
-            log.warning("local worker %d exited with code %s; starting it again in 1s", index + 1, code)
-            await asyncio.sleep(1.0)
+            if time.monotonic() - started > _RESTART_PAUSE_MAX:
+                pause = _RESTART_PAUSE
+            log.warning("local worker %d exited with code %s; starting it again in %gs", index + 1, code, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, _RESTART_PAUSE_MAX)
 
     def _command(self, index: int) -> list[str]:
         return [
@@ -256,6 +351,8 @@ class LocalWorkers:
             str(self.settings.worker_slots),
             "--queues",
             ",".join(self.settings.worker_queues),
+            "--parent-pid",
+            str(os.getpid()),
         ]
 
     async def stop(self, coordinator_stopped: Awaitable[None]) -> None:

@@ -6,12 +6,15 @@ handler becomes INTERNAL with its message, and the coordinator keeps serving.
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
 
+from tradewind.config import parse_address
 from tradewind.exceptions import ApiError, TradewindError
 
 log = logging.getLogger("tradewind.coordinator")
@@ -88,8 +91,38 @@ OPTIONS = [
     ("grpc.keepalive_timeout_ms", 5_000),
     ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
     ("grpc.keepalive_permit_without_calls", 1),
+    # Without this, a second coordinator on the same port would share it silently.
+    ("grpc.so_reuseport", 0),
 ]
 
 
 def create_server() -> grpc.aio.Server:
     return grpc.aio.server(interceptors=[ErrorInterceptor()], options=OPTIONS)
+
+
+def bind(server: grpc.aio.Server, address: str) -> int:
+    """Listen on HOST:PORT and return the port; OSError with one line when that is impossible.
+
+    The address is tried with a plain socket first because gRPC only says "Failed to bind"
+    and prints its own lines to stderr.
+    """
+    host, port = parse_address(address, "bind")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError):
+        raise OSError(f"{address} is not a valid address to listen on") from None
+    family, kind, proto, _, sockaddr = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(sockaddr)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise OSError(f"{address} is in use") from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise OSError(f"{address} is not an address of this machine") from None
+            raise OSError(f"cannot listen on {address}: {exc.strerror}") from None
+    try:
+        return int(server.add_insecure_port(address))
+    except RuntimeError:
+        raise OSError(f"cannot listen on {address}: the address is in use or not local") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -15,12 +16,35 @@ from tradewind.v1 import control_pb2, control_pb2_grpc
 from tradewind.wire import run_state_to_pb, task_state_to_pb, to_timestamp
 
 R = TypeVar("R")
+_CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    # Reconnect within a second or two of a restarted coordinator, not grpc's default minutes.
+    ("grpc.initial_reconnect_backoff_ms", 250),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+]
+#: With several addresses, how long one gets to answer before the next is tried.
+_CONNECT_TURN = 0.5
 _ERRORS: dict[grpc.StatusCode, type[ApiError]] = {
     grpc.StatusCode.NOT_FOUND: NotFound,
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
     grpc.StatusCode.FAILED_PRECONDITION: FailedPrecondition,
     grpc.StatusCode.ALREADY_EXISTS: FailedPrecondition,
 }
+
+
+class _CurrentStub:
+    """`client._stub.Method` calls Method on the stub of the coordinator in use at call time."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        client = self._client
+
+        def call(request: Any, **kwargs: Any) -> Any:
+            return getattr(client._stubs[client._current], name)(request, **kwargs)
+
+        return call
 
 
 class Stream(Generic[R]):
@@ -41,9 +65,13 @@ class Stream(Generic[R]):
         try:
             yield from self._call
         except grpc.RpcError as exc:
-            if exc.code() is grpc.StatusCode.CANCELLED:  # type: ignore[attr-defined]
+            code = exc.code()  # type: ignore[attr-defined]
+            if code is grpc.StatusCode.CANCELLED:
                 return
-            raise self._client._error(exc) from None
+            error = self._client._error(exc)
+            if code is grpc.StatusCode.UNAVAILABLE and len(self._client.hosts) > 1:
+                self._client._move_on()
+            raise error from None
         finally:
             self._call.cancel()
 
@@ -54,22 +82,21 @@ class Stream(Generic[R]):
 
 
 class Client:
-    """Every ControlService call, returning its response message (or an iterator, for streams)."""
+    """Every ControlService call, returning its response message (or an iterator, for streams).
+
+    `host` may name several coordinators ("a:1,b:2": an owner and its standbys); the client
+    talks to one and moves to the next when that one is unavailable.
+    """
 
     def __init__(self, host: str, *, timeout: float = 10.0, connect_timeout: float = 3.0) -> None:
         self.host = host
+        self.hosts = [part.strip() for part in host.split(",") if part.strip()] or [host]
         self.timeout = timeout
         self.connect_timeout = connect_timeout
-        self._channel = grpc.insecure_channel(
-            host,
-            options=[
-                ("grpc.max_receive_message_length", 64 * 1024 * 1024),
-                # Reconnect within a second or two of a restarted coordinator, not grpc's default minutes.
-                ("grpc.initial_reconnect_backoff_ms", 250),
-                ("grpc.max_reconnect_backoff_ms", 2000),
-            ],
-        )
-        self._stub = control_pb2_grpc.ControlServiceStub(self._channel)
+        self._channels = [grpc.insecure_channel(address, options=_CHANNEL_OPTIONS) for address in self.hosts]
+        self._stubs = [control_pb2_grpc.ControlServiceStub(channel) for channel in self._channels]
+        self._current = 0
+        self._stub: Any = _CurrentStub(self)
         self._ready = False
 
     def __enter__(self) -> Client:
@@ -79,7 +106,13 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        self._channel.close()
+        for channel in self._channels:
+            channel.close()
+
+    @property
+    def address(self) -> str:
+        """The coordinator address in use."""
+        return self.hosts[self._current]
 
     def _error(self, exc: grpc.RpcError) -> ApiError:
         code = exc.code()  # type: ignore[attr-defined]
@@ -87,26 +120,46 @@ class Client:
         if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED) and not self._ready:
             return Unavailable(f"cannot reach the coordinator at {self.host} (is `coordinator serve` running?)")
         if code is grpc.StatusCode.UNAVAILABLE:
-            return Unavailable(f"lost the coordinator at {self.host}: {details}")
+            return Unavailable(f"lost the coordinator at {self.address}: {details}")
         return _ERRORS.get(code, ApiError)(details, code.name)
 
     def _connect(self) -> None:
+        """Wait for a coordinator to answer, trying each address in turn until connect_timeout passes."""
         if self._ready:
             return
-        try:
-            grpc.channel_ready_future(self._channel).result(timeout=self.connect_timeout)
-        except grpc.FutureTimeoutError:
-            raise Unavailable(
-                f"cannot reach the coordinator at {self.host} (is `coordinator serve` running?)"
-            ) from None
-        self._ready = True
+        end = time.monotonic() + self.connect_timeout
+        # One address gets the whole timeout; several share it in short turns, so a dead one costs little.
+        turn = self.connect_timeout if len(self.hosts) == 1 else _CONNECT_TURN
+        while True:
+            for _ in self.hosts:
+                left = end - time.monotonic()
+                try:
+                    grpc.channel_ready_future(self._channels[self._current]).result(timeout=max(min(turn, left), 0.01))
+                except grpc.FutureTimeoutError:
+                    self._current = (self._current + 1) % len(self.hosts)
+                    continue
+                self._ready = True
+                return
+            if time.monotonic() >= end:
+                raise Unavailable(f"cannot reach the coordinator at {self.host} (is `coordinator serve` running?)")
 
     def _call(self, method: Callable[..., R], request: Any) -> R:
-        self._connect()
-        try:
-            return method(request, timeout=self.timeout)
-        except grpc.RpcError as exc:
-            raise self._error(exc) from None
+        """Call `method`; when the coordinator in use is unavailable and there are others, move on once to each."""
+        for tries_left in range(len(self.hosts) - 1, -1, -1):
+            self._connect()
+            try:
+                return method(request, timeout=self.timeout)
+            except grpc.RpcError as exc:
+                if exc.code() is grpc.StatusCode.UNAVAILABLE and tries_left:  # type: ignore[attr-defined]
+                    self._move_on()
+                    continue
+                raise self._error(exc) from None
+        raise AssertionError("unreachable")
+
+    def _move_on(self) -> None:
+        """The coordinator in use went away: look for the live one from the next address on."""
+        self._ready = False
+        self._current = (self._current + 1) % len(self.hosts)
 
     def _stream(self, method: Callable[..., Any], request: Any) -> Stream[Any]:
         return Stream(self, method, request)

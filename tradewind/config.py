@@ -47,6 +47,10 @@ class Settings:
     parse_processes: int = 2
     #: Slots of the default pool.
     default_pool_slots: int = 128
+    #: Coordinator: wait as a hot standby while another coordinator owns the metastore, then take over.
+    standby: bool = False
+    #: A worker gone longer than this is forgotten (its attempts' history stays).
+    worker_retention: float = 3600.0
     #: Worker: name, queues and slots.
     worker_name: str = ""
     worker_queues: tuple[str, ...] = ("default",)
@@ -102,7 +106,7 @@ class Settings:
     def validate(self) -> None:
         if self.executor not in ("parallel", "sequential"):
             raise ConfigError(f"executor must be 'parallel' or 'sequential', not {self.executor!r}")
-        for name in ("heartbeat_timeout", "ack_timeout", "parse_timeout", "dag_scan_interval"):
+        for name in ("heartbeat_timeout", "ack_timeout", "parse_timeout", "dag_scan_interval", "worker_retention"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, not {getattr(self, name)!r}")
         if self.worker_slots < 1:
@@ -137,6 +141,8 @@ def _convert(name: str, value: Any) -> Any:
             return Path(value)
         if kind == "float":
             return float(value)
+        if kind == "bool":
+            return _boolean(value)
         if kind == "int":
             if isinstance(value, bool):
                 raise ValueError(value)
@@ -147,6 +153,17 @@ def _convert(name: str, value: Any) -> Any:
         return str(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{name}: {value!r} is not a valid {kind}") from exc
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(value)
 
 
 def parse_address(address: str, what: str = "address") -> tuple[str, int]:

@@ -326,6 +326,16 @@ class Store:
         m.Pool.insert(name="default_pool", slots=slots, description="Default pool").on_conflict_ignore().execute()
 
     # ---- DAG processing --------------------------------------------------------------
+    def dag_transaction(self) -> Any:
+        """One transaction for a whole scan of the DAG folder.
+
+        On SQLite it takes the write lock at once: a deferred transaction that reads first can
+        fail to upgrade when the group commit wrote in between.
+        """
+        if isinstance(self.db, peewee.SqliteDatabase):
+            return self.db.atomic("IMMEDIATE")
+        return self.db.atomic()
+
     def save_bundle(self, bundle_hash: str, data: bytes, now: datetime) -> None:
         m.Bundle.insert(hash=bundle_hash, data=data, created_at=naive(now)).on_conflict_ignore().execute()
 
@@ -336,7 +346,11 @@ class Store:
     def save_dag_version(
         self, data: dict[str, Any], dag_hash: str, bundle_hash: str, now: datetime, dag_fields: dict[str, Any]
     ) -> tuple[StoredVersion | None, bool]:
-        """Store a parsed DAG. Returns (the new version or None when unchanged, whether the DAG is new)."""
+        """Store a parsed DAG. Returns (the new version or None when unchanged, whether the DAG is new).
+
+        A version is its definition and its bundle together: a change to either is a new version,
+        and an existing version is never changed, so a run keeps the code it started with.
+        """
         dag_id = data["dag_id"]
         with self.db.atomic():
             existing = m.Dag.get_or_none(m.Dag.dag_id == dag_id)
@@ -353,33 +367,55 @@ class Store:
                 m.Dag.update(**fields).where(m.Dag.dag_id == dag_id).execute()
             if latest is not None and latest.hash == dag_hash and latest.bundle_hash == bundle_hash:
                 return None, existing is None
-            if latest is not None and latest.hash == dag_hash:
-                latest.bundle_hash = bundle_hash
-                latest.save()
-                return _version(latest), existing is None
             number = (latest.version if latest else 0) + 1
-            row = m.DagVersion.create(
-                dag_id=dag_id,
-                version=number,
-                hash=dag_hash,
-                serialized=json.dumps(data),
-                bundle_hash=bundle_hash,
-                created_at=naive(now),
-            )
-            m.Dag.update(latest_version=number).where(m.Dag.dag_id == dag_id).execute()
-            return _version(row), existing is None
+            return self._new_version(dag_id, number, dag_hash, data, bundle_hash, now), existing is None
 
-    def rebundle(self, bundle_hash: str, exclude: set[str]) -> list[StoredVersion]:
-        """Point the latest version of every other active DAG at a new bundle of the same folder."""
-        active = [d.dag_id for d in m.Dag.select(m.Dag.dag_id).where(m.Dag.active) if d.dag_id not in exclude]
+    def _new_version(
+        self, dag_id: str, number: int, dag_hash: str, data: dict[str, Any], bundle_hash: str, now: datetime
+    ) -> StoredVersion:
+        row = m.DagVersion.create(
+            dag_id=dag_id,
+            version=number,
+            hash=dag_hash,
+            serialized=json.dumps(data),
+            bundle_hash=bundle_hash,
+            created_at=naive(now),
+        )
+        m.Dag.update(latest_version=number).where(m.Dag.dag_id == dag_id).execute()
+        return _version(row)
+
+    def rebundle(self, bundle_hash: str, exclude: set[str], now: datetime) -> list[StoredVersion]:
+        """Give every other active DAG whose latest version has another bundle a new version on this one.
+
+        The folder changed outside those DAGs' files (a helper module, a SQL file), which their
+        tasks may read; runs of the older versions keep the older bundle.
+        """
+        active = {d.dag_id for d in m.Dag.select(m.Dag.dag_id).where(m.Dag.active)} - exclude
         latest = self.latest_versions()
-        changed = [
-            latest[dag_id] for dag_id in active if dag_id in latest and latest[dag_id].bundle_hash != bundle_hash
-        ]
+        created = []
         with self.db.atomic():
-            for version in changed:
-                m.DagVersion.update(bundle_hash=bundle_hash).where(m.DagVersion.id == version.id).execute()
-        return [StoredVersion(v.id, v.dag_id, v.version, v.hash, v.data, bundle_hash) for v in changed]
+            for dag_id in sorted(active):
+                version = latest.get(dag_id)
+                if version is not None and version.bundle_hash != bundle_hash:
+                    created.append(
+                        self._new_version(dag_id, version.version + 1, version.hash, version.data, bundle_hash, now)
+                    )
+        return created
+
+    def delete_unused_bundles(self, keep: str) -> int:
+        """Delete bundles that no DAG's latest version and no unfinished run needs; returns how many."""
+        latest = {v.bundle_hash for v in self.latest_versions().values()}
+        unfinished = (
+            m.DagVersion.select(m.DagVersion.bundle_hash)
+            .join(m.DagRun, on=(m.DagRun.dag_version_id == m.DagVersion.id))
+            .where(m.DagRun.state.in_([RunState.QUEUED.value, RunState.RUNNING.value]))
+            .distinct()
+        )
+        needed = latest | {row.bundle_hash for row in unfinished} | {keep}
+        unused = [row.hash for row in m.Bundle.select(m.Bundle.hash) if row.hash not in needed]
+        for chunk in _chunks(unused):
+            m.Bundle.delete().where(m.Bundle.hash.in_(chunk)).execute()
+        return len(unused)
 
     def deactivate_dags(self, dag_ids: Iterable[str]) -> None:
         ids = list(dag_ids)

@@ -276,15 +276,15 @@ def _serve(sock: socket.socket) -> None:
             stdout = fds[0] if fds else None
             _warm(request, warmed)
             try:
-                pid = _spawn_program(request, stdout) if request["target"] == EXEC_TARGET else os.fork()
+                if request["target"] == EXEC_TARGET:
+                    pid = _spawn_program(request, stdout)
+                else:
+                    pid = _fork(request, stdout, selector, [sock.fileno(), wake_read, wake_write])
             except OSError as exc:
                 if stdout is not None:
                     os.close(stdout)
                 sock.send(json.dumps({"op": "error", "id": request["id"], "error": f"cannot start: {exc}"}).encode())
                 continue
-            if pid == 0:
-                selector.close()
-                _child(request, stdout, [sock.fileno(), wake_read, wake_write])
             if stdout is not None:
                 os.close(stdout)
             children.add(pid)
@@ -296,6 +296,31 @@ def _serve(sock: socket.socket) -> None:
     for pid in list(children):
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
+
+
+def _fork(request: dict[str, Any], stdout: int | None, selector: selectors.BaseSelector, close: list[int]) -> int:
+    """Fork a child and return once it leads its own process group with default signal handlers.
+
+    Only then may its owner killpg it: before, a kill would find no such group (and the
+    child would run on after it), or meet the server's own SIGTERM handler."""
+    ready_read, ready_write = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(ready_read)
+        os.close(ready_write)
+        raise
+    if pid == 0:
+        selector.close()
+        os.close(ready_read)
+        _child(request, stdout, close, ready_write)
+    os.close(ready_write)
+    try:
+        while os.read(ready_read, 1):
+            pass
+    finally:
+        os.close(ready_read)
+    return pid
 
 
 def _spawn_program(request: dict[str, Any], stdout: int | None) -> int:
@@ -350,16 +375,17 @@ def _reap(sock: socket.socket, children: set[int]) -> None:
             sock.send(json.dumps(message).encode())
 
 
-def _child(request: dict[str, Any], stdout: int | None, close: list[int]) -> None:
+def _child(request: dict[str, Any], stdout: int | None, close: list[int], ready: int) -> None:
     code = 1
     try:
         signal.set_wakeup_fd(-1)
         for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
+        os.setsid()
+        os.close(ready)
         for fd in close:
             with contextlib.suppress(OSError):
                 os.close(fd)
-        os.setsid()
         null = os.open(os.devnull, os.O_RDWR)
         os.dup2(null, 0)
         target_fd = stdout if stdout is not None else null

@@ -90,3 +90,13 @@ def test_a_dead_server_can_be_replaced(server: ForkServer) -> None:
     server._process.wait()
     server.ensure_running()
     assert server.spawn("os:getpid", {}).exit.result(timeout=20).returncode == 0
+
+
+def test_a_child_killed_as_soon_as_it_is_spawned_dies_by_that_signal(server: ForkServer) -> None:
+    # The child must lead its own group, with default handlers, before spawn returns: a kill
+    # sent earlier would find no such group (or meet the server's ignored SIGTERM) and the
+    # child would run on to the end after it.
+    for sig in [signal.SIGTERM, signal.SIGKILL] * 15:
+        child = server.spawn("subprocess:run", {"args": ["sleep", "20"]})
+        child.kill(sig)
+        assert child.exit.result(timeout=10).returncode == -sig

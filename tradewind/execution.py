@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from tradewind.baseoperator import resolve_xcom_args
@@ -16,13 +20,20 @@ from tradewind.templates import render
 
 __all__ = ["encode_return_value", "outcome_of", "run_python_task", "warm_dag_file", "xcom_inputs_of"]
 
-#: DAG files imported ahead of time by warm_dag_file, keyed by (bundle_dir, dag_file).
-_LOADED: dict[tuple[str, str], dict[str, DAG]] = {}
+#: DAG files imported ahead of time by warm_dag_file, keyed by (bundle_dir, dag_file), with the
+#: bundle's modules that import brought in.
+_LOADED: dict[tuple[str, str], tuple[dict[str, DAG], dict[str, ModuleType]]] = {}
 
 
 def warm_dag_file(bundle_dir: str, dag_file: str) -> None:
-    """Import a DAG file in a fork server, so the task children forked after it skip the import."""
-    _LOADED[(bundle_dir, dag_file)] = _load(Path(bundle_dir), dag_file)
+    """Import a DAG file in a fork server, so the task children forked after it skip the import.
+
+    The server hosts many bundles over its life: the bundle's own modules (the DAG file, its
+    helpers) leave sys.modules and its folder leaves sys.path afterwards, so another bundle's
+    `import helper` finds its own helper, not this one's."""
+    with _bundle_imports(Path(bundle_dir)) as modules:
+        dags = _load(Path(bundle_dir), dag_file)
+    _LOADED[(bundle_dir, dag_file)] = dags, modules
 
 
 def run_python_task(
@@ -33,7 +44,13 @@ def run_python_task(
     `xcom_inputs` maps "task_id|key" to the upstream values the task reads. Templates are
     rendered before XComs are put in, so an upstream value is never itself read as a template.
     """
-    dags = _LOADED.get((str(bundle_dir), dag_file)) or _load(bundle_dir, dag_file)
+    warm = _LOADED.get((str(bundle_dir), dag_file))
+    if warm is not None:
+        dags, modules = warm
+        sys.path.insert(0, str(bundle_dir.resolve()))  # the task's own late `import helper`
+        sys.modules.update(modules)
+    else:
+        dags = _load(bundle_dir, dag_file)
     if dag_id not in dags:
         raise TaskFailedNoRetry(f"{dag_file} no longer defines DAG {dag_id!r}")
     found = dags[dag_id].task_dict.get(task_id)
@@ -73,6 +90,27 @@ def outcome_of(exc: BaseException | None) -> tuple[str, str]:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else ""
+
+
+@contextlib.contextmanager
+def _bundle_imports(bundle_dir: Path) -> Iterator[dict[str, ModuleType]]:
+    """Modules imported from `bundle_dir` inside the block are taken out of sys.modules into the
+    dict it yields; sys.path is restored."""
+    root = bundle_dir.resolve()
+    path, before = list(sys.path), set(sys.modules)
+    taken: dict[str, ModuleType] = {}
+    try:
+        yield taken
+    finally:
+        for name in set(sys.modules) - before:
+            if _within(sys.modules[name], root):
+                taken[name] = sys.modules.pop(name)
+        sys.path[:] = path
+
+
+def _within(module: ModuleType, root: Path) -> bool:
+    places = [getattr(module, "__file__", None), *list(getattr(module, "__path__", []) or [])]
+    return any(place and Path(place).resolve().is_relative_to(root) for place in places)
 
 
 def _load(bundle_dir: Path, dag_file: str) -> dict[str, DAG]:

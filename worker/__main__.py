@@ -28,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="on SIGTERM, how long running tasks may take to finish (default 60)",
     )
+    join.add_argument(
+        "--parent-pid",
+        type=int,
+        metavar="PID",
+        help="exit, killing running tasks, as soon as process PID is gone",
+    )
     join.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser
 
@@ -35,16 +41,18 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    flags = {k: v for k, v in vars(args).items() if k not in ("command", "grace", "log_level")}
+    flags = {k: v for k, v in vars(args).items() if k not in ("command", "grace", "log_level", "parent_pid")}
     try:
         if args.grace < 0:
             raise TradewindError(f"--grace must be 0 or more, not {args.grace}")
+        if args.parent_pid is not None and args.parent_pid <= 0:
+            raise TradewindError(f"--parent-pid must be a process id above 0, not {args.parent_pid}")
         settings = Settings.load(flags)
         from worker.agent import run
 
-        run(settings, args.grace)
+        run(settings, args.grace, args.parent_pid)
     except TradewindError as exc:
-        print(f"worker: error: {exc}", file=sys.stderr)
+        print(f"worker: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -1,25 +1,56 @@
-"""DAG bundles on the worker: fetched from the coordinator by content hash, cached on disk."""
+"""DAG bundles on the worker: fetched from the coordinator by content hash, cached on disk.
+
+Every edit of the DAG folder makes a new bundle, so the cache forgets bundles nobody has
+used for a while; the newest few and those in use stay.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
-from collections.abc import Awaitable, Callable
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from tradewind.bundles import BundleError, extract_bundle
 
+#: Bundles kept whatever their age.
+KEEP = 8
+#: A bundle beyond the newest KEEP is removed once unused this long.
+IDLE_SECONDS = 3600.0
+
 
 class BundleCache:
-    def __init__(self, root: Path, fetch: Callable[[str], Awaitable[bytes]]) -> None:
+    def __init__(
+        self, root: Path, fetch: Callable[[str], Awaitable[bytes]], keep: int = KEEP, idle: float = IDLE_SECONDS
+    ) -> None:
         self.root = root
         self.fetch = fetch
+        self.keep = keep
+        self.idle = idle
         self._locks: dict[str, asyncio.Lock] = {}
+        self._users: Counter[str] = Counter()
+
+    @contextlib.asynccontextmanager
+    async def use(self, bundle_hash: str) -> AsyncIterator[Path]:
+        """The extracted bundle's folder, kept from eviction until the block ends."""
+        self._users[bundle_hash] += 1
+        try:
+            yield await self.ensure(bundle_hash)
+        finally:
+            self._users[bundle_hash] -= 1
+            if not self._users[bundle_hash]:
+                del self._users[bundle_hash]
 
     async def ensure(self, bundle_hash: str) -> Path:
         """The extracted bundle's folder; fetched once however many tasks need it at the same time."""
         target = self.root / bundle_hash
         if target.exists():
+            _touch(target)
             return target
         lock = self._locks.setdefault(bundle_hash, asyncio.Lock())
         async with lock:
@@ -28,4 +59,27 @@ class BundleCache:
                 if hashlib.sha256(data).hexdigest() != bundle_hash:
                     raise BundleError(f"DAG bundle {bundle_hash} arrived with a different hash")
                 await asyncio.to_thread(extract_bundle, data, target)
+                await asyncio.to_thread(self.evict)
+        self._locks.pop(bundle_hash, None)
         return target
+
+    def evict(self, now: float | None = None) -> list[str]:
+        """Remove bundles beyond the newest `keep` that were unused for `idle` seconds; returns their hashes."""
+        now = time.time() if now is None else now
+        found = []
+        for path in self.root.iterdir():
+            if path.is_dir() and not path.name.startswith("."):
+                with contextlib.suppress(FileNotFoundError):
+                    found.append((path.stat().st_mtime, path))
+        found.sort(reverse=True)
+        removed = []
+        for used_at, path in found[self.keep :]:
+            if now - used_at >= self.idle and path.name not in self._users:
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path.name)
+        return removed
+
+
+def _touch(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.utime(path)

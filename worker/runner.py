@@ -1,8 +1,9 @@
-"""Run one attempt: fork it, stream its output, enforce its timeout, report how it ended."""
+"""Run one attempt: fork it, stream its output, enforce its timeout, stop it on request, report how it ended."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -10,35 +11,39 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
+from tradewind import wire
 from tradewind.exceptions import TradewindError
-from tradewind.forkserver import ChildExit, ForkServer
+from tradewind.forkserver import Child, ChildExit, ForkServer
 from tradewind.v1 import common_pb2, worker_pb2
 from tradewind.wire import to_timestamp
 from worker.bundles import BundleCache
-from worker.payloads import FAILED, Result
+from worker.payloads import FAILED, Launch, Result
 from worker.payloads import bash as bash_payload
 from worker.payloads import python as python_payload
-from worker.session import Running
+from worker.session import Limits, Running, Stop
 
 Emit = Callable[[worker_pb2.WorkerMessage], None]
 FLUSH_BYTES = 32 * 1024
 FLUSH_SECONDS = 0.02
+NOT_STARTED = ChildExit(0, 0.0, 0.0, 0)
 
 
 class LogPump(asyncio.Protocol):
-    """Reads a task's output pipe and emits it as LogChunks, coalesced by size and time."""
+    """Reads a task's output pipe and emits it as LogChunks, coalesced by size and time, none over `limit`."""
 
-    def __init__(self, attempt: common_pb2.Attempt, emit: Emit) -> None:
+    def __init__(self, attempt: common_pb2.Attempt, emit: Emit, limit: int) -> None:
         self.attempt = attempt
         self.emit = emit
+        self.limit = limit
         self.buffer = bytearray()
         self.timer: asyncio.TimerHandle | None = None
         self.closed = asyncio.get_running_loop().create_future()
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        if len(self.buffer) >= FLUSH_BYTES:
+        if len(self.buffer) >= min(FLUSH_BYTES, self.limit):
             self.flush()
         elif self.timer is None:
             self.timer = asyncio.get_running_loop().call_later(FLUSH_SECONDS, self.flush)
@@ -47,9 +52,10 @@ class LogPump(asyncio.Protocol):
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        if self.buffer:
-            self.emit(worker_pb2.WorkerMessage(log=worker_pb2.LogChunk(attempt=self.attempt, data=bytes(self.buffer))))
-            self.buffer.clear()
+        for start in range(0, len(self.buffer), self.limit):
+            data = bytes(self.buffer[start : start + self.limit])
+            self.emit(worker_pb2.WorkerMessage(log=worker_pb2.LogChunk(attempt=self.attempt, data=data)))
+        self.buffer.clear()
 
     def eof_received(self) -> bool:
         return False
@@ -61,10 +67,11 @@ class LogPump(asyncio.Protocol):
 
 
 class Runner:
-    def __init__(self, forkserver: ForkServer, bundles: BundleCache, emit: Emit) -> None:
+    def __init__(self, forkserver: ForkServer, bundles: BundleCache, emit: Emit, limits: Callable[[], Limits]) -> None:
         self.forkserver = forkserver
         self.bundles = bundles
         self.emit = emit
+        self.limits = limits
 
     async def run(self, assignment: worker_pb2.Assignment, entry: Running) -> worker_pb2.WorkerMessage:
         attempt = assignment.attempt
@@ -75,12 +82,13 @@ class Runner:
             result, usage = Result(FAILED, f"{type(exc).__name__}: {exc}"), ChildExit(1, 0.0, 0.0, 0)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+        limits = self.limits()
         return worker_pb2.WorkerMessage(
             finished=worker_pb2.TaskFinished(
                 attempt=attempt,
                 outcome=result.outcome,
                 exit_code=usage.returncode,
-                error=result.error,
+                error=limits.cut_error(result.error),
                 return_value_json=result.return_value_json,
                 ended_at=to_timestamp(datetime.now(UTC)),
                 usage=common_pb2.ResourceUsage(
@@ -97,10 +105,24 @@ class Runner:
         if kind == "bash":
             launch = bash_payload.prepare(payload.bash, workdir)
         elif kind == "python":
-            bundle_dir = await self.bundles.ensure(payload.python.bundle_hash)
-            launch = python_payload.prepare(payload.python, bundle_dir, workdir)
+            async with contextlib.AsyncExitStack() as stack:
+                try:
+                    bundle_dir = await stack.enter_async_context(self.bundles.use(payload.python.bundle_hash))
+                except Exception as exc:  # noqa: BLE001 - a fetch that fails (network, hash) is not the task's fault
+                    return Result(worker_pb2.TASK_OUTCOME_LOST, f"cannot fetch the DAG bundle: {exc}"), NOT_STARTED
+                launch = python_payload.prepare(payload.python, bundle_dir, workdir)
+                return await self._execute(assignment, entry, workdir, launch)
         else:
             return Result(FAILED, f"unknown payload kind {kind!r}"), ChildExit(1, 0.0, 0.0, 0)
+        return await self._execute(assignment, entry, workdir, launch)
+
+    async def _execute(
+        self, assignment: worker_pb2.Assignment, entry: Running, workdir: Path, launch: Launch
+    ) -> tuple[Result, ChildExit]:
+        payload = assignment.payload
+        kind = payload.WhichOneof("kind")
+        if entry.stop is not None:
+            return Result(_pb(entry.stop.outcome), entry.stop.reason), NOT_STARTED
         loop = asyncio.get_running_loop()
         self.forkserver.ensure_running()
         read_fd, write_fd = os.pipe()
@@ -119,18 +141,26 @@ class Runner:
             )
         )
         pipe = os.fdopen(read_fd, "rb", buffering=0)
-        transport, pump = await loop.connect_read_pipe(lambda: LogPump(assignment.attempt, self.emit), pipe)
+        limit = self.limits().max_log_chunk_bytes
+        transport, pump = await loop.connect_read_pipe(lambda: LogPump(assignment.attempt, self.emit, limit), pipe)
         timeout = assignment.execution_timeout_ms / 1000 or None
-        killed_for = ""
+        exited = asyncio.ensure_future(asyncio.wrap_future(child.exit))
+        stop: Stop | None = None
         try:
-            ended = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(child.exit)), timeout)
-        except TimeoutError:
-            killed_for = f"execution_timeout of {timeout:g}s exceeded"
-            child.kill()
-            ended = await asyncio.wrap_future(child.exit)
+            asked = asyncio.ensure_future(entry.stopped.wait())
+            waiting: set[asyncio.Future[Any]] = {exited, asked}
+            done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            asked.cancel()
+            if exited not in done:
+                stop = entry.stop or Stop(
+                    f"execution_timeout of {timeout:g}s exceeded", wire.Outcome.TIMED_OUT, self.limits().kill_grace
+                )
+                entry.stop = stop
+                await _terminate(child, exited, entry)
+            ended = await exited
         except asyncio.CancelledError:
             child.kill()
-            await asyncio.shield(asyncio.wrap_future(child.exit))
+            await asyncio.shield(exited)
             raise
         finally:
             child.kill(signal.SIGKILL)
@@ -138,8 +168,42 @@ class Runner:
                 await asyncio.wait_for(asyncio.shield(pump.closed), 2.0)
             except TimeoutError:
                 transport.close()
-        if killed_for:
-            return Result(worker_pb2.TASK_OUTCOME_TIMED_OUT, killed_for), ended
+        if stop is not None:
+            return Result(_pb(stop.outcome), stop.reason), ended
         if kind == "bash":
             return bash_payload.interpret(payload.bash, ended.returncode), ended
-        return python_payload.interpret(workdir, ended.returncode), ended
+        return _bounded(python_payload.interpret(workdir, ended.returncode), self.limits()), ended
+
+
+async def _terminate(child: Child, exited: asyncio.Future[ChildExit], entry: Running) -> None:
+    """SIGTERM to the process group, SIGKILL once the grace (which a later stop may shorten) has passed."""
+    assert entry.stop is not None
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    child.kill(signal.SIGTERM if entry.stop.grace > 0 else signal.SIGKILL)
+    while not exited.done():
+        entry.stopped.clear()
+        remaining = began + entry.stop.grace - loop.time()
+        if remaining <= 0:
+            child.kill(signal.SIGKILL)
+            await asyncio.wait({exited})
+            return
+        asked = asyncio.ensure_future(entry.stopped.wait())
+        waiting: set[asyncio.Future[Any]] = {exited, asked}
+        await asyncio.wait(waiting, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+        asked.cancel()
+
+
+def _pb(outcome: wire.Outcome) -> worker_pb2.TaskOutcome:
+    return cast(worker_pb2.TaskOutcome, wire.outcome_to_pb(outcome))
+
+
+def _bounded(result: Result, limits: Limits) -> Result:
+    """A result whose return value is over the limit fails instead: the worker never sends it."""
+    size = len(result.return_value_json.encode())
+    if size <= limits.max_return_value_bytes:
+        return result
+    return Result(
+        FAILED,
+        f"return value is {size / wire.MiB:.1f} MB; the limit is {limits.max_return_value_bytes / wire.MiB:g} MB",
+    )

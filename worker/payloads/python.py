@@ -39,12 +39,23 @@ def run(
     context_json: str,
     result_path: str,
 ) -> None:
-    """Runs in the forked child: the task's own output goes to the log, the outcome to result_path."""
+    """Runs in the forked child: the task's own output goes to the log, the outcome to result_path.
+
+    A failed task exits 1, so its attempt shows a real exit code; `logging.info()` reaches the
+    log as it does in Airflow's task logs."""
+    import logging
+    import sys
     import traceback
 
     from tradewind.execution import encode_return_value, outcome_of, run_python_task
     from tradewind.templates import context_from_json
 
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s",
+        force=True,
+    )
     value_json, failure = "", None
     try:
         value = run_python_task(
@@ -60,6 +71,8 @@ def run(
     with open(tmp, "w") as handle:
         json.dump({"outcome": outcome, "error": error, "return_value_json": value_json}, handle)
     os.replace(tmp, result_path)
+    if outcome in ("failed", "failed_no_retry"):
+        raise SystemExit(1)
 
 
 def interpret(workdir: Path, returncode: int) -> Result:

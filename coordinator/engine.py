@@ -2,8 +2,14 @@
 
 Events from worker streams, commands from ControlService, timers and DAG folder changes go
 through one inbox. Each turn drains the inbox, applies every event to the scheduler, writes
-the resulting changes in one transaction, and only then sends assignments, acknowledgements
-and watch updates. Idle, it waits on the inbox with no timeout and uses no CPU.
+the resulting changes in one transaction on a dedicated writer thread (so the loop keeps
+reading worker streams meanwhile), and only then sends assignments, acknowledgements and
+watch updates. Turns are strictly ordered. Idle, it waits on the inbox and uses no CPU.
+
+Nothing a DAG, a worker or a client does may stop it: an unexpected error while applying one
+event, command or timer is logged with its traceback and fails that task instance (or that
+request, as INTERNAL); rows the metastore refuses fail their task instances in the next turn;
+a commit that raises (the database is down) is retried with backoff, the batch kept.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -24,21 +31,40 @@ from coordinator.events import (
     DagVersionStored,
     Finished,
     Started,
+    WorkerDraining,
     WorkerJoined,
     WorkerLeft,
 )
 from coordinator.logs import LogKey, LogStore
-from coordinator.metastore.store import Store
+from coordinator.metastore.store import Store, StoreFailure
+from coordinator.records import Changes, Run, TaskInstance
 from coordinator.recovery import recover, run_from_rows
-from coordinator.scheduler import Effect, Ids, Scheduler
+from coordinator.scheduler import Ids, Scheduler
+from coordinator.scheduling.effects import (
+    Assign,
+    Cancel,
+    CloseStream,
+    Drain,
+    Effect,
+    ResultAck,
+    Timer,
+    WatchDag,
+    WatchRun,
+    WatchTi,
+    WatchWorker,
+    WriteLog,
+)
 from coordinator.watch import WatchHub
 from tradewind.exceptions import ApiError, InvalidArgument, NotFound
-from tradewind.states import ON_WORKER, TaskState
+from tradewind.states import TaskState
 from tradewind.v1 import control_pb2, worker_pb2
+from tradewind.wire import WaitReason
 
 log = logging.getLogger("tradewind.coordinator")
 
 Reply = Callable[[], Any]
+#: Pauses between attempts to commit a batch while the metastore refuses writes, seconds.
+COMMIT_BACKOFF = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
 
 class Engine:
@@ -58,7 +84,7 @@ class Engine:
         self.logs = logs
         self.scheduler = Scheduler(
             clock,
-            Ids(*store.max_ids()),
+            Ids(),
             sequential=sequential,
             ack_timeout=ack_timeout,
             heartbeat_timeout=heartbeat_timeout,
@@ -69,13 +95,17 @@ class Engine:
         self.watchers = WatchHub()
         self.failed: BaseException | None = None
         self.batches = 0
+        #: Rows the metastore refused in the last commit, failed at the start of the next turn.
+        self.refused: list[StoreFailure] = []
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metastore-writer")
 
     def start(self) -> None:
-        """Rebuild the in-memory state from the metastore."""
+        """Rebuild the in-memory state from the metastore (after the lease is taken)."""
+        self.scheduler.ids = Ids(*self.store.max_ids())
         self.store.ensure_default_pool(self.default_pool_slots)
         recover(self.scheduler, self.store)
         changes, effects = self.scheduler.take()
-        self.store.commit(changes)
+        self.refused = self._write(changes)
         self._announce(effects)
 
     def submit(self, event: Any) -> None:
@@ -89,13 +119,27 @@ class Engine:
         self.submit(Command(name, args, reply))
         return await reply
 
+    def explain(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int = -1
+    ) -> tuple[TaskInstance, list[tuple[WaitReason, str]]] | None:
+        """Why a task instance of a live run is not running; None when the run is not in memory."""
+        run = self.scheduler.run_for(dag_id, run_id)
+        if run is None:
+            return None
+        ti = run.tis.get(task_id)
+        if ti is None or ti.map_index != map_index:
+            raise NotFound(f"DAG {dag_id!r} run {run_id!r} has no task {task_id!r} with map index {map_index}")
+        return ti, self.scheduler.explain(ti)
+
     async def run(self) -> None:
         try:
             while True:
                 delay = self.scheduler.next_timer_delay()
                 batch: list[Any] = []
                 try:
-                    if delay is None:
+                    if self.refused:
+                        pass  # fail those task instances now, without waiting for an event
+                    elif delay is None:
                         batch.append(await self.inbox.get())
                     elif delay > 0:
                         batch.append(await asyncio.wait_for(self.inbox.get(), delay))
@@ -103,26 +147,31 @@ class Engine:
                     pass
                 while not self.inbox.empty():
                     batch.append(self.inbox.get_nowait())
-                self._turn(batch)
+                await self.turn(batch)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
             self.failed = exc
             log.exception("scheduling stopped")
             raise
+        finally:
+            self._writer.shutdown(wait=False)
 
-    def _turn(self, batch: list[Any]) -> None:
+    async def turn(self, batch: list[Any]) -> None:
+        """One turn: apply, commit off the loop, then reply and announce."""
         replies: list[tuple[asyncio.Future[Any], Reply]] = []
+        refused, self.refused = self.refused, []
+        self._fail_refused(refused)
         for event in batch:
-            self._apply(event, replies)
-        self.scheduler.fire_timers()
-        self.scheduler.dispatch()
+            try:
+                self._apply(event, replies)
+            except Exception as exc:  # noqa: BLE001 - one event must not stop the loop
+                self._contain(event, exc)
+        self.scheduler.fire_timers(self._timer_failed)
+        self.scheduler.dispatch(self._assign_failed)
         changes, effects = self.scheduler.take()
         if changes:
-            for callback in changes.callbacks:
-                if callback[0] == "delete_xcoms":
-                    self.store.delete_xcoms(callback[1], callback[2])
-            self.store.commit(changes)
+            self.refused = await self._commit(changes)
         self.batches += 1
         for future, reply in replies:
             if not future.done():
@@ -130,7 +179,76 @@ class Engine:
                     future.set_result(reply())
                 except ApiError as exc:
                     future.set_exception(exc)
+                except Exception as exc:  # noqa: BLE001
+                    log.exception("building a reply failed")
+                    future.set_exception(internal(exc))
         self._announce(effects)
+
+    # ---- the commit ------------------------------------------------------------------------
+    async def _commit(self, changes: Changes) -> list[StoreFailure]:
+        """Commit on the writer thread; while the metastore refuses, keep the batch and retry."""
+        loop = asyncio.get_running_loop()
+        failing_since = 0
+        while True:
+            try:
+                failures = await loop.run_in_executor(self._writer, self._write, changes)
+            except Exception as exc:  # noqa: BLE001 - the database is down or unusable for now
+                if not failing_since:
+                    log.error(
+                        "cannot commit to the metastore; scheduling waits and retries until it can: %s", exc,
+                        exc_info=True,
+                    )
+                pause = COMMIT_BACKOFF[min(failing_since, len(COMMIT_BACKOFF) - 1)]
+                failing_since += 1
+                await asyncio.sleep(pause)
+                continue
+            if failing_since:
+                log.warning("the metastore takes commits again after %d failed attempts", failing_since)
+            return failures
+
+    def _write(self, changes: Changes) -> list[StoreFailure]:
+        for callback in changes.callbacks:
+            if callback[0] == "delete_xcoms":
+                self.store.delete_xcoms(callback[1], callback[2])
+        failures = self.store.commit(changes) or []
+        for f in failures:
+            log.error("the metastore refused %s %r: %s", f.kind, f.id, f.error)
+        return failures
+
+    def _fail_refused(self, failures: list[StoreFailure]) -> None:
+        s = self.scheduler
+        for f in failures:
+            ti_id: int | None = None
+            if f.kind == "task_instance":
+                ti_id = f.id
+            elif f.kind == "attempt":
+                ti_id = next((ti.id for ti in s.tis.values() if ti.attempt and ti.attempt.id == f.id), None)
+            elif f.kind == "xcom":
+                run = s.runs.get(f.id[0])
+                ti = run.tis.get(f.id[1]) if run is not None else None
+                ti_id = ti.id if ti is not None else None
+            if ti_id is not None:
+                s.fail_internal(ti_id, f"could not be stored: {f.error}")
+
+    # ---- containment -----------------------------------------------------------------------
+    def _contain(self, event: Any, exc: Exception) -> None:
+        log.exception("applying %s failed", type(event).__name__, exc_info=exc)
+        attempt = getattr(event, "attempt", None)
+        if attempt is not None:
+            self.scheduler.fail_internal(attempt.ti_id, f"internal error: {type(exc).__name__}: {exc}")
+        reply = getattr(event, "reply", None)
+        if reply is not None and not reply.done():
+            reply.set_exception(internal(exc))
+
+    def _timer_failed(self, timer: Timer, exc: Exception) -> None:
+        log.error("timer %s failed", timer, exc_info=exc)
+        ti_id = getattr(timer, "ti_id", None)
+        if ti_id is not None:
+            self.scheduler.fail_internal(ti_id, f"internal error: {type(exc).__name__}: {exc}")
+
+    def _assign_failed(self, ti: TaskInstance, exc: Exception) -> None:
+        log.error("assigning %s failed", ti.label(), exc_info=exc)
+        self.scheduler.fail_internal(ti.id, f"internal error: {type(exc).__name__}: {exc}")
 
     def _apply(self, event: Any, replies: list[tuple[asyncio.Future[Any], Reply]]) -> None:
         s = self.scheduler
@@ -142,10 +260,17 @@ class Engine:
             case Acked():
                 s.acked(event)
             case WorkerJoined():
-                reclaimed, rejected = s.join(event.session, event.running)
+                try:
+                    reclaimed, rejected = s.join(event.session, event.running)
+                except ApiError as exc:
+                    if not event.reply.done():
+                        event.reply.set_exception(exc)
+                    return
                 replies.append((event.reply, lambda r=reclaimed, j=rejected: (r, j)))  # type: ignore[misc]
             case WorkerLeft():
                 s.left(event.name, event.generation)
+            case WorkerDraining():
+                s.draining(event.name, event.generation, event.reason)
             case DagVersionStored():
                 spec = DagSpec.build(event.version_id, event.data, event.bundle_hash)
                 s.register_dag(spec, event.paused, event.last_scheduled_date)
@@ -172,7 +297,7 @@ class Engine:
         self.scheduler.set_paused(dag_id, paused)
         return lambda: self.dag_message(dag_id)
 
-    def _run(self, dag_id: str, run_id: str) -> Any:
+    def _run(self, dag_id: str, run_id: str) -> Run:
         run = self.scheduler.run_for(dag_id, run_id)
         if run is not None:
             return run
@@ -194,22 +319,23 @@ class Engine:
         if not task_ids:
             raise InvalidArgument("name at least one task to clear")
         run = self._run(dag_id, run_id)
-        cleared = self.scheduler.clear(run, task_ids, include_downstream)
-        self._forget_if_done(run)
+        try:
+            cleared = self.scheduler.clear(run, task_ids, include_downstream)
+        finally:
+            self._forget_if_done(run)
         return lambda: [messages.ti_pb(ti) for ti in cleared]
 
     def _cmd_mark(self, dag_id: str, run_id: str, task_id: str, state: TaskState) -> Reply:
         run = self._run(dag_id, run_id)
-        ti = self.scheduler.mark(run, task_id, state)
-        self._forget_if_done(run)
+        try:
+            ti = self.scheduler.mark(run, task_id, state)
+        finally:
+            self._forget_if_done(run)
         return lambda: messages.ti_pb(ti)
 
-    def _forget_if_done(self, run: Any) -> None:
+    def _forget_if_done(self, run: Run) -> None:
         if not run.active:
-            for ti in run.tis.values():
-                self.scheduler.tis.pop(ti.id, None)
-            self.scheduler.runs.pop(run.id, None)
-            self.scheduler.runs_by_key.pop((run.dag_id, run.run_id), None)
+            self.scheduler._forget(run)
 
     def _cmd_cancel_run(self, dag_id: str, run_id: str) -> Reply:
         run = self._run(dag_id, run_id)
@@ -226,69 +352,72 @@ class Engine:
         return lambda: name
 
     def _cmd_delete_pool(self, name: str) -> Reply:
+        self.scheduler.delete_pool(name)
         if not self.store.delete_pool(name):
             raise NotFound(f"pool {name!r} not found")
-        self.scheduler.delete_pool(name)
         return lambda: name
 
     # ---- after the commit ----------------------------------------------------------------
     def _announce(self, effects: list[Effect]) -> None:
         watching = bool(self.watchers)
         for effect in effects:
-            kind = effect.kind
-            if kind == "assign":
-                self._send(effect.worker, messages.assignment_pb(effect.subject, effect.extra))
-            elif kind == "result_ack":
-                ref = effect.subject
+            try:
+                self._effect(effect, watching)
+            except Exception:  # noqa: BLE001 - one effect must not hold back the others
+                log.exception("carrying out %s failed", type(effect).__name__)
+
+    def _effect(self, effect: Effect, watching: bool) -> None:
+        match effect:
+            case Assign():
+                message = messages.assignment_pb(effect.ti, effect.payload)
+                message.assignment.attempt.CopyFrom(attempt_pb(effect.attempt))
+                message.assignment.map_index = effect.map_index
+                self._send(effect.worker, message, effect.generation)
+            case ResultAck():
+                self._send(
+                    effect.worker,
+                    worker_pb2.CoordinatorMessage(result_ack=worker_pb2.ResultAck(attempt=attempt_pb(effect.attempt))),
+                )
+            case Cancel():
                 self._send(
                     effect.worker,
                     worker_pb2.CoordinatorMessage(
-                        result_ack=worker_pb2.ResultAck(
-                            attempt=messages.attempt_pb(ref.ti_id, ref.try_number, ref.token)
-                        )
+                        cancel=worker_pb2.Cancel(attempt=attempt_pb(effect.attempt), reason=effect.reason)
                     ),
                 )
-            elif kind == "cancel":
-                ti = effect.subject
-                self._send(
-                    effect.worker,
-                    worker_pb2.CoordinatorMessage(
-                        cancel=worker_pb2.Cancel(
-                            attempt=messages.attempt_pb(ti.id, ti.try_number, ti.token), reason=str(effect.extra)
-                        )
-                    ),
-                )
-            elif kind == "drain":
-                self._send(
-                    effect.worker, worker_pb2.CoordinatorMessage(drain=worker_pb2.Drain(reason="drain requested"))
-                )
-            elif kind == "watch":
-                what, subject = effect.subject
-                if what == "ti" and subject.state not in ON_WORKER and subject.attempt is not None:
-                    self.logs.close(log_key(subject, subject.try_number))
+            case Drain():
+                self._send(effect.worker, worker_pb2.CoordinatorMessage(drain=worker_pb2.Drain(reason=effect.reason)))
+            case CloseStream():
+                stream = self.streams.get(effect.worker)
+                if stream is not None and stream[0] == effect.generation:
+                    stream[1].put_nowait(None)
+            case WriteLog():
+                key = LogKey(effect.dag_id, effect.run_id, effect.task_id, effect.try_number, effect.map_index)
+                self.logs.append(key, effect.text.encode())
+            case WatchTi():
+                if effect.closed_try is not None:
+                    self.logs.close(log_key(effect.ti, effect.closed_try))
                 if watching:
-                    self._publish(what, subject, effect.extra)
+                    self.publish(
+                        control_pb2.WatchResponse(task_instance=messages.ti_pb(effect.ti)), effect.ti.run.dag_id
+                    )
+            case WatchRun():
+                if watching:
+                    self.publish(control_pb2.WatchResponse(dag_run=messages.run_pb(effect.run)), effect.run.dag_id)
+            case WatchWorker():
+                if watching:
+                    worker = messages.worker_pb(effect.worker)
+                    if effect.ended:
+                        worker.state, worker.reason = effect.ended
+                    self.publish(control_pb2.WatchResponse(worker=worker))
+            case WatchDag():
+                if watching:
+                    self.publish(control_pb2.WatchResponse(dag=self.dag_message(effect.dag_id)), effect.dag_id)
 
-    def _send(self, worker: str, message: worker_pb2.CoordinatorMessage) -> None:
+    def _send(self, worker: str, message: worker_pb2.CoordinatorMessage, generation: int | None = None) -> None:
         stream = self.streams.get(worker)
-        if stream is not None:
+        if stream is not None and (generation is None or stream[0] in (generation, -1)):
             stream[1].put_nowait(message)
-
-    def _publish(self, what: str, subject: Any, extra: Any) -> None:
-        if what == "ti":
-            response, dag_id = control_pb2.WatchResponse(task_instance=messages.ti_pb(subject)), subject.run.dag_id
-        elif what == "run":
-            response, dag_id = control_pb2.WatchResponse(dag_run=messages.run_pb(subject)), subject.dag_id
-        elif what == "worker":
-            message = messages.worker_pb(subject)
-            if extra:
-                message.state, message.reason = extra
-            response, dag_id = control_pb2.WatchResponse(worker=message), ""
-        elif what == "dag":
-            response, dag_id = control_pb2.WatchResponse(dag=self.dag_message(subject)), subject
-        else:
-            return
-        self.publish(response, dag_id)
 
     def publish(self, response: control_pb2.WatchResponse, dag_id: str = "") -> None:
         self.watchers.publish(response, dag_id)
@@ -302,5 +431,13 @@ class Engine:
         return messages.dag_pb(row, running, recent)
 
 
-def log_key(ti: Any, try_number: int) -> LogKey:
-    return LogKey(ti.run.dag_id, ti.run.run_id, ti.task_id, try_number)
+def attempt_pb(ref: Any) -> Any:
+    return messages.attempt_pb(ref.ti_id, ref.try_number, ref.token)
+
+
+def internal(exc: Exception) -> ApiError:
+    return ApiError(f"internal error: {type(exc).__name__}: {exc}", "INTERNAL")
+
+
+def log_key(ti: TaskInstance, try_number: int) -> LogKey:
+    return LogKey(ti.run.dag_id, ti.run.run_id, ti.task_id, try_number, ti.map_index)

@@ -1,7 +1,9 @@
 """Events and commands the scheduling core consumes, as frozen dataclasses.
 
-Worker events come from WorkerService streams; commands come from ControlService and carry
-a future that the engine resolves once the command's changes are committed.
+Worker events come from WorkerService streams and carry the generation of the session that
+sent them, so an attempt's reports count only from the session it was assigned to. Commands
+come from ControlService and carry a future that the engine resolves once the command's
+changes are committed.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from coordinator.sessions import WorkerSession
+from tradewind.wire import Outcome, Refusal
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,16 +26,28 @@ class AttemptRef:
 
 @dataclass(frozen=True, slots=True)
 class WorkerJoined:
+    """Its session carries `instance_id`; the reply is (reclaimed, rejected) or AlreadyExists."""
+
     session: WorkerSession
     running: tuple[AttemptRef, ...]
-    #: Resolved with (reclaimed, rejected) attempt lists.
     reply: asyncio.Future[Any]
 
 
 @dataclass(frozen=True, slots=True)
 class WorkerLeft:
+    """The session's stream ended (the stream handler's finally always sends it)."""
+
     name: str
     generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerDraining:
+    """The worker stops taking work by itself (worker.proto WorkerDraining)."""
+
+    name: str
+    generation: int
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +56,8 @@ class Acked:
     attempt: AttemptRef
     accepted: bool
     reason: str
+    refusal: Refusal | None = None
+    generation: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +65,14 @@ class Started:
     worker: str
     attempt: AttemptRef
     started_at: datetime | None
+    generation: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Finished:
     worker: str
     attempt: AttemptRef
-    outcome: str  # success | failed | failed_no_retry | skipped | timed_out | cancelled
+    outcome: Outcome
     exit_code: int
     error: str
     return_value_json: str
@@ -62,6 +80,7 @@ class Finished:
     cpu_user: float = 0.0
     cpu_system: float = 0.0
     max_rss_bytes: int = 0
+    generation: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +101,7 @@ class DagsDeactivated:
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """A ControlService request that changes state. `name` picks the scheduler method."""
+    """A ControlService request that changes state. `name` picks the engine's handler."""
 
     name: str
     args: dict[str, Any]

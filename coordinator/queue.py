@@ -93,5 +93,16 @@ class ReadyQueue:
             counts[key.pool] = counts.get(key.pool, 0) + live
         return counts
 
+    def ahead_of(self, ti: TaskInstance) -> int:
+        """How many live entries of its queue come before it (for explain; not on the hot path)."""
+        spec = ti.spec
+        mine = (-spec.priority, ti.seq)
+        return sum(
+            1
+            for key in self._by_queue.get(spec.queue, ())
+            for e in self._groups[key]
+            if e[3].state is TaskState.SCHEDULED and e[3].seq == e[1] and e[:2] < mine
+        )
+
     def __len__(self) -> int:
         return self._size

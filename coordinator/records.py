@@ -34,6 +34,10 @@ class Attempt:
     cpu_system: float = 0.0
     max_rss_bytes: int = 0
     rendered: str = ""
+    #: The execution ended for a reason that is not the task's fault; the same try ran again.
+    lost: bool = False
+    #: Generation of the worker session it was assigned to; only that session may report on it.
+    generation: int = 0
 
 
 @dataclass(slots=True, eq=False)
@@ -51,6 +55,12 @@ class TaskInstance:
     attempt: Attempt | None = None
     #: Order of entry into the queue, the tie-breaker after priority.
     seq: int = 0
+    #: -1 for a task that is not mapped.
+    map_index: int = -1
+    #: Infrastructure losses of this task instance (lost worker, refusal, expired ack, ...).
+    losses: int = 0
+    #: Workers that refused its current try for a reason other than draining or slots.
+    refused_by: set[str] = field(default_factory=set)
 
     @property
     def spec(self):  # -> TaskSpec
@@ -65,7 +75,8 @@ class TaskInstance:
         return self.attempt.token if self.attempt else ""
 
     def label(self) -> str:
-        return f"task instance {self.run.dag_id}.{self.task_id} of run {self.run.run_id}"
+        mapped = f"[{self.map_index}]" if self.map_index >= 0 else ""
+        return f"task instance {self.run.dag_id}.{self.task_id}{mapped} of run {self.run.run_id}"
 
 
 @dataclass(slots=True, eq=False)

@@ -2,7 +2,10 @@
 
 Every committed run and task instance continues where it was: scheduled ones go back into
 the queue, retries get their timers, and task instances held by workers wait for those
-workers to reconnect and re-claim them (or are lost after the heartbeat timeout).
+workers to reconnect and re-claim them. An expected worker has the scheduler's short
+rejoin window (not a fresh heartbeat timeout) to come back; one that does, without an
+attempt, or does not come back at all, loses it and the same try runs again as a new
+attempt. A queued attempt not yet acknowledged gets its acknowledgement deadline again.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from coordinator.metastore import models as m
 from coordinator.metastore.store import Store, aware
 from coordinator.records import Attempt, Run, TaskInstance
 from coordinator.scheduler import DagEntry, Scheduler
+from coordinator.scheduling.effects import AckDeadline, RetryDue
 from coordinator.sessions import WorkerSession
 from coordinator.timetable import Timetable
 from tradewind.states import FINISHED, ON_WORKER, RunState, TaskState
@@ -71,9 +75,11 @@ def recover(scheduler: Scheduler, store: Store) -> None:
                     session = expected[ti.worker] = WorkerSession(ti.worker, (), frozenset(), 0)
                     scheduler.expect(session)
                 scheduler._hold(ti, session)
+                if ti.state is TaskState.QUEUED and ti.attempt is not None and ti.attempt.acked_at is None:
+                    scheduler._timer(scheduler.ack_timeout, AckDeadline(ti.id, ti.token))
             elif ti.state is TaskState.UP_FOR_RETRY:
                 delay = (ti.next_retry_at - now).total_seconds() if ti.next_retry_at else 0.0
-                scheduler._timer(max(delay, 0.0), "retry", (ti.id, ti.token))
+                scheduler._timer(max(delay, 0.0), RetryDue(ti.id, ti.token))
             elif ti.state is TaskState.NONE:
                 waiting.append(ti)
         scheduler._evaluate(waiting)
@@ -121,6 +127,7 @@ def run_from_rows(
             start_date=aware(t.start_date),
             end_date=aware(t.end_date),
             next_retry_at=aware(t.next_retry_at),
+            map_index=t.map_index,
         )
         a = attempts.get(t.id)
         if a is not None:
@@ -143,6 +150,7 @@ def run_from_rows(
                 cpu_system=a.cpu_system,
                 max_rss_bytes=a.max_rss_bytes,
                 rendered=a.rendered,
+                lost=a.lost,
             )
         run.tis[t.task_id] = ti
     run.unfinished = sum(1 for ti in run.tis.values() if ti.state not in FINISHED)

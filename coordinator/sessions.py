@@ -36,12 +36,18 @@ class WorkerSession:
     history: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=60))
     #: Bumped on every new stream, so a closed old stream cannot disconnect a newer one.
     generation: int = 0
+    #: Chosen once per worker process: tells a reconnect from another worker with this name.
+    instance_id: str = ""
+    #: Attempt ids cancelled while running here: they hold a slot until the worker reports them.
+    cancelled: set[int] = field(default_factory=set)
+    #: It refused an assignment for want of a slot: it gets nothing until one of its attempts ends.
+    full: bool = False
 
     @property
     def free(self) -> int:
-        if not self.connected or self.draining:
+        if not self.connected or self.draining or self.full:
             return 0
-        return max(self.slots - len(self.running), 0)
+        return max(self.slots - len(self.running) - len(self.cancelled), 0)
 
     @property
     def state(self) -> str:

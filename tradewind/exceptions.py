@@ -13,6 +13,7 @@
     │   ├── NotFound                    the named DAG, run, task or worker does not exist
     │   ├── InvalidArgument             a request field is malformed or out of range
     │   ├── FailedPrecondition          the request conflicts with the current state
+    │   ├── AlreadyExists               the name is taken (a live worker of another identity)
     │   └── Unavailable                 the coordinator cannot be reached
     └── TaskOutcome                     raised inside a task to end it in a given state
         ├── TaskSkipped                 end as skipped
@@ -79,6 +80,10 @@ class InvalidArgument(ApiError):
 
 class FailedPrecondition(ApiError):
     code = "FAILED_PRECONDITION"
+
+
+class AlreadyExists(ApiError):
+    code = "ALREADY_EXISTS"
 
 
 class Unavailable(ApiError):

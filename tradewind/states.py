@@ -37,21 +37,26 @@ FINISHED: frozenset[TaskState] = frozenset({T.SUCCESS, T.FAILED, T.SKIPPED, T.UP
 #: States in which a worker holds the task instance.
 ON_WORKER: frozenset[TaskState] = frozenset({T.QUEUED, T.RUNNING})
 
-_CLEAR = {T.NONE}  # any state may be cleared back to none by a person
+#: Every move the scheduler may make, and why. A move outside this table is a bug: the
+#: scheduler fails that one task instance with the message of StateTransitionError.
 ALLOWED: dict[TaskState, frozenset[TaskState]] = {
-    T.NONE: frozenset({T.SCHEDULED, T.SKIPPED, T.UPSTREAM_FAILED, T.REMOVED, T.SUCCESS, T.FAILED}),
-    T.SCHEDULED: frozenset({T.QUEUED, T.NONE, T.REMOVED, T.SUCCESS, T.FAILED, T.SKIPPED, T.UPSTREAM_FAILED}),
-    T.QUEUED: frozenset({T.RUNNING, T.SCHEDULED, T.SUCCESS, T.FAILED, T.UP_FOR_RETRY, T.SKIPPED, T.NONE}),
-    T.RUNNING: frozenset(
-        {T.SUCCESS, T.FAILED, T.UP_FOR_RETRY, T.SKIPPED, T.UP_FOR_RESCHEDULE, T.DEFERRED, T.SCHEDULED, T.NONE}
-    ),
+    # ready to run; an empty task succeeds at once; upstream rules skip or fail it; marked or
+    # cancelled by a person
+    T.NONE: frozenset({T.SCHEDULED, T.SUCCESS, T.SKIPPED, T.UPSTREAM_FAILED, T.FAILED}),
+    # sent to a worker; its template failed (up_for_retry or failed); cleared, marked, cancelled
+    T.SCHEDULED: frozenset({T.QUEUED, T.UP_FOR_RETRY, T.FAILED, T.NONE, T.SUCCESS, T.SKIPPED}),
+    # started; ended before its start was heard; lost or refused (scheduled again, same try)
+    T.QUEUED: frozenset({T.RUNNING, T.SUCCESS, T.FAILED, T.UP_FOR_RETRY, T.SKIPPED, T.SCHEDULED, T.NONE}),
+    T.RUNNING: frozenset({T.SUCCESS, T.FAILED, T.UP_FOR_RETRY, T.SKIPPED, T.SCHEDULED, T.NONE}),
     T.UP_FOR_RETRY: frozenset({T.SCHEDULED, T.FAILED, T.SUCCESS, T.NONE}),
-    T.UP_FOR_RESCHEDULE: frozenset({T.SCHEDULED, T.FAILED, T.SUCCESS, T.NONE}),
-    T.DEFERRED: frozenset({T.SCHEDULED, T.FAILED, T.SUCCESS, T.NONE}),
-    T.SUCCESS: frozenset({T.FAILED, *_CLEAR}),
-    T.FAILED: frozenset({T.SUCCESS, *_CLEAR}),
-    T.SKIPPED: frozenset({T.SUCCESS, T.FAILED, *_CLEAR}),
-    T.UPSTREAM_FAILED: frozenset({T.SUCCESS, T.FAILED, *_CLEAR}),
+    # not produced yet (reschedule sensors, deferral): only a person's clear or mark leaves them
+    T.UP_FOR_RESCHEDULE: frozenset({T.FAILED, T.SUCCESS, T.NONE}),
+    T.DEFERRED: frozenset({T.FAILED, T.SUCCESS, T.NONE}),
+    # finished: a person may mark it the other way or clear it
+    T.SUCCESS: frozenset({T.FAILED, T.NONE}),
+    T.FAILED: frozenset({T.SUCCESS, T.NONE}),
+    T.SKIPPED: frozenset({T.SUCCESS, T.FAILED, T.NONE}),
+    T.UPSTREAM_FAILED: frozenset({T.SUCCESS, T.FAILED, T.NONE}),
     T.REMOVED: frozenset({T.NONE}),
 }
 

@@ -7,6 +7,8 @@ import pytest
 from coordinator.clock import FakeClock
 from coordinator.dagspec import DagSpec
 from coordinator.scheduler import Ids, Scheduler
+from coordinator.scheduling.effects import Assign
+from coordinator.scheduling.slots import invariant_errors
 from coordinator.sessions import WorkerSession
 
 
@@ -79,9 +81,19 @@ class Harness:
         return spec
 
     def worker(self, name: str = "w1", slots: int = 4, queues: tuple[str, ...] = ("default",)) -> WorkerSession:
-        session = WorkerSession(name, queues, frozenset({"bash", "python"}), slots)
+        session = WorkerSession(name, queues, frozenset({"bash", "python"}), slots, instance_id=f"{name}-1")
         self.scheduler.join(session, ())
+        self.check()
         return session
+
+    def gen(self, name: str = "w1") -> int:
+        """The generation of a worker's live session, as its stream's events carry it."""
+        return self.scheduler.workers[name].generation
+
+    def check(self) -> None:
+        """The counters that must agree do; run after every event."""
+        errors = invariant_errors(self.scheduler)
+        assert not errors, errors
 
     def advance(self, seconds: float) -> None:
         """Move time on while every connected worker keeps heartbeating."""
@@ -92,13 +104,15 @@ class Harness:
 
     def turn(self) -> list[Any]:
         self.scheduler.fire_timers()
+        self.check()
         self.scheduler.dispatch()
+        self.check()
         _, effects = self.scheduler.take()
         self.effects.extend(effects)
         return effects
 
     def assignments(self, effects: list[Any]) -> list[Any]:
-        return [e.subject for e in effects if e.kind == "assign"]
+        return [e.ti for e in effects if isinstance(e, Assign)]
 
 
 @pytest.fixture

@@ -1,0 +1,138 @@
+"""Effects (done by the engine after the commit) and timers, as typed values.
+
+Each captures what it refers to when it is made (an attempt's id, try and token; a worker's
+generation), so a later change in the same turn cannot alter what is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from coordinator.events import AttemptRef
+from coordinator.payloads import Payload
+from coordinator.records import Run, TaskInstance
+from coordinator.sessions import WorkerSession
+
+
+# ---- effects -----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Assign:
+    worker: str
+    generation: int
+    ti: TaskInstance
+    attempt: AttemptRef
+    map_index: int
+    payload: Payload
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    """Kill this attempt on its worker; the attempt need no longer be the task instance's."""
+
+    worker: str
+    attempt: AttemptRef
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResultAck:
+    worker: str
+    attempt: AttemptRef
+
+
+@dataclass(frozen=True, slots=True)
+class Drain:
+    worker: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CloseStream:
+    """End this session's stream (the worker was lost); its handler then submits WorkerLeft."""
+
+    worker: str
+    generation: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class WriteLog:
+    """Text the coordinator adds to an attempt's log (a template that did not render)."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+    try_number: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class WatchTi:
+    ti: TaskInstance
+    #: The try whose log ends here, when the task instance left its worker; else None.
+    closed_try: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class WatchRun:
+    run: Run
+
+
+@dataclass(frozen=True, slots=True)
+class WatchDag:
+    dag_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class WatchWorker:
+    worker: WorkerSession
+    #: (state, reason) that replaces the session's own, e.g. ("lost", "no heartbeat for 10.2s").
+    ended: tuple[str, str] | None = None
+
+
+Effect = Assign | Cancel | ResultAck | Drain | CloseStream | WriteLog | WatchTi | WatchRun | WatchDag | WatchWorker
+
+
+# ---- timers ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ScheduleDue:
+    dag_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AckDeadline:
+    ti_id: int
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class RetryDue:
+    ti_id: int
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Liveness:
+    worker: str
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrphanCheck:
+    """A reconnected worker did not list this attempt: its result may still be on the way."""
+
+    ti_id: int
+    token: str
+    worker: str
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetAttempt:
+    """Stop waiting for the report of a superseded attempt; free the slot it held."""
+
+    ti_id: int
+    token: str
+
+
+Timer = ScheduleDue | AckDeadline | RetryDue | Liveness | OrphanCheck | ForgetAttempt

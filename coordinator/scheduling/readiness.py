@@ -1,0 +1,105 @@
+"""Readiness: trigger rules decide when a task instance runs; a try starts, fails or retries.
+
+Readiness is decided by events: when a task instance finishes, only its downstream task
+instances are evaluated.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import timedelta
+
+from coordinator.records import TaskInstance
+from coordinator.scheduling.effects import RetryDue
+from coordinator.scheduling.slots import Slots
+from tradewind.states import RunState, TaskState
+from tradewind.trigger_rules import UpstreamCounts, Verdict, evaluate
+
+T = TaskState
+
+
+class Readiness(Slots):
+    def _evaluate(self, candidates: list[TaskInstance]) -> None:
+        """Apply trigger rules to task instances in state none, following skips and failures down."""
+        work = deque(candidates)
+        while work:
+            ti = work.popleft()
+            if ti.state is not T.NONE:
+                continue
+            run = ti.run
+            verdict = evaluate(ti.spec.trigger_rule, upstream_counts(ti))
+            if verdict is Verdict.WAIT:
+                continue
+            if verdict is Verdict.RUN:
+                self._schedule(ti)
+                if ti.state is not T.SUCCESS:
+                    continue
+            else:
+                self._set_state(ti, T.SKIPPED if verdict is Verdict.SKIP else T.UPSTREAM_FAILED)
+                ti.end_date = self.clock.now()
+            work.extend(run.tis[d] for d in run.dag.downstream[ti.task_id] if d in run.tis)
+            self._ti_finished(ti, evaluate_downstream=False)
+
+    def _ti_finished(self, ti: TaskInstance, evaluate_downstream: bool = True) -> None:
+        run = ti.run
+        run.unfinished -= 1
+        if evaluate_downstream:
+            self._evaluate([run.tis[d] for d in run.dag.downstream[ti.task_id] if d in run.tis])
+        if run.unfinished == 0 and run.state is RunState.RUNNING:
+            self._finish_run(run)
+
+    def _schedule(self, ti: TaskInstance) -> None:
+        """Dependencies met: start a new try and put it in the queue (or finish an EmptyOperator)."""
+        now = self.clock.now()
+        if ti.spec.kind == "empty":
+            self._set_state(ti, T.SUCCESS)
+            ti.start_date = ti.end_date = now
+            return
+        ti.try_number += 1
+        ti.next_retry_at = ti.start_date = ti.end_date = None
+        ti.refused_by.clear()
+        self._new_attempt(ti)
+        self._set_state(ti, T.SCHEDULED)
+        self.queue.push(ti)
+
+    def _end_ti(self, ti: TaskInstance, state: TaskState) -> None:
+        self._set_state(ti, state)
+        ti.end_date = self.clock.now()
+        self._ti_finished(ti)
+
+    def _fail(self, ti: TaskInstance, reason: str, retry: bool) -> None:
+        """Fail the current try: up_for_retry when tries are left (and `retry`), else failed."""
+        if ti.attempt is not None and not ti.attempt.error:
+            ti.attempt.error = reason
+        if ti.attempt is not None and ti.attempt.ended_at is None:
+            ti.attempt.ended_at = self.clock.now()
+        if retry and ti.try_number < ti.max_tries:
+            delay = ti.run.dag.retry_delay(ti.task_id, ti.try_number)
+            self._set_state(ti, T.UP_FOR_RETRY)
+            ti.next_retry_at = self.clock.now() + timedelta(seconds=delay)
+            self._timer(delay, RetryDue(ti.id, ti.token))
+            return
+        self._end_ti(ti, T.FAILED)
+
+    def _retry_due(self, timer: RetryDue) -> None:
+        ti = self.tis.get(timer.ti_id)
+        if ti is None or ti.token != timer.token or ti.state is not T.UP_FOR_RETRY:
+            return
+        self._schedule(ti)
+
+
+def upstream_counts(ti: TaskInstance) -> UpstreamCounts:
+    c = {T.SUCCESS: 0, T.FAILED: 0, T.UPSTREAM_FAILED: 0, T.SKIPPED: 0, T.REMOVED: 0}
+    upstream = ti.spec.upstream
+    for up in upstream:
+        state = ti.run.tis[up].state
+        if state in c:
+            c[state] += 1
+    return UpstreamCounts(
+        total=len(upstream),
+        success=c[T.SUCCESS],
+        failed=c[T.FAILED],
+        upstream_failed=c[T.UPSTREAM_FAILED],
+        skipped=c[T.SKIPPED],
+        removed=c[T.REMOVED],
+    )

@@ -9,7 +9,6 @@ connection that the server dropped is opened again on next use instead of failin
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -23,6 +22,8 @@ from tradewind.exceptions import MetastoreError, SchemaVersionError
 
 SCHEMA_VERSION = migrations.SCHEMA_VERSION
 
+#: Every error a database or its driver raises (peewee's InterfaceError is no DatabaseError).
+DATABASE_ERRORS = (peewee.DatabaseError, peewee.InterfaceError)
 #: Error texts (lower case) that say the connection itself is gone, not the statement.
 CONNECTION_LOST = (
     "server closed the connection",
@@ -39,18 +40,18 @@ CONNECTION_LOST = (
 
 
 class _RollbackKeepsTheCause:
-    """A rollback that fails while another error is handled must not hide that error.
+    """A rollback with nothing left to roll back must not hide the error that called for it.
 
-    SQLite ends a transaction itself when a commit fails with "database or disk is full";
-    peewee's rollback then says "cannot rollback - no transaction is active" instead.
+    SQLite ends a transaction itself when a commit fails with "database or disk is full", and
+    peewee's rollback then says "cannot rollback - no transaction is active" instead; a
+    connection the server ended has rolled back too.
     """
 
     def rollback(self) -> None:
-        handling = sys.exc_info()[1]
         try:
             super().rollback()  # type: ignore[misc]
-        except peewee.DatabaseError:
-            if handling is None:
+        except DATABASE_ERRORS as exc:
+            if not (connection_lost(exc) or "no transaction is active" in str(exc)):
                 raise
 
 
@@ -89,7 +90,7 @@ def connect(url: str) -> peewee.Database:
     try:
         db.connect(reuse_if_open=True)
         _ensure_schema(db, url)
-    except peewee.DatabaseError as exc:
+    except DATABASE_ERRORS as exc:
         raise MetastoreError(f"cannot open metastore {redact(url)}: {one_line(exc)}") from exc
     return db
 

@@ -17,7 +17,7 @@ from typing import Any
 import peewee
 
 from coordinator.metastore import models as m
-from coordinator.metastore.db import connection_lost, one_line
+from coordinator.metastore.db import DATABASE_ERRORS, connection_lost, one_line
 from coordinator.records import Attempt, Changes, Run, TaskInstance
 from tradewind.exceptions import MetastoreError
 from tradewind.states import RunState, TaskState
@@ -175,7 +175,7 @@ class Store:
                     return body()
             except _DATA_ERRORS:
                 raise
-            except peewee.DatabaseError as exc:
+            except DATABASE_ERRORS as exc:
                 lost = connection_lost(exc)
                 if pause is None or not (lost or "database is locked" in str(exc)):
                     raise MetastoreError(f"cannot write to the metastore: {one_line(exc)}") from exc
@@ -185,9 +185,9 @@ class Store:
         raise AssertionError("unreachable")
 
     def _reconnect(self) -> None:
-        with contextlib.suppress(peewee.DatabaseError):
+        with contextlib.suppress(*DATABASE_ERRORS):
             self.db.close()
-        with contextlib.suppress(peewee.DatabaseError):
+        with contextlib.suppress(*DATABASE_ERRORS):
             self.db.connect()
 
     def _insert_runs(self, runs: list[Run]) -> None:

@@ -286,12 +286,14 @@ def test_reads_on_several_threads_while_another_thread_commits(store: Store) -> 
     store.commit(Changes(new_runs=[run], new_tis=tis))
     batches = 30
     committed = threading.Event()
+    started = threading.Barrier(4, timeout=30)
     errors: list[BaseException] = []
-    connections: set[int] = set()
+    connections: list[Any] = []
     lock = threading.Lock()
 
     def write() -> None:
         try:
+            started.wait()
             for i in range(batches):
                 more = new_run(i + 2, run.dag)
                 ti = TaskInstance((i + 2) * 100, more, "a", TaskState.SCHEDULED)
@@ -305,7 +307,8 @@ def test_reads_on_several_threads_while_another_thread_commits(store: Store) -> 
     def read() -> None:
         try:
             with lock:
-                connections.add(id(store.db.connection()))
+                connections.append(store.db.connection())
+            started.wait()
             while not committed.is_set():
                 runs = store.list_runs("d")
                 for row in runs[:3]:
@@ -322,11 +325,11 @@ def test_reads_on_several_threads_while_another_thread_commits(store: Store) -> 
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    assert len(connections) == 3, "each thread has its own connection"
+    assert len({id(c) for c in connections}) == 3, "each thread has its own connection"
     assert len(store.list_runs("d", limit=1000)) == batches + 1
 
 
-def test_a_postgresql_connection_the_server_ended_is_opened_again(tmp_path: Path) -> None:
+def test_a_postgresql_connection_the_server_ended_is_opened_again(monkeypatch: pytest.MonkeyPatch) -> None:
     with fresh_database() as url:
         database = dbmod.connect(url)
         store = Store(database)
@@ -347,6 +350,18 @@ def test_a_postgresql_connection_the_server_ended_is_opened_again(tmp_path: Path
         a.state = TaskState.QUEUED
         assert store.commit(Changes(tis={a.id: a})) == []
         assert store.list_tis(run.id)[0].state == TaskState.QUEUED.value
+
+        write_all, ended = store._write_all, []
+
+        def end_connection_inside_the_transaction(writes: Any) -> Any:
+            if not ended:
+                ended.append(end_connection())
+            return write_all(writes)
+
+        monkeypatch.setattr(store, "_write_all", end_connection_inside_the_transaction)
+        a.state = TaskState.RUNNING
+        assert store.commit(Changes(tis={a.id: a})) == []
+        assert ended and store.list_tis(run.id)[0].state == TaskState.RUNNING.value
         database.close()
 
 

@@ -179,13 +179,18 @@ class Agent:
         beats: asyncio.Task[None] | None = None
         silence: float | None = WELCOME_TIMEOUT_SECONDS
         call = stub.Connect(_drain_queue(outbound))
+        stopped = asyncio.ensure_future(self._stopping.wait())
         try:
             while True:
-                try:
-                    message = await asyncio.wait_for(call.read(), silence)
-                except TimeoutError:
-                    log.warning("heard nothing from the coordinator at %s for %.1fs; reconnecting", host, silence)
+                reading = asyncio.ensure_future(call.read())
+                waiting: set[asyncio.Future[Any]] = {reading, stopped}
+                await asyncio.wait(waiting, timeout=silence, return_when=asyncio.FIRST_COMPLETED)
+                if not reading.done():
+                    reading.cancel()
+                    if not stopped.done():
+                        log.warning("heard nothing from the coordinator at %s for %.1fs; reconnecting", host, silence)
                     break
+                message = reading.result()
                 if message is grpc.aio.EOF:
                     break
                 body = message.WhichOneof("body")
@@ -211,10 +216,15 @@ class Agent:
             if exc.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
                 log.error("the coordinator closed the stream: %s: %s", exc.code().name, details)
         finally:
+            stopped.cancel()
             call.cancel()
             self._outbound = None
             if beats is not None:
                 beats.cancel()
+            while not outbound.empty():  # what gRPC never took is replayed after the next Welcome
+                unsent = outbound.get_nowait()
+                if unsent is not None:
+                    self.session.hold(unsent)
         return welcomed
 
     def _welcomed(

@@ -1,7 +1,12 @@
 """WorkerService: one session per Connect stream, turning worker messages into events.
 
-The stream handler validates every message at the door; heartbeats and log chunks are handled
-here in memory, everything that changes state goes to the engine's inbox.
+The stream handler enforces worker.proto's rules at the door, so nothing a worker sends can
+reach the scheduler or the metastore malformed. Heartbeats and log chunks are handled here in
+memory; everything that changes state goes to the engine's inbox, tagged with the session's
+generation so only the session an attempt was assigned to can settle it.
+
+A session exists exactly as long as its stream: once WorkerJoined is submitted, every way out
+of the handler submits WorkerLeft for it.
 """
 
 from __future__ import annotations
@@ -10,30 +15,34 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import grpc
 
 from coordinator import messages
 from coordinator.engine import Engine, log_key
-from coordinator.events import Acked, AttemptRef, Finished, Started, WorkerJoined, WorkerLeft
+from coordinator.events import (
+    Acked,
+    AttemptRef,
+    Finished,
+    Started,
+    WorkerDraining,
+    WorkerJoined,
+    WorkerLeft,
+)
 from coordinator.sessions import WorkerSession
-from tradewind.exceptions import InvalidArgument, NotFound
+from tradewind import wire
+from tradewind.exceptions import ApiError, InvalidArgument, NotFound
 from tradewind.v1 import common_pb2, control_pb2, worker_pb2, worker_pb2_grpc
-from tradewind.wire import from_timestamp, task_kind_name
 
 log = logging.getLogger("tradewind.coordinator")
 
-NAME = re.compile(r"^[A-Za-z0-9_.@:-]{1,200}$")
-OUTCOMES = {
-    worker_pb2.TASK_OUTCOME_SUCCESS: "success",
-    worker_pb2.TASK_OUTCOME_FAILED: "failed",
-    worker_pb2.TASK_OUTCOME_FAILED_NO_RETRY: "failed_no_retry",
-    worker_pb2.TASK_OUTCOME_SKIPPED: "skipped",
-    worker_pb2.TASK_OUTCOME_TIMED_OUT: "timed_out",
-    worker_pb2.TASK_OUTCOME_CANCELLED: "cancelled",
-}
+NAME = re.compile(r"[A-Za-z0-9_.@:-]{1,200}")
+INSTANCE_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 BUNDLE_CHUNK = 1024 * 1024
+
+Outbound = asyncio.Queue[worker_pb2.CoordinatorMessage | None]
 
 
 def attempt_ref(message: common_pb2.Attempt, what: str) -> AttemptRef:
@@ -45,23 +54,54 @@ def attempt_ref(message: common_pb2.Attempt, what: str) -> AttemptRef:
     return AttemptRef(message.task_instance_id, message.try_number, message.attempt_token)
 
 
-def session_from_hello(hello: worker_pb2.Hello, now: Any) -> WorkerSession:
-    if not NAME.match(hello.name):
+def _text(value: str, field: str, limit: int) -> None:
+    if len(value) > limit:
+        raise InvalidArgument(f"hello.{field} must be at most {limit} characters, not {len(value)}")
+    if "\x00" in value:
+        raise InvalidArgument(f"hello.{field} must not contain a NUL character: {value[:80]!r}")
+
+
+def session_from_hello(hello: worker_pb2.Hello, now: datetime | None) -> WorkerSession:
+    """The session a Hello asks for; InvalidArgument naming the first field that breaks a rule."""
+    if not NAME.fullmatch(hello.name):
         raise InvalidArgument(
-            f"hello: worker name must be 1-200 characters of letters, digits and _.@:-, not {hello.name!r}"
+            f"hello.name: worker name must be 1-200 characters of letters, digits and _.@:-, not {hello.name[:250]!r}"
         )
+    name = hello.name
     if not 1 <= hello.slots <= 10_000:
-        raise InvalidArgument(f"hello: worker {hello.name!r} slots must be between 1 and 10000, not {hello.slots}")
+        raise InvalidArgument(f"hello.slots: worker {name!r} slots must be between 1 and 10000, not {hello.slots}")
+    if len(hello.queues) > wire.MAX_QUEUES:
+        raise InvalidArgument(
+            f"hello.queues: worker {name!r} may serve at most {wire.MAX_QUEUES} queues, not {len(hello.queues)}"
+        )
     queues = tuple(hello.queues) or ("default",)
     for queue in queues:
-        if not NAME.match(queue):
-            raise InvalidArgument(f"hello: worker {hello.name!r} has an invalid queue name {queue!r}")
-    kinds = {task_kind_name(k) for k in hello.kinds}
+        if not NAME.fullmatch(queue):
+            raise InvalidArgument(f"hello.queues: worker {name!r} has an invalid queue name {queue[:250]!r}")
+    kinds = {wire.task_kind_name(k) for k in hello.kinds}
     unknown = sorted(k for k in kinds if k.startswith("unknown"))
     if unknown or not kinds:
-        raise InvalidArgument(f"hello: worker {hello.name!r} must declare known task kinds, got {unknown or 'none'}")
+        raise InvalidArgument(f"hello.kinds: worker {name!r} must declare known task kinds, got {unknown or 'none'}")
+    _text(hello.host, "host", wire.MAX_HOST_CHARS)
+    _text(hello.version, "version", wire.MAX_VERSION_CHARS)
+    if len(hello.labels) > wire.MAX_LABELS:
+        raise InvalidArgument(
+            f"hello.labels: worker {name!r} may have at most {wire.MAX_LABELS} labels, not {len(hello.labels)}"
+        )
+    for key, value in hello.labels.items():
+        _text(key, "labels", wire.MAX_LABEL_CHARS)
+        _text(value, f"labels[{key!r}]", wire.MAX_LABEL_CHARS)
+    if hello.instance_id and not INSTANCE_ID.fullmatch(hello.instance_id):
+        raise InvalidArgument(
+            f"hello.instance_id: worker {name!r} instance_id must be 1-64 letters, digits and -, "
+            f"not {hello.instance_id[:100]!r}"
+        )
+    if len(hello.running) > hello.slots:
+        raise InvalidArgument(
+            f"hello.running: worker {name!r} lists {len(hello.running)} running attempts but has {hello.slots} slots"
+        )
     return WorkerSession(
-        name=hello.name,
+        name=name,
         queues=queues,
         kinds=frozenset(kinds),
         slots=hello.slots,
@@ -70,91 +110,165 @@ def session_from_hello(hello: worker_pb2.Hello, now: Any) -> WorkerSession:
         labels=dict(hello.labels),
         version=hello.version,
         connected_at=now,
+        instance_id=hello.instance_id,
     )
 
 
+def oversized_return_value(size: int) -> str:
+    return f"return value is {size / wire.MiB:.1f} MB; the limit is {wire.MAX_RETURN_VALUE_BYTES // wire.MiB} MB"
+
+
 class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
-    def __init__(self, engine: Engine, heartbeat_timeout: float) -> None:
+    def __init__(
+        self, engine: Engine, heartbeat_timeout: float, *, hello_timeout: float = wire.HELLO_TIMEOUT_SECONDS
+    ) -> None:
         self.engine = engine
         self.heartbeat_timeout = heartbeat_timeout
         self.heartbeat_interval = max(heartbeat_timeout / 5, 0.2)
+        self.hello_timeout = hello_timeout
 
     async def Connect(
         self, request_iterator: AsyncIterator[worker_pb2.WorkerMessage], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[worker_pb2.CoordinatorMessage]:
-        engine = self.engine
+        requests = aiter(request_iterator)
         try:
-            first = await anext(aiter(request_iterator))
+            first = await asyncio.wait_for(anext(requests), self.hello_timeout)
         except StopAsyncIteration:
             return
+        except TimeoutError:
+            raise ApiError(
+                f"a worker stream must send hello within {self.hello_timeout:g}s", "DEADLINE_EXCEEDED"
+            ) from None
         if first.WhichOneof("body") != "hello":
             raise InvalidArgument(f"the first message on a worker stream must be hello, not {first.WhichOneof('body')}")
-        session = session_from_hello(first.hello, engine.clock.now())
+        session = session_from_hello(first.hello, self.engine.clock.now())
         running = tuple(attempt_ref(a, "hello.running") for a in first.hello.running)
-        reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        outbound: asyncio.Queue[worker_pb2.CoordinatorMessage | None] = asyncio.Queue()
-        previous = engine.streams.get(session.name)
-        if previous is not None:
-            previous[1].put_nowait(None)
-        # Registered before the join is applied: assignments made in that same turn queue up
-        # here and follow the Welcome.
-        engine.streams[session.name] = (-1, outbound)
+        outbound: Outbound = asyncio.Queue()
+        joined = await self._join(session, running, outbound)
+        try:
+            reclaimed, rejected = joined
+            log.info(
+                "worker %s joined from %s (queues %s, %d slots)",
+                session.name,
+                session.host,
+                ",".join(session.queues),
+                session.slots,
+            )
+            yield self._welcome(reclaimed, rejected)
+            failure: list[BaseException] = []
+            reader = asyncio.create_task(self._read(requests, session, outbound, failure))
+            try:
+                while (message := await outbound.get()) is not None:
+                    yield message
+                # The reader puts None as its last act; any other None is the engine closing the stream.
+                by_reader = reader.done()
+            finally:
+                reader.cancel()
+            if failure:
+                raise failure[0]
+            if not by_reader:
+                raise self._closed(session, outbound)
+        finally:
+            self._leave(session, outbound)
+
+    async def _join(
+        self, session: WorkerSession, running: tuple[AttemptRef, ...], outbound: Outbound
+    ) -> tuple[list[AttemptRef], list[AttemptRef]]:
+        """Submit WorkerJoined and wait for its reply; however this ends, the session is not left behind."""
+        engine, name = self.engine, session.name
+        previous, live = engine.streams.get(name), engine.scheduler.workers.get(name)
+        if previous is None or live is None or not live.connected or live.instance_id == session.instance_id:
+            # Assignments made in the join's own turn queue up here and follow the Welcome.
+            if previous is not None:
+                previous[1].put_nowait(None)
+            engine.streams[name] = (-1, outbound)
+        reply: asyncio.Future[tuple[list[AttemptRef], list[AttemptRef]]] = asyncio.get_running_loop().create_future()
         engine.submit(WorkerJoined(session, running, reply))
-        reclaimed, rejected = await reply
-        engine.streams[session.name] = (session.generation, outbound)
-        log.info(
-            "worker %s joined from %s (queues %s, %d slots)",
-            session.name,
-            session.host,
-            ",".join(session.queues),
-            session.slots,
-        )
-        yield worker_pb2.CoordinatorMessage(
+        try:
+            reclaimed, rejected = await asyncio.shield(reply)
+        except BaseException:
+            if not reply.done():
+                # The stream died while the join was in the inbox: undo it once it is applied.
+                reply.add_done_callback(lambda future: self._abandoned(future, session, outbound))
+            elif not reply.cancelled() and reply.exception() is None:
+                self._leave(session, outbound)
+            elif engine.streams.get(name) == (-1, outbound):
+                del engine.streams[name]
+            raise
+        current = engine.streams.get(name)
+        if current is not None and current[1] is not outbound:
+            # A reconnect of the same worker: what was sent to its old stream goes to this one.
+            old = current[1]
+            while not old.empty():
+                message = old.get_nowait()
+                if message is not None:
+                    outbound.put_nowait(message)
+            old.put_nowait(None)
+        engine.streams[name] = (session.generation, outbound)
+        return reclaimed, rejected
+
+    def _abandoned(self, future: asyncio.Future[Any], session: WorkerSession, outbound: Outbound) -> None:
+        if future.cancelled() or future.exception() is not None:
+            if self.engine.streams.get(session.name) == (-1, outbound):
+                del self.engine.streams[session.name]
+            return
+        self._leave(session, outbound)
+
+    def _leave(self, session: WorkerSession, outbound: Outbound) -> None:
+        current = self.engine.streams.get(session.name)
+        if current is not None and current[1] is outbound:
+            del self.engine.streams[session.name]
+        self.engine.submit(WorkerLeft(session.name, session.generation))
+        log.info("worker %s disconnected", session.name)
+
+    def _closed(self, session: WorkerSession, outbound: Outbound) -> ApiError:
+        """Why the coordinator ended this stream, as the UNAVAILABLE status that makes the worker reconnect."""
+        current = self.engine.streams.get(session.name)
+        if current is None or current[1] is not outbound:
+            return ApiError(f"worker {session.name!r} reconnected on another stream", "UNAVAILABLE")
+        silent = self.engine.clock.monotonic() - session.last_seen
+        if silent >= self.heartbeat_timeout:
+            return ApiError(f"worker {session.name!r} was lost: no heartbeat for {silent:.1f}s", "UNAVAILABLE")
+        return ApiError(f"worker {session.name!r}: the coordinator closed its session", "UNAVAILABLE")
+
+    def _welcome(self, reclaimed: list[AttemptRef], rejected: list[AttemptRef]) -> worker_pb2.CoordinatorMessage:
+        return worker_pb2.CoordinatorMessage(
             welcome=worker_pb2.Welcome(
                 heartbeat_interval_ms=int(self.heartbeat_interval * 1000),
                 heartbeat_timeout_ms=int(self.heartbeat_timeout * 1000),
                 reclaimed=[messages.attempt_pb(r.ti_id, r.try_number, r.token) for r in reclaimed],
                 rejected=[messages.attempt_pb(r.ti_id, r.try_number, r.token) for r in rejected],
+                ack_timeout_ms=int(self.engine.scheduler.ack_timeout * 1000),
+                kill_grace_period_ms=int(wire.KILL_GRACE_SECONDS * 1000),
+                limits=worker_pb2.Limits(
+                    max_message_bytes=wire.MAX_MESSAGE_BYTES,
+                    max_return_value_bytes=wire.MAX_RETURN_VALUE_BYTES,
+                    max_log_chunk_bytes=wire.MAX_LOG_CHUNK_BYTES,
+                    max_error_bytes=wire.MAX_ERROR_CHARS,
+                ),
             )
         )
-        failure: list[BaseException] = []
-        reader = asyncio.create_task(self._read(request_iterator, session, outbound, failure))
-        try:
-            while True:
-                message = await outbound.get()
-                if message is None:
-                    break
-                yield message
-            if failure:
-                raise failure[0]
-        finally:
-            reader.cancel()
-            current = engine.streams.get(session.name)
-            if current is not None and current[0] == session.generation:
-                del engine.streams[session.name]
-            engine.submit(WorkerLeft(session.name, session.generation))
-            log.info("worker %s disconnected", session.name)
 
     async def _read(
         self,
         requests: AsyncIterator[worker_pb2.WorkerMessage],
         session: WorkerSession,
-        outbound: asyncio.Queue[worker_pb2.CoordinatorMessage | None],
+        outbound: Outbound,
         failure: list[BaseException],
     ) -> None:
         try:
             async for message in requests:
                 session.last_seen = self.engine.clock.monotonic()
-                self._handle(message, session)
-        except InvalidArgument as exc:
-            failure.append(exc)
+                self._handle(message, session, outbound)
         except (grpc.aio.AioRpcError, asyncio.CancelledError):
             pass
+        except Exception as exc:  # noqa: BLE001 - the stream's status says what went wrong
+            failure.append(exc)
         finally:
             outbound.put_nowait(None)
 
-    def _handle(self, message: worker_pb2.WorkerMessage, session: WorkerSession) -> None:
-        engine, name = self.engine, session.name
+    def _handle(self, message: worker_pb2.WorkerMessage, session: WorkerSession, outbound: Outbound) -> None:
+        engine, name, generation = self.engine, session.name, session.generation
         body = message.WhichOneof("body")
         if body == "heartbeat":
             hb = message.heartbeat
@@ -165,49 +279,87 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
             )
             session.history.append((hb.cpu_percent, hb.memory_percent))
             session.last_heartbeat_at = engine.clock.now()
+            outbound.put_nowait(
+                worker_pb2.CoordinatorMessage(
+                    heartbeat_ack=worker_pb2.HeartbeatAck(server_time=wire.to_timestamp(session.last_heartbeat_at))
+                )
+            )
             if engine.watchers:
                 engine.publish(control_pb2.WatchResponse(worker=messages.worker_pb(session)))
         elif body == "log":
-            ref = attempt_ref(message.log.attempt, "log")
-            ti = engine.scheduler.tis.get(ref.ti_id)
-            if ti is not None and ti.token == ref.token:
-                engine.logs.append(log_key(ti, ref.try_number), message.log.data)
+            self._log(message.log, session)
         elif body == "ack":
+            ack = message.ack
+            refusal = None if ack.accepted else wire.refusal_from_pb(ack.refusal)
             engine.submit(
-                Acked(name, attempt_ref(message.ack.attempt, "ack"), message.ack.accepted, message.ack.reason)
+                Acked(
+                    worker=name,
+                    attempt=attempt_ref(ack.attempt, "ack"),
+                    accepted=ack.accepted,
+                    reason=ack.reason[: wire.MAX_REASON_CHARS],
+                    refusal=refusal,
+                    generation=generation,
+                )
             )
         elif body == "started":
             started = message.started
             engine.submit(
                 Started(
-                    name,
-                    attempt_ref(started.attempt, "started"),
-                    from_timestamp(started.started_at, started.HasField("started_at")),
+                    worker=name,
+                    attempt=attempt_ref(started.attempt, "started"),
+                    started_at=wire.from_timestamp(started.started_at, started.HasField("started_at")),
+                    generation=generation,
                 )
             )
         elif body == "finished":
-            f = message.finished
-            outcome = OUTCOMES.get(f.outcome)
-            if outcome is None:
-                raise InvalidArgument(f"finished: outcome must be set to a known value, not {f.outcome}")
-            engine.submit(
-                Finished(
-                    name,
-                    attempt_ref(f.attempt, "finished"),
-                    outcome,
-                    f.exit_code,
-                    f.error,
-                    f.return_value_json,
-                    from_timestamp(f.ended_at, f.HasField("ended_at")),
-                    f.usage.cpu_user_seconds,
-                    f.usage.cpu_system_seconds,
-                    f.usage.max_rss_bytes,
-                )
-            )
+            engine.submit(self._finished(message.finished, session))
+        elif body == "draining":
+            reason = message.draining.reason[: wire.MAX_REASON_CHARS]
+            engine.submit(WorkerDraining(name=name, generation=generation, reason=reason))
         elif body == "hello":
             raise InvalidArgument(f"worker {name!r} sent hello twice on one stream")
         else:
-            raise InvalidArgument("a worker message must carry a body")
+            raise InvalidArgument(f"worker {name!r}: a worker message must carry a body")
+
+    def _log(self, chunk: worker_pb2.LogChunk, session: WorkerSession) -> None:
+        if len(chunk.data) > wire.MAX_LOG_CHUNK_BYTES:
+            raise InvalidArgument(
+                f"log.data: worker {session.name!r} sent a log chunk of {len(chunk.data)} bytes; "
+                f"the limit is {wire.MAX_LOG_CHUNK_BYTES}"
+            )
+        ref = attempt_ref(chunk.attempt, "log")
+        scheduler = self.engine.scheduler
+        ti = scheduler.tis.get(ref.ti_id)
+        holder = scheduler.workers.get(session.name)
+        if (
+            ti is not None
+            and ti.token == ref.token
+            and ti.worker == session.name
+            and holder is not None
+            and holder.generation == session.generation
+        ):
+            self.engine.logs.append(log_key(ti, ref.try_number), chunk.data)
+
+    def _finished(self, f: worker_pb2.TaskFinished, session: WorkerSession) -> Finished:
+        outcome = wire.outcome_from_pb(f.outcome)
+        error, value = f.error[: wire.MAX_ERROR_CHARS], f.return_value_json
+        size = len(value.encode())
+        if size > wire.MAX_RETURN_VALUE_BYTES:
+            # Refusing the message would make the worker resend it forever; the task failed instead.
+            outcome, error, value = wire.Outcome.FAILED, oversized_return_value(size), ""
+        return Finished(
+            worker=session.name,
+            attempt=attempt_ref(f.attempt, "finished"),
+            outcome=outcome,
+            exit_code=f.exit_code,
+            error=error,
+            return_value_json=value,
+            ended_at=wire.from_timestamp(f.ended_at, f.HasField("ended_at")),
+            cpu_user=f.usage.cpu_user_seconds,
+            cpu_system=f.usage.cpu_system_seconds,
+            max_rss_bytes=f.usage.max_rss_bytes,
+            generation=session.generation,
+        )
 
     async def FetchBundle(
         self, request: worker_pb2.FetchBundleRequest, context: grpc.aio.ServicerContext

@@ -1,57 +1,390 @@
+"""The worker stream handler against a real engine loop on a temporary SQLite metastore."""
+
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from coordinator.clock import FakeClock
 from coordinator.engine import Engine
+from coordinator.events import Acked, Finished, WorkerDraining, WorkerLeft
 from coordinator.logs import LogStore
 from coordinator.metastore.db import connect
 from coordinator.metastore.store import Store
-from coordinator.sessions import WorkerSession
 from coordinator.worker_service import WorkerService, session_from_hello
-from tradewind.exceptions import InvalidArgument
+from tests.harness import Deadline
+from tradewind import wire
+from tradewind.exceptions import ApiError, InvalidArgument
 from tradewind.v1 import common_pb2, worker_pb2
+
+BASH = common_pb2.TASK_KIND_BASH
 
 
 class CountingStore(Store):
     commits = 0
 
     def commit(self, changes):  # type: ignore[no-untyped-def]
-        CountingStore.commits += 1
-        super().commit(changes)
+        self.commits += 1
+        return super().commit(changes)
 
 
-def test_a_heartbeat_costs_no_metastore_write_and_no_scheduler_event(tmp_path: Path) -> None:
+class RecordingEngine(Engine):
+    """The real engine, keeping a copy of every event a stream submits."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.seen: list[Any] = []
+
+    def submit(self, event: Any) -> None:
+        self.seen.append(event)
+        super().submit(event)
+
+
+def hello(**fields: Any) -> worker_pb2.WorkerMessage:
+    values = {"name": "w1", "instance_id": "i-1", "slots": 2, "kinds": [BASH], "host": "h", "pid": 7, "version": "1"}
+    return worker_pb2.WorkerMessage(hello=worker_pb2.Hello(**{**values, **fields}))
+
+
+def attempt(ti_id: int = 1, token: str = "t") -> common_pb2.Attempt:
+    return common_pb2.Attempt(task_instance_id=ti_id, try_number=1, attempt_token=token)
+
+
+async def eventually(condition: Callable[[], Any], timeout: float = 10.0, message: str = "") -> Any:
+    deadline = Deadline(condition, timeout, message)
+    while (value := deadline.poll()) is None:
+        await asyncio.sleep(0.01)
+    return value
+
+
+class Stream:
+    """One Connect call in-process: what the worker sends in, what the handler yields out."""
+
+    def __init__(self, service: WorkerService) -> None:
+        self.inbound: asyncio.Queue[worker_pb2.WorkerMessage | None] = asyncio.Queue()
+        self.received: asyncio.Queue[worker_pb2.CoordinatorMessage] = asyncio.Queue()
+        self.task: asyncio.Task[ApiError | None] = asyncio.create_task(self._run(service))
+
+    async def _requests(self) -> AsyncIterator[worker_pb2.WorkerMessage]:
+        while (message := await self.inbound.get()) is not None:
+            yield message
+
+    async def _run(self, service: WorkerService) -> ApiError | None:
+        try:
+            async for message in service.Connect(self._requests(), None):  # type: ignore[arg-type]
+                await self.received.put(message)
+        except ApiError as exc:
+            return exc
+        return None
+
+    def send(self, message: worker_pb2.WorkerMessage | None) -> None:
+        self.inbound.put_nowait(message)
+
+    async def receive(self, body: str, timeout: float = 10.0) -> Any:
+        """The next message with this body, skipping others (heartbeat answers, assignments)."""
+        end = asyncio.get_running_loop().time() + timeout
+        while True:
+            message = await asyncio.wait_for(self.received.get(), end - asyncio.get_running_loop().time())
+            if message.WhichOneof("body") == body:
+                return getattr(message, body)
+
+    async def ended(self, timeout: float = 10.0) -> ApiError | None:
+        """How the handler ended: its error, or None when it returned."""
+        return await asyncio.wait_for(asyncio.shield(self.task), timeout)
+
+
+@contextlib.asynccontextmanager
+async def coordinator(
+    tmp_path: Path, *, run: bool = True, hello_timeout: float = wire.HELLO_TIMEOUT_SECONDS
+) -> AsyncIterator[tuple[RecordingEngine, WorkerService]]:
     store = CountingStore(connect(f"sqlite:///{tmp_path / 'm.db'}"))
-    engine = Engine(
+    engine = RecordingEngine(
         store,
         FakeClock(),
-        LogStore(tmp_path),
+        LogStore(tmp_path / "logs"),
         sequential=False,
         ack_timeout=5,
         heartbeat_timeout=10,
         default_pool_slots=8,
     )
-    service = WorkerService(engine, 10.0)
-    session = WorkerSession("w", ("default",), frozenset({"bash"}), 2)
-    before = CountingStore.commits
-    for _ in range(100):
-        service._handle(worker_pb2.WorkerMessage(heartbeat=worker_pb2.Heartbeat(cpu_percent=12.5)), session)
-    assert CountingStore.commits == before
-    assert engine.inbox.empty()
-    assert session.cpu_percent == 12.5
+    engine.start()
+    if run:
+        asyncio.create_task(engine.run())
+    try:
+        yield engine, WorkerService(engine, 10.0, hello_timeout=hello_timeout)
+    finally:
+        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+        store.db.close()
+
+
+def of(engine: RecordingEngine, kind: type) -> list[Any]:
+    return [event for event in engine.seen if isinstance(event, kind)]
+
+
+def run(test: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    asyncio.run(test())
+
+
+async def joined(service: WorkerService, message: worker_pb2.WorkerMessage | None = None) -> tuple[Stream, Any]:
+    stream = Stream(service)
+    stream.send(message or hello())
+    return stream, await stream.receive("welcome")
+
+
+def test_heartbeats_are_answered_and_cost_no_metastore_commit_with_the_engine_loop_running(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path) as (engine, service):
+            stream, _ = await joined(service)
+            store = engine.store
+            assert isinstance(store, CountingStore)
+            batches = await eventually(lambda: engine.batches or None, message="the join's turn")
+            await eventually(lambda: store.commits > 0, message="the join's commit")
+            before, events = store.commits, len(engine.seen)
+            for n in range(100):
+                stream.send(worker_pb2.WorkerMessage(heartbeat=worker_pb2.Heartbeat(cpu_percent=float(n))))
+                ack = await stream.receive("heartbeat_ack")
+                assert ack.HasField("server_time")
+            assert engine.scheduler.workers["w1"].cpu_percent == 99.0
+            assert engine.batches >= batches
+            assert store.commits == before
+            assert len(engine.seen) == events
+
+    run(scenario)
+
+
+def test_welcome_carries_the_ack_timeout_kill_grace_and_limits(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path) as (_, service):
+            _, welcome = await joined(service)
+            assert welcome.ack_timeout_ms == 5000
+            assert welcome.kill_grace_period_ms == int(wire.KILL_GRACE_SECONDS * 1000)
+            assert welcome.limits.max_message_bytes == wire.MAX_MESSAGE_BYTES
+            assert welcome.limits.max_return_value_bytes == wire.MAX_RETURN_VALUE_BYTES
+            assert welcome.limits.max_log_chunk_bytes == wire.MAX_LOG_CHUNK_BYTES
+            assert welcome.limits.max_error_bytes == wire.MAX_ERROR_CHARS
+
+    run(scenario)
 
 
 def test_hello_is_validated_field_by_field() -> None:
-    good = worker_pb2.Hello(name="w-1", slots=2, queues=["a"], kinds=[common_pb2.TASK_KIND_BASH])
+    good = worker_pb2.Hello(name="w-1", slots=2, queues=["a"], kinds=[BASH], instance_id="abc-1")
     assert session_from_hello(good, None).kinds == frozenset({"bash"})
-    for bad, message in [
-        (worker_pb2.Hello(name="", slots=1, kinds=[1]), "worker name must be"),
-        (worker_pb2.Hello(name="w", slots=99999, kinds=[1]), "slots must be between 1 and 10000"),
-        (worker_pb2.Hello(name="w", slots=1, queues=["bad queue"], kinds=[1]), "invalid queue name 'bad queue'"),
-        (worker_pb2.Hello(name="w", slots=1, kinds=[42]), "must declare known task kinds"),
-    ]:
+    assert session_from_hello(good, None).instance_id == "abc-1"
+    assert session_from_hello(worker_pb2.Hello(name="old", slots=1, kinds=[BASH]), None).instance_id == ""
+    many = [f"q{n}" for n in range(wire.MAX_QUEUES + 1)]
+    labels = {f"k{n}": "v" for n in range(wire.MAX_LABELS + 1)}
+    running = [attempt(n) for n in range(1, 3)]
+    cases: list[tuple[dict[str, Any], str]] = [
+        (dict(name=""), "hello.name: worker name must be"),
+        (dict(name="bad name!"), "hello.name"),
+        (dict(name="w\x00"), "hello.name"),
+        (dict(slots=0), "hello.slots: worker 'w' slots must be between 1 and 10000, not 0"),
+        (dict(slots=99999), "hello.slots"),
+        (dict(queues=["bad queue"]), "hello.queues: worker 'w' has an invalid queue name 'bad queue'"),
+        (dict(queues=many), "hello.queues: worker 'w' may serve at most 64 queues, not 65"),
+        (dict(kinds=[42]), "hello.kinds: worker 'w' must declare known task kinds"),
+        (dict(kinds=[]), "hello.kinds"),
+        (dict(host="h" * 256), "hello.host must be at most 255 characters, not 256"),
+        (dict(host="h\x00st"), "hello.host must not contain a NUL character"),
+        (dict(version="v" * 65), "hello.version must be at most 64 characters, not 65"),
+        (dict(version="1\x00"), "hello.version must not contain a NUL"),
+        (dict(labels=labels), "hello.labels: worker 'w' may have at most 64 labels, not 65"),
+        (dict(labels={"k" * 256: "v"}), "hello.labels must be at most 255 characters"),
+        (dict(labels={"k": "v" * 256}), r"hello.labels\['k'\] must be at most 255 characters"),
+        (dict(labels={"k": "v\x00"}), r"hello.labels\['k'\] must not contain a NUL"),
+        (dict(instance_id="not ok"), "hello.instance_id: worker 'w' instance_id must be 1-64"),
+        (dict(instance_id="x" * 65), "hello.instance_id"),
+        (dict(slots=1, running=running), "hello.running: worker 'w' lists 2 running attempts but has 1 slots"),
+    ]
+    for bad, message in cases:
+        fields: dict[str, Any] = {"name": "w", "slots": 2, "kinds": [BASH], **bad}
         with pytest.raises(InvalidArgument, match=message):
-            session_from_hello(bad, None)
+            session_from_hello(worker_pb2.Hello(**fields), None)
+
+
+def test_a_bad_hello_ends_the_stream_with_invalid_argument_and_joins_nothing(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path) as (engine, service):
+            stream = Stream(service)
+            stream.send(hello(host="x" * 300))
+            error = await stream.ended()
+            assert isinstance(error, InvalidArgument) and "hello.host" in str(error)
+            stream = Stream(service)
+            stream.send(worker_pb2.WorkerMessage(heartbeat=worker_pb2.Heartbeat()))
+            error = await stream.ended()
+            assert isinstance(error, InvalidArgument)
+            assert "first message on a worker stream must be hello, not heartbeat" in str(error)
+            assert engine.scheduler.workers == {} and engine.streams == {}
+
+    run(scenario)
+
+
+def test_a_stream_silent_past_the_hello_timeout_ends_with_deadline_exceeded(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path, hello_timeout=0.2) as (engine, service):
+            error = await Stream(service).ended(timeout=5)
+            assert isinstance(error, ApiError) and error.code == "DEADLINE_EXCEEDED"
+            assert "hello within 0.2s" in str(error)
+            assert engine.streams == {}
+
+    run(scenario)
+
+
+def test_a_stream_cancelled_while_its_join_waits_in_the_inbox_leaves_no_live_session(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path, run=False) as (engine, service):
+            stream = Stream(service)
+            stream.send(hello())
+            await eventually(lambda: not engine.inbox.empty(), message="WorkerJoined to be submitted")
+            stream.task.cancel()
+            await asyncio.gather(stream.task, return_exceptions=True)
+            assert not of(engine, WorkerLeft)
+            asyncio.create_task(engine.run())
+            left = await eventually(lambda: of(engine, WorkerLeft), message="WorkerLeft once the join is applied")
+            assert left[0].generation > 0
+            await eventually(lambda: not engine.scheduler.workers.get("w1") or not engine.scheduler.workers["w1"].free)
+            assert "w1" not in engine.streams
+
+    run(scenario)
+
+
+def test_a_stream_that_ends_right_after_welcome_leaves_no_live_session(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path) as (engine, service):
+            for n in range(50):
+                stream, _ = await joined(service, hello(name=f"ghost-{n}", instance_id=f"g{n}"))
+                if n % 2:
+                    stream.send(None)
+                else:
+                    stream.task.cancel()
+            await eventually(
+                lambda: not [w for w in engine.scheduler.workers.values() if w.free > 0],
+                message="no worker with free slots",
+            )
+            await eventually(lambda: not engine.streams, message="no streams")
+
+    run(scenario)
+
+
+def test_a_live_name_with_another_instance_id_is_refused_with_already_exists(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path) as (engine, service):
+            first, _ = await joined(service, hello(instance_id="first"))
+            intruder = Stream(service)
+            intruder.send(hello(instance_id="second"))
+            error = await intruder.ended()
+            assert isinstance(error, ApiError) and error.code == "ALREADY_EXISTS"
+            assert "worker name 'w1' is in use by a live worker on host h (pid 7)" in str(error)
+            assert engine.streams["w1"][0] == engine.scheduler.workers["w1"].generation
+            first.send(worker_pb2.WorkerMessage(heartbeat=worker_pb2.Heartbeat()))
+            assert (await first.receive("heartbeat_ack")).HasField("server_time")
+
+    run(scenario)
+
+
+def test_a_reconnect_with_the_same_instance_id_replaces_the_old_stream(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path) as (engine, service):
+            old, _ = await joined(service)
+            old_generation = engine.scheduler.workers["w1"].generation
+            new, _ = await joined(service)
+            error = await old.ended()
+            assert isinstance(error, ApiError) and error.code == "UNAVAILABLE"
+            await eventually(lambda: engine.scheduler.workers["w1"].generation != old_generation)
+            assert engine.scheduler.workers["w1"].connected
+            assert engine.streams["w1"][0] == engine.scheduler.workers["w1"].generation
+            new.send(worker_pb2.WorkerMessage(heartbeat=worker_pb2.Heartbeat()))
+            assert (await new.receive("heartbeat_ack")).HasField("server_time")
+
+    run(scenario)
+
+
+def test_a_stream_the_engine_closes_ends_with_unavailable_naming_the_silence(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path) as (engine, service):
+            stream, _ = await joined(service)
+            assert isinstance(engine.clock, FakeClock)
+            engine.clock.advance(12)
+            engine.streams["w1"][1].put_nowait(None)
+            error = await stream.ended()
+            assert isinstance(error, ApiError) and error.code == "UNAVAILABLE"
+            assert "worker 'w1' was lost: no heartbeat for 12.0s" in str(error)
+            await eventually(lambda: of(engine, WorkerLeft))
+
+    run(scenario)
+
+
+def test_acks_carry_the_refusal_enum_and_a_refusal_without_one_is_invalid(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path) as (engine, service):
+            stream, _ = await joined(service)
+            generation = engine.scheduler.workers["w1"].generation
+            refused = worker_pb2.AssignmentAck(
+                attempt=attempt(), accepted=False, reason="full", refusal=worker_pb2.REFUSAL_REASON_NO_FREE_SLOT
+            )
+            stream.send(worker_pb2.WorkerMessage(ack=refused))
+            ack = await eventually(lambda: of(engine, Acked))
+            assert (ack[0].refusal, ack[0].reason, ack[0].generation) == (wire.Refusal.NO_FREE_SLOT, "full", generation)
+            stream.send(worker_pb2.WorkerMessage(ack=worker_pb2.AssignmentAck(attempt=attempt(), accepted=False)))
+            error = await stream.ended()
+            assert isinstance(error, InvalidArgument) and "ack.refusal must be set" in str(error)
+
+    run(scenario)
+
+
+def test_worker_draining_becomes_the_draining_event_of_its_session(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path) as (engine, service):
+            stream, _ = await joined(service)
+            generation = engine.scheduler.workers["w1"].generation
+            stream.send(worker_pb2.WorkerMessage(draining=worker_pb2.WorkerDraining(reason="SIGTERM")))
+            draining = await eventually(lambda: of(engine, WorkerDraining))
+            assert (draining[0].name, draining[0].generation, draining[0].reason) == ("w1", generation, "SIGTERM")
+
+    run(scenario)
+
+
+def test_an_oversized_return_value_becomes_a_failed_outcome_and_a_long_error_is_cut(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path) as (engine, service):
+            stream, _ = await joined(service)
+            big = worker_pb2.TaskFinished(
+                attempt=attempt(),
+                outcome=worker_pb2.TASK_OUTCOME_SUCCESS,
+                return_value_json='"' + "x" * (2 * wire.MiB) + '"',
+            )
+            stream.send(worker_pb2.WorkerMessage(finished=big))
+            long = worker_pb2.TaskFinished(
+                attempt=attempt(2), outcome=worker_pb2.TASK_OUTCOME_FAILED, error="e" * (wire.MAX_ERROR_CHARS + 10)
+            )
+            stream.send(worker_pb2.WorkerMessage(finished=long))
+            finished = await eventually(lambda: len(of(engine, Finished)) == 2 and of(engine, Finished))
+            assert finished[0].outcome is wire.Outcome.FAILED
+            assert finished[0].error == "return value is 2.0 MB; the limit is 1 MB"
+            assert finished[0].return_value_json == ""
+            assert finished[0].generation == engine.scheduler.workers["w1"].generation
+            assert finished[1].outcome is wire.Outcome.FAILED and len(finished[1].error) == wire.MAX_ERROR_CHARS
+            stream.send(worker_pb2.WorkerMessage(finished=worker_pb2.TaskFinished(attempt=attempt())))
+            error = await stream.ended()
+            assert isinstance(error, InvalidArgument) and "finished.outcome must be set" in str(error)
+
+    run(scenario)
+
+
+def test_a_log_chunk_over_the_limit_ends_the_stream_with_invalid_argument(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path) as (_, service):
+            stream, _ = await joined(service)
+            chunk = worker_pb2.LogChunk(attempt=attempt(), data=b"x" * (wire.MAX_LOG_CHUNK_BYTES + 1))
+            stream.send(worker_pb2.WorkerMessage(log=chunk))
+            error = await stream.ended()
+            assert isinstance(error, InvalidArgument) and "log.data" in str(error)
+
+    run(scenario)

@@ -116,6 +116,10 @@ class Coordinator:
         try:
             while not await asyncio.to_thread(self.lease.acquire):
                 await asyncio.sleep(_LEASE_POLL)
+            if self.lease.shared:
+                # A PostgreSQL lease can end while its owner lives on; that owner notices within
+                # one check and stops, so wait out that check before touching state.
+                await asyncio.sleep(2 * _LEASE_POLL)
         finally:
             parsing.cancel()
         log.info("took over metastore %s", where)

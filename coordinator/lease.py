@@ -84,6 +84,11 @@ class Lease:
             raise MetastoreError(f"cannot take the lease of metastore {redact(self.url)}: {_first_line(exc)}") from exc
         return taken
 
+    @property
+    def shared(self) -> bool:
+        """The lease can end while its owner lives on (a PostgreSQL connection), not only when it dies."""
+        return not self.url.startswith("sqlite:///")
+
     def check(self) -> None:
         """Raise LeaseLost when the lease no longer holds (PostgreSQL: its connection ended)."""
         if not self.held or self._conn is None:

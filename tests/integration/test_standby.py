@@ -116,3 +116,22 @@ def _serve(cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:
         cwd=cluster.home,
         timeout=60,
     )
+
+
+@pytest.mark.postgres
+def test_an_owner_that_loses_its_postgresql_lease_stops_with_one_line(tmp_path: Path) -> None:
+    with fresh_database() as url:
+        for cluster in cluster_in(tmp_path, lambda: False, db_url=url):
+            owner = cluster.coordinator()
+            admin = pytest.importorskip("psycopg2").connect(url)
+            admin.autocommit = True
+            with admin.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = 'tradewind coordinator lease' AND datname = current_database()"
+                )
+                assert cursor.fetchone() == (True,)
+            admin.close()
+            assert owner.popen.wait(timeout=30) == 1
+            error = [line for line in owner.output().splitlines() if line.startswith("coordinator: error:")]
+            assert len(error) == 1 and "lost the lease of metastore" in error[0], owner.output()

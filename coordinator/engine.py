@@ -195,7 +195,8 @@ class Engine:
             except Exception as exc:  # noqa: BLE001 - the database is down or unusable for now
                 if not failing_since:
                     log.error(
-                        "cannot commit to the metastore; scheduling waits and retries until it can: %s", exc,
+                        "cannot commit to the metastore; scheduling waits and retries until it can: %s",
+                        exc,
                         exc_info=True,
                     )
                 pause = COMMIT_BACKOFF[min(failing_since, len(COMMIT_BACKOFF) - 1)]

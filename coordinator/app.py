@@ -202,6 +202,8 @@ class Coordinator:
             handled: set[str] = set()
             for parsed in result.parsed:
                 if parsed.error is not None:
+                    # Its DAGs keep the bundle their file last imported from, not one where it is broken.
+                    handled.update(store.dag_ids_in_file(parsed.fileloc))
                     store.set_import_error(parsed.fileloc, parsed.error, now)
                     files[parsed.fileloc] = parsed.error
                     log.warning("DAG file %s failed to import", parsed.fileloc)

@@ -109,3 +109,17 @@ def test_editing_a_task_body_is_a_new_version_and_a_live_run_keeps_its_code_acro
 def _bundle_of(run_id: str) -> str:
     run = m.DagRun.get(m.DagRun.run_id == run_id)
     return str(m.DagVersion.get_by_id(run.dag_version_id).bundle_hash)
+
+
+def test_a_dag_whose_file_stops_importing_keeps_the_bundle_it_last_imported_from(tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "pinned.py").write_text(TASK_DAG.format(value=1))
+
+    async def scenario(coordinator: Coordinator, client: Client) -> None:
+        (dags / "pinned.py").write_text(TASK_DAG.format(value=1) + "\nthis is not python\n")
+        await coordinator._scan_once()
+        assert [e.fileloc for e in (await asyncio.to_thread(client.list_import_errors)).import_errors] == ["pinned.py"]
+        assert (await asyncio.to_thread(client.get_dag, "pinned")).dag.version == 1
+
+    _run(tmp_path, scenario)

@@ -170,7 +170,10 @@ def _sqlite_path(url: str) -> Path | None:
 
 
 def _postgres_connection(url: str) -> Any:
-    import psycopg2
+    try:
+        import psycopg2
+    except ImportError as exc:
+        raise MetastoreError("a PostgreSQL metastore needs psycopg2: pip install 'tradewind[postgres]'") from exc
 
     parts = urlparse(url)
     try:

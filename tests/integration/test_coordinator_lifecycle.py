@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import Cluster, Process, assert_eventually
+from tests.harness import Cluster, Process, assert_eventually, write_dag
+from tests.integration.test_end_to_end import finished_run, trigger
 
 
 def _coordinator(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -128,3 +129,25 @@ def _local_workers(home: Path) -> dict[int, str]:
         if "worker join" in command and f"--home {home} " in command + " " and state != "Z":
             found[int(entry.name)] = command
     return found
+
+
+def test_task_logs_that_cannot_be_written_are_reported_once_and_the_run_still_succeeds(cluster: Cluster) -> None:
+    (cluster.home / "logs").write_text("a file where the log folder should be\n")
+    write_dag(
+        cluster.dags,
+        "chatty.py",
+        """
+from tradewind import DAG, BashOperator
+
+with DAG("chatty", schedule=None):
+    first = BashOperator(task_id="first", bash_command="for i in 1 2 3; do echo line $i; done")
+    second = BashOperator(task_id="second", bash_command="echo more")
+    first >> second
+""",
+    )
+    coordinator = cluster.coordinator()
+    worker = cluster.worker("w1")
+    run_id = trigger(cluster, "chatty")
+    assert finished_run(cluster, "chatty", run_id, timeout=60)["state"] == "success"
+    assert coordinator.output().count("cannot write task logs") == 1, coordinator.output()
+    assert worker.output().count("joined coordinator") == 1, "the worker's stream broke on the log error"

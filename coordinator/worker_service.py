@@ -19,8 +19,9 @@ from datetime import datetime
 from typing import Any
 
 import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 
-from coordinator import messages
+from coordinator import messages, validation
 from coordinator.engine import Engine, log_key
 from coordinator.events import (
     Acked,
@@ -40,7 +41,10 @@ log = logging.getLogger("tradewind.coordinator")
 
 NAME = re.compile(r"[A-Za-z0-9_.@:-]{1,200}")
 INSTANCE_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
-BUNDLE_CHUNK = 1024 * 1024
+BUNDLE_CHUNK = wire.MiB
+#: Messages waiting on a stream beyond which heartbeats go unanswered: a worker that does not
+#: read cannot make the coordinator hold answers for it without end.
+MAX_PENDING = 1024
 
 Outbound = asyncio.Queue[worker_pb2.CoordinatorMessage | None]
 
@@ -114,6 +118,13 @@ def session_from_hello(hello: worker_pb2.Hello, now: datetime | None) -> WorkerS
     )
 
 
+def moment(stamp: Timestamp, present: bool, what: str) -> datetime | None:
+    """A reported time; None when unset, InvalidArgument when no datetime can hold it."""
+    if not present or (stamp.seconds == 0 and stamp.nanos == 0):
+        return None
+    return validation.timestamp(stamp, what)
+
+
 def oversized_return_value(size: int) -> str:
     return f"return value is {size / wire.MiB:.1f} MB; the limit is {wire.MAX_RETURN_VALUE_BYTES // wire.MiB} MB"
 
@@ -139,6 +150,8 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
             raise ApiError(
                 f"a worker stream must send hello within {self.hello_timeout:g}s", "DEADLINE_EXCEEDED"
             ) from None
+        if self.engine.failed is not None:
+            raise ApiError(f"the coordinator stopped scheduling: {self.engine.failed}", "UNAVAILABLE")
         if first.WhichOneof("body") != "hello":
             raise InvalidArgument(f"the first message on a worker stream must be hello, not {first.WhichOneof('body')}")
         session = session_from_hello(first.hello, self.engine.clock.now())
@@ -279,11 +292,9 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
             )
             session.history.append((hb.cpu_percent, hb.memory_percent))
             session.last_heartbeat_at = engine.clock.now()
-            outbound.put_nowait(
-                worker_pb2.CoordinatorMessage(
-                    heartbeat_ack=worker_pb2.HeartbeatAck(server_time=wire.to_timestamp(session.last_heartbeat_at))
-                )
-            )
+            if outbound.qsize() < MAX_PENDING:
+                answer = worker_pb2.HeartbeatAck(server_time=wire.to_timestamp(session.last_heartbeat_at))
+                outbound.put_nowait(worker_pb2.CoordinatorMessage(heartbeat_ack=answer))
             if engine.watchers:
                 engine.publish(control_pb2.WatchResponse(worker=messages.worker_pb(session)))
         elif body == "log":
@@ -307,7 +318,7 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
                 Started(
                     worker=name,
                     attempt=attempt_ref(started.attempt, "started"),
-                    started_at=wire.from_timestamp(started.started_at, started.HasField("started_at")),
+                    started_at=moment(started.started_at, started.HasField("started_at"), "started.started_at"),
                     generation=generation,
                 )
             )
@@ -328,15 +339,14 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
                 f"the limit is {wire.MAX_LOG_CHUNK_BYTES}"
             )
         ref = attempt_ref(chunk.attempt, "log")
-        scheduler = self.engine.scheduler
-        ti = scheduler.tis.get(ref.ti_id)
-        holder = scheduler.workers.get(session.name)
+        ti = self.engine.scheduler.tis.get(ref.ti_id)
+        attempt = ti.attempt if ti is not None else None
         if (
             ti is not None
-            and ti.token == ref.token
-            and ti.worker == session.name
-            and holder is not None
-            and holder.generation == session.generation
+            and attempt is not None
+            and attempt.token == ref.token
+            and attempt.worker == session.name
+            and attempt.generation == session.generation
         ):
             self.engine.logs.append(log_key(ti, ref.try_number), chunk.data)
 
@@ -354,7 +364,7 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
             exit_code=f.exit_code,
             error=error,
             return_value_json=value,
-            ended_at=wire.from_timestamp(f.ended_at, f.HasField("ended_at")),
+            ended_at=moment(f.ended_at, f.HasField("ended_at"), "finished.ended_at"),
             cpu_user=f.usage.cpu_user_seconds,
             cpu_system=f.usage.cpu_system_seconds,
             max_rss_bytes=f.usage.max_rss_bytes,

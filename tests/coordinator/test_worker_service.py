@@ -306,13 +306,13 @@ def test_a_reconnect_with_the_same_instance_id_replaces_the_old_stream(tmp_path:
     run(scenario)
 
 
-def test_a_stream_the_engine_closes_ends_with_unavailable_naming_the_silence(tmp_path: Path) -> None:
+def test_a_silent_workers_stream_is_closed_with_unavailable_naming_the_silence(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with coordinator(tmp_path) as (engine, service):
             stream, _ = await joined(service)
             assert isinstance(engine.clock, FakeClock)
             engine.clock.advance(12)
-            engine.streams["w1"][1].put_nowait(None)
+            engine.submit(None)
             error = await stream.ended()
             assert isinstance(error, ApiError) and error.code == "UNAVAILABLE"
             assert "worker 'w1' was lost: no heartbeat for 12.0s" in str(error)
@@ -374,6 +374,18 @@ def test_an_oversized_return_value_becomes_a_failed_outcome_and_a_long_error_is_
             stream.send(worker_pb2.WorkerMessage(finished=worker_pb2.TaskFinished(attempt=attempt())))
             error = await stream.ended()
             assert isinstance(error, InvalidArgument) and "finished.outcome must be set" in str(error)
+
+
+def test_a_report_with_a_time_no_datetime_can_hold_ends_the_stream_with_invalid_argument(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path) as (_, service):
+            stream, _ = await joined(service)
+            far = worker_pb2.TaskFinished(
+                attempt=attempt(), outcome=worker_pb2.TASK_OUTCOME_SUCCESS, ended_at={"seconds": 10**13}
+            )
+            stream.send(worker_pb2.WorkerMessage(finished=far))
+            error = await stream.ended()
+            assert isinstance(error, InvalidArgument) and "finished.ended_at" in str(error)
 
     run(scenario)
 

@@ -245,3 +245,28 @@ with DAG(dag_id="held", schedule=None):
     assert "real output" in log and "FORGED" not in log
     detail = json.loads(cluster.cli("tasks", "show", "held", run_id, "slow", "--json").stdout)
     assert [a["error"] for a in detail["attempts"]] == [""]
+
+
+def test_a_worker_silent_past_the_heartbeat_timeout_has_its_stream_closed_and_may_rejoin(cluster: Cluster) -> None:
+    cluster.coordinator(heartbeat_timeout=2)
+
+    async def scenario() -> None:
+        async with grpc.aio.insecure_channel(cluster.address) as channel:
+            stub = worker_pb2_grpc.WorkerServiceStub(channel)
+            frozen = stub.Connect()
+            await frozen.write(hello("frozen", "f-1"))
+            await reply(frozen, "welcome")
+            started = time.monotonic()
+            code, details = await status(frozen, timeout=20)
+            assert code is grpc.StatusCode.UNAVAILABLE, details
+            assert "worker 'frozen' was lost: no heartbeat for" in details
+            assert time.monotonic() - started >= 1.5
+            back = stub.Connect()
+            await back.write(hello("frozen", "f-1"))
+            await reply(back, "welcome")
+            await back.write(heartbeat())
+            await reply(back, "heartbeat_ack")
+            assert active(cluster, "frozen") == ["frozen"]
+            back.cancel()
+
+    run(scenario)

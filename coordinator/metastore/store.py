@@ -1,7 +1,10 @@
 """Every query and write of the metastore. Nothing else in Tradewind calls peewee.
 
-`commit()` writes one batch of scheduler changes in one transaction (group commit); the
-`list_*`/`get_*` methods answer ControlService reads with a fixed number of queries.
+`commit()` writes one batch of scheduler changes in one transaction (group commit) and
+returns the rows the database refused, having stored all the others; the `list_*`/`get_*`
+methods answer ControlService reads with a fixed number of queries. Any thread may call any
+method: each thread has its own connection (the engine commits on a writer thread,
+ControlService reads on a pool).
 """
 
 from __future__ import annotations

@@ -178,27 +178,47 @@ VERSION_1_DDL = [
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def version_1_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A metastore as Tradewind with schema version 1 left it (the tables that version 2 changes)."""
+def version_1_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A metastore as schema version 1 left it (the tables version 2 changes), and an empty one."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'v1.db'}"
         with sqlite3.connect(tmp_path / "v1.db") as conn:
             for statement in VERSION_1_DDL:
                 conn.execute(statement)
-        yield url
+        conn.close()
+        yield f"sqlite:///{tmp_path / 'v1.db'}", f"sqlite:///{tmp_path / 'new.db'}"
         return
-    with fresh_database() as url:
+    with fresh_database() as url, fresh_database() as empty:
         conn = psycopg2.connect(url)
         with conn, conn.cursor() as cursor:
             for statement in VERSION_1_DDL:
                 cursor.execute(statement)
         conn.close()
-        yield url
+        yield url, empty
 
 
-def test_a_version_1_metastore_is_migrated_to_version_2(version_1_url: str) -> None:
-    database = dbmod.connect(version_1_url)
+def schema(database: peewee.Database) -> dict[str, Any]:
+    """Columns (name, nullable) and indexes of the tables version 2 changed."""
+    return {
+        table: (
+            sorted((c.name, c.null) for c in database.get_columns(table)),
+            sorted(
+                (i.name, tuple(i.columns), i.unique)
+                for i in database.get_indexes(table)
+                if not i.name.startswith("sqlite_autoindex")  # SQLite's own index of a primary key
+            ),
+        )
+        for table in ("task_instance", "task_attempt", "worker")
+    }
+
+
+def test_a_version_1_metastore_is_migrated_to_version_2(version_1_url: tuple[str, str]) -> None:
+    old_url, new_url = version_1_url
+    database = dbmod.connect(new_url)
+    created = schema(database)
+    database.close()
+    database = dbmod.connect(old_url)
     try:
+        assert schema(database) == created
         assert m.Meta.get(m.Meta.key == "schema_version").value == "2"
         old = m.TaskInstance.get_by_id(7)
         assert (old.task_id, old.map_index, old.state) == ("a", -1, "success")
@@ -212,7 +232,7 @@ def test_a_version_1_metastore_is_migrated_to_version_2(version_1_url: str) -> N
             m.TaskInstance.insert({**row, "id": 9, "map_index": 0}).execute()
     finally:
         database.close()
-    database = dbmod.connect(version_1_url)  # opening it again finds it current
+    database = dbmod.connect(old_url)  # opening it again finds it current
     assert m.Meta.get(m.Meta.key == "schema_version").value == str(dbmod.SCHEMA_VERSION)
     database.close()
 

@@ -5,7 +5,8 @@ Every task execution appends a line to one file ("dag run task try execution-id 
 compared with what the metastore recorded: every run ends, every recorded success executed, and
 every execution has its own attempt row (none ran twice under one recorded attempt). No task can
 fail by itself (the flaky ones have retries), and a lost worker must not use up a try, so every
-task instance ends in success.
+task instance ends in success. Workers are also frozen (SIGSTOP) for a while; at the end every
+worker serves again.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import signal
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -124,6 +126,8 @@ class Chaos:
     workers: dict[str, Process] = field(default_factory=dict)
     kills: Counter[str] = field(default_factory=Counter)
     triggered: list[tuple[str, str]] = field(default_factory=list)
+    #: Frozen workers (SIGSTOP), and how many more rounds until they are thawed.
+    frozen: dict[str, int] = field(default_factory=dict)
 
     def restart_coordinator(self) -> None:
         def started() -> Process | None:
@@ -140,19 +144,40 @@ class Chaos:
                 self.workers[name] = self.cluster.worker(name)
 
     def kill_something(self) -> None:
-        """SIGKILL the coordinator (a quarter of the time) or a worker, alone or with its task processes."""
-        if self.rng.random() < 0.25:
+        """SIGKILL the coordinator (a fifth of the time) or a worker, alone or with its task processes,
+        or freeze a worker (SIGSTOP) for two rounds, which outlasts the heartbeat timeout about half the time."""
+        roll = self.rng.random()
+        if roll < 0.2:
             coordinator = next(p for p in reversed(self.cluster.processes) if p.name.startswith("coordinator"))
             coordinator.kill_group()
             self.kills["coordinator"] += 1
             self.restart_coordinator()
             return
         name = self.rng.choice(WORKERS)
+        if roll < 0.35:
+            if name not in self.frozen:
+                self.signal_group(name, signal.SIGSTOP)
+                self.frozen[name] = 2
+                self.kills["freeze"] += 1
+            return
+        self.frozen.pop(name, None)
         if self.rng.random() < 0.5:
             self.workers[name].kill_group()
         else:
             self.workers[name].kill()
         self.kills["worker"] += 1
+
+    def thaw(self, everyone: bool = False) -> None:
+        for name, rounds in list(self.frozen.items()):
+            if everyone or rounds <= 1:
+                self.signal_group(name, signal.SIGCONT)
+                del self.frozen[name]
+            else:
+                self.frozen[name] = rounds - 1
+
+    def signal_group(self, name: str, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.workers[name].pid, sig)
 
     def trigger(self, client: Client, dag_id: str, run_id: str) -> bool:
         """True once the run exists; a call lost with a killed coordinator is simply tried again."""
@@ -190,9 +215,11 @@ def test_kills_of_workers_and_coordinator_lose_no_run_and_record_every_execution
     while time.monotonic() < end:
         if pending and chaos.trigger(client, *pending[0]):
             pending.pop(0)
+        chaos.thaw()
         chaos.kill_something()
         chaos.start_missing_workers()
         time.sleep(chaos.rng.uniform(1.0, 2.5))  # pacing of the kills, not a wait for a condition
+    chaos.thaw(everyone=True)
     chaos.start_missing_workers()
     for run in pending:
         assert_eventually(lambda run=run: chaos.trigger(client, *run), 30, f"run {run} to be triggered")
@@ -242,10 +269,25 @@ def test_kills_of_workers_and_coordinator_lose_no_run_and_record_every_execution
         f"chaos (seed {SEED}): {len(chaos.triggered)} runs, {sum(map(len, starts.values()))} executions, "
         f"{sum(attempts.values())} attempts, {sum(chaos.kills.values())} kills "
         f"({chaos.kills['worker']} of workers, {chaos.kills['coordinator']} of the coordinator), "
+        f"{chaos.kills['freeze']} worker freezes, "
         f"{sum(double_runs.values())} unrecorded double runs, {len(failures)} failed task instances"
     )
     for failure in failures:
         print("  failed:", failure)
-    assert not unexecuted_successes, f"recorded as success but never ran to its end: {unexecuted_successes}"
-    assert not double_runs, f"executions without their own attempt row (task, try: extra runs): {double_runs}"
-    assert not failures, f"a task that fails only on its first try, with retries, failed: {failures}"
+
+    def all_workers_serve() -> bool:
+        states = {w.name: w.state for w in client.list_workers().workers}
+        return all(states.get(name) == "active" for name in WORKERS)
+
+    problems = []
+    if unexecuted_successes:
+        problems.append(f"recorded as success but never ran to its end: {unexecuted_successes}")
+    if double_runs:
+        problems.append(f"executions without their own attempt row (task, try: extra runs): {double_runs}")
+    if failures:
+        problems.append(f"a task that fails only on its first try, with retries, failed: {failures}")
+    try:
+        assert_eventually(all_workers_serve, 15, "every worker, thawed or restarted, to be active again")
+    except AssertionError as exc:
+        problems.append(str(exc))
+    assert not problems, "\n".join(problems)

@@ -116,17 +116,20 @@ def summary(name: str, figures: dict[str, Any]) -> str:
 
 
 def side_by_side(server: str, chain_n: int, fanout_n: int) -> None:
-    """The same two workloads on Tradewind and on Airflow at its defaults, both on PostgreSQL."""
+    """The same two workloads on Tradewind and on Airflow with the same settings, both on PostgreSQL."""
     from bench import airflow
 
     floor = floors.measure()
-    figures: dict[str, Any] = {"floors": floor}
+    figures: dict[str, Any] = {"floors": floor, "settings": airflow.SETTINGS}
     with database(server) as fresh:
         for name, work in (
             ("chain", lambda c: workloads.chain(c, chain_n)),
-            ("fanout_bash", lambda c: workloads.fanout(c, fanout_n, "bash")),
+            (
+                "fanout_bash",
+                lambda c: workloads.fanout(c, fanout_n, "bash", airflow.MAX_ACTIVE_TASKS, airflow.POOL_SLOTS),
+            ),
         ):
-            cluster = BenchCluster(fresh()).start()
+            cluster = BenchCluster(fresh(), workers=airflow.TRADEWIND_WORKERS, slots=airflow.TRADEWIND_SLOTS).start()
             try:
                 figures.setdefault("tradewind", {})[name] = work(cluster)
             finally:
@@ -134,6 +137,13 @@ def side_by_side(server: str, chain_n: int, fanout_n: int) -> None:
     figures["airflow"] = airflow.run(server, chain_n, fanout_n)
     tw, af = figures["tradewind"], figures["airflow"]
     print(f"floors: bash -c true {floor['spawn_ms']:.2f} ms, gRPC round trip {floor['grpc_rtt_ms']:.3f} ms")
+    print(airflow.SETTINGS)
+    tw_fan, af_fan = tw["fanout_bash"], af["fanout_bash"]
+    print(
+        f"fan-out executions counted from the tasks: Tradewind {tw_fan['executions']} of {fanout_n}, "
+        f"Airflow {af_fan['executions']} of {fanout_n} (each exactly once: "
+        f"{tw_fan['all_succeeded_once']}, {af_fan['all_succeeded_once']})"
+    )
     print(f"{'workload':38} {'Tradewind':>14} {'Airflow ' + af['version']:>16} {'ratio':>8}")
     rows = [
         (f"chain of {chain_n}: hop p50 (ms)", tw["chain"]["hop_p50_ms"], af["chain"]["hop_p50_ms"]),

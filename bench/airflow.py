@@ -1,6 +1,7 @@
 """Apache Airflow 3, side by side: the chain and fan-out workloads on `airflow standalone`
-(scheduler, DAG processor, API server, triggerer, LocalExecutor) at its default settings, on a
-fresh PostgreSQL database, in a virtual environment of its own (never a Tradewind dependency).
+(scheduler, DAG processor, API server, triggerer, LocalExecutor) on a fresh PostgreSQL database,
+in a virtual environment of its own (never a Tradewind dependency). Both sides run with the same
+task slots, per-DAG limit and pool (SETTINGS), which are Airflow's defaults, given explicitly.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,19 @@ from bench.cluster import wait_for
 
 AIRFLOW_VERSION = "3.3.2"
 VENV = Path(__file__).parent / ".airflow-venv"
+
+#: Tasks running at once: Airflow's core.parallelism (LocalExecutor processes); Tradewind's
+#: workers x slots.
+PARALLELISM = 32
+TRADEWIND_WORKERS, TRADEWIND_SLOTS = 2, 16
+#: Tasks of one DAG running at once (max_active_tasks), and the default pool's slots.
+MAX_ACTIVE_TASKS = 16
+POOL_SLOTS = 128
+SETTINGS = (
+    f"same settings on both sides (Airflow's defaults): {PARALLELISM} tasks at once (Airflow parallelism "
+    f"{PARALLELISM}; Tradewind {TRADEWIND_WORKERS} workers x {TRADEWIND_SLOTS} slots), max_active_tasks "
+    f"{MAX_ACTIVE_TASKS} per DAG, default_pool {POOL_SLOTS} slots"
+)
 
 
 def ensure_installed() -> Path:
@@ -64,6 +79,9 @@ class AirflowStandalone:
             "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": str(PARALLELISM),
+            "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(MAX_ACTIVE_TASKS),
+            "AIRFLOW__CORE__DEFAULT_POOL_TASK_SLOT_COUNT": str(POOL_SLOTS),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"{base}/{self.database}",
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(port),
@@ -143,7 +161,7 @@ class AirflowStandalone:
 def chain_source(module: str, dag_id: str, n: int) -> str:
     return (
         f"{module}\n"
-        f"with DAG('{dag_id}', schedule=None):\n"
+        f"with DAG('{dag_id}', schedule=None, max_active_tasks={MAX_ACTIVE_TASKS}):\n"
         "    previous = None\n"
         f"    for i in range({n}):\n"
         "        current = BashOperator(task_id=f't{i:03d}', bash_command='true')\n"
@@ -153,10 +171,12 @@ def chain_source(module: str, dag_id: str, n: int) -> str:
     )
 
 
-def fanout_source(module: str, dag_id: str, n: int) -> str:
+def fanout_source(module: str, dag_id: str, n: int, executions: Path) -> str:
+    """Each task appends its id to `executions` when it runs, so executions are counted, not rows."""
+    record = repr(f"echo {{{{ ti.task_id }}}} >> {executions}")
     return (
-        f"{module}\nwith DAG('{dag_id}', schedule=None):\n    for i in range({n}):\n"
-        "        BashOperator(task_id=f't{i}', bash_command='true')\n"
+        f"{module}\nwith DAG('{dag_id}', schedule=None, max_active_tasks={MAX_ACTIVE_TASKS}):\n"
+        f"    for i in range({n}):\n        BashOperator(task_id=f't{{i}}', bash_command={record})\n"
     )
 
 
@@ -172,12 +192,15 @@ def run(server_url: str, chain_n: int, fanout_n: int) -> dict[str, Any]:
     ensure_installed()
     standalone = AirflowStandalone(server_url)
     (standalone.dags / "af_chain.py").write_text(chain_source(AIRFLOW_IMPORTS, "af_chain", chain_n))
-    (standalone.dags / "af_fanout.py").write_text(fanout_source(AIRFLOW_IMPORTS, "af_fanout", fanout_n))
+    executions = Path(tempfile.mkdtemp(prefix="af-bench-executions-")) / "af_fanout.executions"
+    (standalone.dags / "af_fanout.py").write_text(fanout_source(AIRFLOW_IMPORTS, "af_fanout", fanout_n, executions))
     with standalone as airflow:
         _, tasks, _ = airflow.run("af_chain", timeout=chain_n * 20 + 120)
         hops = hops_ms(tasks)
         _, fan, elapsed = airflow.run("af_fanout", timeout=fanout_n * 5 + 300)
-        once = len(fan) == fanout_n and all(t[1] == "success" and t[4] == 1 for t in fan)
+        ran = Counter(executions.read_text().split()) if executions.exists() else Counter()
+        once = len(ran) == fanout_n and set(ran.values()) == {1} and all(t[1] == "success" for t in fan)
+    shutil.rmtree(executions.parent, ignore_errors=True)
     ordered = sorted(hops)
     return {
         "chain": {
@@ -185,8 +208,14 @@ def run(server_url: str, chain_n: int, fanout_n: int) -> dict[str, Any]:
             "hop_p50_ms": statistics.median(hops),
             "hop_p99_ms": ordered[min(int(round(0.99 * (len(ordered) - 1))), len(ordered) - 1)],
         },
-        "fanout_bash": {"tasks": fanout_n, "tasks_per_s": fanout_n / elapsed, "all_succeeded_once": once},
+        "fanout_bash": {
+            "tasks": fanout_n,
+            "tasks_per_s": fanout_n / elapsed,
+            "executions": sum(ran.values()),
+            "all_succeeded_once": once,
+        },
         "version": AIRFLOW_VERSION,
+        "settings": SETTINGS,
     }
 
 

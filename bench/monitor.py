@@ -2,33 +2,31 @@
 
 The app runs headless in this process (Textual's `run_test`) against a real coordinator. A
 keypress is sent as the terminal driver would send it, and counts as answered when every widget
-of the screen has handled it and the messages it caused (Pilot.press itself adds ~60 ms of
-settling, so it is not used for timing).
+of the screen has handled it, every request it started has had its answer, and the messages
+those caused have been handled too (Pilot.press itself adds ~60 ms of settling, so it is not
+used for timing). Only the long-lived Watch feed and log readers are not waited for.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import random
 import statistics
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import peewee
 import psutil
 from textual import events
 from textual.widgets import DataTable
+from textual.worker import WorkerState
 
 from bench.cluster import BenchCluster, wait_for
-from bench.workloads import insert_in_batches, percentile
-from coordinator.metastore import models as m
-from coordinator.metastore.db import connect
+from bench.workloads import fill_runs, percentile
 
 SIZE = (160, 50)
 CHARS = {"slash": "/", "left_square_bracket": "[", "escape": None}
+#: Worker groups that live as long as the app or a log view, not started by one key.
+LONG_LIVED = {"feed", "log-reader"}
 
 
 def _write_dags(cluster: BenchCluster, dags: int, layers: int, width: int) -> None:
@@ -57,63 +55,6 @@ def _write_dags(cluster: BenchCluster, dags: int, layers: int, width: int) -> No
     )
 
 
-def _fill_runs(url: str, dag_id: str, runs: int) -> int:
-    """`runs` finished runs of `dag_id` with a task instance per task; returns the task instances written."""
-    db = connect(url)
-    rng = random.Random(7)
-    try:
-        version = m.DagVersion.select().where(m.DagVersion.dag_id == dag_id).order_by(m.DagVersion.id.desc()).get()
-        task_ids = [t["task_id"] for t in json.loads(version.serialized)["tasks"]]
-        run_base = m.DagRun.select(peewee.fn.COALESCE(peewee.fn.MAX(m.DagRun.id), 0)).scalar()
-        ti_base = m.TaskInstance.select(peewee.fn.COALESCE(peewee.fn.MAX(m.TaskInstance.id), 0)).scalar()
-        start = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=runs)
-        written = 0
-        with db.atomic():
-            batch_runs: list[dict[str, Any]] = []
-            batch_tis: list[dict[str, Any]] = []
-            for r in range(runs):
-                failed = rng.random() < 0.1
-                day = start + timedelta(days=r)
-                run_pk = run_base + r + 1
-                run_id = f"scheduled__{day:%Y-%m-%dT00:00:00}+00:00"
-                batch_runs.append(
-                    {
-                        "id": run_pk,
-                        "dag_id": dag_id,
-                        "run_id": run_id,
-                        "state": "failed" if failed else "success",
-                        "run_type": "scheduled",
-                        "logical_date": day,
-                        "queued_at": day,
-                        "start_date": day,
-                        "end_date": day + timedelta(minutes=3),
-                        "dag_version_id": version.id,
-                        "conf": "{}",
-                    }
-                )
-                for t, task_id in enumerate(task_ids):
-                    state = "failed" if failed and t == len(task_ids) // 2 else "success"
-                    batch_tis.append(
-                        {
-                            "id": ti_base + written + 1,
-                            "dag_run_id": run_pk,
-                            "dag_id": dag_id,
-                            "run_id": run_id,
-                            "task_id": task_id,
-                            "state": state,
-                            "try_number": 1,
-                        }
-                    )
-                    written += 1
-                if len(batch_tis) >= 20_000 or r == runs - 1:
-                    insert_in_batches(m.DagRun, batch_runs)
-                    insert_in_batches(m.TaskInstance, batch_tis)
-                    batch_runs, batch_tis = [], []
-        return written
-    finally:
-        db.close()
-
-
 def monitor(
     cluster_factory: Callable[[], BenchCluster], dags: int, layers: int, width: int, runs: int
 ) -> dict[str, Any]:
@@ -128,7 +69,7 @@ def monitor(
         with cluster.client() as client:
             wait_for(lambda: len(client.list_dags().dags) >= dags + 2, 900, f"{dags + 2} DAGs", interval=0.2)
         cluster.stop()
-        tis = _fill_runs(cluster.db, "big", 100) + _fill_runs(cluster.db, "long_history", runs)
+        tis = fill_runs(cluster.db, "big", 100) + fill_runs(cluster.db, "long_history", runs)
         cluster.start()
         figures: dict[str, Any] = {"dags": dags + 2, "big_tasks": layers * width, "runs": runs, "tis": tis}
         presses: dict[str, list[float]] = {}
@@ -144,14 +85,27 @@ def monitor(
                             raise TimeoutError(f"the monitor did not show {what}")
                         await pilot.pause(0.01)
 
+                async def answered() -> None:
+                    """Until the screen is idle and no request a key started is still waiting for its answer."""
+                    while True:
+                        await pilot._wait_for_screen()
+                        busy = [
+                            w
+                            for w in app.workers
+                            if w.group not in LONG_LIVED and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+                        ]
+                        if not busy:
+                            await pilot._wait_for_screen()
+                            return
+                        await app.workers.wait_for_complete(busy)
+
                 async def timed(group: str, *keys: str) -> None:
-                    """Send each key as the terminal would and wait until every widget has handled what followed."""
+                    """Send each key as the terminal would; time it until it and all it started are answered."""
                     for key in keys:
                         char = CHARS.get(key, key if len(key) == 1 else None)
                         start = time.perf_counter()
                         app._driver.send_message(events.Key(key, char))  # type: ignore[union-attr]
-                        await pilot._wait_for_screen()
-                        await pilot._wait_for_screen()
+                        await answered()
                         presses.setdefault(group, []).append((time.perf_counter() - start) * 1000)
 
                 start = time.perf_counter()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import random
 import statistics
 import time
-from datetime import UTC, datetime
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import peewee
 import psutil
 
 from bench.cluster import BenchCluster, wait_for
@@ -78,25 +83,50 @@ def chain_work(cluster: BenchCluster, n: int) -> dict[str, Any]:
     return {"tasks": n, "run_s": elapsed}
 
 
-def fanout(cluster: BenchCluster, n: int, kind: str) -> dict[str, Any]:
+def fanout(
+    cluster: BenchCluster, n: int, kind: str, max_active_tasks: int | None = None, pool_slots: int | None = 10_000
+) -> dict[str, Any]:
+    """`n` independent tasks, each appending its task id to a file when it executes, so "each ran
+    exactly once" is counted from the executions, not from attempt rows a requeue could reuse.
+    `max_active_tasks` defaults to `n`; `pool_slots` None leaves the default pool as it is."""
     dag_id = f"bench_fanout_{kind}"
+    executions = cluster.home / f"{dag_id}.executions"
     if kind == "bash":
-        body = f"    for i in range({n}):\n        BashOperator(task_id=f't{{i}}', bash_command='true')\n"
+        body = f"    for i in range({n}):\n        BashOperator(task_id=f't{{i}}', bash_command=RECORD)\n"
+        record = repr(f"echo {{{{ task_id }}}} >> {executions}")
     else:
-        body = f"    @task\n    def noop():\n        return None\n    for i in range({n}):\n        noop()\n"
+        body = (
+            "    @task\n    def noop(task_id=None):\n"
+            "        with open(RECORD, 'a') as out:\n            out.write(task_id + '\\n')\n"
+            f"    for i in range({n}):\n        noop()\n"
+        )
+        record = repr(str(executions))
     source = (
         "from tradewind import DAG, BashOperator, task\n"
-        f"with DAG('{dag_id}', schedule=None, max_active_tasks={n}):\n" + body
+        f"RECORD = {record}\n"
+        f"with DAG('{dag_id}', schedule=None, max_active_tasks={max_active_tasks or n}):\n" + body
     )
     cluster.add_dag(f"{dag_id}.py", source, dag_id)
-    with cluster.client() as client:
-        client.set_pool("default_pool", 10_000)
+    if pool_slots is not None:
+        with cluster.client() as client:
+            client.set_pool("default_pool", pool_slots)
     run_id, elapsed = cluster.run(dag_id, timeout=900)
     attempts = _attempts(cluster, dag_id, run_id)
-    once = len(attempts) == n and all(a.try_number == 1 and a.state == "success" for a in attempts.values())
+    ran = Counter(executions.read_text().split()) if executions.exists() else Counter()
+    once = len(ran) == n and set(ran.values()) == {1} and all(a.state == "success" for a in attempts.values())
     if not once:
-        raise RuntimeError(f"{dag_id}: not every one of the {n} task instances succeeded exactly once")
-    return {"tasks": n, "tasks_per_s": n / elapsed, "run_s": elapsed, "all_succeeded_once": once}
+        twice = sum(count - 1 for count in ran.values())
+        raise RuntimeError(
+            f"{dag_id}: {len(ran)} of {n} task instances executed, {twice} extra executions; "
+            f"{sum(a.state == 'success' for a in attempts.values())} recorded as success"
+        )
+    return {
+        "tasks": n,
+        "tasks_per_s": n / elapsed,
+        "run_s": elapsed,
+        "executions": sum(ran.values()),
+        "all_succeeded_once": once,
+    }
 
 
 def wide_deep(cluster: BenchCluster, layers: int, width: int) -> dict[str, Any]:
@@ -170,44 +200,57 @@ def _metastore_writes(cluster: BenchCluster) -> Any:
 
 
 def history(cluster_factory: Any, n: int) -> dict[str, Any]:
-    """Trigger-to-first-task and list latencies with `n` finished task instances, against an empty store."""
+    """Trigger-to-first-task and list latencies with `n` finished task instances in the measured
+    DAG's own past runs, against none. The history belongs to the DAG that is triggered and listed,
+    so every query that reads its runs, grid and task instances meets it."""
+    tasks = 10
+    source = (
+        "from tradewind import DAG, BashOperator, chain\nwith DAG('bench_history', schedule=None):\n"
+        f"    chain(*[BashOperator(task_id=f't{{j}}', bash_command='true') for j in range({tasks})])\n"
+    )
     out: dict[str, Any] = {}
     for label, rows in (("empty", 0), ("full", n)):
         cluster = cluster_factory()
-        if rows:
-            _fill_history(cluster.db, rows)
         cluster.start()
         try:
-            source = (
-                "from tradewind import DAG, BashOperator\nwith DAG('bench_history', schedule=None):\n"
-                "    BashOperator(task_id='t', bash_command='true')\n"
-            )
             cluster.add_dag("bench_history.py", source, "bench_history")
+        finally:
+            cluster.stop()
+        written = fill_runs(cluster.db, "bench_history", rows // tasks) if rows else 0
+        cluster.start()
+        try:
             latencies = []
             for _ in range(5):
                 run_id, _ = cluster.run("bench_history")
-                attempt = _attempts(cluster, "bench_history", run_id)["t"]
+                attempt = _attempts(cluster, "bench_history", run_id)["t0"]
                 db = connect(cluster.db)
                 run: Any = m.DagRun.get((m.DagRun.dag_id == "bench_history") & (m.DagRun.run_id == run_id))
                 db.close()
                 latencies.append((attempt.started_at - run.queued_at).total_seconds() * 1000)
             with cluster.client() as client:
-                calls = []
+                requests: dict[str, Any] = {
+                    "list_dag_runs": partial(client.list_dag_runs, "bench_history", page_size=100),
+                    "get_dag_grid": partial(client.get_dag_grid, "bench_history"),
+                    "list_dags": client.list_dags,
+                    "list_task_instances": partial(client.list_task_instances, "bench_history", run_id),
+                }
+                each: dict[str, list[float]] = {name: [] for name in requests}
                 for _ in range(20):
-                    start = time.perf_counter()
-                    client.list_dag_runs("bench_history", page_size=100)
-                    client.list_dags()
-                    client.list_task_instances("bench_history", run_id)
-                    calls.append((time.perf_counter() - start) * 1000)
+                    for name, request in requests.items():
+                        start = time.perf_counter()
+                        request()
+                        each[name].append((time.perf_counter() - start) * 1000)
             out[label] = {
+                "task_instances": written,
                 "trigger_to_start_ms": statistics.median(latencies),
-                "list_calls_ms": statistics.median(calls),
+                "list_calls_ms": sum(statistics.median(v) for v in each.values()),
+                "by_call_ms": {name: round(statistics.median(v), 2) for name, v in each.items()},
             }
         finally:
             cluster.stop()
     out["ratio_start"] = out["full"]["trigger_to_start_ms"] / max(out["empty"]["trigger_to_start_ms"], 1e-9)
     out["ratio_list"] = out["full"]["list_calls_ms"] / max(out["empty"]["list_calls_ms"], 1e-9)
-    out["task_instances"] = n
+    out["task_instances"] = out["full"]["task_instances"]
     return out
 
 
@@ -216,43 +259,58 @@ def insert_in_batches(model: Any, rows: list[dict[str, Any]], size: int = 500) -
         model.insert_many(rows[start : start + size]).execute()
 
 
-def _fill_history(url: str, n: int) -> None:
+def fill_runs(url: str, dag_id: str, runs: int) -> int:
+    """`runs` finished runs of `dag_id` with a task instance per task; returns the task instances written."""
     db = connect(url)
-    now = datetime.now(UTC).replace(tzinfo=None)
-    per_run = 100
-    with db.atomic():
-        version_id = m.DagVersion.insert(
-            dag_id="old_history", version=1, hash="x", serialized="{}", bundle_hash="x", created_at=now
-        ).execute()
-        runs, tis = [], []
-        for r in range(n // per_run):
-            runs.append(
-                {
-                    "id": r + 1,
-                    "dag_id": "old_history",
-                    "run_id": f"old_{r}",
-                    "state": "success",
-                    "run_type": "manual",
-                    "logical_date": now,
-                    "queued_at": now,
-                    "start_date": now,
-                    "end_date": now,
-                    "dag_version_id": version_id,
-                    "conf": "{}",
-                }
-            )
-            for t in range(per_run):
-                tis.append(
+    rng = random.Random(7)
+    try:
+        version = m.DagVersion.select().where(m.DagVersion.dag_id == dag_id).order_by(m.DagVersion.id.desc()).get()
+        task_ids = [t["task_id"] for t in json.loads(version.serialized)["tasks"]]
+        run_base = m.DagRun.select(peewee.fn.COALESCE(peewee.fn.MAX(m.DagRun.id), 0)).scalar()
+        ti_base = m.TaskInstance.select(peewee.fn.COALESCE(peewee.fn.MAX(m.TaskInstance.id), 0)).scalar()
+        start = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=runs)
+        written = 0
+        with db.atomic():
+            batch_runs: list[dict[str, Any]] = []
+            batch_tis: list[dict[str, Any]] = []
+            for r in range(runs):
+                failed = rng.random() < 0.1
+                day = start + timedelta(days=r)
+                run_pk = run_base + r + 1
+                run_id = f"scheduled__{day:%Y-%m-%dT00:00:00}+00:00"
+                batch_runs.append(
                     {
-                        "id": r * per_run + t + 1,
-                        "dag_run_id": r + 1,
-                        "dag_id": "old_history",
-                        "run_id": f"old_{r}",
-                        "task_id": f"t{t}",
-                        "state": "success",
-                        "try_number": 1,
+                        "id": run_pk,
+                        "dag_id": dag_id,
+                        "run_id": run_id,
+                        "state": "failed" if failed else "success",
+                        "run_type": "scheduled",
+                        "logical_date": day,
+                        "queued_at": day,
+                        "start_date": day,
+                        "end_date": day + timedelta(minutes=3),
+                        "dag_version_id": version.id,
+                        "conf": "{}",
                     }
                 )
-        insert_in_batches(m.DagRun, runs)
-        insert_in_batches(m.TaskInstance, tis)
-    db.close()
+                for t, task_id in enumerate(task_ids):
+                    state = "failed" if failed and t == len(task_ids) // 2 else "success"
+                    batch_tis.append(
+                        {
+                            "id": ti_base + written + 1,
+                            "dag_run_id": run_pk,
+                            "dag_id": dag_id,
+                            "run_id": run_id,
+                            "task_id": task_id,
+                            "state": state,
+                            "try_number": 1,
+                        }
+                    )
+                    written += 1
+                if len(batch_tis) >= 20_000 or r == runs - 1:
+                    insert_in_batches(m.DagRun, batch_runs)
+                    insert_in_batches(m.TaskInstance, batch_tis)
+                    batch_runs, batch_tis = [], []
+        return written
+    finally:
+        db.close()

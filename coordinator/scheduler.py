@@ -18,6 +18,7 @@ from coordinator.scheduling.effects import (
     OrphanCheck,
     RetryDue,
     ScheduleDue,
+    SlotCheck,
     Timer,
 )
 from coordinator.scheduling.explain import Explain
@@ -53,3 +54,5 @@ class Scheduler(Explain):
                 self._orphan_check(timer)
             case ForgetAttempt():
                 self._forget_attempt(timer)
+            case SlotCheck():
+                self._slot_check(timer)

@@ -17,7 +17,7 @@ from coordinator.events import Acked, AttemptRef
 from coordinator.queue import GroupKey
 from coordinator.records import TaskInstance
 from coordinator.scheduling.base import MAX_LOSSES, log, ref
-from coordinator.scheduling.effects import AckDeadline, Assign, Cancel, ForgetAttempt, WriteLog
+from coordinator.scheduling.effects import AckDeadline, Assign, Cancel, ForgetAttempt, SlotCheck, WriteLog
 from coordinator.scheduling.runs import Runs
 from coordinator.sessions import WorkerSession
 from tradewind.exceptions import TemplateError
@@ -113,6 +113,8 @@ class Dispatch(Runs):
                 self._worker_changed(worker)
             elif refusal is Refusal.NO_FREE_SLOT:
                 worker.full = True
+                if not worker.running - {ti.id} and not worker.cancelled:
+                    self._timer(self.ack_timeout, SlotCheck(worker.name, worker.generation))
             elif refusal is Refusal.UNSUPPORTED_KIND:
                 worker.kinds = worker.kinds - {ti.spec.kind}
         if refusal is Refusal.OTHER:
@@ -187,6 +189,11 @@ class Dispatch(Runs):
             return
         self.superseded[(ti.id, attempt.token)] = attempt
         self._timer(KILL_GRACE_SECONDS + self.ack_timeout + self.heartbeat_timeout, ForgetAttempt(ti.id, attempt.token))
+
+    def _slot_check(self, timer: SlotCheck) -> None:
+        worker = self.workers.get(timer.worker)
+        if worker is not None and worker.generation == timer.generation:
+            worker.full = False
 
     def _forget_attempt(self, timer: ForgetAttempt) -> None:
         attempt = self.superseded.pop((timer.ti_id, timer.token), None)

@@ -135,4 +135,12 @@ class ForgetAttempt:
     token: str
 
 
-Timer = ScheduleDue | AckDeadline | RetryDue | Liveness | OrphanCheck | ForgetAttempt
+@dataclass(frozen=True, slots=True)
+class SlotCheck:
+    """A worker that said it had no free slot while it held nothing we know of may get work again."""
+
+    worker: str
+    generation: int
+
+
+Timer = ScheduleDue | AckDeadline | RetryDue | Liveness | OrphanCheck | ForgetAttempt | SlotCheck

@@ -176,6 +176,20 @@ def test_refusal_no_free_slot_blocks_the_worker_until_one_of_its_attempts_ends(h
     assert again is b
 
 
+def test_refusal_no_free_slot_from_a_worker_holding_nothing_known_blocks_it_for_the_ack_timeout(
+    harness: Harness,
+) -> None:
+    one_task(harness)
+    harness.worker("w1")
+    harness.scheduler.trigger("d", {}, "", None, False)
+    (ti,) = harness.assignments(harness.turn())
+    refuse(harness, ti, Refusal.NO_FREE_SLOT)
+    assert harness.assignments(harness.turn()) == []
+    harness.advance(5)
+    (again,) = harness.assignments(harness.turn())
+    assert again is ti and ti.losses == 1
+
+
 def test_refusal_unsupported_kind_drops_the_kind_and_draining_stops_assignments(harness: Harness) -> None:
     harness.add_dag(dag("d", [task("a"), task("p", kind="python", python={"callable": "f"})]))
     w1 = harness.worker("w1")

@@ -161,8 +161,10 @@ class Agent:
             if self._stopping.is_set():
                 return
             index = (index + 1) % len(hosts)
-            delay = BACKOFF_FIRST if welcomed else min(delay * 2, BACKOFF_MAX)
+            if welcomed:
+                delay = BACKOFF_FIRST
             wait = delay * random.uniform(0.5, 1.0)
+            delay = min(delay * 2, BACKOFF_MAX)
             log.warning("no session with the coordinator at %s; trying %s in %.1fs", host, hosts[index], wait)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), wait)

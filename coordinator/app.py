@@ -99,8 +99,9 @@ class Coordinator:
         self._tasks = [
             asyncio.create_task(self.engine.run(), name="engine"),
             asyncio.create_task(self._scan_forever(first_now=took_over), name="dag-processor"),
-            asyncio.create_task(self._keep_lease(), name="lease"),
         ]
+        if self.lease.shared:
+            self._tasks.append(asyncio.create_task(self._keep_lease(), name="lease"))
         return address
 
     async def _take_lease(self) -> bool:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -64,6 +65,30 @@ def dag(dag_id: str, tasks: list[dict[str, Any]], **extra: Any) -> dict[str, Any
     return data
 
 
+#: Every way an event or command enters the scheduler; the harness checks the counters after each.
+ENTRIES = (
+    "register_dag",
+    "deactivate",
+    "set_paused",
+    "trigger",
+    "join",
+    "left",
+    "draining",
+    "expect",
+    "drain",
+    "acked",
+    "started",
+    "finished",
+    "clear",
+    "mark",
+    "cancel_run",
+    "set_pool",
+    "delete_pool",
+    "fire_timers",
+    "dispatch",
+)
+
+
 class Harness:
     """A scheduler with a fake clock and helpers to drive it the way the engine does."""
 
@@ -73,6 +98,16 @@ class Harness:
         self.scheduler.pools = {"default_pool": 128}
         self.versions = 0
         self.effects: list[Any] = []
+        for name in ENTRIES:
+            setattr(self.scheduler, name, self._checked(getattr(self.scheduler, name)))
+
+    def _checked(self, method: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = method(*args, **kwargs)
+            self.check()
+            return result
+
+        return call
 
     def add_dag(self, data: dict[str, Any], paused: bool = False) -> DagSpec:
         self.versions += 1

@@ -313,3 +313,17 @@ def test_an_illegal_move_fails_that_task_instance_with_the_message(harness: Harn
     assert ti.state is T.FAILED and "cannot go from scheduled to running" in ti.attempt.error
     assert run.state is RunState.FAILED
     harness.check()
+
+
+def test_the_invariant_check_notices_counters_that_disagree(harness: Harness) -> None:
+    from coordinator.scheduling.slots import invariant_errors
+
+    one_task(harness)
+    harness.worker()
+    harness.scheduler.trigger("d", {}, "", None, False)
+    harness.turn()
+    harness.scheduler.pool_used["default_pool"] += 1
+    harness.scheduler.on_workers = 0
+    errors = invariant_errors(harness.scheduler)
+    assert any("pool 'default_pool' used is 2, held 1" in e for e in errors)
+    assert any("on_workers is 0, but workers hold 1" in e for e in errors)

@@ -11,6 +11,7 @@ attempt. A queued attempt not yet acknowledged gets its acknowledgement deadline
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -47,6 +48,7 @@ def recover(scheduler: Scheduler, store: Store) -> None:
     for x in state.xcoms:
         xcoms_by_run.setdefault(x.dag_run_id, []).append(x)
     latest_attempt = {a.task_instance_id: a for a in state.attempts}
+    losses = Counter(a.task_instance_id for a in state.attempts if a.lost)
     expected: dict[str, WorkerSession] = {}
     now = scheduler.clock.now()
 
@@ -67,6 +69,7 @@ def recover(scheduler: Scheduler, store: Store) -> None:
         entry.running_runs += 1
         waiting = []
         for ti in run.tis.values():
+            ti.losses = losses[ti.id]
             if ti.state is TaskState.SCHEDULED:
                 scheduler.queue.push(ti)
             elif ti.state in ON_WORKER:

@@ -33,6 +33,7 @@ def test_a_queued_task_whose_worker_rejoins_without_it_runs_the_same_try_as_a_ne
         rows = engine.store.attempts(ti_id)
         assert [(r.try_number, r.lost) for r in rows] == [(1, True), (1, False)]
         assert "reconnected without it" in rows[0].error or "did not acknowledge" in rows[0].error
+        assert make_engine(tmp_path, clock).scheduler.tis[ti_id].losses == 1  # counted across restarts
 
     asyncio.run(scenario())
 

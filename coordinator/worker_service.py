@@ -208,6 +208,10 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
             elif engine.streams.get(name) == (-1, outbound):
                 del engine.streams[name]
             raise
+        if engine.scheduler.workers.get(name) is not session:
+            # A later stream of this worker joined in the same turn; it takes the stream over.
+            engine.submit(WorkerLeft(name, session.generation))
+            raise ApiError(f"worker {name!r} reconnected on another stream", "UNAVAILABLE")
         current = engine.streams.get(name)
         if current is not None and current[1] is not outbound:
             # A reconnect of the same worker: what was sent to its old stream goes to this one.

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from coordinator import server
 from coordinator.clock import FakeClock
 from coordinator.engine import Engine
 from coordinator.events import Acked, Finished, WorkerDraining, WorkerLeft
@@ -304,6 +305,31 @@ def test_a_reconnect_with_the_same_instance_id_replaces_the_old_stream(tmp_path:
             assert (await new.receive("heartbeat_ack")).HasField("server_time")
 
     run(scenario)
+
+
+def test_of_two_streams_of_one_worker_joining_in_one_turn_the_later_keeps_the_name(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path, run=False) as (engine, service):
+            earlier, later = Stream(service), Stream(service)
+            earlier.send(hello())
+            await eventually(lambda: engine.inbox.qsize() == 1, message="the first join to be submitted")
+            later.send(hello())
+            await eventually(lambda: engine.inbox.qsize() == 2, message="the second join to be submitted")
+            asyncio.create_task(engine.run())
+            await later.receive("welcome")
+            error = await earlier.ended()
+            assert isinstance(error, ApiError) and error.code == "UNAVAILABLE"
+            assert "reconnected on another stream" in str(error)
+            assert engine.streams["w1"][0] == engine.scheduler.workers["w1"].generation
+            later.send(worker_pb2.WorkerMessage(heartbeat=worker_pb2.Heartbeat()))
+            assert (await later.receive("heartbeat_ack")).HasField("server_time")
+            assert engine.scheduler.workers["w1"].connected
+
+    run(scenario)
+
+
+def test_the_server_receives_messages_up_to_the_wire_limit() -> None:
+    assert dict(server.OPTIONS)["grpc.max_receive_message_length"] == wire.MAX_MESSAGE_BYTES
 
 
 def test_a_silent_workers_stream_is_closed_with_unavailable_naming_the_silence(tmp_path: Path) -> None:

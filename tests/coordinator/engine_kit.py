@@ -20,9 +20,9 @@ from tradewind.v1 import worker_pb2
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-def make_engine(tmp_path: Path, clock: FakeClock | None = None) -> Engine:
-    """A started engine on tmp_path/meta.db; a second call on the same path is a restart."""
-    store = Store(connect(f"sqlite:///{tmp_path / 'meta.db'}"))
+def make_engine(tmp_path: Path, clock: FakeClock | None = None, url: str = "") -> Engine:
+    """A started engine on `url` or tmp_path/meta.db; a second call on the same one is a restart."""
+    store = Store(connect(url or f"sqlite:///{tmp_path / 'meta.db'}"))
     engine = Engine(
         store,
         clock or FakeClock(),

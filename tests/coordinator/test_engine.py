@@ -8,13 +8,38 @@ from pathlib import Path
 
 import pytest
 
-from coordinator.events import AttemptRef, Started
+from coordinator.events import AttemptRef, Finished, Started
 from coordinator.logs import LogKey
 from coordinator.metastore.store import StoreFailure
 from tests.coordinator.conftest import dag, task
 from tests.coordinator.engine_kit import add_dag, command, join, make_engine, sent
+from tests.pg import fresh_database
 from tradewind.exceptions import ApiError, MetastoreError
-from tradewind.states import TaskState
+from tradewind.states import RunState, TaskState
+from tradewind.wire import Outcome
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_run_commits_through_the_writer_thread_on_both_backends(tmp_path: Path, backend: str) -> None:
+    async def scenario(url: str) -> None:
+        engine = make_engine(tmp_path, url=url)
+        add_dag(engine, dag("d", [task("a"), task("b", ["a"])]))
+        await command(engine, "trigger", dag_id="d", conf={}, run_id="r1", logical_date=None)
+        await join(engine)
+        run = engine.scheduler.run_for("d", "r1")
+        for task_id in ("a", "b"):
+            ti = run.tis[task_id]
+            attempt = AttemptRef(ti.id, ti.try_number, ti.token)
+            await engine.turn([Finished("w1", attempt, Outcome.SUCCESS, 0, "", '"v"', None, generation=1)])
+        row = engine.store.get_run("d", "r1")
+        assert row is not None and row.state == RunState.SUCCESS.value
+        engine.store.db.close()
+
+    if backend == "sqlite":
+        asyncio.run(scenario(""))
+        return
+    with fresh_database() as url:
+        asyncio.run(scenario(url))
 
 
 def test_a_template_error_with_retries_fails_the_try_into_its_log_and_the_engine_goes_on(tmp_path: Path) -> None:

@@ -229,7 +229,10 @@ class Engine:
                 ti = run.tis.get(f.id[1]) if run is not None else None
                 ti_id = ti.id if ti is not None else None
             if ti_id is not None:
-                s.fail_internal(ti_id, f"could not be stored: {f.error}")
+                try:
+                    s.fail_internal(ti_id, f"could not be stored: {f.error}")
+                except Exception:  # noqa: BLE001 - the next refused row still gets its turn
+                    log.exception("failing task instance %d after a refused row failed", ti_id)
 
     # ---- containment -----------------------------------------------------------------------
     def _contain(self, event: Any, exc: Exception) -> None:

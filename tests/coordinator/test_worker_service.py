@@ -365,7 +365,7 @@ def test_acks_carry_the_refusal_enum_and_a_refusal_without_one_is_invalid(tmp_pa
     run(scenario)
 
 
-def test_worker_draining_becomes_the_draining_event_of_its_session(tmp_path: Path) -> None:
+def test_worker_draining_drains_its_session(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with coordinator(tmp_path) as (engine, service):
             stream, _ = await joined(service)
@@ -373,6 +373,7 @@ def test_worker_draining_becomes_the_draining_event_of_its_session(tmp_path: Pat
             stream.send(worker_pb2.WorkerMessage(draining=worker_pb2.WorkerDraining(reason="SIGTERM")))
             draining = await eventually(lambda: of(engine, WorkerDraining))
             assert (draining[0].name, draining[0].generation, draining[0].reason) == ("w1", generation, "SIGTERM")
+            await eventually(lambda: engine.scheduler.workers["w1"].state == "draining", message="the worker to drain")
 
     run(scenario)
 

@@ -7,13 +7,17 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
 from typing import Any
 
 import grpc
+import pytest
 
-from tests.harness import Cluster, assert_eventually, write_dag
+from tests.conftest import failed
+from tests.harness import Cluster, assert_eventually, cluster_in, write_dag
 from tests.integration.test_end_to_end import finished_run, trigger
+from tests.pg import fresh_database
 from tradewind import wire
 from tradewind.v1 import common_pb2, worker_pb2, worker_pb2_grpc
 
@@ -270,3 +274,35 @@ def test_a_worker_silent_past_the_heartbeat_timeout_has_its_stream_closed_and_ma
             back.cancel()
 
     run(scenario)
+
+
+@pytest.fixture
+def pg_cluster(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Cluster]:
+    with fresh_database() as url:
+        yield from cluster_in(tmp_path, lambda: failed(request), db_url=url)
+
+
+@pytest.mark.postgres
+def test_hello_strings_postgresql_cannot_store_are_refused_and_scheduling_goes_on(pg_cluster: Cluster) -> None:
+    cluster = pg_cluster
+    write_dag(cluster.dags, "fan_out.py", FAN_OUT)
+    cluster.coordinator()
+
+    async def scenario() -> None:
+        async with grpc.aio.insecure_channel(cluster.address) as channel:
+            stub = worker_pb2_grpc.WorkerServiceStub(channel)
+            for fields, field in [
+                ({"host": "h" * 300}, "hello.host"),
+                ({"host": "h\x00"}, "hello.host"),
+                ({"version": "1\x00"}, "hello.version"),
+                ({"labels": {"team": "a\x00b"}}, "hello.labels"),
+            ]:
+                call = stub.Connect()
+                await call.write(hello("strings", "s-1", **fields))
+                code, details = await status(call)
+                assert code is grpc.StatusCode.INVALID_ARGUMENT and field in details, details
+
+    run(scenario)
+    cluster.worker("real")
+    run_id = trigger(cluster, "fan_out")
+    assert finished_run(cluster, "fan_out", run_id)["state"] == "success"

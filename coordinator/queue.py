@@ -50,8 +50,13 @@ class ReadyQueue:
         queues: Collection[str],
         kinds: Collection[str],
         allowed: Callable[[GroupKey, TaskInstance], bool],
+        refused: Callable[[TaskInstance], bool] | None = None,
     ) -> TaskInstance | None:
-        """The best task instance a worker serving `queues` and `kinds` may take now, removed."""
+        """The best task instance a worker serving `queues` and `kinds` may take now, removed.
+
+        `allowed` judges a group by its head (DAG, pool); `refused` skips single task instances
+        this worker refused, so one of them does not hold back the rest of its group.
+        """
         best: tuple[_Entry, GroupKey] | None = None
         for queue in queues:
             for key in list(self._by_queue.get(queue, ())):
@@ -60,14 +65,31 @@ class ReadyQueue:
                 head = self._head(key)
                 if head is None or not allowed(key, head[3]):
                     continue
+                if refused is not None and refused(head[3]):
+                    head = self._best_not_refused(key, refused)
+                    if head is None:
+                        continue
                 if best is None or head[:2] < best[0][:2]:
                     best = (head, key)
         if best is None:
             return None
-        heapq.heappop(self._groups[best[1]])
+        entry, key = best
+        group = self._groups[key]
+        if group[0] is entry:
+            heapq.heappop(group)
+        else:
+            group.remove(entry)
+            heapq.heapify(group)
         self._size -= 1
-        self._drop_if_empty(best[1])
-        return best[0][3]
+        self._drop_if_empty(key)
+        return entry[3]
+
+    def _best_not_refused(self, key: GroupKey, refused: Callable[[TaskInstance], bool]) -> _Entry | None:
+        """Scans the group: refusals are rare, and only then is the head passed over."""
+        live = (
+            e for e in self._groups[key] if e[3].state is TaskState.SCHEDULED and e[3].seq == e[1] and not refused(e[3])
+        )
+        return min(live, default=None, key=lambda e: e[:2])
 
     def _head(self, key: GroupKey) -> _Entry | None:
         group = self._groups[key]

@@ -41,7 +41,9 @@ class Dispatch(Runs):
         while candidates:
             progressed = []
             for worker in candidates:
-                ti = self.queue.pop_for(worker.queues, worker.kinds, partial(self._allowed, worker=worker))
+                ti = self.queue.pop_for(
+                    worker.queues, worker.kinds, self._allowed, partial(self._refused_by, worker.name)
+                )
                 if ti is None:
                     continue
                 try:
@@ -54,15 +56,17 @@ class Dispatch(Runs):
                     progressed.append(worker)
             candidates = progressed
 
-    def _allowed(self, key: GroupKey, ti: TaskInstance, worker: WorkerSession) -> bool:
+    @staticmethod
+    def _refused_by(worker: str, ti: TaskInstance) -> bool:
+        return worker in ti.refused_by
+
+    def _allowed(self, key: GroupKey, ti: TaskInstance) -> bool:
         entry = self.dags.get(key.dag_id)
         if entry is None or entry.paused:
             return False
         if self.sequential and self.on_workers >= 1:
             return False
         if entry.on_workers >= ti.run.dag.max_active_tasks:
-            return False
-        if worker.name in ti.refused_by:
             return False
         slots = self.pools.get(key.pool)
         if slots is None:

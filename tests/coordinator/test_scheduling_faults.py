@@ -163,6 +163,17 @@ def test_refusal_other_goes_to_another_worker_and_never_back(harness: Harness) -
     assert run.tis["a"].try_number == 1
 
 
+def test_a_task_instance_a_worker_refused_does_not_hold_back_the_rest_of_its_group(harness: Harness) -> None:
+    harness.add_dag(dag("d", [task("a", priority_weight=10), task("b")]))
+    harness.worker("w1", slots=1)
+    run = harness.scheduler.trigger("d", {}, "", None, False)
+    (first,) = harness.assignments(harness.turn())
+    assert first is run.tis["a"]
+    refuse(harness, first, Refusal.OTHER)
+    (second,) = harness.assignments(harness.turn())
+    assert second is run.tis["b"] and run.tis["a"].state is T.SCHEDULED
+
+
 def test_refusal_no_free_slot_blocks_the_worker_until_one_of_its_attempts_ends(harness: Harness) -> None:
     harness.add_dag(dag("d", [task("a"), task("b")]))
     harness.worker("w1", slots=4)

@@ -66,6 +66,21 @@ def test_a_permanent_refusal_ends_the_worker_with_the_reason_on_one_line(cluster
     assert "name" in last.split("refused worker", 1)[1]
 
 
+def test_a_second_worker_with_a_live_workers_name_exits_and_the_first_stays(cluster: Cluster) -> None:
+    cluster.coordinator()
+    first = cluster.worker("w1")
+    assert_eventually(lambda: workers(cluster).get("w1", {}).get("state") == "active", 30, "w1 to join")
+    second = cluster._spawn(
+        "worker-w1-again",
+        ["-m", "worker", "join", "--host", cluster.address, "--name", "w1", "--home", str(cluster.home / "again")],
+    )
+    assert second.popen.wait(timeout=60) != 0
+    last = second.output().strip().splitlines()[-1]
+    assert last.startswith(f"worker: error: the coordinator at {cluster.address} refused worker 'w1': ")
+    assert first.popen.poll() is None and joins(first) == 1
+    assert workers(cluster)["w1"]["state"] == "active"
+
+
 def test_a_worker_moves_past_a_dead_address_to_the_live_one(cluster: Cluster) -> None:
     write_dag(cluster.dags, "echo.py", ECHO)
     cluster.coordinator()

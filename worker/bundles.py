@@ -1,18 +1,19 @@
 """DAG bundles on the worker: fetched from the coordinator by content hash, cached on disk.
 
 Every edit of the DAG folder makes a new bundle, so the cache forgets bundles nobody has
-used for a while; the newest few and those in use stay.
+used for a while; the newest few and those in use stay. Workers may share a cache folder
+(`coordinator standalone`'s do), so "in use" is a shared flock on the bundle's lock file.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -33,18 +34,14 @@ class BundleCache:
         self.keep = keep
         self.idle = idle
         self._locks: dict[str, asyncio.Lock] = {}
-        self._users: Counter[str] = Counter()
 
     @contextlib.asynccontextmanager
     async def use(self, bundle_hash: str) -> AsyncIterator[Path]:
-        """The extracted bundle's folder, kept from eviction until the block ends."""
-        self._users[bundle_hash] += 1
-        try:
+        """The extracted bundle's folder, kept from eviction (by any process) until the block ends."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self._lock_path(bundle_hash), "ab") as lock:
+            await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_SH)
             yield await self.ensure(bundle_hash)
-        finally:
-            self._users[bundle_hash] -= 1
-            if not self._users[bundle_hash]:
-                del self._users[bundle_hash]
 
     async def ensure(self, bundle_hash: str) -> Path:
         """The extracted bundle's folder; fetched once however many tasks need it at the same time."""
@@ -74,10 +71,20 @@ class BundleCache:
         found.sort(reverse=True)
         removed = []
         for used_at, path in found[self.keep :]:
-            if now - used_at >= self.idle and path.name not in self._users:
+            if now - used_at < self.idle:
+                continue
+            with open(self._lock_path(path.name), "ab") as lock:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue
                 shutil.rmtree(path, ignore_errors=True)
-                removed.append(path.name)
+                self._lock_path(path.name).unlink(missing_ok=True)
+            removed.append(path.name)
         return removed
+
+    def _lock_path(self, bundle_hash: str) -> Path:
+        return self.root / f".{bundle_hash}.lock"
 
 
 def _touch(path: Path) -> None:

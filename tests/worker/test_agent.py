@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -46,14 +47,17 @@ class Scripted(worker_pb2_grpc.WorkerServiceServicer):
 
 
 async def with_agent(
-    tmp_path: Path, script: Script, body: Callable[[Scripted, Agent, asyncio.Task[None]], Awaitable[Any]]
+    tmp_path: Path,
+    script: Script,
+    body: Callable[[Scripted, Agent, asyncio.Task[None]], Awaitable[Any]],
+    grace: float = 5.0,
 ) -> Any:
     servicer = Scripted(script)
     server = grpc.aio.server()
     worker_pb2_grpc.add_WorkerServiceServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
-    agent = Agent(Settings(host=f"127.0.0.1:{port}", worker_name="w1", home=tmp_path), grace=5)
+    agent = Agent(Settings(host=f"127.0.0.1:{port}", worker_name="w1", home=tmp_path), grace=grace)
     running = asyncio.create_task(agent.run())
     try:
         return await body(servicer, agent, running)
@@ -137,15 +141,43 @@ def test_a_transient_status_is_retried(tmp_path: Path) -> None:
     assert asyncio.run(with_agent(tmp_path, flaky, body)) is False
 
 
-def test_a_draining_worker_says_so_and_refuses_work_with_the_draining_reason(tmp_path: Path) -> None:
-    def assignment(n: int) -> worker_pb2.CoordinatorMessage:
-        return worker_pb2.CoordinatorMessage(
-            assignment=worker_pb2.Assignment(
-                attempt=common_pb2.Attempt(task_instance_id=n, try_number=1, attempt_token=f"t{n}"),
-                payload=payload_pb2.TaskPayload(bash=payload_pb2.BashPayload(bash_command="sleep 30")),
-            )
+def assignment(n: int, command: str = "sleep 30") -> worker_pb2.CoordinatorMessage:
+    return worker_pb2.CoordinatorMessage(
+        assignment=worker_pb2.Assignment(
+            attempt=common_pb2.Attempt(task_instance_id=n, try_number=1, attempt_token=f"t{n}"),
+            payload=payload_pb2.TaskPayload(bash=payload_pb2.BashPayload(bash_command=command)),
         )
+    )
 
+
+def test_on_shutdown_a_task_outliving_the_grace_is_stopped_and_reported_lost(tmp_path: Path) -> None:
+    async def assign_and_ack(
+        hello: worker_pb2.Hello, requests: AsyncIterator[worker_pb2.WorkerMessage], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[worker_pb2.CoordinatorMessage]:
+        yield WELCOME
+        yield assignment(1, "echo started; exec sleep 30")
+        async for message in requests:
+            if message.WhichOneof("body") == "heartbeat":
+                yield worker_pb2.CoordinatorMessage(heartbeat_ack=worker_pb2.HeartbeatAck())
+            elif message.WhichOneof("body") == "finished":
+                yield worker_pb2.CoordinatorMessage(result_ack=worker_pb2.ResultAck(attempt=message.finished.attempt))
+
+    async def body(servicer: Scripted, agent: Agent, running: asyncio.Task[None]) -> list[worker_pb2.WorkerMessage]:
+        await until(lambda: any(m.log.data.startswith(b"started") for m in servicer.received))
+        agent.drain("signal")
+        await asyncio.wait_for(running, 20)  # the agent ends by itself once its result is acknowledged
+        return [m for m in servicer.received if m.WhichOneof("body") in ("draining", "finished")]
+
+    draining, finished = asyncio.run(with_agent(tmp_path, assign_and_ack, body, grace=0.3))
+    assert draining.draining.reason == "signal"
+    assert (finished.finished.outcome, finished.finished.exit_code, finished.finished.error) == (
+        worker_pb2.TASK_OUTCOME_LOST,
+        -signal.SIGTERM,
+        "worker shut down before the task finished",
+    )
+
+
+def test_a_draining_worker_says_so_and_refuses_work_with_the_draining_reason(tmp_path: Path) -> None:
     async def drain_then_assign(
         hello: worker_pb2.Hello, requests: AsyncIterator[worker_pb2.WorkerMessage], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[worker_pb2.CoordinatorMessage]:

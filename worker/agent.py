@@ -152,7 +152,7 @@ class Agent:
 
     async def _connect_forever(self) -> None:
         hosts = self.settings.hosts
-        index, delay = 0, BACKOFF_FIRST
+        index, delay, failures = 0, BACKOFF_FIRST, 0
         while not self._stopping.is_set():
             host = hosts[index]
             async with grpc.aio.insecure_channel(host, options=OPTIONS) as channel:
@@ -162,10 +162,12 @@ class Agent:
                 return
             index = (index + 1) % len(hosts)
             if welcomed:
-                delay = BACKOFF_FIRST
+                delay, failures = BACKOFF_FIRST, 0
+            failures += 1
             wait = delay * random.uniform(0.5, 1.0)
             delay = min(delay * 2, BACKOFF_MAX)
-            log.warning("no session with the coordinator at %s; trying %s in %.1fs", host, hosts[index], wait)
+            level = logging.WARNING if failures % 60 == 1 else logging.DEBUG  # about once a minute while down
+            log.log(level, "no session with the coordinator at %s; trying %s in %.1fs", host, hosts[index], wait)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), wait)
 

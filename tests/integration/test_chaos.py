@@ -267,7 +267,7 @@ def test_kills_of_workers_and_coordinator_lose_no_run_and_record_every_execution
 
     print(
         f"chaos (seed {SEED}): {len(chaos.triggered)} runs, {sum(map(len, starts.values()))} executions, "
-        f"{sum(attempts.values())} attempts, {sum(chaos.kills.values())} kills "
+        f"{sum(attempts.values())} attempts, {chaos.kills['worker'] + chaos.kills['coordinator']} kills "
         f"({chaos.kills['worker']} of workers, {chaos.kills['coordinator']} of the coordinator), "
         f"{chaos.kills['freeze']} worker freezes, "
         f"{sum(double_runs.values())} unrecorded double runs, {len(failures)} failed task instances"

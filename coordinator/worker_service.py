@@ -201,7 +201,9 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
             reclaimed, rejected = await asyncio.shield(reply)
         except BaseException:
             if not reply.done():
-                # The stream died while the join was in the inbox: undo it once it is applied.
+                # The stream died while the join was on its way: it joins as gone, so nothing is
+                # dispatched to it, and leaves once the join is applied.
+                session.connected = False
                 reply.add_done_callback(lambda future: self._abandoned(future, session, outbound))
             elif not reply.cancelled() and reply.exception() is None:
                 self._leave(session, outbound)

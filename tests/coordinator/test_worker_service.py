@@ -12,15 +12,18 @@ import pytest
 
 from coordinator import server
 from coordinator.clock import FakeClock
+from coordinator.dagspec import DagSpec
 from coordinator.engine import Engine
-from coordinator.events import Acked, Finished, WorkerDraining, WorkerLeft
+from coordinator.events import Acked, Command, Finished, WorkerDraining, WorkerJoined, WorkerLeft
 from coordinator.logs import LogStore
 from coordinator.metastore.db import connect
 from coordinator.metastore.store import Store
 from coordinator.worker_service import WorkerService, session_from_hello
+from tests.coordinator.conftest import dag, task
 from tests.harness import Deadline
 from tradewind import wire
 from tradewind.exceptions import ApiError, InvalidArgument
+from tradewind.states import TaskState
 from tradewind.v1 import common_pb2, worker_pb2
 
 BASH = common_pb2.TASK_KIND_BASH
@@ -252,6 +255,31 @@ def test_a_stream_cancelled_while_its_join_waits_in_the_inbox_leaves_no_live_ses
             assert left[0].generation > 0
             await eventually(lambda: not engine.scheduler.workers.get("w1") or not engine.scheduler.workers["w1"].free)
             assert "w1" not in engine.streams
+
+    run(scenario)
+
+
+def test_a_stream_gone_while_its_join_waits_is_sent_no_work_and_the_next_stream_gets_it(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path, run=False) as (engine, service):
+            engine.scheduler.register_dag(DagSpec.build(1, dag("d", [task("a")]), "0" * 64), False, None)
+            triggered: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            args = {"dag_id": "d", "conf": {}, "run_id": "r", "logical_date": None}
+            await engine.turn([Command("trigger", args, triggered)])
+            await triggered
+            ti = engine.scheduler.run_for("d", "r").tis["a"]
+            assert ti.state is TaskState.SCHEDULED
+            ghost = Stream(service)
+            ghost.send(hello())
+            await eventually(lambda: of(engine, WorkerJoined), message="the join to be submitted")
+            ghost.task.cancel()
+            await asyncio.gather(ghost.task, return_exceptions=True)
+            asyncio.create_task(engine.run())
+            await eventually(lambda: "w1" not in engine.scheduler.workers, message="the ghost to leave")
+            assert ti.worker == "" and ti.state is TaskState.SCHEDULED
+            stream, _ = await joined(service, hello(name="w2"))
+            assignment = await stream.receive("assignment")
+            assert (assignment.dag_id, assignment.task_id, ti.worker) == ("d", "a", "w2")
 
     run(scenario)
 

@@ -306,3 +306,20 @@ def test_hello_strings_postgresql_cannot_store_are_refused_and_scheduling_goes_o
     cluster.worker("real")
     run_id = trigger(cluster, "fan_out")
     assert finished_run(cluster, "fan_out", run_id)["state"] == "success"
+
+
+def test_a_second_worker_process_with_a_live_name_exits_naming_the_holder(cluster: Cluster) -> None:
+    write_dag(cluster.dags, "fan_out.py", FAN_OUT)
+    cluster.coordinator()
+    first = cluster.worker("w1")
+    assert_eventually(lambda: active(cluster, "w1") == ["w1"], 30, "the first w1 to join")
+    second = cluster._spawn(
+        "worker-w1-again",
+        ["-m", "worker", "join", "--host", cluster.address, "--name", "w1", "--home", str(cluster.home / "w1-again")],
+    )
+    assert second.popen.wait(timeout=60) != 0
+    assert "worker name 'w1' is in use by a live worker on host" in second.output()
+    assert f"(pid {first.pid})" in second.output()
+    run_id = trigger(cluster, "fan_out")
+    assert finished_run(cluster, "fan_out", run_id)["state"] == "success"
+    assert first.popen.poll() is None

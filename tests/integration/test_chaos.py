@@ -207,9 +207,22 @@ def test_kills_of_workers_and_coordinator_lose_no_run_and_record_every_execution
     cluster.coordinator()
     chaos = Chaos(cluster, random.Random(SEED))
     chaos.start_missing_workers()
-    client = cluster.client()
-    assert_eventually(lambda: len(client.list_dags().dags) == len(DAG_IDS), 30, "the chaos DAGs to be parsed")
+    with cluster.client() as client:
+        assert_eventually(lambda: len(client.list_dags().dags) == len(DAG_IDS), 30, "the chaos DAGs to be parsed")
+        unleash(chaos, client)
+        task_instances = assert_eventually(
+            lambda: settled(chaos, client), SETTLE_SECONDS, "every run and task instance to end", interval=0.5
+        )
+        problems = compare(chaos, client, task_instances, *read_executions(executions))
+        try:
+            assert_eventually(lambda: all_workers_serve(client), 15, "every worker, thawed or restarted, to serve")
+        except AssertionError as exc:
+            problems.append(str(exc))
+    assert not problems, "\n".join(problems)
 
+
+def unleash(chaos: Chaos, client: Client) -> None:
+    """Trigger the runs one a round while killing and freezing; then thaw and restart everything."""
     pending = [(DAG_IDS[n % len(DAG_IDS)], f"chaos_{n:02d}") for n in range(12)]
     end = time.monotonic() + CHAOS_SECONDS
     while time.monotonic() < end:
@@ -224,32 +237,44 @@ def test_kills_of_workers_and_coordinator_lose_no_run_and_record_every_execution
     for run in pending:
         assert_eventually(lambda run=run: chaos.trigger(client, *run), 30, f"run {run} to be triggered")
 
-    def settled() -> dict[str, list[Any]] | None:
-        try:
-            tis = {
-                run_id: list(client.list_task_instances(dag_id, run_id).task_instances)
-                for dag_id, run_id in chaos.triggered
-            }
-            runs = {r.run_id: run_state_from_pb(r.state) for r in client.list_dag_runs(page_size=1000).dag_runs}
-        except ApiError:
-            return None
-        ours = {run_id: state for run_id, state in runs.items() if run_id.startswith("chaos_")}
-        done = all(ours.get(run_id) in TERMINAL_RUNS for _, run_id in chaos.triggered) and all(
-            task_state_from_pb(ti.state) in TERMINAL_TIS for rows in tis.values() for ti in rows
-        )
-        return tis if done else None
 
-    task_instances = assert_eventually(settled, SETTLE_SECONDS, "every run and task instance to end", interval=0.5)
+def settled(chaos: Chaos, client: Client) -> dict[str, list[Any]] | None:
+    """Every triggered run's task instances, once every run and task instance has ended."""
+    try:
+        tis = {
+            run_id: list(client.list_task_instances(dag_id, run_id).task_instances)
+            for dag_id, run_id in chaos.triggered
+        }
+        runs = {r.run_id: run_state_from_pb(r.state) for r in client.list_dag_runs(page_size=1000).dag_runs}
+    except ApiError:
+        return None
+    done = all(runs.get(run_id) in TERMINAL_RUNS for _, run_id in chaos.triggered) and all(
+        task_state_from_pb(ti.state) in TERMINAL_TIS for rows in tis.values() for ti in rows
+    )
+    return tis if done else None
 
+
+def read_executions(path: Path) -> tuple[dict[tuple[str, ...], set[str]], set[tuple[str, ...]]]:
+    """Execution ids by (dag, run, task, try), and the keys of executions that reached their end."""
     starts: defaultdict[tuple[str, ...], set[str]] = defaultdict(set)
     done: set[tuple[str, ...]] = set()
-    for line in executions.read_text().splitlines():
+    for line in path.read_text().splitlines():
         dag_id, run_id, task_id, try_number, execution, phase = line.split()
         key = (dag_id, run_id, task_id, try_number)
         starts[key].add(execution)
         if phase == "done":
             done.add(key)
+    return starts, done
 
+
+def compare(
+    chaos: Chaos,
+    client: Client,
+    task_instances: dict[str, list[Any]],
+    starts: dict[tuple[str, ...], set[str]],
+    done: set[tuple[str, ...]],
+) -> list[str]:
+    """What the metastore recorded against what executed; prints the counts, returns the problems."""
     attempts: Counter[tuple[str, ...]] = Counter()
     unexecuted_successes, failures = [], []
     for dag_id, run_id in chaos.triggered:
@@ -264,7 +289,6 @@ def test_kills_of_workers_and_coordinator_lose_no_run_and_record_every_execution
                 error = detail.attempts[-1].error if detail.attempts else ""
                 failures.append(f"{dag_id}/{run_id}/{ti.task_id}: {error}")
     double_runs = {key: len(ids) - attempts[key] for key, ids in starts.items() if len(ids) > attempts[key]}
-
     print(
         f"chaos (seed {SEED}): {len(chaos.triggered)} runs, {sum(map(len, starts.values()))} executions, "
         f"{sum(attempts.values())} attempts, {chaos.kills['worker'] + chaos.kills['coordinator']} kills "
@@ -272,13 +296,6 @@ def test_kills_of_workers_and_coordinator_lose_no_run_and_record_every_execution
         f"{chaos.kills['freeze']} worker freezes, "
         f"{sum(double_runs.values())} unrecorded double runs, {len(failures)} failed task instances"
     )
-    for failure in failures:
-        print("  failed:", failure)
-
-    def all_workers_serve() -> bool:
-        states = {w.name: w.state for w in client.list_workers().workers}
-        return all(states.get(name) == "active" for name in WORKERS)
-
     problems = []
     if unexecuted_successes:
         problems.append(f"recorded as success but never ran to its end: {unexecuted_successes}")
@@ -286,8 +303,9 @@ def test_kills_of_workers_and_coordinator_lose_no_run_and_record_every_execution
         problems.append(f"executions without their own attempt row (task, try: extra runs): {double_runs}")
     if failures:
         problems.append(f"a task that fails only on its first try, with retries, failed: {failures}")
-    try:
-        assert_eventually(all_workers_serve, 15, "every worker, thawed or restarted, to be active again")
-    except AssertionError as exc:
-        problems.append(str(exc))
-    assert not problems, "\n".join(problems)
+    return problems
+
+
+def all_workers_serve(client: Client) -> bool:
+    states = {w.name: w.state for w in client.list_workers().workers}
+    return all(states.get(name) == "active" for name in WORKERS)

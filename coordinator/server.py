@@ -9,17 +9,20 @@ from __future__ import annotations
 import errno
 import logging
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 
+from coordinator.validation import check_request
 from tradewind.config import parse_address
-from tradewind.exceptions import ApiError, TradewindError
+from tradewind.exceptions import ApiError, InvalidArgument, TradewindError
 
 log = logging.getLogger("tradewind.coordinator")
 
 _CODES = {code.name: code for code in grpc.StatusCode}
+CONTROL_SERVICE = "/tradewind.v1.ControlService/"
 
 
 def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
@@ -30,7 +33,52 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
     return grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}: {exc}"
 
 
+class Malformed:
+    """What the request deserializer returns for bytes that are not the request message.
+
+    gRPC would answer a deserializer's exception with INTERNAL; the handler wrappers below
+    turn this into INVALID_ARGUMENT naming the message type instead.
+    """
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+    def error(self) -> InvalidArgument:
+        return InvalidArgument(f"request is not a valid {self.type_name}")
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+    message_type = getattr(deserializer, "__self__", None)
+    type_name = message_type.DESCRIPTOR.full_name if message_type is not None else "request message"
+
+    def deserialize(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except DecodeError:
+            return Malformed(type_name)
+
+    return deserialize
+
+
+def _checked(request: Any, check: Callable[[Any], None] | None) -> Any:
+    if isinstance(request, Malformed):
+        raise request.error()
+    if check is not None:
+        check(request)
+    return request
+
+
+async def _checked_stream(requests: AsyncIterator[Any], check: Callable[[Any], None] | None) -> AsyncIterator[Any]:
+    async for request in requests:
+        yield _checked(request, check)
+
+
 class ErrorInterceptor(grpc.aio.ServerInterceptor):
+    """Maps our errors to statuses; refuses undecodable messages, and ControlService requests
+    that break control.proto's input rules, with INVALID_ARGUMENT before any handler runs."""
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -40,12 +88,14 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return handler
         method = details.method
+        check = check_request if method.startswith(CONTROL_SERVICE) else None
+        handler = handler._replace(request_deserializer=_tolerant(handler.request_deserializer))
         if handler.unary_unary is not None:
             inner_uu = handler.unary_unary
 
             async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 try:
-                    return await inner_uu(request, context)
+                    return await inner_uu(_checked(request, check), context)
                 except Exception as exc:  # noqa: BLE001 - the error boundary
                     await _abort(context, exc, method)
 
@@ -55,7 +105,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
 
             async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 try:
-                    async for item in inner_us(request, context):
+                    async for item in inner_us(_checked(request, check), context):
                         yield item
                 except Exception as exc:  # noqa: BLE001
                     await _abort(context, exc, method)
@@ -66,7 +116,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
 
             async def stream_stream(requests: Any, context: grpc.aio.ServicerContext) -> Any:
                 try:
-                    async for item in inner_ss(requests, context):
+                    async for item in inner_ss(_checked_stream(requests, check), context):
                         yield item
                 except Exception as exc:  # noqa: BLE001
                     await _abort(context, exc, method)

@@ -21,15 +21,15 @@ class Subscriber:
     dag_id: str
     backlog: int = MAX_WATCH_BACKLOG
     queue: asyncio.Queue[control_pb2.WatchResponse | None] = field(default_factory=asyncio.Queue)
-    dropped: int = 0
 
     def offer(self, response: control_pb2.WatchResponse) -> None:
         if self.queue.qsize() >= self.backlog:
-            self.dropped += self.queue.qsize()
+            # An unread resync at the head is folded into the new one, so its count is kept.
+            dropped = 0
             while not self.queue.empty():
-                self.queue.get_nowait()
-            self.queue.put_nowait(control_pb2.WatchResponse(resync=control_pb2.WatchResync(dropped=self.dropped)))
-            self.dropped = 0
+                item = self.queue.get_nowait()
+                dropped += item.resync.dropped if item is not None and item.HasField("resync") else 1
+            self.queue.put_nowait(control_pb2.WatchResponse(resync=control_pb2.WatchResync(dropped=dropped)))
         self.queue.put_nowait(response)
 
     async def next(self) -> control_pb2.WatchResponse | None:

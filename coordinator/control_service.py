@@ -1,46 +1,47 @@
-"""ControlService: thin handlers that validate a request, then query the store or run a command.
+"""ControlService: thin handlers that query the store or run a command.
 
-Reads come from the metastore (the committed state); changes go through the engine so they
-are applied and committed in order with everything else.
+Every request has passed control.proto's input rules (coordinator/validation.py, applied by
+the server's interceptor) before a handler sees it. Reads of committed state come from the
+metastore on worker threads, so a slow query never holds up the event loop that serves the
+worker streams; reads of the scheduler's memory stay on the loop, where it is consistent.
+Changes go through the engine so they are applied and committed in order with everything else.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator, Iterator
-from typing import Any, TypeAlias
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, TypeAlias, TypeVar
 
 import grpc
 
 from coordinator import messages
 from coordinator.engine import Engine
 from coordinator.logs import LogKey
+from coordinator.records import TaskInstance
+from coordinator.validation import logical_date, map_index, required
 from tradewind.exceptions import InvalidArgument, NotFound
 from tradewind.states import ON_WORKER, TaskState
 from tradewind.v1 import control_pb2, control_pb2_grpc
 from tradewind.wire import (
+    WaitReason,
     conf_from_json,
-    from_timestamp,
     run_state_from_pb,
     task_state_from_pb,
     task_state_to_pb,
     to_timestamp,
+    wait_reason_to_pb,
 )
 
-ID = re.compile(r"^[A-Za-z0-9_.\-]{1,250}$")
-RUN_ID = re.compile(r"^[A-Za-z0-9_.:+\-]{1,250}$")
 Ctx: TypeAlias = grpc.aio.ServicerContext
+T = TypeVar("T")
 LOG_CHUNK = 1 << 20
 STATE_PB = {state.value: task_state_to_pb(state) for state in TaskState}
-
-
-def need(value: str, what: str, pattern: re.Pattern[str] = ID) -> str:
-    if not value:
-        raise InvalidArgument(f"{what} is required")
-    if not pattern.match(value):
-        allowed = "_ . : + -" if pattern is RUN_ID else "_ . -"
-        raise InvalidArgument(f"{what} {value!r} is not valid: use up to 250 letters, digits and {allowed}")
-    return value
+#: States of a task instance whose current try has begun (its log is the one to follow).
+TRY_BEGUN = ON_WORKER | {TaskState.SCHEDULED}
+#: Live workers are listed from memory; of the others, those gone in one of these ways.
+GONE = ("lost", "left")
 
 
 def pieces(data: bytes) -> Iterator[bytes]:
@@ -50,12 +51,12 @@ def pieces(data: bytes) -> Iterator[bytes]:
 
 
 def page_before(token: str) -> int | None:
-    """A page token is the id of the last row of the previous page."""
-    if not token:
-        return None
-    if not token.isdigit():
-        raise InvalidArgument(f"page_token {token!r} is not one this server gave out")
-    return int(token)
+    """A page token is the id of the last row of the previous page (its form is checked on the way in)."""
+    return int(token) if token else None
+
+
+def _mapped(task_id: str, index: int) -> str:
+    return f"{task_id!r}" + (f" [{index}]" if index >= 0 else "")
 
 
 class ControlService(control_pb2_grpc.ControlServiceServicer):
@@ -63,18 +64,23 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
         self.engine = engine
         self.store = engine.store
 
+    async def _read(self, read: Callable[..., T], *args: Any) -> T:
+        """Run metastore reads on a worker thread."""
+        return await asyncio.to_thread(read, *args)
+
     # ---- DAGs ---------------------------------------------------------------------------
     async def ListDags(self, request: control_pb2.ListDagsRequest, context: Ctx) -> control_pb2.ListDagsResponse:
-        rows = self.store.list_dags(request.dag_id_contains, request.include_inactive)
-        recent = self.store.recent_run_states([r.dag_id for r in rows])
-        running = self.store.running_task_counts()
-        return control_pb2.ListDagsResponse(
-            dags=[messages.dag_pb(r, running.get(r.dag_id, 0), recent.get(r.dag_id, [])) for r in rows]
-        )
+        def read() -> list[control_pb2.Dag]:
+            rows = self.store.list_dags(request.dag_id_contains, request.include_inactive)
+            recent = self.store.recent_run_states([r.dag_id for r in rows])
+            running = self.store.running_task_counts()
+            return [messages.dag_pb(r, running.get(r.dag_id, 0), recent.get(r.dag_id, [])) for r in rows]
+
+        return control_pb2.ListDagsResponse(dags=await self._read(read))
 
     async def GetDag(self, request: control_pb2.GetDagRequest, context: Ctx) -> control_pb2.GetDagResponse:
-        dag_id = need(request.dag_id, "dag_id")
-        dag = self.engine.dag_message(dag_id)
+        dag_id = required(request.dag_id, "dag_id")
+        dag = await self._read(self.engine.dag_message, dag_id)
         entry = self.engine.scheduler.dags.get(dag_id)
         tasks = []
         if entry is not None:
@@ -85,15 +91,14 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
     async def SetDagPaused(
         self, request: control_pb2.SetDagPausedRequest, context: Ctx
     ) -> control_pb2.SetDagPausedResponse:
-        dag = await self.engine.command("set_paused", dag_id=need(request.dag_id, "dag_id"), paused=request.paused)
+        dag_id = required(request.dag_id, "dag_id")
+        dag = await self.engine.command("set_paused", dag_id=dag_id, paused=request.paused)
         return control_pb2.SetDagPausedResponse(dag=dag)
 
     async def TriggerDag(self, request: control_pb2.TriggerDagRequest, context: Ctx) -> control_pb2.TriggerDagResponse:
-        dag_id = need(request.dag_id, "dag_id")
-        if request.run_id:
-            need(request.run_id, "run_id", RUN_ID)
+        dag_id = required(request.dag_id, "dag_id")
         conf = conf_from_json(request.conf_json, "conf_json")
-        logical = from_timestamp(request.logical_date, request.HasField("logical_date"))
+        logical = logical_date(request.logical_date, request.HasField("logical_date"))
         run = await self.engine.command(
             "trigger", dag_id=dag_id, conf=conf, run_id=request.run_id, logical_date=logical
         )
@@ -103,13 +108,9 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
     async def ListDagRuns(
         self, request: control_pb2.ListDagRunsRequest, context: Ctx
     ) -> control_pb2.ListDagRunsResponse:
-        if request.dag_id:
-            need(request.dag_id, "dag_id")
         size = request.page_size or 100
-        if not 1 <= size <= 1000:
-            raise InvalidArgument(f"page_size must be between 1 and 1000, not {request.page_size}")
         states = [run_state_from_pb(s).value for s in request.states]
-        rows = self.store.list_runs(request.dag_id, states, size + 1, page_before(request.page_token))
+        rows = await self._read(self.store.list_runs, request.dag_id, states, size + 1, page_before(request.page_token))
         more = len(rows) > size
         rows = rows[:size]
         return control_pb2.ListDagRunsResponse(
@@ -117,8 +118,9 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
         )
 
     def _run_row(self, dag_id: str, run_id: str) -> Any:
-        need(dag_id, "dag_id")
-        need(run_id, "run_id", RUN_ID)
+        """The run's row, or NotFound naming what is missing. Called on a worker thread."""
+        required(dag_id, "dag_id")
+        required(run_id, "run_id")
         row = self.store.get_run(dag_id, run_id)
         if row is None:
             if self.store.get_dag(dag_id) is None:
@@ -126,29 +128,41 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
             raise NotFound(f"DAG {dag_id!r} has no run {run_id!r}")
         return row
 
+    def _ti_row(self, dag_id: str, run_id: str, task_id: str, index: int = -1) -> Any:
+        """The task instance's row, or NotFound. Called on a worker thread."""
+        run = self._run_row(dag_id, run_id)
+        required(task_id, "task_id")
+        row = self.store.get_ti(run.id, task_id, index)
+        if row is None:
+            raise NotFound(f"DAG {dag_id!r} run {run_id!r} has no task {_mapped(task_id, index)}")
+        return row
+
     async def ListTaskInstances(
         self, request: control_pb2.ListTaskInstancesRequest, context: Ctx
     ) -> control_pb2.ListTaskInstancesResponse:
-        run = self._run_row(request.dag_id, request.run_id)
-        return control_pb2.ListTaskInstancesResponse(
-            task_instances=[messages.ti_pb(t) for t in self.store.list_tis(run.id)]
-        )
+        def read() -> list[control_pb2.TaskInstance]:
+            run = self._run_row(request.dag_id, request.run_id)
+            return [messages.ti_pb(t) for t in self.store.list_tis(run.id)]
+
+        return control_pb2.ListTaskInstancesResponse(task_instances=await self._read(read))
 
     async def GetDagGrid(self, request: control_pb2.GetDagGridRequest, context: Ctx) -> control_pb2.GetDagGridResponse:
-        dag_id = need(request.dag_id, "dag_id")
-        if self.store.get_dag(dag_id) is None:
-            raise NotFound(f"DAG {dag_id!r} not found")
+        dag_id = required(request.dag_id, "dag_id")
         size = request.page_size or 25
-        if not 1 <= size <= 100:
-            raise InvalidArgument(f"page_size must be between 1 and 100, not {request.page_size}")
-        rows = self.store.list_runs(dag_id, (), size + 1, page_before(request.page_token))
+
+        def read() -> tuple[list[Any], list[tuple[int, str, str, int]]]:
+            if self.store.get_dag(dag_id) is None:
+                raise NotFound(f"DAG {dag_id!r} not found")
+            rows = self.store.list_runs(dag_id, (), size + 1, page_before(request.page_token))
+            return rows, self.store.grid_cells([r.id for r in rows[:size]])
+
+        rows, cells = await self._read(read)
         more = len(rows) > size
         rows = rows[:size]
         entry = self.engine.scheduler.dags.get(dag_id)
         task_ids = [t["task_id"] for t in entry.spec.data["tasks"]] if entry is not None else []
         row_of = {task_id: i for i, task_id in enumerate(task_ids)}
         column_of = {run.id: i for i, run in enumerate(rows)}
-        cells = self.store.grid_cells(list(column_of))
         newest_with: dict[str, int] = {}
         for run_pk, task_id, _, _ in cells:
             if task_id not in row_of and newest_with.get(task_id, -1) < run_pk:
@@ -169,33 +183,52 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
             next_page_token=str(rows[-1].id) if more else "",
         )
 
-    def _ti_row(self, dag_id: str, run_id: str, task_id: str) -> Any:
-        run = self._run_row(dag_id, run_id)
-        need(task_id, "task_id")
-        row = self.store.get_ti(run.id, task_id)
-        if row is None:
-            raise NotFound(f"DAG {dag_id!r} run {run_id!r} has no task {task_id!r}")
-        return row
-
     async def GetTaskInstance(
         self, request: control_pb2.GetTaskInstanceRequest, context: Ctx
     ) -> control_pb2.GetTaskInstanceResponse:
-        row = self._ti_row(request.dag_id, request.run_id, request.task_id)
-        return control_pb2.GetTaskInstanceResponse(
-            task_instance=messages.ti_pb(row),
-            attempts=[messages.attempt_row_pb(a) for a in self.store.attempts(row.id)],
+        def read() -> control_pb2.GetTaskInstanceResponse:
+            row = self._ti_row(request.dag_id, request.run_id, request.task_id, map_index(request))
+            return control_pb2.GetTaskInstanceResponse(
+                task_instance=messages.ti_pb(row),
+                attempts=[messages.attempt_row_pb(a) for a in self.store.attempts(row.id)],
+            )
+
+        return await self._read(read)
+
+    async def ExplainTaskInstance(
+        self, request: control_pb2.ExplainTaskInstanceRequest, context: Ctx
+    ) -> control_pb2.ExplainTaskInstanceResponse:
+        index = map_index(request)
+        row = await self._read(self._ti_row, request.dag_id, request.run_id, request.task_id, index)
+        found = self.engine.explain(request.dag_id, request.run_id, request.task_id, index)
+        if found is None:
+            ti_message = messages.ti_pb(row)
+            state = TaskState(row.state)
+            conditions = [(WaitReason.NOT_WAITING, f"it is {state.value}; its run is no longer scheduled")]
+        else:
+            ti, conditions = found
+            ti_message = messages.ti_pb(ti)
+        return control_pb2.ExplainTaskInstanceResponse(
+            task_instance=ti_message,
+            conditions=[
+                control_pb2.WaitCondition(
+                    reason=control_pb2.WaitReason.ValueType(wait_reason_to_pb(reason)), message=text
+                )
+                for reason, text in conditions
+            ],
         )
 
     async def ClearTaskInstances(
         self, request: control_pb2.ClearTaskInstancesRequest, context: Ctx
     ) -> control_pb2.ClearTaskInstancesResponse:
-        self._run_row(request.dag_id, request.run_id)
-        task_ids = [need(t, "task_id") for t in request.task_ids]
+        await self._read(self._run_row, request.dag_id, request.run_id)
+        if not request.task_ids:
+            raise InvalidArgument("task_ids must name at least one task")
         cleared = await self.engine.command(
             "clear",
             dag_id=request.dag_id,
             run_id=request.run_id,
-            task_ids=task_ids,
+            task_ids=list(request.task_ids),
             include_downstream=request.include_downstream,
         )
         return control_pb2.ClearTaskInstancesResponse(task_instances=cleared)
@@ -203,7 +236,8 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
     async def MarkTaskInstance(
         self, request: control_pb2.MarkTaskInstanceRequest, context: Ctx
     ) -> control_pb2.MarkTaskInstanceResponse:
-        self._ti_row(request.dag_id, request.run_id, request.task_id)
+        index = map_index(request)
+        await self._read(self._ti_row, request.dag_id, request.run_id, request.task_id, index)
         state = task_state_from_pb(request.state)
         if state not in (TaskState.SUCCESS, TaskState.FAILED):
             raise InvalidArgument(f"a task instance can be marked success or failed, not {state.value}")
@@ -215,7 +249,7 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
     async def CancelDagRun(
         self, request: control_pb2.CancelDagRunRequest, context: Ctx
     ) -> control_pb2.CancelDagRunResponse:
-        self._run_row(request.dag_id, request.run_id)
+        await self._read(self._run_row, request.dag_id, request.run_id)
         run = await self.engine.command("cancel_run", dag_id=request.dag_id, run_id=request.run_id)
         return control_pb2.CancelDagRunResponse(dag_run=run)
 
@@ -223,94 +257,110 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
     async def TailLogs(
         self, request: control_pb2.TailLogsRequest, context: Ctx
     ) -> AsyncIterator[control_pb2.TailLogsResponse]:
-        row = self._ti_row(request.dag_id, request.run_id, request.task_id)
-        if request.try_number < 0:
-            raise InvalidArgument(f"try_number must be 0 (latest) or more, not {request.try_number}")
-        try_number = request.try_number or row.try_number
-        if try_number == 0 or try_number > row.try_number:
+        index = map_index(request)
+        lookup = (request.dag_id, request.run_id, request.task_id, index)
+        row = await self._read(self._ti_row, *lookup)
+        ti_id, latest = row.id, row.try_number
+        if request.follow and not request.try_number:
+            begun = await self._until_a_try_begins(ti_id, request.dag_id)
+            latest = begun.try_number if begun is not None else (await self._read(self._ti_row, *lookup)).try_number
+        try_number = request.try_number or latest
+        if try_number == 0 or try_number > latest:
             if request.try_number:
-                raise NotFound(f"task {request.task_id!r} of run {request.run_id!r} has no try {try_number}")
+                label = _mapped(request.task_id, index)
+                raise NotFound(f"task {label} of run {request.run_id!r} has no try {try_number}")
             return
-        key = LogKey(request.dag_id, request.run_id, request.task_id, try_number)
+        key = LogKey(request.dag_id, request.run_id, request.task_id, try_number, index)
         if not request.follow:
-            for piece in pieces(self.engine.logs.read(key)):
+            for piece in pieces(await self._read(self.engine.logs.read, key)):
                 yield control_pb2.TailLogsResponse(try_number=try_number, data=piece)
             return
         scheduler = self.engine.scheduler
-        ti_id = row.id
 
         def live() -> bool:
             ti = scheduler.tis.get(ti_id)
-            if ti is None or ti.try_number != try_number:
-                return False
-            return ti.state in ON_WORKER or ti.state is TaskState.SCHEDULED
+            return ti is not None and ti.try_number == try_number and ti.state in TRY_BEGUN
 
         async for chunk in self.engine.logs.follow(key, live):
             for piece in pieces(chunk):
                 yield control_pb2.TailLogsResponse(try_number=try_number, data=piece)
 
+    async def _until_a_try_begins(self, ti_id: int, dag_id: str) -> TaskInstance | None:
+        """Wait for the task instance's next try to begin; None when it ends first (or is not live).
+
+        Changes of its DAG wake the wait; the scheduler's memory is what is checked, so a
+        dropped change (a resync) or a missed one costs at most a second.
+        """
+        subscriber = self.engine.watchers.subscribe(dag_id)
+        try:
+            while True:
+                ti = self.engine.scheduler.tis.get(ti_id)
+                if ti is None or ti.finished:
+                    return None
+                if ti.try_number > 0 and ti.state in TRY_BEGUN:
+                    return ti
+                with contextlib.suppress(TimeoutError):
+                    if await asyncio.wait_for(subscriber.next(), 1.0) is None:
+                        return None
+        finally:
+            self.engine.watchers.unsubscribe(subscriber)
+
     # ---- workers, import errors, pools --------------------------------------------------
     async def ListWorkers(
         self, request: control_pb2.ListWorkersRequest, context: Ctx
     ) -> control_pb2.ListWorkersResponse:
+        rows = await self._read(self.store.list_workers)
         live = self.engine.scheduler.workers
         out = [messages.worker_pb(live[name]) for name in sorted(live) if live[name].slots > 0]
-        out += [
-            messages.worker_row_pb(row)
-            for row in self.store.list_workers()
-            if row.name not in live and row.state == "lost"
-        ]
+        out += [messages.worker_row_pb(row) for row in rows if row.name not in live and row.state in GONE]
         return control_pb2.ListWorkersResponse(workers=out)
 
     async def DrainWorker(
         self, request: control_pb2.DrainWorkerRequest, context: Ctx
     ) -> control_pb2.DrainWorkerResponse:
-        if not request.name:
-            raise InvalidArgument("name is required")
-        worker = await self.engine.command("drain", name=request.name)
+        worker = await self.engine.command("drain", name=required(request.name, "name"))
         return control_pb2.DrainWorkerResponse(worker=worker)
 
     async def ListImportErrors(
         self, request: control_pb2.ListImportErrorsRequest, context: Ctx
     ) -> control_pb2.ListImportErrorsResponse:
-        return control_pb2.ListImportErrorsResponse(
-            import_errors=[messages.import_error_pb(r) for r in self.store.import_errors()]
-        )
+        rows = await self._read(self.store.import_errors)
+        return control_pb2.ListImportErrorsResponse(import_errors=[messages.import_error_pb(r) for r in rows])
 
     async def ListPools(self, request: control_pb2.ListPoolsRequest, context: Ctx) -> control_pb2.ListPoolsResponse:
-        return control_pb2.ListPoolsResponse(pools=[self._pool(name) for name in sorted(self.store.pools())])
+        rows = await self._read(self.store.pools)
+        return control_pb2.ListPoolsResponse(pools=[self._pool(rows[name]) for name in sorted(rows)])
 
-    def _pool(self, name: str) -> control_pb2.Pool:
-        row = self.store.pools().get(name)
+    async def _pool_named(self, name: str) -> control_pb2.Pool:
+        row = (await self._read(self.store.pools)).get(name)
         if row is None:
             raise NotFound(f"pool {name!r} not found")
+        return self._pool(row)
+
+    def _pool(self, row: Any) -> control_pb2.Pool:
         scheduler = self.engine.scheduler
         return control_pb2.Pool(
-            name=name,
+            name=row.name,
             slots=row.slots,
-            occupied=scheduler.pool_used.get(name, 0),
-            waiting=scheduler.queue.waiting_by_pool().get(name, 0),
+            occupied=scheduler.pool_used.get(row.name, 0),
+            waiting=scheduler.queue.waiting_by_pool().get(row.name, 0),
             description=row.description,
         )
 
     async def SetPool(self, request: control_pb2.SetPoolRequest, context: Ctx) -> control_pb2.SetPoolResponse:
-        need(request.name, "pool name")
-        if request.slots < 0:
-            raise InvalidArgument(f"pool {request.name!r}: slots must be 0 or more, not {request.slots}")
-        await self.engine.command("set_pool", name=request.name, slots=request.slots, description=request.description)
-        return control_pb2.SetPoolResponse(pool=self._pool(request.name))
+        name = required(request.name, "name")
+        await self.engine.command("set_pool", name=name, slots=request.slots, description=request.description)
+        return control_pb2.SetPoolResponse(pool=await self._pool_named(name))
 
     async def DeletePool(self, request: control_pb2.DeletePoolRequest, context: Ctx) -> control_pb2.DeletePoolResponse:
-        need(request.name, "pool name")
-        if request.name == "default_pool":
+        name = required(request.name, "name")
+        if name == "default_pool":
             raise InvalidArgument("the default pool cannot be deleted")
-        await self.engine.command("delete_pool", name=request.name)
+        await self.engine.command("delete_pool", name=name)
         return control_pb2.DeletePoolResponse()
 
     # ---- live changes -------------------------------------------------------------------
     async def Watch(self, request: control_pb2.WatchRequest, context: Ctx) -> AsyncIterator[control_pb2.WatchResponse]:
-        if request.dag_id:
-            need(request.dag_id, "dag_id")
         subscriber = self.engine.watchers.subscribe(request.dag_id)
         try:
             ready = control_pb2.WatchReady(server_time=to_timestamp(self.engine.clock.now()))

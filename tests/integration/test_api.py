@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
 import grpc
+import psutil
 import pytest
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from tests.harness import Cluster, assert_eventually, write_dag
 from tests.integration.test_end_to_end import finished_run, tis, trigger
@@ -156,3 +163,179 @@ def test_a_long_log_arrives_in_pieces(cluster: Cluster) -> None:
         chunks = [c.data for c in client.tail_logs("loud", run_id, "talk")]
     assert len(chunks) >= 3 and max(len(c) for c in chunks) <= 1 << 20
     assert b"".join(chunks).count(b"x") == 3_000_000
+
+
+SCHEDULED = """
+from datetime import datetime, timedelta
+from tradewind import DAG, BashOperator
+
+for dag_id, schedule in (("daily", "@daily"), ("hourly_delta", timedelta(hours=1)), ("leap", "0 0 29 2 *")):
+    with DAG(dag_id=dag_id, schedule=schedule, start_date=datetime(2024, 1, 1), catchup=False) as dag:
+        BashOperator(task_id="a", bash_command="echo a")
+    globals()[dag_id] = dag
+"""
+
+
+def _refused(call: Any, request: Any) -> str:
+    with pytest.raises(grpc.RpcError) as caught:
+        answer = call(request, timeout=10)
+        if not isinstance(answer, Message):
+            list(answer)
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT, (request, caught.value.details())
+    return str(caught.value.details())
+
+
+def test_every_input_rule_is_invalid_argument_naming_the_field(cluster: Cluster) -> None:
+    write_dag(cluster.dags, "simple.py", SIMPLE)
+    cluster.coordinator()
+    with cluster.client() as client:
+        assert_eventually(lambda: client.list_dags().dags, 30, "the DAG to be parsed")
+    stub = control_pb2_grpc.ControlServiceStub(grpc.insecure_channel(cluster.address))
+    c = control_pb2
+    cases = [
+        (stub.GetDag, c.GetDagRequest(dag_id="sim\x00ple"), "dag_id must not contain a NUL character"),
+        (stub.GetDag, c.GetDagRequest(dag_id="x" * 251), "dag_id 'xxx"),
+        (stub.GetDag, c.GetDagRequest(dag_id="simple\n"), "dag_id 'simple\\n' is not valid"),
+        (stub.ListDags, c.ListDagsRequest(dag_id_contains="\x00"), "dag_id_contains must not contain a NUL"),
+        (stub.ListTaskInstances, c.ListTaskInstancesRequest(dag_id="simple", run_id="r/1"), "run_id 'r/1'"),
+        (stub.TriggerDag, c.TriggerDagRequest(dag_id="simple", conf_json='{"n": NaN}'), "NaN is not allowed"),
+        (stub.TriggerDag, c.TriggerDagRequest(dag_id="simple", conf_json='{"n": 1e999}'), "out of range"),
+        (stub.TriggerDag, c.TriggerDagRequest(dag_id="simple", conf_json="[" * 5000 + "]" * 5000), "nested 5000"),
+        (
+            stub.TriggerDag,
+            c.TriggerDagRequest(dag_id="simple", conf_json='{"a": "' + "x" * (1 << 20) + '"}'),
+            "conf_json is 1,048,585 bytes; the limit is 1,048,576",
+        ),
+        (stub.TriggerDag, c.TriggerDagRequest(dag_id="simple", conf_json='{"a": "\\u0000"}'), "NUL character"),
+        (
+            stub.TriggerDag,
+            c.TriggerDagRequest(dag_id="simple", logical_date=Timestamp(seconds=10**15)),
+            "logical_date (1000000000000000 seconds) must lie between 0001-01-01 and 9999-12-31",
+        ),
+        (
+            stub.TriggerDag,
+            c.TriggerDagRequest(dag_id="simple", logical_date=Timestamp(seconds=5, nanos=-1)),
+            "logical_date has nanos -1",
+        ),
+        (
+            stub.TriggerDag,
+            c.TriggerDagRequest(dag_id="simple", logical_date=Timestamp(seconds=-62135596800)),
+            "logical_date 0001-01-01 must lie between 1970-01-01 and 9999-12-31",
+        ),
+        (stub.ListDagRuns, c.ListDagRunsRequest(page_token="9" * 5000), "page_token '999"),
+        (stub.ListDagRuns, c.ListDagRunsRequest(page_token="abc"), "page_token 'abc' is not one this server gave"),
+        (stub.ListDagRuns, c.ListDagRunsRequest(page_size=-1), "page_size must be between 1 and 1000, not -1"),
+        (stub.ListDagRuns, c.ListDagRunsRequest(states=[42]), "states 42 is not a known RunState"),
+        (
+            stub.GetTaskInstance,
+            c.GetTaskInstanceRequest(dag_id="simple", run_id="r", task_id="a", map_index=-2),
+            "map_index must be -1 or more, not -2",
+        ),
+        (stub.TailLogs, c.TailLogsRequest(dag_id="simple", run_id="r", task_id="a", try_number=-1), "try_number"),
+        (stub.SetPool, c.SetPoolRequest(name="p", slots=1, description="d" * 4097), "description is 4,097 char"),
+        (stub.SetPool, c.SetPoolRequest(name="p q", slots=1), "name 'p q' is not valid"),
+        (stub.SetPool, c.SetPoolRequest(name="p", slots=-1), "slots must be 0 or more, not -1"),
+        (stub.DrainWorker, c.DrainWorkerRequest(name="bad name!"), "name 'bad name!' is not valid"),
+        (
+            stub.ClearTaskInstances,
+            c.ClearTaskInstancesRequest(dag_id="simple", run_id="r", task_ids=["a", "\x00"]),
+            "task_ids must not contain a NUL",
+        ),
+        (
+            stub.MarkTaskInstance,
+            c.MarkTaskInstanceRequest(dag_id="simple", run_id="r", task_id="a", state=77),
+            "state 77 is not a known TaskState",
+        ),
+    ]
+    for call, request, expected in cases:
+        details = _refused(call, request)
+        assert expected in details, (request, details)
+    assert client_still_serves(cluster)
+
+
+def client_still_serves(cluster: Cluster) -> bool:
+    with cluster.client() as client:
+        return bool(client.list_dags().dags)
+
+
+def test_a_logical_date_the_schedule_cannot_compute_is_invalid_argument(cluster: Cluster) -> None:
+    write_dag(cluster.dags, "scheduled.py", SCHEDULED)
+    cluster.coordinator()
+    with cluster.client() as client:
+        assert_eventually(lambda: len(client.list_dags().dags) == 3, 30, "the DAGs to be parsed")
+        for dag_id in ("daily", "hourly_delta", "leap"):
+            with pytest.raises(InvalidArgument, match="logical_date 0001-01-01 must lie between 1970-01-01"):
+                client.trigger_dag(dag_id, logical_date=datetime(1, 1, 1, tzinfo=UTC))
+        with pytest.raises(InvalidArgument, match="logical_date 1969-12-31 must lie between"):
+            client.trigger_dag("daily", logical_date=datetime(1969, 12, 31, tzinfo=UTC))
+        run = client.trigger_dag("daily", logical_date=datetime(9999, 12, 31, 12, tzinfo=UTC)).dag_run
+        assert run.data_interval_end.ToDatetime() == datetime(9999, 12, 31)
+        assert client.trigger_dag("leap", logical_date=datetime(1970, 1, 2, tzinfo=UTC)).dag_run.run_id
+        assert client.list_dags().dags
+
+
+def test_undecodable_messages_are_invalid_argument_on_both_services(cluster: Cluster) -> None:
+    write_dag(cluster.dags, "simple.py", SIMPLE)
+    cluster.coordinator()
+    channel = grpc.insecure_channel(cluster.address)
+    garbage = b"\xff\xff\xff\xff\x0f"
+    for method in ("ListDags", "TriggerDag", "GetTaskInstance"):
+        call = channel.unary_unary(f"/tradewind.v1.ControlService/{method}")
+        with pytest.raises(grpc.RpcError) as caught:
+            call(garbage, timeout=10)
+        assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        assert caught.value.details() == f"request is not a valid tradewind.v1.{method}Request"
+    tail = channel.unary_stream("/tradewind.v1.ControlService/TailLogs")
+    with pytest.raises(grpc.RpcError) as caught:
+        list(tail(garbage, timeout=10))
+    assert caught.value.details() == "request is not a valid tradewind.v1.TailLogsRequest"
+    connect = channel.stream_stream("/tradewind.v1.WorkerService/Connect")
+    with pytest.raises(grpc.RpcError) as caught:
+        list(connect(iter([garbage]), timeout=10))
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert caught.value.details() == "request is not a valid tradewind.v1.WorkerMessage"
+    assert client_still_serves(cluster)
+
+
+WIDE = """
+from tradewind import DAG, EmptyOperator
+
+with DAG(dag_id="wide", schedule=None):
+    for n in range(2000):
+        EmptyOperator(task_id=f"e{n}")
+"""
+
+
+def test_a_watcher_that_stops_reading_gets_a_resync_instead_of_an_unbounded_queue(cluster: Cluster) -> None:
+    write_dag(cluster.dags, "wide.py", WIDE)
+    coordinator = cluster.coordinator()
+    # A fixed receive window (no BDP probing): the transport cannot absorb every change for it.
+    channel = grpc.insecure_channel(cluster.address, options=[("grpc.http2.bdp_probe", 0)])
+    stub = control_pb2_grpc.ControlServiceStub(channel)
+    with cluster.client() as client:
+        assert_eventually(lambda: client.list_dags().dags, 60, "the DAG to be parsed")
+        watch = stub.Watch(control_pb2.WatchRequest())
+        assert next(watch).WhichOneof("change") == "ready"
+        runs = [client.trigger_dag("wide", run_id=f"r{n}").dag_run.run_id for n in range(8)]
+        for run_id in runs:
+            assert_eventually(
+                lambda r=run_id: (
+                    client.list_dag_runs("wide").dag_runs
+                    and {x.run_id: x.state for x in client.list_dag_runs("wide").dag_runs}.get(r)
+                    == common_pb2.RUN_STATE_SUCCESS
+                ),
+                60,
+                f"run {run_id} to succeed",
+            )
+        rss = psutil.Process(coordinator.pid).memory_info().rss
+    kinds: Counter[str] = Counter()
+    for response in watch:
+        kinds[response.WhichOneof("change")] += 1
+        if response.HasField("resync"):
+            assert response.resync.dropped > 0
+            break
+    watch.cancel()
+    assert kinds["resync"] == 1, kinds
+    # 8 runs of 2,000 task instances changed more than 16,000 times; far fewer were held for the watcher.
+    assert kinds["task_instance"] < 16_000, kinds
+    assert rss < 600 * 2**20

@@ -22,7 +22,16 @@ from tradewind.client import Client
 from tradewind.config import Settings
 from tradewind.exceptions import ApiError, ConfigError, InvalidArgument, TradewindError
 from tradewind.states import RunState
-from tradewind.wire import conf_from_json, from_timestamp, run_state_from_pb, task_kind_name, task_state_from_pb
+from tradewind.v1 import control_pb2
+from tradewind.wire import (
+    WaitReason,
+    conf_from_json,
+    from_timestamp,
+    run_state_from_pb,
+    task_kind_name,
+    task_state_from_pb,
+    wait_reason_from_pb,
+)
 
 _ENUM = re.compile(r"^(TASK_STATE|RUN_STATE|TASK_KIND)_([A-Z_]+)$")
 
@@ -181,6 +190,11 @@ def cmd_runs_cancel(client: Client, args: argparse.Namespace) -> None:
     print(f"cancelled {run.dag_id} run {run.run_id} ({run_state_from_pb(run.state).value})")
 
 
+def label(ti: control_pb2.TaskInstance) -> str:
+    """A task instance's task id, with its map index when it is one of a mapped task's instances."""
+    return f"{ti.task_id}[{ti.map_index}]" if ti.map_index >= 0 else ti.task_id
+
+
 def cmd_tasks_list(client: Client, args: argparse.Namespace) -> None:
     tis = client.list_task_instances(args.dag_id, args.run_id).task_instances
     if args.json:
@@ -190,7 +204,7 @@ def cmd_tasks_list(client: Client, args: argparse.Namespace) -> None:
             ["TASK", "STATE", "TRY", "WORKER", "STARTED", "DURATION"],
             [
                 (
-                    t.task_id,
+                    label(t),
                     task_state_from_pb(t.state).value,
                     f"{t.try_number}/{t.max_tries}",
                     t.worker,
@@ -204,12 +218,12 @@ def cmd_tasks_list(client: Client, args: argparse.Namespace) -> None:
 
 
 def cmd_tasks_show(client: Client, args: argparse.Namespace) -> None:
-    response = client.get_task_instance(args.dag_id, args.run_id, args.task_id)
+    response = client.get_task_instance(args.dag_id, args.run_id, args.task_id, args.map_index)
     if args.json:
         return print_json(response)
     ti = response.task_instance
     print(
-        f"{ti.dag_id}.{ti.task_id} in {ti.run_id}: {task_state_from_pb(ti.state).value}, "
+        f"{ti.dag_id}.{label(ti)} in {ti.run_id}: {task_state_from_pb(ti.state).value}, "
         f"try {ti.try_number} of {ti.max_tries}, {ti.operator}, queue {ti.queue}, pool {ti.pool}"
     )
     print(
@@ -235,17 +249,33 @@ def cmd_tasks_show(client: Client, args: argparse.Namespace) -> None:
 
 def cmd_tasks_logs(client: Client, args: argparse.Namespace) -> None:
     out = sys.stdout.buffer
+    where = (args.dag_id, args.run_id, args.task_id)
     if args.try_number or args.follow:
-        for chunk in client.tail_logs(args.dag_id, args.run_id, args.task_id, args.try_number or 0, args.follow):
+        for chunk in client.tail_logs(*where, args.try_number or 0, args.follow, args.map_index):
             out.write(chunk.data)
             out.flush()
         return
-    ti = client.get_task_instance(args.dag_id, args.run_id, args.task_id).task_instance
+    ti = client.get_task_instance(*where, args.map_index).task_instance
     for number in range(1, ti.try_number + 1):
         out.write(f"--- try {number} ---\n".encode())
-        for chunk in client.tail_logs(args.dag_id, args.run_id, args.task_id, number):
+        for chunk in client.tail_logs(*where, number, map_index=args.map_index):
             out.write(chunk.data)
         out.flush()
+
+
+def cmd_tasks_why(client: Client, args: argparse.Namespace) -> None:
+    response = client.explain_task_instance(args.dag_id, args.run_id, args.task_id, args.map_index)
+    if args.json:
+        return print_json(response)
+    ti = response.task_instance
+    state = task_state_from_pb(ti.state).value
+    reasons = [(wait_reason_from_pb(c.reason), c.message) for c in response.conditions]
+    if all(reason is WaitReason.NOT_WAITING for reason, _ in reasons):
+        detail = "; ".join(message for _, message in reasons)
+        print(f"{ti.dag_id}.{label(ti)} in {ti.run_id} is {state}, not waiting" + (f": {detail}" if detail else ""))
+        return
+    print(f"{ti.dag_id}.{label(ti)} in {ti.run_id} is {state}, waiting because:")
+    print(table(["REASON", "CONDITION"], [(reason.value, message) for reason, message in reasons]))
 
 
 def cmd_tasks_clear(client: Client, args: argparse.Namespace) -> None:
@@ -254,8 +284,8 @@ def cmd_tasks_clear(client: Client, args: argparse.Namespace) -> None:
 
 
 def cmd_tasks_mark(client: Client, args: argparse.Namespace) -> None:
-    ti = client.mark_task_instance(args.dag_id, args.run_id, args.task_id, args.state).task_instance
-    print(f"{ti.task_id} is now {task_state_from_pb(ti.state).value}")
+    ti = client.mark_task_instance(args.dag_id, args.run_id, args.task_id, args.state, args.map_index).task_instance
+    print(f"{label(ti)} is now {task_state_from_pb(ti.state).value}")
 
 
 def cmd_workers_list(client: Client, args: argparse.Namespace) -> None:
@@ -382,6 +412,7 @@ def _parser() -> argparse.ArgumentParser:
         ("logs", cmd_tasks_logs, "a task instance's log, every try unless --try", False),
         ("clear", cmd_tasks_clear, "run task instances again", False),
         ("mark", cmd_tasks_mark, "set a task instance to success or failed", False),
+        ("why", cmd_tasks_why, "why a task instance is not running yet", True),
     ):
         sub = command(tasks, name, handler, text, as_json)
         sub.add_argument("dag_id")
@@ -391,6 +422,13 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("--downstream", action="store_true", help="also clear every downstream task")
         elif name != "list":
             sub.add_argument("task_id")
+            sub.add_argument(
+                "--map-index",
+                type=int,
+                default=-1,
+                metavar="N",
+                help="the instance of a mapped task (default -1: a task that is not mapped)",
+            )
         if name == "logs":
             sub.add_argument("--try", dest="try_number", type=int, metavar="N", help="only this try")
             sub.add_argument("--follow", "-f", action="store_true", help="keep printing until the attempt ends")
@@ -435,6 +473,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         sys.stderr.close()
         return 0
+    except Exception as exc:  # noqa: BLE001 - every error is one line, even one we did not foresee
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

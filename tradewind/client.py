@@ -211,10 +211,20 @@ class Client:
             control_pb2.GetDagGridRequest(dag_id=dag_id, page_size=page_size, page_token=page_token),
         )
 
-    def get_task_instance(self, dag_id: str, run_id: str, task_id: str) -> control_pb2.GetTaskInstanceResponse:
+    def get_task_instance(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int = -1
+    ) -> control_pb2.GetTaskInstanceResponse:
         return self._call(
             self._stub.GetTaskInstance,
-            control_pb2.GetTaskInstanceRequest(dag_id=dag_id, run_id=run_id, task_id=task_id),
+            control_pb2.GetTaskInstanceRequest(dag_id=dag_id, run_id=run_id, task_id=task_id, map_index=map_index),
+        )
+
+    def explain_task_instance(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int = -1
+    ) -> control_pb2.ExplainTaskInstanceResponse:
+        return self._call(
+            self._stub.ExplainTaskInstance,
+            control_pb2.ExplainTaskInstanceRequest(dag_id=dag_id, run_id=run_id, task_id=task_id, map_index=map_index),
         )
 
     def clear_task_instances(
@@ -228,12 +238,16 @@ class Client:
         )
 
     def mark_task_instance(
-        self, dag_id: str, run_id: str, task_id: str, state: str
+        self, dag_id: str, run_id: str, task_id: str, state: str, map_index: int = -1
     ) -> control_pb2.MarkTaskInstanceResponse:
         return self._call(
             self._stub.MarkTaskInstance,
             control_pb2.MarkTaskInstanceRequest(
-                dag_id=dag_id, run_id=run_id, task_id=task_id, state=task_state_to_pb(TaskState(state))
+                dag_id=dag_id,
+                run_id=run_id,
+                task_id=task_id,
+                state=task_state_to_pb(TaskState(state)),
+                map_index=map_index,
             ),
         )
 
@@ -241,12 +255,17 @@ class Client:
         return self._call(self._stub.CancelDagRun, control_pb2.CancelDagRunRequest(dag_id=dag_id, run_id=run_id))
 
     def tail_logs(
-        self, dag_id: str, run_id: str, task_id: str, try_number: int = 0, follow: bool = False
+        self, dag_id: str, run_id: str, task_id: str, try_number: int = 0, follow: bool = False, map_index: int = -1
     ) -> Stream[control_pb2.TailLogsResponse]:
         return self._stream(
             self._stub.TailLogs,
             control_pb2.TailLogsRequest(
-                dag_id=dag_id, run_id=run_id, task_id=task_id, try_number=try_number, follow=follow
+                dag_id=dag_id,
+                run_id=run_id,
+                task_id=task_id,
+                try_number=try_number,
+                follow=follow,
+                map_index=map_index,
             ),
         )
 

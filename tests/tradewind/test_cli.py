@@ -62,3 +62,32 @@ def test_coordinator_and_worker_reject_bad_settings_in_one_line(argv: list[str],
     assert result.returncode != 0
     assert result.stderr.strip().startswith(message), result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_deeply_nested_conf_is_one_line_and_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    deep = "{" + '"a":[' * 5000 + "]" * 5000 + "}"
+    assert main(["--host", f"127.0.0.1:{free_port()}", "dags", "trigger", "d", "--conf", deep]) == 2
+    assert capsys.readouterr().err == "error: --conf is nested 5001 levels deep; the limit is 100\n"
+    assert main(["--host", f"127.0.0.1:{free_port()}", "dags", "trigger", "d", "--conf", '{"n": NaN}']) == 2
+    assert capsys.readouterr().err == "error: --conf is not valid JSON: NaN is not allowed\n"
+
+
+def test_an_unforeseen_error_is_one_line_and_exit_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: object, *args: object, **kwargs: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("tradewind.client.Client.list_dags", broken)
+    assert main(["--host", f"127.0.0.1:{free_port()}", "dags", "list"]) == 1
+    assert capsys.readouterr().err == "error: RecursionError: maximum recursion depth exceeded\n"
+
+
+def test_task_commands_take_a_map_index() -> None:
+    from tradewind.cli import _parser
+
+    for action in ("show", "logs", "mark", "why"):
+        extra = ["success"] if action == "mark" else []
+        args = _parser().parse_args(["tasks", action, "d", "r", "t", *extra, "--map-index", "3"])
+        assert args.map_index == 3
+        assert _parser().parse_args(["tasks", action, "d", "r", "t", *extra]).map_index == -1

@@ -20,7 +20,7 @@ from tradewind.exceptions import ApiError, Unavailable
 from tradewind.v1 import control_pb2
 from tui.actions import toggle_pause, trigger_dag
 from tui.commands import TradewindCommands
-from tui.feed import Connected, Disconnected, Feed, Wake
+from tui.feed import Connected, Disconnected, Feed, Resync, Wake
 from tui.screens.base import LiveScreen
 from tui.screens.dag import DagScreen
 from tui.screens.dags import DagsScreen
@@ -107,6 +107,13 @@ class TradewindApp(App[None]):
         self.lost_at = None
         if was not in ("connected", "connecting"):
             self.notify(f"Connected to the coordinator at {self.host} again.", title="Reconnected")
+        await self._reread()
+
+    async def on_resync(self, message: Resync) -> None:
+        await self._reread()
+
+    async def _reread(self) -> None:
+        """Changes may have been missed: the top screen reads a fresh snapshot, the others when shown."""
         top = self.top_live_screen()
         for screen in self.live_screens():
             screen.stale = screen is not top

@@ -34,6 +34,14 @@ class Connected(Message):
         self.server_time = server_time
 
 
+class Resync(Message):
+    """The coordinator dropped changes this client was too slow to read: read a fresh snapshot."""
+
+    def __init__(self, dropped: int) -> None:
+        super().__init__()
+        self.dropped = dropped
+
+
 class Disconnected(Message):
     def __init__(self, reason: str) -> None:
         super().__init__()
@@ -65,8 +73,15 @@ class Feed:
             stream = self._stream = self._client.watch()
             try:
                 for response in stream:
-                    if response.WhichOneof("change") == "ready":
+                    kind = response.WhichOneof("change")
+                    if kind == "ready":
                         self._post(Connected(from_timestamp(response.ready.server_time)))
+                        continue
+                    if kind == "resync":
+                        # The snapshot read for it includes whatever is still buffered.
+                        with self._lock:
+                            self._buffer.clear()
+                        self._post(Resync(response.resync.dropped))
                         continue
                     with self._lock:
                         self._buffer.append(response)

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import pytest
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
 from tests.conftest import failed
 from tests.harness import Cluster, Deadline, cluster_in
@@ -29,7 +30,9 @@ def drive(script: Callable[[], Coroutine[Any, Any, None]]) -> None:
 
 async def until(pilot: Pilot[Any], condition: Callable[[], T], timeout: float = 20.0, message: str = "") -> T:
     """Let the app run until `condition` returns something truthy; fail after `timeout` seconds."""
-    deadline = Deadline(condition, timeout, message, (AssertionError, NoMatches, LookupError))
+    # Textual's missing-row and missing-cell errors are plain Exceptions, not LookupErrors.
+    errors = (AssertionError, NoMatches, LookupError, RowDoesNotExist, CellDoesNotExist)
+    deadline = Deadline(condition, timeout, message, errors)
     while (value := deadline.poll()) is None:
         await pilot.pause(0.05)
     return value

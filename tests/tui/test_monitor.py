@@ -230,7 +230,7 @@ def test_workers_and_drain(cluster: Cluster) -> None:
             assert str(table.get_row("w1")[4]) == "0 / 16"
             await until(pilot, lambda: "%" in str(table.get_row("w1")[5]), message="CPU from a heartbeat")
             await pilot.press("d", "y")
-            await until(pilot, lambda: str(table.get_row("w1")[1]) in ("draining", "lost"), message="w1 draining")
+            await until(pilot, lambda: str(table.get_row("w1")[1]) in ("draining", "left"), message="w1 draining")
 
     drive(script)
 

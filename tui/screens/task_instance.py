@@ -25,6 +25,15 @@ LIVE = {
     common_pb2.TASK_STATE_QUEUED,
     common_pb2.TASK_STATE_RUNNING,
 }
+#: States in which a task instance waits for something; the screen says what.
+WAITING = {
+    common_pb2.TASK_STATE_NONE,
+    common_pb2.TASK_STATE_SCHEDULED,
+    common_pb2.TASK_STATE_QUEUED,
+    common_pb2.TASK_STATE_UP_FOR_RETRY,
+    common_pb2.TASK_STATE_UP_FOR_RESCHEDULE,
+    common_pb2.TASK_STATE_DEFERRED,
+}
 
 
 def hop(attempt: control_pb2.TaskAttempt, start: str, end: str) -> str:
@@ -51,6 +60,8 @@ class TaskInstanceScreen(LiveScreen):
         self.PLACE = f"{dag_id} › {run_id} › {task_id}"
         self.ti: control_pb2.TaskInstance | None = None
         self.attempts: list[control_pb2.TaskAttempt] = []
+        #: What holds it back, while it waits.
+        self.conditions: list[control_pb2.WaitCondition] = []
         #: The try whose details and log are shown; 0 follows the latest.
         self.viewing = 0
 
@@ -80,6 +91,13 @@ class TaskInstanceScreen(LiveScreen):
             return
         old_try = self.ti.try_number if self.ti is not None else -1
         self.ti, self.attempts = response.task_instance, list(response.attempts)
+        self.conditions = []
+        if self.ti.state in WAITING:
+            explained = await self.tw.call(
+                self.tw.client.explain_task_instance, self.dag_id, self.run_id, self.task_id, quiet=True
+            )
+            if explained is not None:
+                self.conditions = [c for c in explained.conditions if c.reason != control_pb2.WAIT_REASON_NOT_WAITING]
         self._show()
         shown = self.shown_try()
         new_try = self.ti.try_number != old_try and self.viewing == 0
@@ -138,6 +156,10 @@ class TaskInstanceScreen(LiveScreen):
         for name, value in rows:
             text.append(f"{name:<10}", style="dim")
             text.append(f"{value}\n")
+        if self.conditions:
+            text.append("\nWaiting because\n", style="bold underline")
+            for condition in self.conditions:
+                text.append(f"• {condition.message}\n", style="yellow")
         attempt = self._attempt(self.shown_try())
         if attempt is not None:
             text.append(f"\nTry {attempt.try_number}\n", style="bold underline")
@@ -184,6 +206,10 @@ class TaskInstanceScreen(LiveScreen):
 
     # ---- live ---------------------------------------------------------------------------
     def apply(self, changes: list[control_pb2.WatchResponse]) -> None:
+        if self.ti is not None and self.ti.state in WAITING and changes:
+            # What holds it back may be anything else: upstream tasks, pools, workers.
+            self.soon(self._fetch)
+            return
         for change in changes:
             if change.WhichOneof("change") == "task_instance":
                 ti = change.task_instance

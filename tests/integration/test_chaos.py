@@ -215,7 +215,9 @@ def test_kills_of_workers_and_coordinator_lose_no_run_and_record_every_execution
         )
         problems = compare(chaos, client, task_instances, *read_executions(executions))
         try:
-            assert_eventually(lambda: all_workers_serve(client), 15, "every worker, thawed or restarted, to serve")
+            assert_eventually(
+                lambda: all_workers_serve(chaos, client), 15, "every worker, thawed or restarted, to serve"
+            )
         except AssertionError as exc:
             problems.append(str(exc))
     assert not problems, "\n".join(problems)
@@ -306,6 +308,9 @@ def compare(
     return problems
 
 
-def all_workers_serve(client: Client) -> bool:
+def all_workers_serve(chaos: Chaos, client: Client) -> bool:
+    """Whether every worker is active; one that exited (refused while its old session lingered, say)
+    is started again, as its supervisor would."""
+    chaos.start_missing_workers()
     states = {w.name: w.state for w in client.list_workers().workers}
     return all(states.get(name) == "active" for name in WORKERS)

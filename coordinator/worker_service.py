@@ -42,9 +42,9 @@ log = logging.getLogger("tradewind.coordinator")
 NAME = re.compile(r"[A-Za-z0-9_.@:-]{1,200}")
 INSTANCE_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 BUNDLE_CHUNK = wire.MiB
-#: Messages waiting on a stream beyond which heartbeats go unanswered: a worker that does not
-#: read cannot make the coordinator hold answers for it without end.
-MAX_PENDING = 1024
+#: Messages waiting for a worker at which its stream stops being read until it catches up: a
+#: worker that sends but does not read cannot make the coordinator hold answers without end.
+MAX_BACKLOG = 1024
 
 Outbound = asyncio.Queue[worker_pb2.CoordinatorMessage | None]
 
@@ -169,9 +169,12 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
             )
             yield self._welcome(reclaimed, rejected)
             failure: list[BaseException] = []
-            reader = asyncio.create_task(self._read(requests, session, outbound, failure))
+            caught_up = asyncio.Event()
+            reader = asyncio.create_task(self._read(requests, session, outbound, failure, caught_up))
             try:
                 while (message := await outbound.get()) is not None:
+                    if outbound.qsize() <= MAX_BACKLOG // 2:
+                        caught_up.set()
                     yield message
                 # The reader puts None as its last act; any other None is the engine closing the stream.
                 by_reader = reader.done()
@@ -274,11 +277,15 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
         session: WorkerSession,
         outbound: Outbound,
         failure: list[BaseException],
+        caught_up: asyncio.Event,
     ) -> None:
         try:
             async for message in requests:
                 session.last_seen = self.engine.clock.monotonic()
                 self._handle(message, session, outbound)
+                if outbound.qsize() >= MAX_BACKLOG:
+                    caught_up.clear()
+                    await caught_up.wait()
         except (grpc.aio.AioRpcError, asyncio.CancelledError):
             pass
         except Exception as exc:  # noqa: BLE001 - the stream's status says what went wrong
@@ -298,9 +305,8 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
             )
             session.history.append((hb.cpu_percent, hb.memory_percent))
             session.last_heartbeat_at = engine.clock.now()
-            if outbound.qsize() < MAX_PENDING:
-                answer = worker_pb2.HeartbeatAck(server_time=wire.to_timestamp(session.last_heartbeat_at))
-                outbound.put_nowait(worker_pb2.CoordinatorMessage(heartbeat_ack=answer))
+            answer = worker_pb2.HeartbeatAck(server_time=wire.to_timestamp(session.last_heartbeat_at))
+            outbound.put_nowait(worker_pb2.CoordinatorMessage(heartbeat_ack=answer))
             if engine.watchers:
                 engine.publish(control_pb2.WatchResponse(worker=messages.worker_pb(session)))
         elif body == "log":

@@ -18,7 +18,7 @@ from coordinator.events import Acked, Command, Finished, WorkerDraining, WorkerJ
 from coordinator.logs import LogStore
 from coordinator.metastore.db import connect
 from coordinator.metastore.store import Store
-from coordinator.worker_service import WorkerService, session_from_hello
+from coordinator.worker_service import MAX_BACKLOG, WorkerService, session_from_hello
 from tests.coordinator.conftest import dag, task
 from tests.harness import Deadline
 from tradewind import wire
@@ -441,6 +441,30 @@ def test_a_report_with_a_time_no_datetime_can_hold_ends_the_stream_with_invalid_
             stream.send(worker_pb2.WorkerMessage(finished=far))
             error = await stream.ended()
             assert isinstance(error, InvalidArgument) and "finished.ended_at" in str(error)
+
+    run(scenario)
+
+
+def test_a_worker_that_does_not_read_is_not_read_until_it_catches_up(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path) as (engine, service):
+            stream = Stream(service)
+            stream.received = asyncio.Queue(maxsize=1)
+            stream.send(hello())
+            sent = 3 * MAX_BACKLOG
+            for _ in range(sent):
+                stream.send(worker_pb2.WorkerMessage(heartbeat=worker_pb2.Heartbeat()))
+            await eventually(lambda: "w1" in engine.streams and engine.streams["w1"][1].qsize() >= MAX_BACKLOG - 1)
+            unread = stream.inbound.qsize()
+            for _ in range(100):
+                await asyncio.sleep(0)
+            assert stream.inbound.qsize() == unread > 0
+            assert engine.streams["w1"][1].qsize() <= MAX_BACKLOG
+            answered = 0
+            while answered < sent:
+                message = await asyncio.wait_for(stream.received.get(), 10)
+                answered += message.WhichOneof("body") == "heartbeat_ack"
+            assert stream.inbound.qsize() == 0
 
     run(scenario)
 

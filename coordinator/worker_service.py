@@ -1,9 +1,10 @@
 """WorkerService: one session per Connect stream, turning worker messages into events.
 
-The stream handler enforces worker.proto's rules at the door, so nothing a worker sends can
-reach the scheduler or the metastore malformed. Heartbeats and log chunks are handled here in
-memory; everything that changes state goes to the engine's inbox, tagged with the session's
-generation so only the session an attempt was assigned to can settle it.
+Each message is checked against worker.proto's rules (coordinator/worker_messages.py) at the
+door, so nothing a worker sends reaches the scheduler or the metastore malformed. Heartbeats
+and log chunks are handled here in memory; everything that changes state goes to the
+engine's inbox, tagged with the session's generation so only the session an attempt was
+assigned to can settle it.
 
 A session exists exactly as long as its stream: once WorkerJoined is submitted, every way out
 of the handler submits WorkerLeft for it.
@@ -15,118 +16,27 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
-from coordinator import messages, validation
+from coordinator import messages
 from coordinator.engine import Engine, log_key
-from coordinator.events import (
-    Acked,
-    AttemptRef,
-    Finished,
-    Started,
-    WorkerDraining,
-    WorkerJoined,
-    WorkerLeft,
-)
+from coordinator.events import Acked, AttemptRef, Started, WorkerDraining, WorkerJoined, WorkerLeft
 from coordinator.sessions import WorkerSession
+from coordinator.worker_messages import attempt_ref, finished_from_pb, moment, session_from_hello
 from tradewind import wire
 from tradewind.exceptions import ApiError, InvalidArgument, NotFound
-from tradewind.v1 import common_pb2, control_pb2, worker_pb2, worker_pb2_grpc
+from tradewind.v1 import control_pb2, worker_pb2, worker_pb2_grpc
 
 log = logging.getLogger("tradewind.coordinator")
 
-NAME = re.compile(r"[A-Za-z0-9_.@:-]{1,200}")
-INSTANCE_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 BUNDLE_CHUNK = wire.MiB
 #: Messages waiting for a worker at which its stream stops being read until it catches up: a
 #: worker that sends but does not read cannot make the coordinator hold answers without end.
 MAX_BACKLOG = 1024
 
 Outbound = asyncio.Queue[worker_pb2.CoordinatorMessage | None]
-
-
-def attempt_ref(message: common_pb2.Attempt, what: str) -> AttemptRef:
-    if message.task_instance_id <= 0 or message.try_number <= 0 or not message.attempt_token:
-        raise InvalidArgument(
-            f"{what}: attempt needs task_instance_id > 0, try_number > 0 and an attempt_token, got "
-            f"({message.task_instance_id}, {message.try_number}, {message.attempt_token!r})"
-        )
-    return AttemptRef(message.task_instance_id, message.try_number, message.attempt_token)
-
-
-def _text(value: str, field: str, limit: int) -> None:
-    if len(value) > limit:
-        raise InvalidArgument(f"hello.{field} must be at most {limit} characters, not {len(value)}")
-    if "\x00" in value:
-        raise InvalidArgument(f"hello.{field} must not contain a NUL character: {value[:80]!r}")
-
-
-def session_from_hello(hello: worker_pb2.Hello, now: datetime | None) -> WorkerSession:
-    """The session a Hello asks for; InvalidArgument naming the first field that breaks a rule."""
-    if not NAME.fullmatch(hello.name):
-        raise InvalidArgument(
-            f"hello.name: worker name must be 1-200 characters of letters, digits and _.@:-, not {hello.name[:250]!r}"
-        )
-    name = hello.name
-    if not 1 <= hello.slots <= 10_000:
-        raise InvalidArgument(f"hello.slots: worker {name!r} slots must be between 1 and 10000, not {hello.slots}")
-    if len(hello.queues) > wire.MAX_QUEUES:
-        raise InvalidArgument(
-            f"hello.queues: worker {name!r} may serve at most {wire.MAX_QUEUES} queues, not {len(hello.queues)}"
-        )
-    queues = tuple(hello.queues) or ("default",)
-    for queue in queues:
-        if not NAME.fullmatch(queue):
-            raise InvalidArgument(f"hello.queues: worker {name!r} has an invalid queue name {queue[:250]!r}")
-    kinds = {wire.task_kind_name(k) for k in hello.kinds}
-    unknown = sorted(k for k in kinds if k.startswith("unknown"))
-    if unknown or not kinds:
-        raise InvalidArgument(f"hello.kinds: worker {name!r} must declare known task kinds, got {unknown or 'none'}")
-    _text(hello.host, "host", wire.MAX_HOST_CHARS)
-    _text(hello.version, "version", wire.MAX_VERSION_CHARS)
-    if len(hello.labels) > wire.MAX_LABELS:
-        raise InvalidArgument(
-            f"hello.labels: worker {name!r} may have at most {wire.MAX_LABELS} labels, not {len(hello.labels)}"
-        )
-    for key, value in hello.labels.items():
-        _text(key, "labels", wire.MAX_LABEL_CHARS)
-        _text(value, f"labels[{key!r}]", wire.MAX_LABEL_CHARS)
-    if hello.instance_id and not INSTANCE_ID.fullmatch(hello.instance_id):
-        raise InvalidArgument(
-            f"hello.instance_id: worker {name!r} instance_id must be 1-64 letters, digits and -, "
-            f"not {hello.instance_id[:100]!r}"
-        )
-    if len(hello.running) > hello.slots:
-        raise InvalidArgument(
-            f"hello.running: worker {name!r} lists {len(hello.running)} running attempts but has {hello.slots} slots"
-        )
-    return WorkerSession(
-        name=name,
-        queues=queues,
-        kinds=frozenset(kinds),
-        slots=hello.slots,
-        host=hello.host,
-        pid=hello.pid,
-        labels=dict(hello.labels),
-        version=hello.version,
-        connected_at=now,
-        instance_id=hello.instance_id,
-    )
-
-
-def moment(stamp: Timestamp, present: bool, what: str) -> datetime | None:
-    """A reported time; None when unset, InvalidArgument when no datetime can hold it."""
-    if not present or (stamp.seconds == 0 and stamp.nanos == 0):
-        return None
-    return validation.timestamp(stamp, what)
-
-
-def oversized_return_value(size: int) -> str:
-    return f"return value is {size / wire.MiB:.1f} MB; the limit is {wire.MAX_RETURN_VALUE_BYTES // wire.MiB} MB"
 
 
 class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
@@ -335,7 +245,7 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
                 )
             )
         elif body == "finished":
-            engine.submit(self._finished(message.finished, session))
+            engine.submit(finished_from_pb(message.finished, session))
         elif body == "draining":
             reason = message.draining.reason[: wire.MAX_REASON_CHARS]
             engine.submit(WorkerDraining(name=name, generation=generation, reason=reason))
@@ -361,27 +271,6 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
             and attempt.generation == session.generation
         ):
             self.engine.logs.append(log_key(ti, ref.try_number), chunk.data)
-
-    def _finished(self, f: worker_pb2.TaskFinished, session: WorkerSession) -> Finished:
-        outcome = wire.outcome_from_pb(f.outcome)
-        error, value = f.error[: wire.MAX_ERROR_CHARS], f.return_value_json
-        size = len(value.encode())
-        if size > wire.MAX_RETURN_VALUE_BYTES:
-            # Refusing the message would make the worker resend it forever; the task failed instead.
-            outcome, error, value = wire.Outcome.FAILED, oversized_return_value(size), ""
-        return Finished(
-            worker=session.name,
-            attempt=attempt_ref(f.attempt, "finished"),
-            outcome=outcome,
-            exit_code=f.exit_code,
-            error=error,
-            return_value_json=value,
-            ended_at=moment(f.ended_at, f.HasField("ended_at"), "finished.ended_at"),
-            cpu_user=f.usage.cpu_user_seconds,
-            cpu_system=f.usage.cpu_system_seconds,
-            max_rss_bytes=f.usage.max_rss_bytes,
-            generation=session.generation,
-        )
 
     async def FetchBundle(
         self, request: worker_pb2.FetchBundleRequest, context: grpc.aio.ServicerContext

@@ -18,7 +18,8 @@ from coordinator.events import Acked, Command, Finished, WorkerDraining, WorkerJ
 from coordinator.logs import LogStore
 from coordinator.metastore.db import connect
 from coordinator.metastore.store import Store
-from coordinator.worker_service import MAX_BACKLOG, WorkerService, session_from_hello
+from coordinator.worker_messages import session_from_hello
+from coordinator.worker_service import MAX_BACKLOG, WorkerService
 from tests.coordinator.conftest import dag, task
 from tests.harness import Deadline
 from tradewind import wire

@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 
-from coordinator.scheduling.base import ATTEMPT_FINAL, MAX_LOSSES, DagEntry, Ids
+from coordinator.scheduling.base import DagEntry, Ids
 from coordinator.scheduling.effects import (
     AckDeadline,
     ForgetAttempt,
@@ -23,7 +23,7 @@ from coordinator.scheduling.effects import (
 )
 from coordinator.scheduling.explain import Explain
 
-__all__ = ["ATTEMPT_FINAL", "MAX_LOSSES", "DagEntry", "Ids", "Scheduler"]
+__all__ = ["DagEntry", "Ids", "Scheduler"]
 
 
 class Scheduler(Explain):

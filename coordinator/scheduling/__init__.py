@@ -1,13 +1,15 @@
-"""The scheduling core by concept; coordinator.scheduler.Scheduler composes them.
+"""The scheduling core by concept; coordinator.scheduler.Scheduler is the last of them.
 
-base        shared state, the timer heap, state moves and the effect list
-slots       the counters that must agree: worker slots, pool use, task instances on workers
-runs        DAGs and their runs: timetables, run creation, start and finish
-readiness   trigger rules, a new try, failure and retry
-dispatch    the ready queue to free worker slots; acknowledgements, refusals and losses
-reports     what workers say about their attempts: started, finished
-membership  workers joining, leaving, draining and going silent
-commands    people's commands: clear, mark, cancel a run, pools
-explain     why a task instance is not running
-effects     what the engine does after the commit, and the timers, as typed values
+Each module's class extends the one before it, so a concept may use those listed above it:
+
+    effects     what the engine does after the commit, and the timers, as typed values
+    base        shared state, the timer heap, state moves by the table, the effect list
+    slots       the counters that must agree: worker slots, pool use, task instances on workers
+    readiness   trigger rules, a new try, failure and retry
+    runs        DAGs and their runs: timetables, run creation, start and finish
+    dispatch    the ready queue to free worker slots; acknowledgements, refusals and losses
+    reports     what workers say about their attempts: started, finished
+    membership  workers joining, leaving, draining and going silent
+    commands    people's commands: clear, mark, cancel a run, pools
+    explain     why a task instance is not running
 """

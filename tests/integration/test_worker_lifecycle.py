@@ -65,7 +65,8 @@ from tradewind import DAG, BashOperator
 with DAG(dag_id="outlives", schedule=None):
     BashOperator(
         task_id="work",
-        bash_command="touch {started}; while [ ! -e {release} ]; do sleep 0.05; done; echo finished",
+        bash_command="touch {started}; for i in $(seq 600); do [ -e {release} ] && break; sleep 0.1; done; "
+        "echo finished",
     )
 """,
     )
@@ -110,7 +111,8 @@ def flow():
     @task
     def total(values):
         print("adding", values, flush=True)
-        while not os.path.exists({str(go)!r}):
+        give_up = time.monotonic() + 60
+        while not os.path.exists({str(go)!r}) and time.monotonic() < give_up:
             time.sleep(0.05)
         print("added them up", flush=True)
         return sum(values)

@@ -258,6 +258,9 @@ def main() -> None:
             )
             for group, row in figures.get("by_screen", {}).items():
                 print(f"{'':26}{group:24} {row}", flush=True)
+            for call, full_ms in figures.get("full", {}).get("by_call_ms", {}).items():
+                empty_ms = figures["empty"]["by_call_ms"][call]
+                print(f"{'':26}{call:24} {empty_ms} ms empty, {full_ms} ms with history", flush=True)
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     path = out / f"{time.strftime('%Y%m%d-%H%M%S')}.json"

@@ -202,8 +202,9 @@ def _metastore_writes(cluster: BenchCluster) -> Any:
 def history(cluster_factory: Any, n: int) -> dict[str, Any]:
     """Trigger-to-first-task and list latencies with `n` finished task instances in the measured
     DAG's own past runs, against none. The history belongs to the DAG that is triggered and listed,
-    so every query that reads its runs, grid and task instances meets it."""
-    tasks = 10
+    so every query that reads its runs, grid and task instances meets it; pages hold the `runs`
+    newest runs either way, so only what lies beneath them differs."""
+    tasks, runs = 10, 5
     source = (
         "from tradewind import DAG, BashOperator, chain\nwith DAG('bench_history', schedule=None):\n"
         f"    chain(*[BashOperator(task_id=f't{{j}}', bash_command='true') for j in range({tasks})])\n"
@@ -220,7 +221,7 @@ def history(cluster_factory: Any, n: int) -> dict[str, Any]:
         cluster.start()
         try:
             latencies = []
-            for _ in range(5):
+            for _ in range(runs):
                 run_id, _ = cluster.run("bench_history")
                 attempt = _attempts(cluster, "bench_history", run_id)["t0"]
                 db = connect(cluster.db)
@@ -229,8 +230,8 @@ def history(cluster_factory: Any, n: int) -> dict[str, Any]:
                 latencies.append((attempt.started_at - run.queued_at).total_seconds() * 1000)
             with cluster.client() as client:
                 requests: dict[str, Any] = {
-                    "list_dag_runs": partial(client.list_dag_runs, "bench_history", page_size=100),
-                    "get_dag_grid": partial(client.get_dag_grid, "bench_history"),
+                    "list_dag_runs": partial(client.list_dag_runs, "bench_history", page_size=runs),
+                    "get_dag_grid": partial(client.get_dag_grid, "bench_history", page_size=runs),
                     "list_dags": client.list_dags,
                     "list_task_instances": partial(client.list_task_instances, "bench_history", run_id),
                 }

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
+import threading
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -339,3 +343,103 @@ def test_a_watcher_that_stops_reading_gets_a_resync_instead_of_an_unbounded_queu
     # 8 runs of 2,000 task instances changed more than 16,000 times; far fewer were held for the watcher.
     assert kinds["task_instance"] < 16_000, kinds
     assert rss < 600 * 2**20
+
+
+def gated(gate: Path) -> str:
+    return f"""
+from tradewind import DAG, BashOperator
+
+with DAG(dag_id="gated", schedule=None):
+    BashOperator(
+        task_id="first", bash_command="echo before; while [ ! -f {gate} ]; do sleep 0.02; done; echo after"
+    ) >> BashOperator(task_id="second", bash_command="echo second")
+"""
+
+
+def test_tasks_why_says_what_holds_a_task_instance_back_and_follow_waits_for_its_start(cluster: Cluster) -> None:
+    gate = cluster.home / "gate"
+    write_dag(cluster.dags, "gated.py", gated(gate))
+    cluster.coordinator()
+    run_id = trigger(cluster, "gated")
+    why = cluster.cli("tasks", "why", "gated", run_id, "first").stdout
+    assert f"gated.first in {run_id} is scheduled, waiting because:" in why
+    assert "no_worker" in why
+    second = json.loads(cluster.cli("tasks", "why", "gated", run_id, "second", "--json").stdout)
+    assert second["conditions"][0]["reason"] == "WAIT_REASON_UPSTREAM"
+    assert "trigger rule all_success is not met" in second["conditions"][0]["message"]
+
+    followed: list[bytes] = []
+    with cluster.client() as client:
+        follow = client.tail_logs("gated", run_id, "second", follow=True)
+        reader = threading.Thread(target=lambda: followed.extend(c.data for c in follow), daemon=True)
+        reader.start()
+        cluster.worker("w1")
+        assert_eventually(lambda: "is running" in cluster.cli("tasks", "why", "gated", run_id, "first").stdout, 30)
+        assert "not waiting" in cluster.cli("tasks", "why", "gated", run_id, "first").stdout
+        gate.touch()
+        assert finished_run(cluster, "gated", run_id)["state"] == "success"
+        reader.join(30)
+        assert not reader.is_alive(), "the follow stream ended when the try ended"
+    assert b"second" in b"".join(followed)
+    finished = cluster.cli("tasks", "why", "gated", run_id, "second").stdout
+    assert finished.startswith(f"gated.second in {run_id} is success, not waiting")
+    with pytest.raises(AssertionError, match="has no task 'second' \\[3\\]"):
+        cluster.cli("tasks", "why", "gated", run_id, "second", "--map-index", "3")
+
+
+def test_no_control_response_carries_an_attempt_token(cluster: Cluster) -> None:
+    write_dag(cluster.dags, "simple.py", SIMPLE)
+    cluster.coordinator()
+    cluster.worker("w1")
+    with cluster.client() as client:
+        assert_eventually(lambda: client.list_dags().dags, 30, "the DAG to be parsed")
+        watch = client.watch()
+        seen: list[bytes] = []
+        reader = threading.Thread(target=lambda: seen.extend(m.SerializeToString() for m in watch), daemon=True)
+        reader.start()
+        run_id = client.trigger_dag("simple").dag_run.run_id
+        finished_run(cluster, "simple", run_id)
+        responses = [client.get_task_instance("simple", run_id, task_id).SerializeToString() for task_id in ("a", "b")]
+        responses.append(client.list_task_instances("simple", run_id).SerializeToString())
+        responses.append(client.explain_task_instance("simple", run_id, "b").SerializeToString())
+        watch.cancel()
+        reader.join(10)
+    db = sqlite3.connect(cluster.db_url.removeprefix("sqlite:///"))
+    tokens = [row[0] for row in db.execute("SELECT attempt_token FROM task_attempt") if row[0]]
+    db.close()
+    assert len(tokens) >= 2
+    everything = b"".join(responses + seen)
+    assert len(seen) > 2
+    for token in tokens:
+        assert token.encode() not in everything
+
+
+def test_workers_list_shows_active_draining_lost_and_left_workers(cluster: Cluster) -> None:
+    gate = cluster.home / "gate"
+    write_dag(cluster.dags, "gated.py", gated(gate))
+    cluster.coordinator(heartbeat_timeout=2.0)
+    workers = {name: cluster.worker(name) for name in ("w1", "w2", "w3")}
+    with cluster.client() as client:
+
+        def states() -> dict[str, str]:
+            return {w.name: w.state for w in client.list_workers().workers}
+
+        assert_eventually(lambda: states() == dict.fromkeys(workers, "active"), 30, "three active workers")
+        run_id = trigger(cluster, "gated")
+
+        def runner() -> str:
+            first = tis(cluster, "gated", run_id)["first"]
+            return str(first["worker"]) if first["state"] == "running" else ""
+
+        killed = assert_eventually(runner, 30, "the first task to run")
+        workers[killed].kill()
+        assert_eventually(lambda: states()[killed] == "lost", 30, "the killed worker to be lost")
+        survivor = assert_eventually(lambda: runner() if runner() not in ("", killed) else "", 30, "a rerun")
+        idle = ({"w1", "w2", "w3"} - {killed, survivor}).pop()
+        client.drain_worker(survivor)
+        client.drain_worker(idle)
+        expected = {killed: "lost", survivor: "draining", idle: "left"}
+        assert_eventually(lambda: states() == expected, 30, "draining and left")
+        gate.touch()
+        assert_eventually(lambda: states()[survivor] == "left", 30, "the drained worker to leave")
+    assert workers[survivor].popen.wait(30) == 0

@@ -12,7 +12,7 @@ from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
 from tests.conftest import failed
 from tests.harness import Cluster, Deadline, cluster_in
-from tests.tui.fixture_service import NOW, serve
+from tests.tui.fixture_service import NOW, FixtureControlService, serve
 from tui.app import TradewindApp
 
 T = TypeVar("T")
@@ -39,12 +39,17 @@ async def until(pilot: Pilot[Any], condition: Callable[[], T], timeout: float = 
 
 
 @pytest.fixture
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TradewindApp]:
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TradewindApp, FixtureControlService]]:
     """The monitor against the fixed-data ControlService, at a fixed time, on a unix socket named the same every run."""
     monkeypatch.chdir(tmp_path)
     server, service = serve("unix:tradewind.sock")
     try:
-        yield TradewindApp("unix:tradewind.sock", now=lambda: NOW)
+        yield TradewindApp("unix:tradewind.sock", now=lambda: NOW), service
     finally:
         service.stopped.set()
         server.stop(grace=None)
+
+
+@pytest.fixture
+def app(served: tuple[TradewindApp, FixtureControlService]) -> TradewindApp:
+    return served[0]

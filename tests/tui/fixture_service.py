@@ -148,8 +148,12 @@ LOG = (
 class FixtureControlService(control_pb2_grpc.ControlServiceServicer):
     def __init__(self) -> None:
         self.stopped = threading.Event()
+        #: Set to make the open Watch streams send one resync.
+        self.resync = threading.Event()
+        self.list_dags_calls = 0
 
     def ListDags(self, request: Any, context: Any) -> pb.ListDagsResponse:
+        self.list_dags_calls += 1
         return pb.ListDagsResponse(dags=DAGS)
 
     def ListImportErrors(self, request: Any, context: Any) -> pb.ListImportErrorsResponse:
@@ -257,7 +261,9 @@ class FixtureControlService(control_pb2_grpc.ControlServiceServicer):
     def Watch(self, request: Any, context: Any) -> Iterator[pb.WatchResponse]:
         yield pb.WatchResponse(ready=pb.WatchReady(server_time=stamp(NOW)))
         while context.is_active() and not self.stopped.wait(0.05):
-            pass
+            if self.resync.is_set():
+                self.resync.clear()
+                yield pb.WatchResponse(resync=pb.WatchResync(dropped=12_345))
 
 
 def serve(address: str) -> tuple[grpc.Server, FixtureControlService]:

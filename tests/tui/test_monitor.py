@@ -127,6 +127,28 @@ def test_a_bad_conf_is_refused_before_it_is_sent(cluster: Cluster) -> None:
     drive(script)
 
 
+def test_a_waiting_task_instance_says_what_it_waits_for_until_it_runs(cluster: Cluster) -> None:
+    gate = cluster.home / "gate"
+    start(cluster, ("gated.py", gated_dag("gated", gate)))
+    with cluster.client() as client:
+        run_id = client.trigger_dag("gated").dag_run.run_id
+
+    async def script() -> None:
+        app = TradewindApp(cluster.address)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: dag_row(app, "gated"))
+            app.open_task_instance("gated", run_id, "second")
+            await until(pilot, lambda: isinstance(app.screen, TaskInstanceScreen))
+            details = await until(pilot, lambda: app.screen.query_one("#ti-details", Static))
+            await until(pilot, lambda: "Waiting because" in text_of(details), message="the wait conditions")
+            assert "trigger rule all_success is not met" in text_of(details)
+            gate.touch()
+            await until(pilot, lambda: "exit code 0" in text_of(details), message="second to run and succeed")
+            assert "Waiting because" not in text_of(details)
+
+    drive(script)
+
+
 def test_a_running_task_log_arrives_line_by_line(cluster: Cluster) -> None:
     gate = cluster.home / "gate"
     start(cluster, ("gated.py", gated_dag("gated", gate)))

@@ -91,7 +91,8 @@ class Coordinator:
         worker_pb2_grpc.add_WorkerServiceServicer_to_server(
             WorkerService(self.engine, self.settings.heartbeat_timeout), self.server
         )
-        control_pb2_grpc.add_ControlServiceServicer_to_server(ControlService(self.engine), self.server)
+        control = ControlService(self.engine, self.settings.worker_retention)
+        control_pb2_grpc.add_ControlServiceServicer_to_server(control, self.server)
         await self.server.start()
         if not took_over:
             # A standby's owner stored the folder already; recovery has every DAG, so it serves at once.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
 from typing import Any, TypeAlias, TypeVar
 
 import grpc
@@ -60,9 +61,11 @@ def _mapped(task_id: str, index: int) -> str:
 
 
 class ControlService(control_pb2_grpc.ControlServiceServicer):
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, worker_retention: float = 3600.0) -> None:
         self.engine = engine
         self.store = engine.store
+        #: Workers gone longer than this are forgotten (their attempts keep their names).
+        self.worker_retention = timedelta(seconds=worker_retention)
 
     async def _read(self, read: Callable[..., T], *args: Any) -> T:
         """Run metastore reads on a worker thread."""
@@ -309,8 +312,9 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
     async def ListWorkers(
         self, request: control_pb2.ListWorkersRequest, context: Ctx
     ) -> control_pb2.ListWorkersResponse:
-        rows = await self._read(self.store.list_workers)
         live = self.engine.scheduler.workers
+        forget_before = self.engine.clock.now() - self.worker_retention
+        rows = await self._read(self.store.list_workers, forget_before, set(live))
         out = [messages.worker_pb(live[name]) for name in sorted(live) if live[name].slots > 0]
         out += [messages.worker_row_pb(row) for row in rows if row.name not in live and row.state in GONE]
         return control_pb2.ListWorkersResponse(workers=out)

@@ -135,7 +135,7 @@ class TradewindApp(App[None]):
                 self.record_dag(change.dag)
         top = self.top_live_screen()
         for screen in self.live_screens():
-            if screen is top:
+            if screen is top and screen.loaded:
                 screen.apply(changes)
             else:
                 screen.stale = True

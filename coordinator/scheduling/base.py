@@ -204,6 +204,8 @@ class SchedulerBase:
             "slots": worker.slots,
             "version": worker.version,
             "state": worker.state,
+            "instance_id": worker.instance_id,
+            "last_seen_at": self.clock.now(),
             **extra,
         }
         self.changes.workers[worker.name] = values

@@ -87,11 +87,12 @@ class Membership(Reports):
         if worker is None or worker.generation != generation:
             return
         worker.connected = False
-        if worker.running:
+        if worker.running or not worker.draining:
+            # Only a drained worker leaves; any other silence is judged by the liveness timer.
             self._worker_changed(worker)
             return
         del self.workers[name]
-        self.changes.workers[name] = {"state": "left", "reason": ""}
+        self.changes.workers[name] = {"state": "left", "reason": "", "last_seen_at": self.clock.now()}
         self.effects.append(WatchWorker(worker, ("left", "")))
 
     def draining(self, name: str, generation: int, reason: str) -> None:
@@ -133,7 +134,7 @@ class Membership(Reports):
                 self._lose(ti, reason, worker)
         worker.running.clear()
         worker.cancelled.clear()
-        self.changes.workers[worker.name] = {"state": "lost", "reason": reason}
+        self.changes.workers[worker.name] = {"state": "lost", "reason": reason, "last_seen_at": self.clock.now()}
         self.effects.append(WatchWorker(worker, ("lost", reason)))
         if worker.connected:
             self.effects.append(CloseStream(worker.name, worker.generation, reason))

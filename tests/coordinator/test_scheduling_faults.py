@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from coordinator.events import Acked, AttemptRef, Finished, Started
-from coordinator.scheduling.effects import Assign, Cancel, CloseStream, WriteLog
+from coordinator.scheduling.effects import Assign, Cancel, CloseStream, WatchWorker, WriteLog
 from coordinator.sessions import WorkerSession
 from tests.coordinator.conftest import Harness, dag, task
 from tradewind.exceptions import AlreadyExists, FailedPrecondition
@@ -253,6 +253,19 @@ def test_a_drained_worker_that_leaves_with_nothing_running_has_left_not_lost(har
     assert harness.scheduler.changes.workers["w1"]["state"] == "left"
     assert "w1" not in harness.scheduler.workers
 
+
+
+def test_an_idle_worker_whose_stream_breaks_without_draining_is_lost_not_left(harness: Harness) -> None:
+    harness.worker("w1")
+    harness.scheduler.left("w1", harness.gen())
+    harness.check()
+    assert harness.scheduler.workers["w1"].state == "disconnected"
+    assert harness.scheduler.workers["w1"].free == 0
+    harness.clock.advance(harness.scheduler.heartbeat_timeout + 0.1)
+    effects = harness.turn()
+    assert "w1" not in harness.scheduler.workers
+    ended = [e.ended for e in effects if isinstance(e, WatchWorker) and e.worker.name == "w1"]
+    assert ended and ended[-1] is not None and ended[-1][0] == "lost"
 
 def test_duration_after_a_retry_counts_from_the_current_try(harness: Harness) -> None:
     one_task(harness, retries=1, retry_delay=0.0)

@@ -86,6 +86,9 @@ class LiveScreen(Screen[None]):
     async def on_mount(self) -> None:
         await self.reload()
         self.loaded = True
+        if self.stale:  # changes arrived while the first snapshot loaded
+            self.stale = False
+            await self.reload()
         # A screen's widgets and snapshot live as long as it does. Moving them out of the cyclic
         # collector's view keeps its full collections short: with a DAG of 1,000 tasks on
         # screen they took 80-110 ms, a keypress's whole budget; frozen, under 30 ms.

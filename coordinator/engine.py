@@ -9,7 +9,9 @@ watch updates. Turns are strictly ordered. Idle, it waits on the inbox and uses 
 Nothing a DAG, a worker or a client does may stop it: an unexpected error while applying one
 event, command or timer is logged with its traceback and fails that task instance (or that
 request, as INTERNAL); rows the metastore refuses fail their task instances in the next turn;
-a commit that raises (the database is down) is retried with backoff, the batch kept.
+a commit that raises (the database is down) is retried with backoff, the batch kept; a full
+metastore disk stops the coordinator loudly (nothing of the batch was announced, so a restart
+carries on from the last commit).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from coordinator.events import (
     WorkerLeft,
 )
 from coordinator.logs import LogKey, LogStore
+from coordinator.metastore.db import disk_full
 from coordinator.metastore.store import Store, StoreFailure
 from coordinator.records import Changes, Run, TaskInstance
 from coordinator.recovery import recover, run_from_rows
@@ -55,7 +58,7 @@ from coordinator.scheduling.effects import (
     WriteLog,
 )
 from coordinator.watch import WatchHub
-from tradewind.exceptions import ApiError, InvalidArgument, NotFound
+from tradewind.exceptions import ApiError, InvalidArgument, MetastoreError, NotFound
 from tradewind.states import TaskState
 from tradewind.v1 import control_pb2, worker_pb2
 from tradewind.wire import WaitReason
@@ -193,6 +196,10 @@ class Engine:
             try:
                 failures = await loop.run_in_executor(self._writer, self._write, changes)
             except Exception as exc:  # noqa: BLE001 - the database is down or unusable for now
+                if disk_full(exc):
+                    # Nothing of this batch was announced, so a restart after space is freed
+                    # carries on from the last commit.
+                    raise MetastoreError(f"the metastore's disk is full; the coordinator stops: {exc}") from exc
                 if not failing_since:
                     log.error(
                         "cannot commit to the metastore; scheduling waits and retries until it can: %s",

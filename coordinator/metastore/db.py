@@ -65,6 +65,14 @@ class PostgresqlDatabase(_RollbackKeepsTheCause, ReconnectMixin, peewee.Postgres
     )
 
 
+DISK_FULL = ("database or disk is full", "no space left on device", "disk full")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """The metastore's disk is full: waiting does not help, a person must free space."""
+    return any(text in str(exc).lower() for text in DISK_FULL)
+
+
 def connection_lost(exc: BaseException) -> bool:
     return isinstance(exc, peewee.OperationalError | peewee.InterfaceError) and any(
         text in str(exc).lower() for text in CONNECTION_LOST

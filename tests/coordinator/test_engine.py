@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from coordinator.events import AttemptRef, Finished, Started
+from coordinator.events import AttemptRef, Command, Finished, Started
 from coordinator.logs import LogKey
 from coordinator.metastore.store import StoreFailure
 from tests.coordinator.conftest import dag, task
@@ -124,6 +124,35 @@ def test_a_failing_commit_is_retried_with_its_batch_on_the_writer_thread(
 
     asyncio.run(scenario())
 
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "database or disk is full",
+        'cannot write to the metastore: could not extend file "base/1/2": No space left on device',
+    ],
+)
+def test_a_full_metastore_disk_stops_the_engine_loudly_instead_of_retrying(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: str
+) -> None:
+    async def scenario() -> None:
+        engine = make_engine(tmp_path)
+        add_dag(engine, dag("d", [task("a")]))
+        calls: list[int] = []
+
+        def full(changes):  # type: ignore[no-untyped-def]
+            calls.append(1)
+            raise MetastoreError(error)
+
+        monkeypatch.setattr(engine.store, "commit", full)
+        reply: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        with pytest.raises(MetastoreError, match="disk is full; the coordinator stops"):
+            trigger = {"dag_id": "d", "conf": {}, "run_id": "r1", "logical_date": None}
+            await engine.turn([Command("trigger", trigger, reply)])
+        assert calls == [1]
+
+    asyncio.run(scenario())
 
 def test_rows_the_metastore_refuses_fail_their_task_instances_next_turn(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -363,7 +363,7 @@ def _parser() -> argparse.ArgumentParser:
         "--host",
         default=argparse.SUPPRESS,
         metavar="HOST:PORT",
-        help="the coordinator (default 127.0.0.1:50051 or TRADEWIND_HOST)",
+        help="the coordinator, or several as A:1,B:2 (default 127.0.0.1:50051 or TRADEWIND_HOST)",
     )
     parser = argparse.ArgumentParser(
         prog="tradewind", description=__doc__, parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter

@@ -14,7 +14,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="worker", description="A Tradewind worker agent.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     join = commands.add_parser("join", help="join a coordinator and run the tasks it assigns")
-    join.add_argument("--host", metavar="HOST:PORT", help="the coordinator (default 127.0.0.1:50051)")
+    join.add_argument(
+        "--host", metavar="HOST:PORT", help="the coordinator, or several as A:1,B:2 (default 127.0.0.1:50051)"
+    )
     join.add_argument(
         "--queues", dest="worker_queues", metavar="A,B", help="queues to take tasks from (default: default)"
     )

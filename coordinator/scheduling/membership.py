@@ -3,7 +3,8 @@
 A name belongs to one live worker: a Hello with the name of a connected session of another
 instance_id is refused (AlreadyExists); the same instance_id is a reconnect and takes the old
 session's attempts over. A worker silent for heartbeat_timeout is lost: its stream is closed
-and its attempts run again elsewhere. One that leaves with nothing running has left.
+and its attempts run again elsewhere. Only a drained worker that closes its stream with
+nothing running has left; any other broken stream is judged by the liveness timer.
 """
 
 from __future__ import annotations

@@ -152,7 +152,7 @@ def attempt_row_pb(row: m.TaskAttempt) -> control_pb2.TaskAttempt:
         lost=row.lost,
         state=task_state_to_pb(TaskState(row.state)),
         worker=row.worker,
-        exit_code=row.exit_code if row.exit_code is not None else 0,
+        exit_code=row.exit_code,
         error=row.error,
         usage=common_pb2.ResourceUsage(
             cpu_user_seconds=row.cpu_user, cpu_system_seconds=row.cpu_system, max_rss_bytes=row.max_rss_bytes

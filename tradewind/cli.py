@@ -238,7 +238,7 @@ def cmd_tasks_show(client: Client, args: argparse.Namespace) -> None:
                     when(a, "sent_at"),
                     when(a, "started_at"),
                     when(a, "ended_at"),
-                    a.exit_code if a.HasField("ended_at") else "",
+                    a.exit_code if a.HasField("exit_code") else "",
                     a.error,
                 )
                 for a in response.attempts

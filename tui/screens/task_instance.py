@@ -173,7 +173,7 @@ class TaskInstanceScreen(LiveScreen):
                 ("ended", clock(attempt.ended_at)),
                 ("ran", span(attempt.started_at, attempt.ended_at, now)),
             ]
-            if attempt.HasField("ended_at"):
+            if attempt.HasField("exit_code"):
                 hops.append(("exit code", str(attempt.exit_code)))
             if attempt.HasField("usage"):
                 usage = attempt.usage

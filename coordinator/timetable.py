@@ -1,7 +1,9 @@
 """When DAG runs are due: cron expressions, presets, timedeltas and @once, via croniter.
 
 Data intervals follow Airflow's classic definition: a scheduled run covers
-[logical_date, next schedule point) and starts once that interval has ended.
+[logical_date, next schedule point) and starts once that interval has ended. As in Airflow, a
+cron schedule is read on the wall clock of the DAG's time zone (`@daily` in New York is New
+York's midnight, across DST changes); every moment in and out is in UTC.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from croniter import croniter
 
 from tradewind.exceptions import InvalidArgument
+from tradewind.timezones import zone_named
 
 #: What date arithmetic raises for a moment near year 1 or 9999 (croniter may step to year 0).
 _OUT_OF_RANGE = (OverflowError, ValueError)
@@ -37,7 +40,7 @@ class RunInfo:
 
 
 class Timetable:
-    """The schedule of one DAG version (serialized `schedule`, `start_date`, `end_date`, `catchup`)."""
+    """The schedule of one DAG version (serialized `schedule`, `start_date`, `end_date`, `timezone`, `catchup`)."""
 
     def __init__(self, dag: dict[str, Any]) -> None:
         schedule: dict[str, Any] = dag.get("schedule") or {}
@@ -49,6 +52,7 @@ class Timetable:
         self.delta = timedelta(seconds=float(schedule["seconds"])) if self.kind == "delta" else None
         self.start_date = _parse(dag.get("start_date"))
         self.end_date = _parse(dag.get("end_date"))
+        self.timezone = zone_named(dag.get("timezone"))
         self.catchup = bool(dag.get("catchup", False))
 
     @property
@@ -114,20 +118,29 @@ class Timetable:
     def _align(self, moment: datetime) -> datetime:
         if self.kind == "delta":
             return moment
-        return moment if croniter.match(self.cron, moment) else self._after(moment)
+        return moment if croniter.match(self.cron, self._local(moment)) else self._after(moment)
 
     def _after(self, moment: datetime) -> datetime:
         if self.delta is not None:
             return moment + self.delta
-        return croniter(self.cron, moment).get_next(datetime).replace(fold=0)
+        return self._utc(croniter(self.cron, self._local(moment)).get_next(datetime))
 
     def _before(self, moment: datetime) -> datetime:
         if self.delta is not None:
             return moment - self.delta
-        return croniter(self.cron, moment).get_prev(datetime).replace(fold=0)
+        return self._utc(croniter(self.cron, self._local(moment)).get_prev(datetime))
 
     def _at_or_before(self, moment: datetime) -> datetime:
-        return moment if croniter.match(self.cron, moment) else self._before(moment)
+        return moment if croniter.match(self.cron, self._local(moment)) else self._before(moment)
+
+    def _local(self, moment: datetime) -> datetime:
+        """The naive wall-clock time in the DAG's zone, which croniter steps through."""
+        return moment.astimezone(self.timezone).replace(tzinfo=None)
+
+    def _utc(self, wall: datetime) -> datetime:
+        """A wall-clock time of the zone in UTC: a repeated hour is its first occurrence, and a
+        skipped one (spring forward) is read with the offset before the change, as Airflow does."""
+        return wall.replace(tzinfo=self.timezone, fold=0).astimezone(UTC)
 
     def _latest_complete_start(self, now: datetime) -> datetime | None:
         """Start of the newest interval that has ended by `now`, never before start_date."""
@@ -147,4 +160,4 @@ def _parse(value: str | None) -> datetime | None:
     if not value:
         return None
     moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from croniter import croniter
 
 from tradewind.exceptions import DagDefinitionError
+from tradewind.timezones import zone_name
 
 if TYPE_CHECKING:
     from tradewind.baseoperator import BaseOperator
@@ -57,7 +58,9 @@ def as_utc(value: datetime | None, what: str, where: str) -> datetime | None:
 class DAG:
     """A directed acyclic graph of tasks, with Airflow's parameter names.
 
-    The owner shown for the DAG is `default_args["owner"]`, as in Airflow.
+    The owner shown for the DAG is `default_args["owner"]`, as in Airflow. As in Airflow too, a
+    start_date in default_args is the DAG's when it has none of its own, and the DAG's time zone
+    (in which its cron schedule is read) is its start_date's, UTC for a naive one.
     """
 
     def __init__(
@@ -86,6 +89,11 @@ class DAG:
             raise DagDefinitionError(f"{where}: unknown argument {name!r}{hint}")
         self.description = "" if description is None else str(description)
         self.schedule = _check_schedule(schedule, where)
+        if default_args is not None and not isinstance(default_args, dict):
+            raise DagDefinitionError(f"{where}: default_args must be a dict, not {default_args!r}")
+        if start_date is None and default_args:
+            start_date = default_args.get("start_date")
+        self.timezone = _zone_of(start_date, where)
         self.start_date = as_utc(start_date, "start_date", where)
         self.end_date = as_utc(end_date, "end_date", where)
         if self.schedule is not None and self.start_date is None:
@@ -93,8 +101,6 @@ class DAG:
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise DagDefinitionError(f"{where}: end_date {self.end_date} is before start_date {self.start_date}")
         self.catchup = bool(catchup)
-        if default_args is not None and not isinstance(default_args, dict):
-            raise DagDefinitionError(f"{where}: default_args must be a dict, not {default_args!r}")
         self.default_args = dict(default_args or {})
         if isinstance(tags, str):
             raise DagDefinitionError(f"{where}: tags must be a list of strings, not the string {tags!r}")
@@ -197,6 +203,15 @@ def collecting(fileloc: str) -> Iterator[list[DAG]]:
 
 def current_dag() -> DAG | None:
     return _context_stack[-1] if _context_stack else None
+
+
+def _zone_of(start_date: Any, where: str) -> tzinfo:
+    zone = start_date.tzinfo if isinstance(start_date, datetime) and start_date.tzinfo else UTC
+    try:
+        zone_name(zone)
+    except ValueError as exc:
+        raise DagDefinitionError(f"{where}: start_date {start_date!r}: {exc}") from None
+    return zone
 
 
 def _check_schedule(schedule: Any, where: str) -> str | timedelta | None:

@@ -1,10 +1,11 @@
 """DAG -> versioned JSON, the form the coordinator stores and schedules from, and its hash.
 
-Format 1 (the coordinator reads exactly this):
+Format 2 (the coordinator reads exactly this):
 
-    {"format": 1, "dag_id", "fileloc", "description", "owner",
+    {"format": 2, "dag_id", "fileloc", "description", "owner",
      "schedule": null | {"kind": "cron"|"preset", "expr"} | {"kind": "once"} | {"kind": "delta", "seconds"},
-     "start_date", "end_date" (ISO 8601 with offset, or null), "catchup", "max_active_runs",
+     "start_date", "end_date" (ISO 8601 in UTC, or null), "timezone" (the zone cron schedules are
+     read in: "UTC", an IANA name or "+05:30"), "catchup", "max_active_runs",
      "max_active_tasks", "tags", "params", "is_paused_upon_creation",
      "tasks": [{"task_id", "operator", "kind": "bash"|"python"|"empty", "upstream" (sorted),
                 "trigger_rule", "retries", "retry_delay" (s), "retry_exponential_backoff",
@@ -13,6 +14,7 @@ Format 1 (the coordinator reads exactly this):
                 "bash": {...} (kind bash only), "python": {...} (kind python only)}, ...]}
 
 Tasks are in definition order. Bash fields are raw templates: the coordinator renders them.
+Format 1 is format 2 without "timezone", which is then UTC; stored DAGs of format 1 still load.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from tradewind.exceptions import SerializationError
 from tradewind.operators.bash import BashOperator
 from tradewind.operators.empty import EmptyOperator
 from tradewind.operators.python import PythonOperator
+from tradewind.timezones import zone_name
 
-FORMAT = 1
+FORMAT = 2
 REPR_LIMIT = 500
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
@@ -52,6 +55,7 @@ def serialize_dag(dag: DAG, fileloc: str) -> dict[str, Any]:
         "schedule": _schedule(dag.schedule),
         "start_date": dag.start_date.isoformat() if dag.start_date else None,
         "end_date": dag.end_date.isoformat() if dag.end_date else None,
+        "timezone": zone_name(dag.timezone),
         "catchup": dag.catchup,
         "max_active_runs": dag.max_active_runs,
         "max_active_tasks": dag.max_active_tasks,

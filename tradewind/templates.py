@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import jinja2
+import pendulum
 
 from tradewind.exceptions import TemplateError
 
@@ -59,9 +60,13 @@ def build_context(
     run_type: str,
 ) -> dict[str, Any]:
     """Airflow's template context names. `params` are the DAG's params; a trigger's conf stays
-    apart in `conf` and `dag_run.conf` (Airflow's dag_run_conf_overrides_params=False)."""
-    start = data_interval_start or logical_date
-    end = data_interval_end or logical_date
+    apart in `conf` and `dag_run.conf` (Airflow's dag_run_conf_overrides_params=False).
+
+    As in Airflow, dates are pendulum DateTimes in UTC whatever the DAG's time zone (`ds` is the
+    logical date's UTC day; `{{ logical_date.in_timezone("Europe/Paris") }}` converts)."""
+    logical_date = _utc(logical_date)
+    start = _utc(data_interval_start or logical_date)
+    end = _utc(data_interval_end or logical_date)
     dag_run = SimpleNamespace(
         dag_id=dag_id,
         run_id=run_id,
@@ -84,6 +89,7 @@ def build_context(
         "ds_nodash": logical_date.strftime("%Y%m%d"),
         "ts": logical_date.isoformat(),
         "ts_nodash": logical_date.strftime("%Y%m%dT%H%M%S"),
+        "ts_nodash_with_tz": logical_date.isoformat().replace("-", "").replace(":", ""),
         "params": dict(params),
         "conf": conf,
         "dag_run": dag_run,
@@ -91,6 +97,10 @@ def build_context(
         "try_number": try_number,
         "macros": MACROS,
     }
+
+
+def _utc(moment: datetime) -> pendulum.DateTime:
+    return pendulum.instance(moment, tz="UTC").in_timezone("UTC")
 
 
 def context_to_json(context: dict[str, Any]) -> str:

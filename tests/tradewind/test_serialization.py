@@ -69,7 +69,7 @@ def test_a_realistic_dag_serializes_to_the_coordinator_format() -> None:
     assert json.loads(json.dumps(data)) == data
     top = {k: v for k, v in data.items() if k != "tasks"}
     assert top == {
-        "format": 1,
+        "format": 2,
         "dag_id": "etl",
         "fileloc": "team/etl.py",
         "description": "Nightly ETL",
@@ -77,6 +77,7 @@ def test_a_realistic_dag_serializes_to_the_coordinator_format() -> None:
         "schedule": {"kind": "cron", "expr": "0 3 * * *"},
         "start_date": "2024-01-01T00:00:00+00:00",
         "end_date": None,
+        "timezone": "UTC",
         "catchup": True,
         "max_active_runs": 1,
         "max_active_tasks": 16,

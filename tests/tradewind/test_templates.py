@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pendulum
 import pytest
 
 from tradewind.exceptions import TemplateError
@@ -94,3 +95,12 @@ def test_the_context_survives_the_wire() -> None:
 def test_missing_interval_defaults_to_the_logical_date() -> None:
     ctx = context(data_interval_start=None, data_interval_end=None)
     assert ctx["data_interval_start"] == ctx["data_interval_end"] == MOMENT
+
+
+def test_template_dates_are_pendulum_utc_whatever_the_dags_zone_as_in_airflow() -> None:
+    tokyo_midnight = pendulum.datetime(2026, 11, 22, tz="Asia/Tokyo")
+    ctx = context(logical_date=tokyo_midnight, data_interval_start=None, data_interval_end=None)
+    assert isinstance(ctx["logical_date"], pendulum.DateTime)
+    assert (ctx["ds"], ctx["ts"]) == ("2026-11-21", "2026-11-21T15:00:00+00:00")
+    assert render("{{ logical_date.in_timezone('Asia/Tokyo').strftime('%Y-%m-%d %H:%M') }}", ctx) == "2026-11-22 00:00"
+    assert context_from_json(context_to_json(ctx))["ts"] == "2026-11-21T15:00:00+00:00"

@@ -12,6 +12,7 @@ import re
 import sys
 from pathlib import Path
 
+from tradewind.compat.airflow import airflow_imports
 from tradewind.dag import DAG, collecting
 from tradewind.exceptions import DagDefinitionError
 
@@ -19,14 +20,14 @@ MODULE_PREFIX = "tradewind_dag_"
 
 
 def might_contain_dag(path: Path) -> bool:
-    """Airflow's safe-mode heuristic: a .py file whose source mentions both "dag" and "tradewind"."""
+    """Airflow's safe-mode heuristic: a .py file whose source mentions "dag" and "tradewind" or "airflow"."""
     if path.suffix != ".py":
         return False
     try:
         text = path.read_bytes().lower()
     except OSError:
         return False
-    return b"dag" in text and b"tradewind" in text
+    return b"dag" in text and (b"tradewind" in text or b"airflow" in text)
 
 
 def module_name(fileloc: str) -> str:
@@ -43,8 +44,9 @@ def module_name(fileloc: str) -> str:
 def load_dag_file(path: Path, dags_folder: Path) -> list[DAG]:
     """Import `path` and return its DAGs, validated, in creation order.
 
-    `dags_folder` goes on sys.path so DAG files can import helper modules beside them. A bad DAG
-    raises DagDefinitionError naming the file; any other import failure propagates as it is.
+    `dags_folder` goes on sys.path so DAG files can import helper modules beside them; `airflow.*`
+    imports resolve to Tradewind (tradewind.compat.airflow). A bad DAG raises DagDefinitionError
+    naming the file; any other import failure propagates as it is.
     """
     path, folder = path.resolve(), dags_folder.resolve()
     try:
@@ -59,7 +61,7 @@ def load_dag_file(path: Path, dags_folder: Path) -> list[DAG]:
         raise DagDefinitionError(f"{fileloc}: not an importable Python file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    with collecting(fileloc) as created:
+    with airflow_imports(), collecting(fileloc) as created:
         try:
             spec.loader.exec_module(module)
             dags = _found(created, list(vars(module).values()), fileloc)

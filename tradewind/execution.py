@@ -12,6 +12,7 @@ from types import ModuleType
 from typing import Any
 
 from tradewind.baseoperator import resolve_xcom_args
+from tradewind.compat.airflow import airflow_imports
 from tradewind.dag import DAG
 from tradewind.dagbag import load_dag_file
 from tradewind.exceptions import SerializationError, TaskFailedNoRetry, TaskSkipped
@@ -60,7 +61,8 @@ def run_python_task(
     for field in task.template_fields:
         value = render(getattr(task, field, None), context)
         setattr(task, field, resolve_xcom_args(value, xcom_inputs))
-    return task.execute(context)
+    with airflow_imports():  # a task may import from airflow as it runs
+        return task.execute(context)
 
 
 def encode_return_value(value: Any, task_id: str = "") -> str:

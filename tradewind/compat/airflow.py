@@ -1,0 +1,147 @@
+"""Airflow's module paths, answered with Tradewind's objects while DAG files load and tasks run.
+
+A DAG file written for Airflow imports `airflow.sdk`, `airflow.operators.bash` and so on. Inside
+`airflow_imports()` a finder at the front of sys.meta_path answers every `airflow.*` import
+from MODULES, the one table of what maps to what. Nothing is installed when a real Airflow is
+importable, and the modules leave sys.modules when the block ends, so a plain process never
+sees an `airflow` module. An Airflow module or name that Tradewind does not provide is an
+ImportError saying so, with its full dotted path.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import ModuleType
+from typing import Any
+
+import tradewind
+
+#: Airflow module -> {Airflow name: the name `tradewind` exports for it}. A name listed here that
+#: `tradewind` does not export is as unsupported as a name not listed at all.
+MODULES: dict[str, dict[str, str]] = {
+    "airflow": {"DAG": "DAG"},
+    "airflow.sdk": {
+        "DAG": "DAG",
+        "dag": "dag",
+        "task": "task",
+        "task_group": "task_group",
+        "TaskGroup": "TaskGroup",
+        "chain": "chain",
+        "BaseOperator": "BaseOperator",
+        "XComArg": "XComArg",
+        "TriggerRule": "TriggerRule",
+        "get_current_context": "get_current_context",
+        "Param": "Param",
+        "Variable": "Variable",
+        "setup": "setup",
+        "teardown": "teardown",
+    },
+    "airflow.models": {"DAG": "DAG", "BaseOperator": "BaseOperator", "Param": "Param", "Variable": "Variable"},
+    "airflow.models.dag": {"DAG": "DAG"},
+    "airflow.models.baseoperator": {"BaseOperator": "BaseOperator", "chain": "chain"},
+    "airflow.models.param": {"Param": "Param"},
+    "airflow.models.variable": {"Variable": "Variable"},
+    "airflow.decorators": {
+        "dag": "dag",
+        "task": "task",
+        "task_group": "task_group",
+        "setup": "setup",
+        "teardown": "teardown",
+    },
+    "airflow.operators.bash": {"BashOperator": "BashOperator"},
+    "airflow.operators.python": {
+        "PythonOperator": "PythonOperator",
+        "BranchPythonOperator": "BranchPythonOperator",
+        "ShortCircuitOperator": "ShortCircuitOperator",
+        "get_current_context": "get_current_context",
+    },
+    "airflow.operators.empty": {"EmptyOperator": "EmptyOperator"},
+    "airflow.operators.dummy": {"DummyOperator": "EmptyOperator"},
+    "airflow.providers.standard.operators.bash": {"BashOperator": "BashOperator"},
+    "airflow.providers.standard.operators.python": {
+        "PythonOperator": "PythonOperator",
+        "BranchPythonOperator": "BranchPythonOperator",
+        "ShortCircuitOperator": "ShortCircuitOperator",
+        "get_current_context": "get_current_context",
+    },
+    "airflow.providers.standard.operators.empty": {"EmptyOperator": "EmptyOperator"},
+    "airflow.utils.trigger_rule": {"TriggerRule": "TriggerRule"},
+    "airflow.utils.task_group": {"TaskGroup": "TaskGroup"},
+    "airflow.exceptions": {
+        "AirflowException": "AirflowException",
+        "AirflowSkipException": "AirflowSkipException",
+        "AirflowFailException": "AirflowFailException",
+    },
+}
+
+#: Every module path the finder answers: the table's, and the packages above them.
+_PATHS = frozenset(name.rsplit(".", depth)[0] for name in MODULES for depth in range(name.count(".") + 1))
+
+
+def unsupported(dotted: str) -> str:
+    return f"Tradewind does not support {dotted} yet"
+
+
+class _AirflowFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Every module it makes is a package, so `from airflow.x import name` of a missing name goes
+    through the finder (as a submodule) and fails with the full path, never a bare AttributeError."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: ModuleType | None = None) -> Any:
+        if fullname != "airflow" and not fullname.startswith("airflow."):
+            return None
+        if fullname not in _PATHS:
+            raise ImportError(unsupported(fullname), name=fullname)
+        return importlib.util.spec_from_loader(fullname, self, is_package=True)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        provided = {
+            name: getattr(tradewind, target)
+            for name, target in MODULES.get(module.__name__, {}).items()
+            if hasattr(tradewind, target)
+        }
+        module.__dict__.update(provided)
+        module.__dict__["__all__"] = sorted(provided)
+        module.__dict__["__getattr__"] = _missing(module.__name__)
+
+
+def _missing(module_name: str) -> Callable[[str], Any]:
+    def __getattr__(name: str) -> Any:
+        raise AttributeError(unsupported(f"{module_name}.{name}"), name=name)
+
+    return __getattr__
+
+
+_FINDER = _AirflowFinder()
+
+
+@contextmanager
+def airflow_imports() -> Iterator[None]:
+    """`airflow.*` imports inside the block resolve to Tradewind, unless a real Airflow is installed."""
+    if _FINDER in sys.meta_path or _real_airflow_installed():
+        yield
+        return
+    sys.meta_path.insert(0, _FINDER)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(_FINDER)
+        made = [name for name, module in sys.modules.items() if getattr(module, "__loader__", None) is _FINDER]
+        for name in made:
+            del sys.modules[name]
+
+
+def _real_airflow_installed() -> bool:
+    try:
+        spec = importlib.util.find_spec("airflow")
+    except (ImportError, ValueError):
+        return False
+    # A directory named airflow without __init__.py is a namespace package, not Airflow.
+    return spec is not None and spec.origin is not None

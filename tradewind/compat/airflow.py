@@ -46,6 +46,7 @@ MODULES: dict[str, dict[str, str]] = {
     "airflow.models.baseoperator": {"BaseOperator": "BaseOperator", "chain": "chain"},
     "airflow.models.param": {"Param": "Param"},
     "airflow.models.variable": {"Variable": "Variable"},
+    "airflow.models.xcom_arg": {"XComArg": "XComArg"},
     "airflow.decorators": {
         "dag": "dag",
         "task": "task",
@@ -62,6 +63,15 @@ MODULES: dict[str, dict[str, str]] = {
     },
     "airflow.operators.empty": {"EmptyOperator": "EmptyOperator"},
     "airflow.operators.dummy": {"DummyOperator": "EmptyOperator"},
+    "airflow.operators.branch": {"BaseBranchOperator": "BaseBranchOperator"},
+    "airflow.operators.datetime": {"BranchDateTimeOperator": "BranchDateTimeOperator"},
+    "airflow.operators.weekday": {"BranchDayOfWeekOperator": "BranchDayOfWeekOperator"},
+    "airflow.operators.latest_only": {"LatestOnlyOperator": "LatestOnlyOperator"},
+    "airflow.operators.trigger_dagrun": {"TriggerDagRunOperator": "TriggerDagRunOperator"},
+    "airflow.sensors.external_task": {
+        "ExternalTaskSensor": "ExternalTaskSensor",
+        "ExternalTaskMarker": "ExternalTaskMarker",
+    },
     "airflow.providers.standard.operators.bash": {"BashOperator": "BashOperator"},
     "airflow.providers.standard.operators.python": {
         "PythonOperator": "PythonOperator",
@@ -70,8 +80,19 @@ MODULES: dict[str, dict[str, str]] = {
         "get_current_context": "get_current_context",
     },
     "airflow.providers.standard.operators.empty": {"EmptyOperator": "EmptyOperator"},
+    "airflow.providers.standard.operators.branch": {"BaseBranchOperator": "BaseBranchOperator"},
+    "airflow.providers.standard.operators.datetime": {"BranchDateTimeOperator": "BranchDateTimeOperator"},
+    "airflow.providers.standard.operators.weekday": {"BranchDayOfWeekOperator": "BranchDayOfWeekOperator"},
+    "airflow.providers.standard.operators.latest_only": {"LatestOnlyOperator": "LatestOnlyOperator"},
+    "airflow.providers.standard.operators.trigger_dagrun": {"TriggerDagRunOperator": "TriggerDagRunOperator"},
+    "airflow.providers.standard.sensors.external_task": {
+        "ExternalTaskSensor": "ExternalTaskSensor",
+        "ExternalTaskMarker": "ExternalTaskMarker",
+    },
+    "airflow.providers.standard.utils.weekday": {"WeekDay": "WeekDay"},
     "airflow.utils.trigger_rule": {"TriggerRule": "TriggerRule"},
     "airflow.utils.task_group": {"TaskGroup": "TaskGroup"},
+    "airflow.utils.weekday": {"WeekDay": "WeekDay"},
     "airflow.exceptions": {
         "AirflowException": "AirflowException",
         "AirflowSkipException": "AirflowSkipException",

@@ -85,6 +85,7 @@ def task_pb(task: dict[str, Any], downstream: list[str]) -> control_pb2.Task:
         queue=task.get("queue", "default"),
         pool=task.get("pool", "default_pool"),
         priority_weight=int(task.get("priority_weight", 1)),
+        group_id=task.get("group_id", ""),
     )
 
 

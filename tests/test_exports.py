@@ -20,6 +20,8 @@ def test_the_public_surface_is_what_dag_authors_import() -> None:
             "TaskFailed",
             "TaskFailedNoRetry",
             "TaskSkipped",
+            "TaskGroup",
+            "task_group",
         ]
     )
     for name in tradewind.__all__:

@@ -12,6 +12,7 @@ from tradewind.exceptions import (
     TaskSkipped,
 )
 from tradewind.operators import BashOperator, EmptyOperator, PythonOperator
+from tradewind.task_group import TaskGroup, task_group
 from tradewind.trigger_rules import TriggerRule
 
 __all__ = [
@@ -25,10 +26,12 @@ __all__ = [
     "PythonOperator",
     "TaskFailed",
     "TaskFailedNoRetry",
+    "TaskGroup",
     "TaskSkipped",
     "TriggerRule",
     "XComArg",
     "chain",
     "dag",
     "task",
+    "task_group",
 ]

@@ -12,6 +12,7 @@ from typing import Any
 
 from tradewind.dag import DAG, check_id, current_dag
 from tradewind.exceptions import DagDefinitionError, TaskFailed
+from tradewind.task_group import TaskGroup, current_group, join_group
 from tradewind.trigger_rules import TriggerRule
 
 WEIGHT_RULES = ("downstream", "upstream", "absolute")
@@ -58,15 +59,22 @@ class BaseOperator:
 
     template_fields: Sequence[str] = ()
 
-    def __init__(self, task_id: str, dag: DAG | None = None, **kwargs: Any) -> None:
-        self.dag = dag if dag is not None else current_dag()
+    def __init__(
+        self, task_id: str, dag: DAG | None = None, task_group: TaskGroup | None = None, **kwargs: Any
+    ) -> None:
+        self.task_group = task_group if task_group is not None else current_group(dag or current_dag())
+        self.dag = dag or (self.task_group.dag if self.task_group is not None else current_dag())
         dag_label = self.dag.label if self.dag is not None else ""
-        self.task_id = check_id(task_id, "task_id", dag_label)
+        check_id(task_id, "task_id", dag_label)
+        self.task_id = check_id(self.task_group.child_id(task_id) if self.task_group else task_id, "task_id", dag_label)
         where = self.where
         unknown = sorted(set(kwargs) - set(BASE_DEFAULTS) - INERT)
         if unknown:
             raise DagDefinitionError(f"{where}: unknown argument {unknown[0]!r} for {type(self).__name__}")
-        defaults = self.dag.default_args if self.dag is not None else {}
+        defaults = {
+            **(self.dag.default_args if self.dag is not None else {}),
+            **(self.task_group.default_args if self.task_group is not None else {}),
+        }
         values = {k: kwargs.get(k, defaults.get(k, v)) for k, v in BASE_DEFAULTS.items()}
         self.owner = str(values["owner"])
         self.retries = _count(values["retries"], "retries", where)
@@ -100,6 +108,7 @@ class BaseOperator:
         self.downstream_task_ids: set[str] = set()
         if self.dag is not None:
             self.dag.add_task(self)
+            join_group(self, self.task_group)
 
     def __repr__(self) -> str:
         return f"<Task({type(self).__name__}): {self.task_id}>"
@@ -140,11 +149,11 @@ class BaseOperator:
         child.upstream_task_ids.add(parent.task_id)
 
     def set_downstream(self, other: Any) -> None:
-        for task in _tasks(other):
+        for task in _tasks(other, roots=True):
             self._relate(task, upstream=False)
 
     def set_upstream(self, other: Any) -> None:
-        for task in _tasks(other):
+        for task in _tasks(other, roots=False):
             self._relate(task, upstream=True)
 
     def __rshift__(self, other: Any) -> Any:
@@ -247,14 +256,19 @@ def _count(value: Any, what: str, where: str, minimum: int = 0) -> int:
     return value
 
 
-def _tasks(value: Any) -> list[BaseOperator]:
+def _tasks(value: Any, roots: bool) -> list[BaseOperator]:
+    """The tasks an edge to `value` reaches: a group's roots when it is downstream, else its leaves."""
     if isinstance(value, BaseOperator):
         return [value]
     if isinstance(value, XComArg):
         return [value.operator]
+    if isinstance(value, TaskGroup):
+        return value.roots if roots else value.leaves
     if isinstance(value, Iterable) and not isinstance(value, str | bytes | dict):
-        return [task for item in value for task in _tasks(item)]
-    raise DagDefinitionError(f"cannot set a dependency on {value!r}: not a task, an XComArg or a list of them")
+        return [task for item in value for task in _tasks(item, roots)]
+    raise DagDefinitionError(
+        f"cannot set a dependency on {value!r}: not a task, a task group, an XComArg or a list of them"
+    )
 
 
 def chain(*elements: Any) -> None:
@@ -266,10 +280,10 @@ def chain(*elements: Any) -> None:
                     f"chain(): adjacent lists must have the same length, not {len(left)} and {len(right)}"
                 )
             for up, down in zip(left, right, strict=True):
-                for task in _tasks(up):
+                for task in _tasks(up, roots=False):
                     task.set_downstream(down)
         else:
-            for task in _tasks(left):
+            for task in _tasks(left, roots=False):
                 task.set_downstream(right)
 
 

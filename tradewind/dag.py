@@ -20,6 +20,7 @@ from tradewind.timezones import zone_name
 
 if TYPE_CHECKING:
     from tradewind.baseoperator import BaseOperator
+    from tradewind.task_group import TaskGroup
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,250}$")
 PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually")
@@ -116,6 +117,7 @@ class DAG:
         self.is_paused_upon_creation = None if is_paused_upon_creation is None else bool(is_paused_upon_creation)
         self.doc_md = doc_md
         self.task_dict: dict[str, BaseOperator] = {}
+        self.task_group_dict: dict[str, TaskGroup] = {}
         if _loading:
             _loading[-1][1].append(self)
 

@@ -14,6 +14,7 @@ from tradewind.baseoperator import XComArg
 from tradewind.dag import DAG, current_dag
 from tradewind.exceptions import DagDefinitionError
 from tradewind.operators.python import PythonOperator
+from tradewind.task_group import group_task_id
 
 __all__ = ["XComArg", "dag", "task"]
 
@@ -70,7 +71,7 @@ def _task_factory(function: Callable[..., Any], options: dict[str, Any]) -> Call
                 f"@task {base_id!r} was called outside a DAG; call it inside `with DAG(...)` or an @dag function"
             )
         task_id, n = base_id, 0
-        while task_id in target.task_dict:
+        while group_task_id(task_id, target) in target.task_dict:
             n += 1
             task_id = f"{base_id}__{n}"
         operator = PythonOperator(task_id=task_id, python_callable=function, op_args=args, op_kwargs=kwargs, **options)

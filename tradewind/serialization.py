@@ -14,6 +14,9 @@ Format 2 (the coordinator reads exactly this):
                 "bash": {...} (kind bash only), "python": {...} (kind python only)}, ...]}
 
 Tasks are in definition order. Bash fields are raw templates: the coordinator renders them.
+Each task also has "group_id", its task group path ("" when in none; see tradewind.task_group),
+and the DAG has "task_groups": [{"path", "group_id", "tooltip", "prefix_group_id"}, ...] in
+definition order, for the monitor; the scheduler reads neither.
 Format 1 is format 2 without "timezone", which is then UTC; stored DAGs of format 1 still load.
 """
 
@@ -63,6 +66,10 @@ def serialize_dag(dag: DAG, fileloc: str) -> dict[str, Any]:
         "params": dag.params,
         "is_paused_upon_creation": dag.is_paused_upon_creation,
         "tasks": [_task(task) for task in dag.tasks],
+        "task_groups": [
+            {"path": g.path, "group_id": g.group_id, "tooltip": g.tooltip, "prefix_group_id": g.prefix_group_id}
+            for g in dag.task_group_dict.values()
+        ],
     }
 
 
@@ -126,6 +133,7 @@ def _task(task: BaseOperator) -> dict[str, Any]:
         "weight_rule": task.weight_rule,
         "execution_timeout": task.execution_timeout,
         "do_xcom_push": task.do_xcom_push,
+        "group_id": task.task_group.path if task.task_group is not None else "",
     }
     if isinstance(task, BashOperator):
         data["bash"] = {

@@ -84,6 +84,7 @@ def test_a_realistic_dag_serializes_to_the_coordinator_format() -> None:
         "tags": ["etl", "nightly"],
         "params": {"table": "sales", "limit": 10},
         "is_paused_upon_creation": None,
+        "task_groups": [],
     }
     tasks = {t["task_id"]: t for t in data["tasks"]}
     assert list(tasks) == ["start", "extract", "load", "report", "notify"]
@@ -105,6 +106,7 @@ def test_a_realistic_dag_serializes_to_the_coordinator_format() -> None:
         "weight_rule": "downstream",
         "execution_timeout": 600.0,
         "do_xcom_push": True,
+        "group_id": "",
         "bash": {
             "bash_command": "dump {{ params.table }} {{ ds }}",
             "env": {"DAY": "{{ ds }}"},

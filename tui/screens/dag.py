@@ -19,6 +19,7 @@ from tui.text import clock, span
 from tui.widgets.dag_graph import DagGraph
 from tui.widgets.run_grid import GridData, RunGrid
 from tui.widgets.state_badge import run_badge, task_badge
+from tui.widgets.task_tree import TaskTree
 
 GRID_PAGE = 25
 RUNS_PAGE = 100
@@ -51,6 +52,7 @@ class DagScreen(LiveScreen):
         Binding("s", "mark('success')", "Mark success"),
         Binding("f", "mark('failed')", "Mark failed"),
         Binding("x", "cancel_run", "Cancel run"),
+        Binding("space", "toggle_group", "Expand/collapse group", show=False),
         Binding("left_square_bracket", "page(1)", "Older runs"),
         Binding("right_square_bracket", "page(-1)", "Newer runs"),
         Binding("1", "tab('grid')", "Grid", show=False),
@@ -104,7 +106,10 @@ class DagScreen(LiveScreen):
             return
         self.dag, self.tasks = got.dag, list(got.tasks)
         self._header()
-        self.graph.show_tasks(self.tasks)
+        tree = TaskTree(self.tasks)
+        tree.keep_expanded(self.grid.task_tree)
+        self.grid.task_tree = tree
+        self.graph.show_tasks(tree.graph_tasks(self.tasks))
         await self.load_grid()
         await self.load_runs()
 
@@ -115,8 +120,8 @@ class DagScreen(LiveScreen):
         if response is None:
             return
         self.older_token = response.next_page_token
-        run, task_id = grid.run, grid.task_id
-        grid.show(GridData.from_response(response), run.run_id if run is not None else None, task_id)
+        run, key = grid.run, grid.key
+        grid.show(GridData.from_response(response), run.run_id if run is not None else None, key)
         if self.query_one(TabbedContent).active == "graph":
             self._graph_states()
 
@@ -194,7 +199,7 @@ class DagScreen(LiveScreen):
             self.graph.show_states({})
             return
         states = grid.data.states[col]
-        self.graph.show_states(dict(zip(grid.data.task_ids, states, strict=True)))
+        self.graph.show_states(grid.task_tree.with_groups(dict(zip(grid.data.task_ids, states, strict=True))))
 
     def _details(self) -> Text:
         """The run and the task instance under the grid's cursor."""
@@ -213,6 +218,14 @@ class DagScreen(LiveScreen):
         text.append(f"started  {clock(run.start_date)}\n")
         text.append(f"duration {span(run.start_date, run.end_date, now)}\n")
         text.append(f"conf     {conf_text(run, 200)}\n\n")
+        group = self.grid.group
+        if group is not None:
+            text.append("Task group\n", style="bold underline")
+            text.append(f"{group}\n")
+            text.append_text(task_badge(state))
+            count = len(self.grid.row.members) if self.grid.row is not None else 0
+            text.append(f" · {count} tasks")
+            text.append("\n\nenter or space expands or collapses it", style="dim")
         if task_id is not None:
             text.append("Task\n", style="bold underline")
             text.append(f"{task_id}\n")
@@ -232,11 +245,24 @@ class DagScreen(LiveScreen):
 
     def _sync_graph(self) -> None:
         self._graph_states()
-        self.graph.move_to(self.grid.task_id)
+        self.graph.move_to(self.grid.key)
         self._graph_details()
 
     def on_dag_graph_moved(self, message: DagGraph.Moved) -> None:
-        self.grid.move_to(task_id=message.graph.task_id)
+        self.grid.move_to(key=message.graph.task_id)
+
+    def action_toggle_group(self) -> None:
+        self.grid.action_toggle_group()
+
+    def on_run_grid_toggled(self, message: RunGrid.Toggled) -> None:
+        """The graph follows the grid: the group becomes one node again, or its tasks appear."""
+        grid = self.grid
+        self.graph.show_tasks(grid.task_tree.graph_tasks(self.tasks))
+        if self.query_one(TabbedContent).active == "graph":
+            row = grid.row
+            if row is not None and row.group in grid.task_tree.expanded:
+                grid.move_to(key=row.members[0])
+            self._sync_graph()
 
     def _graph_details(self) -> None:
         text = self._details()
@@ -254,7 +280,10 @@ class DagScreen(LiveScreen):
         self._open()
 
     def on_dag_graph_selected(self, message: DagGraph.Selected) -> None:
-        self._open()
+        if self.grid.group is not None:
+            self.grid.action_toggle_group()
+        else:
+            self._open()
 
     def _open(self) -> None:
         run, task_id = self.grid.run, self.grid.task_id

@@ -46,6 +46,10 @@ MAX_CONF_BYTES = 1 * MiB
 MAX_CONF_DEPTH = 100
 #: Changes a Watch stream may have waiting before it is sent a resync.
 MAX_WATCH_BACKLOG = 10_000
+#: The longest XCom key; the most task ids and map indexes one XComPull names.
+MAX_XCOM_KEY_CHARS = 250
+MAX_PULL_TASK_IDS = 1000
+MAX_PULL_MAP_INDEXES = 10_000
 #: dag_id, task_id and pool names; run ids also allow : and + (control.proto's input rules).
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,250}")
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9_.:+\-]{1,250}")
@@ -77,6 +81,19 @@ class Refusal(StrEnum):
     OTHER = "other"
 
 
+class RequestError(StrEnum):
+    """Why a task's request was not carried out (TaskRequestErrorCode)."""
+
+    INVALID_ARGUMENT = "invalid_argument"
+    #: The attempt is not current, or not held by the session that sent the request.
+    NOT_CURRENT = "not_current"
+    NOT_FOUND = "not_found"
+    RESOURCE_EXHAUSTED = "resource_exhausted"
+    UNIMPLEMENTED = "unimplemented"
+    #: Not the request's fault: the same request may succeed later.
+    UNAVAILABLE = "unavailable"
+
+
 class WaitReason(StrEnum):
     """What holds a task instance back (control.proto WaitReason)."""
 
@@ -104,6 +121,8 @@ _OUTCOME_TO_PB = _by_prefix(Outcome, worker_pb2.TaskOutcome, "TASK_OUTCOME_")
 _OUTCOME_FROM_PB = {v: k for k, v in _OUTCOME_TO_PB.items()}
 _REFUSAL_TO_PB = _by_prefix(Refusal, worker_pb2.RefusalReason, "REFUSAL_REASON_")
 _REFUSAL_FROM_PB = {v: k for k, v in _REFUSAL_TO_PB.items()}
+_REQUEST_ERROR_TO_PB = _by_prefix(RequestError, worker_pb2.TaskRequestErrorCode, "TASK_REQUEST_ERROR_")
+_REQUEST_ERROR_FROM_PB = {v: k for k, v in _REQUEST_ERROR_TO_PB.items()}
 _WAIT_TO_PB = _by_prefix(WaitReason, control_pb2.WaitReason, "WAIT_REASON_")
 _WAIT_FROM_PB = {v: k for k, v in _WAIT_TO_PB.items()}
 
@@ -130,6 +149,16 @@ def refusal_from_pb(value: int) -> Refusal:
         return _REFUSAL_FROM_PB[value]
     except KeyError:
         raise InvalidArgument(f"ack.refusal must be set to a known value when accepted is false, not {value}") from None
+
+
+def request_error_to_pb(code: RequestError | str) -> int:
+    return _REQUEST_ERROR_TO_PB[RequestError(code)]
+
+
+def request_error_from_pb(value: int) -> RequestError:
+    """UNAVAILABLE for TASK_REQUEST_ERROR_UNSPECIFIED or a code this version does not know: a
+    task cannot tell what went wrong, so it may try again."""
+    return _REQUEST_ERROR_FROM_PB.get(value, RequestError.UNAVAILABLE)
 
 
 def wait_reason_to_pb(reason: WaitReason | str) -> int:

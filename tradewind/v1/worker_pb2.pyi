@@ -30,6 +30,16 @@ class TaskOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TASK_OUTCOME_TIMED_OUT: _ClassVar[TaskOutcome]
     TASK_OUTCOME_CANCELLED: _ClassVar[TaskOutcome]
     TASK_OUTCOME_LOST: _ClassVar[TaskOutcome]
+
+class TaskRequestErrorCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TASK_REQUEST_ERROR_UNSPECIFIED: _ClassVar[TaskRequestErrorCode]
+    TASK_REQUEST_ERROR_INVALID_ARGUMENT: _ClassVar[TaskRequestErrorCode]
+    TASK_REQUEST_ERROR_NOT_CURRENT: _ClassVar[TaskRequestErrorCode]
+    TASK_REQUEST_ERROR_NOT_FOUND: _ClassVar[TaskRequestErrorCode]
+    TASK_REQUEST_ERROR_RESOURCE_EXHAUSTED: _ClassVar[TaskRequestErrorCode]
+    TASK_REQUEST_ERROR_UNIMPLEMENTED: _ClassVar[TaskRequestErrorCode]
+    TASK_REQUEST_ERROR_UNAVAILABLE: _ClassVar[TaskRequestErrorCode]
 REFUSAL_REASON_UNSPECIFIED: RefusalReason
 REFUSAL_REASON_DRAINING: RefusalReason
 REFUSAL_REASON_NO_FREE_SLOT: RefusalReason
@@ -43,9 +53,16 @@ TASK_OUTCOME_SKIPPED: TaskOutcome
 TASK_OUTCOME_TIMED_OUT: TaskOutcome
 TASK_OUTCOME_CANCELLED: TaskOutcome
 TASK_OUTCOME_LOST: TaskOutcome
+TASK_REQUEST_ERROR_UNSPECIFIED: TaskRequestErrorCode
+TASK_REQUEST_ERROR_INVALID_ARGUMENT: TaskRequestErrorCode
+TASK_REQUEST_ERROR_NOT_CURRENT: TaskRequestErrorCode
+TASK_REQUEST_ERROR_NOT_FOUND: TaskRequestErrorCode
+TASK_REQUEST_ERROR_RESOURCE_EXHAUSTED: TaskRequestErrorCode
+TASK_REQUEST_ERROR_UNIMPLEMENTED: TaskRequestErrorCode
+TASK_REQUEST_ERROR_UNAVAILABLE: TaskRequestErrorCode
 
 class WorkerMessage(_message.Message):
-    __slots__ = ("hello", "heartbeat", "ack", "started", "finished", "log", "draining")
+    __slots__ = ("hello", "heartbeat", "ack", "started", "finished", "log", "draining", "task_request")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     ACK_FIELD_NUMBER: _ClassVar[int]
@@ -53,6 +70,7 @@ class WorkerMessage(_message.Message):
     FINISHED_FIELD_NUMBER: _ClassVar[int]
     LOG_FIELD_NUMBER: _ClassVar[int]
     DRAINING_FIELD_NUMBER: _ClassVar[int]
+    TASK_REQUEST_FIELD_NUMBER: _ClassVar[int]
     hello: Hello
     heartbeat: Heartbeat
     ack: AssignmentAck
@@ -60,23 +78,26 @@ class WorkerMessage(_message.Message):
     finished: TaskFinished
     log: LogChunk
     draining: WorkerDraining
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., ack: _Optional[_Union[AssignmentAck, _Mapping]] = ..., started: _Optional[_Union[TaskStarted, _Mapping]] = ..., finished: _Optional[_Union[TaskFinished, _Mapping]] = ..., log: _Optional[_Union[LogChunk, _Mapping]] = ..., draining: _Optional[_Union[WorkerDraining, _Mapping]] = ...) -> None: ...
+    task_request: TaskRequest
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., ack: _Optional[_Union[AssignmentAck, _Mapping]] = ..., started: _Optional[_Union[TaskStarted, _Mapping]] = ..., finished: _Optional[_Union[TaskFinished, _Mapping]] = ..., log: _Optional[_Union[LogChunk, _Mapping]] = ..., draining: _Optional[_Union[WorkerDraining, _Mapping]] = ..., task_request: _Optional[_Union[TaskRequest, _Mapping]] = ...) -> None: ...
 
 class CoordinatorMessage(_message.Message):
-    __slots__ = ("welcome", "assignment", "cancel", "drain", "result_ack", "heartbeat_ack")
+    __slots__ = ("welcome", "assignment", "cancel", "drain", "result_ack", "heartbeat_ack", "task_response")
     WELCOME_FIELD_NUMBER: _ClassVar[int]
     ASSIGNMENT_FIELD_NUMBER: _ClassVar[int]
     CANCEL_FIELD_NUMBER: _ClassVar[int]
     DRAIN_FIELD_NUMBER: _ClassVar[int]
     RESULT_ACK_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_ACK_FIELD_NUMBER: _ClassVar[int]
+    TASK_RESPONSE_FIELD_NUMBER: _ClassVar[int]
     welcome: Welcome
     assignment: Assignment
     cancel: Cancel
     drain: Drain
     result_ack: ResultAck
     heartbeat_ack: HeartbeatAck
-    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., assignment: _Optional[_Union[Assignment, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., result_ack: _Optional[_Union[ResultAck, _Mapping]] = ..., heartbeat_ack: _Optional[_Union[HeartbeatAck, _Mapping]] = ...) -> None: ...
+    task_response: TaskResponse
+    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., assignment: _Optional[_Union[Assignment, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., result_ack: _Optional[_Union[ResultAck, _Mapping]] = ..., heartbeat_ack: _Optional[_Union[HeartbeatAck, _Mapping]] = ..., task_response: _Optional[_Union[TaskResponse, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
     __slots__ = ("name", "host", "pid", "queues", "slots", "labels", "kinds", "version", "running", "instance_id")
@@ -264,3 +285,77 @@ class FetchBundleResponse(_message.Message):
     CHUNK_FIELD_NUMBER: _ClassVar[int]
     chunk: bytes
     def __init__(self, chunk: _Optional[bytes] = ...) -> None: ...
+
+class TaskRequest(_message.Message):
+    __slots__ = ("request_id", "attempt", "xcom_push", "xcom_pull")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    XCOM_PUSH_FIELD_NUMBER: _ClassVar[int]
+    XCOM_PULL_FIELD_NUMBER: _ClassVar[int]
+    request_id: int
+    attempt: _common_pb2.Attempt
+    xcom_push: XComPush
+    xcom_pull: XComPull
+    def __init__(self, request_id: _Optional[int] = ..., attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., xcom_push: _Optional[_Union[XComPush, _Mapping]] = ..., xcom_pull: _Optional[_Union[XComPull, _Mapping]] = ...) -> None: ...
+
+class XComPush(_message.Message):
+    __slots__ = ("key", "value_json")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_JSON_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    value_json: str
+    def __init__(self, key: _Optional[str] = ..., value_json: _Optional[str] = ...) -> None: ...
+
+class XComPull(_message.Message):
+    __slots__ = ("task_ids", "key", "map_indexes", "dag_id", "run_id")
+    TASK_IDS_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    MAP_INDEXES_FIELD_NUMBER: _ClassVar[int]
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    task_ids: _containers.RepeatedScalarFieldContainer[str]
+    key: str
+    map_indexes: _containers.RepeatedScalarFieldContainer[int]
+    dag_id: str
+    run_id: str
+    def __init__(self, task_ids: _Optional[_Iterable[str]] = ..., key: _Optional[str] = ..., map_indexes: _Optional[_Iterable[int]] = ..., dag_id: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
+
+class XComPushResult(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class XComValue(_message.Message):
+    __slots__ = ("task_id", "map_index", "value_json")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    MAP_INDEX_FIELD_NUMBER: _ClassVar[int]
+    VALUE_JSON_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    map_index: int
+    value_json: str
+    def __init__(self, task_id: _Optional[str] = ..., map_index: _Optional[int] = ..., value_json: _Optional[str] = ...) -> None: ...
+
+class XComPullResult(_message.Message):
+    __slots__ = ("values",)
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    values: _containers.RepeatedCompositeFieldContainer[XComValue]
+    def __init__(self, values: _Optional[_Iterable[_Union[XComValue, _Mapping]]] = ...) -> None: ...
+
+class TaskRequestError(_message.Message):
+    __slots__ = ("code", "message")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    code: TaskRequestErrorCode
+    message: str
+    def __init__(self, code: _Optional[_Union[TaskRequestErrorCode, str]] = ..., message: _Optional[str] = ...) -> None: ...
+
+class TaskResponse(_message.Message):
+    __slots__ = ("request_id", "error", "xcom_push", "xcom_pull")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    XCOM_PUSH_FIELD_NUMBER: _ClassVar[int]
+    XCOM_PULL_FIELD_NUMBER: _ClassVar[int]
+    request_id: int
+    error: TaskRequestError
+    xcom_push: XComPushResult
+    xcom_pull: XComPullResult
+    def __init__(self, request_id: _Optional[int] = ..., error: _Optional[_Union[TaskRequestError, _Mapping]] = ..., xcom_push: _Optional[_Union[XComPushResult, _Mapping]] = ..., xcom_pull: _Optional[_Union[XComPullResult, _Mapping]] = ...) -> None: ...

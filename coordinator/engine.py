@@ -32,7 +32,9 @@ from coordinator.events import (
     DagsDeactivated,
     DagVersionStored,
     Finished,
+    RequestFailed,
     Started,
+    TaskRequested,
     WorkerDraining,
     WorkerJoined,
     WorkerLeft,
@@ -49,6 +51,7 @@ from coordinator.scheduling.effects import (
     CloseStream,
     Drain,
     Effect,
+    Respond,
     ResultAck,
     Timer,
     WatchDag,
@@ -58,10 +61,11 @@ from coordinator.scheduling.effects import (
     WriteLog,
 )
 from coordinator.watch import WatchHub
+from coordinator.worker_messages import task_response_pb
 from tradewind.exceptions import ApiError, InvalidArgument, MetastoreError, NotFound
 from tradewind.states import TaskState
 from tradewind.v1 import control_pb2, worker_pb2
-from tradewind.wire import WaitReason
+from tradewind.wire import RequestError, WaitReason
 
 log = logging.getLogger("tradewind.coordinator")
 
@@ -244,6 +248,9 @@ class Engine:
     # ---- containment -----------------------------------------------------------------------
     def _contain(self, event: Any, exc: Exception) -> None:
         log.exception("applying %s failed", type(event).__name__, exc_info=exc)
+        if isinstance(event, TaskRequested):
+            failed = RequestFailed(RequestError.UNAVAILABLE, f"internal error: {type(exc).__name__}: {exc}")
+            self.scheduler.effects.append(Respond(event.worker, event.generation, event.request_id, failed))
         attempt = getattr(event, "attempt", None)
         if attempt is not None:
             self.scheduler.fail_internal(attempt.ti_id, f"internal error: {type(exc).__name__}: {exc}")
@@ -268,6 +275,8 @@ class Engine:
                 s.finished(event)
             case Started():
                 s.started(event)
+            case TaskRequested():
+                s.task_request(event)
             case Acked():
                 s.acked(event)
             case WorkerJoined():
@@ -398,6 +407,8 @@ class Engine:
                 )
             case Drain():
                 self._send(effect.worker, worker_pb2.CoordinatorMessage(drain=worker_pb2.Drain(reason=effect.reason)))
+            case Respond():
+                self._send(effect.worker, task_response_pb(effect.request_id, effect.result), effect.generation)
             case CloseStream():
                 stream = self.streams.get(effect.worker)
                 if stream is not None and stream[0] == effect.generation:

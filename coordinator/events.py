@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from coordinator.sessions import WorkerSession
-from tradewind.wire import Outcome, Refusal
+from tradewind.wire import Outcome, Refusal, RequestError
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +81,51 @@ class Finished:
     cpu_system: float = 0.0
     max_rss_bytes: int = 0
     generation: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PushXCom:
+    key: str
+    value_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class PullXCom:
+    task_ids: tuple[str, ...]
+    key: str
+    #: Empty reads every map index of each task.
+    map_indexes: tuple[int, ...]
+    #: Empty: the attempt's own DAG and run.
+    dag_id: str = ""
+    run_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRequested:
+    """A running task's call (worker.proto TaskRequest), already checked against its rules; it
+    counts only while its attempt is current and held by the session that sent it."""
+
+    worker: str
+    generation: int
+    request_id: int
+    attempt: AttemptRef
+    request: PushXCom | PullXCom
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFailed:
+    code: RequestError
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class XComsPulled:
+    #: (task_id, map_index, value_json) in the order asked for.
+    values: tuple[tuple[str, int, str], ...]
+
+
+#: What a TaskRequest is answered with; None is a push stored.
+RequestResult = RequestFailed | XComsPulled | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,21 +2,33 @@
 
 Every rule is checked here, before anything reaches the scheduler or the metastore, and a
 broken one is InvalidArgument naming the field, so a worker in any language learns what to fix.
+A task's request that breaks a rule is answered with an error instead: it never ends the stream.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from coordinator import validation
-from coordinator.events import AttemptRef, Finished
+from coordinator.events import (
+    AttemptRef,
+    Finished,
+    PullXCom,
+    PushXCom,
+    RequestFailed,
+    RequestResult,
+    TaskRequested,
+    XComsPulled,
+)
 from coordinator.sessions import WorkerSession
 from tradewind import wire
 from tradewind.exceptions import InvalidArgument
 from tradewind.v1 import common_pb2, worker_pb2
+from tradewind.wire import RequestError
 
 NAME = re.compile(r"[A-Za-z0-9_.@:-]{1,200}")
 INSTANCE_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
@@ -123,3 +135,91 @@ def finished_from_pb(f: worker_pb2.TaskFinished, session: WorkerSession) -> Fini
         max_rss_bytes=f.usage.max_rss_bytes,
         generation=session.generation,
     )
+
+
+def task_request_from_pb(r: worker_pb2.TaskRequest, session: WorkerSession) -> TaskRequested | RequestFailed:
+    """The event of a TaskRequest, or the error it is answered with when it breaks a rule."""
+    try:
+        if r.request_id <= 0:
+            raise InvalidArgument(f"task_request.request_id must be > 0, not {r.request_id}")
+        attempt = attempt_ref(r.attempt, f"task_request {r.request_id}")
+        body = r.WhichOneof("request")
+        if body == "xcom_push":
+            request: PushXCom | PullXCom = _push(r.xcom_push)
+        elif body == "xcom_pull":
+            request = _pull(r.xcom_pull)
+        else:
+            return RequestFailed(
+                RequestError.UNIMPLEMENTED,
+                f"task_request {r.request_id}: worker {session.name!r} sent a request this coordinator does not know",
+            )
+    except InvalidArgument as exc:
+        return RequestFailed(RequestError.INVALID_ARGUMENT, str(exc)[: wire.MAX_REASON_CHARS])
+    return TaskRequested(session.name, session.generation, r.request_id, attempt, request)
+
+
+def _key(key: str, what: str) -> str:
+    if not key or len(key) > wire.MAX_XCOM_KEY_CHARS or "\x00" in key:
+        raise InvalidArgument(
+            f"{what}.key must be 1 to {wire.MAX_XCOM_KEY_CHARS} characters without NUL, not {key[:100]!r}"
+        )
+    return key
+
+
+def _push(push: worker_pb2.XComPush) -> PushXCom:
+    key = _key(push.key, "xcom_push")
+    size = len(push.value_json.encode())
+    if size > wire.MAX_RETURN_VALUE_BYTES:
+        limit = wire.MAX_RETURN_VALUE_BYTES // wire.MiB
+        raise InvalidArgument(f"xcom_push: XCom {key!r} is {size / wire.MiB:.1f} MB; the limit is {limit} MB")
+    depth = wire.json_depth(push.value_json)
+    if depth > wire.MAX_CONF_DEPTH:
+        raise InvalidArgument(
+            f"xcom_push: XCom {key!r} is nested {depth} levels deep; the limit is {wire.MAX_CONF_DEPTH}"
+        )
+    try:
+        json.loads(push.value_json, parse_constant=_no_constant)
+    except ValueError as exc:
+        raise InvalidArgument(f"xcom_push: XCom {key!r} is not a JSON value: {exc}") from None
+    return PushXCom(key, push.value_json)
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _pull(pull: worker_pb2.XComPull) -> PullXCom:
+    key = _key(pull.key, "xcom_pull")
+    if not 1 <= len(pull.task_ids) <= wire.MAX_PULL_TASK_IDS:
+        raise InvalidArgument(
+            f"xcom_pull.task_ids must name 1 to {wire.MAX_PULL_TASK_IDS} tasks, not {len(pull.task_ids)}"
+        )
+    for task_id in pull.task_ids:
+        if not wire.ID_PATTERN.fullmatch(task_id):
+            raise InvalidArgument(f"xcom_pull.task_ids: {task_id[:250]!r} is not a task id")
+    if len(pull.map_indexes) > wire.MAX_PULL_MAP_INDEXES:
+        raise InvalidArgument(
+            f"xcom_pull.map_indexes may name at most {wire.MAX_PULL_MAP_INDEXES}, not {len(pull.map_indexes)}"
+        )
+    below = [i for i in pull.map_indexes if i < -1]
+    if below:
+        raise InvalidArgument(f"xcom_pull.map_indexes must be -1 or more, not {below[0]}")
+    if pull.dag_id and not wire.ID_PATTERN.fullmatch(pull.dag_id):
+        raise InvalidArgument(f"xcom_pull.dag_id: {pull.dag_id[:250]!r} is not a DAG id")
+    if pull.run_id and not wire.RUN_ID_PATTERN.fullmatch(pull.run_id):
+        raise InvalidArgument(f"xcom_pull.run_id: {pull.run_id[:250]!r} is not a run id")
+    return PullXCom(tuple(pull.task_ids), key, tuple(pull.map_indexes), pull.dag_id, pull.run_id)
+
+
+def task_response_pb(request_id: int, result: RequestResult) -> worker_pb2.CoordinatorMessage:
+    response = worker_pb2.TaskResponse(request_id=request_id)
+    if isinstance(result, RequestFailed):
+        response.error.code = wire.request_error_to_pb(result.code)  # type: ignore[assignment]
+        response.error.message = result.message[: wire.MAX_REASON_CHARS]
+    elif isinstance(result, XComsPulled):
+        response.xcom_pull.values.extend(
+            worker_pb2.XComValue(task_id=t, map_index=i, value_json=v) for t, i, v in result.values
+        )
+    else:
+        response.xcom_push.SetInParent()
+    return worker_pb2.CoordinatorMessage(task_response=response)

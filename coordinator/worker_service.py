@@ -22,9 +22,16 @@ import grpc
 
 from coordinator import messages
 from coordinator.engine import Engine, log_key
-from coordinator.events import Acked, AttemptRef, Started, WorkerDraining, WorkerJoined, WorkerLeft
+from coordinator.events import Acked, AttemptRef, RequestFailed, Started, WorkerDraining, WorkerJoined, WorkerLeft
 from coordinator.sessions import WorkerSession
-from coordinator.worker_messages import attempt_ref, finished_from_pb, moment, session_from_hello
+from coordinator.worker_messages import (
+    attempt_ref,
+    finished_from_pb,
+    moment,
+    session_from_hello,
+    task_request_from_pb,
+    task_response_pb,
+)
 from tradewind import wire
 from tradewind.exceptions import ApiError, InvalidArgument, NotFound
 from tradewind.v1 import control_pb2, worker_pb2, worker_pb2_grpc
@@ -246,6 +253,12 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
             )
         elif body == "finished":
             engine.submit(finished_from_pb(message.finished, session))
+        elif body == "task_request":
+            request = task_request_from_pb(message.task_request, session)
+            if isinstance(request, RequestFailed):
+                outbound.put_nowait(task_response_pb(message.task_request.request_id, request))
+            else:
+                engine.submit(request)
         elif body == "draining":
             reason = message.draining.reason[: wire.MAX_REASON_CHARS]
             engine.submit(WorkerDraining(name=name, generation=generation, reason=reason))

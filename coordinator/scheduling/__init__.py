@@ -9,6 +9,7 @@ Each module's class extends the one before it, so a concept may use those listed
     runs        DAGs and their runs: timetables, run creation, start and finish
     dispatch    the ready queue to free worker slots; acknowledgements, refusals and losses
     reports     what workers say about their attempts: started, finished
+    requests    what running tasks ask: push and pull XComs
     membership  workers joining, leaving, draining and going silent
     commands    people's commands: clear, mark, cancel a run, pools
     explain     why a task instance is not running

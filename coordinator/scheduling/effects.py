@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from coordinator.events import AttemptRef
+from coordinator.events import AttemptRef, RequestResult
 from coordinator.payloads import Payload
 from coordinator.records import Run, TaskInstance
 from coordinator.sessions import WorkerSession
@@ -68,6 +68,16 @@ class WriteLog:
 
 
 @dataclass(frozen=True, slots=True)
+class Respond:
+    """Answer a task's request on the stream of the session that sent it."""
+
+    worker: str
+    generation: int
+    request_id: int
+    result: RequestResult
+
+
+@dataclass(frozen=True, slots=True)
 class WatchTi:
     ti: TaskInstance
     #: The try whose log ends here, when the task instance left its worker; else None.
@@ -91,7 +101,9 @@ class WatchWorker:
     ended: tuple[str, str] | None = None
 
 
-Effect = Assign | Cancel | ResultAck | Drain | CloseStream | WriteLog | WatchTi | WatchRun | WatchDag | WatchWorker
+Effect = (
+    Assign | Cancel | ResultAck | Drain | CloseStream | WriteLog | Respond | WatchTi | WatchRun | WatchDag | WatchWorker
+)
 
 
 # ---- timers ------------------------------------------------------------------------------

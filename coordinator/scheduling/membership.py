@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from coordinator.events import AttemptRef
 from coordinator.scheduling.effects import CloseStream, Drain, Liveness, OrphanCheck, WatchWorker
-from coordinator.scheduling.reports import Reports
+from coordinator.scheduling.requests import Requests
 from coordinator.sessions import WorkerSession
 from tradewind.exceptions import AlreadyExists, NotFound
 from tradewind.states import ON_WORKER
 
 
-class Membership(Reports):
+class Membership(Requests):
     def join(
         self, session: WorkerSession, running: tuple[AttemptRef, ...]
     ) -> tuple[list[AttemptRef], list[AttemptRef]]:

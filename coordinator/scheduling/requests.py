@@ -1,0 +1,81 @@
+"""What running tasks ask of the coordinator: push and pull XComs (worker.proto TaskRequest).
+
+A request counts only while its attempt is current and only from the session holding it, the
+rule for reports. A push joins the batch's changes, so it is committed with everything else
+of its turn, and its answer, like a pull's, is sent only after that commit: nothing a task is
+told can be lost to a crash. Pulls read the run's XComs from memory, so they see every push
+of an earlier request and every stored return value.
+"""
+
+from __future__ import annotations
+
+from coordinator.events import PullXCom, PushXCom, RequestFailed, RequestResult, TaskRequested, XComsPulled
+from coordinator.records import Run
+from coordinator.scheduling.effects import Respond
+from coordinator.scheduling.reports import Reports
+from tradewind import wire
+from tradewind.wire import RequestError
+
+#: Room an answer leaves for its framing below the largest message.
+ANSWER_MARGIN = 64 * 1024
+#: Framing of one XComValue beyond its text: tags, lengths and the map index.
+VALUE_OVERHEAD = 32
+
+
+class Requests(Reports):
+    def task_request(self, event: TaskRequested) -> None:
+        self.effects.append(Respond(event.worker, event.generation, event.request_id, self._answer(event)))
+
+    def _answer(self, event: TaskRequested) -> RequestResult:
+        ti = self._reported(event.attempt, event.worker, event.generation)
+        if ti is None:
+            return RequestFailed(
+                RequestError.NOT_CURRENT,
+                f"attempt {event.attempt.token!r} of task instance {event.attempt.ti_id} is not current "
+                f"on worker {event.worker!r}; its requests are refused",
+            )
+        request = event.request
+        if isinstance(request, PushXCom):
+            ti.run.xcoms[(ti.task_id, request.key)] = request.value_json
+            self.changes.xcoms.append((ti.run.id, ti.task_id, request.key, request.value_json))
+            return None
+        run = ti.run
+        if request.dag_id and request.dag_id != run.dag_id and not request.run_id:
+            return RequestFailed(
+                RequestError.INVALID_ARGUMENT,
+                f"xcom_pull: run_id is required to pull from another DAG ({request.dag_id!r})",
+            )
+        if request.dag_id or request.run_id:
+            dag_id = request.dag_id or run.dag_id
+            found = self.run_for(dag_id, request.run_id or run.run_id)
+            if found is None:
+                return RequestFailed(
+                    RequestError.NOT_FOUND,
+                    f"xcom_pull: DAG {dag_id!r} has no running run {request.run_id or run.run_id!r}; "
+                    "only the XComs of running runs can be pulled",
+                )
+            run = found
+        return _pulled(run, request)
+
+
+def _pulled(run: Run, request: PullXCom) -> RequestResult:
+    """The run's XComs asked for, in the order of task_ids, then map index.
+
+    XComs are stored per (task_id, key) until mapped task instances exist: every one is at map
+    index -1."""
+    values: list[tuple[str, int, str]] = []
+    size = 0
+    for task_id in request.task_ids:
+        value = run.xcoms.get((task_id, request.key))
+        if value is None or (request.map_indexes and -1 not in request.map_indexes):
+            continue
+        values.append((task_id, -1, value))
+        size += len(value.encode()) + len(task_id.encode()) + VALUE_OVERHEAD
+    limit = wire.MAX_MESSAGE_BYTES - ANSWER_MARGIN
+    if size > limit:
+        return RequestFailed(
+            RequestError.RESOURCE_EXHAUSTED,
+            f"xcom_pull: the {len(values)} XComs of key {request.key!r} asked for are {size / wire.MiB:.1f} MB; "
+            f"one answer may carry at most {limit / wire.MiB:.1f} MB, so pull fewer tasks at a time",
+        )
+    return XComsPulled(tuple(values))

@@ -26,6 +26,7 @@ from tradewind.exceptions import TradewindError
 from tradewind.forkserver import ForkServer
 from tradewind.v1 import common_pb2, worker_pb2, worker_pb2_grpc
 from worker.bundles import BundleCache
+from worker.channel import Requests
 from worker.parent import watch_parent
 from worker.resources import heartbeat
 from worker.runner import Runner
@@ -73,7 +74,10 @@ class Agent:
         self.session = Session(settings.worker_slots, frozenset(KINDS))
         self.forkserver = ForkServer(preload=("tradewind", "tradewind.execution", "worker.payloads.python"))
         self.bundles = BundleCache(settings.home.resolve() / "worker" / "bundles", self._fetch_bundle)
-        self.runner = Runner(self.forkserver, self.bundles, self.send, lambda: self.session.limits)
+        self.requests = Requests(self.send)
+        self.runner = Runner(
+            self.forkserver, self.bundles, self.send, lambda: self.session.limits, requests=self.requests
+        )
         self._outbound: asyncio.Queue[worker_pb2.WorkerMessage | None] | None = None
         self._stub: worker_pb2_grpc.WorkerServiceStub | None = None
         self._stopping = asyncio.Event()
@@ -211,6 +215,8 @@ class Agent:
                     self._cancel(message.cancel)
                 elif body == "result_ack":
                     self.session.acked(message.result_ack.attempt)
+                elif body == "task_response":
+                    self.requests.answered(message.task_response)
                 elif body == "drain":
                     self.drain(message.drain.reason or "asked by the coordinator")
         except grpc.aio.AioRpcError as exc:
@@ -239,7 +245,10 @@ class Agent:
         self._outbound = outbound
         if self.session.draining:
             self._send_draining("shutting down")
-        for msg in self.session.after_welcome(list(welcome.rejected)):
+        replay = self.session.after_welcome(list(welcome.rejected))
+        results = [m for m in replay if m.WhichOneof("body") == "finished"]
+        held = [m for m in replay if m.WhichOneof("body") != "finished"]
+        for msg in held + self.requests.unanswered(list(welcome.rejected)) + results:
             outbound.put_nowait(msg)
         self._kill_rejected(welcome.rejected)
         log.info("joined coordinator at %s as %s", host, self.name)

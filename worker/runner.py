@@ -19,6 +19,7 @@ from tradewind.forkserver import Child, ChildExit, ForkServer
 from tradewind.v1 import common_pb2, worker_pb2
 from tradewind.wire import to_timestamp
 from worker.bundles import BundleCache
+from worker.channel import Channel, Requests, channel_path
 from worker.payloads import FAILED, Launch, Result
 from worker.payloads import bash as bash_payload
 from worker.payloads import python as python_payload
@@ -67,11 +68,21 @@ class LogPump(asyncio.Protocol):
 
 
 class Runner:
-    def __init__(self, forkserver: ForkServer, bundles: BundleCache, emit: Emit, limits: Callable[[], Limits]) -> None:
+    def __init__(
+        self,
+        forkserver: ForkServer,
+        bundles: BundleCache,
+        emit: Emit,
+        limits: Callable[[], Limits],
+        *,
+        requests: Requests | None = None,
+    ) -> None:
+        """Without `requests`, Python tasks run with no channel to the coordinator."""
         self.forkserver = forkserver
         self.bundles = bundles
         self.emit = emit
         self.limits = limits
+        self.requests = requests
 
     async def run(self, assignment: worker_pb2.Assignment, entry: Running) -> worker_pb2.WorkerMessage:
         attempt = assignment.attempt
@@ -110,7 +121,12 @@ class Runner:
                     bundle_dir = await stack.enter_async_context(self.bundles.use(payload.python.bundle_hash))
                 except Exception as exc:  # noqa: BLE001 - a fetch that fails (network, hash) is not the task's fault
                     return Result(worker_pb2.TASK_OUTCOME_LOST, f"cannot fetch the DAG bundle: {exc}"), NOT_STARTED
-                launch = python_payload.prepare(payload.python, bundle_dir, workdir)
+                channel = channel_path(workdir)
+                if self.requests is not None:
+                    await stack.enter_async_context(Channel(assignment.attempt, channel, self.requests))
+                launch = python_payload.prepare(
+                    payload.python, bundle_dir, workdir, channel if self.requests else None, assignment.map_index
+                )
                 return await self._execute(assignment, entry, workdir, launch)
         else:
             return Result(FAILED, f"unknown payload kind {kind!r}"), ChildExit(1, 0.0, 0.0, 0)

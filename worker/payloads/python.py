@@ -12,7 +12,10 @@ from worker.payloads import FAILED, FAILED_NO_RETRY, SKIPPED, SUCCESS, Launch, R
 OUTCOMES = {"success": SUCCESS, "skipped": SKIPPED, "failed_no_retry": FAILED_NO_RETRY, "failed": FAILED}
 
 
-def prepare(payload: payload_pb2.PythonPayload, bundle_dir: Path, workdir: Path) -> Launch:
+def prepare(
+    payload: payload_pb2.PythonPayload, bundle_dir: Path, workdir: Path, channel: Path | None, map_index: int
+) -> Launch:
+    """`channel` is the path of the attempt's task runtime channel, None for a task without one."""
     return Launch(
         "worker.payloads.python:run",
         {
@@ -23,6 +26,8 @@ def prepare(payload: payload_pb2.PythonPayload, bundle_dir: Path, workdir: Path)
             "xcom_inputs_json": payload.xcom_inputs_json or "{}",
             "context_json": payload.context_json,
             "result_path": str(workdir / "result.json"),
+            "channel": str(channel) if channel is not None else "",
+            "map_index": map_index,
         },
         str(workdir),
         None,
@@ -38,6 +43,8 @@ def run(
     xcom_inputs_json: str,
     context_json: str,
     result_path: str,
+    channel: str,
+    map_index: int,
 ) -> None:
     """Runs in the forked child: the task's own output goes to the log, the outcome to result_path.
 
@@ -48,6 +55,7 @@ def run(
     import traceback
 
     from tradewind.execution import encode_return_value, outcome_of, run_python_task
+    from tradewind.runtime import CHANNEL_ENV, RuntimeTaskInstance, set_current_context
     from tradewind.templates import context_from_json
 
     logging.basicConfig(
@@ -56,11 +64,17 @@ def run(
         format="[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s",
         force=True,
     )
+    if channel:
+        os.environ[CHANNEL_ENV] = channel  # the task's own child processes may use it too
     value_json, failure = "", None
     try:
-        value = run_python_task(
-            Path(bundle_dir), dag_file, dag_id, task_id, json.loads(xcom_inputs_json), context_from_json(context_json)
+        context = context_from_json(context_json)
+        ti = context["ti"]
+        context["ti"] = context["task_instance"] = RuntimeTaskInstance(
+            ti.dag_id, ti.task_id, ti.run_id, ti.try_number, map_index, None
         )
+        set_current_context(context)
+        value = run_python_task(Path(bundle_dir), dag_file, dag_id, task_id, json.loads(xcom_inputs_json), context)
         value_json = encode_return_value(value, task_id)
     except BaseException as exc:  # noqa: BLE001 - every way a task ends becomes an outcome
         failure = exc

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from tradewind import DAG, BashOperator, EmptyOperator, TaskGroup, chain, task, task_group
+from tradewind.dagbag import load_dag_file
 from tradewind.exceptions import DagDefinitionError
 from tradewind.serialization import serialize_dag
 
@@ -219,3 +221,39 @@ def test_serialization_keeps_each_tasks_group_path_and_the_groups() -> None:
         {"path": "etl", "group_id": "etl", "tooltip": "Moves data", "prefix_group_id": True},
         {"path": "etl.inner", "group_id": "etl.inner", "tooltip": "", "prefix_group_id": False},
     ]
+
+
+AIRFLOW_STYLE = '''
+import pendulum
+from airflow.sdk import DAG, task, task_group
+from airflow.utils.task_group import TaskGroup
+from airflow.providers.standard.operators.empty import EmptyOperator
+
+with DAG("airflow_groups", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):
+    start = EmptyOperator(task_id="start")
+
+    with TaskGroup("section_1", tooltip="Tasks for section_1") as section_1:
+        EmptyOperator(task_id="task_1") >> [EmptyOperator(task_id="task_2"), EmptyOperator(task_id="task_3")]
+
+    @task_group
+    def section_2():
+        @task
+        def inner():
+            return 1
+
+        inner()
+
+    start >> section_1 >> section_2()
+'''
+
+
+def test_an_airflow_dag_file_with_task_groups_loads_unchanged(tmp_path: Path) -> None:
+    (tmp_path / "groups.py").write_text(AIRFLOW_STYLE)
+    (loaded,) = load_dag_file(tmp_path / "groups.py", tmp_path)
+    assert upstream(loaded) == {
+        "start": [],
+        "section_1.task_1": ["start"],
+        "section_1.task_2": ["section_1.task_1"],
+        "section_1.task_3": ["section_1.task_1"],
+        "section_2.inner": ["section_1.task_2", "section_1.task_3"],
+    }

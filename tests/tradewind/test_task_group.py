@@ -223,7 +223,7 @@ def test_serialization_keeps_each_tasks_group_path_and_the_groups() -> None:
     ]
 
 
-AIRFLOW_STYLE = '''
+AIRFLOW_STYLE = """
 import pendulum
 from airflow.sdk import DAG, task, task_group
 from airflow.utils.task_group import TaskGroup
@@ -244,7 +244,7 @@ with DAG("airflow_groups", schedule=None, start_date=pendulum.datetime(2026, 1, 
         inner()
 
     start >> section_1 >> section_2()
-'''
+"""
 
 
 def test_an_airflow_dag_file_with_task_groups_loads_unchanged(tmp_path: Path) -> None:

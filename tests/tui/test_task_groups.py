@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.widgets import Static
+
 from tests.harness import Cluster
 from tests.tui.conftest import drive, until
 from tests.tui.test_monitor import SIZE, cell, open_dag, start
@@ -42,6 +44,8 @@ def test_a_group_is_collapsed_with_its_worst_state_and_expands_and_collapses_by_
             await pilot.press("home", "down")
             assert grid.group == "etl"
             assert grid.cell()[0] == common_pb2.TASK_STATE_FAILED
+            details = app.screen.query_one("#grid-details", Static)
+            await until(pilot, lambda: "Task group\netl\nfailed · 2 tasks" in str(details.content))
             await pilot.press("enter")
             await until(pilot, lambda: labels(grid) == ["start", "etl", "  extract", "  clean", "end"])
             await pilot.press("down", "down", "space")
@@ -49,6 +53,7 @@ def test_a_group_is_collapsed_with_its_worst_state_and_expands_and_collapses_by_
             await pilot.press("down")
             assert grid.task_id == "etl.clean.orders"
             assert grid.cell()[0] == common_pb2.TASK_STATE_FAILED
+            await until(pilot, lambda: "in group etl.clean" in str(details.content), message="the task's group")
             await pilot.press("2")
             graph = app.screen.query_one(DagGraph)
             await until(pilot, lambda: graph.task_id == "etl.clean.orders", message="the graph on the same task")

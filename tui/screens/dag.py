@@ -229,6 +229,9 @@ class DagScreen(LiveScreen):
         if task_id is not None:
             text.append("Task\n", style="bold underline")
             text.append(f"{task_id}\n")
+            group_of = self.grid.task_tree.path_of.get(task_id)
+            if group_of:
+                text.append(f"in group {group_of}\n", style="dim")
             text.append_text(task_badge(state))
             if try_number:
                 text.append(f" · try {try_number}")

@@ -43,7 +43,7 @@ def group_key(path: str) -> str:
 
 
 def _ancestors(path: str) -> list[str]:
-    """"a.b.c" -> ["a", "a.b", "a.b.c"]."""
+    """The path and every path above it: "a.b.c" gives a, a.b and a.b.c."""
     parts = path.split(".") if path else []
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
 

@@ -63,10 +63,8 @@ class Commands(Membership):
             ti.losses = 0
             if ti.state is not T.NONE:
                 self._set_state(ti, T.NONE)
-            for key in [key for key in run.xcoms if key[0] == task_id]:
-                del run.xcoms[key]
             cleared.append(ti)
-        self.changes.callbacks.append(("delete_xcoms", run.id, order))
+        self._forget_xcoms(run, set(order))
         self._evaluate(list(cleared))
         return cleared
 

@@ -9,13 +9,13 @@ instance; the loss after that fails the try like any failure.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import partial
 
 from coordinator import payloads
 from coordinator.events import Acked, AttemptRef
 from coordinator.queue import GroupKey
-from coordinator.records import TaskInstance
+from coordinator.records import Run, TaskInstance
 from coordinator.scheduling.base import MAX_LOSSES, log, ref
 from coordinator.scheduling.effects import AckDeadline, Assign, Cancel, ForgetAttempt, SlotCheck, WriteLog
 from coordinator.scheduling.runs import Runs
@@ -80,6 +80,7 @@ class Dispatch(Runs):
         now = self.clock.now()
         attempt = ti.attempt
         assert attempt is not None
+        self._forget_xcoms(ti.run, {ti.task_id})  # every execution starts with none, as in Airflow
         try:
             payload = payloads.build(ti)
         except TemplateError as exc:
@@ -98,6 +99,17 @@ class Dispatch(Runs):
         self._hold(ti, worker)
         self.effects.append(Assign(worker.name, worker.generation, ti, ref(attempt), ti.map_index, payload))
         self._timer(self.ack_timeout, AckDeadline(ti.id, attempt.token))
+
+    def _forget_xcoms(self, run: Run, task_ids: Collection[str]) -> None:
+        """Every XCom of these tasks goes: from memory, from this batch's writes, and from the
+        metastore just before the batch is committed."""
+        keys = [key for key in run.xcoms if key[0] in task_ids]
+        if not keys:
+            return
+        for key in keys:
+            del run.xcoms[key]
+        self.changes.xcoms = [x for x in self.changes.xcoms if x[0] != run.id or x[1] not in task_ids]
+        self.changes.callbacks.append(("delete_xcoms", run.id, sorted({task_id for task_id, _ in keys})))
 
     def acked(self, event: Acked) -> None:
         ti = self._reported(event.attempt, event.worker, event.generation)

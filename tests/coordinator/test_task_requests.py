@@ -17,12 +17,18 @@ from tradewind.v1 import common_pb2, worker_pb2
 RequestError = wire.RequestError
 
 
-async def started(engine: RecordingEngine, stream: Stream) -> common_pb2.Attempt:
+async def started(engine: RecordingEngine, stream: Stream, retries: int = 0) -> common_pb2.Attempt:
     """Trigger a run of DAG d (a >> b) and start `a` on the stream's worker; its attempt."""
-    engine.scheduler.register_dag(DagSpec.build(1, dag("d", [task("a"), task("b", ["a"])]), "0" * 64), False, None)
+    tasks = [task("a", retries=retries), task("b", ["a"])]
+    engine.scheduler.register_dag(DagSpec.build(1, dag("d", tasks), "0" * 64), False, None)
     triggered: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     engine.submit(Command("trigger", {"dag_id": "d", "conf": {}, "run_id": "r", "logical_date": None}, triggered))
     await triggered
+    return await start(stream)
+
+
+async def start(stream: Stream) -> common_pb2.Attempt:
+    """Acknowledge and start the next assignment on the stream; its attempt."""
     assignment = await stream.receive("assignment")
     attempt = assignment.attempt
     stream.send(worker_pb2.WorkerMessage(ack=worker_pb2.AssignmentAck(attempt=attempt, accepted=True)))
@@ -150,5 +156,25 @@ def test_clearing_a_task_forgets_every_xcom_it_pushed(tmp_path: Path) -> None:
             await cleared
             assert run_.xcoms == {}
             assert not list(m.XCom.select())
+
+    run(scenario)
+
+
+def test_a_retry_starts_with_none_of_the_xcoms_its_try_before_pushed(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path) as (engine, service):
+            stream, _ = await joined(service)
+            first = await started(engine, stream, retries=1)
+            await ask(stream, 1, first, **push("city", '"Lisbon"'))
+            assert [row.key for row in m.XCom.select()] == ["city"]
+            failed = worker_pb2.TaskFinished(attempt=first, outcome=worker_pb2.TASK_OUTCOME_FAILED, error="boom")
+            stream.send(worker_pb2.WorkerMessage(finished=failed))
+            second = await start(stream)
+            assert (second.try_number, second.attempt_token != first.attempt_token) == (2, True)
+            run_ = engine.scheduler.run_for("d", "r")
+            assert run_ is not None and run_.xcoms == {}
+            assert not list(m.XCom.select())
+            missing = await ask(stream, 2, second, **pull("a", key="city"))
+            assert not missing.xcom_pull.values
 
     run(scenario)

@@ -107,13 +107,14 @@ class RunGrid(ScrollView, can_focus=True):
         self.task_tree = TaskTree()
         self.rows: list[Row] = []
         self._row_of: dict[str, int] = {}
-        self._column_of: dict[str, int] = {}
+        #: Task id -> its index in `data.task_ids`, and so in every column's states.
+        self._index_of: dict[str, int] = {}
         self.label_width = 8
 
     # ---- data ---------------------------------------------------------------------------
     def show(self, data: GridData, keep_run_id: str | None = None, keep_key: str | None = None) -> None:
         self.data = data
-        self._column_of = {task_id: i for i, task_id in enumerate(data.task_ids)}
+        self._index_of = {task_id: i for i, task_id in enumerate(data.task_ids)}
         col = data.run_index(keep_run_id) if keep_run_id else None
         self.cursor_col = col if col is not None else max(len(data.runs) - 1, 0)
         self.relayout(keep_key)
@@ -134,7 +135,7 @@ class RunGrid(ScrollView, can_focus=True):
     def set_cell(self, run_id: str, task_id: str, state: int, try_number: int) -> bool:
         """Update one cell; False when the run is not on this page (the caller decides whether to reload)."""
         col = self.data.run_index(run_id)
-        index = self._column_of.get(task_id)
+        index = self._index_of.get(task_id)
         if col is None or index is None:
             return False
         self.data.states[col][index] = state
@@ -191,11 +192,11 @@ class RunGrid(ScrollView, can_focus=True):
     def _state(self, col: int, row: Row) -> int:
         states = self.data.states[col]
         if row.group is None:
-            return states[self._column_of[row.key]]
-        return summary_state(states[self._column_of[t]] for t in row.members)
+            return states[self._index_of[row.key]]
+        return summary_state(states[self._index_of[t]] for t in row.members)
 
     def _try(self, col: int, row: Row) -> int:
-        return self.data.tries[col][self._column_of[row.key]] if row.group is None else 0
+        return self.data.tries[col][self._index_of[row.key]] if row.group is None else 0
 
     # ---- keys ---------------------------------------------------------------------------
     def action_move(self, dx: int, dy: int) -> None:

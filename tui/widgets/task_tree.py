@@ -66,9 +66,6 @@ class TaskTree:
         self.path_of = {t.task_id: t.group_id for t in tasks if t.group_id}
         self.expanded: set[str] = set()
 
-    def is_group(self, key: str | None) -> bool:
-        return key is not None and key.startswith("▸ ")
-
     def toggle(self, path: str) -> None:
         self.expanded ^= {path}
 

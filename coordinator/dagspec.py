@@ -32,6 +32,8 @@ class TaskSpec:
     do_xcom_push: bool
     bash: dict[str, Any] | None
     python: dict[str, Any] | None
+    params: dict[str, Any] = field(default_factory=dict)
+    param_schemas: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -46,6 +48,7 @@ class DagSpec:
     leaves: frozenset[str]
     max_active_tasks: int = 16
     params: dict[str, Any] = field(default_factory=dict)
+    param_schemas: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, version_id: int, data: dict[str, Any], bundle_hash: str) -> DagSpec:
@@ -75,6 +78,8 @@ class DagSpec:
                 do_xcom_push=bool(t.get("do_xcom_push", True)),
                 bash=t.get("bash"),
                 python=t.get("python"),
+                params=t.get("params") or {},
+                param_schemas=t.get("param_schemas") or {},
             )
             for i, t in enumerate(raw_tasks)
         }
@@ -89,6 +94,7 @@ class DagSpec:
             leaves=frozenset(k for k, v in downstream.items() if not v),
             max_active_tasks=int(data.get("max_active_tasks", 16)),
             params=data.get("params") or {},
+            param_schemas=data.get("param_schemas") or {},
         )
 
     def retry_delay(self, task_id: str, try_number: int) -> float:

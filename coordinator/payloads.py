@@ -10,7 +10,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from coordinator.records import TaskInstance
+from coordinator.records import Run, TaskInstance
+from tradewind import xcom_codec
+from tradewind.exceptions import TemplateError
+from tradewind.params import conf_error
 from tradewind.templates import build_context, context_to_json, render
 
 
@@ -23,8 +26,10 @@ class Payload:
 
 
 def context_for(ti: TaskInstance) -> dict[str, Any]:
+    """The task's template context; `ti.xcom_pull` reads the run's XComs, so an XComArg inside a
+    string (`f"echo {task.output}"`) renders to its value."""
     run = ti.run
-    return build_context(
+    context = build_context(
         dag_id=run.dag_id,
         task_id=ti.task_id,
         run_id=run.run_id,
@@ -32,10 +37,47 @@ def context_for(ti: TaskInstance) -> dict[str, Any]:
         data_interval_start=run.data_interval_start,
         data_interval_end=run.data_interval_end,
         params=run.dag.params,
+        task_params=ti.spec.params,
         conf=run.conf,
         try_number=ti.try_number,
         run_type=run.run_type,
     )
+    refused = conf_error(context["params"], ti.spec.param_schemas, {})
+    if refused:
+        raise TemplateError(f"task {ti.task_id!r}: {refused}")
+    context["ti"] = context["task_instance"] = RunXComs(context["ti"], run)
+    return context
+
+
+class RunXComs:
+    """The context's task instance on the coordinator: its names, and xcom_pull over the run's XComs."""
+
+    def __init__(self, ti: Any, run: Run) -> None:
+        self._ti, self._run = ti, run
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ti, name)
+
+    def xcom_pull(
+        self,
+        task_ids: str | list[str] | tuple[str, ...] | None = None,
+        dag_id: str | None = None,
+        key: str = "return_value",
+        default: Any = None,
+        **_ignored: Any,
+    ) -> Any:
+        """Airflow's xcom_pull for one run: a value (or `default`) for one task id, a list for several."""
+        if dag_id not in (None, self._run.dag_id):
+            raise TemplateError(f"xcom_pull: a template can pull only its own DAG's XComs, not DAG {dag_id!r}'s")
+        if task_ids is None:
+            raise TemplateError("xcom_pull in a template needs task_ids")
+        if isinstance(task_ids, str):
+            return self._one(task_ids, key, default)
+        return [self._one(task_id, key, default) for task_id in task_ids]
+
+    def _one(self, task_id: str, key: str, default: Any) -> Any:
+        text = self._run.xcoms.get((task_id, key))
+        return default if text is None else xcom_codec.loads(text)
 
 
 def build(ti: TaskInstance) -> Payload:

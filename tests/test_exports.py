@@ -11,6 +11,7 @@ def test_the_public_surface_is_what_dag_authors_import() -> None:
             "BashOperator",
             "PythonOperator",
             "EmptyOperator",
+            "Param",
             "chain",
             "TriggerRule",
             "XComArg",

@@ -12,6 +12,7 @@ from tradewind.exceptions import (
     TaskSkipped,
 )
 from tradewind.operators import BashOperator, EmptyOperator, PythonOperator
+from tradewind.params import Param
 from tradewind.task_group import TaskGroup, task_group
 from tradewind.trigger_rules import TriggerRule
 
@@ -23,6 +24,7 @@ __all__ = [
     "BaseOperator",
     "BashOperator",
     "EmptyOperator",
+    "Param",
     "PythonOperator",
     "TaskFailed",
     "TaskFailedNoRetry",

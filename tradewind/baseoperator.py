@@ -6,11 +6,12 @@ XComArg lives here too: it is an operator's future output, and `>>` treats it as
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from tradewind.dag import DAG, check_id, current_dag
+from tradewind.dag import DAG, check_id, checked_params, current_dag
 from tradewind.exceptions import DagDefinitionError, TaskFailed
 from tradewind.task_group import TaskGroup, current_group, join_group
 from tradewind.trigger_rules import TriggerRule
@@ -34,6 +35,7 @@ BASE_DEFAULTS: dict[str, Any] = {
     "do_xcom_push": True,
     "depends_on_past": False,
     "doc_md": None,
+    "params": None,
 }
 #: Airflow arguments about notifications, accepted so Airflow DAG files load, and not acted on.
 INERT = frozenset({"email", "email_on_failure", "email_on_retry", "doc", "doc_rst", "doc_json", "doc_yaml"})
@@ -104,6 +106,7 @@ class BaseOperator:
             raise DagDefinitionError(f"{where}: depends_on_past=True is not supported")
         self.do_xcom_push = bool(values["do_xcom_push"])
         self.doc_md = values["doc_md"]
+        self.params, self.param_schemas = checked_params(values["params"] or {}, where)
         self.upstream_task_ids: set[str] = set()
         self.downstream_task_ids: set[str] = set()
         if self.dag is not None:
@@ -128,9 +131,15 @@ class BaseOperator:
         raise NotImplementedError(f"{type(self).__name__} does not implement execute(context)")
 
     def wire_xcom_args(self) -> None:
-        """Make the producers of XComArgs found in template fields upstream of this task (idempotent)."""
-        for arg in find_xcom_args([getattr(self, name, None) for name in self.template_fields]):
+        """Make the producers of XComArgs found in template fields upstream of this task, also those
+        put into a string (`f"echo {task.output}"`), as the value is read when it runs (idempotent)."""
+        fields = [getattr(self, name, None) for name in self.template_fields]
+        for arg in find_xcom_args(fields):
             self.set_upstream(arg.operator)
+        if self.dag is not None:
+            for dag_id, task_id in _pulled_in_strings(fields):
+                if dag_id == self.dag.dag_id and task_id in self.dag.task_dict and task_id != self.task_id:
+                    self.set_upstream(self.dag.task_dict[task_id])
 
     def _relate(self, other: BaseOperator, upstream: bool) -> None:
         if self.dag is None or other.dag is None:
@@ -189,6 +198,15 @@ class XComArg:
         index = "".join(f"[{p!r}]" for p in self.path)
         return f"XComArg({self.operator.task_id!r}, {self.key!r}){index}"
 
+    def __str__(self) -> str:
+        """What Airflow renders an XComArg to inside a string: a template pulling its value, so an
+        f-string or any templated field holding one gets the value at run time, not this text."""
+        index = "".join(f"[{p!r}]" for p in self.path)
+        dag_id = f", dag_id={self.operator.dag.dag_id!r}" if self.operator.dag is not None else ""
+        return (
+            f"{{{{ task_instance.xcom_pull(task_ids={self.operator.task_id!r}{dag_id}, key={self.key!r}){index} }}}}"
+        )
+
     def __getitem__(self, item: str | int) -> XComArg:
         return XComArg(self.operator, self.key, (*self.path, item))
 
@@ -210,14 +228,11 @@ class XComArg:
         return self
 
     def resolve(self, inputs: dict[str, Any]) -> Any:
-        """The value, from the XComs the coordinator sent ("task_id|key" -> value)."""
-        name = f"{self.operator.task_id}|{self.key}"
-        if name not in inputs:
-            raise TaskFailed(
-                f"XCom {self.key!r} of task {self.operator.task_id!r} is missing "
-                "(the task returned None, did not push, or did not run)"
-            )
-        value = inputs[name]
+        """The value, from the XComs the coordinator sent ("task_id|key" -> value); None when there
+        is none (the task returned None or did not push), as in Airflow."""
+        value = inputs.get(f"{self.operator.task_id}|{self.key}")
+        if value is None:
+            return None
         for step in self.path:
             try:
                 value = value[step]
@@ -234,6 +249,20 @@ def find_xcom_args(value: Any) -> list[XComArg]:
         return [found for item in value for found in find_xcom_args(item)]
     if isinstance(value, dict):
         return [found for item in value.values() for found in find_xcom_args(item)]
+    return []
+
+
+#: What str(XComArg) writes, so a string holding one names its producer.
+_PULL = re.compile(r"task_instance\.xcom_pull\(task_ids=('[^']*'|\"[^\"]*\"), dag_id=('[^']*'|\"[^\"]*\")")
+
+
+def _pulled_in_strings(value: Any) -> list[tuple[str, str]]:
+    if isinstance(value, str):
+        return [(dag_id[1:-1], task_id[1:-1]) for task_id, dag_id in _PULL.findall(value)]
+    if isinstance(value, list | tuple | set | frozenset):
+        return [found for item in value for found in _pulled_in_strings(item)]
+    if isinstance(value, dict):
+        return [found for item in value.values() for found in _pulled_in_strings(item)]
     return []
 
 

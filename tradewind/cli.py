@@ -245,6 +245,9 @@ def cmd_tasks_show(client: Client, args: argparse.Namespace) -> None:
             ],
         )
     )
+    rendered = [a for a in response.attempts if a.rendered]
+    if rendered:
+        print(f"rendered (try {rendered[-1].try_number}): {rendered[-1].rendered}")
 
 
 def cmd_tasks_logs(client: Client, args: argparse.Namespace) -> None:

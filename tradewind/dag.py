@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from croniter import croniter
 
 from tradewind.exceptions import DagDefinitionError
+from tradewind.params import split_params
 from tradewind.timezones import zone_name
 
 if TYPE_CHECKING:
@@ -108,7 +109,13 @@ class DAG:
         self.tags = [str(t) for t in tags or []]
         if params is not None and not isinstance(params, dict):
             raise DagDefinitionError(f"{where}: params must be a dict, not {params!r}")
-        self.params = dict(params or {})
+        self.params, self.param_schemas = checked_params(params or {}, where)
+        required = [name for name in self.param_schemas if name not in self.params]
+        if self.schedule is not None and required:
+            raise DagDefinitionError(
+                f"{where}: param {required[0]!r} has no default, so the DAG cannot be scheduled; "
+                "give it a default or use schedule=None"
+            )
         for name, value in (("max_active_runs", max_active_runs), ("max_active_tasks", max_active_tasks)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise DagDefinitionError(f"{where}: {name} must be a positive integer, not {value!r}")
@@ -214,6 +221,14 @@ def _zone_of(start_date: Any, where: str) -> tzinfo:
     except ValueError as exc:
         raise DagDefinitionError(f"{where}: start_date {start_date!r}: {exc}") from None
     return zone
+
+
+def checked_params(params: dict[str, Any], where: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Param values and schemas (tradewind.params), a default that breaks its schema refused."""
+    try:
+        return split_params(params, where)
+    except ValueError as exc:
+        raise DagDefinitionError(str(exc)) from None
 
 
 def _check_schedule(schedule: Any, where: str) -> str | timedelta | None:

@@ -7,6 +7,7 @@ an XComArg, resolved on the worker from the XCom the coordinator stored.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from tradewind.baseoperator import XComArg
 from tradewind.dag import DAG, current_dag
 from tradewind.exceptions import DagDefinitionError
 from tradewind.operators.python import PythonOperator
+from tradewind.params import NOTSET, DagParam
 from tradewind.task_group import group_task_id
 
 __all__ = ["XComArg", "dag", "task"]
@@ -31,8 +33,11 @@ def dag(dag_id: Any = None, **dag_kwargs: Any) -> Any:
             options = dict(dag_kwargs)
             if options.get("description") is None and function.__doc__:
                 options["description"] = function.__doc__.strip().splitlines()[0]
+            bound = inspect.signature(function).bind(*args, **kwargs)
+            bound.apply_defaults()
+            options["params"] = {**(options.get("params") or {}), **bound.arguments}
             with DAG(dag_id or function.__name__, **options) as new:
-                function(*args, **kwargs)
+                function(**{name: DagParam(name, new.params.get(name, NOTSET)) for name in bound.arguments})
             return new
 
         return build

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from tradewind import xcom_codec
 from tradewind.baseoperator import resolve_xcom_args
 from tradewind.compat.airflow import airflow_imports
 from tradewind.dag import DAG
@@ -70,8 +70,8 @@ def encode_return_value(value: Any, task_id: str = "") -> str:
     if value is None:
         return ""
     try:
-        return json.dumps(value)
-    except (TypeError, ValueError) as exc:
+        return xcom_codec.dumps(value)
+    except SerializationError as exc:
         raise SerializationError(
             f"task {task_id!r} returned a {type(value).__name__}, which cannot be stored as an XCom: {exc}"
         ) from None

@@ -6,11 +6,12 @@ Format 2 (the coordinator reads exactly this):
      "schedule": null | {"kind": "cron"|"preset", "expr"} | {"kind": "once"} | {"kind": "delta", "seconds"},
      "start_date", "end_date" (ISO 8601 in UTC, or null), "timezone" (the zone cron schedules are
      read in: "UTC", an IANA name or "+05:30"), "catchup", "max_active_runs",
-     "max_active_tasks", "tags", "params", "is_paused_upon_creation",
+     "max_active_tasks", "tags", "params" (values), "param_schemas" (name: JSON Schema),
+     "is_paused_upon_creation",
      "tasks": [{"task_id", "operator", "kind": "bash"|"python"|"empty", "upstream" (sorted),
                 "trigger_rule", "retries", "retry_delay" (s), "retry_exponential_backoff",
                 "max_retry_delay" (s|null), "queue", "pool", "pool_slots", "priority_weight",
-                "weight_rule", "execution_timeout" (s|null), "do_xcom_push",
+                "weight_rule", "execution_timeout" (s|null), "do_xcom_push", "params", "param_schemas",
                 "bash": {...} (kind bash only), "python": {...} (kind python only)}, ...]}
 
 Tasks are in definition order. Bash fields are raw templates: the coordinator renders them.
@@ -44,11 +45,7 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 def serialize_dag(dag: DAG, fileloc: str) -> dict[str, Any]:
     """`fileloc` is the file's path relative to the DAG folder. Validates the DAG first (cycles)."""
     dag.validate()
-    for name, value in dag.params.items():
-        try:
-            json.dumps(value)
-        except (TypeError, ValueError) as exc:
-            raise SerializationError(f"DAG {dag.dag_id!r} in {fileloc}: param {name!r} is not JSON: {exc}") from None
+    _check_json(dag.params, f"DAG {dag.dag_id!r} in {fileloc}")
     return {
         "format": FORMAT,
         "dag_id": dag.dag_id,
@@ -64,6 +61,7 @@ def serialize_dag(dag: DAG, fileloc: str) -> dict[str, Any]:
         "max_active_tasks": dag.max_active_tasks,
         "tags": list(dag.tags),
         "params": dag.params,
+        "param_schemas": dag.param_schemas,
         "is_paused_upon_creation": dag.is_paused_upon_creation,
         "tasks": [_task(task) for task in dag.tasks],
         "task_groups": [
@@ -71,6 +69,15 @@ def serialize_dag(dag: DAG, fileloc: str) -> dict[str, Any]:
             for g in dag.task_group_dict.values()
         ],
     }
+
+
+def _check_json(params: dict[str, Any], where: str) -> dict[str, Any]:
+    for name, value in params.items():
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError) as exc:
+            raise SerializationError(f"{where}: param {name!r} is not JSON: {exc}") from None
+    return params
 
 
 def dag_hash(serialized: dict[str, Any]) -> str:
@@ -133,6 +140,8 @@ def _task(task: BaseOperator) -> dict[str, Any]:
         "weight_rule": task.weight_rule,
         "execution_timeout": task.execution_timeout,
         "do_xcom_push": task.do_xcom_push,
+        "params": _check_json(task.params, task.where),
+        "param_schemas": task.param_schemas,
         "group_id": task.task_group.path if task.task_group is not None else "",
     }
     if isinstance(task, BashOperator):

@@ -16,8 +16,18 @@ import jinja2
 import pendulum
 
 from tradewind.exceptions import TemplateError
+from tradewind.macros import MACROS
+from tradewind.params import DagParam
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+#: Airflow's date filters: `{{ data_interval_end | ds }}`.
+_ENV.filters.update(
+    ds=lambda moment: moment.strftime("%Y-%m-%d"),
+    ds_nodash=lambda moment: moment.strftime("%Y%m%d"),
+    ts=lambda moment: moment.isoformat(),
+    ts_nodash=lambda moment: moment.strftime("%Y%m%dT%H%M%S"),
+    ts_nodash_with_tz=lambda moment: moment.isoformat().replace("-", "").replace(":", ""),
+)
 _INPUTS = (
     "dag_id",
     "task_id",
@@ -29,21 +39,12 @@ _INPUTS = (
     "conf",
     "try_number",
     "run_type",
+    "prev_data_interval_start_success",
+    "prev_data_interval_end_success",
+    "prev_start_date_success",
 )
 _DATES = ("logical_date", "data_interval_start", "data_interval_end")
-
-
-def ds_add(ds: str, days: int) -> str:
-    """Airflow's macros.ds_add: a YYYY-MM-DD date moved by `days`."""
-    return (datetime.strptime(ds, "%Y-%m-%d") + timedelta(days=days)).strftime("%Y-%m-%d")
-
-
-def ds_format(ds: str, input_format: str, output_format: str) -> str:
-    """Airflow's macros.ds_format: reformat a date string, e.g. ds_format(ds, "%Y-%m-%d", "%d/%m")."""
-    return datetime.strptime(ds, input_format).strftime(output_format)
-
-
-MACROS = SimpleNamespace(datetime=datetime, timedelta=timedelta, ds_add=ds_add, ds_format=ds_format, json=json)
+_PREVIOUS = ("prev_data_interval_start_success", "prev_data_interval_end_success", "prev_start_date_success")
 
 
 def build_context(
@@ -58,9 +59,15 @@ def build_context(
     conf: dict[str, Any],
     try_number: int,
     run_type: str,
+    task_params: dict[str, Any] | None = None,
+    prev_data_interval_start_success: datetime | None = None,
+    prev_data_interval_end_success: datetime | None = None,
+    prev_start_date_success: datetime | None = None,
 ) -> dict[str, Any]:
-    """Airflow's template context names. `params` are the DAG's params; a trigger's conf stays
-    apart in `conf` and `dag_run.conf` (Airflow's dag_run_conf_overrides_params=False).
+    """Airflow's template context names, with Airflow's values. `params` are the DAG's params,
+    overridden by the task's, overridden by the trigger's conf (Airflow's precedence); the conf
+    itself is `dag_run.conf` (and `conf`). The prev_*_success dates are those of the DAG's last
+    successful run before this one, None when there is none.
 
     As in Airflow, dates are pendulum DateTimes in UTC whatever the DAG's time zone (`ds` is the
     logical date's UTC day; `{{ logical_date.in_timezone("Europe/Paris") }}` converts)."""
@@ -77,6 +84,8 @@ def build_context(
         data_interval_end=end,
     )
     ti = SimpleNamespace(dag_id=dag_id, task_id=task_id, run_id=run_id, try_number=try_number)
+    ds_nodash = logical_date.strftime("%Y%m%d")
+    previous = (prev_data_interval_start_success, prev_data_interval_end_success, prev_start_date_success)
     return {
         "dag_id": dag_id,
         "task_id": task_id,
@@ -90,13 +99,64 @@ def build_context(
         "ts": logical_date.isoformat(),
         "ts_nodash": logical_date.strftime("%Y%m%dT%H%M%S"),
         "ts_nodash_with_tz": logical_date.isoformat().replace("-", "").replace(":", ""),
-        "params": dict(params),
+        "params": {**params, **(task_params or {}), **conf},
         "conf": conf,
         "dag_run": dag_run,
         "ti": ti,
         "try_number": try_number,
         "macros": MACROS,
+        "task_instance": ti,
+        "task_instance_key_str": f"{dag_id}__{task_id}__{ds_nodash}",
+        "dag": SimpleNamespace(dag_id=dag_id, params=dict(params)),
+        "task": SimpleNamespace(task_id=task_id, dag_id=dag_id, params={**params, **(task_params or {})}),
+        **{key: None if value is None else _utc(value) for key, value in zip(_PREVIOUS, previous, strict=True)},
+        **airflow2_names(logical_date, start, end, previous[0]),
     }
+
+
+def airflow2_names(
+    logical_date: datetime, start: datetime, end: datetime, prev_start_success: datetime | None
+) -> dict[str, Any]:
+    """The Airflow 2 names that Airflow 3 removed, with the meaning Airflow 2 told users to move
+    to; those with no Airflow 3 meaning raise an error naming them when a template uses them."""
+    day = timedelta(days=1)
+    return {
+        "execution_date": logical_date,
+        "next_execution_date": end,
+        "next_ds": end.strftime("%Y-%m-%d"),
+        "next_ds_nodash": end.strftime("%Y%m%d"),
+        "prev_execution_date_success": None if prev_start_success is None else _utc(prev_start_success),
+        "tomorrow_ds": (logical_date + day).strftime("%Y-%m-%d"),
+        "tomorrow_ds_nodash": (logical_date + day).strftime("%Y%m%d"),
+        "yesterday_ds": (logical_date - day).strftime("%Y-%m-%d"),
+        "yesterday_ds_nodash": (logical_date - day).strftime("%Y%m%d"),
+        **{name: Removed(name, hint) for name, hint in _REMOVED.items()},
+    }
+
+
+#: Airflow 2 names with no Airflow 3 equivalent, and what to write instead.
+_REMOVED = {
+    "prev_ds": "use {{ prev_data_interval_start_success | ds }} or {{ data_interval_start | ds }}",
+    "prev_ds_nodash": "use {{ prev_data_interval_start_success | ds_nodash }}",
+    "prev_execution_date": "use prev_data_interval_start_success or data_interval_start",
+}
+
+
+class Removed:
+    """A context name Airflow 3 removed: any use of it in a template fails naming it."""
+
+    def __init__(self, name: str, hint: str) -> None:
+        self.name, self.hint = name, hint
+
+    def _fail(self, *args: Any, **kwargs: Any) -> Any:
+        raise TemplateError(f"{self.name!r} was removed in Airflow 3 and Tradewind does not provide it; {self.hint}")
+
+    __str__ = __call__ = __getitem__ = __iter__ = __bool__ = _fail
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return self._fail()
 
 
 def _utc(moment: datetime) -> pendulum.DateTime:
@@ -106,15 +166,16 @@ def _utc(moment: datetime) -> pendulum.DateTime:
 def context_to_json(context: dict[str, Any]) -> str:
     """The inputs of a context, so the worker can rebuild the same context."""
     data = {key: context[key] for key in _INPUTS}
-    for key in _DATES:
-        data[key] = context[key].isoformat()
+    data["params"], data["task_params"] = context["dag"].params, context["task"].params
+    for key in (*_DATES, *_PREVIOUS):
+        data[key] = None if context[key] is None else context[key].isoformat()
     return json.dumps(data)
 
 
 def context_from_json(text: str) -> dict[str, Any]:
     data = json.loads(text)
-    for key in _DATES:
-        data[key] = datetime.fromisoformat(data[key])
+    for key in (*_DATES, *_PREVIOUS):
+        data[key] = None if data.get(key) is None else datetime.fromisoformat(data[key])
     return build_context(**data)
 
 
@@ -125,7 +186,8 @@ def _compile(source: str) -> jinja2.Template:
 
 
 def render(value: Any, context: dict[str, Any]) -> Any:
-    """Render every string inside `value` (lists, tuples and dicts are walked)."""
+    """Render every string inside `value` (lists, tuples and dicts are walked); an @dag function's
+    parameter becomes the run's value of its param."""
     if isinstance(value, str):
         if "{{" not in value and "{%" not in value and "{#" not in value:
             return value
@@ -135,6 +197,8 @@ def render(value: Any, context: dict[str, Any]) -> Any:
             raise TemplateError(f"template {value!r} failed to render: {exc}") from None
         except Exception as exc:  # a macro or filter raising is the template's failure too
             raise TemplateError(f"template {value!r} failed to render: {type(exc).__name__}: {exc}") from None
+    if isinstance(value, DagParam):
+        return value.resolve(context["params"])
     if isinstance(value, list):
         return [render(v, context) for v in value]
     if isinstance(value, tuple):

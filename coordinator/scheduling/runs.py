@@ -12,7 +12,8 @@ from coordinator.scheduling.base import DagEntry
 from coordinator.scheduling.effects import ScheduleDue, WatchDag
 from coordinator.scheduling.readiness import Readiness
 from coordinator.timetable import RunInfo, Timetable
-from tradewind.exceptions import FailedPrecondition, NotFound
+from tradewind.exceptions import FailedPrecondition, InvalidArgument, NotFound
+from tradewind.params import conf_error
 from tradewind.states import RunState, TaskState, check_run
 
 T = TaskState
@@ -93,6 +94,9 @@ class Runs(Readiness):
         run_id = run_id or f"manual__{logical.isoformat()}"
         if run_exists or (dag_id, run_id) in self.runs_by_key:
             raise FailedPrecondition(f"DAG {dag_id!r} already has a run with run_id {run_id!r}")
+        refused = conf_error(entry.spec.params, entry.spec.param_schemas, conf)
+        if refused:
+            raise InvalidArgument(f"DAG {dag_id!r}: conf_json: {refused}")
         start, end = entry.timetable.manual_interval(logical)
         return self._create_run(entry, run_id, "manual", RunInfo(logical, start, end, now), conf)
 

@@ -83,6 +83,7 @@ def test_a_realistic_dag_serializes_to_the_coordinator_format() -> None:
         "max_active_tasks": 16,
         "tags": ["etl", "nightly"],
         "params": {"table": "sales", "limit": 10},
+        "param_schemas": {},
         "is_paused_upon_creation": None,
         "task_groups": [],
     }
@@ -106,6 +107,8 @@ def test_a_realistic_dag_serializes_to_the_coordinator_format() -> None:
         "weight_rule": "downstream",
         "execution_timeout": 600.0,
         "do_xcom_push": True,
+        "params": {},
+        "param_schemas": {},
         "group_id": "",
         "bash": {
             "bash_command": "dump {{ params.table }} {{ ds }}",

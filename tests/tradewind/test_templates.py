@@ -50,10 +50,39 @@ def test_the_context_has_airflow_names() -> None:
     )
 
 
-def test_params_stay_the_dag_params_and_conf_is_apart() -> None:
-    assert render("{{ params.table }}/{{ conf.table }}/{{ dag_run.conf['table'] }}", context()) == (
-        "sales/override/override"
+def test_a_triggers_conf_overrides_task_params_which_override_dag_params() -> None:
+    ctx = context(params={"table": "sales", "limit": 5, "mode": "full"}, task_params={"limit": 9, "mode": "delta"})
+    assert render("{{ params.table }}/{{ params.limit }}/{{ params.mode }}/{{ dag_run.conf['table'] }}", ctx) == (
+        "override/9/delta/override"
     )
+    assert render("{{ dag.params.table }}/{{ task.params.limit }}", ctx) == "sales/9"
+
+
+def test_airflow_context_names_have_airflow_values() -> None:
+    ctx = context(prev_data_interval_start_success=MOMENT - timedelta(days=2))
+    text = (
+        "{{ task_instance_key_str }}|{{ ts_nodash_with_tz }}|{{ execution_date }}|{{ next_ds }}|"
+        "{{ next_ds_nodash }}|{{ tomorrow_ds }}|{{ yesterday_ds_nodash }}|{{ data_interval_start | ds }}|"
+        "{{ prev_data_interval_start_success | ds_nodash }}|{{ prev_start_date_success }}|{{ ti.task_id }}"
+    )
+    assert render(text, ctx) == (
+        "etl__load__20240301|20240301T063000+0000|2024-03-01 06:30:00+00:00|2024-03-01|20240301|"
+        "2024-03-02|20240229|2024-02-29|20240228|None|load"
+    )
+    assert ctx["task_instance"] is ctx["ti"]
+
+
+def test_an_airflow_2_name_with_no_airflow_3_meaning_fails_naming_it() -> None:
+    with pytest.raises(TemplateError, match="'prev_ds' was removed in Airflow 3.*prev_data_interval_start_success"):
+        render("{{ prev_ds }}", context())
+
+
+def test_macros_have_airflows_names() -> None:
+    text = (
+        "{{ macros.uuid.UUID(int=1) }} {{ macros.time.gmtime(0).tm_year }} {{ macros.random() < 1 }} "
+        "{{ macros.dateutil.relativedelta.relativedelta(months=1) }} {{ macros.datetime(2024, 1, 2).day }}"
+    )
+    assert render(text, context()) == "00000000-0000-0000-0000-000000000001 1970 True relativedelta(months=+1) 2"
 
 
 def test_macros() -> None:

@@ -54,6 +54,7 @@ def run(
     import sys
     import traceback
 
+    from tradewind import xcom_codec
     from tradewind.execution import encode_return_value, outcome_of, run_python_task
     from tradewind.runtime import CHANNEL_ENV, RuntimeTaskInstance, set_current_context
     from tradewind.templates import context_from_json
@@ -74,7 +75,8 @@ def run(
             ti.dag_id, ti.task_id, ti.run_id, ti.try_number, map_index, None
         )
         set_current_context(context)
-        value = run_python_task(Path(bundle_dir), dag_file, dag_id, task_id, json.loads(xcom_inputs_json), context)
+        inputs = xcom_codec.loads(xcom_inputs_json)
+        value = run_python_task(Path(bundle_dir), dag_file, dag_id, task_id, inputs, context)
         value_json = encode_return_value(value, task_id)
     except BaseException as exc:  # noqa: BLE001 - every way a task ends becomes an outcome
         failure = exc

@@ -1,0 +1,95 @@
+"""What a worker is sent: templates rendered on the coordinator with the run's XComs, params and conf."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from tests.coordinator.conftest import Harness, dag, task
+from tests.coordinator.test_scheduler import run_to_end
+from tradewind import DAG, BashOperator, xcom_codec
+from tradewind.exceptions import InvalidArgument
+from tradewind.serialization import serialize_dag
+
+
+def bash(task_id: str, command: str, upstream: list[str] | None = None, **extra: object) -> dict[str, object]:
+    data = task(task_id, upstream, **extra)
+    data["bash"] = {**data["bash"], "bash_command": command}  # type: ignore[dict-item]
+    return data
+
+
+def test_an_xcomarg_in_an_f_string_renders_to_the_upstream_value(harness: Harness) -> None:
+    with DAG("x") as d:
+        push = BashOperator(task_id="push", bash_command="echo hi")
+        BashOperator(task_id="show", bash_command=f"echo {push.output} {push.output['day']}") << push
+    harness.add_dag(serialize_dag(d, "x.py"))
+    harness.worker()
+    harness.scheduler.trigger("x", {}, "r", None, False)
+    [first] = harness.assignments(harness.turn())
+    value = {"day": date(2026, 11, 25), "n": Decimal("1.5")}
+    run_to_end(harness, first, value=xcom_codec.dumps(value))
+    [assign] = [e for e in harness.turn() if type(e).__name__ == "Assign"]
+    assert assign.payload.fields["bash_command"] == (
+        "echo {'day': datetime.date(2026, 11, 25), 'n': Decimal('1.5')} 2026-11-25"
+    )
+    assert assign.payload.rendered == assign.payload.fields["bash_command"]
+
+
+def test_a_missing_xcom_pulled_in_a_template_renders_as_none(harness: Harness) -> None:
+    command = "echo {{ ti.xcom_pull(task_ids='a') }}/{{ ti.xcom_pull(['a', 'a']) }}"
+    harness.add_dag(dag("d", [bash("a", "true"), bash("b", command, ["a"])]))
+    harness.worker()
+    harness.scheduler.trigger("d", {}, "r", None, False)
+    [first] = harness.assignments(harness.turn())
+    run_to_end(harness, first)
+    [second] = [e for e in harness.turn() if type(e).__name__ == "Assign"]
+    assert second.payload.fields["bash_command"] == "echo None/[None, None]"
+
+
+def test_conf_overrides_task_params_which_override_dag_params(harness: Harness) -> None:
+    command = "echo {{ params.table }} {{ params.limit }} {{ params.mode }}"
+    harness.add_dag(
+        dag(
+            "d",
+            [bash("a", command, params={"limit": 9, "mode": "delta"}, param_schemas={})],
+            params={"table": "sales", "limit": 5, "mode": "full"},
+        )
+    )
+    harness.worker()
+    harness.scheduler.trigger("d", {"table": "orders"}, "r", None, False)
+    [assign] = [e for e in harness.turn() if type(e).__name__ == "Assign"]
+    assert assign.payload.fields["bash_command"] == "echo orders 9 delta"
+
+
+def test_a_conf_that_breaks_a_param_schema_is_refused_at_trigger_naming_the_field(harness: Harness) -> None:
+    schemas = {"limit": {"type": "integer", "minimum": 1}, "day": {"type": "string", "format": "date"}}
+    harness.add_dag(dag("d", [bash("a", "true")], params={"limit": 5, "day": "2026-01-01"}, param_schemas=schemas))
+    with pytest.raises(InvalidArgument, match="DAG 'd': conf_json: param 'limit': 0 is less than the minimum of 1"):
+        harness.scheduler.trigger("d", {"limit": 0}, "r1", None, False)
+    with pytest.raises(InvalidArgument, match="param 'day': 'tomorrow' is not a 'date'"):
+        harness.scheduler.trigger("d", {"day": "tomorrow"}, "r1", None, False)
+    assert harness.scheduler.trigger("d", {"limit": 2, "extra": True}, "r1", None, False).conf["limit"] == 2
+
+
+def test_a_task_param_broken_by_the_conf_fails_the_try_naming_it(harness: Harness) -> None:
+    harness.add_dag(
+        dag("d", [bash("a", "echo {{ params.n }}", params={"n": 1}, param_schemas={"n": {"type": "integer"}})])
+    )
+    harness.worker()
+    run = harness.scheduler.trigger("d", {"n": "many"}, "r", None, False)
+    harness.turn()
+    ti = run.tis["a"]
+    assert ti.state.value == "failed"
+    assert "task 'a': param 'n': 'many' is not of type 'integer'" in ti.attempt.error
+
+
+def test_the_template_dates_of_a_run_are_airflows(harness: Harness) -> None:
+    command = "{{ ds }} {{ ts_nodash_with_tz }} {{ task_instance_key_str }} {{ next_ds }} {{ execution_date | ds }}"
+    harness.add_dag(dag("d", [bash("a", command)]))
+    harness.worker()
+    harness.scheduler.trigger("d", {}, "r", datetime(2026, 11, 25, 6, tzinfo=UTC), False)
+    [assign] = [e for e in harness.turn() if type(e).__name__ == "Assign"]
+    expected = "2026-11-25 20261125T060000+0000 d__a__20261125 2026-11-25 2026-11-25"
+    assert assign.payload.fields["bash_command"] == expected

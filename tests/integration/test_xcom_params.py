@@ -1,0 +1,77 @@
+"""XCom values, params and templates end to end: a coordinator, a worker and the CLI on loopback."""
+
+from __future__ import annotations
+
+import json
+
+from tests.harness import Cluster, write_dag
+from tests.integration.test_end_to_end import finished_run, tis, trigger
+
+XCOM_DAG = """
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from tradewind import BashOperator, Param, dag, task
+
+
+@dag(schedule=None, params={"limit": Param(5, type="integer", minimum=1)})
+def values(table: str = "sales"):
+    @task
+    def nothing():
+        return None
+
+    @task
+    def takes_none(value):
+        assert value is None, value
+        return "got None"
+
+    @task
+    def typed():
+        return {
+            "when": datetime(2026, 11, 25, 6, 30, tzinfo=timezone(timedelta(hours=1))),
+            "day": date(2026, 11, 25),
+            "gap": timedelta(hours=1, microseconds=5),
+            "tags": {"a", "b"},
+            "pair": (1, 2),
+            "amount": Decimal("10.05"),
+        }
+
+    @task
+    def check(value, table, params=None):
+        assert type(value["when"]) is datetime and value["when"].utcoffset() == timedelta(hours=1), value
+        assert value["day"] == date(2026, 11, 25) and value["gap"] == timedelta(hours=1, microseconds=5), value
+        assert value["tags"] == {"a", "b"} and value["pair"] == (1, 2), value
+        assert value["amount"] == Decimal("10.05"), value
+        return f"{table} {params['limit']}"
+
+    data = typed()
+    takes_none(nothing())
+    checked = check(data, table)
+    BashOperator(task_id="echo", bash_command=f"echo 'result:{checked}:{data['amount']}:{{{{ params.table }}}}'")
+
+
+values()
+"""
+
+
+def test_xcom_values_params_and_conf_reach_tasks_and_templates(cluster: Cluster) -> None:
+    write_dag(cluster.dags, "values.py", XCOM_DAG)
+    cluster.coordinator()
+    cluster.worker("w1")
+    run_id = trigger(cluster, "values", "--conf", json.dumps({"table": "orders", "limit": 7}))
+    run = finished_run(cluster, "values", run_id, timeout=90)
+    states = {task_id: row["state"] for task_id, row in tis(cluster, "values", run_id).items()}
+    assert run["state"] == "success", states
+    log = cluster.cli("tasks", "logs", "values", run_id, "echo").stdout
+    assert "result:orders 7:10.05:orders" in log
+    shown = cluster.cli("tasks", "show", "values", run_id, "echo").stdout
+    assert "rendered (try 1): echo 'result:orders 7:10.05:orders'" in shown
+
+
+def test_a_conf_that_breaks_a_param_is_refused_at_trigger_with_the_field(cluster: Cluster) -> None:
+    write_dag(cluster.dags, "values.py", XCOM_DAG)
+    cluster.coordinator()
+    trigger(cluster, "values")
+    result = cluster.cli("dags", "trigger", "values", "--conf", '{"limit": 0}', check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: DAG 'values': conf_json: param 'limit': 0 is less than the minimum of 1"

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from coordinator.sessions import WorkerSession
+from tradewind.skipping import FollowTasks
 from tradewind.wire import Outcome, Refusal, RequestError
 
 
@@ -81,6 +82,8 @@ class Finished:
     cpu_system: float = 0.0
     max_rss_bytes: int = 0
     generation: int = 0
+    #: A branching task's choice of downstream tasks (worker.proto FollowTasks); None: no choice.
+    follow: FollowTasks | None = None
 
 
 @dataclass(frozen=True, slots=True)

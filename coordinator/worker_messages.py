@@ -27,6 +27,7 @@ from coordinator.events import (
 from coordinator.sessions import WorkerSession
 from tradewind import wire
 from tradewind.exceptions import InvalidArgument
+from tradewind.skipping import FollowTasks
 from tradewind.v1 import common_pb2, worker_pb2
 from tradewind.wire import RequestError
 
@@ -122,6 +123,11 @@ def finished_from_pb(f: worker_pb2.TaskFinished, session: WorkerSession) -> Fini
     if size > wire.MAX_RETURN_VALUE_BYTES:
         # Refusing the message would make the worker resend it forever; the task failed instead.
         outcome, error, value = wire.Outcome.FAILED, oversized_return_value(size), ""
+    follow = None
+    if f.HasField("follow"):
+        follow, broken = _follow(f.follow)
+        if broken:
+            outcome, error, value, follow = wire.Outcome.FAILED, broken, "", None
     return Finished(
         worker=session.name,
         attempt=attempt_ref(f.attempt, "finished"),
@@ -134,7 +140,21 @@ def finished_from_pb(f: worker_pb2.TaskFinished, session: WorkerSession) -> Fini
         cpu_system=f.usage.cpu_system_seconds,
         max_rss_bytes=f.usage.max_rss_bytes,
         generation=session.generation,
+        follow=follow,
     )
+
+
+def _follow(follow: worker_pb2.FollowTasks) -> tuple[FollowTasks, str]:
+    """The choice a TaskFinished carries, and what is wrong with it (empty when nothing is)."""
+    ids = tuple(follow.task_ids)
+    if len(ids) > wire.MAX_FOLLOW_TASK_IDS:
+        return FollowTasks(), f"finished.follow names {len(ids)} tasks; the limit is {wire.MAX_FOLLOW_TASK_IDS}"
+    bad = next((i for i in ids if not wire.ID_PATTERN.fullmatch(i)), None)
+    if bad is not None:
+        return FollowTasks(), f"finished.follow: {bad[:250]!r} is not a task id"
+    if ids and follow.skip_all_downstream:
+        return FollowTasks(), "finished.follow: task_ids must be empty when skip_all_downstream is set"
+    return FollowTasks(ids, follow.skip_all_downstream), ""
 
 
 def task_request_from_pb(r: worker_pb2.TaskRequest, session: WorkerSession) -> TaskRequested | RequestFailed:

@@ -11,29 +11,55 @@ from tradewind.exceptions import (
     TaskFailedNoRetry,
     TaskSkipped,
 )
-from tradewind.operators import BashOperator, EmptyOperator, PythonOperator
+from tradewind.operators import (
+    BaseBranchOperator,
+    BashOperator,
+    BranchDateTimeOperator,
+    BranchDayOfWeekOperator,
+    BranchPythonOperator,
+    EmptyOperator,
+    ExternalTaskMarker,
+    ExternalTaskSensor,
+    LatestOnlyOperator,
+    PythonOperator,
+    ShortCircuitOperator,
+    TriggerDagRunOperator,
+)
 from tradewind.params import Param
+from tradewind.runtime import get_current_context
 from tradewind.task_group import TaskGroup, task_group
 from tradewind.trigger_rules import TriggerRule
+from tradewind.weekday import WeekDay
 
 __all__ = [
     "DAG",
     "AirflowException",
     "AirflowFailException",
     "AirflowSkipException",
+    "BaseBranchOperator",
     "BaseOperator",
     "BashOperator",
+    "BranchDateTimeOperator",
+    "BranchDayOfWeekOperator",
+    "BranchPythonOperator",
     "EmptyOperator",
+    "ExternalTaskMarker",
+    "ExternalTaskSensor",
+    "LatestOnlyOperator",
     "Param",
     "PythonOperator",
+    "ShortCircuitOperator",
     "TaskFailed",
     "TaskFailedNoRetry",
     "TaskGroup",
     "TaskSkipped",
+    "TriggerDagRunOperator",
     "TriggerRule",
+    "WeekDay",
     "XComArg",
     "chain",
     "dag",
+    "get_current_context",
     "task",
     "task_group",
 ]

@@ -7,6 +7,7 @@ and, when loaded from the DAG folder, the file.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -161,6 +162,13 @@ class DAG:
         if self.task_dict.get(task.task_id, task) is not task:
             raise DagDefinitionError(f"{self.label}: duplicate task id {task.task_id!r}")
         self.task_dict[task.task_id] = task
+
+    @property
+    def task(self) -> Any:
+        """`@dag.task` and `@dag.task(...)`: Airflow's @task bound to this DAG."""
+        from tradewind.decorators import task
+
+        return functools.partial(task, dag=self)
 
     def get_task(self, task_id: str) -> BaseOperator:
         try:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+import typing
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tradewind.baseoperator import XComArg
 from tradewind.dag import DAG, current_dag
 from tradewind.exceptions import DagDefinitionError
-from tradewind.operators.python import PythonOperator
+from tradewind.operators.bash import BashDecoratedOperator
+from tradewind.operators.branch import BranchPythonOperator
+from tradewind.operators.python import PythonOperator, ShortCircuitOperator
 from tradewind.params import NOTSET, DagParam
 from tradewind.task_group import group_task_id
 
@@ -49,27 +52,56 @@ def dag(dag_id: Any = None, **dag_kwargs: Any) -> Any:
 
 
 class _TaskDecorator:
-    """`@task`, `@task(...)` and `task.python`, as in Airflow; options are BaseOperator arguments."""
+    """`@task`, `@task(...)`, `task.python`, `task.branch`, `task.short_circuit` and `task.bash`,
+    as in Airflow; options are the operator's arguments."""
 
     def __call__(self, python_callable: Callable[..., Any] | None = None, **options: Any) -> Any:
-        if python_callable is None:
-            return lambda function: _task_factory(function, options)
-        if not callable(python_callable):
-            raise DagDefinitionError(f"@task takes keyword arguments, not {python_callable!r}")
-        return _task_factory(python_callable, options)
+        return _decorate(python_callable, options, PythonOperator, "@task")
 
     @property
     def python(self) -> _TaskDecorator:
         return self
 
+    def branch(self, python_callable: Callable[..., Any] | None = None, **options: Any) -> Any:
+        """The function returns the task id(s) to follow, as BranchPythonOperator's callable."""
+        return _decorate(python_callable, options, BranchPythonOperator, "@task.branch")
 
-def _task_factory(function: Callable[..., Any], options: dict[str, Any]) -> Callable[..., XComArg]:
-    options = dict(options)
-    multiple_outputs = bool(options.pop("multiple_outputs", False))
-    base_id = options.pop("task_id", function.__name__)
+    def short_circuit(self, python_callable: Callable[..., Any] | None = None, **options: Any) -> Any:
+        """Downstream tasks run only when the function returns a truthy value."""
+        return _decorate(python_callable, options, ShortCircuitOperator, "@task.short_circuit")
 
-    @functools.wraps(function)
-    def call(*args: Any, **kwargs: Any) -> XComArg:
+    def bash(self, python_callable: Callable[..., Any] | None = None, **options: Any) -> Any:
+        """The function returns the bash command to run; its last line of output is the XCom."""
+        return _decorate(python_callable, options, BashDecoratedOperator, "@task.bash")
+
+
+def _decorate(
+    python_callable: Callable[..., Any] | None, options: dict[str, Any], operator: type[PythonOperator], name: str
+) -> Any:
+    if python_callable is None:
+        return lambda function: _TaskFactory(function, options, operator)
+    if not callable(python_callable):
+        raise DagDefinitionError(f"{name} takes keyword arguments, not {python_callable!r}")
+    return _TaskFactory(python_callable, options, operator)
+
+
+class _TaskFactory:
+    """A decorated function: calling it inside a DAG adds a task and returns the task's XComArg;
+    `.override(task_id=..., retries=...)` gives the same task factory with other options."""
+
+    def __init__(self, function: Callable[..., Any], options: dict[str, Any], operator: type[PythonOperator]) -> None:
+        functools.update_wrapper(self, function)
+        self.function = function
+        self.options = dict(options)
+        self.operator = operator
+
+    def override(self, **options: Any) -> _TaskFactory:
+        return _TaskFactory(self.function, {**self.options, **options}, self.operator)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> XComArg:
+        options = dict(self.options)
+        multiple_outputs = options.pop("multiple_outputs", None)
+        base_id = options.pop("task_id", self.function.__name__)
         target = options.get("dag") or current_dag()
         if target is None:
             raise DagDefinitionError(
@@ -79,11 +111,25 @@ def _task_factory(function: Callable[..., Any], options: dict[str, Any]) -> Call
         while group_task_id(task_id, target) in target.task_dict:
             n += 1
             task_id = f"{base_id}__{n}"
-        operator = PythonOperator(task_id=task_id, python_callable=function, op_args=args, op_kwargs=kwargs, **options)
-        operator.multiple_outputs = multiple_outputs
+        operator = self.operator(
+            task_id=task_id, python_callable=self.function, op_args=args, op_kwargs=kwargs, **options
+        )
+        operator.multiple_outputs = (
+            returns_mapping(self.function) if multiple_outputs is None else bool(multiple_outputs)
+        )
         return XComArg(operator)
 
-    return call
+
+def returns_mapping(function: Callable[..., Any]) -> bool:
+    """Airflow turns multiple_outputs on when the return type hint is a dict (any Mapping)."""
+    if "return" not in getattr(function, "__annotations__", {}):
+        return False
+    try:
+        hint = typing.get_type_hints(function).get("return", Any)
+    except Exception:  # noqa: BLE001 - a hint that does not resolve says nothing, as in Airflow
+        return False
+    origin = getattr(hint, "__origin__", hint)
+    return isinstance(origin, type) and issubclass(origin, Mapping)
 
 
 task = _TaskDecorator()

@@ -15,6 +15,8 @@ Format 2 (the coordinator reads exactly this):
                 "bash": {...} (kind bash only), "python": {...} (kind python only)}, ...]}
 
 Tasks are in definition order. Bash fields are raw templates: the coordinator renders them.
+A python task's "python" has "multiple_outputs": true when each key of the dict it returns is
+also its own XCom (absent otherwise).
 Each task also has "group_id", its task group path ("" when in none; see tradewind.task_group),
 and the DAG has "task_groups": [{"path", "group_id", "tooltip", "prefix_group_id"}, ...] in
 definition order, for the monitor; the scheduler reads neither.
@@ -154,6 +156,8 @@ def _task(task: BaseOperator) -> dict[str, Any]:
         }
     elif kind == "python":
         data["python"] = _python(task)
+        if getattr(task, "multiple_outputs", False):
+            data["python"]["multiple_outputs"] = True
     return data
 
 

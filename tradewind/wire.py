@@ -50,6 +50,8 @@ MAX_WATCH_BACKLOG = 10_000
 MAX_XCOM_KEY_CHARS = 250
 MAX_PULL_TASK_IDS = 1000
 MAX_PULL_MAP_INDEXES = 10_000
+#: The most task ids one TaskFinished.follow names.
+MAX_FOLLOW_TASK_IDS = 10_000
 #: dag_id, task_id and pool names; run ids also allow : and + (control.proto's input rules).
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,250}")
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9_.:+\-]{1,250}")

@@ -92,6 +92,7 @@ class Agent:
             loop.add_signal_handler(sig, self._on_signal)
         if self.parent_pid is not None:
             self._spawn(watch_parent(self.parent_pid, self._on_parent_gone))
+        os.environ["TRADEWIND_HOST"] = self.settings.host  # task processes call the coordinator
         self.forkserver.start()
         try:
             await self._connect_forever()

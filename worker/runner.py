@@ -16,6 +16,7 @@ from typing import Any, cast
 from tradewind import wire
 from tradewind.exceptions import TradewindError
 from tradewind.forkserver import Child, ChildExit, ForkServer
+from tradewind.skipping import FollowTasks
 from tradewind.v1 import common_pb2, worker_pb2
 from tradewind.wire import to_timestamp
 from worker.bundles import BundleCache
@@ -39,11 +40,15 @@ class LogPump(asyncio.Protocol):
         self.emit = emit
         self.limit = limit
         self.buffer = bytearray()
+        #: The end of the output, enough to hold a last line that fits in a return value.
+        self.tail = bytearray()
         self.timer: asyncio.TimerHandle | None = None
         self.closed = asyncio.get_running_loop().create_future()
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
+        self.tail += data
+        del self.tail[: -wire.MAX_RETURN_VALUE_BYTES]
         if len(self.buffer) >= min(FLUSH_BYTES, self.limit):
             self.flush()
         elif self.timer is None:
@@ -107,6 +112,7 @@ class Runner:
                     cpu_system_seconds=usage.cpu_system,
                     max_rss_bytes=usage.max_rss_bytes,
                 ),
+                follow=_follow_pb(result.follow),
             )
         )
 
@@ -187,7 +193,8 @@ class Runner:
         if stop is not None:
             return Result(_pb(stop.outcome), stop.reason), ended
         if kind == "bash":
-            return bash_payload.interpret(payload.bash, ended.returncode), ended
+            result = bash_payload.interpret(payload.bash, ended.returncode, bytes(pump.tail))
+            return _bounded(result, self.limits()), ended
         return _bounded(python_payload.interpret(workdir, ended.returncode), self.limits()), ended
 
 
@@ -212,6 +219,12 @@ async def _terminate(child: Child, exited: asyncio.Future[ChildExit], entry: Run
 
 def _pb(outcome: wire.Outcome) -> worker_pb2.TaskOutcome:
     return cast(worker_pb2.TaskOutcome, wire.outcome_to_pb(outcome))
+
+
+def _follow_pb(follow: FollowTasks | None) -> worker_pb2.FollowTasks | None:
+    if follow is None:
+        return None
+    return worker_pb2.FollowTasks(task_ids=follow.task_ids, skip_all_downstream=follow.skip_all_downstream)
 
 
 def _bounded(result: Result, limits: Limits) -> Result:

@@ -1,17 +1,21 @@
 """Readiness: trigger rules decide when a task instance runs; a try starts, fails or retries.
 
 Readiness is decided by events: when a task instance finishes, only its downstream task
-instances are evaluated.
+instances are evaluated. A task that chose its downstream tasks (a branch, a short-circuit)
+skips the others first, as Airflow's SkipMixin does, and the skips pass on by trigger rules.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from datetime import timedelta
 
+from coordinator.dagspec import DagSpec
 from coordinator.records import TaskInstance
 from coordinator.scheduling.effects import RetryDue
 from coordinator.scheduling.slots import Slots
+from tradewind.skipping import FollowTasks
 from tradewind.states import RunState, TaskState
 from tradewind.trigger_rules import UpstreamCounts, Verdict, evaluate
 
@@ -67,6 +71,35 @@ class Readiness(Slots):
         ti.end_date = self.clock.now()
         self._ti_finished(ti)
 
+    def _end_following(self, ti: TaskInstance, follow: FollowTasks) -> str:
+        """Succeed a task that chose which downstream tasks run, skipping the others not yet
+        started; a choice that is not a direct downstream task is returned as the failure instead."""
+        run = ti.run
+        direct = run.dag.downstream[ti.task_id]
+        strangers = [task_id for task_id in follow.task_ids if task_id not in direct]
+        if strangers:
+            return (
+                f"task {ti.task_id!r} chose task {strangers[0]!r}, which is not one of its direct downstream "
+                f"tasks ({', '.join(direct) or 'none'})"
+            )
+        if follow.skip_all_downstream:
+            doomed = descendants(run.dag, [ti.task_id])
+        else:
+            kept = {*follow.task_ids, *descendants(run.dag, follow.task_ids)}
+            doomed = [task_id for task_id in direct if task_id not in kept]
+        now = self.clock.now()
+        skipped = []
+        for task_id in doomed:
+            other = run.tis.get(task_id)
+            if other is not None and other.state is T.NONE:
+                self._set_state(other, T.SKIPPED)
+                other.end_date = now
+                skipped.append(other)
+        self._end_ti(ti, T.SUCCESS)
+        for other in skipped:
+            self._ti_finished(other)
+        return ""
+
     def _fail(self, ti: TaskInstance, reason: str, retry: bool) -> None:
         """Fail the current try: up_for_retry when tries are left (and `retry`), else failed."""
         if ti.attempt is not None and not ti.attempt.error:
@@ -86,6 +119,18 @@ class Readiness(Slots):
         if ti is None or ti.token != timer.token or ti.state is not T.UP_FOR_RETRY:
             return
         self._schedule(ti)
+
+
+def descendants(dag: DagSpec, roots: Iterable[str]) -> list[str]:
+    """Every task downstream of `roots` at any depth, each once, nearest first."""
+    seen: dict[str, None] = {}
+    work = deque(d for root in roots for d in dag.downstream[root])
+    while work:
+        task_id = work.popleft()
+        if task_id not in seen:
+            seen[task_id] = None
+            work.extend(dag.downstream[task_id])
+    return list(seen)
 
 
 def upstream_counts(ti: TaskInstance) -> UpstreamCounts:

@@ -7,8 +7,10 @@ row — its exit code, end and resource use — and never moves the task instanc
 
 from __future__ import annotations
 
+import json
+
 from coordinator.events import AttemptRef, Finished, Started
-from coordinator.records import Attempt
+from coordinator.records import Attempt, TaskInstance
 from coordinator.scheduling.dispatch import Dispatch
 from coordinator.scheduling.effects import ResultAck
 from tradewind.states import TaskState
@@ -70,13 +72,30 @@ class Reports(Dispatch):
             if event.return_value_json and ti.spec.do_xcom_push:
                 ti.run.xcoms[(ti.task_id, "return_value")] = event.return_value_json
                 self.changes.xcoms.append((ti.run.id, ti.task_id, "return_value", event.return_value_json))
-            self._end_ti(ti, T.SUCCESS)
+                if (ti.spec.python or {}).get("multiple_outputs"):
+                    self._store_outputs(ti, event.return_value_json)
+            if event.follow is None:
+                self._end_ti(ti, T.SUCCESS)
+                return
+            wrong = self._end_following(ti, event.follow)
+            if wrong:
+                self._fail(ti, wrong, retry=True)
         elif outcome == Outcome.SKIPPED:
             self._end_ti(ti, T.SKIPPED)
         elif outcome == Outcome.LOST:
             self._lose(ti, f"worker {event.worker!r} gave it back: {event.error or 'no reason given'}")
         else:
             self._fail(ti, event.error, retry=outcome in (Outcome.FAILED, Outcome.TIMED_OUT))
+
+    def _store_outputs(self, ti: TaskInstance, value_json: str) -> None:
+        """multiple_outputs: each key of the returned dict is also its own XCom, as in Airflow."""
+        value = json.loads(value_json)
+        if not isinstance(value, dict) or "__type" in value:  # not a plain dict (tradewind.xcom_codec)
+            return
+        for key, item in value.items():
+            item_json = json.dumps(item)
+            ti.run.xcoms[(ti.task_id, key)] = item_json
+            self.changes.xcoms.append((ti.run.id, ti.task_id, key, item_json))
 
     def _record_end(self, attempt: Attempt, event: Finished) -> None:
         attempt.ended_at = event.ended_at or self.clock.now()

@@ -6,12 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 from tradewind.baseoperator import BaseOperator, accepts
-from tradewind.exceptions import DagDefinitionError
+from tradewind.exceptions import DagDefinitionError, TaskFailed
+from tradewind.skipping import follow_only, skip_all_downstream
 
 
 class PythonOperator(BaseOperator):
     template_fields = ("op_args", "op_kwargs")
-    #: Set by @task(multiple_outputs=True); `output["key"]` reads into the value either way.
+    #: Set by @task(multiple_outputs=True) or a dict return hint: each key of the returned dict is
+    #: also its own XCom; `output["key"]` reads into the value either way.
     multiple_outputs = False
 
     def __init__(
@@ -40,4 +42,35 @@ class PythonOperator(BaseOperator):
         names, positional, takes_all = accepts(self.python_callable)
         given = set(positional[: len(self.op_args)]) | set(self.op_kwargs)
         extra = {k: v for k, v in context.items() if (takes_all or k in names) and k not in given}
-        return self.python_callable(*self.op_args, **self.op_kwargs, **extra)
+        value = self.python_callable(*self.op_args, **self.op_kwargs, **extra)
+        if self.multiple_outputs and value is not None:
+            if not isinstance(value, dict):
+                raise TaskFailed(
+                    f"{self.where}: returned a {type(value).__name__}; multiple_outputs expects a dict"
+                )
+            keys = [key for key in value if not isinstance(key, str)]
+            if keys:
+                raise TaskFailed(f"{self.where}: multiple_outputs needs string keys, not {keys[0]!r}")
+        return value
+
+
+class ShortCircuitOperator(PythonOperator):
+    """Downstream tasks run only when the callable returns a truthy value.
+
+    On a falsy one, ignore_downstream_trigger_rules=True (the default) skips every task
+    downstream; False skips only the direct downstream tasks and lets trigger rules decide the rest.
+    """
+
+    def __init__(self, *, ignore_downstream_trigger_rules: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.ignore_downstream_trigger_rules = bool(ignore_downstream_trigger_rules)
+
+    def execute(self, context: dict[str, Any]) -> Any:
+        condition = super().execute(context)
+        if not condition:
+            print(f"Condition result is {condition!r}: skipping downstream tasks", flush=True)
+            if self.ignore_downstream_trigger_rules:
+                skip_all_downstream()
+            else:
+                follow_only(self, None)
+        return condition

@@ -167,7 +167,7 @@ class TaskStarted(_message.Message):
     def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., pid: _Optional[int] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TaskFinished(_message.Message):
-    __slots__ = ("attempt", "outcome", "exit_code", "error", "return_value_json", "ended_at", "usage")
+    __slots__ = ("attempt", "outcome", "exit_code", "error", "return_value_json", "ended_at", "usage", "follow")
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
@@ -175,6 +175,7 @@ class TaskFinished(_message.Message):
     RETURN_VALUE_JSON_FIELD_NUMBER: _ClassVar[int]
     ENDED_AT_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_FIELD_NUMBER: _ClassVar[int]
     attempt: _common_pb2.Attempt
     outcome: TaskOutcome
     exit_code: int
@@ -182,7 +183,16 @@ class TaskFinished(_message.Message):
     return_value_json: str
     ended_at: _timestamp_pb2.Timestamp
     usage: _common_pb2.ResourceUsage
-    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., outcome: _Optional[_Union[TaskOutcome, str]] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., return_value_json: _Optional[str] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., usage: _Optional[_Union[_common_pb2.ResourceUsage, _Mapping]] = ...) -> None: ...
+    follow: FollowTasks
+    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., outcome: _Optional[_Union[TaskOutcome, str]] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., return_value_json: _Optional[str] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., usage: _Optional[_Union[_common_pb2.ResourceUsage, _Mapping]] = ..., follow: _Optional[_Union[FollowTasks, _Mapping]] = ...) -> None: ...
+
+class FollowTasks(_message.Message):
+    __slots__ = ("task_ids", "skip_all_downstream")
+    TASK_IDS_FIELD_NUMBER: _ClassVar[int]
+    SKIP_ALL_DOWNSTREAM_FIELD_NUMBER: _ClassVar[int]
+    task_ids: _containers.RepeatedScalarFieldContainer[str]
+    skip_all_downstream: bool
+    def __init__(self, task_ids: _Optional[_Iterable[str]] = ..., skip_all_downstream: _Optional[bool] = ...) -> None: ...
 
 class LogChunk(_message.Message):
     __slots__ = ("attempt", "data")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tradewind.skipping import FollowTasks
 from tradewind.v1 import worker_pb2
 
 SUCCESS = worker_pb2.TASK_OUTCOME_SUCCESS
@@ -30,6 +31,8 @@ class Result:
     outcome: worker_pb2.TaskOutcome
     error: str = ""
     return_value_json: str = ""
+    #: Which downstream tasks to follow, when the task chose (a branch, a short-circuit).
+    follow: FollowTasks | None = None
 
 
 def describe_exit(returncode: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -21,11 +22,20 @@ def prepare(payload: payload_pb2.BashPayload, workdir: Path) -> Launch:
     )
 
 
-def interpret(payload: payload_pb2.BashPayload, returncode: int) -> Result:
+def interpret(payload: payload_pb2.BashPayload, returncode: int, output_tail: bytes = b"") -> Result:
+    """A success returns the last line of output (stdout and stderr together) as Airflow does."""
     if returncode == 0:
-        return Result(SUCCESS)
+        return Result(SUCCESS, "", json.dumps(last_line(output_tail)))
     if returncode in payload.skip_on_exit_code:
         return Result(SKIPPED, f"Bash command returned exit code {returncode}: skipped")
     if returncode < 0:
         return Result(FAILED, f"Bash command was {describe_exit(returncode)}")
     return Result(FAILED, f"Bash command failed with exit code {returncode}")
+
+
+def last_line(output: bytes) -> str:
+    """The line Airflow keeps: the last one read, without its line end or trailing blanks."""
+    text = output.decode(errors="replace")
+    if text.endswith("\n"):
+        text = text[:-1]
+    return text.rsplit("\n", 1)[-1].rstrip()

@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+from tradewind.skipping import FollowTasks
 from tradewind.v1 import payload_pb2
 from worker.payloads import FAILED, FAILED_NO_RETRY, SKIPPED, SUCCESS, Launch, Result, describe_exit
 
@@ -57,6 +58,7 @@ def run(
     from tradewind import xcom_codec
     from tradewind.execution import encode_return_value, outcome_of, run_python_task
     from tradewind.runtime import CHANNEL_ENV, RuntimeTaskInstance, set_current_context
+    from tradewind.skipping import take_decision
     from tradewind.templates import context_from_json
 
     logging.basicConfig(
@@ -83,9 +85,11 @@ def run(
         if not isinstance(exc, SystemExit):
             traceback.print_exc()
     outcome, error = outcome_of(failure)
+    decision = take_decision()
+    follow = decision.to_json() if decision is not None and outcome == "success" else None
     tmp = result_path + ".tmp"
     with open(tmp, "w") as handle:
-        json.dump({"outcome": outcome, "error": error, "return_value_json": value_json}, handle)
+        json.dump({"outcome": outcome, "error": error, "return_value_json": value_json, "follow": follow}, handle)
     os.replace(tmp, result_path)
     if outcome in ("failed", "failed_no_retry"):
         raise SystemExit(1)
@@ -96,4 +100,7 @@ def interpret(workdir: Path, returncode: int) -> Result:
     if not path.exists():
         return Result(FAILED, f"Python task process ended without a result ({describe_exit(returncode)})")
     data = json.loads(path.read_text())
-    return Result(OUTCOMES.get(data["outcome"], FAILED), data.get("error", ""), data.get("return_value_json", ""))
+    follow = FollowTasks.from_json(data["follow"]) if data.get("follow") is not None else None
+    return Result(
+        OUTCOMES.get(data["outcome"], FAILED), data.get("error", ""), data.get("return_value_json", ""), follow
+    )

@@ -10,7 +10,6 @@ are built on it, with Airflow's semantics.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import socket
 import struct
@@ -18,7 +17,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from tradewind import wire
+from tradewind import wire, xcom_codec
 from tradewind.exceptions import SerializationError, TradewindError
 from tradewind.v1 import worker_pb2
 
@@ -57,11 +56,13 @@ def frame(message: worker_pb2.TaskRequest | worker_pb2.TaskResponse) -> bytes:
 
 
 class TaskChannel:
-    """A task's connection to its worker; one request at a time, from any thread."""
+    """A task's connection to its worker; one request at a time, from any thread. A process the
+    task forks opens its own connection, so answers never reach the wrong process."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._sock: socket.socket | None = None
+        self._pid = 0
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
 
@@ -82,9 +83,10 @@ class TaskChannel:
         with self._lock:
             request.request_id = next(self._ids)
             try:
-                if self._sock is None:
+                if self._sock is None or self._pid != os.getpid():
                     self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                     self._sock.connect(self.path)
+                    self._pid = os.getpid()
                 self._sock.sendall(frame(request))
                 while True:
                     response = worker_pb2.TaskResponse.FromString(_read_frame(self._sock))
@@ -141,10 +143,10 @@ class RuntimeTaskInstance:
         return self._channel.call(request)
 
     def xcom_push(self, key: str, value: Any) -> None:
-        """Store `value` as this task instance's XCom `key`, JSON-encoded as return values are."""
+        """Store `value` as this task instance's XCom `key`, encoded as return values are."""
         try:
-            value_json = json.dumps(value)
-        except (TypeError, ValueError) as exc:
+            value_json = xcom_codec.dumps(value)
+        except SerializationError as exc:
             raise SerializationError(
                 f"task {self.task_id!r}: XCom {key!r} is a {type(value).__name__}, which cannot be stored: {exc}"
             ) from None
@@ -187,7 +189,7 @@ class RuntimeTaskInstance:
                 task_ids=ids, key=key, map_indexes=indexes, dag_id=dag_id or "", run_id=run_id or ""
             )
             for value in self._call(worker_pb2.TaskRequest(xcom_pull=pull)).xcom_pull.values:
-                decoded = json.loads(value.value_json)
+                decoded = xcom_codec.loads(value.value_json)
                 found[(value.task_id, value.map_index)] = decoded
                 by_task.setdefault(value.task_id, []).append(decoded)
         if not indexes:

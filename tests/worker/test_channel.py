@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +143,22 @@ def test_xcom_pull_answers_in_airflows_shapes(tmp_path: Path) -> None:
     }
 
 
+def test_pushed_values_are_pulled_back_as_the_types_pushed(tmp_path: Path) -> None:
+    values = {
+        "when": datetime(2026, 11, 25, 20, 0, tzinfo=UTC),
+        "ids": {1, 2},
+        "pair": (1, "a"),
+        "cost": Decimal("1.10"),
+    }
+
+    def body(ti: RuntimeTaskInstance) -> dict[str, Any]:
+        for key, value in values.items():
+            ti.xcom_push(key, value)
+        return {key: ti.xcom_pull(key=key) for key in values}
+
+    assert asyncio.run(in_task(tmp_path, {}, body))[0] == values
+
+
 def test_a_value_that_cannot_be_stored_fails_in_the_task_and_is_never_sent(tmp_path: Path) -> None:
     def body(ti: RuntimeTaskInstance) -> list[str]:
         errors = []
@@ -153,6 +172,33 @@ def test_a_value_that_cannot_be_stored_fails_in_the_task_and_is_never_sent(tmp_p
     assert errors[0].startswith("task 'mine': XCom 'k' is a object, which cannot be stored")
     assert errors[1] == "task 'mine': XCom 'k' is 1.0 MB; the limit is 1 MB"
     assert coordinator.sent == []
+
+
+def test_a_process_forked_by_a_task_asks_on_its_own_connection(tmp_path: Path) -> None:
+    def socket_inode(channel: TaskChannel) -> int:
+        assert channel._sock is not None
+        return os.fstat(channel._sock.fileno()).st_ino
+
+    def body(ti: RuntimeTaskInstance) -> Any:
+        channel = ti._channel
+        assert channel is not None
+        ti.xcom_push("parent", 1)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                ti.xcom_push("child", 2)
+                os.write(write, str(socket_inode(channel)).encode())
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            child_inode = int(pipe.read())
+        return child_inode != socket_inode(channel), ti.xcom_pull(key="child")
+
+    result, _ = asyncio.run(in_task(tmp_path, {}, body))
+    assert result == (True, 2)
 
 
 def test_a_task_without_a_channel_is_told_why() -> None:

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from coordinator.records import Run, TaskInstance
+from coordinator.records import LastSuccess, Run, TaskInstance
 from tradewind import xcom_codec
 from tradewind.exceptions import TemplateError
 from tradewind.params import conf_error
@@ -25,10 +25,12 @@ class Payload:
     rendered: str
 
 
-def context_for(ti: TaskInstance) -> dict[str, Any]:
+def context_for(ti: TaskInstance, last_success: LastSuccess | None = None) -> dict[str, Any]:
     """The task's template context; `ti.xcom_pull` reads the run's XComs, so an XComArg inside a
-    string (`f"echo {task.output}"`) renders to its value."""
+    string (`f"echo {task.output}"`) renders to its value. `last_success` is the DAG's latest
+    successful run: the prev_*_success names are its dates when it is older than this run."""
     run = ti.run
+    previous = last_success if last_success is not None and last_success.logical_date < run.logical_date else None
     context = build_context(
         dag_id=run.dag_id,
         task_id=ti.task_id,
@@ -41,6 +43,9 @@ def context_for(ti: TaskInstance) -> dict[str, Any]:
         conf=run.conf,
         try_number=ti.try_number,
         run_type=run.run_type,
+        prev_data_interval_start_success=previous.data_interval_start if previous else None,
+        prev_data_interval_end_success=previous.data_interval_end if previous else None,
+        prev_start_date_success=previous.start_date if previous else None,
     )
     refused = conf_error(context["params"], ti.spec.param_schemas, {})
     if refused:
@@ -80,10 +85,10 @@ class RunXComs:
         return default if text is None else xcom_codec.loads(text)
 
 
-def build(ti: TaskInstance) -> Payload:
+def build(ti: TaskInstance, last_success: LastSuccess | None = None) -> Payload:
     """Raises TemplateError when a template does not render."""
     spec = ti.spec
-    context = context_for(ti)
+    context = context_for(ti, last_success)
     if spec.kind == "bash":
         bash = spec.bash or {}
         command = render(bash.get("bash_command", ""), context)

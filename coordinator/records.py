@@ -103,6 +103,16 @@ class Run:
         return self.state in (RunState.QUEUED, RunState.RUNNING)
 
 
+@dataclass(frozen=True)
+class LastSuccess:
+    """The dates of a DAG's latest successful run, for the prev_*_success template names."""
+
+    logical_date: datetime
+    data_interval_start: datetime | None
+    data_interval_end: datetime | None
+    start_date: datetime | None
+
+
 @dataclass
 class Changes:
     """What one batch of events changed, to be committed in one transaction."""

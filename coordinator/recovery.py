@@ -18,7 +18,7 @@ from datetime import datetime
 from coordinator.dagspec import DagSpec
 from coordinator.metastore import models as m
 from coordinator.metastore.store import Store, aware
-from coordinator.records import Attempt, Run, TaskInstance
+from coordinator.records import Attempt, LastSuccess, Run, TaskInstance
 from coordinator.scheduler import DagEntry, Scheduler
 from coordinator.scheduling.effects import AckDeadline, RetryDue
 from coordinator.sessions import WorkerSession
@@ -39,6 +39,14 @@ def recover(scheduler: Scheduler, store: Store) -> None:
         entry.max_active_runs = row.max_active_runs
         entry.last_scheduled_date = aware(row.last_scheduled_date)
         scheduler.dags[dag_id] = entry
+    for dag_id, run_row in store.last_successes().items():
+        if dag_id in scheduler.dags:
+            scheduler.dags[dag_id].last_success = LastSuccess(
+                _required(aware(run_row.logical_date)),
+                aware(run_row.data_interval_start),
+                aware(run_row.data_interval_end),
+                aware(run_row.start_date),
+            )
 
     state = store.load_active()
     tis_by_run: dict[int, list[m.TaskInstance]] = {}

@@ -20,13 +20,13 @@ from tradewind.macros import MACROS
 from tradewind.params import DagParam
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
-#: Airflow's date filters: `{{ data_interval_end | ds }}`.
+#: Airflow's date filters: `{{ data_interval_end | ds }}`; None stays None, as in Airflow.
 _ENV.filters.update(
-    ds=lambda moment: moment.strftime("%Y-%m-%d"),
-    ds_nodash=lambda moment: moment.strftime("%Y%m%d"),
-    ts=lambda moment: moment.isoformat(),
-    ts_nodash=lambda moment: moment.strftime("%Y%m%dT%H%M%S"),
-    ts_nodash_with_tz=lambda moment: moment.isoformat().replace("-", "").replace(":", ""),
+    ds=lambda moment: moment and moment.strftime("%Y-%m-%d"),
+    ds_nodash=lambda moment: moment and moment.strftime("%Y%m%d"),
+    ts=lambda moment: moment and moment.isoformat(),
+    ts_nodash=lambda moment: moment and moment.strftime("%Y%m%dT%H%M%S"),
+    ts_nodash_with_tz=lambda moment: moment and moment.isoformat().replace("-", "").replace(":", ""),
 )
 _INPUTS = (
     "dag_id",

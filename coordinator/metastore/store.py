@@ -319,6 +319,22 @@ class Store:
         )
         return {row.dag_id: _version(row) for row in query}
 
+    def last_successes(self) -> dict[str, m.DagRun]:
+        """Each DAG's successful run with the latest logical date (for prev_*_success in templates)."""
+        success = m.DagRun.state == RunState.SUCCESS.value
+        latest = (
+            m.DagRun.select(m.DagRun.dag_id, peewee.fn.MAX(m.DagRun.logical_date).alias("d"))
+            .where(success)
+            .group_by(m.DagRun.dag_id)
+            .alias("latest")
+        )
+        query = (
+            m.DagRun.select()
+            .join(latest, on=((m.DagRun.dag_id == latest.c.dag_id) & (m.DagRun.logical_date == latest.c.d)))
+            .where(success)
+        )
+        return {row.dag_id: row for row in query}
+
     def dags(self) -> list[m.Dag]:
         return list(m.Dag.select().order_by(m.Dag.dag_id))
 

@@ -82,7 +82,8 @@ class Dispatch(Runs):
         assert attempt is not None
         self._forget_xcoms(ti.run, {ti.task_id})  # every execution starts with none, as in Airflow
         try:
-            payload = payloads.build(ti)
+            entry = self.dags.get(ti.run.dag_id)
+            payload = payloads.build(ti, entry.last_success if entry is not None else None)
         except TemplateError as exc:
             message = f"template did not render: {exc}"
             run = ti.run

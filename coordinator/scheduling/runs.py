@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from coordinator.dagspec import DagSpec
-from coordinator.records import Run, TaskInstance
+from coordinator.records import LastSuccess, Run, TaskInstance
 from coordinator.scheduling.base import DagEntry
 from coordinator.scheduling.effects import ScheduleDue, WatchDag
 from coordinator.scheduling.readiness import Readiness
@@ -173,6 +173,11 @@ class Runs(Readiness):
         if entry is not None:
             if was_running:
                 entry.running_runs -= 1
+            last = entry.last_success
+            if run.state is RunState.SUCCESS and (last is None or run.logical_date >= last.logical_date):
+                entry.last_success = LastSuccess(
+                    run.logical_date, run.data_interval_start, run.data_interval_end, run.start_date
+                )
             self._start_runs(entry)
             self._schedule_dag(entry)
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from coordinator.clock import FakeClock
+from coordinator.events import AttemptRef, Finished
 from tests.coordinator.conftest import Harness, dag, task
+from tests.coordinator.engine_kit import add_dag, command, join, make_engine
 from tests.coordinator.test_scheduler import run_to_end
 from tradewind import DAG, BashOperator, xcom_codec
 from tradewind.exceptions import InvalidArgument
 from tradewind.serialization import serialize_dag
+from tradewind.wire import Outcome
 
 
 def bash(task_id: str, command: str, upstream: list[str] | None = None, **extra: object) -> dict[str, object]:
@@ -93,3 +99,46 @@ def test_the_template_dates_of_a_run_are_airflows(harness: Harness) -> None:
     [assign] = [e for e in harness.turn() if type(e).__name__ == "Assign"]
     expected = "2026-11-25 20261125T060000+0000 d__a__20261125 2026-11-25 2026-11-25"
     assert assign.payload.fields["bash_command"] == expected
+
+
+PREVIOUS = (
+    "{{ prev_data_interval_start_success | ds }} {{ prev_data_interval_end_success | ds }} "
+    "{{ prev_start_date_success is none }} {{ prev_execution_date_success }}"
+)
+
+
+def test_prev_success_names_are_the_latest_older_successful_runs_dates(harness: Harness) -> None:
+    harness.add_dag(dag("d", [bash("a", PREVIOUS)]))
+    harness.worker()
+    harness.scheduler.trigger("d", {}, "first", datetime(2026, 11, 20, tzinfo=UTC), False)
+    [first] = harness.assignments(harness.turn())
+    [assign] = [e for e in harness.effects if type(e).__name__ == "Assign"]
+    assert assign.payload.fields["bash_command"].startswith("None None True None")
+    run_to_end(harness, first)
+    harness.scheduler.trigger("d", {}, "second", datetime(2026, 11, 22, tzinfo=UTC), False)
+    harness.scheduler.trigger("d", {}, "older", datetime(2026, 11, 1, tzinfo=UTC), False)
+    assigned = [e for e in harness.turn() if type(e).__name__ == "Assign"]
+    commands = {e.ti.run.run_id: e.payload.fields["bash_command"] for e in assigned}
+    assert commands["second"] == "2026-11-20 2026-11-20 False 2026-11-20 00:00:00+00:00"
+    assert commands["older"] == "None None True None"
+
+
+def test_the_latest_successful_run_is_remembered_across_a_restart(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        clock = FakeClock()
+        first = make_engine(tmp_path, clock)
+        add_dag(first, dag("d", [task("a")]))
+        for run_id, day in (("r1", 20), ("r2", 21)):
+            logical = datetime(2026, 11, day, tzinfo=UTC)
+            await command(first, "trigger", dag_id="d", conf={}, run_id=run_id, logical_date=logical)
+        await join(first)
+        generation = first.scheduler.workers["w1"].generation
+        for run_id, outcome in (("r1", Outcome.SUCCESS), ("r2", Outcome.FAILED)):
+            ti = first.scheduler.run_for("d", run_id).tis["a"]
+            ended = Finished("w1", AttemptRef(ti.id, 1, ti.token), outcome, 0, "", "", None, generation=generation)
+            await first.turn([ended])
+        last = make_engine(tmp_path, clock).scheduler.dags["d"].last_success
+        assert last is not None and last.logical_date == datetime(2026, 11, 20, tzinfo=UTC)
+        assert last.data_interval_end == datetime(2026, 11, 20, tzinfo=UTC)
+
+    asyncio.run(scenario())

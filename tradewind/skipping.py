@@ -38,7 +38,8 @@ _decided: FollowTasks | None = None
 
 def follow_only(task: BaseOperator, chosen: Any) -> list[str]:
     """Follow only `chosen` (a task id, an iterable of them, or None for none) of the task's
-    direct downstream tasks; an id that is not one fails the task, naming it."""
+    direct downstream tasks; a task group's id stands for its root tasks, as in Airflow. An id
+    that is neither fails the task, naming it."""
     if chosen is None:
         ids: list[str] = []
     elif isinstance(chosen, str):
@@ -49,6 +50,7 @@ def follow_only(task: BaseOperator, chosen: Any) -> list[str]:
         raise TaskFailed(
             f"{task.where}: a branch must return None, a task id or a list of task ids, not {chosen!r}"
         )
+    ids = _expand_groups(task, ids)
     strangers = [task_id for task_id in ids if task_id not in task.downstream_task_ids]
     if strangers:
         direct = ", ".join(sorted(task.downstream_task_ids)) or "none"
@@ -58,6 +60,15 @@ def follow_only(task: BaseOperator, chosen: Any) -> list[str]:
         )
     _decide(FollowTasks(tuple(ids)))
     return ids
+
+
+def _expand_groups(task: BaseOperator, ids: list[str]) -> list[str]:
+    groups = task.dag.task_group_dict if task.dag is not None else {}
+    expanded: dict[str, None] = {}
+    for task_id in ids:
+        for one in [root.task_id for root in groups[task_id].roots] if task_id in groups else [task_id]:
+            expanded[one] = None
+    return list(expanded)
 
 
 def skip_all_downstream() -> None:

@@ -47,7 +47,10 @@ with DAG(dag_id="branching", schedule=None):
 """
 
 SHORT_CIRCUIT = """
-from tradewind import DAG, EmptyOperator, LatestOnlyOperator, ShortCircuitOperator
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.providers.standard.operators.latest_only import LatestOnlyOperator
+from airflow.providers.standard.operators.python import ShortCircuitOperator
 
 with DAG(dag_id="circuits", schedule=None):
     stop_all = ShortCircuitOperator(task_id="stop_all", python_callable=lambda: 0)
@@ -67,10 +70,12 @@ with DAG(dag_id="circuits", schedule=None):
 """
 
 TRIGGERS = """
-from tradewind import DAG, BashOperator, TriggerDagRunOperator
+from airflow.sdk import DAG, task
+from airflow.operators.bash import BashOperator
+from airflow.operators.trigger_dagrun import TriggerDagRunOperator
 
 with DAG(dag_id="parent", schedule=None):
-    TriggerDagRunOperator(
+    start = TriggerDagRunOperator(
         task_id="start_child",
         trigger_dag_id="child",
         trigger_run_id="from_parent",
@@ -78,6 +83,13 @@ with DAG(dag_id="parent", schedule=None):
         wait_for_completion=True,
         poke_interval=0.5,
     )
+
+    @task
+    def report(ti=None):
+        print("child run", ti.xcom_pull(task_ids="start_child", key="trigger_run_id"))
+        print("return value", ti.xcom_pull(task_ids="start_child"))
+
+    start >> report()
 
 with DAG(dag_id="child", schedule=None):
     BashOperator(task_id="work", bash_command="echo child got {{ dag_run.conf['size'] }}")
@@ -109,7 +121,7 @@ def test_branches_skip_what_was_not_chosen_and_outputs_flow_between_tasks(cluste
     assert "chose task 'join', which is not a direct downstream task" in logs["stray"]
 
 
-def test_short_circuits_and_latest_only(cluster: Cluster) -> None:
+def test_short_circuits_and_latest_only_from_an_airflow_dag_file(cluster: Cluster) -> None:
     write_dag(cluster.dags, "circuits.py", SHORT_CIRCUIT)
     cluster.coordinator()
     cluster.worker("w1")
@@ -129,6 +141,7 @@ def test_short_circuits_and_latest_only(cluster: Cluster) -> None:
 
 
 def test_trigger_dag_run_starts_the_other_dag_with_its_conf_and_waits_for_it(cluster: Cluster) -> None:
+    """Written for Airflow: the run id goes to the "trigger_run_id" XCom and nothing is returned."""
     write_dag(cluster.dags, "triggers.py", TRIGGERS)
     cluster.coordinator()
     cluster.worker("w1")
@@ -138,3 +151,5 @@ def test_trigger_dag_run_starts_the_other_dag_with_its_conf_and_waits_for_it(clu
     assert "child got 7" in cluster.cli("tasks", "logs", "child", "from_parent", "work").stdout
     parent_log = cluster.cli("tasks", "logs", "parent", run_id, "start_child").stdout
     assert "Triggered DAG 'child': run 'from_parent'" in parent_log
+    report_log = cluster.cli("tasks", "logs", "parent", run_id, "report").stdout
+    assert "child run from_parent" in report_log and "return value None" in report_log

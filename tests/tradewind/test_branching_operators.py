@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import pendulum
 import pytest
 
 from tradewind import (
@@ -20,6 +21,7 @@ from tradewind import (
     LatestOnlyOperator,
     PythonOperator,
     ShortCircuitOperator,
+    TaskGroup,
     TriggerDagRunOperator,
     WeekDay,
     task,
@@ -78,6 +80,18 @@ def test_a_branch_to_a_task_that_is_not_direct_downstream_fails_naming_it() -> N
     _, bad = fork(BranchPythonOperator, python_callable=lambda: 3)
     with pytest.raises(TaskFailed, match="must return None, a task id or a list of task ids, not 3"):
         bad.execute(context())
+
+
+def test_a_branch_to_a_task_group_follows_the_groups_root_tasks() -> None:
+    with DAG("d") as d:
+        choose = BranchPythonOperator(task_id="choose", python_callable=lambda: ["load", "other"])
+        with TaskGroup("load") as load:
+            EmptyOperator(task_id="first") >> EmptyOperator(task_id="after")
+            EmptyOperator(task_id="second")
+        choose >> [load, EmptyOperator(task_id="other")]
+    assert sorted(choose.downstream_task_ids) == ["load.first", "load.second", "other"]
+    assert d.get_task("choose").execute(context()) == ["load", "other"]
+    assert take_decision() == FollowTasks(("load.first", "load.second", "other"))
 
 
 def test_base_branch_operator_follows_choose_branch() -> None:
@@ -155,6 +169,14 @@ def test_latest_only_proceeds_for_manual_and_latest_runs_and_skips_older_ones() 
         latest_end -= timedelta(days=1)
     op.execute(context(run_type="scheduled", end=latest_end))
     assert take_decision() == FollowTasks(("a", "b", "c"))
+
+
+def test_latest_only_reads_a_cron_schedule_in_the_dags_time_zone() -> None:
+    with DAG("ny", start_date=pendulum.datetime(2026, 1, 1, tz="America/New_York"), schedule="@daily"):
+        op = LatestOnlyOperator(task_id="latest")
+        EmptyOperator(task_id="a").set_upstream(op)
+    end = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)  # New York's midnight, in daylight saving time
+    assert op.next_window(end) == (end, datetime(2026, 3, 11, 4, 0, tzinfo=UTC))
 
 
 def test_task_branch_and_short_circuit_decorators_make_those_operators() -> None:

@@ -44,7 +44,8 @@ class LatestOnlyOperator(BaseBranchOperator):
         if isinstance(schedule, timedelta):
             right = left + schedule
         elif isinstance(schedule, str) and schedule != "@once":
-            right = croniter(schedule, left).get_next(datetime)
+            zone = self.dag.timezone if self.dag is not None else UTC  # cron reads the DAG's wall clock
+            right = croniter(schedule, left.astimezone(zone)).get_next(datetime).astimezone(UTC)
         else:
             return None
         end_date = self.dag.end_date if self.dag is not None else None

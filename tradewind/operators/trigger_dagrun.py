@@ -2,7 +2,7 @@
 
 It runs in its task process and calls the coordinator's ControlService like any client; the
 worker hands the coordinator's address(es) to its task processes in TRADEWIND_HOST. The run id
-triggered is the task's return value (Airflow keeps it in the "trigger_run_id" XCom).
+triggered is pushed as the "trigger_run_id" XCom, and the task returns nothing, as in Airflow.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from tradewind.baseoperator import BaseOperator
 from tradewind.config import Settings
 from tradewind.exceptions import AlreadyExists, DagDefinitionError, TaskFailed, TaskSkipped
 from tradewind.states import RunState
+
+XCOM_RUN_ID = "trigger_run_id"
 
 
 class TriggerDagRunOperator(BaseOperator):
@@ -63,7 +65,7 @@ class TriggerDagRunOperator(BaseOperator):
         self.skip_when_already_exists = bool(skip_when_already_exists)
         self.deferrable = bool(deferrable)
 
-    def execute(self, context: dict[str, Any]) -> str:
+    def execute(self, context: dict[str, Any]) -> None:
         from tradewind.client import Client
 
         logical = self.logical_date
@@ -84,9 +86,9 @@ class TriggerDagRunOperator(BaseOperator):
                     ) from None
                 raise TaskFailed(str(exc)) from None
             print(f"Triggered DAG {self.trigger_dag_id!r}: run {run.run_id!r}", flush=True)
+            context["ti"].xcom_push(XCOM_RUN_ID, run.run_id)
             if self.wait_for_completion:
                 self._wait(client, run.run_id)
-        return str(run.run_id)
 
     def _wait(self, client: Any, run_id: str) -> None:
         from tradewind.wire import run_state_from_pb

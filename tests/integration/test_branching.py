@@ -21,8 +21,8 @@ with DAG(dag_id="branching", schedule=None):
         return {"total": 2, "unit": "kg"}
 
     @task
-    def report(total, unit):
-        print(f"reported {total} {unit}")
+    def report(total, unit, ti=None):
+        print(f"reported {total} {unit}; the unit XCom is {ti.xcom_pull(task_ids='small', key='unit')}")
 
     @task.bash
     def shout(total):
@@ -70,7 +70,7 @@ with DAG(dag_id="circuits", schedule=None):
 """
 
 TRIGGERS = """
-from airflow.sdk import DAG, task
+from airflow.sdk import DAG, get_current_context, task
 from airflow.operators.bash import BashOperator
 from airflow.operators.trigger_dagrun import TriggerDagRunOperator
 
@@ -88,6 +88,7 @@ with DAG(dag_id="parent", schedule=None):
     def report(ti=None):
         print("child run", ti.xcom_pull(task_ids="start_child", key="trigger_run_id"))
         print("return value", ti.xcom_pull(task_ids="start_child"))
+        print("running", get_current_context()["ti"].task_id)
 
     start >> report()
 
@@ -116,7 +117,7 @@ def test_branches_skip_what_was_not_chosen_and_outputs_flow_between_tasks(cluste
         "next_to_stray": "upstream_failed",
     }
     logs = {t: cluster.cli("tasks", "logs", "branching", run_id, t).stdout for t in ("report", "shout", "stray")}
-    assert "reported 2 kg" in logs["report"]
+    assert "reported 2 kg; the unit XCom is kg" in logs["report"]
     assert "loud 2" in logs["shout"]
     assert "chose task 'join', which is not a direct downstream task" in logs["stray"]
 
@@ -153,3 +154,4 @@ def test_trigger_dag_run_starts_the_other_dag_with_its_conf_and_waits_for_it(clu
     assert "Triggered DAG 'child': run 'from_parent'" in parent_log
     report_log = cluster.cli("tasks", "logs", "parent", run_id, "report").stdout
     assert "child run from_parent" in report_log and "return value None" in report_log
+    assert "running report" in report_log

@@ -94,6 +94,18 @@ with DAG(dag_id="parent", schedule=None):
 
 with DAG(dag_id="child", schedule=None):
     BashOperator(task_id="work", bash_command="echo child got {{ dag_run.conf['size'] }}")
+
+with DAG(dag_id="parent_again", schedule=None):
+    TriggerDagRunOperator(
+        task_id="again_skipped", trigger_dag_id="child", trigger_run_id="from_parent", skip_when_already_exists=True
+    )
+    TriggerDagRunOperator(task_id="again_failed", trigger_dag_id="child", trigger_run_id="from_parent")
+    TriggerDagRunOperator(
+        task_id="wait_failing", trigger_dag_id="failing_child", wait_for_completion=True, poke_interval=0.5
+    )
+
+with DAG(dag_id="failing_child", schedule=None):
+    BashOperator(task_id="boom", bash_command="exit 1")
 """
 
 
@@ -155,3 +167,12 @@ def test_trigger_dag_run_starts_the_other_dag_with_its_conf_and_waits_for_it(clu
     report_log = cluster.cli("tasks", "logs", "parent", run_id, "report").stdout
     assert "child run from_parent" in report_log and "return value None" in report_log
     assert "running report" in report_log
+
+    again = trigger(cluster, "parent_again")
+    assert finished_run(cluster, "parent_again", again, timeout=90)["state"] == "failed"
+    states = {task_id: row["state"] for task_id, row in tis(cluster, "parent_again", again).items()}
+    assert states == {"again_skipped": "skipped", "again_failed": "failed", "wait_failing": "failed"}
+    failed_log = cluster.cli("tasks", "logs", "parent_again", again, "again_failed").stdout
+    assert "DAG 'child' already has a run with run_id 'from_parent'" in failed_log
+    waiting_log = cluster.cli("tasks", "logs", "parent_again", again, "wait_failing").stdout
+    assert "failing_child failed with failed state failed" in waiting_log

@@ -14,8 +14,9 @@ from typing import Any
 
 from tradewind.baseoperator import BaseOperator
 from tradewind.config import Settings
-from tradewind.exceptions import AlreadyExists, DagDefinitionError, TaskFailed, TaskSkipped
+from tradewind.exceptions import DagDefinitionError, TaskFailed, TaskSkipped
 from tradewind.states import RunState
+from tradewind.wire import run_state_from_pb
 
 XCOM_RUN_ID = "trigger_run_id"
 
@@ -72,31 +73,25 @@ class TriggerDagRunOperator(BaseOperator):
         if isinstance(logical, str) and logical:
             logical = datetime.fromisoformat(logical)
         with Client(Settings.load().host) as client:
-            try:
-                run = client.trigger_dag(
-                    self.trigger_dag_id,
-                    conf=self.conf,
-                    run_id=self.trigger_run_id or "",
-                    logical_date=logical if isinstance(logical, datetime) else None,
-                ).dag_run
-            except AlreadyExists as exc:
-                if self.skip_when_already_exists:
-                    raise TaskSkipped(
-                        f"DAG run {self.trigger_run_id!r} of {self.trigger_dag_id!r} already exists"
-                    ) from None
-                raise TaskFailed(str(exc)) from None
+            if self.trigger_run_id and _find_state(client, self.trigger_dag_id, self.trigger_run_id, []):
+                message = f"DAG {self.trigger_dag_id!r} already has a run with run_id {self.trigger_run_id!r}"
+                raise TaskSkipped(message) if self.skip_when_already_exists else TaskFailed(message)
+            run = client.trigger_dag(
+                self.trigger_dag_id,
+                conf=self.conf,
+                run_id=self.trigger_run_id or "",
+                logical_date=logical if isinstance(logical, datetime) else None,
+            ).dag_run
             print(f"Triggered DAG {self.trigger_dag_id!r}: run {run.run_id!r}", flush=True)
             context["ti"].xcom_push(XCOM_RUN_ID, run.run_id)
             if self.wait_for_completion:
                 self._wait(client, run.run_id)
 
     def _wait(self, client: Any, run_id: str) -> None:
-        from tradewind.wire import run_state_from_pb
-
         watched = [*self.allowed_states, *self.failed_states]
         while True:
             time.sleep(self.poke_interval)
-            state = _find_state(client, self.trigger_dag_id, run_id, watched, run_state_from_pb)
+            state = _find_state(client, self.trigger_dag_id, run_id, watched)
             print(f"Waiting for {self.trigger_dag_id!r} run {run_id!r}: {state or 'not ended'}", flush=True)
             if state in self.failed_states:
                 raise TaskFailed(f"{self.trigger_dag_id} failed with failed state {state}")
@@ -104,13 +99,14 @@ class TriggerDagRunOperator(BaseOperator):
                 return
 
 
-def _find_state(client: Any, dag_id: str, run_id: str, states: list[str], from_pb: Any) -> str | None:
+def _find_state(client: Any, dag_id: str, run_id: str, states: list[str]) -> str | None:
+    """The state of the run, when it is in one of `states` (any state when empty)."""
     token = ""
     while True:
         page = client.list_dag_runs(dag_id, states=states, page_size=1000, page_token=token)
         for run in page.dag_runs:
             if run.run_id == run_id:
-                return str(from_pb(run.state).value)
+                return str(run_state_from_pb(run.state).value)
         token = page.next_page_token
         if not token:
             return None

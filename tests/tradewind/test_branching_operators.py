@@ -146,6 +146,25 @@ def test_branch_day_of_week_takes_weekdays_and_names() -> None:
         fork(BranchDayOfWeekOperator, follow_task_ids_if_true="a", follow_task_ids_if_false="b", week_day="Caturday")
 
 
+def test_naive_datetime_bounds_and_the_week_day_are_read_in_the_dags_time_zone() -> None:
+    with DAG("tokyo", start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Tokyo")):
+        between = BranchDateTimeOperator(
+            task_id="between",
+            follow_task_ids_if_true="a",
+            follow_task_ids_if_false="b",
+            target_lower=time(9, 0),
+            target_upper=time(10, 0),
+            use_task_logical_date=True,
+        )
+    assert between.condition(datetime(2026, 1, 1, 0, 30, tzinfo=UTC))  # 09:30 in Tokyo
+    assert not between.condition(datetime(2026, 1, 1, 9, 30, tzinfo=UTC))
+    with DAG("auckland", start_date=pendulum.datetime(2026, 1, 1, tz="Pacific/Auckland")):
+        saturday = BranchDayOfWeekOperator(
+            task_id="saturday", follow_task_ids_if_true="a", follow_task_ids_if_false="b", week_day="Saturday"
+        )
+    assert saturday.condition(datetime(2026, 1, 2, 12, 0, tzinfo=UTC))  # Friday in UTC, Saturday in Auckland
+
+
 def test_short_circuit_skips_all_downstream_or_only_direct_ones_on_a_falsy_result() -> None:
     _, go = fork(ShortCircuitOperator, python_callable=lambda: 5)
     assert go.execute(context()) == 5

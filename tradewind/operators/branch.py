@@ -9,7 +9,7 @@ after the branches wants `none_failed_min_one_success`, as in Airflow.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from tradewind.baseoperator import BaseOperator
@@ -69,6 +69,11 @@ class _ConditionBranch(BaseBranchOperator):
             return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
         return datetime.now(UTC)
 
+    @property
+    def zone(self) -> tzinfo:
+        """The DAG's time zone: naive bounds and the week day are read in it, as in Airflow."""
+        return self.dag.timezone if self.dag is not None else UTC
+
     def condition(self, now: datetime) -> bool:
         raise NotImplementedError
 
@@ -112,22 +117,22 @@ class BranchDateTimeOperator(_ConditionBranch):
         self.target_upper = target_upper
 
     def condition(self, now: datetime) -> bool:
-        lower, upper = target_times_as_dates(now, self.target_lower, self.target_upper)
+        lower, upper = target_times_as_dates(now, self.target_lower, self.target_upper, self.zone)
         if upper is not None and upper < now:
             return False
         return not (lower is not None and lower > now)
 
 
 def target_times_as_dates(
-    base: datetime, lower: datetime | time | None, upper: datetime | time | None
+    base: datetime, lower: datetime | time | None, upper: datetime | time | None, zone: tzinfo = UTC
 ) -> tuple[datetime | None, datetime | None]:
-    """Both bounds as aware datetimes on `base`'s day (naive ones taken as UTC)."""
+    """Both bounds as aware datetimes, a time on `base`'s (UTC) day; naive ones are in `zone`."""
 
     def on_day(value: datetime | time | None) -> datetime | None:
         if value is None:
             return None
         moment = value if isinstance(value, datetime) else datetime.combine(_day(base), value)
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
     low, high = on_day(lower), on_day(upper)
     if isinstance(lower, time) and isinstance(upper, time) and low and high and high < low:
@@ -163,4 +168,5 @@ class BranchDayOfWeekOperator(_ConditionBranch):
         self._week_day_num = WeekDay.validate_week_day(week_day)
 
     def condition(self, now: datetime) -> bool:
-        return now.isoweekday() in self._week_day_num
+        local = now if self.use_task_logical_date else now.astimezone(self.zone)
+        return local.isoweekday() in self._week_day_num

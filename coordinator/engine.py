@@ -33,7 +33,9 @@ from coordinator.events import (
     DagVersionStored,
     Finished,
     RequestFailed,
+    RequestResult,
     Started,
+    StoredPull,
     TaskRequested,
     WorkerDraining,
     WorkerJoined,
@@ -60,6 +62,7 @@ from coordinator.scheduling.effects import (
     WatchWorker,
     WriteLog,
 )
+from coordinator.scheduling.requests import pulled
 from coordinator.watch import WatchHub
 from coordinator.worker_messages import task_response_pb
 from tradewind.exceptions import ApiError, InvalidArgument, MetastoreError, NotFound
@@ -105,6 +108,8 @@ class Engine:
         #: Rows the metastore refused in the last commit, failed at the start of the next turn.
         self.refused: list[StoreFailure] = []
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metastore-writer")
+        #: Answers being read from the metastore (pulls from runs that are not in memory).
+        self._reads: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         """Rebuild the in-memory state from the metastore (after the lease is taken)."""
@@ -407,6 +412,10 @@ class Engine:
                 )
             case Drain():
                 self._send(effect.worker, worker_pb2.CoordinatorMessage(drain=worker_pb2.Drain(reason=effect.reason)))
+            case Respond() if isinstance(effect.result, StoredPull):
+                read = asyncio.get_running_loop().create_task(self._respond_from_store(effect, effect.result))
+                self._reads.add(read)
+                read.add_done_callback(self._reads.discard)
             case Respond():
                 self._send(effect.worker, task_response_pb(effect.request_id, effect.result), effect.generation)
             case CloseStream():
@@ -435,6 +444,22 @@ class Engine:
             case WatchDag():
                 if watching:
                     self.publish(control_pb2.WatchResponse(dag=self.dag_message(effect.dag_id)), effect.dag_id)
+
+    async def _respond_from_store(self, effect: Respond, pull: StoredPull) -> None:
+        """Answer a pull from a run that is not in memory with what the metastore holds."""
+        try:
+            rows = await asyncio.to_thread(self.store.load_run, pull.dag_id, pull.run_id)
+        except Exception as exc:  # noqa: BLE001 - the metastore is down: the task may ask again
+            result: RequestResult = RequestFailed(
+                RequestError.UNAVAILABLE, f"xcom_pull: cannot read DAG {pull.dag_id!r} run {pull.run_id!r}: {exc}"
+            )
+        else:
+            if rows is None:
+                missing = f"xcom_pull: DAG {pull.dag_id!r} has no run {pull.run_id!r}"
+                result = RequestFailed(RequestError.NOT_FOUND, missing)
+            else:
+                result = pulled({(x.task_id, x.key): x.value for x in rows[2]}, pull.request)
+        self._send(effect.worker, task_response_pb(effect.request_id, result), effect.generation)
 
     def _send(self, worker: str, message: worker_pb2.CoordinatorMessage, generation: int | None = None) -> None:
         stream = self.streams.get(worker)

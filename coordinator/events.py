@@ -127,8 +127,18 @@ class XComsPulled:
     values: tuple[tuple[str, int, str], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class StoredPull:
+    """A pull from a run that is not in memory: the engine answers it from the metastore, off
+    the event loop."""
+
+    dag_id: str
+    run_id: str
+    request: PullXCom
+
+
 #: What a TaskRequest is answered with; None is a push stored.
-RequestResult = RequestFailed | XComsPulled | None
+RequestResult = RequestFailed | XComsPulled | StoredPull | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,13 +4,23 @@ A request counts only while its attempt is current and only from the session hol
 rule for reports. A push joins the batch's changes, so it is committed with everything else
 of its turn, and its answer, like a pull's, is sent only after that commit: nothing a task is
 told can be lost to a crash. Pulls read the run's XComs from memory, so they see every push
-of an earlier request and every stored return value.
+of an earlier request and every stored return value; a pull from a run that is not in memory
+(finished) is answered by the engine from the metastore.
 """
 
 from __future__ import annotations
 
-from coordinator.events import PullXCom, PushXCom, RequestFailed, RequestResult, TaskRequested, XComsPulled
-from coordinator.records import Run
+from collections.abc import Mapping
+
+from coordinator.events import (
+    PullXCom,
+    PushXCom,
+    RequestFailed,
+    RequestResult,
+    StoredPull,
+    TaskRequested,
+    XComsPulled,
+)
 from coordinator.scheduling.effects import Respond
 from coordinator.scheduling.reports import Reports
 from tradewind import wire
@@ -46,27 +56,23 @@ class Requests(Reports):
                 f"xcom_pull: run_id is required to pull from another DAG ({request.dag_id!r})",
             )
         if request.dag_id or request.run_id:
-            dag_id = request.dag_id or run.dag_id
-            found = self.run_for(dag_id, request.run_id or run.run_id)
+            dag_id, run_id = request.dag_id or run.dag_id, request.run_id or run.run_id
+            found = self.run_for(dag_id, run_id)
             if found is None:
-                return RequestFailed(
-                    RequestError.NOT_FOUND,
-                    f"xcom_pull: DAG {dag_id!r} has no running run {request.run_id or run.run_id!r}; "
-                    "only the XComs of running runs can be pulled",
-                )
+                return StoredPull(dag_id, run_id, request)
             run = found
-        return _pulled(run, request)
+        return pulled(run.xcoms, request)
 
 
-def _pulled(run: Run, request: PullXCom) -> RequestResult:
-    """The run's XComs asked for, in the order of task_ids, then map index.
+def pulled(xcoms: Mapping[tuple[str, str], str], request: PullXCom) -> RequestFailed | XComsPulled:
+    """A run's XComs (by task id and key) asked for, in the order of task_ids, then map index.
 
     XComs are stored per (task_id, key) until mapped task instances exist: every one is at map
     index -1."""
     values: list[tuple[str, int, str]] = []
     size = 0
     for task_id in request.task_ids:
-        value = run.xcoms.get((task_id, request.key))
+        value = xcoms.get((task_id, request.key))
         if value is None or (request.map_indexes and -1 not in request.map_indexes):
             continue
         values.append((task_id, -1, value))

@@ -10,7 +10,15 @@ from coordinator.dagspec import DagSpec
 from coordinator.events import Command
 from coordinator.metastore import models as m
 from tests.coordinator.conftest import dag, task
-from tests.coordinator.test_worker_service import RecordingEngine, Stream, coordinator, hello, joined, run
+from tests.coordinator.test_worker_service import (
+    RecordingEngine,
+    Stream,
+    coordinator,
+    eventually,
+    hello,
+    joined,
+    run,
+)
 from tradewind import wire
 from tradewind.v1 import common_pb2, worker_pb2
 
@@ -102,7 +110,7 @@ def test_requests_breaking_a_rule_are_answered_with_an_error_and_the_stream_live
                 (8, attempt, pull("a b"), RequestError.INVALID_ARGUMENT, "'a b' is not a task id"),
                 (9, attempt, pull("a", map_indexes=[-2]), RequestError.INVALID_ARGUMENT, "-1 or more, not -2"),
                 (10, attempt, pull("a", dag_id="other"), RequestError.INVALID_ARGUMENT, "run_id is required"),
-                (11, attempt, pull("a", run_id="gone"), RequestError.NOT_FOUND, "has no running run 'gone'"),
+                (11, attempt, pull("a", run_id="gone"), RequestError.NOT_FOUND, "DAG 'd' has no run 'gone'"),
                 (12, attempt, {}, RequestError.UNIMPLEMENTED, "a request this coordinator does not know"),
             ]
             for request_id, who, body, expected, text in cases:
@@ -178,3 +186,31 @@ def test_a_retry_starts_with_none_of_the_xcoms_its_try_before_pushed(tmp_path: P
             assert not missing.xcom_pull.values
 
     run(scenario)
+
+
+def test_a_pull_from_a_finished_run_is_answered_from_the_metastore(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path) as (engine, service):
+            stream, _ = await joined(service)
+            first = await started(engine, stream)
+            await ask(stream, 1, first, **push("city", '"Lisbon"'))
+            await finish(stream, first)
+            await finish(stream, await start(stream))
+            await eventually(lambda: engine.scheduler.run_for("d", "r") is None, message="run r to finish")
+            triggered: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            args = {"dag_id": "d", "conf": {}, "run_id": "r2", "logical_date": None}
+            engine.submit(Command("trigger", args, triggered))
+            await triggered
+            later = await start(stream)
+            answer = await ask(stream, 2, later, **pull("a", "b", key="city", run_id="r"))
+            assert [(v.task_id, v.value_json) for v in answer.xcom_pull.values] == [("a", '"Lisbon"')]
+            own = await ask(stream, 3, later, **pull("a", key="city"))
+            assert not own.xcom_pull.values
+
+    run(scenario)
+
+
+async def finish(stream: Stream, attempt: common_pb2.Attempt) -> None:
+    finished = worker_pb2.TaskFinished(attempt=attempt, outcome=worker_pb2.TASK_OUTCOME_SUCCESS)
+    stream.send(worker_pb2.WorkerMessage(finished=finished))
+    await stream.receive("result_ack")

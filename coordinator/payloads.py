@@ -51,7 +51,7 @@ def context_for(ti: TaskInstance, last_success: LastSuccess | None = None) -> di
     if refused:
         raise TemplateError(f"task {ti.task_id!r}: {refused}")
     context["ti"] = context["task_instance"] = RunXComs(context["ti"], run)
-    return context
+    return {**run.dag.data.get("user_defined_macros", {}), **context}
 
 
 class RunXComs:

@@ -60,6 +60,8 @@ class BaseOperator:
     """A task. Subclasses name the attributes Jinja renders, at run time, in `template_fields`."""
 
     template_fields: Sequence[str] = ()
+    #: A templated field whose value ends with one of these names a template file (read at parse).
+    template_ext: Sequence[str] = ()
 
     def __init__(
         self, task_id: str, dag: DAG | None = None, task_group: TaskGroup | None = None, **kwargs: Any

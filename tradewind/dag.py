@@ -18,6 +18,7 @@ from croniter import croniter
 
 from tradewind.exceptions import DagDefinitionError
 from tradewind.params import split_params
+from tradewind.template_settings import resolve_template_files, template_settings
 from tradewind.timezones import zone_name
 
 if TYPE_CHECKING:
@@ -81,6 +82,10 @@ class DAG:
         max_active_tasks: int = 16,
         is_paused_upon_creation: bool | None = None,
         doc_md: str | None = None,
+        template_searchpath: str | list[str] | None = None,
+        user_defined_macros: dict[str, Any] | None = None,
+        user_defined_filters: dict[str, Any] | None = None,
+        render_template_as_native_obj: bool = False,
         **unknown: Any,
     ) -> None:
         self.fileloc = _loading[-1][0] if _loading else ""
@@ -91,6 +96,10 @@ class DAG:
             hint = f"; use {_RENAMED[name]!r}" if name in _RENAMED else ""
             raise DagDefinitionError(f"{where}: unknown argument {name!r}{hint}")
         self.description = "" if description is None else str(description)
+        self.template_settings = template_settings(
+            where, self.fileloc, template_searchpath, user_defined_macros, user_defined_filters,
+            render_template_as_native_obj,
+        )
         self.schedule = _check_schedule(schedule, where)
         if default_args is not None and not isinstance(default_args, dict):
             raise DagDefinitionError(f"{where}: default_args must be a dict, not {default_args!r}")
@@ -177,8 +186,10 @@ class DAG:
             raise DagDefinitionError(f"{self.label} has no task {task_id!r}") from None
 
     def validate(self) -> None:
-        """Wire XComArgs found in template fields, then raise DagDefinitionError naming any cycle."""
+        """Read template files, wire XComArgs found in template fields, then raise DagDefinitionError
+        naming any cycle."""
         for task in self.task_dict.values():
+            resolve_template_files(task, self.template_settings)
             task.wire_xcom_args()
         cycle = self._find_cycle()
         if cycle:

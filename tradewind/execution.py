@@ -58,8 +58,9 @@ def run_python_task(
     if found is None:
         raise TaskFailedNoRetry(f"DAG {dag_id!r} in {dag_file} no longer has task {task_id!r}")
     task = copy.copy(found)
+    settings = dags[dag_id].template_settings
     for field in task.template_fields:
-        value = render(getattr(task, field, None), context)
+        value = render(getattr(task, field, None), context, settings)
         setattr(task, field, resolve_xcom_args(value, xcom_inputs))
     with airflow_imports():  # a task may import from airflow as it runs
         return task.execute(context)

@@ -7,7 +7,7 @@ Format 2 (the coordinator reads exactly this):
      "start_date", "end_date" (ISO 8601 in UTC, or null), "timezone" (the zone cron schedules are
      read in: "UTC", an IANA name or "+05:30"), "catchup", "max_active_runs",
      "max_active_tasks", "tags", "params" (values), "param_schemas" (name: JSON Schema),
-     "is_paused_upon_creation",
+     "user_defined_macros" (those that are plain data), "is_paused_upon_creation",
      "tasks": [{"task_id", "operator", "kind": "bash"|"python"|"empty", "upstream" (sorted),
                 "trigger_rule", "retries", "retry_delay" (s), "retry_exponential_backoff",
                 "max_retry_delay" (s|null), "queue", "pool", "pool_slots", "priority_weight",
@@ -64,6 +64,7 @@ def serialize_dag(dag: DAG, fileloc: str) -> dict[str, Any]:
         "tags": list(dag.tags),
         "params": dag.params,
         "param_schemas": dag.param_schemas,
+        "user_defined_macros": _coordinator_macros(dag),
         "is_paused_upon_creation": dag.is_paused_upon_creation,
         "tasks": [_task(task) for task in dag.tasks],
         "task_groups": [
@@ -71,6 +72,32 @@ def serialize_dag(dag: DAG, fileloc: str) -> dict[str, Any]:
             for g in dag.task_group_dict.values()
         ],
     }
+
+
+def _coordinator_macros(dag: DAG) -> dict[str, Any]:
+    """The DAG's user_defined_macros that are plain data, for the templates the coordinator renders
+    (bash); a bash template using a function macro or a user filter is refused, naming it, since
+    the coordinator does not run DAG code."""
+    plain: dict[str, Any] = {}
+    for name, value in dag.template_settings.macros.items():
+        try:
+            json.dumps(value)
+            plain[name] = value
+        except (TypeError, ValueError):
+            continue
+    code = [n for n in dag.template_settings.macros if n not in plain] + list(dag.template_settings.filters)
+    for task in dag.tasks:
+        if not isinstance(task, BashOperator):
+            continue
+        text = json.dumps([getattr(task, name, None) for name in task.template_fields])
+        for name in code:
+            if re.search(rf"\b{re.escape(name)}\b", text):
+                raise SerializationError(
+                    f"{task.where}: its template uses {name!r}, a user-defined macro or filter that is Python "
+                    "code; bash templates are rendered on the coordinator, which does not run DAG code, so "
+                    "use it in a Python task or pass a value"
+                )
+    return plain
 
 
 def _check_json(params: dict[str, Any], where: str) -> dict[str, Any]:

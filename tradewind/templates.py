@@ -18,6 +18,7 @@ import pendulum
 from tradewind.exceptions import TemplateError
 from tradewind.macros import MACROS
 from tradewind.params import DagParam
+from tradewind.template_settings import TemplateSettings
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
 #: Airflow's date filters: `{{ data_interval_end | ds }}`; None stays None, as in Airflow.
@@ -179,19 +180,33 @@ def context_from_json(text: str) -> dict[str, Any]:
     return build_context(**data)
 
 
+_ENVIRONMENTS: dict[int, tuple[TemplateSettings, jinja2.Environment]] = {}
+
+
+def _environment(settings: TemplateSettings) -> jinja2.Environment:
+    """One environment per DAG's settings, built on first use."""
+    known = _ENVIRONMENTS.get(id(settings))
+    if known is None or known[0] is not settings:
+        known = _ENVIRONMENTS[id(settings)] = (settings, settings.environment(_ENV))
+    return known[1]
+
+
 @functools.lru_cache(maxsize=1024)
 def _compile(source: str) -> jinja2.Template:
     """The coordinator renders the same few templates for every run; compile each once."""
     return _ENV.from_string(source)
 
 
-def render(value: Any, context: dict[str, Any]) -> Any:
+def render(value: Any, context: dict[str, Any], settings: TemplateSettings | None = None) -> Any:
     """Render every string inside `value` (lists, tuples and dicts are walked); an @dag function's
-    parameter becomes the run's value of its param."""
+    parameter becomes the run's value of its param. `settings` are the DAG's (user macros and
+    filters, template files, native objects); without them, Airflow's defaults."""
     if isinstance(value, str):
         if "{{" not in value and "{%" not in value and "{#" not in value:
             return value
         try:
+            if settings is not None:
+                return _environment(settings).from_string(value).render({**settings.macros, **context})
             return _compile(value).render(context)
         except jinja2.TemplateError as exc:
             raise TemplateError(f"template {value!r} failed to render: {exc}") from None
@@ -200,9 +215,9 @@ def render(value: Any, context: dict[str, Any]) -> Any:
     if isinstance(value, DagParam):
         return value.resolve(context["params"])
     if isinstance(value, list):
-        return [render(v, context) for v in value]
+        return [render(v, context, settings) for v in value]
     if isinstance(value, tuple):
-        return tuple(render(v, context) for v in value)
+        return tuple(render(v, context, settings) for v in value)
     if isinstance(value, dict):
-        return {k: render(v, context) for k, v in value.items()}
+        return {k: render(v, context, settings) for k, v in value.items()}
     return value

@@ -142,3 +142,11 @@ def test_the_latest_successful_run_is_remembered_across_a_restart(tmp_path: Path
         assert last.data_interval_end == datetime(2026, 11, 20, tzinfo=UTC)
 
     asyncio.run(scenario())
+
+
+def test_a_dags_plain_user_macros_render_in_bash_templates(harness: Harness) -> None:
+    harness.add_dag(dag("d", [bash("a", "echo {{ team }} {{ ds }}")], user_defined_macros={"team": "data"}))
+    harness.worker()
+    harness.scheduler.trigger("d", {}, "r", datetime(2026, 11, 25, tzinfo=UTC), False)
+    [assign] = [e for e in harness.turn() if type(e).__name__ == "Assign"]
+    assert assign.payload.fields["bash_command"] == "echo data 2026-11-25"

@@ -75,3 +75,34 @@ def test_a_conf_that_breaks_a_param_is_refused_at_trigger_with_the_field(cluster
     result = cluster.cli("dags", "trigger", "values", "--conf", '{"limit": 0}', check=False)
     assert result.returncode == 1
     assert result.stderr.strip() == "error: DAG 'values': conf_json: param 'limit': 0 is less than the minimum of 1"
+
+
+FILES_DAG = """
+from tradewind import DAG, BashOperator, PythonOperator
+
+
+def show(templates_dict=None):
+    print("config", templates_dict["config"])
+    return templates_dict["config"]
+
+
+with DAG("files", user_defined_macros={"team": "data"}, render_template_as_native_obj=True):
+    script = BashOperator(task_id="script", bash_command="run.sh")
+    python = PythonOperator(
+        task_id="python", python_callable=show, templates_dict={"config": "cfg.json"}, templates_exts=[".json"]
+    )
+    script >> python
+"""
+
+
+def test_template_files_render_in_bash_and_python_tasks(cluster: Cluster) -> None:
+    write_dag(cluster.dags, "files.py", FILES_DAG)
+    (cluster.dags / "run.sh").write_text("echo 'script for {{ team }} on {{ ds }}'\n")
+    (cluster.dags / "cfg.json").write_text('{"team": "{{ team }}", "n": {{ 1 + 1 }}}')
+    cluster.coordinator()
+    cluster.worker("w1")
+    run_id = trigger(cluster, "files")
+    run = finished_run(cluster, "files", run_id, timeout=90)
+    assert run["state"] == "success", tis(cluster, "files", run_id)
+    assert "script for data on 20" in cluster.cli("tasks", "logs", "files", run_id, "script").stdout
+    assert "config {'team': 'data', 'n': 2}" in cluster.cli("tasks", "logs", "files", run_id, "python").stdout

@@ -58,7 +58,7 @@ def test_python_operator_passes_the_whole_context_to_kwargs_but_explicit_argumen
 
     with DAG("d"):
         t = PythonOperator(task_id="p", python_callable=f, op_kwargs={"ds": "mine"})
-    assert t.execute({"ds": "theirs", "run_id": "r"}) == ("mine", ["run_id"])
+    assert t.execute({"ds": "theirs", "run_id": "r"}) == ("mine", ["run_id", "templates_dict"])
 
 
 def test_empty_operator_does_nothing() -> None:

@@ -84,6 +84,7 @@ def test_a_realistic_dag_serializes_to_the_coordinator_format() -> None:
         "tags": ["etl", "nightly"],
         "params": {"table": "sales", "limit": 10},
         "param_schemas": {},
+        "user_defined_macros": {},
         "is_paused_upon_creation": None,
         "task_groups": [],
     }

@@ -21,6 +21,7 @@ from tradewind.templates import render
 
 class BashOperator(BaseOperator):
     template_fields = ("bash_command", "env", "cwd")
+    template_ext = (".sh", ".bash")
 
     def __init__(
         self,

@@ -11,7 +11,7 @@ from tradewind.skipping import follow_only, skip_all_downstream
 
 
 class PythonOperator(BaseOperator):
-    template_fields = ("op_args", "op_kwargs")
+    template_fields = ("templates_dict", "op_args", "op_kwargs")
     #: Set by @task(multiple_outputs=True) or a dict return hint: each key of the returned dict is
     #: also its own XCom; `output["key"]` reads into the value either way.
     multiple_outputs = False
@@ -23,9 +23,16 @@ class PythonOperator(BaseOperator):
         python_callable: Callable[..., Any],
         op_args: list[Any] | tuple[Any, ...] | None = None,
         op_kwargs: dict[str, Any] | None = None,
+        templates_dict: dict[str, Any] | None = None,
+        templates_exts: list[str] | tuple[str, ...] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(task_id=task_id, **kwargs)
+        if templates_dict is not None and not isinstance(templates_dict, dict):
+            raise DagDefinitionError(f"{self.where}: templates_dict must be a dict, not {templates_dict!r}")
+        self.templates_dict = templates_dict
+        if templates_exts is not None:
+            self.template_ext = tuple(templates_exts)
         if not callable(python_callable):
             raise DagDefinitionError(f"{self.where}: python_callable must be callable, not {python_callable!r}")
         if op_kwargs is not None and not isinstance(op_kwargs, dict):
@@ -39,6 +46,7 @@ class PythonOperator(BaseOperator):
     def execute(self, context: dict[str, Any]) -> Any:
         """Call the function with the context keys it names, or all of them when it takes **kwargs,
         as Airflow does; arguments given explicitly win over context keys."""
+        context = {**context, "templates_dict": self.templates_dict}
         names, positional, takes_all = accepts(self.python_callable)
         given = set(positional[: len(self.op_args)]) | set(self.op_kwargs)
         extra = {k: v for k, v in context.items() if (takes_all or k in names) and k not in given}

@@ -3,10 +3,13 @@
 Readiness is decided by events: when a task instance finishes, only its downstream task
 instances are evaluated. A task that chose its downstream tasks (a branch, a short-circuit)
 skips the others first, as Airflow's SkipMixin does, and the skips pass on by trigger rules.
+The choice is kept as its "skipmixin_key" XCom, so a task it skipped stays skipped when it is
+cleared alone (Airflow's NotPreviouslySkippedDep); clearing the choosing task chooses again.
 """
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Iterable
 from datetime import timedelta
@@ -20,6 +23,8 @@ from tradewind.states import RunState, TaskState
 from tradewind.trigger_rules import UpstreamCounts, Verdict, evaluate
 
 T = TaskState
+#: Where a choosing task's skips are kept, as Airflow keeps them.
+SKIPMIXIN_KEY = "skipmixin_key"
 
 
 class Readiness(Slots):
@@ -32,6 +37,8 @@ class Readiness(Slots):
                 continue
             run = ti.run
             verdict = evaluate(ti.spec.trigger_rule, upstream_counts(ti))
+            if verdict is Verdict.RUN and skipped_by_upstream(ti):
+                verdict = Verdict.SKIP
             if verdict is Verdict.WAIT:
                 continue
             if verdict is Verdict.RUN:
@@ -87,6 +94,9 @@ class Readiness(Slots):
         else:
             kept = {*follow.task_ids, *descendants(run.dag, follow.task_ids)}
             doomed = [task_id for task_id in direct if task_id not in kept]
+        record = json.dumps({"skipped": doomed})
+        run.xcoms[(ti.task_id, SKIPMIXIN_KEY)] = record
+        self.changes.xcoms.append((run.id, ti.task_id, SKIPMIXIN_KEY, record))
         now = self.clock.now()
         skipped = []
         for task_id in doomed:
@@ -119,6 +129,16 @@ class Readiness(Slots):
         if ti is None or ti.token != timer.token or ti.state is not T.UP_FOR_RETRY:
             return
         self._schedule(ti)
+
+
+def skipped_by_upstream(ti: TaskInstance) -> bool:
+    """Whether a direct upstream task chose to skip this one in its latest execution."""
+    xcoms = ti.run.xcoms
+    for up in ti.spec.upstream:
+        record = xcoms.get((up, SKIPMIXIN_KEY))
+        if record is not None and ti.task_id in json.loads(record).get("skipped", ()):
+            return True
+    return False
 
 
 def descendants(dag: DagSpec, roots: Iterable[str]) -> list[str]:

@@ -167,3 +167,29 @@ def test_a_follow_that_breaks_a_wire_rule_fails_the_task_instead_of_the_stream()
         worker_pb2.TaskFinished(attempt=attempt, outcome=worker_pb2.TASK_OUTCOME_SUCCESS), session
     )
     assert unset.follow is None
+
+
+def test_a_task_the_branch_skipped_stays_skipped_when_cleared_alone(harness: Harness) -> None:
+    harness.add_dag(dag("d", [task("branch"), task("left", ["branch"]), task("right", ["branch"])]))
+    harness.worker()
+    run = harness.scheduler.trigger("d", {}, "", None, False)
+    assert run_all(harness, {"branch": FollowTasks(("left",))}) == ["branch", "left"]
+    assert run.xcoms[("branch", "skipmixin_key")] == '{"skipped": ["right"]}'
+    harness.scheduler.adopt_run(run)
+    harness.scheduler.clear(run, ["right"], include_downstream=False)
+    harness.check()
+    assert run_all(harness, {}) == []
+    assert run.tis["right"].state is T.SKIPPED
+    assert run.state is RunState.SUCCESS
+
+
+def test_clearing_the_branch_chooses_again(harness: Harness) -> None:
+    harness.add_dag(dag("d", [task("branch"), task("left", ["branch"]), task("right", ["branch"])]))
+    harness.worker()
+    run = harness.scheduler.trigger("d", {}, "", None, False)
+    run_all(harness, {"branch": FollowTasks(("left",))})
+    harness.scheduler.adopt_run(run)
+    harness.scheduler.clear(run, ["branch"], include_downstream=True)
+    harness.check()
+    assert run_all(harness, {"branch": FollowTasks(("right",))}) == ["branch", "right"]
+    assert (run.tis["left"].state, run.tis["right"].state) == (T.SKIPPED, T.SUCCESS)

@@ -14,7 +14,8 @@ from coordinator.records import LastSuccess, Run, TaskInstance
 from tradewind import xcom_codec
 from tradewind.exceptions import TemplateError
 from tradewind.params import conf_error
-from tradewind.templates import build_context, context_to_json, render
+from tradewind.serialization import REPR_LIMIT, SLOT
+from tradewind.templates import build_context, context_to_json, render, render_value
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,21 @@ def context_for(ti: TaskInstance, last_success: LastSuccess | None = None) -> di
         raise TemplateError(f"task {ti.task_id!r}: {refused}")
     context["ti"] = context["task_instance"] = RunXComs(context["ti"], run)
     return {**run.dag.data.get("user_defined_macros", {}), **context}
+
+
+def _filled(call: str, templates: list[list[Any]], context: dict[str, Any]) -> str:
+    """A Python task's call as people read it: each template's slot holds its rendered value, as
+    the worker will render it (the raw template when it needs what only the worker has)."""
+    for number, (template, is_value) in enumerate(templates):
+        try:
+            value: Any = render_value(template, context) if is_value else render(template, context)
+        except TemplateError:
+            value = template
+        text = repr(value)
+        if len(text) > REPR_LIMIT:
+            text = text[: REPR_LIMIT - 3] + "..."
+        call = call.replace(f"{SLOT}{number}{SLOT}", text)
+    return call if len(call) <= 4 * REPR_LIMIT else call[: 4 * REPR_LIMIT - 3] + "..."
 
 
 class RunXComs:
@@ -111,9 +127,13 @@ def build(ti: TaskInstance, last_success: LastSuccess | None = None) -> Payload:
         for task_id, key in python.get("xcom_inputs", [])
         if (task_id, key) in ti.run.xcoms
     }
-    rendered = (
-        f"{python.get('callable', spec.operator)}({python.get('op_args_repr', '')}, {python.get('op_kwargs_repr', '')})"
+    call = python.get("call_repr")
+    arguments = (
+        _filled(call, python.get("templates", []), context)
+        if call
+        else f"{python.get('op_args_repr', '')}, {python.get('op_kwargs_repr', '')}"
     )
+    rendered = f"{python.get('callable', spec.operator)}({arguments})"
     return Payload(
         "python",
         {

@@ -16,7 +16,9 @@ Format 2 (the coordinator reads exactly this):
 
 Tasks are in definition order. Bash fields are raw templates: the coordinator renders them.
 A python task's "python" has "multiple_outputs": true when each key of the dict it returns is
-also its own XCom (absent otherwise).
+also its own XCom (absent otherwise), and "call_repr" and "templates" when its arguments hold
+templates: the call with each template a numbered slot, and [source, is_value] per slot, so the
+coordinator shows the call as rendered (`tasks show`, the monitor).
 Each task also has "group_id", its task group path ("" when in none; see tradewind.task_group),
 and the DAG has "task_groups": [{"path", "group_id", "tooltip", "prefix_group_id"}, ...] in
 definition order, for the monitor; the scheduler reads neither.
@@ -31,16 +33,19 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from tradewind.baseoperator import BaseOperator, find_xcom_args
+from tradewind.baseoperator import BaseOperator, XComArg, find_xcom_args
 from tradewind.dag import DAG
 from tradewind.exceptions import SerializationError
 from tradewind.operators.bash import BashOperator
 from tradewind.operators.empty import EmptyOperator
 from tradewind.operators.python import PythonOperator
+from tradewind.params import DagParam
 from tradewind.timezones import zone_name
 
 FORMAT = 2
 REPR_LIMIT = 500
+#: Marks a numbered template in a Python task's "call_repr" (a private-use character).
+SLOT = "\ue000"
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
@@ -196,12 +201,44 @@ def _python(task: BaseOperator) -> dict[str, Any]:
     else:
         name = f"{type(task).__module__}.{type(task).__qualname__}.execute"
         args, kwargs = [], {field: getattr(task, field, None) for field in task.template_fields}
-    return {
+    data: dict[str, Any] = {
         "callable": name,
         "xcom_inputs": [list(pair) for pair in xcom_inputs_of(task)],
         "op_args_repr": _short_repr(args),
         "op_kwargs_repr": _short_repr(kwargs),
     }
+    templates: list[tuple[str, bool]] = []
+    call = f"{_stable_repr(_slotted(args, templates))}, {_stable_repr(_slotted(kwargs, templates))}"
+    if templates and len(call) <= 4 * REPR_LIMIT:
+        data["call_repr"], data["templates"] = call, [list(template) for template in templates]
+    return data
+
+
+class _Slot:
+    """Where a template's rendered value goes in a Python task's call_repr."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+    def __repr__(self) -> str:
+        return f"{SLOT}{self.number}{SLOT}"
+
+
+def _slotted(value: Any, templates: list[tuple[str, bool]]) -> Any:
+    """`value` with each template a numbered slot: (a Jinja string, False), or (the template of an
+    XComArg or @dag parameter, True: the task gets its value, not text)."""
+    if isinstance(value, XComArg | DagParam) or (
+        isinstance(value, str) and any(mark in value for mark in ("{{", "{%", "{#"))
+    ):
+        templates.append((str(value), not isinstance(value, str)))
+        return _Slot(len(templates) - 1)
+    if isinstance(value, list):
+        return [_slotted(v, templates) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_slotted(v, templates) for v in value)
+    if isinstance(value, dict):
+        return {k: _slotted(v, templates) for k, v in value.items()}
+    return value
 
 
 def _short_repr(value: Any) -> str:

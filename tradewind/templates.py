@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import jinja2
+import jinja2.nativetypes
 import pendulum
 
 from tradewind.exceptions import TemplateError
@@ -178,6 +179,18 @@ def context_from_json(text: str) -> dict[str, Any]:
     for key in (*_DATES, *_PREVIOUS):
         data[key] = None if data.get(key) is None else datetime.fromisoformat(data[key])
     return build_context(**data)
+
+
+_NATIVE = jinja2.nativetypes.NativeEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+_NATIVE.filters.update(_ENV.filters)
+
+
+def render_value(source: str, context: dict[str, Any]) -> Any:
+    """The Python value a one-expression template stands for (an XComArg's, a DagParam's)."""
+    try:
+        return _NATIVE.from_string(source).render(context)
+    except Exception as exc:  # a macro or filter raising is the template's failure too
+        raise TemplateError(f"template {source!r} failed to render: {type(exc).__name__}: {exc}") from None
 
 
 _ENVIRONMENTS: dict[int, tuple[TemplateSettings, jinja2.Environment]] = {}

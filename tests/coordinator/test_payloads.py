@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,8 @@ from tests.coordinator.conftest import Harness, dag, task
 from tests.coordinator.engine_kit import add_dag, command, join, make_engine
 from tests.coordinator.test_scheduler import run_to_end
 from tradewind import DAG, BashOperator, xcom_codec
+from tradewind import dag as dag_decorator
+from tradewind import task as task_decorator
 from tradewind.exceptions import InvalidArgument
 from tradewind.serialization import serialize_dag
 from tradewind.wire import Outcome
@@ -150,3 +153,27 @@ def test_a_dags_plain_user_macros_render_in_bash_templates(harness: Harness) -> 
     harness.scheduler.trigger("d", {}, "r", datetime(2026, 11, 25, tzinfo=UTC), False)
     [assign] = [e for e in harness.turn() if type(e).__name__ == "Assign"]
     assert assign.payload.fields["bash_command"] == "echo data 2026-11-25"
+
+
+def test_a_python_tasks_rendered_call_shows_the_values_not_the_templates(harness: Harness) -> None:
+    @dag_decorator(schedule=None)
+    def shown(table: str = "sales") -> None:
+        @task_decorator
+        def push() -> dict[str, int]:
+            return {"n": 1}
+
+        @task_decorator
+        def load(data: Any, where: str, table: str, raw: str) -> None:
+            pass
+
+        load(push(), "day {{ ds }}", table, raw="{{ ti.xcom_pull(task_ids='push')['n'] + 1 }}")
+
+    harness.add_dag(serialize_dag(shown(), "shown.py"))
+    harness.worker()
+    harness.scheduler.trigger("shown", {"table": "orders"}, "r", datetime(2026, 11, 25, tzinfo=UTC), False)
+    [first] = harness.assignments(harness.turn())
+    run_to_end(harness, first, value=xcom_codec.dumps({"n": 1}))
+    [assign] = [e for e in harness.turn() if type(e).__name__ == "Assign"]
+    assert assign.payload.rendered.endswith(
+        "load([{'n': 1}, 'day 2026-11-25', 'orders'], {'raw': '2'})"
+    ), assign.payload.rendered

@@ -66,6 +66,8 @@ def test_xcom_values_params_and_conf_reach_tasks_and_templates(cluster: Cluster)
     assert "result:orders 7:10.05:orders" in log
     shown = cluster.cli("tasks", "show", "values", run_id, "echo").stdout
     assert "rendered (try 1): echo 'result:orders 7:10.05:orders'" in shown
+    shown = cluster.cli("tasks", "show", "values", run_id, "check").stdout
+    assert "Decimal('10.05')" in shown and "'orders'" in shown and "XComArg" not in shown, shown
 
 
 def test_a_conf_that_breaks_a_param_is_refused_at_trigger_with_the_field(cluster: Cluster) -> None:

@@ -31,6 +31,7 @@ def test_the_public_surface_is_what_dag_authors_import() -> None:
             "TriggerDagRunOperator",
             "ExternalTaskSensor",
             "ExternalTaskMarker",
+            "Label",
             "get_current_context",
             "TaskGroup",
             "task_group",

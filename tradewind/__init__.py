@@ -3,6 +3,7 @@
 from tradewind.baseoperator import BaseOperator, chain
 from tradewind.dag import DAG
 from tradewind.decorators import XComArg, dag, task
+from tradewind.edgemodifier import Label
 from tradewind.exceptions import (
     AirflowException,
     AirflowFailException,
@@ -45,6 +46,7 @@ __all__ = [
     "EmptyOperator",
     "ExternalTaskMarker",
     "ExternalTaskSensor",
+    "Label",
     "LatestOnlyOperator",
     "Param",
     "PythonOperator",

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from tradewind.dag import DAG, check_id, checked_params, current_dag
+from tradewind.edgemodifier import EdgeModifier
 from tradewind.exceptions import DagDefinitionError, TaskFailed
 from tradewind.task_group import TaskGroup, current_group, join_group
 from tradewind.trigger_rules import TriggerRule
@@ -168,10 +169,14 @@ class BaseOperator:
             self._relate(task, upstream=True)
 
     def __rshift__(self, other: Any) -> Any:
+        if isinstance(other, EdgeModifier):
+            return other.add_upstream(self)
         self.set_downstream(other)
         return other
 
     def __lshift__(self, other: Any) -> Any:
+        if isinstance(other, EdgeModifier):
+            return other.add_downstream(self)
         self.set_upstream(other)
         return other
 

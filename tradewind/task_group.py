@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from tradewind.dag import DAG, current_dag
+from tradewind.edgemodifier import EdgeModifier
 from tradewind.exceptions import DagDefinitionError
 
 if TYPE_CHECKING:
@@ -158,10 +159,14 @@ class TaskGroup:
             task.set_upstream(other)
 
     def __rshift__(self, other: Any) -> Any:
+        if isinstance(other, EdgeModifier):
+            return other.add_upstream(self)
         self.set_downstream(other)
         return other
 
     def __lshift__(self, other: Any) -> Any:
+        if isinstance(other, EdgeModifier):
+            return other.add_downstream(self)
         self.set_upstream(other)
         return other
 

@@ -18,6 +18,7 @@ from tradewind import (
     EmptyOperator,
     ExternalTaskMarker,
     ExternalTaskSensor,
+    Label,
     LatestOnlyOperator,
     PythonOperator,
     ShortCircuitOperator,
@@ -26,6 +27,7 @@ from tradewind import (
     WeekDay,
     task,
 )
+from tradewind.compat.airflow import airflow_imports
 from tradewind.exceptions import DagDefinitionError, TaskFailed, TaskSkipped
 from tradewind.operators.bash import BashDecoratedOperator
 from tradewind.skipping import FollowTasks, take_decision
@@ -92,6 +94,28 @@ def test_a_branch_to_a_task_group_follows_the_groups_root_tasks() -> None:
     assert sorted(choose.downstream_task_ids) == ["load.first", "load.second", "other"]
     assert d.get_task("choose").execute(context()) == ["load", "other"]
     assert take_decision() == FollowTasks(("load.first", "load.second", "other"))
+
+
+def test_labels_on_edges_make_the_edges_they_stand_in_as_in_airflows_branch_examples() -> None:
+    with airflow_imports():
+        from airflow.sdk import Label as SdkLabel
+        from airflow.utils.edgemodifier import Label as UtilsLabel
+    assert SdkLabel is UtilsLabel is Label
+    with DAG("d") as d:
+
+        @task.branch
+        def branching() -> str:
+            return "branch_a"
+
+        choice = branching()
+        join = EmptyOperator(task_id="join", trigger_rule="none_failed_min_one_success")
+        for option in ("a", "b"):
+            choice >> Label(option) >> EmptyOperator(task_id=f"branch_{option}") >> join
+        late = EmptyOperator(task_id="late")
+        late << Label("from both") << [d.get_task("branch_a"), d.get_task("branch_b")]
+    assert d.get_task("branching").downstream_task_ids == {"branch_a", "branch_b"}
+    assert d.get_task("join").upstream_task_ids == {"branch_a", "branch_b"}
+    assert late.upstream_task_ids == {"branch_a", "branch_b"}
 
 
 def test_base_branch_operator_follows_choose_branch() -> None:

@@ -36,6 +36,7 @@ MODULES: dict[str, dict[str, str]] = {
         "XComArg": "XComArg",
         "TriggerRule": "TriggerRule",
         "get_current_context": "get_current_context",
+        "Label": "Label",
         "Param": "Param",
         "Variable": "Variable",
         "setup": "setup",
@@ -91,6 +92,7 @@ MODULES: dict[str, dict[str, str]] = {
     },
     "airflow.providers.standard.utils.weekday": {"WeekDay": "WeekDay"},
     "airflow.utils.trigger_rule": {"TriggerRule": "TriggerRule"},
+    "airflow.utils.edgemodifier": {"Label": "Label"},
     "airflow.utils.task_group": {"TaskGroup": "TaskGroup"},
     "airflow.utils.weekday": {"WeekDay": "WeekDay"},
     "airflow.exceptions": {

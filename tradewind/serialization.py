@@ -47,6 +47,7 @@ REPR_LIMIT = 500
 #: Marks a numbered template in a Python task's "call_repr" (a private-use character).
 SLOT = "\ue000"
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_LOADS_FILE = re.compile(r"\{%-?\s*(include|import|extends|from)\b")
 
 
 def serialize_dag(dag: DAG, fileloc: str) -> dict[str, Any]:
@@ -82,7 +83,7 @@ def serialize_dag(dag: DAG, fileloc: str) -> dict[str, Any]:
 def _coordinator_macros(dag: DAG) -> dict[str, Any]:
     """The DAG's user_defined_macros that are plain data, for the templates the coordinator renders
     (bash); a bash template using a function macro or a user filter is refused, naming it, since
-    the coordinator does not run DAG code."""
+    the coordinator does not run DAG code, and so is one that reads a template file as it renders."""
     plain: dict[str, Any] = {}
     for name, value in dag.template_settings.macros.items():
         try:
@@ -95,6 +96,13 @@ def _coordinator_macros(dag: DAG) -> dict[str, Any]:
         if not isinstance(task, BashOperator):
             continue
         text = json.dumps([getattr(task, name, None) for name in task.template_fields])
+        loads = _LOADS_FILE.search(text)
+        if loads:
+            raise SerializationError(
+                f"{task.where}: its template uses {{% {loads.group(1)} %}}, which reads a file when it renders; "
+                "bash templates are rendered on the coordinator, so name the file itself (bash_command='run.sh'), "
+                "which is read when the DAG file is parsed"
+            )
         for name in code:
             if re.search(rf"\b{re.escape(name)}\b", text):
                 raise SerializationError(

@@ -109,3 +109,10 @@ def test_plain_macros_go_to_the_coordinator_and_code_in_a_bash_template_is_refus
     dag.task_dict["script"].bash_command = "echo {{ shout(team) }}"  # type: ignore[attr-defined]
     with pytest.raises(SerializationError, match="task 'script': its template uses 'shout', a user-defined macro"):
         serialize_dag(dag, "flows/files.py")
+
+
+def test_a_bash_template_that_includes_a_file_is_refused_at_parse(bundle: Path) -> None:
+    [dag] = load_dag_file(bundle / "flows" / "files.py", bundle)
+    dag.task_dict["script"].bash_command = "{%- include 'scripts/run.sh' %}"  # type: ignore[attr-defined]
+    with pytest.raises(SerializationError, match="task 'script': its template uses \\{% include %\\}"):
+        serialize_dag(dag, "flows/files.py")

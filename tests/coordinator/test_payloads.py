@@ -15,6 +15,7 @@ from coordinator.events import AttemptRef, Finished
 from tests.coordinator.conftest import Harness, dag, task
 from tests.coordinator.engine_kit import add_dag, command, join, make_engine
 from tests.coordinator.test_scheduler import run_to_end
+from tests.pg import fresh_database
 from tradewind import DAG, BashOperator, xcom_codec
 from tradewind import dag as dag_decorator
 from tradewind import task as task_decorator
@@ -126,25 +127,31 @@ def test_prev_success_names_are_the_latest_older_successful_runs_dates(harness: 
     assert commands["older"] == "None None True None"
 
 
-def test_the_latest_successful_run_is_remembered_across_a_restart(tmp_path: Path) -> None:
-    async def scenario() -> None:
-        clock = FakeClock()
-        first = make_engine(tmp_path, clock)
-        add_dag(first, dag("d", [task("a")]))
-        for run_id, day in (("r1", 20), ("r2", 21)):
-            logical = datetime(2026, 11, day, tzinfo=UTC)
-            await command(first, "trigger", dag_id="d", conf={}, run_id=run_id, logical_date=logical)
-        await join(first)
-        generation = first.scheduler.workers["w1"].generation
-        for run_id, outcome in (("r1", Outcome.SUCCESS), ("r2", Outcome.FAILED)):
-            ti = first.scheduler.run_for("d", run_id).tis["a"]
-            ended = Finished("w1", AttemptRef(ti.id, 1, ti.token), outcome, 0, "", "", None, generation=generation)
-            await first.turn([ended])
-        last = make_engine(tmp_path, clock).scheduler.dags["d"].last_success
-        assert last is not None and last.logical_date == datetime(2026, 11, 20, tzinfo=UTC)
-        assert last.data_interval_end == datetime(2026, 11, 20, tzinfo=UTC)
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_the_latest_successful_run_is_remembered_across_a_restart(tmp_path: Path, backend: str) -> None:
+    if backend == "postgres":
+        with fresh_database() as url:
+            asyncio.run(_remembered_across_a_restart(tmp_path, url))
+    else:
+        asyncio.run(_remembered_across_a_restart(tmp_path, ""))
 
-    asyncio.run(scenario())
+
+async def _remembered_across_a_restart(tmp_path: Path, url: str) -> None:
+    clock = FakeClock()
+    first = make_engine(tmp_path, clock, url)
+    add_dag(first, dag("d", [task("a")]))
+    for run_id, day in (("r1", 20), ("r2", 21)):
+        logical = datetime(2026, 11, day, tzinfo=UTC)
+        await command(first, "trigger", dag_id="d", conf={}, run_id=run_id, logical_date=logical)
+    await join(first)
+    generation = first.scheduler.workers["w1"].generation
+    for run_id, outcome in (("r1", Outcome.SUCCESS), ("r2", Outcome.FAILED)):
+        ti = first.scheduler.run_for("d", run_id).tis["a"]
+        ended = Finished("w1", AttemptRef(ti.id, 1, ti.token), outcome, 0, "", "", None, generation=generation)
+        await first.turn([ended])
+    last = make_engine(tmp_path, clock, url).scheduler.dags["d"].last_success
+    assert last is not None and last.logical_date == datetime(2026, 11, 20, tzinfo=UTC)
+    assert last.data_interval_end == datetime(2026, 11, 20, tzinfo=UTC)
 
 
 def test_a_dags_plain_user_macros_render_in_bash_templates(harness: Harness) -> None:

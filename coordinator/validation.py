@@ -24,12 +24,13 @@ from tradewind.wire import (
     MIN_LOGICAL_DATE,
     MIN_TIMESTAMP,
     RUN_ID_PATTERN,
+    WORKER_NAME_PATTERN,
     conf_from_json,
     from_timestamp,
 )
 
 #: A worker's name (worker.proto Hello.name).
-WORKER_NAME = re.compile(r"[A-Za-z0-9_.@:\-]{1,200}")
+WORKER_NAME = WORKER_NAME_PATTERN
 #: Page tokens are row ids this service gave out; an int64 has at most 19 digits.
 PAGE_TOKEN = re.compile(r"[0-9]{1,18}")
 #: Page size ranges per request; 0 means the default.

@@ -8,7 +8,6 @@ A task's request that breaks a rule is answered with an error instead: it never 
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -31,8 +30,8 @@ from tradewind.skipping import FollowTasks
 from tradewind.v1 import common_pb2, worker_pb2
 from tradewind.wire import RequestError
 
-NAME = re.compile(r"[A-Za-z0-9_.@:-]{1,200}")
-INSTANCE_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+NAME = wire.WORKER_NAME_PATTERN
+INSTANCE_ID = wire.INSTANCE_ID_PATTERN
 
 
 def attempt_ref(message: common_pb2.Attempt, what: str) -> AttemptRef:

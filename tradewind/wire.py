@@ -55,6 +55,10 @@ MAX_FOLLOW_TASK_IDS = 10_000
 #: dag_id, task_id and pool names; run ids also allow : and + (control.proto's input rules).
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,250}")
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9_.:+\-]{1,250}")
+#: A worker's name and its queues' names (worker.proto Hello.name, Hello.queues).
+WORKER_NAME_PATTERN = re.compile(r"[A-Za-z0-9_.@:\-]{1,200}")
+#: Hello.instance_id.
+INSTANCE_ID_PATTERN = re.compile(r"[A-Za-z0-9\-]{1,64}")
 #: The range of a Timestamp, and of a logical date a schedule can compute.
 MIN_TIMESTAMP = datetime(1, 1, 1, tzinfo=UTC)
 MAX_TIMESTAMP = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)

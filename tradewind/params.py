@@ -6,6 +6,8 @@ coordinator checks a trigger's conf against the DAG's schemas and refuses it nam
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
 import jsonschema
@@ -63,9 +65,22 @@ class DagParam:
         return params.get(self.name, None if self.default is NOTSET else self.default)
 
 
+#: jsonschema's format checks, with "date-time" checked as RFC 3339 (Airflow installs a checker for
+#: it; without one jsonschema would let any string pass).
+_FORMATS = jsonschema.FormatChecker()
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+@_FORMATS.checks("date-time", raises=ValueError)
+def _is_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    return bool(_RFC3339.match(value)) and bool(datetime.fromisoformat(value.upper().replace("Z", "+00:00")))
+
+
 def check_param(value: Any, schema: dict[str, Any]) -> str:
     """Why `value` does not match `schema`, or "" when it does."""
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    validator = jsonschema.Draft202012Validator(schema, format_checker=_FORMATS)
     error = jsonschema.exceptions.best_match(validator.iter_errors(value))
     return "" if error is None else error.message
 

@@ -38,6 +38,10 @@ def test_param_checks_its_json_schema_as_airflow_does() -> None:
         Param("a", enum=["a", "b"]).resolve("c")
     with pytest.raises(ValueError, match="'25/11/2026' is not a 'date'"):
         Param(type="string", format="date").resolve("25/11/2026")
+    assert Param("2026-11-25T06:30:00Z", format="date-time").resolve() == "2026-11-25T06:30:00Z"
+    for bad in ("2026-11-25", "2026-13-01T00:00:00Z", "tomorrow at noon", "2026-11-25T06:30:00"):
+        with pytest.raises(ValueError, match="is not a 'date-time'"):
+            Param(format="date-time").resolve(bad)
     with pytest.raises(ValueError, match="no value was given and the param has no default"):
         Param(type="string").resolve()
 

@@ -108,3 +108,53 @@ def test_template_files_render_in_bash_and_python_tasks(cluster: Cluster) -> Non
     assert run["state"] == "success", tis(cluster, "files", run_id)
     assert "script for data on 20" in cluster.cli("tasks", "logs", "files", run_id, "script").stdout
     assert "config {'team': 'data', 'n': 2}" in cluster.cli("tasks", "logs", "files", run_id, "python").stdout
+
+
+# Written for Airflow 3, as its docs write params, templates and XComs; not a word of Tradewind.
+AIRFLOW_PARAMS_DAG = """
+import pendulum
+
+from airflow.sdk import DAG, Param, task
+from airflow.providers.standard.operators.bash import BashOperator
+
+with DAG(
+    dag_id="airflow_params",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    params={
+        "rows": Param(10, type="integer", minimum=1, maximum=100),
+        "table": Param("sales", enum=["sales", "orders"]),
+    },
+):
+    @task
+    def push(params=None):
+        return {"rows": params["rows"], "when": pendulum.datetime(2026, 11, 25, tz="UTC")}
+
+    pushed = push()
+    report = BashOperator(
+        task_id="report",
+        bash_command=(
+            "echo 'rows={{ ti.xcom_pull(task_ids=\\"push\\")[\\"rows\\"] }} table={{ params.table }} "
+            "week={{ macros.ds_add(ds, 7) }} key={{ task_instance_key_str }} "
+            "when={{ ti.xcom_pull(task_ids=\\"push\\")[\\"when\\"].year }}'"
+        ),
+    )
+    pushed >> report
+"""
+
+
+def test_an_airflow_dag_with_params_conf_templates_and_xcoms_runs_unchanged(cluster: Cluster) -> None:
+    write_dag(cluster.dags, "airflow_params.py", AIRFLOW_PARAMS_DAG)
+    cluster.coordinator()
+    cluster.worker("w1")
+    run_id = trigger(cluster, "airflow_params", "--conf", '{"rows": 42, "table": "orders"}')
+    run = finished_run(cluster, "airflow_params", run_id, timeout=90)
+    assert run["state"] == "success", tis(cluster, "airflow_params", run_id)
+    log = cluster.cli("tasks", "logs", "airflow_params", run_id, "report").stdout
+    day = run_id.split("__")[1][:10]
+    assert "rows=42 table=orders week=" in log and "when=2026" in log, log
+    assert f"key=airflow_params__report__{day.replace('-', '')}" in log, log
+    refused = cluster.cli("dags", "trigger", "airflow_params", "--conf", '{"table": "users"}', check=False)
+    assert refused.stderr.strip() == (
+        "error: DAG 'airflow_params': conf_json: param 'table': 'users' is not one of ['sales', 'orders']"
+    )

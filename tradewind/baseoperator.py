@@ -9,8 +9,9 @@ import inspect
 import re
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
+from tradewind import unsupported
 from tradewind.dag import DAG, check_id, checked_params, current_dag
 from tradewind.edgemodifier import EdgeModifier
 from tradewind.exceptions import DagDefinitionError, TaskFailed
@@ -75,6 +76,9 @@ class BaseOperator:
         where = self.where
         unknown = sorted(set(kwargs) - set(BASE_DEFAULTS) - INERT)
         if unknown:
+            for name in unknown:
+                if name in unsupported.TASK_ARGUMENTS:
+                    unsupported.not_yet(unsupported.TASK_ARGUMENTS[name], where)
             raise DagDefinitionError(f"{where}: unknown argument {unknown[0]!r} for {type(self).__name__}")
         defaults = {
             **(self.dag.default_args if self.dag is not None else {}),
@@ -106,7 +110,7 @@ class BaseOperator:
         self.weight_rule = str(values["weight_rule"])
         self.execution_timeout = seconds(values["execution_timeout"], "execution_timeout", where)
         if values["depends_on_past"]:
-            raise DagDefinitionError(f"{where}: depends_on_past=True is not supported")
+            unsupported.not_yet("depends_on_past=True", where)
         self.do_xcom_push = bool(values["do_xcom_push"])
         self.doc_md = values["doc_md"]
         self.params, self.param_schemas = checked_params(values["params"] or {}, where)
@@ -163,6 +167,16 @@ class BaseOperator:
     def set_downstream(self, other: Any) -> None:
         for task in _tasks(other, roots=True):
             self._relate(task, upstream=False)
+
+    @classmethod
+    def partial(cls, **_: Any) -> NoReturn:
+        unsupported.not_yet("dynamic task mapping (.partial/.expand)", cls.__name__)
+
+    def as_setup(self) -> NoReturn:
+        unsupported.not_yet("setup and teardown tasks (as_setup)", self.where)
+
+    def as_teardown(self, *_: Any, **__: Any) -> NoReturn:
+        unsupported.not_yet("setup and teardown tasks (as_teardown)", self.where)
 
     def set_upstream(self, other: Any) -> None:
         for task in _tasks(other, roots=False):

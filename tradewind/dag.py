@@ -12,10 +12,11 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from croniter import croniter
 
+from tradewind import unsupported
 from tradewind.exceptions import DagDefinitionError
 from tradewind.params import split_params
 from tradewind.template_settings import resolve_template_files, template_settings
@@ -93,6 +94,8 @@ class DAG:
         self.dag_id = check_id(dag_id, "dag_id", self.fileloc)
         if unknown:
             name = sorted(unknown)[0]
+            if name in unsupported.DAG_ARGUMENTS:
+                unsupported.not_yet(unsupported.DAG_ARGUMENTS[name], where)
             hint = f"; use {_RENAMED[name]!r}" if name in _RENAMED else ""
             raise DagDefinitionError(f"{where}: unknown argument {name!r}{hint}")
         self.description = "" if description is None else str(description)
@@ -140,6 +143,9 @@ class DAG:
 
     def __repr__(self) -> str:
         return f"<DAG: {self.dag_id}>"
+
+    def test(self, *_: Any, **__: Any) -> NoReturn:
+        unsupported.not_yet("dag.test()", f"DAG {self.dag_id!r}")
 
     def __enter__(self) -> DAG:
         _context_stack.append(self)

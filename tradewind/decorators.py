@@ -10,8 +10,9 @@ import functools
 import inspect
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
+from tradewind import unsupported
 from tradewind.baseoperator import XComArg
 from tradewind.dag import DAG, current_dag
 from tradewind.exceptions import DagDefinitionError
@@ -97,6 +98,15 @@ class _TaskFactory:
 
     def override(self, **options: Any) -> _TaskFactory:
         return _TaskFactory(self.function, {**self.options, **options}, self.operator)
+
+    def expand(self, **_: Any) -> NoReturn:
+        unsupported.not_yet("dynamic task mapping (.expand)", f"@task {self.function.__name__!r}")
+
+    def expand_kwargs(self, *_: Any) -> NoReturn:
+        unsupported.not_yet("dynamic task mapping (.expand_kwargs)", f"@task {self.function.__name__!r}")
+
+    def partial(self, **_: Any) -> NoReturn:
+        unsupported.not_yet("dynamic task mapping (.partial)", f"@task {self.function.__name__!r}")
 
     def __call__(self, *args: Any, **kwargs: Any) -> XComArg:
         options = dict(self.options)

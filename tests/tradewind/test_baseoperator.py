@@ -97,7 +97,7 @@ def test_durations_accept_timedeltas_or_seconds() -> None:
         ({"execution_timeout": -5}, "DAG 'd': task 'x': execution_timeout must not be negative"),
         ({"weight_rule": "heaviest"}, "DAG 'd': task 'x': weight_rule must be one of downstream, upstream, absolute"),
         ({"pool_slots": 0}, "DAG 'd': task 'x': pool_slots must be an integer of at least 1"),
-        ({"depends_on_past": True}, "DAG 'd': task 'x': depends_on_past=True is not supported"),
+        ({"depends_on_past": True}, "DAG 'd': task 'x': Tradewind does not support depends_on_past=True yet"),
     ],
 )
 def test_bad_task_arguments_are_errors_naming_dag_task_and_value(kwargs: dict, message: str) -> None:

@@ -1,0 +1,56 @@
+"""Airflow features Tradewind does not have yet fail at parse time naming the feature."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tradewind.dagbag import load_dag_file
+from tradewind.exceptions import DagDefinitionError
+
+HEADER = "from tradewind import DAG, BashOperator, dag, task\n"
+CASES = [
+    (
+        'with DAG(dag_id="x", schedule=None, dagrun_timeout=5):\n    BashOperator(task_id="a", bash_command="true")',
+        "Tradewind does not support dagrun_timeout yet",
+    ),
+    (
+        'with DAG(dag_id="x", schedule=None):\n'
+        '    BashOperator(task_id="a", bash_command="true", on_failure_callback=print)',
+        "Tradewind does not support task callbacks (on_failure_callback) yet",
+    ),
+    (
+        '@dag(schedule=None)\ndef x():\n    @task\n    def f(v):\n        return v\n    f.expand(v=[1, 2])\nx()',
+        "Tradewind does not support dynamic task mapping (.expand) yet",
+    ),
+    (
+        'with DAG(dag_id="x", schedule=None):\n    BashOperator.partial(task_id="a").expand(bash_command=["true"])',
+        "Tradewind does not support dynamic task mapping (.partial/.expand) yet",
+    ),
+    (
+        'with DAG(dag_id="x", schedule=None):\n    BashOperator(task_id="a", bash_command="true").as_teardown()',
+        "Tradewind does not support setup and teardown tasks (as_teardown) yet",
+    ),
+    ('DAG(dag_id="x", schedule=None).test()', "Tradewind does not support dag.test() yet"),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), CASES, ids=[m.split("support ")[1] for _, m in CASES])
+def test_an_airflow_feature_not_built_yet_fails_at_parse_time_naming_it(
+    tmp_path: Path, body: str, message: str
+) -> None:
+    path = tmp_path / "dag_file.py"
+    path.write_text(HEADER + body + "\n")
+    with pytest.raises(DagDefinitionError, match=re.escape(message)):
+        load_dag_file(path, tmp_path)
+
+
+def test_email_arguments_are_accepted_though_no_mail_is_sent(tmp_path: Path) -> None:
+    path = tmp_path / "dag_file.py"
+    path.write_text(
+        HEADER + 'with DAG(dag_id="x", schedule=None):\n'
+        '    BashOperator(task_id="a", bash_command="true", email="a@b.c", email_on_failure=True, owner="me")\n'
+    )
+    assert [d.dag_id for d in load_dag_file(path, tmp_path)] == ["x"]

@@ -6,12 +6,10 @@ coordinator checks a trigger's conf against the DAG's schemas and refuses it nam
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 from typing import Any
-
-import jsonschema
-import jsonschema.exceptions
 
 __all__ = ["NOTSET", "DagParam", "Param", "check_param", "conf_error", "split_params"]
 
@@ -65,22 +63,32 @@ class DagParam:
         return params.get(self.name, None if self.default is NOTSET else self.default)
 
 
-#: jsonschema's format checks, with "date-time" checked as RFC 3339 (Airflow installs a checker for
-#: it; without one jsonschema would let any string pass).
-_FORMATS = jsonschema.FormatChecker()
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
-@_FORMATS.checks("date-time", raises=ValueError)
 def _is_date_time(value: object) -> bool:
     if not isinstance(value, str):
         return True
     return bool(_RFC3339.match(value)) and bool(datetime.fromisoformat(value.upper().replace("Z", "+00:00")))
 
 
+@functools.cache
+def _formats() -> Any:
+    """jsonschema's format checks, with "date-time" checked as RFC 3339 (Airflow installs a checker
+    for it; without one jsonschema would let any string pass). jsonschema is imported only when a
+    DAG has Params: it costs every process that imports tradewind a tenth of a second."""
+    import jsonschema
+
+    checker = jsonschema.FormatChecker()
+    checker.checks("date-time", raises=ValueError)(_is_date_time)
+    return checker
+
+
 def check_param(value: Any, schema: dict[str, Any]) -> str:
     """Why `value` does not match `schema`, or "" when it does."""
-    validator = jsonschema.Draft202012Validator(schema, format_checker=_FORMATS)
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema, format_checker=_formats())
     error = jsonschema.exceptions.best_match(validator.iter_errors(value))
     return "" if error is None else error.message
 
@@ -94,6 +102,8 @@ def split_params(params: dict[str, Any], where: str) -> tuple[dict[str, Any], di
         if not isinstance(value, Param):
             values[name] = value
             continue
+        import jsonschema
+
         try:
             jsonschema.Draft202012Validator.check_schema(value.schema)
         except jsonschema.exceptions.SchemaError as exc:

@@ -10,6 +10,7 @@ ImportError saying so, with its full dotted path.
 
 from __future__ import annotations
 
+import functools
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -162,6 +163,12 @@ def airflow_imports() -> Iterator[None]:
 
 
 def _real_airflow_installed() -> bool:
+    return _airflow_on_path(tuple(sys.path))
+
+
+@functools.lru_cache(maxsize=8)
+def _airflow_on_path(path: tuple[str, ...]) -> bool:
+    """Cached per sys.path: a task asks once per run, and a scan of the path stats every entry."""
     try:
         spec = importlib.util.find_spec("airflow")
     except (ImportError, ValueError):

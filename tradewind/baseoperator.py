@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 from tradewind import unsupported
 from tradewind.dag import DAG, check_id, checked_params, current_dag
-from tradewind.edgemodifier import EdgeModifier
+from tradewind.dependencies import DependencyMixin
 from tradewind.exceptions import DagDefinitionError, TaskFailed
 from tradewind.task_group import TaskGroup, current_group, join_group
 from tradewind.trigger_rules import TriggerRule
@@ -58,7 +58,7 @@ def seconds(value: Any, what: str, where: str) -> float | None:
     return total
 
 
-class BaseOperator:
+class BaseOperator(DependencyMixin):
     """A task. Subclasses name the attributes Jinja renders, at run time, in `template_fields`."""
 
     template_fields: Sequence[str] = ()
@@ -182,25 +182,6 @@ class BaseOperator:
         for task in _tasks(other, roots=False):
             self._relate(task, upstream=True)
 
-    def __rshift__(self, other: Any) -> Any:
-        if isinstance(other, EdgeModifier):
-            return other.add_upstream(self)
-        self.set_downstream(other)
-        return other
-
-    def __lshift__(self, other: Any) -> Any:
-        if isinstance(other, EdgeModifier):
-            return other.add_downstream(self)
-        self.set_upstream(other)
-        return other
-
-    def __rrshift__(self, other: Any) -> BaseOperator:
-        self.set_upstream(other)
-        return self
-
-    def __rlshift__(self, other: Any) -> BaseOperator:
-        self.set_downstream(other)
-        return self
 
 
 class XComArg:

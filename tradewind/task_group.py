@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from tradewind.dag import DAG, current_dag
-from tradewind.edgemodifier import EdgeModifier
+from tradewind.dependencies import DependencyMixin
 from tradewind.exceptions import DagDefinitionError
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ _SUFFIX = re.compile(r"__\d+$")
 _group_stack: list[TaskGroup] = []
 
 
-class TaskGroup:
+class TaskGroup(DependencyMixin):
     """A named set of tasks and groups of one DAG, used as a context manager.
 
     `group_id` is Airflow's: prefixed with the parent's when the parent prefixes. `path` is every
@@ -158,25 +158,6 @@ class TaskGroup:
         for task in self.roots:
             task.set_upstream(other)
 
-    def __rshift__(self, other: Any) -> Any:
-        if isinstance(other, EdgeModifier):
-            return other.add_upstream(self)
-        self.set_downstream(other)
-        return other
-
-    def __lshift__(self, other: Any) -> Any:
-        if isinstance(other, EdgeModifier):
-            return other.add_downstream(self)
-        self.set_upstream(other)
-        return other
-
-    def __rrshift__(self, other: Any) -> TaskGroup:
-        self.set_upstream(other)
-        return self
-
-    def __rlshift__(self, other: Any) -> TaskGroup:
-        self.set_downstream(other)
-        return self
 
 
 def current_group(dag: DAG | None) -> TaskGroup | None:

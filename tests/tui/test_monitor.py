@@ -357,7 +357,7 @@ def test_the_example_a_new_user_tries_in_the_monitor(cluster: Cluster) -> None:
             await until(pilot, lambda: "step 3 of 3" in log.lines, message="the last step, live")
             await pilot.press("escape")
             await until(pilot, lambda: cell(app, run_id, "fails_first_time") == "failed", message="the planned failure")
-            assert cell(app, run_id, "report") == "upstream_failed"
+            await until(pilot, lambda: cell(app, run_id, "report") == "upstream_failed", message="the join")
             await pilot.press("down", "c", "d")
             await until(pilot, lambda: cell(app, run_id, "report") == "success", 30, message="the cleared tasks to run")
             assert cell(app, run_id, "fails_first_time") == "success"

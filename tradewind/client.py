@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -99,9 +98,6 @@ class Client:
         self._current = 0
         self._stub: Any = _CurrentStub(self)
         self._ready = False
-        # One readiness wait at a time: two on one channel leave gRPC's connectivity poller asking a
-        # channel that close() may already have shut (it then raises in its own thread).
-        self._connecting = threading.Lock()
 
     def __enter__(self) -> Client:
         return self
@@ -131,23 +127,15 @@ class Client:
         """Wait for a coordinator to answer, trying each address in turn until connect_timeout passes."""
         if self._ready:
             return
-        with self._connecting:
-            if not self._ready:
-                self._wait_for_a_coordinator()
-
-    def _wait_for_a_coordinator(self) -> None:
         end = time.monotonic() + self.connect_timeout
         # One address gets the whole timeout; several share it in short turns, so a dead one costs little.
         turn = self.connect_timeout if len(self.hosts) == 1 else _CONNECT_TURN
         while True:
             for _ in self.hosts:
                 left = end - time.monotonic()
-                ready = grpc.channel_ready_future(self._channels[self._current])
                 try:
-                    ready.result(timeout=max(min(turn, left), 0.01))
+                    grpc.channel_ready_future(self._channels[self._current]).result(timeout=max(min(turn, left), 0.01))
                 except grpc.FutureTimeoutError:
-                    # Unsubscribes its connectivity poller, which would raise once the channel closes.
-                    ready.cancel()
                     self._current = (self._current + 1) % len(self.hosts)
                     continue
                 self._ready = True

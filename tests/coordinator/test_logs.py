@@ -53,8 +53,9 @@ def _assert_full_disk_is_survived(store: LogStore, caplog: pytest.LogCaptureFixt
                 received.append(chunk)
 
         follower = asyncio.create_task(follow())
-        while not store._followers.get(KEY):
-            await asyncio.sleep(0)
+        async with asyncio.timeout(10):
+            while not store._followers.get(KEY):
+                await asyncio.sleep(0)
         for n in range(3):
             store.append(KEY, f"line {n}\n".encode())
         alive = False

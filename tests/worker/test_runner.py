@@ -162,10 +162,10 @@ def test_a_task_that_ignores_sigterm_is_killed_once_the_grace_has_passed(harness
 
 def test_a_second_stop_without_grace_kills_at_once(harness: Harness) -> None:
     async def scenario() -> worker_pb2.TaskFinished:
-        entry, task = harness.start(bash("trap '' TERM; echo ready; while true; do sleep 0.1; done"))
+        entry, task = harness.start(bash("trap 'echo got-term' TERM; echo ready; while true; do sleep 0.1; done"))
         await harness.when_output(1, b"ready")
         entry.request_stop(Stop("worker shut down", wire.Outcome.LOST, 60.0))
-        await asyncio.sleep(0.2)
+        await harness.when_output(1, b"got-term")
         entry.request_stop(Stop("worker shut down", wire.Outcome.LOST, 0.0))
         return (await asyncio.wait_for(task, 20)).finished
 

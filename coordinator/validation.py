@@ -104,9 +104,16 @@ def _walk(message: Message, request: str, prefix: str) -> None:
                     raise InvalidArgument(f"{what} must be between 1 and {most}, not {item}")
 
 
-def _string(value: str, what: str, name: str, request: str) -> None:
+def text(value: str, what: str, most: int | None = None) -> None:
+    """The rule every string on the wire follows: no NUL, and at most `most` characters."""
+    if most is not None and len(value) > most:
+        raise InvalidArgument(f"{what} must be at most {most} characters, not {len(value)}")
     if "\x00" in value:
         raise InvalidArgument(f"{what} must not contain a NUL character")
+
+
+def _string(value: str, what: str, name: str, request: str) -> None:
+    text(value, what)
     rule = _NAMES.get(request, _ident) if name == "name" else _STRINGS.get(name)
     if rule is not None:
         rule(value, what)

@@ -44,10 +44,7 @@ def attempt_ref(message: common_pb2.Attempt, what: str) -> AttemptRef:
 
 
 def _text(value: str, field: str, limit: int) -> None:
-    if len(value) > limit:
-        raise InvalidArgument(f"hello.{field} must be at most {limit} characters, not {len(value)}")
-    if "\x00" in value:
-        raise InvalidArgument(f"hello.{field} must not contain a NUL character: {value[:80]!r}")
+    validation.text(value, f"hello.{field}", limit)
 
 
 def session_from_hello(hello: worker_pb2.Hello, now: datetime | None) -> WorkerSession:

@@ -20,10 +20,16 @@ from tradewind.v1 import worker_pb2
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-def make_engine(tmp_path: Path, clock: FakeClock | None = None, url: str = "") -> Engine:
-    """A started engine on `url` or tmp_path/meta.db; a second call on the same one is a restart."""
-    store = Store(connect(url or f"sqlite:///{tmp_path / 'meta.db'}"))
-    engine = Engine(
+def make_engine(
+    tmp_path: Path,
+    clock: FakeClock | None = None,
+    url: str = "",
+    store: Store | None = None,
+    engine_class: type[Engine] = Engine,
+) -> Engine:
+    """A started engine on `store`, or on `url` or tmp_path/meta.db; a second call on the same one is a restart."""
+    store = store or Store(connect(url or f"sqlite:///{tmp_path / 'meta.db'}"))
+    engine = engine_class(
         store,
         clock or FakeClock(),
         LogStore(tmp_path / "logs"),

@@ -9,12 +9,10 @@ from typing import Any
 
 import pytest
 
-from coordinator.clock import FakeClock
 from coordinator.control_service import ControlService
-from coordinator.engine import Engine
-from coordinator.logs import LogStore
 from coordinator.metastore.db import connect
 from coordinator.metastore.store import Store
+from tests.coordinator.engine_kit import make_engine
 from tradewind.exceptions import NotFound
 from tradewind.v1 import control_pb2
 
@@ -56,16 +54,7 @@ class ThreadRecordingStore(Store):
 def test_every_metastore_read_of_a_control_call_runs_off_the_event_loop(tmp_path: Path) -> None:
     store = ThreadRecordingStore(connect(f"sqlite:///{tmp_path / 'm.db'}"))
     store.threads = []
-    engine = Engine(
-        store,
-        FakeClock(),
-        LogStore(tmp_path / "logs"),
-        sequential=False,
-        ack_timeout=5,
-        heartbeat_timeout=10,
-        default_pool_slots=8,
-    )
-    engine.start()
+    engine = make_engine(tmp_path, store=store)
     service = ControlService(engine)
     c = control_pb2
 

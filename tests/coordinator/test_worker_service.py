@@ -15,12 +15,12 @@ from coordinator.clock import FakeClock
 from coordinator.dagspec import DagSpec
 from coordinator.engine import Engine
 from coordinator.events import Acked, Command, Finished, WorkerDraining, WorkerJoined, WorkerLeft
-from coordinator.logs import LogStore
 from coordinator.metastore.db import connect
 from coordinator.metastore.store import Store
 from coordinator.worker_messages import session_from_hello
 from coordinator.worker_service import MAX_BACKLOG, WorkerService
 from tests.coordinator.conftest import dag, task
+from tests.coordinator.engine_kit import make_engine
 from tests.harness import Deadline
 from tradewind import wire
 from tradewind.exceptions import ApiError, InvalidArgument
@@ -107,16 +107,8 @@ async def coordinator(
     tmp_path: Path, *, run: bool = True, hello_timeout: float = wire.HELLO_TIMEOUT_SECONDS
 ) -> AsyncIterator[tuple[RecordingEngine, WorkerService]]:
     store = CountingStore(connect(f"sqlite:///{tmp_path / 'm.db'}"))
-    engine = RecordingEngine(
-        store,
-        FakeClock(),
-        LogStore(tmp_path / "logs"),
-        sequential=False,
-        ack_timeout=5,
-        heartbeat_timeout=10,
-        default_pool_slots=8,
-    )
-    engine.start()
+    engine = make_engine(tmp_path, store=store, engine_class=RecordingEngine)
+    assert isinstance(engine, RecordingEngine)
     if run:
         asyncio.create_task(engine.run())
     try:

@@ -60,12 +60,17 @@ def _mapped(task_id: str, index: int) -> str:
     return f"{task_id!r}" + (f" [{index}]" if index >= 0 else "")
 
 
+#: Seconds between two deletions of workers gone past their retention.
+FORGET_EVERY = 60.0
+
+
 class ControlService(control_pb2_grpc.ControlServiceServicer):
     def __init__(self, engine: Engine, worker_retention: float = 3600.0) -> None:
         self.engine = engine
         self.store = engine.store
         #: Workers gone longer than this are forgotten (their attempts keep their names).
         self.worker_retention = timedelta(seconds=worker_retention)
+        self._forgotten_at: float | None = None
 
     async def _read(self, read: Callable[..., T], *args: Any) -> T:
         """Run metastore reads on a worker thread."""
@@ -313,7 +318,11 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
         self, request: control_pb2.ListWorkersRequest, context: Ctx
     ) -> control_pb2.ListWorkersResponse:
         live = self.engine.scheduler.workers
-        forget_before = self.engine.clock.now() - self.worker_retention
+        # Forgetting deletes rows: at most once a minute, however often the monitor lists workers.
+        forget_before = None
+        if self._forgotten_at is None or self.engine.clock.monotonic() - self._forgotten_at >= FORGET_EVERY:
+            self._forgotten_at = self.engine.clock.monotonic()
+            forget_before = self.engine.clock.now() - self.worker_retention
         rows = await self._read(self.store.list_workers, forget_before, set(live))
         out = [messages.worker_pb(live[name]) for name in sorted(live) if live[name].slots > 0]
         out += [messages.worker_row_pb(row) for row in rows if row.name not in live and row.state in GONE]

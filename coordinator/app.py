@@ -23,7 +23,9 @@ from coordinator.events import DagsDeactivated, DagVersionStored
 from coordinator.lease import Lease, LeaseHeld, LeaseLost
 from coordinator.logs import LogStore
 from coordinator.metastore.db import connect, redact
+from coordinator.metastore.secret_store import SecretStore
 from coordinator.metastore.store import Store, StoredVersion, aware
+from coordinator.secrets import Secrets, load_key
 from coordinator.server import bind, create_server
 from coordinator.timetable import Timetable
 from coordinator.worker_service import WorkerService
@@ -86,6 +88,7 @@ class Coordinator:
             ack_timeout=self.settings.ack_timeout,
             heartbeat_timeout=self.settings.heartbeat_timeout,
             default_pool_slots=self.settings.default_pool_slots,
+            secrets=Secrets(SecretStore(self.db), load_key(self.settings.home)),
         )
         self.engine.start()
         worker_pb2_grpc.add_WorkerServiceServicer_to_server(

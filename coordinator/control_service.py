@@ -21,6 +21,7 @@ from coordinator import messages
 from coordinator.engine import Engine
 from coordinator.logs import LogKey
 from coordinator.records import TaskInstance
+from coordinator.secrets_service import SecretsRpcs
 from coordinator.validation import logical_date, map_index, required
 from tradewind.exceptions import InvalidArgument, NotFound
 from tradewind.states import ON_WORKER, TaskState
@@ -64,7 +65,7 @@ def _mapped(task_id: str, index: int) -> str:
 FORGET_EVERY = 60.0
 
 
-class ControlService(control_pb2_grpc.ControlServiceServicer):
+class ControlService(SecretsRpcs, control_pb2_grpc.ControlServiceServicer):
     def __init__(self, engine: Engine, worker_retention: float = 3600.0) -> None:
         self.engine = engine
         self.store = engine.store

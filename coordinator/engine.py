@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from coordinator import messages
 from coordinator.clock import Clock
@@ -37,6 +37,7 @@ from coordinator.events import (
     Started,
     StoredPull,
     TaskRequested,
+    VariableWrite,
     WorkerDraining,
     WorkerJoined,
     WorkerLeft,
@@ -63,6 +64,7 @@ from coordinator.scheduling.effects import (
     WriteLog,
 )
 from coordinator.scheduling.requests import pulled
+from coordinator.secrets import Secrets
 from coordinator.watch import WatchHub
 from coordinator.worker_messages import task_response_pb
 from tradewind.exceptions import ApiError, InvalidArgument, MetastoreError, NotFound
@@ -73,6 +75,7 @@ from tradewind.wire import RequestError, WaitReason
 log = logging.getLogger("tradewind.coordinator")
 
 Reply = Callable[[], Any]
+T = TypeVar("T")
 #: Pauses between attempts to commit a batch while the metastore refuses writes, seconds.
 COMMIT_BACKOFF = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
@@ -88,8 +91,10 @@ class Engine:
         ack_timeout: float,
         heartbeat_timeout: float,
         default_pool_slots: int,
+        secrets: Secrets | None = None,
     ) -> None:
         self.store = store
+        self.secrets = secrets if secrets is not None else Secrets()
         self.clock = clock
         self.logs = logs
         self.scheduler = Scheduler(
@@ -98,6 +103,7 @@ class Engine:
             sequential=sequential,
             ack_timeout=ack_timeout,
             heartbeat_timeout=heartbeat_timeout,
+            secrets=self.secrets,
         )
         self.default_pool_slots = default_pool_slots
         self.inbox: asyncio.Queue[Any] = asyncio.Queue()
@@ -115,6 +121,7 @@ class Engine:
         """Rebuild the in-memory state from the metastore (after the lease is taken)."""
         self.scheduler.ids = Ids(*self.store.max_ids())
         self.store.ensure_default_pool(self.default_pool_slots)
+        self.secrets.load()
         recover(self.scheduler, self.store)
         changes, effects = self.scheduler.take()
         self.refused = self._write(changes)
@@ -416,6 +423,10 @@ class Engine:
                 read = asyncio.get_running_loop().create_task(self._respond_from_store(effect, effect.result))
                 self._reads.add(read)
                 read.add_done_callback(self._reads.discard)
+            case Respond() if isinstance(effect.result, VariableWrite):
+                write = asyncio.get_running_loop().create_task(self._respond_after_write(effect, effect.result))
+                self._reads.add(write)
+                write.add_done_callback(self._reads.discard)
             case Respond():
                 self._send(effect.worker, task_response_pb(effect.request_id, effect.result), effect.generation)
             case CloseStream():
@@ -460,6 +471,24 @@ class Engine:
             else:
                 result = pulled({(x.task_id, x.key): x.value for x in rows[2]}, pull.request)
         self._send(effect.worker, task_response_pb(effect.request_id, result), effect.generation)
+
+    async def _respond_after_write(self, effect: Respond, write: VariableWrite) -> None:
+        """Store a task's Variable.set, then answer it (the value is stored before the task goes on)."""
+        request = write.request
+        try:
+            await self.write_secrets(self.secrets.set_variable, request.key, request.value, request.description)
+        except Exception as exc:  # noqa: BLE001 - the metastore is down: the task may ask again
+            result: RequestResult = RequestFailed(
+                RequestError.UNAVAILABLE, f"Variable.set: cannot store variable {request.key!r}: {exc}"
+            )
+        else:
+            result = write
+        self._send(effect.worker, task_response_pb(effect.request_id, result), effect.generation)
+
+    async def write_secrets(self, write: Callable[..., T], *args: Any) -> T:
+        """Run a change of variables or connections on the metastore writer thread, so it never
+        competes with a group commit for the write lock."""
+        return await asyncio.get_running_loop().run_in_executor(self._writer, write, *args)
 
     def _send(self, worker: str, message: worker_pb2.CoordinatorMessage, generation: int | None = None) -> None:
         stream = self.streams.get(worker)

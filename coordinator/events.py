@@ -104,6 +104,23 @@ class PullXCom:
 
 
 @dataclass(frozen=True, slots=True)
+class GetVariable:
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetVariable:
+    key: str
+    value: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class GetConnection:
+    conn_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class TaskRequested:
     """A running task's call (worker.proto TaskRequest), already checked against its rules; it
     counts only while its attempt is current and held by the session that sent it."""
@@ -112,7 +129,7 @@ class TaskRequested:
     generation: int
     request_id: int
     attempt: AttemptRef
-    request: PushXCom | PullXCom
+    request: PushXCom | PullXCom | GetVariable | SetVariable | GetConnection
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +154,27 @@ class StoredPull:
     request: PullXCom
 
 
+@dataclass(frozen=True, slots=True)
+class VariableRead:
+    #: None: the metastore has no such variable.
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionRead:
+    #: A tradewind.connections.Connection, None when the metastore has none.
+    connection: Any
+
+
+@dataclass(frozen=True, slots=True)
+class VariableWrite:
+    """A task's Variable.set: the engine stores it off the event loop, then answers."""
+
+    request: SetVariable
+
+
 #: What a TaskRequest is answered with; None is a push stored.
-RequestResult = RequestFailed | XComsPulled | StoredPull | None
+RequestResult = RequestFailed | XComsPulled | StoredPull | VariableRead | ConnectionRead | VariableWrite | None
 
 
 @dataclass(frozen=True, slots=True)

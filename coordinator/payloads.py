@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coordinator.records import LastSuccess, Run, TaskInstance
+from coordinator.secrets import Secrets
 from tradewind import xcom_codec
 from tradewind.exceptions import TemplateError
 from tradewind.params import conf_error
@@ -26,10 +27,14 @@ class Payload:
     rendered: str
 
 
-def context_for(ti: TaskInstance, last_success: LastSuccess | None = None) -> dict[str, Any]:
+def context_for(
+    ti: TaskInstance, last_success: LastSuccess | None = None, secrets: Secrets | None = None
+) -> dict[str, Any]:
     """The task's template context; `ti.xcom_pull` reads the run's XComs, so an XComArg inside a
     string (`f"echo {task.output}"`) renders to its value. `last_success` is the DAG's latest
-    successful run: the prev_*_success names are its dates when it is older than this run."""
+    successful run: the prev_*_success names are its dates when it is older than this run.
+    `var` and `conn` read the coordinator's copy of the metastore's (`secrets`), never the
+    metastore itself."""
     run = ti.run
     previous = last_success if last_success is not None and last_success.logical_date < run.logical_date else None
     context = build_context(
@@ -52,6 +57,7 @@ def context_for(ti: TaskInstance, last_success: LastSuccess | None = None) -> di
     if refused:
         raise TemplateError(f"task {ti.task_id!r}: {refused}")
     context["ti"] = context["task_instance"] = RunXComs(context["ti"], run)
+    context.update((secrets or Secrets()).template_names())
     return {**run.dag.data.get("user_defined_macros", {}), **context}
 
 
@@ -111,14 +117,16 @@ def _templated(value: Any) -> bool:
     return False
 
 
-def build(ti: TaskInstance, last_success: LastSuccess | None = None) -> Payload:
-    """Raises TemplateError when a template does not render."""
+def build(ti: TaskInstance, last_success: LastSuccess | None = None, secrets: Secrets | None = None) -> Payload:
+    """Raises TemplateError when a template does not render. The `rendered` text people read has
+    every stored password and sensitive variable value masked."""
+    secrets = secrets or Secrets()
     spec = ti.spec
     if spec.kind == "bash":
         bash = spec.bash or {}
         fields = (bash.get("bash_command", ""), bash.get("env") or {}, bash.get("cwd") or "")
         # Most commands hold no template; building the context is most of a dispatch's CPU.
-        context = context_for(ti, last_success) if any(map(_templated, fields)) else {}
+        context = context_for(ti, last_success, secrets) if any(map(_templated, fields)) else {}
         command, env, cwd = (render(value, context) for value in fields)
         return Payload(
             "bash",
@@ -129,9 +137,9 @@ def build(ti: TaskInstance, last_success: LastSuccess | None = None) -> Payload:
                 "cwd": cwd,
                 "skip_on_exit_code": list(bash.get("skip_on_exit_code") or []),
             },
-            command,
+            secrets.redact(command),
         )
-    context = context_for(ti, last_success)
+    context = context_for(ti, last_success, secrets)
     python = spec.python or {}
     inputs = {
         f"{task_id}|{key}": json.loads(ti.run.xcoms[(task_id, key)])
@@ -144,7 +152,7 @@ def build(ti: TaskInstance, last_success: LastSuccess | None = None) -> Payload:
         if call
         else f"{python.get('op_args_repr', '')}, {python.get('op_kwargs_repr', '')}"
     )
-    rendered = f"{python.get('callable', spec.operator)}({arguments})"
+    rendered = secrets.redact(f"{python.get('callable', spec.operator)}({arguments})")
     return Payload(
         "python",
         {

@@ -64,6 +64,7 @@ def _contains(value: str, what: str) -> None:
 _ident = _pattern(ID_PATTERN, "_ . -")
 _STRINGS: dict[str, Callable[[str, str], None]] = {
     "dag_id": _ident,
+    "conn_id": _ident,
     "task_id": _ident,
     "task_ids": _ident,
     "run_id": _pattern(RUN_ID_PATTERN, "_ . : + -"),

@@ -9,18 +9,25 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from coordinator import validation
 from coordinator.events import (
     AttemptRef,
+    ConnectionRead,
     Finished,
+    GetConnection,
+    GetVariable,
     PullXCom,
     PushXCom,
     RequestFailed,
     RequestResult,
+    SetVariable,
     TaskRequested,
+    VariableRead,
+    VariableWrite,
     XComsPulled,
 )
 from coordinator.sessions import WorkerSession
@@ -161,9 +168,18 @@ def task_request_from_pb(r: worker_pb2.TaskRequest, session: WorkerSession) -> T
         attempt = attempt_ref(r.attempt, f"task_request {r.request_id}")
         body = r.WhichOneof("request")
         if body == "xcom_push":
-            request: PushXCom | PullXCom = _push(r.xcom_push)
+            request: PushXCom | PullXCom | GetVariable | SetVariable | GetConnection = _push(r.xcom_push)
         elif body == "xcom_pull":
             request = _pull(r.xcom_pull)
+        elif body == "get_variable":
+            request = GetVariable(_variable_key(r.get_variable.key, "get_variable"))
+        elif body == "set_variable":
+            request = _set_variable(r.set_variable)
+        elif body == "get_connection":
+            conn_id = r.get_connection.conn_id
+            if not wire.ID_PATTERN.fullmatch(conn_id):
+                raise InvalidArgument(f"get_connection.conn_id: {conn_id[:250]!r} is not a connection id")
+            request = GetConnection(conn_id)
         else:
             return RequestFailed(
                 RequestError.UNIMPLEMENTED,
@@ -180,6 +196,24 @@ def _key(key: str, what: str) -> str:
             f"{what}.key must be 1 to {wire.MAX_XCOM_KEY_CHARS} characters without NUL, not {key[:100]!r}"
         )
     return key
+
+
+def _variable_key(key: str, what: str) -> str:
+    if not key or len(key) > wire.MAX_XCOM_KEY_CHARS or "\x00" in key:
+        raise InvalidArgument(
+            f"{what}.key must be 1 to {wire.MAX_XCOM_KEY_CHARS} characters without NUL, not {key[:100]!r}"
+        )
+    return key
+
+
+def _set_variable(request: worker_pb2.SetVariable) -> SetVariable:
+    key = _variable_key(request.key, "set_variable")
+    if len(request.value.encode()) > wire.MAX_RETURN_VALUE_BYTES:
+        limit = wire.MAX_RETURN_VALUE_BYTES // wire.MiB
+        raise InvalidArgument(f"set_variable: variable {key!r} is over the limit of {limit} MB")
+    if "\x00" in request.value or "\x00" in request.description or len(request.description) > wire.MAX_REASON_CHARS:
+        raise InvalidArgument(f"set_variable: variable {key!r}: no NUL, description at most {wire.MAX_REASON_CHARS}")
+    return SetVariable(key, request.value, request.description)
 
 
 def _push(push: worker_pb2.XComPush) -> PushXCom:
@@ -236,6 +270,31 @@ def task_response_pb(request_id: int, result: RequestResult) -> worker_pb2.Coord
         response.xcom_pull.values.extend(
             worker_pb2.XComValue(task_id=t, map_index=i, value_json=v) for t, i, v in result.values
         )
+    elif isinstance(result, VariableRead):
+        response.get_variable.found = result.value is not None
+        response.get_variable.value = result.value or ""
+    elif isinstance(result, ConnectionRead):
+        response.get_connection.SetInParent()
+        if result.connection is not None:
+            response.get_connection.found = True
+            response.get_connection.connection.CopyFrom(connection_pb(result.connection))
+    elif isinstance(result, VariableWrite):
+        response.set_variable.SetInParent()
     else:
         response.xcom_push.SetInParent()
     return worker_pb2.CoordinatorMessage(task_response=response)
+
+
+def connection_pb(connection: Any) -> common_pb2.Connection:
+    """A tradewind.connections.Connection on the wire, password and extra included."""
+    return common_pb2.Connection(
+        conn_id=connection.conn_id,
+        conn_type=connection.conn_type,
+        host=connection.host,
+        login=connection.login,
+        password=connection.password,
+        schema=connection.schema,
+        port=connection.port or 0,
+        extra=connection.extra,
+        description=connection.description,
+    )

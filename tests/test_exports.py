@@ -35,6 +35,16 @@ def test_the_public_surface_is_what_dag_authors_import() -> None:
             "get_current_context",
             "TaskGroup",
             "task_group",
+            "Variable",
+            "Connection",
+            "BaseHook",
+            "DbApiHook",
+            "SqliteHook",
+            "PostgresHook",
+            "SQLExecuteQueryOperator",
+            "SqlExecuteQueryOperator",
+            "SQLCheckOperator",
+            "SQLValueCheckOperator",
         ]
     )
     for name in tradewind.__all__:

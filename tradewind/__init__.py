@@ -1,6 +1,7 @@
 """Tradewind: everything a DAG file needs imports from here."""
 
 from tradewind.baseoperator import BaseOperator, chain
+from tradewind.connections import Connection
 from tradewind.dag import DAG
 from tradewind.decorators import XComArg, dag, task
 from tradewind.edgemodifier import Label
@@ -12,6 +13,7 @@ from tradewind.exceptions import (
     TaskFailedNoRetry,
     TaskSkipped,
 )
+from tradewind.hooks import BaseHook, DbApiHook, PostgresHook, SqliteHook
 from tradewind.operators import (
     BaseBranchOperator,
     BashOperator,
@@ -24,15 +26,30 @@ from tradewind.operators import (
     LatestOnlyOperator,
     PythonOperator,
     ShortCircuitOperator,
+    SQLCheckOperator,
+    SQLExecuteQueryOperator,
+    SqlExecuteQueryOperator,
+    SQLValueCheckOperator,
     TriggerDagRunOperator,
 )
 from tradewind.params import Param
 from tradewind.runtime import get_current_context
 from tradewind.task_group import TaskGroup, task_group
 from tradewind.trigger_rules import TriggerRule
+from tradewind.variables import Variable
 from tradewind.weekday import WeekDay
 
 __all__ = [
+    "Variable",
+    "SqlExecuteQueryOperator",
+    "SQLValueCheckOperator",
+    "SQLExecuteQueryOperator",
+    "SQLCheckOperator",
+    "SqliteHook",
+    "PostgresHook",
+    "DbApiHook",
+    "Connection",
+    "BaseHook",
     "DAG",
     "AirflowException",
     "AirflowFailException",

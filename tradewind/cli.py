@@ -455,6 +455,10 @@ def _parser() -> argparse.ArgumentParser:
     setter.add_argument("slots", type=int)
     setter.add_argument("--description", metavar="TEXT")
     command(pools, "delete", cmd_pools_delete, "delete a pool").add_argument("name")
+
+    from tradewind import cli_secrets  # it builds on this module's output helpers
+
+    cli_secrets.add_parsers(groups, command)
     return parser
 
 

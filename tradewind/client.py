@@ -12,7 +12,7 @@ import grpc
 
 from tradewind.exceptions import ApiError, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from tradewind.states import RunState, TaskState
-from tradewind.v1 import control_pb2, control_pb2_grpc
+from tradewind.v1 import common_pb2, control_pb2, control_pb2_grpc
 from tradewind.wire import run_state_to_pb, task_state_to_pb, to_timestamp
 
 R = TypeVar("R")
@@ -289,6 +289,38 @@ class Client:
 
     def delete_pool(self, name: str) -> control_pb2.DeletePoolResponse:
         return self._call(self._stub.DeletePool, control_pb2.DeletePoolRequest(name=name))
+
+    # ---- connections and variables -------------------------------------------------------
+    def list_connections(self) -> control_pb2.ListConnectionsResponse:
+        return self._call(self._stub.ListConnections, control_pb2.ListConnectionsRequest())
+
+    def get_connection(self, conn_id: str, reveal: bool = False) -> control_pb2.GetConnectionResponse:
+        return self._call(self._stub.GetConnection, control_pb2.GetConnectionRequest(conn_id=conn_id, reveal=reveal))
+
+    def set_connection(self, connection: common_pb2.Connection) -> control_pb2.SetConnectionResponse:
+        return self._call(self._stub.SetConnection, control_pb2.SetConnectionRequest(connection=connection))
+
+    def delete_connection(self, conn_id: str) -> control_pb2.DeleteConnectionResponse:
+        return self._call(self._stub.DeleteConnection, control_pb2.DeleteConnectionRequest(conn_id=conn_id))
+
+    def test_connection(
+        self, conn_id: str = "", connection: common_pb2.Connection | None = None
+    ) -> control_pb2.TestConnectionResponse:
+        request = control_pb2.TestConnectionRequest(conn_id=conn_id, connection=connection)
+        return self._call(self._stub.TestConnection, request)
+
+    def list_variables(self) -> control_pb2.ListVariablesResponse:
+        return self._call(self._stub.ListVariables, control_pb2.ListVariablesRequest())
+
+    def get_variable(self, key: str) -> control_pb2.GetVariableResponse:
+        return self._call(self._stub.GetVariable, control_pb2.GetVariableRequest(key=key))
+
+    def set_variable(self, key: str, value: str, description: str = "") -> control_pb2.SetVariableResponse:
+        variable = control_pb2.Variable(key=key, value=value, description=description)
+        return self._call(self._stub.SetVariable, control_pb2.SetVariableRequest(variable=variable))
+
+    def delete_variable(self, key: str) -> control_pb2.DeleteVariableResponse:
+        return self._call(self._stub.DeleteVariable, control_pb2.DeleteVariableRequest(key=key))
 
     def watch(self, dag_id: str = "") -> Stream[control_pb2.WatchResponse]:
         return self._stream(self._stub.Watch, control_pb2.WatchRequest(dag_id=dag_id))

@@ -19,6 +19,7 @@ from tradewind.exceptions import DagDefinitionError
 from tradewind.operators.bash import BashDecoratedOperator
 from tradewind.operators.branch import BranchPythonOperator
 from tradewind.operators.python import PythonOperator, ShortCircuitOperator
+from tradewind.operators.sql import SqlDecoratedOperator
 from tradewind.params import NOTSET, DagParam
 from tradewind.task_group import group_task_id
 
@@ -74,6 +75,10 @@ class _TaskDecorator:
     def bash(self, python_callable: Callable[..., Any] | None = None, **options: Any) -> Any:
         """The function returns the bash command to run; its last line of output is the XCom."""
         return _decorate(python_callable, options, BashDecoratedOperator, "@task.bash")
+
+    def sql(self, python_callable: Callable[..., Any] | None = None, **options: Any) -> Any:
+        """The function returns the SQL to run on `conn_id`; the rows are the XCom."""
+        return _decorate(python_callable, options, SqlDecoratedOperator, "@task.sql")
 
 
 def _decorate(

@@ -9,6 +9,9 @@
     ├── MetastoreError                  the metastore cannot be opened or used
     │   └── SchemaVersionError          the metastore was written by a newer Tradewind
     ├── StateTransitionError            a state change not in the transition table
+    ├── ConnectionNotFound              no source (environment, metastore, defaults) has the conn_id
+    ├── ConnectionFailed                a hook could not open its connection (names conn_id and host)
+    ├── SqlStatementError               a SQL statement failed (the database's message, the statement)
     ├── ApiError                        a ControlService call failed; carries the gRPC status name
     │   ├── NotFound                    the named DAG, run, task or worker does not exist
     │   ├── InvalidArgument             a request field is malformed or out of range
@@ -56,6 +59,18 @@ class SchemaVersionError(MetastoreError):
 
 
 class StateTransitionError(TradewindError):
+    pass
+
+
+class ConnectionNotFound(TradewindError):
+    pass
+
+
+class ConnectionFailed(TradewindError):
+    pass
+
+
+class SqlStatementError(TradewindError):
     pass
 
 

@@ -4,7 +4,8 @@ A task process reaches the coordinator through its worker (worker.proto, "The ta
 channel"): over the Unix socket whose path is in TRADEWIND_TASK_CHANNEL it sends TaskRequest
 messages, each a 4-byte big-endian length and the serialized message, and reads the
 TaskResponse with the same request_id. `ti.xcom_push` and `ti.xcom_pull` in a task's context
-are built on it, with Airflow's semantics.
+are built on it, with Airflow's semantics, and so are Variable and Connection lookups in the
+metastore: their answers live only in the task's memory.
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ __all__ = [
     "RuntimeTaskInstance",
     "TaskChannel",
     "TaskRequestFailed",
+    "fetch_connection",
+    "fetch_variable",
     "frame",
     "get_current_context",
     "set_current_context",
+    "store_variable",
 ]
 
 #: The environment variable holding the path of a task's channel to its worker.
@@ -199,6 +203,49 @@ class RuntimeTaskInstance:
             return values[0] if single_task and len(values) == 1 else values
         pairs = [found.get((task_id, index), default) for task_id in ids for index in indexes]
         return pairs[0] if single_task and single_index else pairs
+
+
+_shared: TaskChannel | None = None
+
+
+def _channel() -> TaskChannel:
+    global _shared
+    if _shared is None:
+        _shared = TaskChannel.from_environment()
+    return _shared
+
+
+def fetch_variable(key: str) -> str | None:
+    """The metastore's value of variable `key`, None when it has none."""
+    result = _channel().call(worker_pb2.TaskRequest(get_variable=worker_pb2.GetVariable(key=key))).get_variable
+    return result.value if result.found else None
+
+
+def store_variable(key: str, value: str, description: str = "") -> None:
+    request = worker_pb2.SetVariable(key=key, value=value, description=description)
+    _channel().call(worker_pb2.TaskRequest(set_variable=request))
+
+
+def fetch_connection(conn_id: str) -> Any:
+    """The metastore's connection `conn_id` (a tradewind.connections.Connection), None when it has none."""
+    from tradewind.connections import Connection
+
+    request = worker_pb2.TaskRequest(get_connection=worker_pb2.GetConnection(conn_id=conn_id))
+    result = _channel().call(request).get_connection
+    if not result.found:
+        return None
+    pb = result.connection
+    return Connection(
+        conn_id=pb.conn_id,
+        conn_type=pb.conn_type,
+        description=pb.description,
+        host=pb.host,
+        login=pb.login,
+        password=pb.password,
+        schema=pb.schema,
+        port=pb.port or None,
+        extra=pb.extra,
+    )
 
 
 _current: dict[str, Any] | None = None

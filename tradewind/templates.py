@@ -20,6 +20,7 @@ from tradewind.exceptions import TemplateError
 from tradewind.macros import MACROS
 from tradewind.params import DagParam
 from tradewind.template_settings import TemplateSettings
+from tradewind.variables import ConnectionAccessor, VariableAccessor
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
 #: Airflow's date filters: `{{ data_interval_end | ds }}`; None stays None, as in Airflow.
@@ -68,7 +69,8 @@ def build_context(
 ) -> dict[str, Any]:
     """Airflow's template context names, with Airflow's values. `params` are the DAG's params,
     overridden by the task's, overridden by the trigger's conf (Airflow's precedence); the conf
-    itself is `dag_run.conf` (and `conf`). The prev_*_success dates are those of the DAG's last
+    itself is `dag_run.conf` (and `conf`). `var` and `conn` look variables and connections up
+    where the context is used (tradewind/variables.py). The prev_*_success dates are those of the DAG's last
     successful run before this one, None when there is none.
 
     As in Airflow, dates are pendulum DateTimes in UTC whatever the DAG's time zone (`ds` is the
@@ -107,6 +109,8 @@ def build_context(
         "ti": ti,
         "try_number": try_number,
         "macros": MACROS,
+        "var": VariableAccessor(),
+        "conn": ConnectionAccessor(),
         "task_instance": ti,
         "task_instance_key_str": f"{dag_id}__{task_id}__{ds_nodash}",
         "dag": SimpleNamespace(dag_id=dag_id, params=dict(params)),

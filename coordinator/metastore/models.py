@@ -205,6 +205,28 @@ class Pool(BaseModel):
     description = TextField(default="")
 
 
+class Variable(BaseModel):
+    """A variable; `value` is Fernet ciphertext (coordinator/secrets.py)."""
+
+    key = CharField(max_length=250, primary_key=True)
+    value = TextField()
+    description = TextField(default="")
+
+
+class Connection(BaseModel):
+    """A connection; `password` and `extra` are Fernet ciphertext (empty when there is none)."""
+
+    conn_id = CharField(max_length=250, primary_key=True)
+    conn_type = CharField(max_length=500)
+    host = CharField(max_length=500, default="")
+    login = CharField(max_length=500, default="")
+    password = TextField(default="")
+    schema = CharField(max_length=500, default="")
+    port = peewee.IntegerField(default=0)
+    extra = TextField(default="")
+    description = TextField(default="")
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     Meta,
     Bundle,
@@ -217,4 +239,6 @@ ALL_MODELS: list[type[BaseModel]] = [
     Worker,
     ImportError,
     Pool,
+    Variable,
+    Connection,
 ]

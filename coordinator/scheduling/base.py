@@ -20,6 +20,7 @@ from coordinator.events import AttemptRef
 from coordinator.queue import ReadyQueue
 from coordinator.records import Attempt, Changes, LastSuccess, Run, TaskInstance
 from coordinator.scheduling.effects import Effect, Timer, WatchRun, WatchTi, WatchWorker
+from coordinator.secrets import Secrets
 from coordinator.sessions import WorkerSession
 from coordinator.timetable import Timetable
 from tradewind.exceptions import StateTransitionError
@@ -85,8 +86,11 @@ class SchedulerBase:
         ack_timeout: float = 5.0,
         heartbeat_timeout: float = 10.0,
         rejoin_window: float | None = None,
+        secrets: Secrets | None = None,
     ) -> None:
         self.clock = clock
+        #: The metastore's variables and connections, decrypted (tasks' requests, templates).
+        self.secrets = secrets if secrets is not None else Secrets()
         self.ids = ids
         self.sequential = sequential
         self.ack_timeout = ack_timeout

@@ -83,9 +83,9 @@ class Dispatch(Runs):
         self._forget_xcoms(ti.run, {ti.task_id})  # every execution starts with none, as in Airflow
         try:
             entry = self.dags.get(ti.run.dag_id)
-            payload = payloads.build(ti, entry.last_success if entry is not None else None)
+            payload = payloads.build(ti, entry.last_success if entry is not None else None, self.secrets)
         except TemplateError as exc:
-            message = f"template did not render: {exc}"
+            message = self.secrets.redact(f"template did not render: {exc}")
             run = ti.run
             self.effects.append(
                 WriteLog(run.dag_id, run.run_id, ti.task_id, ti.map_index, ti.try_number, f"{message}\n")

@@ -1,11 +1,14 @@
-"""What running tasks ask of the coordinator: push and pull XComs (worker.proto TaskRequest).
+"""What running tasks ask of the coordinator: push and pull XComs, read variables and
+connections, set variables (worker.proto TaskRequest).
 
 A request counts only while its attempt is current and only from the session holding it, the
 rule for reports. A push joins the batch's changes, so it is committed with everything else
 of its turn, and its answer, like a pull's, is sent only after that commit: nothing a task is
 told can be lost to a crash. Pulls read the run's XComs from memory, so they see every push
 of an earlier request and every stored return value; a pull from a run that is not in memory
-(finished) is answered by the engine from the metastore.
+(finished) is answered by the engine from the metastore. Variables and connections are read
+from the coordinator's decrypted copy in memory (coordinator/secrets.py); a Variable.set is
+stored by the engine off the event loop before it is answered.
 """
 
 from __future__ import annotations
@@ -13,12 +16,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from coordinator.events import (
+    ConnectionRead,
+    GetConnection,
+    GetVariable,
     PullXCom,
     PushXCom,
     RequestFailed,
     RequestResult,
+    SetVariable,
     StoredPull,
     TaskRequested,
+    VariableRead,
+    VariableWrite,
     XComsPulled,
 )
 from coordinator.scheduling.effects import Respond
@@ -49,6 +58,13 @@ class Requests(Reports):
             ti.run.xcoms[(ti.task_id, request.key)] = request.value_json
             self.changes.xcoms.append((ti.run.id, ti.task_id, request.key, request.value_json))
             return None
+        if isinstance(request, GetVariable):
+            row = self.secrets.variable(request.key)
+            return VariableRead(row.value if row is not None else None)
+        if isinstance(request, GetConnection):
+            return ConnectionRead(self.secrets.connection(request.conn_id))
+        if isinstance(request, SetVariable):
+            return VariableWrite(request)
         run = ti.run
         if request.dag_id and request.dag_id != run.dag_id and not request.run_id:
             return RequestFailed(

@@ -11,6 +11,12 @@ from tradewind.operators.empty import EmptyOperator
 from tradewind.operators.external_task import ExternalTaskMarker, ExternalTaskSensor
 from tradewind.operators.latest_only import LatestOnlyOperator
 from tradewind.operators.python import PythonOperator, ShortCircuitOperator
+from tradewind.operators.sql import (
+    SQLCheckOperator,
+    SQLExecuteQueryOperator,
+    SqlExecuteQueryOperator,
+    SQLValueCheckOperator,
+)
 from tradewind.operators.trigger_dagrun import TriggerDagRunOperator
 
 __all__ = [
@@ -24,6 +30,10 @@ __all__ = [
     "ExternalTaskSensor",
     "LatestOnlyOperator",
     "PythonOperator",
+    "SQLCheckOperator",
+    "SQLExecuteQueryOperator",
+    "SQLValueCheckOperator",
     "ShortCircuitOperator",
+    "SqlExecuteQueryOperator",
     "TriggerDagRunOperator",
 ]

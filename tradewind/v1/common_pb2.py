@@ -24,21 +24,23 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19tradewind/v1/common.proto\x12\x0ctradewind.v1\"N\n\x07\x41ttempt\x12\x18\n\x10task_instance_id\x18\x01 \x01(\x03\x12\x12\n\ntry_number\x18\x02 \x01(\x05\x12\x15\n\rattempt_token\x18\x03 \x01(\t\"\\\n\rResourceUsage\x12\x18\n\x10\x63pu_user_seconds\x18\x01 \x01(\x01\x12\x1a\n\x12\x63pu_system_seconds\x18\x02 \x01(\x01\x12\x15\n\rmax_rss_bytes\x18\x03 \x01(\x04*\xdc\x02\n\tTaskState\x12\x1a\n\x16TASK_STATE_UNSPECIFIED\x10\x00\x12\x13\n\x0fTASK_STATE_NONE\x10\x01\x12\x18\n\x14TASK_STATE_SCHEDULED\x10\x02\x12\x15\n\x11TASK_STATE_QUEUED\x10\x03\x12\x16\n\x12TASK_STATE_RUNNING\x10\x04\x12\x16\n\x12TASK_STATE_SUCCESS\x10\x05\x12\x15\n\x11TASK_STATE_FAILED\x10\x06\x12\x1b\n\x17TASK_STATE_UP_FOR_RETRY\x10\x07\x12 \n\x1cTASK_STATE_UP_FOR_RESCHEDULE\x10\x08\x12\x17\n\x13TASK_STATE_DEFERRED\x10\t\x12\x16\n\x12TASK_STATE_SKIPPED\x10\n\x12\x1e\n\x1aTASK_STATE_UPSTREAM_FAILED\x10\x0b\x12\x16\n\x12TASK_STATE_REMOVED\x10\x0c*\x7f\n\x08RunState\x12\x19\n\x15RUN_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10RUN_STATE_QUEUED\x10\x01\x12\x15\n\x11RUN_STATE_RUNNING\x10\x02\x12\x15\n\x11RUN_STATE_SUCCESS\x10\x03\x12\x14\n\x10RUN_STATE_FAILED\x10\x04*O\n\x08TaskKind\x12\x19\n\x15TASK_KIND_UNSPECIFIED\x10\x00\x12\x12\n\x0eTASK_KIND_BASH\x10\x01\x12\x14\n\x10TASK_KIND_PYTHON\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19tradewind/v1/common.proto\x12\x0ctradewind.v1\"N\n\x07\x41ttempt\x12\x18\n\x10task_instance_id\x18\x01 \x01(\x03\x12\x12\n\ntry_number\x18\x02 \x01(\x05\x12\x15\n\rattempt_token\x18\x03 \x01(\t\"\\\n\rResourceUsage\x12\x18\n\x10\x63pu_user_seconds\x18\x01 \x01(\x01\x12\x1a\n\x12\x63pu_system_seconds\x18\x02 \x01(\x01\x12\x15\n\rmax_rss_bytes\x18\x03 \x01(\x04\"\xa1\x01\n\nConnection\x12\x0f\n\x07\x63onn_id\x18\x01 \x01(\t\x12\x11\n\tconn_type\x18\x02 \x01(\t\x12\x0c\n\x04host\x18\x03 \x01(\t\x12\r\n\x05login\x18\x04 \x01(\t\x12\x10\n\x08password\x18\x05 \x01(\t\x12\x0e\n\x06schema\x18\x06 \x01(\t\x12\x0c\n\x04port\x18\x07 \x01(\x05\x12\r\n\x05\x65xtra\x18\x08 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\t \x01(\t*\xdc\x02\n\tTaskState\x12\x1a\n\x16TASK_STATE_UNSPECIFIED\x10\x00\x12\x13\n\x0fTASK_STATE_NONE\x10\x01\x12\x18\n\x14TASK_STATE_SCHEDULED\x10\x02\x12\x15\n\x11TASK_STATE_QUEUED\x10\x03\x12\x16\n\x12TASK_STATE_RUNNING\x10\x04\x12\x16\n\x12TASK_STATE_SUCCESS\x10\x05\x12\x15\n\x11TASK_STATE_FAILED\x10\x06\x12\x1b\n\x17TASK_STATE_UP_FOR_RETRY\x10\x07\x12 \n\x1cTASK_STATE_UP_FOR_RESCHEDULE\x10\x08\x12\x17\n\x13TASK_STATE_DEFERRED\x10\t\x12\x16\n\x12TASK_STATE_SKIPPED\x10\n\x12\x1e\n\x1aTASK_STATE_UPSTREAM_FAILED\x10\x0b\x12\x16\n\x12TASK_STATE_REMOVED\x10\x0c*\x7f\n\x08RunState\x12\x19\n\x15RUN_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10RUN_STATE_QUEUED\x10\x01\x12\x15\n\x11RUN_STATE_RUNNING\x10\x02\x12\x15\n\x11RUN_STATE_SUCCESS\x10\x03\x12\x14\n\x10RUN_STATE_FAILED\x10\x04*O\n\x08TaskKind\x12\x19\n\x15TASK_KIND_UNSPECIFIED\x10\x00\x12\x12\n\x0eTASK_KIND_BASH\x10\x01\x12\x14\n\x10TASK_KIND_PYTHON\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tradewind.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TASKSTATE']._serialized_start=218
-  _globals['_TASKSTATE']._serialized_end=566
-  _globals['_RUNSTATE']._serialized_start=568
-  _globals['_RUNSTATE']._serialized_end=695
-  _globals['_TASKKIND']._serialized_start=697
-  _globals['_TASKKIND']._serialized_end=776
+  _globals['_TASKSTATE']._serialized_start=382
+  _globals['_TASKSTATE']._serialized_end=730
+  _globals['_RUNSTATE']._serialized_start=732
+  _globals['_RUNSTATE']._serialized_end=859
+  _globals['_TASKKIND']._serialized_start=861
+  _globals['_TASKKIND']._serialized_end=940
   _globals['_ATTEMPT']._serialized_start=43
   _globals['_ATTEMPT']._serialized_end=121
   _globals['_RESOURCEUSAGE']._serialized_start=123
   _globals['_RESOURCEUSAGE']._serialized_end=215
+  _globals['_CONNECTION']._serialized_start=218
+  _globals['_CONNECTION']._serialized_end=379
 # @@protoc_insertion_point(module_scope)

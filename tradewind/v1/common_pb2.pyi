@@ -75,3 +75,25 @@ class ResourceUsage(_message.Message):
     cpu_system_seconds: float
     max_rss_bytes: int
     def __init__(self, cpu_user_seconds: _Optional[float] = ..., cpu_system_seconds: _Optional[float] = ..., max_rss_bytes: _Optional[int] = ...) -> None: ...
+
+class Connection(_message.Message):
+    __slots__ = ("conn_id", "conn_type", "host", "login", "password", "schema", "port", "extra", "description")
+    CONN_ID_FIELD_NUMBER: _ClassVar[int]
+    CONN_TYPE_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    LOGIN_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_FIELD_NUMBER: _ClassVar[int]
+    PORT_FIELD_NUMBER: _ClassVar[int]
+    EXTRA_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    conn_id: str
+    conn_type: str
+    host: str
+    login: str
+    password: str
+    schema: str
+    port: int
+    extra: str
+    description: str
+    def __init__(self, conn_id: _Optional[str] = ..., conn_type: _Optional[str] = ..., host: _Optional[str] = ..., login: _Optional[str] = ..., password: _Optional[str] = ..., schema: _Optional[str] = ..., port: _Optional[int] = ..., extra: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...

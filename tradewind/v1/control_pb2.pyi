@@ -626,3 +626,117 @@ class ExplainTaskInstanceResponse(_message.Message):
     task_instance: TaskInstance
     conditions: _containers.RepeatedCompositeFieldContainer[WaitCondition]
     def __init__(self, task_instance: _Optional[_Union[TaskInstance, _Mapping]] = ..., conditions: _Optional[_Iterable[_Union[WaitCondition, _Mapping]]] = ...) -> None: ...
+
+class ListConnectionsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListConnectionsResponse(_message.Message):
+    __slots__ = ("connections",)
+    CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    connections: _containers.RepeatedCompositeFieldContainer[_common_pb2.Connection]
+    def __init__(self, connections: _Optional[_Iterable[_Union[_common_pb2.Connection, _Mapping]]] = ...) -> None: ...
+
+class GetConnectionRequest(_message.Message):
+    __slots__ = ("conn_id", "reveal")
+    CONN_ID_FIELD_NUMBER: _ClassVar[int]
+    REVEAL_FIELD_NUMBER: _ClassVar[int]
+    conn_id: str
+    reveal: bool
+    def __init__(self, conn_id: _Optional[str] = ..., reveal: _Optional[bool] = ...) -> None: ...
+
+class GetConnectionResponse(_message.Message):
+    __slots__ = ("connection",)
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    connection: _common_pb2.Connection
+    def __init__(self, connection: _Optional[_Union[_common_pb2.Connection, _Mapping]] = ...) -> None: ...
+
+class SetConnectionRequest(_message.Message):
+    __slots__ = ("connection",)
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    connection: _common_pb2.Connection
+    def __init__(self, connection: _Optional[_Union[_common_pb2.Connection, _Mapping]] = ...) -> None: ...
+
+class SetConnectionResponse(_message.Message):
+    __slots__ = ("connection",)
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    connection: _common_pb2.Connection
+    def __init__(self, connection: _Optional[_Union[_common_pb2.Connection, _Mapping]] = ...) -> None: ...
+
+class DeleteConnectionRequest(_message.Message):
+    __slots__ = ("conn_id",)
+    CONN_ID_FIELD_NUMBER: _ClassVar[int]
+    conn_id: str
+    def __init__(self, conn_id: _Optional[str] = ...) -> None: ...
+
+class DeleteConnectionResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class TestConnectionRequest(_message.Message):
+    __slots__ = ("conn_id", "connection")
+    CONN_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    conn_id: str
+    connection: _common_pb2.Connection
+    def __init__(self, conn_id: _Optional[str] = ..., connection: _Optional[_Union[_common_pb2.Connection, _Mapping]] = ...) -> None: ...
+
+class TestConnectionResponse(_message.Message):
+    __slots__ = ("ok", "message")
+    OK_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ok: bool
+    message: str
+    def __init__(self, ok: _Optional[bool] = ..., message: _Optional[str] = ...) -> None: ...
+
+class Variable(_message.Message):
+    __slots__ = ("key", "value", "description")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    value: str
+    description: str
+    def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class ListVariablesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListVariablesResponse(_message.Message):
+    __slots__ = ("variables",)
+    VARIABLES_FIELD_NUMBER: _ClassVar[int]
+    variables: _containers.RepeatedCompositeFieldContainer[Variable]
+    def __init__(self, variables: _Optional[_Iterable[_Union[Variable, _Mapping]]] = ...) -> None: ...
+
+class GetVariableRequest(_message.Message):
+    __slots__ = ("key",)
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    def __init__(self, key: _Optional[str] = ...) -> None: ...
+
+class GetVariableResponse(_message.Message):
+    __slots__ = ("variable",)
+    VARIABLE_FIELD_NUMBER: _ClassVar[int]
+    variable: Variable
+    def __init__(self, variable: _Optional[_Union[Variable, _Mapping]] = ...) -> None: ...
+
+class SetVariableRequest(_message.Message):
+    __slots__ = ("variable",)
+    VARIABLE_FIELD_NUMBER: _ClassVar[int]
+    variable: Variable
+    def __init__(self, variable: _Optional[_Union[Variable, _Mapping]] = ...) -> None: ...
+
+class SetVariableResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class DeleteVariableRequest(_message.Message):
+    __slots__ = ("key",)
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    def __init__(self, key: _Optional[str] = ...) -> None: ...
+
+class DeleteVariableResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

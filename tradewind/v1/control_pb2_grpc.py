@@ -134,6 +134,51 @@ class ControlServiceStub:
                 request_serializer=tradewind_dot_v1_dot_control__pb2.ExplainTaskInstanceRequest.SerializeToString,
                 response_deserializer=tradewind_dot_v1_dot_control__pb2.ExplainTaskInstanceResponse.FromString,
                 _registered_method=True)
+        self.ListConnections = channel.unary_unary(
+                '/tradewind.v1.ControlService/ListConnections',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.ListConnectionsRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.ListConnectionsResponse.FromString,
+                _registered_method=True)
+        self.GetConnection = channel.unary_unary(
+                '/tradewind.v1.ControlService/GetConnection',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.GetConnectionRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.GetConnectionResponse.FromString,
+                _registered_method=True)
+        self.SetConnection = channel.unary_unary(
+                '/tradewind.v1.ControlService/SetConnection',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.SetConnectionRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.SetConnectionResponse.FromString,
+                _registered_method=True)
+        self.DeleteConnection = channel.unary_unary(
+                '/tradewind.v1.ControlService/DeleteConnection',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.DeleteConnectionRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.DeleteConnectionResponse.FromString,
+                _registered_method=True)
+        self.TestConnection = channel.unary_unary(
+                '/tradewind.v1.ControlService/TestConnection',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.TestConnectionRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.TestConnectionResponse.FromString,
+                _registered_method=True)
+        self.ListVariables = channel.unary_unary(
+                '/tradewind.v1.ControlService/ListVariables',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.ListVariablesRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.ListVariablesResponse.FromString,
+                _registered_method=True)
+        self.GetVariable = channel.unary_unary(
+                '/tradewind.v1.ControlService/GetVariable',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.GetVariableRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.GetVariableResponse.FromString,
+                _registered_method=True)
+        self.SetVariable = channel.unary_unary(
+                '/tradewind.v1.ControlService/SetVariable',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.SetVariableRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.SetVariableResponse.FromString,
+                _registered_method=True)
+        self.DeleteVariable = channel.unary_unary(
+                '/tradewind.v1.ControlService/DeleteVariable',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.DeleteVariableRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.DeleteVariableResponse.FromString,
+                _registered_method=True)
 
 
 class ControlServiceServicer:
@@ -279,6 +324,70 @@ class ControlServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListConnections(self, request, context):
+        """Connections in the metastore, sorted by conn_id; passwords and extras are never sent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConnection(self, request, context):
+        """One connection, with its password only when reveal is set (for `connections get --reveal`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetConnection(self, request, context):
+        """Create or replace a connection; its password and extra are stored encrypted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteConnection(self, request, context):
+        """Delete a connection; NOT_FOUND when there is none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TestConnection(self, request, context):
+        """Open a connection (stored, or given in the request) and run a trivial query; the answer
+        says whether it worked or carries the driver's error with secrets masked.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListVariables(self, request, context):
+        """Variables in the metastore, sorted by key; values of sensitive keys are sent as ***.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetVariable(self, request, context):
+        """One variable with its value.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetVariable(self, request, context):
+        """Create or replace a variable; its value is stored encrypted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteVariable(self, request, context):
+        """Delete a variable; NOT_FOUND when there is none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -381,6 +490,51 @@ def add_ControlServiceServicer_to_server(servicer, server):
                     servicer.ExplainTaskInstance,
                     request_deserializer=tradewind_dot_v1_dot_control__pb2.ExplainTaskInstanceRequest.FromString,
                     response_serializer=tradewind_dot_v1_dot_control__pb2.ExplainTaskInstanceResponse.SerializeToString,
+            ),
+            'ListConnections': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListConnections,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.ListConnectionsRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.ListConnectionsResponse.SerializeToString,
+            ),
+            'GetConnection': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConnection,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.GetConnectionRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.GetConnectionResponse.SerializeToString,
+            ),
+            'SetConnection': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetConnection,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.SetConnectionRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.SetConnectionResponse.SerializeToString,
+            ),
+            'DeleteConnection': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteConnection,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.DeleteConnectionRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.DeleteConnectionResponse.SerializeToString,
+            ),
+            'TestConnection': grpc.unary_unary_rpc_method_handler(
+                    servicer.TestConnection,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.TestConnectionRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.TestConnectionResponse.SerializeToString,
+            ),
+            'ListVariables': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListVariables,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.ListVariablesRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.ListVariablesResponse.SerializeToString,
+            ),
+            'GetVariable': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetVariable,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.GetVariableRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.GetVariableResponse.SerializeToString,
+            ),
+            'SetVariable': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetVariable,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.SetVariableRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.SetVariableResponse.SerializeToString,
+            ),
+            'DeleteVariable': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteVariable,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.DeleteVariableRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.DeleteVariableResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -923,6 +1077,249 @@ class ControlService:
             '/tradewind.v1.ControlService/ExplainTaskInstance',
             tradewind_dot_v1_dot_control__pb2.ExplainTaskInstanceRequest.SerializeToString,
             tradewind_dot_v1_dot_control__pb2.ExplainTaskInstanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListConnections(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/ListConnections',
+            tradewind_dot_v1_dot_control__pb2.ListConnectionsRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.ListConnectionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/GetConnection',
+            tradewind_dot_v1_dot_control__pb2.GetConnectionRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.GetConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/SetConnection',
+            tradewind_dot_v1_dot_control__pb2.SetConnectionRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.SetConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/DeleteConnection',
+            tradewind_dot_v1_dot_control__pb2.DeleteConnectionRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.DeleteConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TestConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/TestConnection',
+            tradewind_dot_v1_dot_control__pb2.TestConnectionRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.TestConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListVariables(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/ListVariables',
+            tradewind_dot_v1_dot_control__pb2.ListVariablesRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.ListVariablesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetVariable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/GetVariable',
+            tradewind_dot_v1_dot_control__pb2.GetVariableRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.GetVariableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetVariable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/SetVariable',
+            tradewind_dot_v1_dot_control__pb2.SetVariableRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.SetVariableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteVariable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/DeleteVariable',
+            tradewind_dot_v1_dot_control__pb2.DeleteVariableRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.DeleteVariableResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -297,16 +297,22 @@ class FetchBundleResponse(_message.Message):
     def __init__(self, chunk: _Optional[bytes] = ...) -> None: ...
 
 class TaskRequest(_message.Message):
-    __slots__ = ("request_id", "attempt", "xcom_push", "xcom_pull")
+    __slots__ = ("request_id", "attempt", "xcom_push", "xcom_pull", "get_variable", "set_variable", "get_connection")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     XCOM_PUSH_FIELD_NUMBER: _ClassVar[int]
     XCOM_PULL_FIELD_NUMBER: _ClassVar[int]
+    GET_VARIABLE_FIELD_NUMBER: _ClassVar[int]
+    SET_VARIABLE_FIELD_NUMBER: _ClassVar[int]
+    GET_CONNECTION_FIELD_NUMBER: _ClassVar[int]
     request_id: int
     attempt: _common_pb2.Attempt
     xcom_push: XComPush
     xcom_pull: XComPull
-    def __init__(self, request_id: _Optional[int] = ..., attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., xcom_push: _Optional[_Union[XComPush, _Mapping]] = ..., xcom_pull: _Optional[_Union[XComPull, _Mapping]] = ...) -> None: ...
+    get_variable: GetVariable
+    set_variable: SetVariable
+    get_connection: GetConnection
+    def __init__(self, request_id: _Optional[int] = ..., attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., xcom_push: _Optional[_Union[XComPush, _Mapping]] = ..., xcom_pull: _Optional[_Union[XComPull, _Mapping]] = ..., get_variable: _Optional[_Union[GetVariable, _Mapping]] = ..., set_variable: _Optional[_Union[SetVariable, _Mapping]] = ..., get_connection: _Optional[_Union[GetConnection, _Mapping]] = ...) -> None: ...
 
 class XComPush(_message.Message):
     __slots__ = ("key", "value_json")
@@ -359,13 +365,61 @@ class TaskRequestError(_message.Message):
     def __init__(self, code: _Optional[_Union[TaskRequestErrorCode, str]] = ..., message: _Optional[str] = ...) -> None: ...
 
 class TaskResponse(_message.Message):
-    __slots__ = ("request_id", "error", "xcom_push", "xcom_pull")
+    __slots__ = ("request_id", "error", "xcom_push", "xcom_pull", "get_variable", "set_variable", "get_connection")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     XCOM_PUSH_FIELD_NUMBER: _ClassVar[int]
     XCOM_PULL_FIELD_NUMBER: _ClassVar[int]
+    GET_VARIABLE_FIELD_NUMBER: _ClassVar[int]
+    SET_VARIABLE_FIELD_NUMBER: _ClassVar[int]
+    GET_CONNECTION_FIELD_NUMBER: _ClassVar[int]
     request_id: int
     error: TaskRequestError
     xcom_push: XComPushResult
     xcom_pull: XComPullResult
-    def __init__(self, request_id: _Optional[int] = ..., error: _Optional[_Union[TaskRequestError, _Mapping]] = ..., xcom_push: _Optional[_Union[XComPushResult, _Mapping]] = ..., xcom_pull: _Optional[_Union[XComPullResult, _Mapping]] = ...) -> None: ...
+    get_variable: GetVariableResult
+    set_variable: SetVariableResult
+    get_connection: GetConnectionResult
+    def __init__(self, request_id: _Optional[int] = ..., error: _Optional[_Union[TaskRequestError, _Mapping]] = ..., xcom_push: _Optional[_Union[XComPushResult, _Mapping]] = ..., xcom_pull: _Optional[_Union[XComPullResult, _Mapping]] = ..., get_variable: _Optional[_Union[GetVariableResult, _Mapping]] = ..., set_variable: _Optional[_Union[SetVariableResult, _Mapping]] = ..., get_connection: _Optional[_Union[GetConnectionResult, _Mapping]] = ...) -> None: ...
+
+class GetVariable(_message.Message):
+    __slots__ = ("key",)
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    def __init__(self, key: _Optional[str] = ...) -> None: ...
+
+class GetVariableResult(_message.Message):
+    __slots__ = ("found", "value")
+    FOUND_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    found: bool
+    value: str
+    def __init__(self, found: _Optional[bool] = ..., value: _Optional[str] = ...) -> None: ...
+
+class SetVariable(_message.Message):
+    __slots__ = ("key", "value", "description")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    value: str
+    description: str
+    def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class SetVariableResult(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetConnection(_message.Message):
+    __slots__ = ("conn_id",)
+    CONN_ID_FIELD_NUMBER: _ClassVar[int]
+    conn_id: str
+    def __init__(self, conn_id: _Optional[str] = ...) -> None: ...
+
+class GetConnectionResult(_message.Message):
+    __slots__ = ("found", "connection")
+    FOUND_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    found: bool
+    connection: _common_pb2.Connection
+    def __init__(self, found: _Optional[bool] = ..., connection: _Optional[_Union[_common_pb2.Connection, _Mapping]] = ...) -> None: ...

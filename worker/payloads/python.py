@@ -58,9 +58,12 @@ def run(
     from tradewind import xcom_codec
     from tradewind.execution import encode_return_value, outcome_of, run_python_task
     from tradewind.runtime import CHANNEL_ENV, RuntimeTaskInstance, set_current_context
+    from tradewind.secrets_masker import MaskingStream, redact
     from tradewind.skipping import take_decision
     from tradewind.templates import context_from_json
 
+    sys.stdout = MaskingStream(sys.stdout)  # type: ignore[assignment]
+    sys.stderr = MaskingStream(sys.stderr)  # type: ignore[assignment]
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
@@ -84,7 +87,10 @@ def run(
         failure = exc
         if not isinstance(exc, SystemExit):
             traceback.print_exc()
+    sys.stdout.flush()
+    sys.stderr.flush()
     outcome, error = outcome_of(failure)
+    error = redact(error)
     decision = take_decision()
     follow = decision.to_json() if decision is not None and outcome == "success" else None
     tmp = result_path + ".tmp"

@@ -1,0 +1,151 @@
+"""ControlService's connections and variables RPCs.
+
+Reads come from the coordinator's decrypted copy in memory (coordinator/secrets.py); changes
+are written on the metastore writer thread before they are answered, and each one passes
+through `audit_change`, the one place a change of a secret is reported. A list never carries a
+password, an extra or a sensitive variable's value; TestConnection's answer is masked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from coordinator.engine import Engine
+from coordinator.secrets import Secrets
+from coordinator.validation import required
+from coordinator.worker_messages import connection_pb
+from tradewind.connections import Connection
+from tradewind.exceptions import InvalidArgument, NotFound, TradewindError
+from tradewind.secrets_masker import MASK, is_sensitive
+from tradewind.v1 import common_pb2, control_pb2
+
+log = logging.getLogger(__name__)
+
+
+def audit_change(action: str, subject: str, name: str) -> None:
+    """Every change of a connection or variable made through ControlService, once it is stored;
+    `action` is "set" or "delete", `subject` "connection" or "variable"."""
+    log.info("%s %s %r", action, subject, name)
+
+
+def connection_from_pb(pb: common_pb2.Connection) -> Connection:
+    try:
+        return Connection(
+            conn_id=pb.conn_id,
+            conn_type=pb.conn_type,
+            description=pb.description,
+            host=pb.host,
+            login=pb.login,
+            password=pb.password,
+            schema=pb.schema,
+            port=pb.port or None,
+            extra=pb.extra,
+        )
+    except TradewindError as exc:
+        raise InvalidArgument(str(exc)) from None
+
+
+def hidden_pb(connection: Connection) -> common_pb2.Connection:
+    """A connection as lists show it: password and extra as *** when set."""
+    pb = connection_pb(connection)
+    pb.password = MASK if connection.password else ""
+    pb.extra = MASK if connection.extra else ""
+    return pb
+
+
+class SecretsRpcs:
+    engine: Engine
+
+    @property
+    def secrets(self) -> Secrets:
+        return self.engine.secrets
+
+    def _stored(self, conn_id: str) -> Connection:
+        found = self.secrets.connection(required(conn_id, "conn_id"))
+        if found is None:
+            raise NotFound(f"connection {conn_id!r} not found")
+        return found
+
+    # ---- connections --------------------------------------------------------------------
+    async def ListConnections(
+        self, request: control_pb2.ListConnectionsRequest, context: Any
+    ) -> control_pb2.ListConnectionsResponse:
+        return control_pb2.ListConnectionsResponse(connections=[hidden_pb(c) for c in self.secrets.connections()])
+
+    async def GetConnection(
+        self, request: control_pb2.GetConnectionRequest, context: Any
+    ) -> control_pb2.GetConnectionResponse:
+        found = self._stored(request.conn_id)
+        pb = connection_pb(found) if request.reveal else hidden_pb(found)
+        return control_pb2.GetConnectionResponse(connection=pb)
+
+    async def SetConnection(
+        self, request: control_pb2.SetConnectionRequest, context: Any
+    ) -> control_pb2.SetConnectionResponse:
+        connection = connection_from_pb(request.connection)
+        await self.engine.write_secrets(self.secrets.set_connection, connection)
+        audit_change("set", "connection", connection.conn_id)
+        return control_pb2.SetConnectionResponse(connection=hidden_pb(connection))
+
+    async def DeleteConnection(
+        self, request: control_pb2.DeleteConnectionRequest, context: Any
+    ) -> control_pb2.DeleteConnectionResponse:
+        conn_id = required(request.conn_id, "conn_id")
+        if not await self.engine.write_secrets(self.secrets.delete_connection, conn_id):
+            raise NotFound(f"connection {conn_id!r} not found")
+        audit_change("delete", "connection", conn_id)
+        return control_pb2.DeleteConnectionResponse()
+
+    async def TestConnection(
+        self, request: control_pb2.TestConnectionRequest, context: Any
+    ) -> control_pb2.TestConnectionResponse:
+        """Opens the connection from the coordinator, on a thread (drivers block)."""
+        if request.HasField("connection"):
+            connection = connection_from_pb(request.connection)
+        else:
+            connection = self._stored(request.conn_id)
+        ok, message = await asyncio.to_thread(connection.test_connection)
+        masked = message.replace(connection.password, MASK) if connection.password else message
+        return control_pb2.TestConnectionResponse(ok=ok, message=self.secrets.redact(masked))
+
+    # ---- variables ----------------------------------------------------------------------
+    async def ListVariables(
+        self, request: control_pb2.ListVariablesRequest, context: Any
+    ) -> control_pb2.ListVariablesResponse:
+        return control_pb2.ListVariablesResponse(
+            variables=[
+                control_pb2.Variable(
+                    key=row.key, value=MASK if is_sensitive(row.key) else row.value, description=row.description
+                )
+                for row in self.secrets.variables()
+            ]
+        )
+
+    async def GetVariable(
+        self, request: control_pb2.GetVariableRequest, context: Any
+    ) -> control_pb2.GetVariableResponse:
+        key = required(request.key, "key")
+        row = self.secrets.variable(key)
+        if row is None:
+            raise NotFound(f"variable {key!r} not found")
+        variable = control_pb2.Variable(key=row.key, value=row.value, description=row.description)
+        return control_pb2.GetVariableResponse(variable=variable)
+
+    async def SetVariable(
+        self, request: control_pb2.SetVariableRequest, context: Any
+    ) -> control_pb2.SetVariableResponse:
+        variable = request.variable
+        await self.engine.write_secrets(self.secrets.set_variable, variable.key, variable.value, variable.description)
+        audit_change("set", "variable", variable.key)
+        return control_pb2.SetVariableResponse()
+
+    async def DeleteVariable(
+        self, request: control_pb2.DeleteVariableRequest, context: Any
+    ) -> control_pb2.DeleteVariableResponse:
+        key = required(request.key, "key")
+        if not await self.engine.write_secrets(self.secrets.delete_variable, key):
+            raise NotFound(f"variable {key!r} not found")
+        audit_change("delete", "variable", key)
+        return control_pb2.DeleteVariableResponse()

@@ -23,7 +23,7 @@ from coordinator.metastore.secret_store import ConnectionRow, SecretStore, Varia
 from tradewind import wire
 from tradewind.connections import Connection, default_connections, env_connection
 from tradewind.exceptions import ConfigError, ConnectionNotFound, InvalidArgument
-from tradewind.secrets_masker import Redactor
+from tradewind.secrets_masker import Redactor, redact, redactor
 from tradewind.variables import ConnectionAccessor, VariableAccessor, env_variable
 
 __all__ = ["KEY_ENV", "KEY_FILE", "Secrets", "load_key"]
@@ -126,8 +126,17 @@ class Secrets:
         self.redactor = redactor
 
     def redact(self, text: str) -> str:
-        """`text` with every stored password and sensitive variable value as ***."""
-        return self.redactor.redact(text)
+        """`text` with every stored password and sensitive variable value as ***, and every
+        secret this process read from its environment (a connection in TRADEWIND_CONN_*)."""
+        return redact(self.redactor.redact(text))
+
+    def redact_log(self, data: bytes) -> bytes:
+        """A chunk of a task's log with the secrets `redact` knows masked; unchanged (and not
+        decoded) while there are none. A bash task's output is masked here: its worker does not
+        know the coordinator's secrets."""
+        if not self.redactor.active and not redactor().active:
+            return data
+        return self.redact(data.decode(errors="surrogateescape")).encode(errors="surrogateescape")
 
     # ---- reads (memory) -----------------------------------------------------------------
     def variable(self, key: str) -> VariableRow | None:

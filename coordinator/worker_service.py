@@ -283,7 +283,7 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
             and attempt.worker == session.name
             and attempt.generation == session.generation
         ):
-            self.engine.logs.append(log_key(ti, ref.try_number), chunk.data)
+            self.engine.logs.append(log_key(ti, ref.try_number), self.engine.secrets.redact_log(chunk.data))
 
     async def FetchBundle(
         self, request: worker_pb2.FetchBundleRequest, context: grpc.aio.ServicerContext

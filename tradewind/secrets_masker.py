@@ -77,6 +77,11 @@ class Redactor:
             ordered = sorted(self._secrets, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(secret) for secret in ordered))
 
+    @property
+    def active(self) -> bool:
+        """Whether there is any secret to mask."""
+        return self._pattern is not None
+
     def redact(self, text: str) -> str:
         pattern = self._pattern
         return text if pattern is None or not text else pattern.sub(MASK, text)

@@ -12,7 +12,7 @@ import pytest
 from tradewind import DAG, task
 from tradewind.connections import Connection
 from tradewind.exceptions import ConnectionFailed, DagDefinitionError, SqlStatementError, TaskFailed
-from tradewind.hooks import BaseHook, SqliteHook, fetch_all_handler
+from tradewind.hooks import BaseHook, SqliteHook, fetch_all_handler, hook_for
 from tradewind.hooks.statements import split_statements
 from tradewind.operators.sql import SQLCheckOperator, SQLExecuteQueryOperator, SQLValueCheckOperator
 from tradewind.xcom_codec import dumps, loads
@@ -124,3 +124,33 @@ def test_a_query_operator_without_conn_id_or_sql_is_refused_at_parse_time() -> N
         SQLExecuteQueryOperator(task_id="q", sql="SELECT 1")
     with DAG(dag_id="d", schedule=None), pytest.raises(DagDefinitionError, match="sql must be"):
         SQLExecuteQueryOperator(task_id="q", conn_id="x", sql="")
+
+
+def test_sql_in_a_template_file_is_found_through_template_searchpath(db: SqliteHook, tmp_path: Path) -> None:
+    (tmp_path / "sql").mkdir()
+    (tmp_path / "sql" / "names.sql").write_text("SELECT name FROM t WHERE id = {{ params.id }}")
+    db.insert_rows("t", [(4, "four", 1)])
+    with DAG(dag_id="d", schedule=None, template_searchpath=str(tmp_path / "sql")) as dag:
+        SQLExecuteQueryOperator(task_id="q", conn_id="lite", sql="names.sql", params={"id": 4})
+    query = dag.task_dict["q"]
+    assert query.sql == "SELECT name FROM t WHERE id = {{ params.id }}"
+
+
+def test_a_generic_connection_uses_the_db_api_module_its_extra_names(tmp_path: Path) -> None:
+    connection = Connection(
+        conn_id="g", conn_type="generic", schema=str(tmp_path / "g.db"), extra={"driver": "sqlite3"}
+    )
+    hook = hook_for(connection)
+    hook.run("CREATE TABLE g (a INTEGER)")
+    hook.insert_rows("g", [(1,), (2,)])
+    assert hook.get_first("SELECT SUM(a) FROM g") == [3]
+
+
+def test_get_pandas_df_without_pandas_says_what_to_install(db: SqliteHook) -> None:
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        with pytest.raises(Exception, match="get_pandas_df needs pandas"):
+            db.get_pandas_df("SELECT 1")
+    else:
+        assert list(db.get_pandas_df("SELECT 1 AS one")["one"]) == [1]

@@ -115,7 +115,13 @@ class DbApiHook(BaseHook):
             ) from exc
 
     def set_autocommit(self, conn: Any, autocommit: bool) -> None:
-        conn.autocommit = autocommit
+        """A driver without the `autocommit` attribute keeps its own default (and is committed
+        after the statements run)."""
+        try:
+            conn.autocommit = autocommit
+        except AttributeError:
+            if autocommit:
+                self.log.warning("connection %r: its driver has no autocommit; committing at the end", self.conn_id)
 
     def get_autocommit(self, conn: Any) -> bool:
         return bool(getattr(conn, "autocommit", False))

@@ -45,6 +45,8 @@ def test_the_public_surface_is_what_dag_authors_import() -> None:
             "SqlExecuteQueryOperator",
             "SQLCheckOperator",
             "SQLValueCheckOperator",
+            "fetch_all_handler",
+            "fetch_one_handler",
         ]
     )
     for name in tradewind.__all__:

@@ -13,7 +13,7 @@ from tradewind.exceptions import (
     TaskFailedNoRetry,
     TaskSkipped,
 )
-from tradewind.hooks import BaseHook, DbApiHook, PostgresHook, SqliteHook
+from tradewind.hooks import BaseHook, DbApiHook, PostgresHook, SqliteHook, fetch_all_handler, fetch_one_handler
 from tradewind.operators import (
     BaseBranchOperator,
     BashOperator,
@@ -40,6 +40,8 @@ from tradewind.variables import Variable
 from tradewind.weekday import WeekDay
 
 __all__ = [
+    "fetch_all_handler",
+    "fetch_one_handler",
     "Variable",
     "SqlExecuteQueryOperator",
     "SQLValueCheckOperator",

@@ -154,3 +154,29 @@ def test_get_pandas_df_without_pandas_says_what_to_install(db: SqliteHook) -> No
             db.get_pandas_df("SELECT 1")
     else:
         assert list(db.get_pandas_df("SELECT 1 AS one")["one"]) == [1]
+
+
+def test_airflows_sql_module_paths_give_tradewinds_operators_and_hooks() -> None:
+    from tradewind.compat.airflow import airflow_imports
+
+    with airflow_imports():
+        from airflow.hooks.base import BaseHook as AirflowBaseHook
+        from airflow.models.connection import Connection as AirflowConnection
+        from airflow.models.variable import Variable as AirflowVariable
+        from airflow.providers.common.sql.hooks.sql import fetch_all_handler as handler
+        from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator as Query
+        from airflow.providers.postgres.hooks.postgres import PostgresHook as AirflowPostgresHook
+        from airflow.providers.sqlite.hooks.sqlite import SqliteHook as AirflowSqliteHook
+        from airflow.sdk import Connection as SdkConnection
+        from airflow.sdk import Variable as SdkVariable
+    import tradewind
+
+    assert (Query, AirflowSqliteHook, AirflowPostgresHook, AirflowBaseHook, handler) == (
+        SQLExecuteQueryOperator,
+        SqliteHook,
+        tradewind.PostgresHook,
+        BaseHook,
+        fetch_all_handler,
+    )
+    assert AirflowConnection is SdkConnection is Connection
+    assert AirflowVariable is SdkVariable is tradewind.Variable

@@ -59,7 +59,11 @@ MODULES: dict[str, dict[str, str]] = {
     "airflow.models.connection": {"Connection": "Connection"},
     "airflow.hooks.base": {"BaseHook": "BaseHook"},
     "airflow.sdk.bases.hook": {"BaseHook": "BaseHook"},
-    "airflow.providers.common.sql.hooks.sql": {"DbApiHook": "DbApiHook", "fetch_all_handler": "fetch_all_handler"},
+    "airflow.providers.common.sql.hooks.sql": {
+        "DbApiHook": "DbApiHook",
+        "fetch_all_handler": "fetch_all_handler",
+        "fetch_one_handler": "fetch_one_handler",
+    },
     "airflow.providers.common.sql.operators.sql": {
         "SQLExecuteQueryOperator": "SQLExecuteQueryOperator",
         "SqlExecuteQueryOperator": "SqlExecuteQueryOperator",

@@ -22,6 +22,7 @@ from tui.actions import toggle_pause, trigger_dag
 from tui.commands import TradewindCommands
 from tui.feed import Connected, Disconnected, Feed, Resync, Wake
 from tui.screens.base import LiveScreen
+from tui.screens.connections import ConnectionsScreen
 from tui.screens.dag import DagScreen
 from tui.screens.dags import DagsScreen
 from tui.screens.import_errors import ImportErrorsScreen
@@ -39,6 +40,7 @@ class TradewindApp(App[None]):
         Binding("d", "dags", "DAGs"),
         Binding("w", "workers", "Workers"),
         Binding("e", "import_errors", "Import errors"),
+        Binding("n", "connections", "Connections", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -188,6 +190,10 @@ class TradewindApp(App[None]):
     def action_import_errors(self) -> None:
         if not isinstance(self.screen, ImportErrorsScreen):
             self.push_screen(ImportErrorsScreen())
+
+    def action_connections(self) -> None:
+        if not isinstance(self.screen, ConnectionsScreen):
+            self.push_screen(ConnectionsScreen())
 
     @work(group="palette")
     async def trigger_from_palette(self, dag_id: str) -> None:

@@ -233,6 +233,20 @@ class FixtureControlService(control_pb2_grpc.ControlServiceServicer):
     def TailLogs(self, request: Any, context: Any) -> Iterator[pb.TailLogsResponse]:
         yield pb.TailLogsResponse(try_number=request.try_number or 2, data=LOG)
 
+    def ListConnections(self, request: Any, context: Any) -> pb.ListConnectionsResponse:
+        warehouse = c.Connection(
+            conn_id="warehouse",
+            conn_type="postgres",
+            host="db.example",
+            port=5432,
+            schema="sales",
+            login="etl",
+            password="***",
+            extra="***",
+        )
+        local = c.Connection(conn_id="local", conn_type="sqlite", host="/data/local.db")
+        return pb.ListConnectionsResponse(connections=[local, warehouse])
+
     def ListWorkers(self, request: Any, context: Any) -> pb.ListWorkersResponse:
         def worker(name: str, running: int, cpu: list[float], state: str = "active") -> pb.Worker:
             return pb.Worker(

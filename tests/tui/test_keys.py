@@ -7,6 +7,7 @@ from textual.widgets import DataTable, Input, Static
 
 from tests.tui.conftest import drive, until
 from tui.app import TradewindApp
+from tui.screens.connections import ConnectionsScreen
 from tui.screens.dag import DagScreen
 from tui.screens.dags import DagsScreen
 from tui.screens.dialogs import ConfirmScreen
@@ -81,5 +82,22 @@ def test_command_palette_finds_the_actions_of_the_screen(app: TradewindApp) -> N
             assert "Cancel run manual__2026-11-25T14:20:00+00:00?" in str(dialog.query_one(".question", Static).content)
             await pilot.press("n")
             await until(pilot, lambda: isinstance(app.screen, DagScreen))
+
+    drive(script)
+
+
+def test_n_lists_the_connections_with_passwords_hidden(app: TradewindApp) -> None:
+    async def script() -> None:
+        async with app.run_test(size=(130, 34)) as pilot:
+            await until(pilot, lambda: app.screen.query_one("#dags", DataTable).row_count == 3)
+            await pilot.press("n")
+            await until(pilot, lambda: isinstance(app.screen, ConnectionsScreen))
+            table = await until(pilot, lambda: app.screen.query_one("#connections", DataTable))
+            await until(pilot, lambda: table.row_count == 2)
+            rows = {str(table.get_row_at(i)[0]): [str(cell) for cell in table.get_row_at(i)] for i in range(2)}
+            assert rows["warehouse"][1:7] == ["postgres", "db.example", "5432", "sales", "etl", "***"]
+            assert rows["local"][6] == ""
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, DagsScreen))
 
     drive(script)

@@ -17,6 +17,7 @@ carries on from the last commit).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -67,9 +68,9 @@ from coordinator.scheduling.requests import pulled
 from coordinator.secrets import Secrets
 from coordinator.watch import WatchHub
 from coordinator.worker_messages import task_response_pb
-from tradewind.exceptions import ApiError, InvalidArgument, MetastoreError, NotFound
+from tradewind.exceptions import ApiError, FailedPrecondition, InvalidArgument, MetastoreError, NotFound
 from tradewind.states import TaskState
-from tradewind.v1 import control_pb2, worker_pb2
+from tradewind.v1 import common_pb2, control_pb2, worker_pb2
 from tradewind.wire import RequestError, WaitReason
 
 log = logging.getLogger("tradewind.coordinator")
@@ -116,6 +117,9 @@ class Engine:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metastore-writer")
         #: Answers being read from the metastore (pulls from runs that are not in memory).
         self._reads: set[asyncio.Task[None]] = set()
+        #: Connection tests sent to workers, by test_id, until their worker answers.
+        self.connection_tests: dict[int, asyncio.Future[tuple[bool, str]]] = {}
+        self._test_ids = itertools.count(1)
 
     def start(self) -> None:
         """Rebuild the in-memory state from the metastore (after the lease is taken)."""
@@ -489,6 +493,33 @@ class Engine:
         """Run a change of variables or connections on the metastore writer thread, so it never
         competes with a group commit for the write lock."""
         return await asyncio.get_running_loop().run_in_executor(self._writer, write, *args)
+
+    async def test_connection(self, connection: common_pb2.Connection, timeout: float) -> tuple[str, bool, str]:
+        """Open `connection` from a connected worker (one serving the default queue if any):
+        (worker, ok, message). FailedPrecondition when no worker is connected."""
+        live = [w for w in self.scheduler.workers.values() if w.connected and not w.draining and w.name in self.streams]
+        if not live:
+            raise FailedPrecondition(
+                f"no worker is connected to test connection {connection.conn_id!r} from; start one with `worker join`"
+            )
+        worker = next((w for w in live if "default" in w.queues), live[0])
+        test_id = next(self._test_ids)
+        answer: asyncio.Future[tuple[bool, str]] = asyncio.get_running_loop().create_future()
+        self.connection_tests[test_id] = answer
+        test = worker_pb2.ConnectionTest(test_id=test_id, connection=connection)
+        self._send(worker.name, worker_pb2.CoordinatorMessage(connection_test=test), worker.generation)
+        try:
+            ok, message = await asyncio.wait_for(answer, timeout)
+        except TimeoutError:
+            return worker.name, False, f"worker {worker.name!r} did not answer within {timeout:.0f} s"
+        finally:
+            self.connection_tests.pop(test_id, None)
+        return worker.name, ok, message
+
+    def connection_tested(self, test_id: int, ok: bool, message: str) -> None:
+        answer = self.connection_tests.pop(test_id, None)
+        if answer is not None and not answer.done():
+            answer.set_result((ok, message))
 
     def _send(self, worker: str, message: worker_pb2.CoordinatorMessage, generation: int | None = None) -> None:
         stream = self.streams.get(worker)

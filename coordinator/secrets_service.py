@@ -8,20 +8,20 @@ password, an extra or a sensitive variable's value; TestConnection's answer is m
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 from coordinator.engine import Engine
 from coordinator.secrets import Secrets
 from coordinator.validation import required
-from coordinator.worker_messages import connection_pb
-from tradewind.connections import Connection
+from tradewind.connections import Connection, from_pb, to_pb
 from tradewind.exceptions import InvalidArgument, NotFound, TradewindError
 from tradewind.secrets_masker import MASK, is_sensitive
 from tradewind.v1 import common_pb2, control_pb2
 
 log = logging.getLogger(__name__)
+#: Seconds a worker has to open a connection under test and answer.
+TEST_TIMEOUT = 30.0
 
 
 def audit_change(action: str, subject: str, name: str) -> None:
@@ -32,24 +32,14 @@ def audit_change(action: str, subject: str, name: str) -> None:
 
 def connection_from_pb(pb: common_pb2.Connection) -> Connection:
     try:
-        return Connection(
-            conn_id=pb.conn_id,
-            conn_type=pb.conn_type,
-            description=pb.description,
-            host=pb.host,
-            login=pb.login,
-            password=pb.password,
-            schema=pb.schema,
-            port=pb.port or None,
-            extra=pb.extra,
-        )
+        return from_pb(pb)
     except TradewindError as exc:
         raise InvalidArgument(str(exc)) from None
 
 
 def hidden_pb(connection: Connection) -> common_pb2.Connection:
     """A connection as lists show it: password and extra as *** when set."""
-    pb = connection_pb(connection)
+    pb = to_pb(connection)
     pb.password = MASK if connection.password else ""
     pb.extra = MASK if connection.extra else ""
     return pb
@@ -78,7 +68,7 @@ class SecretsRpcs:
         self, request: control_pb2.GetConnectionRequest, context: Any
     ) -> control_pb2.GetConnectionResponse:
         found = self._stored(request.conn_id)
-        pb = connection_pb(found) if request.reveal else hidden_pb(found)
+        pb = to_pb(found) if request.reveal else hidden_pb(found)
         return control_pb2.GetConnectionResponse(connection=pb)
 
     async def SetConnection(
@@ -101,14 +91,15 @@ class SecretsRpcs:
     async def TestConnection(
         self, request: control_pb2.TestConnectionRequest, context: Any
     ) -> control_pb2.TestConnectionResponse:
-        """Opens the connection from the coordinator, on a thread (drivers block)."""
+        """Opens the connection from a worker, where tasks would open it (worker.proto ConnectionTest)."""
         if request.HasField("connection"):
             connection = connection_from_pb(request.connection)
         else:
             connection = self._stored(request.conn_id)
-        ok, message = await asyncio.to_thread(connection.test_connection)
+        worker, ok, message = await self.engine.test_connection(to_pb(connection), TEST_TIMEOUT)
         masked = message.replace(connection.password, MASK) if connection.password else message
-        return control_pb2.TestConnectionResponse(ok=ok, message=self.secrets.redact(masked))
+        text = self.secrets.redact(masked) if ok else f"from worker {worker}: {self.secrets.redact(masked)}"
+        return control_pb2.TestConnectionResponse(ok=ok, message=text)
 
     # ---- variables ----------------------------------------------------------------------
     async def ListVariables(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -32,6 +31,7 @@ from coordinator.events import (
 )
 from coordinator.sessions import WorkerSession
 from tradewind import wire
+from tradewind.connections import to_pb
 from tradewind.exceptions import InvalidArgument
 from tradewind.skipping import FollowTasks
 from tradewind.v1 import common_pb2, worker_pb2
@@ -277,24 +277,9 @@ def task_response_pb(request_id: int, result: RequestResult) -> worker_pb2.Coord
         response.get_connection.SetInParent()
         if result.connection is not None:
             response.get_connection.found = True
-            response.get_connection.connection.CopyFrom(connection_pb(result.connection))
+            response.get_connection.connection.CopyFrom(to_pb(result.connection))
     elif isinstance(result, VariableWrite):
         response.set_variable.SetInParent()
     else:
         response.xcom_push.SetInParent()
     return worker_pb2.CoordinatorMessage(task_response=response)
-
-
-def connection_pb(connection: Any) -> common_pb2.Connection:
-    """A tradewind.connections.Connection on the wire, password and extra included."""
-    return common_pb2.Connection(
-        conn_id=connection.conn_id,
-        conn_type=connection.conn_type,
-        host=connection.host,
-        login=connection.login,
-        password=connection.password,
-        schema=connection.schema,
-        port=connection.port or 0,
-        extra=connection.extra,
-        description=connection.description,
-    )

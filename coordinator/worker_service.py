@@ -228,6 +228,9 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
                 engine.publish(control_pb2.WatchResponse(worker=messages.worker_pb(session)))
         elif body == "log":
             self._log(message.log, session)
+        elif body == "connection_test_result":
+            result = message.connection_test_result
+            engine.connection_tested(result.test_id, result.ok, result.message[: wire.MAX_REASON_CHARS])
         elif body == "ack":
             ack = message.ack
             refusal = None if ack.accepted else wire.refusal_from_pb(ack.refusal)

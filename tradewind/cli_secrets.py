@@ -15,23 +15,8 @@ from typing import Any
 
 from tradewind.cli import UsageError, print_json, table
 from tradewind.client import Client
-from tradewind.connections import Connection
+from tradewind.connections import Connection, to_pb
 from tradewind.exceptions import NotFound, TradewindError
-from tradewind.v1 import common_pb2
-
-
-def _connection_pb(connection: Connection) -> common_pb2.Connection:
-    return common_pb2.Connection(
-        conn_id=connection.conn_id,
-        conn_type=connection.conn_type,
-        host=connection.host,
-        login=connection.login,
-        password=connection.password,
-        schema=connection.schema,
-        port=connection.port or 0,
-        extra=connection.extra,
-        description=connection.description,
-    )
 
 
 def _from_flags(args: argparse.Namespace) -> Connection:
@@ -80,7 +65,7 @@ def cmd_connections_get(client: Client, args: argparse.Namespace) -> None:
 
 
 def cmd_connections_add(client: Client, args: argparse.Namespace) -> None:
-    client.set_connection(_connection_pb(_from_flags(args)))
+    client.set_connection(to_pb(_from_flags(args)))
     print(f"connection {args.conn_id} stored")
 
 
@@ -95,7 +80,7 @@ def cmd_connections_test(client: Client, args: argparse.Namespace) -> None:
             connection = Connection.parse(args.conn_id, args.uri)
         except TradewindError as exc:
             raise UsageError(str(exc)) from None
-        answer = client.test_connection(connection=_connection_pb(connection))
+        answer = client.test_connection(connection=to_pb(connection))
     else:
         answer = client.test_connection(conn_id=args.conn_id)
     if not answer.ok:

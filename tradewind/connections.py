@@ -18,8 +18,9 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from tradewind.exceptions import ConnectionNotFound, TradewindError
 from tradewind.secrets_masker import mask_secret
+from tradewind.v1 import common_pb2
 
-__all__ = ["Connection", "ConnectionNotFound", "default_connections", "env_connection"]
+__all__ = ["Connection", "ConnectionNotFound", "default_connections", "env_connection", "from_pb", "to_pb"]
 
 ENV_PREFIXES = ("TRADEWIND_CONN_", "AIRFLOW_CONN_")
 FIELDS = ("conn_type", "host", "login", "password", "schema", "port", "extra", "description")
@@ -168,6 +169,36 @@ class Connection:
 
     def __repr__(self) -> str:
         return f"Connection(conn_id={self.conn_id!r}, conn_type={self.conn_type!r}, host={self.host!r})"
+
+
+def to_pb(connection: Connection) -> common_pb2.Connection:
+    """A connection on the wire (common.proto Connection), password and extra included."""
+    return common_pb2.Connection(
+        conn_id=connection.conn_id,
+        conn_type=connection.conn_type,
+        host=connection.host,
+        login=connection.login,
+        password=connection.password,
+        schema=connection.schema,
+        port=connection.port or 0,
+        extra=connection.extra,
+        description=connection.description,
+    )
+
+
+def from_pb(pb: common_pb2.Connection) -> Connection:
+    """Raises TradewindError when its extra is not a JSON object."""
+    return Connection(
+        conn_id=pb.conn_id,
+        conn_type=pb.conn_type,
+        description=pb.description,
+        host=pb.host,
+        login=pb.login,
+        password=pb.password,
+        schema=pb.schema,
+        port=pb.port or None,
+        extra=pb.extra,
+    )
 
 
 def env_connection(conn_id: str) -> Connection | None:

@@ -228,24 +228,11 @@ def store_variable(key: str, value: str, description: str = "") -> None:
 
 def fetch_connection(conn_id: str) -> Any:
     """The metastore's connection `conn_id` (a tradewind.connections.Connection), None when it has none."""
-    from tradewind.connections import Connection
+    from tradewind.connections import from_pb
 
     request = worker_pb2.TaskRequest(get_connection=worker_pb2.GetConnection(conn_id=conn_id))
     result = _channel().call(request).get_connection
-    if not result.found:
-        return None
-    pb = result.connection
-    return Connection(
-        conn_id=pb.conn_id,
-        conn_type=pb.conn_type,
-        description=pb.description,
-        host=pb.host,
-        login=pb.login,
-        password=pb.password,
-        schema=pb.schema,
-        port=pb.port or None,
-        extra=pb.extra,
-    )
+    return from_pb(result.connection) if result.found else None
 
 
 _current: dict[str, Any] | None = None

@@ -22,8 +22,10 @@ import grpc
 
 from tradewind import wire
 from tradewind.config import Settings
+from tradewind.connections import from_pb
 from tradewind.exceptions import TradewindError
 from tradewind.forkserver import ForkServer
+from tradewind.secrets_masker import MASK
 from tradewind.v1 import common_pb2, worker_pb2, worker_pb2_grpc
 from worker.bundles import BundleCache
 from worker.channel import Requests
@@ -79,6 +81,8 @@ class Agent:
             self.forkserver, self.bundles, self.send, lambda: self.session.limits, requests=self.requests
         )
         self._outbound: asyncio.Queue[worker_pb2.WorkerMessage | None] | None = None
+        #: Connection tests being run (worker.proto ConnectionTest).
+        self._tests: set[asyncio.Task[None]] = set()
         self._stub: worker_pb2_grpc.WorkerServiceStub | None = None
         self._stopping = asyncio.Event()
         self._hard_stop = False
@@ -218,6 +222,10 @@ class Agent:
                     self.session.acked(message.result_ack.attempt)
                 elif body == "task_response":
                     self.requests.answered(message.task_response)
+                elif body == "connection_test":
+                    tested = asyncio.create_task(self._test_connection(message.connection_test))
+                    self._tests.add(tested)
+                    tested.add_done_callback(self._tests.discard)
                 elif body == "drain":
                     self.drain(message.drain.reason or "asked by the coordinator")
         except grpc.aio.AioRpcError as exc:
@@ -283,6 +291,19 @@ class Agent:
             self._outbound.put_nowait(message)
         else:
             self.session.hold(message)
+
+    async def _test_connection(self, test: worker_pb2.ConnectionTest) -> None:
+        """Open the connection on a thread (drivers block) and answer; nothing of it is kept."""
+        try:
+            connection = from_pb(test.connection)
+        except TradewindError as exc:
+            ok, message = False, str(exc)
+        else:
+            ok, message = await asyncio.to_thread(connection.test_connection)
+            if connection.password:
+                message = message.replace(connection.password, MASK)
+        result = worker_pb2.ConnectionTestResult(test_id=test.test_id, ok=ok, message=message[: wire.MAX_REASON_CHARS])
+        self.send(worker_pb2.WorkerMessage(connection_test_result=result))
 
     def _assign(self, assignment: worker_pb2.Assignment) -> None:
         kind = assignment.payload.WhichOneof("kind") or "unknown"

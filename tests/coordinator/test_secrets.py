@@ -3,10 +3,10 @@ without secrets (coordinator/secrets.py, secrets_service.py, the runtime channel
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -22,7 +22,7 @@ from tests.coordinator.test_task_requests import ask, code, started
 from tests.coordinator.test_worker_service import coordinator, joined, run
 from tradewind import wire
 from tradewind.connections import Connection
-from tradewind.exceptions import ConfigError, InvalidArgument, NotFound
+from tradewind.exceptions import ConfigError, FailedPrecondition, InvalidArgument, NotFound
 from tradewind.v1 import common_pb2, control_pb2, worker_pb2
 
 PASSWORD = "pa55-w0rd-xyz"
@@ -168,17 +168,24 @@ def test_control_service_lists_without_secrets_and_reveals_only_on_request(tmp_p
     run(scenario)
 
 
-def test_test_connection_reports_the_drivers_error_with_the_password_masked(tmp_path: Path) -> None:
-    async def scenario() -> Any:
-        async with coordinator(tmp_path) as (engine, _):
+def test_test_connection_is_run_by_a_worker_and_its_answer_masked(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path) as (engine, worker_service):
             service = ControlService(engine)
-            works = common_pb2.Connection(conn_id="lite", conn_type="sqlite", host=str(tmp_path / "ok.db"))
-            answer = await service.TestConnection(control_pb2.TestConnectionRequest(connection=works), None)
-            assert (answer.ok, answer.message) == (True, "Connection successfully tested")
-            missing = str(tmp_path / "missing" / PASSWORD / "x.db")
-            broken = common_pb2.Connection(conn_id="lite", conn_type="sqlite", host=missing, password=PASSWORD)
-            answer = await service.TestConnection(control_pb2.TestConnectionRequest(connection=broken), None)
-            assert not answer.ok and "unable to open database file" in answer.message
-            assert PASSWORD not in answer.message and "***" in answer.message
+            given = common_pb2.Connection(conn_id="wh", conn_type="postgres", host="h", password=PASSWORD)
+            request = control_pb2.TestConnectionRequest(connection=given)
+            with pytest.raises(FailedPrecondition, match="no worker is connected to test connection 'wh' from"):
+                await service.TestConnection(request, None)
+            stream, _ = await joined(worker_service)
+            asking = asyncio.ensure_future(service.TestConnection(request, None))
+            test = await stream.receive("connection_test")
+            assert (test.connection.conn_id, test.connection.password) == ("wh", PASSWORD)
+            failed = f"connection to server at h failed: password {PASSWORD} rejected"
+            result = worker_pb2.ConnectionTestResult(test_id=test.test_id, ok=False, message=failed)
+            stream.send(worker_pb2.WorkerMessage(connection_test_result=result))
+            answer = await asking
+            assert not answer.ok
+            assert answer.message == "from worker w1: connection to server at h failed: password *** rejected"
+            assert not engine.connection_tests
 
     run(scenario)

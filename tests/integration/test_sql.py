@@ -176,12 +176,21 @@ with DAG(dag_id="refused", schedule=None):
         assert PASSWORD not in shown + log
 
 
-def test_connections_test_reports_success_or_the_drivers_error(cluster: Cluster, tmp_path: Path) -> None:
+def test_connections_test_opens_the_connection_on_a_worker_and_reports_the_drivers_error(
+    cluster: Cluster, tmp_path: Path
+) -> None:
     cluster.coordinator()
+    refused = cluster.cli("connections", "test", "x", "--uri", f"sqlite:///{tmp_path / 'x.db'}", check=False)
+    assert (refused.returncode, refused.stderr.strip()) == (
+        1,
+        "error: no worker is connected to test connection 'x' from; start one with `worker join`",
+    )
+    cluster.worker("w1")
+    assert_eventually(lambda: "active" in cluster.cli("workers", "list").stdout, 30, "the worker to join")
     cluster.cli("connections", "add", "lite", "--uri", f"sqlite:///{tmp_path / 'ok.db'}")
     assert "Connection successfully tested" in cluster.cli("connections", "test", "lite").stdout
     failed = cluster.cli("connections", "test", "bad", "--uri", f"sqlite:///{tmp_path / 'no' / 'dir.db'}", check=False)
-    assert failed.returncode == 1 and "unable to open database file" in failed.stderr
+    assert failed.returncode == 1 and "from worker w1: " in failed.stderr and "unable to open database" in failed.stderr
     missing = cluster.cli("connections", "get", "gone", check=False)
     assert (missing.returncode, missing.stderr.strip()) == (1, "error: connection 'gone' not found")
 

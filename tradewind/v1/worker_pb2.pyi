@@ -62,7 +62,7 @@ TASK_REQUEST_ERROR_UNIMPLEMENTED: TaskRequestErrorCode
 TASK_REQUEST_ERROR_UNAVAILABLE: TaskRequestErrorCode
 
 class WorkerMessage(_message.Message):
-    __slots__ = ("hello", "heartbeat", "ack", "started", "finished", "log", "draining", "task_request")
+    __slots__ = ("hello", "heartbeat", "ack", "started", "finished", "log", "draining", "task_request", "connection_test_result")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     ACK_FIELD_NUMBER: _ClassVar[int]
@@ -71,6 +71,7 @@ class WorkerMessage(_message.Message):
     LOG_FIELD_NUMBER: _ClassVar[int]
     DRAINING_FIELD_NUMBER: _ClassVar[int]
     TASK_REQUEST_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_TEST_RESULT_FIELD_NUMBER: _ClassVar[int]
     hello: Hello
     heartbeat: Heartbeat
     ack: AssignmentAck
@@ -79,10 +80,11 @@ class WorkerMessage(_message.Message):
     log: LogChunk
     draining: WorkerDraining
     task_request: TaskRequest
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., ack: _Optional[_Union[AssignmentAck, _Mapping]] = ..., started: _Optional[_Union[TaskStarted, _Mapping]] = ..., finished: _Optional[_Union[TaskFinished, _Mapping]] = ..., log: _Optional[_Union[LogChunk, _Mapping]] = ..., draining: _Optional[_Union[WorkerDraining, _Mapping]] = ..., task_request: _Optional[_Union[TaskRequest, _Mapping]] = ...) -> None: ...
+    connection_test_result: ConnectionTestResult
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., ack: _Optional[_Union[AssignmentAck, _Mapping]] = ..., started: _Optional[_Union[TaskStarted, _Mapping]] = ..., finished: _Optional[_Union[TaskFinished, _Mapping]] = ..., log: _Optional[_Union[LogChunk, _Mapping]] = ..., draining: _Optional[_Union[WorkerDraining, _Mapping]] = ..., task_request: _Optional[_Union[TaskRequest, _Mapping]] = ..., connection_test_result: _Optional[_Union[ConnectionTestResult, _Mapping]] = ...) -> None: ...
 
 class CoordinatorMessage(_message.Message):
-    __slots__ = ("welcome", "assignment", "cancel", "drain", "result_ack", "heartbeat_ack", "task_response")
+    __slots__ = ("welcome", "assignment", "cancel", "drain", "result_ack", "heartbeat_ack", "task_response", "connection_test")
     WELCOME_FIELD_NUMBER: _ClassVar[int]
     ASSIGNMENT_FIELD_NUMBER: _ClassVar[int]
     CANCEL_FIELD_NUMBER: _ClassVar[int]
@@ -90,6 +92,7 @@ class CoordinatorMessage(_message.Message):
     RESULT_ACK_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_ACK_FIELD_NUMBER: _ClassVar[int]
     TASK_RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_TEST_FIELD_NUMBER: _ClassVar[int]
     welcome: Welcome
     assignment: Assignment
     cancel: Cancel
@@ -97,7 +100,8 @@ class CoordinatorMessage(_message.Message):
     result_ack: ResultAck
     heartbeat_ack: HeartbeatAck
     task_response: TaskResponse
-    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., assignment: _Optional[_Union[Assignment, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., result_ack: _Optional[_Union[ResultAck, _Mapping]] = ..., heartbeat_ack: _Optional[_Union[HeartbeatAck, _Mapping]] = ..., task_response: _Optional[_Union[TaskResponse, _Mapping]] = ...) -> None: ...
+    connection_test: ConnectionTest
+    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., assignment: _Optional[_Union[Assignment, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., result_ack: _Optional[_Union[ResultAck, _Mapping]] = ..., heartbeat_ack: _Optional[_Union[HeartbeatAck, _Mapping]] = ..., task_response: _Optional[_Union[TaskResponse, _Mapping]] = ..., connection_test: _Optional[_Union[ConnectionTest, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
     __slots__ = ("name", "host", "pid", "queues", "slots", "labels", "kinds", "version", "running", "instance_id")
@@ -423,3 +427,21 @@ class GetConnectionResult(_message.Message):
     found: bool
     connection: _common_pb2.Connection
     def __init__(self, found: _Optional[bool] = ..., connection: _Optional[_Union[_common_pb2.Connection, _Mapping]] = ...) -> None: ...
+
+class ConnectionTest(_message.Message):
+    __slots__ = ("test_id", "connection")
+    TEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    test_id: int
+    connection: _common_pb2.Connection
+    def __init__(self, test_id: _Optional[int] = ..., connection: _Optional[_Union[_common_pb2.Connection, _Mapping]] = ...) -> None: ...
+
+class ConnectionTestResult(_message.Message):
+    __slots__ = ("test_id", "ok", "message")
+    TEST_ID_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    test_id: int
+    ok: bool
+    message: str
+    def __init__(self, test_id: _Optional[int] = ..., ok: _Optional[bool] = ..., message: _Optional[str] = ...) -> None: ...

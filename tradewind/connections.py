@@ -157,6 +157,15 @@ class Connection:
 
     get = get_connection_from_secrets
 
+    def get_hook(self, *, hook_params: dict[str, Any] | None = None) -> Any:
+        """The hook of this connection's conn_type (Airflow's Connection.get_hook)."""
+        from tradewind.hooks.base import hook_for
+
+        hook = hook_for(self)
+        for name, value in (hook_params or {}).items():
+            setattr(hook, name, value)
+        return hook
+
     def test_connection(self) -> tuple[bool, str]:
         """Open the connection with its hook and run a trivial query: (True, message) or
         (False, the driver's error)."""

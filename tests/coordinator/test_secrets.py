@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from tests.coordinator.conftest import Harness, dag
 from tests.coordinator.test_payloads import bash
 from tests.coordinator.test_task_requests import ask, code, started
 from tests.coordinator.test_worker_service import coordinator, joined, run
+from tests.pg import fresh_database
 from tradewind import wire
 from tradewind.connections import Connection
 from tradewind.exceptions import ConfigError, FailedPrecondition, InvalidArgument, NotFound
@@ -28,16 +30,24 @@ from tradewind.v1 import common_pb2, control_pb2, worker_pb2
 PASSWORD = "pa55-w0rd-xyz"
 
 
-def secrets_on(path: Path, key: bytes) -> Secrets:
-    db = connect(f"sqlite:///{path}")
-    secrets = Secrets(SecretStore(db), key)
+def secrets_on(url: str, key: bytes) -> Secrets:
+    secrets = Secrets(SecretStore(connect(url)), key)
     secrets.load()
     return secrets
 
 
-def test_values_and_passwords_are_ciphertext_in_the_metastore_and_come_back_after_a_restart(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def metastore_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'm.db'}"
+    else:
+        with fresh_database() as url:
+            yield url
+
+
+def test_values_and_passwords_are_ciphertext_in_the_metastore_and_come_back_after_a_restart(metastore_url: str) -> None:
     key = Fernet.generate_key()
-    secrets = secrets_on(tmp_path / "m.db", key)
+    secrets = secrets_on(metastore_url, key)
     secrets.set_variable("api_key", "k-0123456789", "the API key")
     secrets.set_connection(
         Connection(conn_id="wh", conn_type="postgres", host="h", password=PASSWORD, extra={"token": "t-42abc"})
@@ -45,13 +55,13 @@ def test_values_and_passwords_are_ciphertext_in_the_metastore_and_come_back_afte
     stored = m.Connection.get(m.Connection.conn_id == "wh")
     assert PASSWORD not in stored.password and "t-42abc" not in stored.extra
     assert "k-0123456789" not in m.Variable.get(m.Variable.key == "api_key").value
-    again = secrets_on(tmp_path / "m.db", key)
+    again = secrets_on(metastore_url, key)
     assert again.variable("api_key") is not None and again.variable("api_key").value == "k-0123456789"
     found = again.connection("wh")
     assert found is not None and found.password == PASSWORD and found.extra_dejson == {"token": "t-42abc"}
     assert again.redact(f"x {PASSWORD} t-42abc k-0123456789 h") == "x *** *** *** h"
     with pytest.raises(ConfigError, match="variable 'api_key' in the metastore cannot be decrypted"):
-        secrets_on(tmp_path / "m.db", Fernet.generate_key())
+        secrets_on(metastore_url, Fernet.generate_key())
 
 
 def test_the_key_file_is_created_once_with_mode_0600_unless_the_environment_gives_one(

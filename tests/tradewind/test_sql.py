@@ -180,3 +180,8 @@ def test_airflows_sql_module_paths_give_tradewinds_operators_and_hooks() -> None
     )
     assert AirflowConnection is SdkConnection is Connection
     assert AirflowVariable is SdkVariable is tradewind.Variable
+
+
+def test_a_connections_own_hook_is_the_one_of_its_type_with_the_hook_params_given(db: SqliteHook) -> None:
+    hook = Connection.get_connection_from_secrets("lite").get_hook(hook_params={"log_sql": False})
+    assert isinstance(hook, SqliteHook) and hook.log_sql is False

@@ -23,7 +23,7 @@ from coordinator.metastore.secret_store import ConnectionRow, SecretStore, Varia
 from tradewind import wire
 from tradewind.connections import Connection, default_connections, env_connection
 from tradewind.exceptions import ConfigError, ConnectionNotFound, InvalidArgument
-from tradewind.secrets_masker import Redactor, redact, redactor
+from tradewind.secrets_masker import Redactor, mask_secret, redact, redactor
 from tradewind.variables import ConnectionAccessor, VariableAccessor, env_variable
 
 __all__ = ["KEY_ENV", "KEY_FILE", "Secrets", "load_key"]
@@ -157,10 +157,11 @@ class Secrets:
 
     def _lookup_variable(self, key: str) -> str | None:
         value = env_variable(key)
-        if value is None:
-            row = self._variables.get(key)
-            value = row.value if row is not None else None
-        return value
+        if value is not None:
+            mask_secret(value, key)
+            return value
+        row = self._variables.get(key)
+        return row.value if row is not None else None
 
     def _lookup_connection(self, conn_id: str) -> Connection:
         found = env_connection(conn_id) or self._connections.get(conn_id) or default_connections().get(conn_id)

@@ -152,7 +152,8 @@ class Connection:
         if found is None:
             found = default_connections().get(conn_id)
         if found is None:
-            raise ConnectionNotFound(f"The conn_id `{conn_id}` isn't defined")
+            where = "" if _in_task() else " (outside a running task only the environment and the defaults are searched)"
+            raise ConnectionNotFound(f"The conn_id `{conn_id}` isn't defined{where}")
         return found
 
     get = get_connection_from_secrets
@@ -224,10 +225,14 @@ def default_connections() -> dict[str, Connection]:
     return {"sqlite_default": Connection(conn_id="sqlite_default", conn_type="sqlite", host=path)}
 
 
+def _in_task() -> bool:
+    from tradewind import runtime
+
+    return bool(os.environ.get(runtime.CHANNEL_ENV))
+
+
 def _from_task_channel(conn_id: str) -> Connection | None:
     """The metastore's connection, asked for through the task runtime channel; None outside a task."""
     from tradewind import runtime
 
-    if not os.environ.get(runtime.CHANNEL_ENV):
-        return None
-    return runtime.fetch_connection(conn_id)
+    return runtime.fetch_connection(conn_id) if _in_task() else None

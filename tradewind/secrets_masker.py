@@ -13,7 +13,16 @@ import re
 import threading
 from typing import Any, TextIO
 
-__all__ = ["MASK", "MaskingStream", "SENSITIVE_NAMES", "is_sensitive", "mask_secret", "redact", "redactor"]
+__all__ = [
+    "MASK",
+    "MaskingStream",
+    "Redactor",
+    "SENSITIVE_NAMES",
+    "is_sensitive",
+    "mask_secret",
+    "redact",
+    "redactor",
+]
 
 MASK = "***"
 #: Airflow's default sensitive names (core.sensitive_var_conn_names): a variable key or extra

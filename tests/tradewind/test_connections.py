@@ -64,7 +64,9 @@ def test_sqlite_default_is_a_file_in_the_temp_folder_unless_the_environment_says
 
 def test_an_unknown_conn_id_outside_a_task_is_not_found_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TRADEWIND_TASK_CHANNEL", raising=False)
-    with pytest.raises(ConnectionNotFound, match="nowhere"):
+    with pytest.raises(
+        ConnectionNotFound, match="`nowhere` isn't defined .outside a running task only the environment"
+    ):
         Connection.get_connection_from_secrets("nowhere")
 
 

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import grpc
@@ -255,7 +256,10 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
                 )
             )
         elif body == "finished":
-            engine.submit(finished_from_pb(message.finished, session))
+            finished = finished_from_pb(message.finished, session)
+            if finished.error:
+                finished = replace(finished, error=engine.secrets.redact(finished.error))
+            engine.submit(finished)
         elif body == "task_request":
             request = task_request_from_pb(message.task_request, session)
             if isinstance(request, RequestFailed):

@@ -199,3 +199,21 @@ def test_test_connection_is_run_by_a_worker_and_its_answer_masked(tmp_path: Path
             assert not engine.connection_tests
 
     run(scenario)
+
+
+def test_a_reported_error_is_stored_with_known_secrets_masked(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator(tmp_path) as (engine, service):
+            connection = Connection(conn_id="wh", conn_type="postgres", host="h", password=PASSWORD)
+            await engine.write_secrets(engine.secrets.set_connection, connection)
+            stream, _ = await joined(service)
+            attempt = await started(engine, stream)
+            finished = worker_pb2.TaskFinished(
+                attempt=attempt, outcome=worker_pb2.TASK_OUTCOME_FAILED, error=f"login with {PASSWORD} refused"
+            )
+            stream.send(worker_pb2.WorkerMessage(finished=finished))
+            await stream.receive("result_ack")
+            [row] = m.TaskAttempt.select().where(m.TaskAttempt.error != "")
+            assert row.error == "login with *** refused"
+
+    run(scenario)

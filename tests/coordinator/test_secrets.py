@@ -128,10 +128,10 @@ def test_a_running_task_reads_variables_and_connections_and_sets_a_variable(tmp_
             assert missing.WhichOneof("result") == "get_variable" and not missing.get_variable.found
             got = await ask(stream, 3, attempt, get_connection=worker_pb2.GetConnection(conn_id="wh"))
             assert (got.get_connection.found, got.get_connection.connection.password) == (True, PASSWORD)
-            setting = worker_pb2.SetVariable(key="seen", value="42", description="set by a task")
+            setting = worker_pb2.SetVariable(key="seen", value="value set by a task", description="set by a task")
             assert (await ask(stream, 4, attempt, set_variable=setting)).WhichOneof("result") == "set_variable"
             row = m.Variable.get(m.Variable.key == "seen")
-            assert row.description == "set by a task" and "42" not in row.value
+            assert row.description == "set by a task" and "value set by a task" not in row.value
             bad = await ask(stream, 5, attempt, get_connection=worker_pb2.GetConnection(conn_id="a b"))
             assert code(bad) is wire.RequestError.INVALID_ARGUMENT
             stale = common_pb2.Attempt()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -121,7 +122,9 @@ def test_no_task_log_or_api_answer_of_a_run_shows_a_password(cluster: Cluster) -
     assert "password: ***" in everything and "pw=*** token=***" in everything and "token ***" in everything
     assert PASSWORD not in everything and TOKEN not in everything
     assert cluster.cli("variables", "get", "copied").stdout.strip() == "done"
-    assert PASSWORD not in (cluster.home / "tradewind.db").read_bytes().decode(errors="replace")
+    with sqlite3.connect(cluster.home / "tradewind.db") as metastore:
+        stored = metastore.execute("SELECT password FROM connection UNION ALL SELECT value FROM variable").fetchall()
+    assert stored and not any(PASSWORD in text or TOKEN in text or text == "done" for (text,) in stored)
 
 
 def test_a_connection_that_cannot_open_fails_its_task_naming_it(

@@ -30,10 +30,6 @@ __all__ = ["KEY_ENV", "KEY_FILE", "Secrets", "load_key"]
 
 KEY_ENV = "TRADEWIND_SECRET_KEY"
 KEY_FILE = "secret.key"
-MAX_KEY_CHARS = 250
-MAX_FIELD_CHARS = 500
-MAX_EXTRA_CHARS = 65_536
-MAX_DESCRIPTION_CHARS = 4096
 
 
 def load_key(home: Path) -> bytes:
@@ -214,13 +210,16 @@ class Secrets:
 
 def check_variable(key: str, value: str, description: str) -> None:
     """The rules of control.proto's Variable; InvalidArgument names the one broken."""
-    if not key or len(key) > MAX_KEY_CHARS or "\x00" in key:
-        raise InvalidArgument(f"variable key must be 1 to {MAX_KEY_CHARS} characters without NUL, not {key[:100]!r}")
+    if not key or len(key) > wire.MAX_VARIABLE_KEY_CHARS or "\x00" in key:
+        raise InvalidArgument(
+            f"variable key must be 1 to {wire.MAX_VARIABLE_KEY_CHARS} characters without NUL, not {key[:100]!r}"
+        )
     if len(value.encode()) > wire.MAX_RETURN_VALUE_BYTES:
         raise InvalidArgument(f"variable {key!r}: its value is over {wire.MAX_RETURN_VALUE_BYTES // wire.MiB} MiB")
-    if "\x00" in value or "\x00" in description or len(description) > MAX_DESCRIPTION_CHARS:
+    if "\x00" in value or "\x00" in description or len(description) > wire.MAX_DESCRIPTION_CHARS:
         raise InvalidArgument(
-            f"variable {key!r}: value and description may not contain NUL; description at most {MAX_DESCRIPTION_CHARS}"
+            f"variable {key!r}: value and description may not contain NUL; "
+            f"description at most {wire.MAX_DESCRIPTION_CHARS}"
         )
 
 
@@ -233,14 +232,17 @@ def check_connection(connection: Connection) -> None:
         raise InvalidArgument(f"connection {conn_id!r}: conn_type is required (sqlite, postgres, generic, ...)")
     for name in ("conn_type", "host", "login", "password", "schema"):
         value = getattr(connection, name)
-        if len(value) > MAX_FIELD_CHARS or "\x00" in value:
+        if len(value) > wire.MAX_CONNECTION_FIELD_CHARS or "\x00" in value:
             raise InvalidArgument(
-                f"connection {conn_id!r}: {name} must be at most {MAX_FIELD_CHARS} characters, no NUL"
+                f"connection {conn_id!r}: {name} must be at most {wire.MAX_CONNECTION_FIELD_CHARS} characters, no NUL"
             )
     if connection.port is not None and not 1 <= connection.port <= 65535:
         raise InvalidArgument(f"connection {conn_id!r}: port must be 1 to 65535, not {connection.port}")
-    if len(connection.extra) > MAX_EXTRA_CHARS or len(connection.description) > MAX_DESCRIPTION_CHARS:
+    if (
+        len(connection.extra) > wire.MAX_CONNECTION_EXTRA_CHARS
+        or len(connection.description) > wire.MAX_DESCRIPTION_CHARS
+    ):
         raise InvalidArgument(
-            f"connection {conn_id!r}: extra is at most {MAX_EXTRA_CHARS} characters, "
-            f"description at most {MAX_DESCRIPTION_CHARS}"
+            f"connection {conn_id!r}: extra is at most {wire.MAX_CONNECTION_EXTRA_CHARS} characters, "
+            f"description at most {wire.MAX_DESCRIPTION_CHARS}"
         )

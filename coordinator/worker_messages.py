@@ -199,9 +199,9 @@ def _key(key: str, what: str) -> str:
 
 
 def _variable_key(key: str, what: str) -> str:
-    if not key or len(key) > wire.MAX_XCOM_KEY_CHARS or "\x00" in key:
+    if not key or len(key) > wire.MAX_VARIABLE_KEY_CHARS or "\x00" in key:
         raise InvalidArgument(
-            f"{what}.key must be 1 to {wire.MAX_XCOM_KEY_CHARS} characters without NUL, not {key[:100]!r}"
+            f"{what}.key must be 1 to {wire.MAX_VARIABLE_KEY_CHARS} characters without NUL, not {key[:100]!r}"
         )
     return key
 
@@ -211,8 +211,14 @@ def _set_variable(request: worker_pb2.SetVariable) -> SetVariable:
     if len(request.value.encode()) > wire.MAX_RETURN_VALUE_BYTES:
         limit = wire.MAX_RETURN_VALUE_BYTES // wire.MiB
         raise InvalidArgument(f"set_variable: variable {key!r} is over the limit of {limit} MB")
-    if "\x00" in request.value or "\x00" in request.description or len(request.description) > wire.MAX_REASON_CHARS:
-        raise InvalidArgument(f"set_variable: variable {key!r}: no NUL, description at most {wire.MAX_REASON_CHARS}")
+    if (
+        "\x00" in request.value
+        or "\x00" in request.description
+        or len(request.description) > wire.MAX_DESCRIPTION_CHARS
+    ):
+        raise InvalidArgument(
+            f"set_variable: variable {key!r}: no NUL, description at most {wire.MAX_DESCRIPTION_CHARS} characters"
+        )
     return SetVariable(key, request.value, request.description)
 
 

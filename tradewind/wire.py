@@ -52,6 +52,10 @@ MAX_PULL_TASK_IDS = 1000
 MAX_PULL_MAP_INDEXES = 10_000
 #: The most task ids one TaskFinished.follow names.
 MAX_FOLLOW_TASK_IDS = 10_000
+#: A variable's key; a connection's text fields (conn_type, host, login, password, schema); its extra.
+MAX_VARIABLE_KEY_CHARS = 250
+MAX_CONNECTION_FIELD_CHARS = 500
+MAX_CONNECTION_EXTRA_CHARS = 65_536
 #: dag_id, task_id and pool names; run ids also allow : and + (control.proto's input rules).
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,250}")
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9_.:+\-]{1,250}")

@@ -16,6 +16,7 @@ import tempfile
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
+from tradewind import runtime
 from tradewind.exceptions import ConnectionNotFound, TradewindError
 from tradewind.secrets_masker import mask_secret
 from tradewind.v1 import common_pb2
@@ -226,13 +227,9 @@ def default_connections() -> dict[str, Connection]:
 
 
 def _in_task() -> bool:
-    from tradewind import runtime
-
     return bool(os.environ.get(runtime.CHANNEL_ENV))
 
 
 def _from_task_channel(conn_id: str) -> Connection | None:
     """The metastore's connection, asked for through the task runtime channel; None outside a task."""
-    from tradewind import runtime
-
     return runtime.fetch_connection(conn_id) if _in_task() else None

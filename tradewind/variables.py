@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from tradewind import runtime
 from tradewind.connections import Connection
 from tradewind.exceptions import TradewindError
 from tradewind.secrets_masker import mask_secret
@@ -32,8 +33,6 @@ def env_variable(key: str) -> str | None:
 
 
 def _from_task_channel(key: str) -> str | None:
-    from tradewind import runtime
-
     if not os.environ.get(runtime.CHANNEL_ENV):
         raise TradewindError(
             f"Variable {key!r} is not in the environment ({ENV_PREFIXES[0]}{key.upper()}), and the metastore's "
@@ -69,8 +68,6 @@ class Variable:
     @staticmethod
     def set(key: str, value: Any, description: str | None = None, serialize_json: bool = False) -> None:
         """Store the variable in the metastore (inside a running task)."""
-        from tradewind import runtime
-
         text = json.dumps(value, indent=2) if serialize_json else str(value)
         if not os.environ.get(runtime.CHANNEL_ENV):
             raise TradewindError(

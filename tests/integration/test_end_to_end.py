@@ -53,7 +53,7 @@ def test_example_dags_run_to_success_and_show_in_runs_list(cluster: Cluster) -> 
         shutil.copy(path, cluster.dags / path.name)
     cluster.coordinator()
     cluster.worker("w1")
-    expected = {"example_bash", "example_taskflow", "example_fanout"}
+    expected = {"example_bash", "example_taskflow", "example_fanout", "example_sql"}
 
     def all_succeeded() -> bool:
         states = {run["dag_id"]: run["state"] for run in runs(cluster)}

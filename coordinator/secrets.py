@@ -41,20 +41,30 @@ def load_key(home: Path) -> bytes:
     else:
         path = home / KEY_FILE
         where = str(path)
-        try:
-            home.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            key = path.read_bytes().strip()
-        else:
-            key = Fernet.generate_key()
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(key + b"\n")
+        if not path.exists():
+            _create_key_file(path)
+        key = path.read_bytes().strip()
     try:
         Fernet(key)
     except ValueError:
         raise ConfigError(f"{where}: the secret key must be 32 url-safe base64-encoded bytes (a Fernet key)") from None
     return key
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key beside its final name, then link it in place: a coordinator starting at
+    the same moment either wins or reads the winner's whole key, never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(Fernet.generate_key() + b"\n")
+    try:
+        os.link(scratch, path)
+    except FileExistsError:
+        pass
+    finally:
+        scratch.unlink()
 
 
 class Secrets:

@@ -185,3 +185,9 @@ def test_airflows_sql_module_paths_give_tradewinds_operators_and_hooks() -> None
 def test_a_connections_own_hook_is_the_one_of_its_type_with_the_hook_params_given(db: SqliteHook) -> None:
     hook = Connection.get_connection_from_secrets("lite").get_hook(hook_params={"log_sql": False})
     assert isinstance(hook, SqliteHook) and hook.log_sql is False
+
+
+def test_hook_params_are_set_on_the_operators_hook(db: SqliteHook) -> None:
+    with DAG(dag_id="d", schedule=None):
+        query = SQLExecuteQueryOperator(task_id="q", conn_id="lite", sql="SELECT 1", hook_params={"log_sql": False})
+    assert query.get_db_hook().log_sql is False

@@ -12,7 +12,6 @@ from typing import Any
 from tradewind.baseoperator import BaseOperator
 from tradewind.connections import Connection
 from tradewind.exceptions import DagDefinitionError, TaskFailed
-from tradewind.hooks.base import hook_for
 from tradewind.hooks.dbapi import DbApiHook, fetch_all_handler, return_single_query_results
 from tradewind.operators.python import PythonOperator
 from tradewind.templates import render
@@ -36,7 +35,8 @@ class _SqlTask:
     hook_params: dict[str, Any]
 
     def get_db_hook(self) -> DbApiHook:
-        hook = hook_for(Connection.get_connection_from_secrets(self.conn_id))
+        """The connection's hook, with `hook_params` set on it and `database` as its schema."""
+        hook: DbApiHook = Connection.get_connection_from_secrets(self.conn_id).get_hook(hook_params=self.hook_params)
         if self.database:
             hook.schema = self.database
         return hook

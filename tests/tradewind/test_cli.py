@@ -3,6 +3,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +92,37 @@ def test_task_commands_take_a_map_index() -> None:
         args = _parser().parse_args(["tasks", action, "d", "r", "t", *extra, "--map-index", "3"])
         assert args.map_index == 3
         assert _parser().parse_args(["tasks", action, "d", "r", "t", *extra]).map_index == -1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["connections", "add", "db"], "error: give --uri or --conn-type\n"),
+        (
+            ["connections", "add", "db", "--uri", "postgres://h/d", "--conn-type", "postgres"],
+            "error: give either --uri or --conn-type with its fields, not both\n",
+        ),
+        (
+            ["connections", "add", "db", "--uri", "no-scheme"],
+            "error: connection 'db': 'no-scheme' is not a connection URI\n",
+        ),
+        (
+            ["connections", "add", "db", "--conn-type", "postgres", "--conn-extra", "[1]"],
+            "error: connection 'db': extra must be a JSON object, not '[1]'\n",
+        ),
+    ],
+)
+def test_a_bad_connection_is_a_usage_error_before_anything_is_sent(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--host", f"127.0.0.1:{free_port()}", *argv]) == 2
+    assert capsys.readouterr().err == message
+
+
+def test_variables_import_refuses_a_file_that_is_not_a_json_object(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "vars.json"
+    source.write_text("[1, 2]")
+    assert main(["--host", f"127.0.0.1:{free_port()}", "variables", "import", str(source)]) == 2
+    assert capsys.readouterr().err == f"error: {source}: must hold a JSON object of key to value\n"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,20 @@ class Settings:
     worker_name: str = ""
     worker_queues: tuple[str, ...] = ("default",)
     worker_slots: int = 16
+    #: Client and worker: the bearer token sent on every call (never printed), or a file holding it.
+    token: str = field(default="", repr=False)
+    token_file: str = ""
+    #: Client and worker: the CA that signed the coordinator's certificate (PEM); set, the channel uses TLS.
+    tls_ca: str = ""
+    #: Coordinator: its certificate and key (PEM). Client and worker: a client certificate for mutual TLS.
+    tls_cert: str = ""
+    tls_key: str = ""
+    #: Coordinator: the CA whose client certificates it requires (mutual TLS).
+    tls_client_ca: str = ""
+    #: Coordinator: listen on a non-loopback address without TLS.
+    insecure: bool = False
+    #: Coordinator: a file holding an admin token; created with a new token when missing.
+    admin_token_file: str = ""
 
     @property
     def db_url(self) -> str:
@@ -118,6 +132,8 @@ class Settings:
         if self.db and not self.db.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ConfigError(f"db must be a sqlite:/// or postgresql:// URL, not {self.db!r}")
         parse_address(self.bind, "bind")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ConfigError("tls_cert and tls_key go together: give both or neither")
         if not self.hosts:
             raise ConfigError("host must name at least one HOST:PORT")
         for host in self.hosts:

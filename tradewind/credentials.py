@@ -139,7 +139,8 @@ def _handshake(raw: socket.socket, host: str, context: ssl.SSLContext, answer: b
         with context.wrap_socket(raw, server_hostname=host) as tls:
             if answer:
                 tls.sendall(_PREFACE)
-                tls.recv(1)
+                if not tls.recv(1):  # a gRPC server answers the preface; this one hung up
+                    return "the connection was closed"
     except ssl.SSLCertVerificationError as exc:
         return f"certificate: certificate the CA given does not accept ({exc.verify_message or exc})"
     except (ssl.SSLError, OSError) as exc:

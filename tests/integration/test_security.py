@@ -1,0 +1,142 @@
+"""TLS, tokens and roles with real processes: certificates from `coordinator certs create`, a
+coordinator, workers and the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.harness import Cluster, assert_eventually, write_dag
+
+DAG = """
+from tradewind import DAG, BashOperator
+
+with DAG(dag_id="secure", schedule=None):
+    BashOperator(task_id="hello", bash_command="echo hello")
+"""
+
+
+def coordinator_command(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "coordinator", *args], capture_output=True, text=True, cwd=cwd, timeout=60
+    )
+
+
+def certificates(cluster: Cluster, *clients: str) -> Path:
+    folder = cluster.home / "certs"
+    extra = [arg for name in clients for arg in ("--client", name)]
+    assert coordinator_command("certs", "create", str(folder), *extra, cwd=cluster.home).returncode == 0
+    return folder
+
+
+def tls_coordinator(cluster: Cluster, certs: Path, *extra: str) -> Path:
+    """A TLS coordinator with an admin token file; returns that file."""
+    admin = cluster.home / "admin.token"
+    write_dag(cluster.dags, "secure.py", DAG)
+    cluster.coordinator(
+        "--tls-cert", str(certs / "server.pem"), "--tls-key", str(certs / "server.key"),
+        "--admin-token-file", str(admin), *extra,
+    )  # fmt: skip
+    return admin
+
+
+def refused(cluster: Cluster, name: str, *extra: str) -> str:
+    """Start a worker that must be refused; returns its output once it has exited (non-zero)."""
+    process = cluster.worker(name, *extra)
+    code = process.popen.wait(timeout=30)
+    assert code != 0, process.output()
+    return process.output()
+
+
+def test_with_tls_and_tokens_only_the_right_credentials_get_in(cluster: Cluster) -> None:
+    certs = certificates(cluster)
+    admin = tls_coordinator(cluster, certs)
+    ca = ("--tls-ca", str(certs / "ca.pem"))
+
+    def cli(token: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return cluster.cli(*ca, "--token-file", str(token), *args, check=check)
+
+    no_ca = cluster.cli("dags", "list", check=False)
+    assert no_ca.returncode == 1
+    assert no_ca.stderr.strip().splitlines() == [
+        f"error: the coordinator at {cluster.address} uses TLS: give the CA that signed its certificate with --tls-ca"
+    ]
+    no_token = cluster.cli(*ca, "dags", "list", check=False)
+    assert no_token.returncode == 1 and "ListDags needs a token" in no_token.stderr
+
+    for name, role in (("w1", "worker"), ("w2", "worker"), ("viewer", "viewer"), ("ops", "operator")):
+        cli(admin, "tokens", "create", "--role", role, "--name", name, "--output", str(cluster.home / f"{name}.token"))
+    token = {name: ("--tls-ca", str(certs / "ca.pem"), "--token-file", str(cluster.home / f"{name}.token"))
+             for name in ("w1", "w2", "viewer", "ops")}  # fmt: skip
+
+    assert "refused worker 'anonymous': Connect needs a token" in refused(cluster, "anonymous", *ca)
+    assert "Connect needs the worker role; token 'viewer' has viewer" in refused(cluster, "viewer", *token["viewer"])
+    assert "token 'w1' belongs to worker 'w1'; it cannot join as worker 'w2'" in refused(cluster, "w2", *token["w1"])
+
+    denied = cli(cluster.home / "viewer.token", "dags", "trigger", "secure", check=False)
+    assert denied.returncode == 1
+    assert denied.stderr.strip() == "error: TriggerDag needs the operator role; token 'viewer' has viewer"
+
+    cluster.worker("w1", *token["w1"])
+    assert_eventually(lambda: "secure" in cli(cluster.home / "ops.token", "dags", "list").stdout, 30, "DAG parsed")
+    run_id = json.loads(cli(cluster.home / "ops.token", "dags", "trigger", "secure", "--json").stdout)["run_id"]
+
+    def succeeded() -> bool:
+        runs = json.loads(cli(cluster.home / "viewer.token", "runs", "list", "--json").stdout)
+        return any(r["run_id"] == run_id and r["state"] == "success" for r in runs)
+
+    assert_eventually(succeeded, 60, "the run to succeed on the worker holding its own token")
+    log = cli(cluster.home / "viewer.token", "tasks", "logs", "secure", run_id, "hello").stdout
+    assert "hello" in log
+
+    audit = json.loads(cli(cluster.home / "viewer.token", "audit", "list", "--json").stdout)
+    expected = {"actor": "ops", "rpc": "TriggerDag", "subject": f"dag_id=secure run_id={run_id}"}
+    assert expected.items() <= audit[0].items()
+    assert [e["subject"] for e in audit if e["rpc"] == "CreateToken"][-1] == "name=w1 role=worker"
+
+    cli(admin, "tokens", "revoke", "ops")
+    revoked = cli(cluster.home / "ops.token", "dags", "list", check=False)
+    assert revoked.returncode == 1 and "token 'ops' was revoked" in revoked.stderr
+    assert secret_nowhere(cluster, (cluster.home / "w1.token").read_text().strip())
+
+
+def secret_nowhere(cluster: Cluster, secret: str) -> bool:
+    """No process printed a token's secret in its log."""
+    return all(secret not in process.output() for process in cluster.processes)
+
+
+def test_mutual_tls_needs_a_client_certificate_signed_by_the_client_ca(cluster: Cluster) -> None:
+    certs = certificates(cluster, "alice")
+    admin = tls_coordinator(cluster, certs, "--tls-client-ca", str(certs / "ca.pem"))
+    base = ("--tls-ca", str(certs / "ca.pem"), "--token-file", str(admin))
+    without = cluster.cli(*base, "dags", "list", check=False)
+    assert without.returncode == 1
+    assert without.stderr.strip() == (
+        f"error: the coordinator at {cluster.address} requires a client certificate: give --tls-cert and --tls-key"
+    )
+    client = ("--tls-cert", str(certs / "alice.pem"), "--tls-key", str(certs / "alice.key"))
+    assert cluster.cli(*base, *client, "dags", "list").returncode == 0
+
+
+def test_a_coordinator_reachable_from_other_machines_refuses_plaintext_unless_insecure(cluster: Cluster) -> None:
+    result = coordinator_command(
+        "serve", "--bind", "0.0.0.0:0", "--dags", str(cluster.dags), "--home", str(cluster.home), cwd=cluster.home
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "coordinator: error: 0.0.0.0:0 is reachable from other machines, and without TLS its tokens would cross "
+        "the network in clear: give --tls-cert and --tls-key (see `coordinator certs create`), or --insecure"
+    ]
+
+
+def test_on_loopback_tokens_are_required_once_one_exists(cluster: Cluster) -> None:
+    write_dag(cluster.dags, "secure.py", DAG)
+    made = coordinator_command(
+        "tokens", "create", "--role", "viewer", "--name", "v", "--db", cluster.db_url, cwd=cluster.home
+    )
+    assert made.returncode == 0, made.stderr
+    cluster.coordinator()
+    assert "needs a token" in cluster.cli("dags", "list", check=False).stderr
+    assert cluster.cli("--token", made.stdout.strip(), "dags", "list").returncode == 0

@@ -140,3 +140,32 @@ def test_on_loopback_tokens_are_required_once_one_exists(cluster: Cluster) -> No
     cluster.coordinator()
     assert "needs a token" in cluster.cli("dags", "list", check=False).stderr
     assert cluster.cli("--token", made.stdout.strip(), "dags", "list").returncode == 0
+
+
+def test_a_path_in_any_id_is_refused_before_it_reaches_the_file_system(cluster: Cluster) -> None:
+    import grpc
+
+    from tradewind.v1 import control_pb2, control_pb2_grpc, worker_pb2, worker_pb2_grpc
+
+    write_dag(cluster.dags, "secure.py", DAG)
+    cluster.coordinator()
+    channel = grpc.insecure_channel(cluster.address)
+    control, worker = control_pb2_grpc.ControlServiceStub(channel), worker_pb2_grpc.WorkerServiceStub(channel)
+    ids = {"dag_id": "secure", "run_id": "manual__1", "task_id": "hello"}
+    for field in ids:
+        request = control_pb2.TailLogsRequest(**{**ids, field: "../../../etc/passwd"})
+        try:
+            list(control.TailLogs(request))
+        except grpc.RpcError as exc:
+            assert exc.code() is grpc.StatusCode.INVALID_ARGUMENT, exc.details()
+            assert field in exc.details()
+        else:
+            raise AssertionError(f"TailLogs with {field} '../../../etc/passwd' was not refused")
+    for bad in ("../" + "a" * 61, "../../tradewind.db"):
+        try:
+            list(worker.FetchBundle(worker_pb2.FetchBundleRequest(bundle_hash=bad)))
+        except grpc.RpcError as exc:
+            assert exc.code() is grpc.StatusCode.INVALID_ARGUMENT and "64 lowercase hex" in (exc.details() or "")
+        else:
+            raise AssertionError(f"FetchBundle {bad!r} was not refused")
+    channel.close()

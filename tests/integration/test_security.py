@@ -169,3 +169,45 @@ def test_a_path_in_any_id_is_refused_before_it_reaches_the_file_system(cluster: 
         else:
             raise AssertionError(f"FetchBundle {bad!r} was not refused")
     channel.close()
+
+
+def test_standalone_beyond_loopback_gives_its_own_workers_tokens(cluster: Cluster) -> None:
+    import re
+
+    write_dag(cluster.dags, "secure.py", DAG)
+    admin = cluster.home / "admin.token"
+    args = ["--dags", str(cluster.dags), "--home", str(cluster.home), "--db", cluster.db_url]
+    process = cluster._spawn(
+        "standalone",
+        ["-m", "coordinator", "standalone", "--bind", "0.0.0.0:0", "--insecure", "--admin-token-file", str(admin),
+         "--workers", "1", *args],
+    )  # fmt: skip
+    found = assert_eventually(lambda: re.search(r"listening on 0\.0\.0\.0:(\d+)", process.output()), 30, "listening")
+    cluster.address = f"127.0.0.1:{found.group(1)}"
+    assert "needs a token" in cluster.cli("dags", "list", check=False).stderr
+    auth = ("--token-file", str(admin))
+    assert_eventually(lambda: "local-1" in cluster.cli(*auth, "workers", "list").stdout, 30, "local worker joins")
+    assert_eventually(lambda: "secure" in cluster.cli(*auth, "dags", "list").stdout, 30, "DAG parsed")
+    run_id = json.loads(cluster.cli(*auth, "dags", "trigger", "secure", "--json").stdout)["run_id"]
+
+    def succeeded() -> bool:
+        runs = json.loads(cluster.cli(*auth, "runs", "list", "--json").stdout)
+        return any(r["run_id"] == run_id and r["state"] == "success" for r in runs)
+
+    assert_eventually(succeeded, 60, "the run to succeed on standalone's own worker")
+    assert "local-" not in cluster.cli(*auth, "tokens", "list").stdout
+
+
+def test_a_revoked_worker_token_ends_its_session_and_the_worker_exits(cluster: Cluster) -> None:
+    write_dag(cluster.dags, "secure.py", DAG)
+    made = coordinator_command(
+        "tokens", "create", "--role", "admin", "--name", "root", "--db", cluster.db_url, cwd=cluster.home
+    )
+    admin = ("--token", made.stdout.strip())
+    cluster.coordinator()
+    cluster.cli(*admin, "tokens", "create", "--role", "worker", "--name", "w1", "--output", str(cluster.home / "w1"))
+    worker = cluster.worker("w1", "--token-file", str(cluster.home / "w1"))
+    assert_eventually(lambda: "active" in cluster.cli(*admin, "workers", "list").stdout, 30, "worker joins")
+    cluster.cli(*admin, "tokens", "revoke", "w1")
+    assert worker.popen.wait(timeout=30) != 0
+    assert "token 'w1' was revoked" in worker.output()

@@ -211,3 +211,84 @@ def test_a_revoked_worker_token_ends_its_session_and_the_worker_exits(cluster: C
     cluster.cli(*admin, "tokens", "revoke", "w1")
     assert worker.popen.wait(timeout=30) != 0
     assert "token 'w1' was revoked" in worker.output()
+
+
+def readme_section_commands() -> list[list[str]]:
+    """The shell lines of README.md's "Running on several machines", in order, each split into words."""
+    import re
+    import shlex
+
+    from tests.harness import ROOT
+
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Running on several machines", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
+    return [shlex.split(line) for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def test_the_readme_walkthrough_for_several_machines_works_as_written(cluster: Cluster) -> None:
+    """Each command as written, with coordinator.example.com played by localhost on a free port, and
+    the worker's and Alice's machines played by folders of their own."""
+    import os
+    import re
+    import shutil
+    import signal
+
+    write_dag(cluster.dags, "example_bash.py", DAG.replace('"secure"', '"example_bash"'))
+    commands = readme_section_commands()
+    assert [c[0] for c in commands] == [
+        "coordinator", "coordinator", "export", "tradewind", "tradewind", "tradewind", "worker", "export",
+        "tradewind", "tradewind",
+    ]  # fmt: skip
+    modules = {"coordinator": "coordinator", "tradewind": "tradewind.cli", "worker": "worker"}
+    cwd, env, port, exports = cluster.home, {}, "", 0
+    worker: subprocess.Popen[bytes] | None = None
+
+    def run(words: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", modules[words[0]], *words[1:]],
+            capture_output=True, text=True, cwd=cwd, env={**os.environ, **env}, timeout=60,
+        )  # fmt: skip
+
+    def machine(name: str, *files: str) -> Path:
+        folder = cluster.home / name
+        folder.mkdir()
+        for file in files:
+            shutil.copy(cluster.home / file, folder)
+        return folder
+
+    try:
+        for words in commands:
+            words = [w.replace("coordinator.example.com:50051", f"localhost:{port}") for w in words]
+            words = ["localhost" if w == "coordinator.example.com" else w for w in words]
+            if words[0] == "export":
+                exports += 1
+                if exports == 2:
+                    cwd, env = machine("alice-machine", "certs/ca.pem", "alice.token"), {}
+                env.update(dict(word.split("=", 1) for word in words[1:]))
+            elif words[:2] == ["coordinator", "serve"]:
+                words = [w.replace("0.0.0.0:50051", "0.0.0.0:0") for w in words]
+                process = cluster._spawn("coordinator", ["-m", "coordinator", *words[1:]])
+                found = assert_eventually(lambda: re.search(r"listening on 0\.0\.0\.0:(\d+)", process.output()), 30)
+                port = found.group(1)
+            elif words[0] == "worker":
+                folder = machine("worker-machine", "certs/ca.pem", "w1.token")
+                worker = subprocess.Popen(
+                    [sys.executable, "-m", "worker", *words[1:]], cwd=folder, start_new_session=True,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )  # fmt: skip
+            elif words[1:3] == ["dags", "trigger"]:
+                assert_eventually(lambda: run(words).returncode == 0, 30, "the trigger, once the DAG is parsed")
+            else:
+                result = run(words)
+                assert result.returncode == 0, f"{' '.join(words)}: {result.stderr}"
+        assert json.loads(run(["tradewind", "audit", "list", "--json"]).stdout)[0]["actor"] == "alice"
+
+        def succeeded() -> bool:
+            return any(r["state"] == "success" for r in json.loads(run(["tradewind", "runs", "list", "--json"]).stdout))
+
+        assert_eventually(succeeded, 60, "alice's run to succeed on worker w1")
+    finally:
+        if worker is not None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.harness import Cluster, assert_eventually, write_dag
+from tests.harness import Cluster, Process, assert_eventually, write_dag
 
 DAG = """
 from tradewind import DAG, BashOperator
@@ -233,6 +233,7 @@ def test_the_readme_walkthrough_for_several_machines_works_as_written(cluster: C
     import re
     import shutil
     import signal
+    from functools import partial
 
     write_dag(cluster.dags, "example_bash.py", DAG.replace('"secure"', '"example_bash"'))
     commands = readme_section_commands()
@@ -249,6 +250,12 @@ def test_the_readme_walkthrough_for_several_machines_works_as_written(cluster: C
             [sys.executable, "-m", modules[words[0]], *words[1:]],
             capture_output=True, text=True, cwd=cwd, env={**os.environ, **env}, timeout=60,
         )  # fmt: skip
+
+    def listening(process: Process) -> re.Match[str] | None:
+        return re.search(r"listening on 0\.0\.0\.0:(\d+)", process.output())
+
+    def succeeds(words: list[str]) -> bool:
+        return run(words).returncode == 0
 
     def machine(name: str, *files: str) -> Path:
         folder = cluster.home / name
@@ -269,7 +276,7 @@ def test_the_readme_walkthrough_for_several_machines_works_as_written(cluster: C
             elif words[:2] == ["coordinator", "serve"]:
                 words = [w.replace("0.0.0.0:50051", "0.0.0.0:0") for w in words]
                 process = cluster._spawn("coordinator", ["-m", "coordinator", *words[1:]])
-                found = assert_eventually(lambda: re.search(r"listening on 0\.0\.0\.0:(\d+)", process.output()), 30)
+                found = assert_eventually(partial(listening, process), 30, "the coordinator to listen")
                 port = found.group(1)
             elif words[0] == "worker":
                 folder = machine("worker-machine", "certs/ca.pem", "w1.token")
@@ -278,7 +285,7 @@ def test_the_readme_walkthrough_for_several_machines_works_as_written(cluster: C
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 )  # fmt: skip
             elif words[1:3] == ["dags", "trigger"]:
-                assert_eventually(lambda: run(words).returncode == 0, 30, "the trigger, once the DAG is parsed")
+                assert_eventually(partial(succeeds, words), 30, "the trigger, once the DAG is parsed")
             else:
                 result = run(words)
                 assert result.returncode == 0, f"{' '.join(words)}: {result.stderr}"

@@ -46,6 +46,8 @@ def check_exposure(settings: Settings) -> None:
 
 def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     """TLS credentials from --tls-cert/--tls-key; with --tls-client-ca, clients must present a certificate."""
+    if bool(settings.tls_cert) != bool(settings.tls_key):
+        raise ConfigError("--tls-cert and --tls-key go together: give both or neither")
     if not settings.tls_cert:
         if settings.tls_client_ca:
             raise ConfigError("--tls-client-ca needs --tls-cert and --tls-key too")

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
 from tradewind import cli_tokens
-from tradewind.client import Client
 from tradewind.config import Settings
-from tradewind.credentials import Credentials
 from tradewind.exceptions import ApiError, ConfigError, InvalidArgument, TradewindError
 from tradewind.states import RunState
 from tradewind.v1 import control_pb2
@@ -34,6 +33,9 @@ from tradewind.wire import (
     task_state_from_pb,
     wait_reason_from_pb,
 )
+
+if TYPE_CHECKING:
+    from tradewind.client import Client
 
 _ENUM = re.compile(r"^(TASK_STATE|RUN_STATE|TASK_KIND|TOKEN_ROLE)_([A-Z_]+)$")
 
@@ -475,6 +477,12 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    # gRPC's C core prints each failed TLS handshake on stderr unless told otherwise before it is
+    # first imported; a person gets the one-line error below instead.
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    from tradewind.client import Client
+    from tradewind.credentials import Credentials
+
     try:
         names = ("host", *(flag[2:].replace("-", "_") for flag, _ in _CREDENTIAL_FLAGS))
         flags = {name: getattr(args, name, None) for name in names}

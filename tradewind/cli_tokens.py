@@ -6,12 +6,13 @@ import argparse
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tradewind.client import Client
-from tradewind.credentials import write_secret
-from tradewind.exceptions import InvalidArgument
+from tradewind.exceptions import ConfigError, InvalidArgument
 from tradewind.wire import TOKEN_ROLES, token_role_from_pb
+
+if TYPE_CHECKING:
+    from tradewind.client import Client
 
 #: Units of --expires: a number and one of these letters.
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -29,8 +30,12 @@ def duration(text: str) -> timedelta:
 
 def cmd_tokens_create(client: Client, args: argparse.Namespace) -> None:
     expires = int(duration(args.expires).total_seconds()) if args.expires else 0
+    if args.output and Path(args.output).exists():
+        raise ConfigError(f"{args.output} exists already; choose a new file for the token")
     made = client.create_token(args.name, args.role, expires)
     if args.output:
+        from tradewind.credentials import write_secret
+
         write_secret(Path(args.output), made.secret)
         print(f"token {made.token.name!r} ({args.role}) written to {args.output}")
     else:

@@ -132,8 +132,6 @@ class Settings:
         if self.db and not self.db.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ConfigError(f"db must be a sqlite:/// or postgresql:// URL, not {self.db!r}")
         parse_address(self.bind, "bind")
-        if bool(self.tls_cert) != bool(self.tls_key):
-            raise ConfigError("tls_cert and tls_key go together: give both or neither")
         if not self.hosts:
             raise ConfigError("host must name at least one HOST:PORT")
         for host in self.hosts:

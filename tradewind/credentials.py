@@ -20,6 +20,7 @@ import grpc
 from tradewind.config import Settings, parse_address
 from tradewind.exceptions import ConfigError
 
+_UNTRUSTED = "untrusted certificate: "
 #: The HTTP/2 connection preface: what a gRPC client sends first, used to see a TLS server's verdict.
 _PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
@@ -123,8 +124,9 @@ def diagnose(address: str, credentials: Credentials, timeout: float = 2.0) -> st
         return ""
     with raw:
         failure = _handshake(raw, host, context, answer=credentials.cert is None)
-    if failure is not None and failure.startswith("certificate:"):
-        return f"the coordinator at {address} presented a {failure.replace(':', '', 1)}"
+    if failure is not None and failure.startswith(_UNTRUSTED):
+        reason = failure[len(_UNTRUSTED) :]
+        return f"the coordinator at {address} presented a certificate the CA given does not accept: {reason}"
     if credentials.cert is not None:
         return f"the coordinator at {address} refused the TLS connection: is the client certificate signed by its CA?"
     if failure is not None:
@@ -142,7 +144,7 @@ def _handshake(raw: socket.socket, host: str, context: ssl.SSLContext, answer: b
                 if not tls.recv(1):  # a gRPC server answers the preface; this one hung up
                     return "the connection was closed"
     except ssl.SSLCertVerificationError as exc:
-        return f"certificate: certificate the CA given does not accept ({exc.verify_message or exc})"
+        return _UNTRUSTED + (exc.verify_message or str(exc))
     except (ssl.SSLError, OSError) as exc:
         return str(exc)
     return None

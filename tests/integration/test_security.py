@@ -118,6 +118,13 @@ def test_mutual_tls_needs_a_client_certificate_signed_by_the_client_ca(cluster: 
     )
     client = ("--tls-cert", str(certs / "alice.pem"), "--tls-key", str(certs / "alice.key"))
     assert cluster.cli(*base, *client, "dags", "list").returncode == 0
+    other = cluster.home / "other"
+    assert coordinator_command("certs", "create", str(other), cwd=cluster.home).returncode == 0
+    wrong = cluster.cli("--tls-ca", str(other / "ca.pem"), "--token-file", str(admin), "dags", "list", check=False)
+    assert wrong.returncode == 1
+    assert wrong.stderr.startswith(
+        f"error: the coordinator at {cluster.address} presented a certificate the CA given does not accept"
+    )
 
 
 def test_a_coordinator_reachable_from_other_machines_refuses_plaintext_unless_insecure(cluster: Cluster) -> None:
@@ -140,6 +147,10 @@ def test_on_loopback_tokens_are_required_once_one_exists(cluster: Cluster) -> No
     cluster.coordinator()
     assert "needs a token" in cluster.cli("dags", "list", check=False).stderr
     assert cluster.cli("--token", made.stdout.strip(), "dags", "list").returncode == 0
+    listed = coordinator_command("tokens", "list", "--db", cluster.db_url, cwd=cluster.home)
+    assert listed.stdout.split("\t")[:2] == ["v", "viewer"] and "valid" in listed.stdout
+    revoked = coordinator_command("tokens", "revoke", "v", "--db", cluster.db_url, cwd=cluster.home)
+    assert revoked.stdout.strip() == "revoked token 'v' (viewer)"
 
 
 def test_a_path_in_any_id_is_refused_before_it_reaches_the_file_system(cluster: Cluster) -> None:

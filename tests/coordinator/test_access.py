@@ -61,3 +61,15 @@ def test_an_admin_token_file_holding_anything_but_a_valid_admin_token_stops_the_
     path.write_text(secret)
     with pytest.raises(ConfigError, match="does not hold an admin token of this metastore"):
         admin_token_file(path, security, now)
+
+
+def test_standalone_with_tls_needs_the_ca_its_workers_trust_and_no_client_ca() -> None:
+    import asyncio
+
+    from coordinator.app import serve
+
+    with pytest.raises(ConfigError, match="standalone with --tls-cert needs --tls-ca"):
+        asyncio.run(serve(Settings(tls_cert="c.pem", tls_key="k.pem"), workers=1))
+    with pytest.raises(ConfigError, match="does not support --tls-client-ca yet"):
+        mutual = Settings(tls_cert="c.pem", tls_key="k.pem", tls_ca="ca.pem", tls_client_ca="ca.pem")
+        asyncio.run(serve(mutual, workers=1))

@@ -216,8 +216,9 @@ def test_a_revoked_worker_token_ends_its_session_and_the_worker_exits(cluster: C
     )
     admin = ("--token", made.stdout.strip())
     cluster.coordinator()
-    cluster.cli(*admin, "tokens", "create", "--role", "worker", "--name", "w1", "--output", str(cluster.home / "w1"))
-    worker = cluster.worker("w1", "--token-file", str(cluster.home / "w1"))
+    w1 = str(cluster.home / "w1.token")
+    cluster.cli(*admin, "tokens", "create", "--role", "worker", "--name", "w1", "--output", w1)
+    worker = cluster.worker("w1", "--token-file", str(cluster.home / "w1.token"))
     assert_eventually(lambda: "active" in cluster.cli(*admin, "workers", "list").stdout, 30, "worker joins")
     cluster.cli(*admin, "tokens", "revoke", "w1")
     assert worker.popen.wait(timeout=30) != 0
@@ -310,3 +311,37 @@ def test_the_readme_walkthrough_for_several_machines_works_as_written(cluster: C
         if worker is not None:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
+
+
+TRIGGERING = """
+from tradewind import DAG, BashOperator
+from tradewind.operators.trigger_dagrun import TriggerDagRunOperator
+
+with DAG(dag_id="parent", schedule=None):
+    TriggerDagRunOperator(task_id="start_child", trigger_dag_id="child")
+
+with DAG(dag_id="child", schedule=None):
+    BashOperator(task_id="work", bash_command="echo child")
+"""
+
+
+def test_a_task_triggering_a_dag_where_tokens_are_required_fails_saying_so(cluster: Cluster) -> None:
+    write_dag(cluster.dags, "triggering.py", TRIGGERING)
+    made = coordinator_command(
+        "tokens", "create", "--role", "admin", "--name", "root", "--db", cluster.db_url, cwd=cluster.home
+    )
+    admin = ("--token", made.stdout.strip())
+    cluster.coordinator()
+    w1 = str(cluster.home / "w1.token")
+    cluster.cli(*admin, "tokens", "create", "--role", "worker", "--name", "w1", "--output", w1)
+    cluster.worker("w1", "--token-file", str(cluster.home / "w1.token"))
+    assert_eventually(lambda: "parent" in cluster.cli(*admin, "dags", "list").stdout, 30, "DAG parsed")
+    run_id = json.loads(cluster.cli(*admin, "dags", "trigger", "parent", "--json").stdout)["run_id"]
+
+    def failed() -> bool:
+        runs = json.loads(cluster.cli(*admin, "runs", "list", "--dag", "parent", "--json").stdout)
+        return any(r["run_id"] == run_id and r["state"] == "failed" for r in runs)
+
+    assert_eventually(failed, 60, "the triggering run to fail")
+    shown = cluster.cli(*admin, "tasks", "show", "parent", run_id, "start_child").stdout
+    assert "TriggerDag needs a token" in shown, shown

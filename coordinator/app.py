@@ -78,7 +78,6 @@ class Coordinator:
 
     async def start(self) -> str:
         """Take the lease (waiting for it as a standby), then start everything; returns the address served."""
-        check_exposure(self.settings)
         tls = server_credentials(self.settings)
         self.forkserver.start()
         self.settings.dags_folder.mkdir(parents=True, exist_ok=True)
@@ -86,6 +85,7 @@ class Coordinator:
         self.server = create_server(AuthInterceptor(self.authenticator, self.audit))
         host = self.settings.bind.rpartition(":")[0]
         self.port = bind(self.server, self.settings.bind, tls)
+        check_exposure(self.settings)
         address = f"{host}:{self.port}"
         self.db = await asyncio.to_thread(connect, self.settings.db_url)
         self.store = Store(self.db)

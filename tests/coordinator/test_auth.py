@@ -15,6 +15,7 @@ from coordinator.auth import ADMIN, OPERATOR, VIEWER, WORKER, Authenticator, Pri
 from coordinator.clock import FakeClock
 from coordinator.metastore.db import connect
 from coordinator.metastore.security_store import SecurityStore
+from tests.pg import fresh_database
 from tradewind.exceptions import AlreadyExists, NotFound, PermissionDenied, Unauthenticated
 from tradewind.v1 import control_pb2, worker_pb2
 
@@ -73,11 +74,18 @@ def test_changes_are_audited_and_reads_are_not() -> None:
     assert not rule_for(CONTROL + "ListDags").change and not rule_for(CONTROL + "ListTokens").change
 
 
-@pytest.fixture
-def security(tmp_path: Path) -> Iterator[SecurityStore]:
-    db = connect(f"sqlite:///{tmp_path / 'meta.db'}")
-    yield SecurityStore()
-    db.close()
+@pytest.fixture(params=["sqlite", "postgresql"])
+def security(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SecurityStore]:
+    """The security tables on both backends (PostgreSQL when TRADEWIND_TEST_POSTGRES_URL is set)."""
+    if request.param == "sqlite":
+        db = connect(f"sqlite:///{tmp_path / 'meta.db'}")
+        yield SecurityStore()
+        db.close()
+        return
+    with fresh_database() as url:
+        db = connect(url)
+        yield SecurityStore()
+        db.close()
 
 
 def verdict(authenticator: Authenticator, metadata: tuple[tuple[str, str], ...]) -> Principal:
@@ -171,3 +179,13 @@ def test_an_audit_subject_names_what_changed_and_never_a_value() -> None:
     assert subject_of(mark).startswith("dag_id=etl run_id=r task_id=t state=")
     token = control_pb2.CreateTokenRequest(name="v", role=control_pb2.TOKEN_ROLE_VIEWER)
     assert subject_of(token) == "name=v role=viewer"
+
+
+def test_the_audit_log_is_read_newest_first_a_page_at_a_time(security: SecurityStore) -> None:
+    clock = FakeClock()
+    for n in range(3):
+        security.add_audit(clock.now(), "ops", "TriggerDag", f"dag_id=d{n}")
+        clock.advance(1)
+    first = security.audit(2)
+    assert [e.subject for e in first] == ["dag_id=d2", "dag_id=d1"]
+    assert [e.subject for e in security.audit(2, before_id=first[-1].id)] == ["dag_id=d0"]

@@ -28,6 +28,20 @@ VALID_DAYS = 825
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
+#: A CA signs certificates and revocation lists, and nothing else.
+_CA_USAGE = x509.KeyUsage(
+    digital_signature=False,
+    content_commitment=False,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=True,
+    crl_sign=True,
+    encipher_only=False,
+    decipher_only=False,
+)
+
+
 def default_hosts() -> list[str]:
     """Names a server certificate covers when none are given: loopback and this machine's name."""
     return sorted({"localhost", "127.0.0.1", "::1", socket.gethostname(), socket.getfqdn()})
@@ -55,7 +69,7 @@ def create(folder: Path, hosts: Sequence[str], clients: Sequence[str], now: date
     ca = (
         _builder(ca_name, ca_name, ca_key.public_key(), now)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(_CA_USAGE, critical=True)
         .sign(ca_key, hashes.SHA256())
     )
     _write(folder, "ca", ca, ca_key)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 from tests.harness import Cluster, Process, assert_eventually, write_dag
@@ -118,6 +119,11 @@ def test_mutual_tls_needs_a_client_certificate_signed_by_the_client_ca(cluster: 
     )
     client = ("--tls-cert", str(certs / "alice.pem"), "--tls-key", str(certs / "alice.key"))
     assert cluster.cli(*base, *client, "dags", "list").returncode == 0
+    w1 = str(cluster.home / "w1.token")
+    cluster.cli(*base, *client, "tokens", "create", "--role", "worker", "--name", "w1", "--output", w1)
+    cluster.worker("w1", "--tls-ca", str(certs / "ca.pem"), *client, "--token-file", w1)
+    workers = partial(cluster.cli, *base, *client, "workers", "list")
+    assert_eventually(lambda: "active" in workers().stdout, 30, "the worker to join with its certificate")
     other = cluster.home / "other"
     assert coordinator_command("certs", "create", str(other), cwd=cluster.home).returncode == 0
     wrong = cluster.cli("--tls-ca", str(other / "ca.pem"), "--token-file", str(admin), "dags", "list", check=False)
@@ -245,7 +251,6 @@ def test_the_readme_walkthrough_for_several_machines_works_as_written(cluster: C
     import re
     import shutil
     import signal
-    from functools import partial
 
     write_dag(cluster.dags, "example_bash.py", DAG.replace('"secure"', '"example_bash"'))
     commands = readme_section_commands()

@@ -92,6 +92,7 @@ def test_with_tls_and_tokens_only_the_right_credentials_get_in(cluster: Cluster)
     log = cli(cluster.home / "viewer.token", "tasks", "logs", "secure", run_id, "hello").stdout
     assert "hello" in log
 
+    assert cli(admin, "dags", "trigger", "no_such_dag", check=False).returncode == 1
     audit = json.loads(cli(cluster.home / "viewer.token", "audit", "list", "--json").stdout)
     expected = {"actor": "ops", "rpc": "TriggerDag", "subject": f"dag_id=secure run_id={run_id}"}
     assert expected.items() <= audit[0].items()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -28,6 +29,7 @@ from coordinator.metastore.security_store import SecurityStore
 from coordinator.tokens import Token, TokenCache, digest, same_digest
 from tradewind.exceptions import PermissionDenied, Unauthenticated
 
+log = logging.getLogger("tradewind.coordinator")
 WORKER, VIEWER, OPERATOR, ADMIN = "worker", "viewer", "operator", "admin"
 #: What each ControlService role includes (a role includes itself).
 _INCLUDES = {VIEWER: {VIEWER}, OPERATOR: {VIEWER, OPERATOR}, ADMIN: {WORKER, VIEWER, OPERATOR, ADMIN}, WORKER: {WORKER}}
@@ -216,6 +218,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 principal = await self.authenticator.principal(metadata, method)
             except Unauthenticated as exc:
                 await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
+            except Exception as exc:  # noqa: BLE001 - the metastore away: the caller may try again
+                log.warning("cannot check a token for %s: %s", rpc_name(method), exc)
+                await context.abort(grpc.StatusCode.UNAVAILABLE, f"cannot check the token now: {exc}")
             if not allowed(principal.role, rule):
                 await context.abort(
                     grpc.StatusCode.PERMISSION_DENIED,

@@ -174,10 +174,11 @@ class Authenticator:
         token = self.cache.get(wanted)
         if token is None:
             token = await asyncio.to_thread(self.store.token_by_digest, wanted)
-            if token is None or not same_digest(token.digest, wanted):
-                raise Unauthenticated(f"{rpc_name(method)}: the token given is not known to this coordinator")
-            self.cache.put(token)
-            self.required = True
+            if token is not None:
+                self.cache.put(token)
+                self.required = True
+        if token is None or not same_digest(token.digest, wanted):
+            raise Unauthenticated(f"{rpc_name(method)}: the token given is not known to this coordinator")
         why = token.why_invalid(self.clock.now())
         if why:
             raise Unauthenticated(f"{rpc_name(method)}: {why}")

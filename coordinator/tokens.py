@@ -36,7 +36,7 @@ class Token:
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
     def why_invalid(self, now: datetime) -> str:
-        """ "" when valid; else "revoked" or "expired", with when."""
+        """Empty when valid; else that it was revoked or expired, and when."""
         if self.revoked_at is not None:
             return f"token {self.name!r} was revoked at {self.revoked_at:%Y-%m-%d %H:%M:%S} UTC"
         if self.expires_at is not None and now >= self.expires_at:

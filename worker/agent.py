@@ -98,7 +98,11 @@ class Agent:
         os.environ["TRADEWIND_HOST"] = self.settings.host  # task processes call the coordinator
         if self.settings.tls_ca:
             os.environ["TRADEWIND_TLS_CA"] = str(Path(self.settings.tls_ca).resolve())
-        os.environ.pop("TRADEWIND_TOKEN", None)  # the worker's own credential is not its tasks'
+        # The worker's own credential is not its tasks'; they get --task-token-file's, if any.
+        os.environ.pop("TRADEWIND_TOKEN", None)
+        os.environ.pop("TRADEWIND_TOKEN_FILE", None)
+        if self.settings.task_token_file:
+            os.environ["TRADEWIND_TOKEN_FILE"] = str(Path(self.settings.task_token_file).resolve())
         self.forkserver.start()
         try:
             await self._connect_forever()

@@ -324,30 +324,40 @@ from tradewind import DAG, BashOperator
 from tradewind.operators.trigger_dagrun import TriggerDagRunOperator
 
 with DAG(dag_id="parent", schedule=None):
-    TriggerDagRunOperator(task_id="start_child", trigger_dag_id="child")
+    TriggerDagRunOperator(task_id="start_child", trigger_dag_id="child", queue="plain")
+
+with DAG(dag_id="parent_tokened", schedule=None):
+    TriggerDagRunOperator(task_id="start_child", trigger_dag_id="child", queue="with_token")
 
 with DAG(dag_id="child", schedule=None):
     BashOperator(task_id="work", bash_command="echo child")
 """
 
 
-def test_a_task_triggering_a_dag_where_tokens_are_required_fails_saying_so(cluster: Cluster) -> None:
+def test_tasks_call_the_coordinator_with_their_workers_task_token_and_fail_without_one(cluster: Cluster) -> None:
     write_dag(cluster.dags, "triggering.py", TRIGGERING)
     made = coordinator_command(
         "tokens", "create", "--role", "admin", "--name", "root", "--db", cluster.db_url, cwd=cluster.home
     )
     admin = ("--token", made.stdout.strip())
     cluster.coordinator()
-    w1 = str(cluster.home / "w1.token")
-    cluster.cli(*admin, "tokens", "create", "--role", "worker", "--name", "w1", "--output", w1)
-    cluster.worker("w1", "--token-file", str(cluster.home / "w1.token"))
-    assert_eventually(lambda: "parent" in cluster.cli(*admin, "dags", "list").stdout, 30, "DAG parsed")
-    run_id = json.loads(cluster.cli(*admin, "dags", "trigger", "parent", "--json").stdout)["run_id"]
+    for name, role in (("w1", "worker"), ("w2", "worker"), ("tasks", "operator")):
+        path = str(cluster.home / f"{name}.token")
+        cluster.cli(*admin, "tokens", "create", "--role", role, "--name", name, "--output", path)
+    cluster.worker("w1", "--token-file", str(cluster.home / "w1.token"), "--queues", "plain")
+    task_token = ("--task-token-file", str(cluster.home / "tasks.token"), "--queues", "with_token")
+    cluster.worker("w2", "--token-file", str(cluster.home / "w2.token"), *task_token)
+    assert_eventually(lambda: "parent_tokened" in cluster.cli(*admin, "dags", "list").stdout, 30, "DAGs parsed")
 
-    def failed() -> bool:
-        runs = json.loads(cluster.cli(*admin, "runs", "list", "--dag", "parent", "--json").stdout)
-        return any(r["run_id"] == run_id and r["state"] == "failed" for r in runs)
+    def finished(run_id: str) -> str:
+        runs = json.loads(cluster.cli(*admin, "runs", "list", "--json").stdout)
+        return next((r["state"] for r in runs if r["run_id"] == run_id and r["state"] in ("success", "failed")), "")
 
-    assert_eventually(failed, 60, "the triggering run to fail")
-    shown = cluster.cli(*admin, "tasks", "show", "parent", run_id, "start_child").stdout
+    plain = json.loads(cluster.cli(*admin, "dags", "trigger", "parent", "--json").stdout)
+    assert assert_eventually(lambda: finished(plain["run_id"]), 60, "the run without a task token") == "failed"
+    shown = cluster.cli(*admin, "tasks", "show", "parent", plain["run_id"], "start_child").stdout
     assert "TriggerDag needs a token" in shown, shown
+    tokened = json.loads(cluster.cli(*admin, "dags", "trigger", "parent_tokened", "--json").stdout)
+    assert assert_eventually(lambda: finished(tokened["run_id"]), 60, "the run with a task token") == "success"
+    audit = json.loads(cluster.cli(*admin, "audit", "list", "--json").stdout)
+    assert any(e["actor"] == "tasks" and e["subject"].startswith("dag_id=child") for e in audit)

@@ -392,12 +392,18 @@ class LocalWorkers:
         ]
 
     def _environment(self, index: int) -> dict[str, str]:
-        """A fresh worker token each start, kept in the coordinator's memory only, passed by environment
-        (never on a command line, where `ps` would show it); the CA, when the coordinator uses TLS."""
-        secret, token = tokens.make(f"local-{index + 1}", "worker", self.authenticator.clock.now())
+        """Fresh tokens each start, kept in the coordinator's memory only, passed by environment (never
+        on a command line, where `ps` would show them): the worker's own, and an operator token for
+        its tasks' calls (TriggerDagRunOperator); the CA, when the coordinator uses TLS."""
+        now = self.authenticator.clock.now()
+        secret, token = tokens.make(f"local-{index + 1}", "worker", now)
         self.authenticator.add_local(token)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TRADEWIND_TOKEN", "TRADEWIND_TLS_"))}
+        task_secret, task_token = tokens.make("local-tasks", "operator", now)
+        self.authenticator.add_local(task_token)
+        credentials = ("TRADEWIND_TOKEN", "TRADEWIND_TASK_TOKEN", "TRADEWIND_TLS_")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(credentials)}
         env["TRADEWIND_TOKEN"] = secret
+        env["TRADEWIND_TASK_TOKEN"] = task_secret
         if self.settings.tls_ca:
             env["TRADEWIND_TLS_CA"] = self.settings.tls_ca
         return env

@@ -67,7 +67,8 @@ class Settings:
     tls_client_ca: str = ""
     #: Coordinator: listen on a non-loopback address without TLS.
     insecure: bool = False
-    #: Worker: a file holding the token its tasks call the coordinator with (TriggerDagRunOperator).
+    #: Worker: the token its tasks call the coordinator with (TriggerDagRunOperator), or a file holding it.
+    task_token: str = field(default="", repr=False)
     task_token_file: str = ""
     #: Coordinator: a file holding an admin token; created with a new token when missing.
     admin_token_file: str = ""

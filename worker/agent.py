@@ -98,10 +98,12 @@ class Agent:
         os.environ["TRADEWIND_HOST"] = self.settings.host  # task processes call the coordinator
         if self.settings.tls_ca:
             os.environ["TRADEWIND_TLS_CA"] = str(Path(self.settings.tls_ca).resolve())
-        # The worker's own credential is not its tasks'; they get --task-token-file's, if any.
-        os.environ.pop("TRADEWIND_TOKEN", None)
-        os.environ.pop("TRADEWIND_TOKEN_FILE", None)
-        if self.settings.task_token_file:
+        # The worker's own credential is not its tasks'; they get the task token, if any.
+        for name in ("TRADEWIND_TOKEN", "TRADEWIND_TOKEN_FILE", "TRADEWIND_TASK_TOKEN"):
+            os.environ.pop(name, None)
+        if self.settings.task_token:
+            os.environ["TRADEWIND_TOKEN"] = self.settings.task_token
+        elif self.settings.task_token_file:
             os.environ["TRADEWIND_TOKEN_FILE"] = str(Path(self.settings.task_token_file).resolve())
         self.forkserver.start()
         try:

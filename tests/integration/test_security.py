@@ -18,6 +18,20 @@ with DAG(dag_id="secure", schedule=None):
     BashOperator(task_id="hello", bash_command="echo hello")
 """
 
+TRIGGERING = """
+from tradewind import DAG, BashOperator
+from tradewind.operators.trigger_dagrun import TriggerDagRunOperator
+
+with DAG(dag_id="parent", schedule=None):
+    TriggerDagRunOperator(task_id="start_child", trigger_dag_id="child", queue="plain")
+
+with DAG(dag_id="parent_tokened", schedule=None):
+    TriggerDagRunOperator(task_id="start_child", trigger_dag_id="child", queue="with_token")
+
+with DAG(dag_id="child", schedule=None):
+    BashOperator(task_id="work", bash_command="echo child")
+"""
+
 
 def coordinator_command(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -193,6 +207,7 @@ def test_standalone_beyond_loopback_gives_its_own_workers_tokens(cluster: Cluste
     import re
 
     write_dag(cluster.dags, "secure.py", DAG)
+    write_dag(cluster.dags, "triggering.py", TRIGGERING.replace('queue="plain"', 'queue="default"'))
     admin = cluster.home / "admin.token"
     args = ["--dags", str(cluster.dags), "--home", str(cluster.home), "--db", cluster.db_url]
     process = cluster._spawn(
@@ -214,6 +229,16 @@ def test_standalone_beyond_loopback_gives_its_own_workers_tokens(cluster: Cluste
 
     assert_eventually(succeeded, 60, "the run to succeed on standalone's own worker")
     assert "local-" not in cluster.cli(*auth, "tokens", "list").stdout
+    parent = json.loads(cluster.cli(*auth, "dags", "trigger", "parent", "--json").stdout)["run_id"]
+
+    def children() -> bool:
+        runs = json.loads(cluster.cli(*auth, "runs", "list", "--json").stdout)
+        states = {(r["dag_id"], r["run_id"]): r["state"] for r in runs}
+        return states.get(("parent", parent)) == "success" and any(
+            dag_id == "child" and state == "success" for (dag_id, _), state in states.items()
+        )
+
+    assert_eventually(children, 60, "a task of standalone's to trigger a DAG with its own task token")
 
 
 def test_a_revoked_worker_token_ends_its_session_and_the_worker_exits(cluster: Cluster) -> None:
@@ -317,21 +342,6 @@ def test_the_readme_walkthrough_for_several_machines_works_as_written(cluster: C
         if worker is not None:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
-
-
-TRIGGERING = """
-from tradewind import DAG, BashOperator
-from tradewind.operators.trigger_dagrun import TriggerDagRunOperator
-
-with DAG(dag_id="parent", schedule=None):
-    TriggerDagRunOperator(task_id="start_child", trigger_dag_id="child", queue="plain")
-
-with DAG(dag_id="parent_tokened", schedule=None):
-    TriggerDagRunOperator(task_id="start_child", trigger_dag_id="child", queue="with_token")
-
-with DAG(dag_id="child", schedule=None):
-    BashOperator(task_id="work", bash_command="echo child")
-"""
 
 
 def test_tasks_call_the_coordinator_with_their_workers_task_token_and_fail_without_one(cluster: Cluster) -> None:

@@ -50,6 +50,7 @@ CASES: dict[str, tuple[Any, str, Any, tuple[Any, Any, Any]]] = {
     "tls_client_ca": ("t.pem", "e.pem", "f.pem", ("t.pem", "e.pem", "f.pem")),
     "insecure": (True, "0", True, (True, False, True)),
     "admin_token_file": ("t.token", "e.token", "f.token", ("t.token", "e.token", "f.token")),
+    "task_token": ("tw_t", "tw_e", "tw_f", ("tw_t", "tw_e", "tw_f")),
     "task_token_file": ("t.token", "e.token", "f.token", ("t.token", "e.token", "f.token")),
 }
 

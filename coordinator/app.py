@@ -13,8 +13,13 @@ import time
 from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from coordinator import tokens
+from coordinator.access import admin_token_file, check_exposure, is_loopback, server_credentials
+from coordinator.audit import Audit
+from coordinator.auth import Authenticator, AuthInterceptor
 from coordinator.clock import SystemClock
 from coordinator.control_service import ControlService
 from coordinator.dag_processor import DagProcessor, ScanResult
@@ -24,6 +29,7 @@ from coordinator.lease import Lease, LeaseHeld, LeaseLost
 from coordinator.logs import LogStore
 from coordinator.metastore.db import connect, redact
 from coordinator.metastore.secret_store import SecretStore
+from coordinator.metastore.security_store import SecurityStore
 from coordinator.metastore.store import Store, StoredVersion, aware
 from coordinator.secrets import Secrets, load_key
 from coordinator.server import bind, create_server
@@ -31,6 +37,7 @@ from coordinator.timetable import Timetable
 from coordinator.worker_service import WorkerService
 from tradewind.bundles import Bundle, build_bundle
 from tradewind.config import Settings
+from tradewind.exceptions import ConfigError
 from tradewind.forkserver import ForkServer
 from tradewind.serialization import dag_hash
 from tradewind.v1 import control_pb2, control_pb2_grpc, worker_pb2_grpc
@@ -60,6 +67,9 @@ class Coordinator:
             processes=settings.parse_processes,
             forkserver=self.forkserver,
         )
+        security = SecurityStore()
+        self.authenticator = Authenticator(security, self.clock, required=not is_loopback(settings.bind))
+        self.audit = Audit(security, self.clock)
         self.db: Any = None
         self.store: Store | None = None
         self.engine: Engine | None = None
@@ -70,15 +80,18 @@ class Coordinator:
 
     async def start(self) -> str:
         """Take the lease (waiting for it as a standby), then start everything; returns the address served."""
+        tls = server_credentials(self.settings)
         self.forkserver.start()
         self.settings.dags_folder.mkdir(parents=True, exist_ok=True)
         took_over = await self._take_lease()
-        self.server = create_server()
+        self.server = create_server(AuthInterceptor(self.authenticator, self.audit))
         host = self.settings.bind.rpartition(":")[0]
-        self.port = bind(self.server, self.settings.bind)
+        self.port = bind(self.server, self.settings.bind, tls)
+        check_exposure(self.settings)
         address = f"{host}:{self.port}"
         self.db = await asyncio.to_thread(connect, self.settings.db_url)
         self.store = Store(self.db)
+        await asyncio.to_thread(self._open_access)
         self.lease.record_owner(address)
         self.engine = Engine(
             self.store,
@@ -94,7 +107,7 @@ class Coordinator:
         worker_pb2_grpc.add_WorkerServiceServicer_to_server(
             WorkerService(self.engine, self.settings.heartbeat_timeout), self.server
         )
-        control = ControlService(self.engine, self.settings.worker_retention)
+        control = ControlService(self.engine, self.settings.worker_retention, self.authenticator)
         control_pb2_grpc.add_ControlServiceServicer_to_server(control, self.server)
         await self.server.start()
         if not took_over:
@@ -107,6 +120,16 @@ class Coordinator:
         if self.lease.shared:
             self._tasks.append(asyncio.create_task(self._keep_lease(), name="lease"))
         return address
+
+    def _open_access(self) -> None:
+        """Tokens become required if any exists; --admin-token-file gets its admin token."""
+        security = self.authenticator.store
+        if self.settings.admin_token_file:
+            done = admin_token_file(Path(self.settings.admin_token_file), security, self.clock.now())
+            print(f"coordinator: {done}", flush=True)
+        if security.any_token():
+            self.authenticator.required = True
+        log.info("tokens are %srequired", "" if self.authenticator.required else "not ")
 
     async def _take_lease(self) -> bool:
         """Take the metastore lease; returns whether this coordinator waited for it as a standby."""
@@ -282,6 +305,10 @@ def _dag_fields(data: dict[str, Any], paused: bool) -> dict[str, Any]:
 
 async def serve(settings: Settings, workers: int = 0) -> None:
     """Run the coordinator (and `workers` local worker processes) until SIGTERM or SIGINT."""
+    if workers and settings.tls_cert and not settings.tls_ca:
+        raise ConfigError("coordinator standalone with --tls-cert needs --tls-ca, the CA its local workers trust")
+    if workers and settings.tls_client_ca:
+        raise ConfigError("coordinator standalone does not support --tls-client-ca yet: its workers have none")
     coordinator = Coordinator(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -298,7 +325,7 @@ async def serve(settings: Settings, workers: int = 0) -> None:
         address = starting.result()
         print(f"coordinator listening on {address}", flush=True)
         log.info("DAG folder %s, metastore %s", coordinator.settings.dags_folder, redact(settings.db_url))
-        local = LocalWorkers(settings, address.replace("0.0.0.0", "127.0.0.1"), workers)
+        local = LocalWorkers(settings, address.replace("0.0.0.0", "127.0.0.1"), workers, coordinator.authenticator)
         await local.start()
         waiter = asyncio.create_task(coordinator.wait())
         await asyncio.wait([waiter, stopper], return_when=asyncio.FIRST_COMPLETED)
@@ -319,10 +346,11 @@ async def serve(settings: Settings, workers: int = 0) -> None:
 class LocalWorkers:
     """`coordinator standalone`'s worker processes, restarted (after a pause) when one dies."""
 
-    def __init__(self, settings: Settings, address: str, count: int) -> None:
+    def __init__(self, settings: Settings, address: str, count: int, authenticator: Authenticator) -> None:
         self.settings = settings
         self.address = address
         self.count = count
+        self.authenticator = authenticator
         self.processes: dict[int, asyncio.subprocess.Process] = {}
         self._watchers: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -335,7 +363,7 @@ class LocalWorkers:
         pause = _RESTART_PAUSE
         while not self._stopping:
             started = time.monotonic()
-            process = await asyncio.create_subprocess_exec(*self._command(index))
+            process = await asyncio.create_subprocess_exec(*self._command(index), env=self._environment(index))
             self.processes[index] = process
             code = await process.wait()
             if self._stopping:
@@ -365,6 +393,23 @@ class LocalWorkers:
             "--parent-pid",
             str(os.getpid()),
         ]
+
+    def _environment(self, index: int) -> dict[str, str]:
+        """Fresh tokens each start, kept in the coordinator's memory only, passed by environment (never
+        on a command line, where `ps` would show them): the worker's own, and an operator token for
+        its tasks' calls (TriggerDagRunOperator); the CA, when the coordinator uses TLS."""
+        now = self.authenticator.clock.now()
+        secret, token = tokens.make(f"local-{index + 1}", "worker", now)
+        self.authenticator.add_local(token)
+        task_secret, task_token = tokens.make("local-tasks", "operator", now)
+        self.authenticator.add_local(task_token)
+        credentials = ("TRADEWIND_TOKEN", "TRADEWIND_TASK_TOKEN", "TRADEWIND_TLS_")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(credentials)}
+        env["TRADEWIND_TOKEN"] = secret
+        env["TRADEWIND_TASK_TOKEN"] = task_secret
+        if self.settings.tls_ca:
+            env["TRADEWIND_TLS_CA"] = self.settings.tls_ca
+        return env
 
     async def stop(self, coordinator_stopped: Awaitable[None]) -> None:
         """Ask the workers to drain, stop the coordinator, then wait for them (killing stragglers)."""

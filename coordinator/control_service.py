@@ -18,10 +18,13 @@ from typing import Any, TypeAlias, TypeVar
 import grpc
 
 from coordinator import messages
+from coordinator.auth import Authenticator
 from coordinator.engine import Engine
 from coordinator.logs import LogKey
+from coordinator.metastore.security_store import SecurityStore
 from coordinator.records import TaskInstance
 from coordinator.secrets_service import SecretsRpcs
+from coordinator.token_service import TokenHandlers
 from coordinator.validation import logical_date, map_index, required
 from tradewind.exceptions import InvalidArgument, NotFound
 from tradewind.states import ON_WORKER, TaskState
@@ -65,10 +68,13 @@ def _mapped(task_id: str, index: int) -> str:
 FORGET_EVERY = 60.0
 
 
-class ControlService(SecretsRpcs, control_pb2_grpc.ControlServiceServicer):
-    def __init__(self, engine: Engine, worker_retention: float = 3600.0) -> None:
+class ControlService(SecretsRpcs, TokenHandlers, control_pb2_grpc.ControlServiceServicer):
+    def __init__(
+        self, engine: Engine, worker_retention: float = 3600.0, authenticator: Authenticator | None = None
+    ) -> None:
         self.engine = engine
         self.store = engine.store
+        self.authenticator = authenticator or Authenticator(SecurityStore(), engine.clock, False)
         #: Workers gone longer than this are forgotten (their attempts keep their names).
         self.worker_retention = timedelta(seconds=worker_retention)
         self._forgotten_at: float | None = None

@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
+from tradewind.exceptions import InvalidArgument
+
 log = logging.getLogger("tradewind.coordinator")
 
 
@@ -34,6 +36,10 @@ class LogStore:
         self.failing = False
 
     def path(self, key: LogKey) -> Path:
+        """The attempt's file; an id that could leave the log folder (a `/`, a NUL) is refused."""
+        for what, value in (("dag_id", key.dag_id), ("run_id", key.run_id), ("task_id", key.task_id)):
+            if not value or "/" in value or "\x00" in value:
+                raise InvalidArgument(f"{what} {value!r} cannot name a log file")
         folder = self.root / f"dag_id={key.dag_id}" / f"run_id={key.run_id}" / f"task_id={key.task_id}"
         if key.map_index >= 0:
             folder = folder / f"map_index={key.map_index}"

@@ -1,14 +1,13 @@
 """ControlService's connections and variables RPCs.
 
 Reads come from the coordinator's decrypted copy in memory (coordinator/secrets.py); changes
-are written on the metastore writer thread before they are answered, and each one passes
-through `audit_change`, the one place a change of a secret is reported. A list never carries a
+are written on the metastore writer thread before they are answered, and the access interceptor
+(coordinator/auth.py) records each in the audit log by RPC name. A list never carries a
 password, an extra or a sensitive variable's value; TestConnection's answer is masked.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from coordinator.engine import Engine
@@ -19,15 +18,8 @@ from tradewind.exceptions import InvalidArgument, NotFound, TradewindError
 from tradewind.secrets_masker import MASK, is_sensitive
 from tradewind.v1 import common_pb2, control_pb2
 
-log = logging.getLogger(__name__)
 #: Seconds a worker has to open a connection under test and answer.
 TEST_TIMEOUT = 30.0
-
-
-def audit_change(action: str, subject: str, name: str) -> None:
-    """Every change of a connection or variable made through ControlService, once it is stored;
-    `action` is "set" or "delete", `subject` "connection" or "variable"."""
-    log.info("%s %s %r", action, subject, name)
 
 
 def connection_from_pb(pb: common_pb2.Connection) -> Connection:
@@ -76,7 +68,6 @@ class SecretsRpcs:
     ) -> control_pb2.SetConnectionResponse:
         connection = connection_from_pb(request.connection)
         await self.engine.write_secrets(self.secrets.set_connection, connection)
-        audit_change("set", "connection", connection.conn_id)
         return control_pb2.SetConnectionResponse(connection=hidden_pb(connection))
 
     async def DeleteConnection(
@@ -85,7 +76,6 @@ class SecretsRpcs:
         conn_id = required(request.conn_id, "conn_id")
         if not await self.engine.write_secrets(self.secrets.delete_connection, conn_id):
             raise NotFound(f"connection {conn_id!r} not found")
-        audit_change("delete", "connection", conn_id)
         return control_pb2.DeleteConnectionResponse()
 
     async def TestConnection(
@@ -129,7 +119,6 @@ class SecretsRpcs:
     ) -> control_pb2.SetVariableResponse:
         variable = request.variable
         await self.engine.write_secrets(self.secrets.set_variable, variable.key, variable.value, variable.description)
-        audit_change("set", "variable", variable.key)
         return control_pb2.SetVariableResponse()
 
     async def DeleteVariable(
@@ -138,5 +127,4 @@ class SecretsRpcs:
         key = required(request.key, "key")
         if not await self.engine.write_secrets(self.secrets.delete_variable, key):
             raise NotFound(f"variable {key!r} not found")
-        audit_change("delete", "variable", key)
         return control_pb2.DeleteVariableResponse()

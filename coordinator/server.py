@@ -146,15 +146,16 @@ OPTIONS = [
 ]
 
 
-def create_server() -> grpc.aio.Server:
-    return grpc.aio.server(interceptors=[ErrorInterceptor()], options=OPTIONS)
+def create_server(*first: grpc.aio.ServerInterceptor) -> grpc.aio.Server:
+    """A server whose calls pass `first` (the auth interceptor), then ErrorInterceptor."""
+    return grpc.aio.server(interceptors=[*first, ErrorInterceptor()], options=OPTIONS)
 
 
-def bind(server: grpc.aio.Server, address: str) -> int:
+def bind(server: grpc.aio.Server, address: str, tls: grpc.ServerCredentials | None = None) -> int:
     """Listen on HOST:PORT and return the port; OSError with one line when that is impossible.
 
     The address is tried with a plain socket first because gRPC only says "Failed to bind"
-    and prints its own lines to stderr.
+    and prints its own lines to stderr. With `tls`, the port speaks only TLS.
     """
     host, port = parse_address(address, "bind")
     try:
@@ -173,6 +174,8 @@ def bind(server: grpc.aio.Server, address: str) -> int:
                 raise OSError(f"{address} is not an address of this machine") from None
             raise OSError(f"cannot listen on {address}: {exc.strerror}") from None
     try:
+        if tls is not None:
+            return int(server.add_secure_port(address, tls))
         return int(server.add_insecure_port(address))
     except RuntimeError:
         raise OSError(f"cannot listen on {address}: the address is in use or not local") from None

@@ -74,7 +74,9 @@ _STRINGS: dict[str, Callable[[str, str], None]] = {
     "dag_id_contains": _contains,
 }
 #: Fields named `name` are pool names, except a worker's.
-_NAMES = {"DrainWorkerRequest": _pattern(WORKER_NAME, "_ . @ : -", 200)}
+_worker_name = _pattern(WORKER_NAME, "_ . @ : -", 200)
+#: Token names are worker names, since a worker token is named for its worker.
+_NAMES = {"DrainWorkerRequest": _worker_name, "CreateTokenRequest": _worker_name, "RevokeTokenRequest": _worker_name}
 _LEAST = {"map_index": -1, "try_number": 0, "slots": 0}
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import grpc
 
 from coordinator import messages
+from coordinator.auth import check_worker_name
 from coordinator.engine import Engine, log_key
 from coordinator.events import Acked, AttemptRef, RequestFailed, Started, WorkerDraining, WorkerJoined, WorkerLeft
 from coordinator.sessions import WorkerSession
@@ -73,6 +74,7 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
         if first.WhichOneof("body") != "hello":
             raise InvalidArgument(f"the first message on a worker stream must be hello, not {first.WhichOneof('body')}")
         session = session_from_hello(first.hello, self.engine.clock.now())
+        check_worker_name(session.name)
         running = tuple(attempt_ref(a, "hello.running") for a in first.hello.running)
         outbound: Outbound = asyncio.Queue()
         joined = await self._join(session, running, outbound)

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
-from tradewind.client import Client
+from tradewind import cli_tokens
 from tradewind.config import Settings
 from tradewind.exceptions import ApiError, ConfigError, InvalidArgument, TradewindError
 from tradewind.states import RunState
@@ -33,7 +34,10 @@ from tradewind.wire import (
     wait_reason_from_pb,
 )
 
-_ENUM = re.compile(r"^(TASK_STATE|RUN_STATE|TASK_KIND)_([A-Z_]+)$")
+if TYPE_CHECKING:
+    from tradewind.client import Client
+
+_ENUM = re.compile(r"^(TASK_STATE|RUN_STATE|TASK_KIND|TOKEN_ROLE)_([A-Z_]+)$")
 
 
 class UsageError(TradewindError):
@@ -356,10 +360,19 @@ def cmd_pools_delete(client: Client, args: argparse.Namespace) -> None:
 def _tui(client: Client, args: argparse.Namespace) -> None:
     from tui.app import run
 
-    run(client.host)
+    run(client.host, client.credentials)
 
 
 # ---- parser --------------------------------------------------------------------------------
+_CREDENTIAL_FLAGS = (
+    ("--token", "the bearer token (default TRADEWIND_TOKEN); prefer --token-file, which `ps` does not show"),
+    ("--token-file", "a file holding the token (default TRADEWIND_TOKEN_FILE)"),
+    ("--tls-ca", "the CA that signed the coordinator's certificate: connect with TLS (default TRADEWIND_TLS_CA)"),
+    ("--tls-cert", "a client certificate, for a coordinator that requires one (with --tls-key)"),
+    ("--tls-key", "the private key of --tls-cert"),
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -368,6 +381,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help="the coordinator, or several as A:1,B:2 (default 127.0.0.1:50051 or TRADEWIND_HOST)",
     )
+    for flag, text in _CREDENTIAL_FLAGS:
+        common.add_argument(flag, default=argparse.SUPPRESS, metavar=flag.rsplit("-", 1)[-1].upper(), help=text)
     parser = argparse.ArgumentParser(
         prog="tradewind", description=__doc__, parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -455,6 +470,7 @@ def _parser() -> argparse.ArgumentParser:
     setter.add_argument("slots", type=int)
     setter.add_argument("--description", metavar="TEXT")
     command(pools, "delete", cmd_pools_delete, "delete a pool").add_argument("name")
+    cli_tokens.add_commands(groups, command)
 
     from tradewind import cli_secrets  # it builds on this module's output helpers
 
@@ -465,9 +481,17 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    # gRPC's C core prints each failed TLS handshake on stderr unless told otherwise before it is
+    # first imported; a person gets the one-line error below instead.
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    from tradewind.client import Client
+    from tradewind.credentials import Credentials
+
     try:
-        host = Settings.load({"host": getattr(args, "host", None)}).host
-        with Client(host) as client:
+        names = ("host", *(flag[2:].replace("-", "_") for flag, _ in _CREDENTIAL_FLAGS))
+        flags = {name: getattr(args, name, None) for name in names}
+        settings = Settings.load(flags)
+        with Client(settings.host, credentials=Credentials.from_settings(settings)) as client:
             args.handler(client, args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

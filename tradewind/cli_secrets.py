@@ -11,12 +11,14 @@ import argparse
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tradewind.cli import UsageError, print_json, table
-from tradewind.client import Client
 from tradewind.connections import Connection, to_pb
 from tradewind.exceptions import NotFound, TradewindError
+
+if TYPE_CHECKING:
+    from tradewind.client import Client
 
 
 def _from_flags(args: argparse.Namespace) -> Connection:

@@ -10,10 +10,19 @@ from typing import Any, Generic, TypeVar
 
 import grpc
 
-from tradewind.exceptions import ApiError, FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from tradewind.credentials import Credentials, diagnose, sync_channel
+from tradewind.exceptions import (
+    ApiError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+    Unavailable,
+)
 from tradewind.states import RunState, TaskState
 from tradewind.v1 import common_pb2, control_pb2, control_pb2_grpc
-from tradewind.wire import run_state_to_pb, task_state_to_pb, to_timestamp
+from tradewind.wire import run_state_to_pb, task_state_to_pb, to_timestamp, token_role_to_pb
 
 R = TypeVar("R")
 _CHANNEL_OPTIONS = [
@@ -29,6 +38,8 @@ _ERRORS: dict[grpc.StatusCode, type[ApiError]] = {
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
     grpc.StatusCode.FAILED_PRECONDITION: FailedPrecondition,
     grpc.StatusCode.ALREADY_EXISTS: FailedPrecondition,
+    grpc.StatusCode.UNAUTHENTICATED: Unauthenticated,
+    grpc.StatusCode.PERMISSION_DENIED: PermissionDenied,
 }
 
 
@@ -42,7 +53,8 @@ class _CurrentStub:
         client = self._client
 
         def call(request: Any, **kwargs: Any) -> Any:
-            return getattr(client._stubs[client._current], name)(request, **kwargs)
+            metadata = client.credentials.metadata()
+            return getattr(client._stubs[client._current], name)(request, metadata=metadata, **kwargs)
 
         return call
 
@@ -85,15 +97,24 @@ class Client:
     """Every ControlService call, returning its response message (or an iterator, for streams).
 
     `host` may name several coordinators ("a:1,b:2": an owner and its standbys); the client
-    talks to one and moves to the next when that one is unavailable.
+    talks to one and moves to the next when that one is unavailable. `credentials` (a token,
+    TLS files) go with every call.
     """
 
-    def __init__(self, host: str, *, timeout: float = 10.0, connect_timeout: float = 3.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        *,
+        timeout: float = 10.0,
+        connect_timeout: float = 3.0,
+        credentials: Credentials | None = None,
+    ) -> None:
         self.host = host
+        self.credentials = credentials or Credentials()
         self.hosts = [part.strip() for part in host.split(",") if part.strip()] or [host]
         self.timeout = timeout
         self.connect_timeout = connect_timeout
-        self._channels = [grpc.insecure_channel(address, options=_CHANNEL_OPTIONS) for address in self.hosts]
+        self._channels = [sync_channel(address, self.credentials, _CHANNEL_OPTIONS) for address in self.hosts]
         self._stubs = [control_pb2_grpc.ControlServiceStub(channel) for channel in self._channels]
         self._current = 0
         self._stub: Any = _CurrentStub(self)
@@ -118,7 +139,7 @@ class Client:
         code = exc.code()  # type: ignore[attr-defined]
         details = exc.details() or code.name  # type: ignore[attr-defined]
         if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED) and not self._ready:
-            return Unavailable(f"cannot reach the coordinator at {self.host} (is `coordinator serve` running?)")
+            return self._unreachable()
         if code is grpc.StatusCode.UNAVAILABLE:
             return Unavailable(f"lost the coordinator at {self.address}: {details}")
         return _ERRORS.get(code, ApiError)(details, code.name)
@@ -141,7 +162,15 @@ class Client:
                 self._ready = True
                 return
             if time.monotonic() >= end:
-                raise Unavailable(f"cannot reach the coordinator at {self.host} (is `coordinator serve` running?)")
+                raise self._unreachable()
+
+    def _unreachable(self) -> Unavailable:
+        """Why no coordinator answered: a TLS mismatch when one is found, else not running."""
+        for address in self.hosts:
+            why = diagnose(address, self.credentials)
+            if why:
+                return Unavailable(why)
+        return Unavailable(f"cannot reach the coordinator at {self.host} (is `coordinator serve` running?)")
 
     def _call(self, method: Callable[..., R], request: Any) -> R:
         """Call `method`; when the coordinator in use is unavailable and there are others, move on once to each."""
@@ -324,3 +353,21 @@ class Client:
 
     def watch(self, dag_id: str = "") -> Stream[control_pb2.WatchResponse]:
         return self._stream(self._stub.Watch, control_pb2.WatchRequest(dag_id=dag_id))
+
+    # ---- tokens and the audit log --------------------------------------------------------
+    def create_token(self, name: str, role: str, expires_in_seconds: int = 0) -> control_pb2.CreateTokenResponse:
+        request = control_pb2.CreateTokenRequest(
+            name=name, role=token_role_to_pb(role), expires_in_seconds=expires_in_seconds  # type: ignore[arg-type]
+        )
+        return self._call(self._stub.CreateToken, request)
+
+    def list_tokens(self) -> control_pb2.ListTokensResponse:
+        return self._call(self._stub.ListTokens, control_pb2.ListTokensRequest())
+
+    def revoke_token(self, name: str) -> control_pb2.RevokeTokenResponse:
+        return self._call(self._stub.RevokeToken, control_pb2.RevokeTokenRequest(name=name))
+
+    def list_audit_log(self, page_size: int = 0, page_token: str = "") -> control_pb2.ListAuditLogResponse:
+        return self._call(
+            self._stub.ListAuditLog, control_pb2.ListAuditLogRequest(page_size=page_size, page_token=page_token)
+        )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,23 @@ class Settings:
     worker_name: str = ""
     worker_queues: tuple[str, ...] = ("default",)
     worker_slots: int = 16
+    #: Client and worker: the bearer token sent on every call (never printed), or a file holding it.
+    token: str = field(default="", repr=False)
+    token_file: str = ""
+    #: Client and worker: the CA that signed the coordinator's certificate (PEM); set, the channel uses TLS.
+    tls_ca: str = ""
+    #: Coordinator: its certificate and key (PEM). Client and worker: a client certificate for mutual TLS.
+    tls_cert: str = ""
+    tls_key: str = ""
+    #: Coordinator: the CA whose client certificates it requires (mutual TLS).
+    tls_client_ca: str = ""
+    #: Coordinator: listen on a non-loopback address without TLS.
+    insecure: bool = False
+    #: Worker: the token its tasks call the coordinator with (TriggerDagRunOperator), or a file holding it.
+    task_token: str = field(default="", repr=False)
+    task_token_file: str = ""
+    #: Coordinator: a file holding an admin token; created with a new token when missing.
+    admin_token_file: str = ""
 
     @property
     def db_url(self) -> str:

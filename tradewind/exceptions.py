@@ -17,7 +17,9 @@
     │   ├── InvalidArgument             a request field is malformed or out of range
     │   ├── FailedPrecondition          the request conflicts with the current state
     │   ├── AlreadyExists               the name is taken (a live worker of another identity)
-    │   └── Unavailable                 the coordinator cannot be reached
+    │   ├── Unavailable                 the coordinator cannot be reached
+    │   ├── Unauthenticated             no token, or one unknown, expired or revoked
+    │   └── PermissionDenied            the token's role may not make this call
     └── TaskOutcome                     raised inside a task to end it in a given state
         ├── TaskSkipped                 end as skipped
         ├── TaskFailedNoRetry           end as failed, without retrying
@@ -103,6 +105,14 @@ class AlreadyExists(ApiError):
 
 class Unavailable(ApiError):
     code = "UNAVAILABLE"
+
+
+class Unauthenticated(ApiError):
+    code = "UNAUTHENTICATED"
+
+
+class PermissionDenied(ApiError):
+    code = "PERMISSION_DENIED"
 
 
 class TaskOutcome(TradewindError):

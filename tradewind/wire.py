@@ -181,6 +181,25 @@ def wait_reason_from_pb(value: int) -> WaitReason:
     except KeyError:
         raise InvalidArgument(f"wait reason must be a known value, not {value}") from None
 
+#: Token roles (control.proto TokenRole), as the lowercase names the CLI and the metastore use.
+TOKEN_ROLES = ("worker", "viewer", "operator", "admin")
+_ROLE_TO_PB = {role: control_pb2.TokenRole.Value(f"TOKEN_ROLE_{role.upper()}") for role in TOKEN_ROLES}
+_ROLE_FROM_PB = {v: k for k, v in _ROLE_TO_PB.items()}
+#: The longest a token may live: 100 years, in seconds (CreateTokenRequest.expires_in_seconds).
+MAX_TOKEN_SECONDS = 3_153_600_000
+
+
+def token_role_to_pb(role: str) -> int:
+    return _ROLE_TO_PB[role]
+
+
+def token_role_from_pb(value: int) -> str:
+    try:
+        return _ROLE_FROM_PB[value]
+    except KeyError:
+        raise InvalidArgument(f"role must be one of {', '.join(TOKEN_ROLES)}, not {value}") from None
+
+
 _TASK_TO_PB: dict[TaskState, common_pb2.TaskState] = {
     state: common_pb2.TaskState.Value(f"TASK_STATE_{state.name}")  # type: ignore[misc]
     for state in TaskState

@@ -16,6 +16,7 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 
 from tradewind.client import Client
+from tradewind.credentials import Credentials
 from tradewind.exceptions import ApiError, Unavailable
 from tradewind.v1 import control_pb2
 from tui.actions import toggle_pause, trigger_dag
@@ -48,10 +49,12 @@ class TradewindApp(App[None]):
     #: "connecting", "connected", or why the coordinator cannot be reached.
     link: reactive[str] = reactive("connecting")
 
-    def __init__(self, host: str, *, now: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self, host: str, *, now: Callable[[], datetime] | None = None, credentials: Credentials | None = None
+    ) -> None:
         super().__init__()
         self.host = host
-        self.client = Client(host, timeout=10.0, connect_timeout=3.0)
+        self.client = Client(host, timeout=10.0, connect_timeout=3.0, credentials=credentials)
         self.feed = Feed(self.client, self.post_message)
         self._fixed_now = now
         self._skew = timedelta(0)
@@ -214,5 +217,5 @@ class TradewindApp(App[None]):
         self.push_screen(TaskInstanceScreen(dag_id, run_id, task_id))
 
 
-def run(host: str) -> None:
-    TradewindApp(host).run()
+def run(host: str, credentials: Credentials | None = None) -> None:
+    TradewindApp(host, credentials=credentials).run()

@@ -16,6 +16,7 @@ import signal
 import socket
 import sys
 from collections.abc import AsyncIterator, Coroutine
+from pathlib import Path
 from typing import Any, cast
 
 import grpc
@@ -23,6 +24,7 @@ import grpc
 from tradewind import wire
 from tradewind.config import Settings
 from tradewind.connections import from_pb
+from tradewind.credentials import Credentials, aio_channel, diagnose
 from tradewind.exceptions import TradewindError
 from tradewind.forkserver import ForkServer
 from tradewind.secrets_masker import MASK
@@ -69,6 +71,7 @@ class WorkerRefused(TradewindError):
 class Agent:
     def __init__(self, settings: Settings, grace: float = 60.0, parent_pid: int | None = None) -> None:
         self.settings = settings
+        self.credentials = Credentials.from_settings(settings)
         self.name = settings.worker_name or f"{socket.gethostname()}-{os.getpid()}"
         self.instance_id = secrets.token_hex(16)
         self.grace = grace
@@ -97,6 +100,15 @@ class Agent:
         if self.parent_pid is not None:
             self._spawn(watch_parent(self.parent_pid, self._on_parent_gone))
         os.environ["TRADEWIND_HOST"] = self.settings.host  # task processes call the coordinator
+        if self.settings.tls_ca:
+            os.environ["TRADEWIND_TLS_CA"] = str(Path(self.settings.tls_ca).resolve())
+        # The worker's own credential is not its tasks'; they get the task token, if any.
+        for name in ("TRADEWIND_TOKEN", "TRADEWIND_TOKEN_FILE", "TRADEWIND_TASK_TOKEN"):
+            os.environ.pop(name, None)
+        if self.settings.task_token:
+            os.environ["TRADEWIND_TOKEN"] = self.settings.task_token
+        elif self.settings.task_token_file:
+            os.environ["TRADEWIND_TOKEN_FILE"] = str(Path(self.settings.task_token_file).resolve())
         self.forkserver.start()
         try:
             await self._connect_forever()
@@ -164,7 +176,7 @@ class Agent:
         index, delay, failures = 0, BACKOFF_FIRST, 0
         while not self._stopping.is_set():
             host = hosts[index]
-            async with grpc.aio.insecure_channel(host, options=OPTIONS) as channel:
+            async with aio_channel(host, self.credentials, OPTIONS) as channel:
                 self._stub = worker_pb2_grpc.WorkerServiceStub(channel)
                 welcomed = await self._session(self._stub, host)
             if self._stopping.is_set():
@@ -176,7 +188,15 @@ class Agent:
             wait = delay * random.uniform(0.5, 1.0)
             delay = min(delay * 2, BACKOFF_MAX)
             level = logging.WARNING if failures % 60 == 1 else logging.DEBUG  # about once a minute while down
-            log.log(level, "no session with the coordinator at %s; trying %s in %.1fs", host, hosts[index], wait)
+            why = await asyncio.to_thread(diagnose, host, self.credentials) if level == logging.WARNING else ""
+            log.log(
+                level,
+                "no session with the coordinator at %s%s; trying %s in %.1fs",
+                host,
+                f" ({why})" if why else "",
+                hosts[index],
+                wait,
+            )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), wait)
 
@@ -191,7 +211,7 @@ class Agent:
         welcomed = False
         beats: asyncio.Task[None] | None = None
         silence: float | None = WELCOME_TIMEOUT_SECONDS
-        call = stub.Connect(_drain_queue(outbound))
+        call = stub.Connect(_drain_queue(outbound), metadata=self.credentials.metadata())
         stopped = asyncio.ensure_future(self._stopping.wait())
         try:
             while True:
@@ -350,7 +370,8 @@ class Agent:
     async def _fetch_bundle(self, bundle_hash: str) -> bytes:
         assert self._stub is not None
         chunks = []
-        async for part in self._stub.FetchBundle(worker_pb2.FetchBundleRequest(bundle_hash=bundle_hash)):
+        request = worker_pb2.FetchBundleRequest(bundle_hash=bundle_hash)
+        async for part in self._stub.FetchBundle(request, metadata=self.credentials.metadata()):
             chunks.append(part.chunk)
         return b"".join(chunks)
 

@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from tradewind.bundles import BundleError, extract_bundle
 
+_HASH = re.compile(r"[0-9a-f]{64}")
 #: Bundles kept whatever their age.
 KEEP = 8
 #: A bundle beyond the newest KEEP is removed once unused this long.
@@ -44,7 +46,10 @@ class BundleCache:
             yield await self.ensure(bundle_hash)
 
     async def ensure(self, bundle_hash: str) -> Path:
-        """The extracted bundle's folder; fetched once however many tasks need it at the same time."""
+        """The extracted bundle's folder; fetched once however many tasks need it at the same time.
+
+        The hash names a folder, so only a SHA-256 in hex is accepted; the data fetched must have it."""
+        self._lock_path(bundle_hash)
         target = self.root / bundle_hash
         if target.exists():
             _touch(target)
@@ -65,7 +70,7 @@ class BundleCache:
         now = time.time() if now is None else now
         found = []
         for path in self.root.iterdir():
-            if path.is_dir() and not path.name.startswith("."):
+            if path.is_dir() and _HASH.fullmatch(path.name):
                 with contextlib.suppress(FileNotFoundError):
                     found.append((path.stat().st_mtime, path))
         found.sort(reverse=True)
@@ -84,6 +89,8 @@ class BundleCache:
         return removed
 
     def _lock_path(self, bundle_hash: str) -> Path:
+        if not _HASH.fullmatch(bundle_hash):
+            raise BundleError(f"a DAG bundle hash is 64 lowercase hex digits, not {bundle_hash[:80]!r}")
         return self.root / f".{bundle_hash}.lock"
 
 

@@ -225,6 +225,28 @@ class Connection(BaseModel):
     port = peewee.IntegerField(default=0)
     extra = TextField(default="")
     description = TextField(default="")
+class ApiToken(BaseModel):
+    """A bearer token: only its SHA-256 is stored; the secret is shown once, when it is made."""
+
+    id = peewee.AutoField()
+    name = CharField(max_length=250)
+    role = CharField(max_length=16)
+    hash = CharField(max_length=64, unique=True)
+    created_at = peewee.DateTimeField()
+    expires_at = peewee.DateTimeField(null=True)
+    revoked_at = peewee.DateTimeField(null=True)
+    #: The token name of whoever made it ("" when made offline with `coordinator tokens create`).
+    created_by = CharField(default="")
+
+
+class AuditEntry(BaseModel):
+    """One change a person (or program) made: who (token name), which RPC, on what, when."""
+
+    id = peewee.AutoField()
+    timestamp = peewee.DateTimeField(index=True)
+    actor = CharField(max_length=250)
+    rpc = CharField(max_length=100)
+    subject = TextField()
 
 
 ALL_MODELS: list[type[BaseModel]] = [
@@ -241,4 +263,6 @@ ALL_MODELS: list[type[BaseModel]] = [
     Pool,
     Variable,
     Connection,
+    ApiToken,
+    AuditEntry,
 ]

@@ -70,3 +70,13 @@ def _assert_full_disk_is_survived(store: LogStore, caplog: pytest.LogCaptureFixt
     assert len(errors) == 1, errors
     assert "cannot write task logs" in errors[0].getMessage()
     assert store.failing
+
+
+@pytest.mark.parametrize(
+    "bad", [KEY._replace(dag_id="../../x"), KEY._replace(run_id="a/../../b"), KEY._replace(task_id="")]
+)
+def test_an_id_that_could_leave_the_log_folder_names_no_file(tmp_path: Path, bad: LogKey) -> None:
+    from tradewind.exceptions import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match="cannot name a log file"):
+        LogStore(tmp_path / "logs").path(bad)

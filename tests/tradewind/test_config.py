@@ -42,6 +42,16 @@ CASES: dict[str, tuple[Any, str, Any, tuple[Any, Any, Any]]] = {
     "worker_name": ("toml-worker", "env-worker", "flag-worker", ("toml-worker", "env-worker", "flag-worker")),
     "worker_queues": (["a", "b"], "c, d", "e", (("a", "b"), ("c", "d"), ("e",))),
     "worker_slots": (2, "3", 4, (2, 3, 4)),
+    "token": ("tw_t", "tw_e", "tw_f", ("tw_t", "tw_e", "tw_f")),
+    "token_file": ("t.token", "e.token", "f.token", ("t.token", "e.token", "f.token")),
+    "tls_ca": ("t.pem", "e.pem", "f.pem", ("t.pem", "e.pem", "f.pem")),
+    "tls_cert": ("t.pem", "e.pem", "f.pem", ("t.pem", "e.pem", "f.pem")),
+    "tls_key": ("t.key", "e.key", "f.key", ("t.key", "e.key", "f.key")),
+    "tls_client_ca": ("t.pem", "e.pem", "f.pem", ("t.pem", "e.pem", "f.pem")),
+    "insecure": (True, "0", True, (True, False, True)),
+    "admin_token_file": ("t.token", "e.token", "f.token", ("t.token", "e.token", "f.token")),
+    "task_token": ("tw_t", "tw_e", "tw_f", ("tw_t", "tw_e", "tw_f")),
+    "task_token_file": ("t.token", "e.token", "f.token", ("t.token", "e.token", "f.token")),
 }
 
 

@@ -78,3 +78,12 @@ def test_recently_used_bundles_are_kept_whatever_their_number(tmp_path: Path) ->
 
     assert asyncio.run(scenario()) == []
     assert len(dirs(tmp_path)) == len(HASHES)
+
+
+@pytest.mark.parametrize("bad", ["../" + "a" * 61, "../../etc", "A" * 64, "a" * 63 + "/", ""])
+def test_a_bundle_hash_that_is_not_64_hex_digits_never_names_a_folder(tmp_path: Path, bad: str) -> None:
+    fetched: list[str] = []
+    cache = cache_in(tmp_path / "cache", fetched)
+    with pytest.raises(BundleError, match="64 lowercase hex digits"):
+        asyncio.run(cache.ensure(bad))
+    assert fetched == [] and not (tmp_path / "etc").exists()

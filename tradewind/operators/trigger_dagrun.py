@@ -68,11 +68,13 @@ class TriggerDagRunOperator(BaseOperator):
 
     def execute(self, context: dict[str, Any]) -> None:
         from tradewind.client import Client
+        from tradewind.credentials import Credentials
 
         logical = self.logical_date
         if isinstance(logical, str) and logical:
             logical = datetime.fromisoformat(logical)
-        with Client(Settings.load().host) as client:
+        settings = Settings.load()
+        with Client(settings.host, credentials=Credentials.from_settings(settings)) as client:
             if self.trigger_run_id and _find_state(client, self.trigger_dag_id, self.trigger_run_id, []):
                 message = f"DAG {self.trigger_dag_id!r} already has a run with run_id {self.trigger_run_id!r}"
                 raise TaskSkipped(message) if self.skip_when_already_exists else TaskFailed(message)

@@ -179,6 +179,26 @@ class ControlServiceStub:
                 request_serializer=tradewind_dot_v1_dot_control__pb2.DeleteVariableRequest.SerializeToString,
                 response_deserializer=tradewind_dot_v1_dot_control__pb2.DeleteVariableResponse.FromString,
                 _registered_method=True)
+        self.CreateToken = channel.unary_unary(
+                '/tradewind.v1.ControlService/CreateToken',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.CreateTokenRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.CreateTokenResponse.FromString,
+                _registered_method=True)
+        self.ListTokens = channel.unary_unary(
+                '/tradewind.v1.ControlService/ListTokens',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.ListTokensRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.ListTokensResponse.FromString,
+                _registered_method=True)
+        self.RevokeToken = channel.unary_unary(
+                '/tradewind.v1.ControlService/RevokeToken',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.RevokeTokenRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.RevokeTokenResponse.FromString,
+                _registered_method=True)
+        self.ListAuditLog = channel.unary_unary(
+                '/tradewind.v1.ControlService/ListAuditLog',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.ListAuditLogRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.ListAuditLogResponse.FromString,
+                _registered_method=True)
 
 
 class ControlServiceServicer:
@@ -388,6 +408,34 @@ class ControlServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateToken(self, request, context):
+        """Make a token (admin). The response carries its secret, shown this once and never stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTokens(self, request, context):
+        """Every token ever made, newest first, without secrets (admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeToken(self, request, context):
+        """Revoke the token of that name (admin); calls with it fail with UNAUTHENTICATED at once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAuditLog(self, request, context):
+        """The audit log, newest first, a page at a time (viewer).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -535,6 +583,26 @@ def add_ControlServiceServicer_to_server(servicer, server):
                     servicer.DeleteVariable,
                     request_deserializer=tradewind_dot_v1_dot_control__pb2.DeleteVariableRequest.FromString,
                     response_serializer=tradewind_dot_v1_dot_control__pb2.DeleteVariableResponse.SerializeToString,
+            ),
+            'CreateToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateToken,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.CreateTokenRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.CreateTokenResponse.SerializeToString,
+            ),
+            'ListTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTokens,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.ListTokensRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.ListTokensResponse.SerializeToString,
+            ),
+            'RevokeToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeToken,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.RevokeTokenRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.RevokeTokenResponse.SerializeToString,
+            ),
+            'ListAuditLog': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditLog,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.ListAuditLogRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.ListAuditLogResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1320,6 +1388,114 @@ class ControlService:
             '/tradewind.v1.ControlService/DeleteVariable',
             tradewind_dot_v1_dot_control__pb2.DeleteVariableRequest.SerializeToString,
             tradewind_dot_v1_dot_control__pb2.DeleteVariableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/CreateToken',
+            tradewind_dot_v1_dot_control__pb2.CreateTokenRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.CreateTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/ListTokens',
+            tradewind_dot_v1_dot_control__pb2.ListTokensRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.ListTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/RevokeToken',
+            tradewind_dot_v1_dot_control__pb2.RevokeTokenRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.RevokeTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/ListAuditLog',
+            tradewind_dot_v1_dot_control__pb2.ListAuditLogRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.ListAuditLogResponse.FromString,
             options,
             channel_credentials,
             insecure,

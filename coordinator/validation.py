@@ -74,7 +74,7 @@ _STRINGS: dict[str, Callable[[str, str], None]] = {
 }
 #: Fields named `name` are pool names, except a worker's.
 _NAMES = {"DrainWorkerRequest": _pattern(WORKER_NAME, "_ . @ : -", 200)}
-_LEAST = {"map_index": -1, "try_number": 0, "slots": 0}
+_LEAST = {"map_index": -1, "try_number": 0, "slots": 0, "backfill_id": 1, "max_active_runs": 0}
 
 
 def check_request(request: Message) -> None:

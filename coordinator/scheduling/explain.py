@@ -21,7 +21,7 @@ class Explain(Commands):
             return [self._explain_queued(ti)]
         entry = self.dags.get(ti.run.dag_id)
         conditions: list[Condition] = []
-        if entry is not None and entry.paused:
+        if entry is not None and entry.paused and ti.run.backfill_id is None:
             conditions.append((W.DAG_PAUSED, f"DAG {ti.run.dag_id!r} is paused"))
         if ti.run.state is RunState.QUEUED and entry is not None:
             conditions.append(

@@ -1,0 +1,200 @@
+"""Backfills in the scheduling core, on a real metastore: planning, their own max_active_runs,
+reprocessing, cancelling and a restart."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coordinator.engine import Engine
+from coordinator.events import AttemptRef, Finished
+from coordinator.records import Run
+from tests.coordinator.conftest import dag, task
+from tests.coordinator.engine_kit import add_dag, command, join, make_engine
+from tradewind.exceptions import FailedPrecondition, InvalidArgument
+from tradewind.states import RunState
+from tradewind.wire import BackfillState, Outcome, Reprocess
+
+DAILY = {"kind": "cron", "expr": "@daily"}
+
+
+def day(n: int) -> datetime:
+    return datetime(2024, 1, n, tzinfo=UTC)
+
+
+def daily(dag_id: str = "d", **extra: Any) -> dict[str, Any]:
+    return dag(dag_id, [task("a")], schedule=DAILY, start_date="2030-01-01T00:00:00+00:00", **extra)
+
+
+async def backfill(engine: Engine, first: int = 1, last: int = 5, **args: Any) -> Any:
+    values: dict[str, Any] = {
+        "dag_id": "d",
+        "from_date": day(first),
+        "to_date": day(last),
+        "reprocess": Reprocess.NONE,
+        "max_active_runs": 10,
+        "run_backwards": False,
+        "dry_run": False,
+    }
+    return await command(engine, "create_backfill", **(values | args))
+
+
+async def finish(engine: Engine, run: Run, outcome: Outcome = Outcome.SUCCESS) -> None:
+    ti = run.tis["a"]
+    attempt = AttemptRef(ti.id, ti.try_number, ti.token)
+    generation = engine.scheduler.workers["w1"].generation
+    await engine.turn([Finished("w1", attempt, outcome, 0, "", "null", None, generation=generation)])
+
+
+def running(engine: Engine) -> list[Run]:
+    return sorted((r for r in engine.scheduler.runs.values() if r.state is RunState.RUNNING), key=lambda r: r.id)
+
+
+def scenario(body: Callable[[Engine], Awaitable[None]], tmp_path: Path) -> None:
+    async def main() -> None:
+        engine = make_engine(tmp_path)
+        add_dag(engine, daily(max_active_runs=1))
+        await join(engine)
+        await body(engine)
+
+    asyncio.run(main())
+
+
+def test_a_backfill_runs_every_interval_under_its_own_max_active_runs(tmp_path: Path) -> None:
+    async def body(engine: Engine) -> None:
+        backfill_id = await backfill(engine, max_active_runs=2)
+        rows = engine.store.list_runs("d")
+        assert sorted(r.run_id for r in rows) == [f"backfill__{day(n).isoformat()}" for n in range(1, 6)]
+        assert {r.run_type for r in rows} == {"backfill"} and {r.backfill_id for r in rows} == {backfill_id}
+        assert [r.logical_date.day for r in running(engine)] == [1, 2]
+        # the DAG's own max_active_runs (1) does not hold back a manual run beside the backfill
+        await command(engine, "trigger", dag_id="d", conf={}, run_id="m", logical_date=None)
+        assert engine.scheduler.run_for("d", "m").state is RunState.RUNNING
+        while running(engine):
+            await finish(engine, [r for r in running(engine) if r.backfill_id][0])
+            if not any(r.backfill_id for r in running(engine)):
+                break
+        progress = engine.store.backfill_progress([backfill_id])[backfill_id]
+        assert progress[RunState.SUCCESS.value] == 5
+        row = engine.store.get_backfill(backfill_id)
+        assert row.state == BackfillState.COMPLETED.value and row.completed_at is not None
+        assert backfill_id not in engine.scheduler.backfills
+
+    scenario(body, tmp_path)
+
+
+def test_a_dry_run_lists_the_dates_newest_first_with_run_backwards_and_changes_nothing(tmp_path: Path) -> None:
+    async def body(engine: Engine) -> None:
+        plan = await backfill(engine, 1, 3, dry_run=True, run_backwards=True)
+        assert [p.info.logical_date for p in plan] == [day(3), day(2), day(1)]
+        assert engine.store.list_runs("d") == [] and engine.store.list_backfills() == []
+
+    scenario(body, tmp_path)
+
+
+def test_run_backwards_starts_the_newest_date_first(tmp_path: Path) -> None:
+    async def body(engine: Engine) -> None:
+        await backfill(engine, 1, 3, max_active_runs=1, run_backwards=True)
+        assert [r.logical_date for r in running(engine)] == [day(3)]
+
+    scenario(body, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("reprocess", "rerun"),
+    [(Reprocess.NONE, set()), (Reprocess.FAILED, {2}), (Reprocess.COMPLETED, {1, 2})],
+)
+def test_existing_runs_are_handled_by_the_reprocess_behaviour(
+    tmp_path: Path, reprocess: Reprocess, rerun: set[int]
+) -> None:
+    async def body(engine: Engine) -> None:
+        await backfill(engine, 1, 3)
+        runs = running(engine)
+        await finish(engine, runs[0])
+        await finish(engine, runs[1], Outcome.FAILED_NO_RETRY)
+        # day 3 is still running: in flight, left alone whatever the behaviour
+        plan = await backfill(engine, 1, 4, reprocess=reprocess, dry_run=True)
+        assert {p.info.logical_date.day for p in plan if p.rerun} == rerun
+        assert {p.info.logical_date.day: p.skipped for p in plan}[3] == "in flight"
+        await finish(engine, runs[2])
+        second = await backfill(engine, 1, 4, reprocess=reprocess)
+        again = {r.logical_date.day for r in running(engine)}
+        assert again == rerun | {4} | ({3} if reprocess is Reprocess.COMPLETED else set())
+        for run in running(engine):
+            assert run.backfill_id == second and run.tis["a"].try_number == (2 if run.logical_date.day < 4 else 1)
+
+    scenario(body, tmp_path)
+
+
+def test_a_second_active_backfill_of_a_dag_is_refused(tmp_path: Path) -> None:
+    async def body(engine: Engine) -> None:
+        first = await backfill(engine, 1, 2)
+        with pytest.raises(FailedPrecondition, match=rf"DAG 'd' already has an active backfill \({first}\)"):
+            await backfill(engine, 3, 4)
+
+    scenario(body, tmp_path)
+
+
+def test_bad_ranges_and_dags_without_a_schedule_are_clear_errors(tmp_path: Path) -> None:
+    async def body(engine: Engine) -> None:
+        with pytest.raises(InvalidArgument, match="from_date 2024-01-05T00:00:00\\+00:00 is after to_date"):
+            await backfill(engine, 5, 1)
+        add_dag(engine, dag("none", [task("a")]))
+        with pytest.raises(FailedPrecondition, match="DAG 'none' has no schedule"):
+            await backfill(engine, dag_id="none")
+        with pytest.raises(InvalidArgument, match="more than 10,000 logical dates"):
+            await backfill(engine, from_date=datetime(1990, 1, 1, tzinfo=UTC))
+
+    scenario(body, tmp_path)
+
+
+def test_a_paused_dag_can_be_backfilled(tmp_path: Path) -> None:
+    async def body(engine: Engine) -> None:
+        await command(engine, "set_paused", dag_id="d", paused=True)
+        await backfill(engine, 1, 1)
+        (run,) = running(engine)
+        assert run.tis["a"].worker == "w1"
+
+    scenario(body, tmp_path)
+
+
+def test_cancel_fails_the_queued_runs_and_lets_the_running_ones_finish(tmp_path: Path) -> None:
+    async def body(engine: Engine) -> None:
+        backfill_id = await backfill(engine, 1, 4, max_active_runs=1)
+        (first,) = running(engine)
+        await command(engine, "cancel_backfill", backfill_id=backfill_id)
+        states = {r.run_id: r.state for r in engine.store.list_runs("d")}
+        assert sorted(states.values()) == ["failed", "failed", "failed", "running"]
+        assert engine.store.get_backfill(backfill_id).state == BackfillState.CANCELLED.value
+        with pytest.raises(FailedPrecondition, match=f"backfill {backfill_id} is already cancelled"):
+            await command(engine, "cancel_backfill", backfill_id=backfill_id)
+        await backfill(engine, 10, 10)  # a cancelled backfill is no longer the DAG's active one
+        await finish(engine, first)
+        assert engine.store.get_run("d", first.run_id).state == RunState.SUCCESS.value
+        assert backfill_id not in engine.scheduler.backfills
+
+    scenario(body, tmp_path)
+
+
+def test_a_backfill_carries_on_after_a_restart(tmp_path: Path) -> None:
+    async def main() -> None:
+        engine = make_engine(tmp_path)
+        add_dag(engine, daily())
+        await join(engine)
+        backfill_id = await backfill(engine, 1, 4, max_active_runs=2, run_backwards=True)
+        engine.store.db.close()
+        engine = make_engine(tmp_path)
+        restored = engine.scheduler.backfills[backfill_id]
+        assert restored.running == 2 and [r.logical_date for r in restored.queued] == [day(2), day(1)]
+        await join(engine, running=tuple(AttemptRef(r.tis["a"].id, 1, r.tis["a"].token) for r in running(engine)))
+        await finish(engine, running(engine)[0])
+        assert restored.running == 2 and [r.logical_date for r in restored.queued] == [day(1)]
+        with pytest.raises(FailedPrecondition, match="already has an active backfill"):
+            await backfill(engine, 7, 7)
+
+    asyncio.run(main())

@@ -21,6 +21,7 @@ from tradewind.v1 import control_pb2
 from tui.actions import toggle_pause, trigger_dag
 from tui.commands import TradewindCommands
 from tui.feed import Connected, Disconnected, Feed, Resync, Wake
+from tui.screens.backfills import BackfillsScreen
 from tui.screens.base import LiveScreen
 from tui.screens.dag import DagScreen
 from tui.screens.dags import DagsScreen
@@ -39,6 +40,7 @@ class TradewindApp(App[None]):
         Binding("d", "dags", "DAGs"),
         Binding("w", "workers", "Workers"),
         Binding("e", "import_errors", "Import errors"),
+        Binding("b", "backfills", "Backfills", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -184,6 +186,10 @@ class TradewindApp(App[None]):
     def action_workers(self) -> None:
         if not isinstance(self.screen, WorkersScreen):
             self.push_screen(WorkersScreen())
+
+    def action_backfills(self) -> None:
+        if not isinstance(self.screen, BackfillsScreen):
+            self.push_screen(BackfillsScreen())
 
     def action_import_errors(self) -> None:
         if not isinstance(self.screen, ImportErrorsScreen):

@@ -17,7 +17,7 @@ BRANCHING = """
 from datetime import datetime, timedelta
 from tradewind import DAG, BashOperator, task
 
-with DAG(dag_id="branching", schedule="@daily", start_date=datetime(2024, 1, 1)) as dag:
+with DAG(dag_id="branching", schedule="@daily", start_date=datetime(2024, 1, 1), is_paused_upon_creation=True) as dag:
     @task
     def measure():
         print("measured")
@@ -46,6 +46,7 @@ with DAG(dag_id="branching", schedule="@daily", start_date=datetime(2024, 1, 1))
     pulled = "{{ ti.xcom_pull(task_ids='measure')['n'] }}"
     value >> BashOperator(task_id="templated", bash_command="echo {{ ds }} n=" + pulled)
     broken()
+    BashOperator(task_id="ledger", bash_command="echo {{ run_id }} >> LEDGER")
 
 if __name__ == "__main__":
     run = dag.test(logical_date=datetime(2024, 3, 1), run_conf={"who": "test"})
@@ -81,7 +82,7 @@ def run_file(tmp_path: Path, source: str, *prefix: str) -> subprocess.CompletedP
 def test_a_dag_file_run_with_python_tests_its_dag_branching_xcoms_templates_retries_and_a_failure(
     tmp_path: Path,
 ) -> None:
-    result = run_file(tmp_path, BRANCHING)
+    result = run_file(tmp_path, BRANCHING.replace("LEDGER", str(tmp_path / "ledger")))
     out = result.stdout
     assert result.returncode == 0, result.stderr
     assert "RUN manual__2024-03-01T00:00:00+00:00 manual failed {'who': 'test'}" in out
@@ -93,7 +94,10 @@ def test_a_dag_file_run_with_python_tests_its_dag_branching_xcoms_templates_retr
         "small": ["skipped", "0", "None"],
         "templated": ["success", "1", "2024-03-01", "n=3"],
         "broken": ["failed", "2", "None"],
+        "ledger": ["success", "1"],
     }
+    # the DAG is scheduled and paused upon creation: the test run ran, and it was the only run
+    assert (tmp_path / "ledger").read_text() == "manual__2024-03-01T00:00:00+00:00\n"
     # each try's log, as it ended
     assert "[branching] big try 1: success\nbig got 3\n" in out
     assert "[branching] small: skipped\n" in out

@@ -60,6 +60,10 @@ class Backfills(Explain):
         active = self.active_backfill(dag_id)
         if active is not None and not dry_run:
             raise FailedPrecondition(f"DAG {dag_id!r} already has an active backfill ({active.id})")
+        if run_backwards and any(t.get("depends_on_past") for t in entry.spec.data["tasks"]):
+            raise InvalidArgument(
+                f"DAG {dag_id!r} has tasks with depends_on_past; a backfill of it cannot run backwards"
+            )
         infos = entry.timetable.between(from_date, to_date, MAX_BACKFILL_DATES)
         if not infos:
             raise InvalidArgument(

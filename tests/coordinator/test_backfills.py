@@ -11,14 +11,17 @@ from typing import Any
 
 import pytest
 
+from coordinator.control_service import ControlService
 from coordinator.engine import Engine
 from coordinator.events import AttemptRef, Finished
 from coordinator.records import Run
+from coordinator.validation import check_request
 from tests.coordinator.conftest import dag, task
 from tests.coordinator.engine_kit import add_dag, command, join, make_engine
-from tradewind.exceptions import FailedPrecondition, InvalidArgument
+from tradewind.exceptions import FailedPrecondition, InvalidArgument, NotFound
 from tradewind.states import RunState
-from tradewind.wire import BackfillState, Outcome, Reprocess
+from tradewind.v1 import control_pb2
+from tradewind.wire import BackfillState, Outcome, Reprocess, to_timestamp
 
 DAILY = {"kind": "cron", "expr": "@daily"}
 
@@ -196,5 +199,62 @@ def test_a_backfill_carries_on_after_a_restart(tmp_path: Path) -> None:
         assert restored.running == 2 and [r.logical_date for r in restored.queued] == [day(1)]
         with pytest.raises(FailedPrecondition, match="already has an active backfill"):
             await backfill(engine, 7, 7)
+
+    asyncio.run(main())
+
+
+def test_a_reprocessed_run_waiting_for_its_backfill_is_explained_by_the_backfills_limit(tmp_path: Path) -> None:
+    async def body(engine: Engine) -> None:
+        await backfill(engine, 1, 2)
+        for run in running(engine):
+            await finish(engine, run, Outcome.FAILED_NO_RETRY)
+        second = await backfill(engine, 1, 2, reprocess=Reprocess.FAILED, max_active_runs=1)
+        waiting = next(r for r in engine.scheduler.runs.values() if r.state is RunState.QUEUED)
+        ((reason, message),) = engine.scheduler.explain(waiting.tis["a"])
+        assert message == f"its run is queued: backfill {second} has 1 of max_active_runs 1 runs running"
+
+    scenario(body, tmp_path)
+
+
+def test_a_dag_with_depends_on_past_cannot_be_backfilled_backwards(tmp_path: Path) -> None:
+    async def body(engine: Engine) -> None:
+        add_dag(engine, daily("past") | {"tasks": [task("a", depends_on_past=True)]})
+        with pytest.raises(InvalidArgument, match="DAG 'past' has tasks with depends_on_past"):
+            await backfill(engine, dag_id="past", run_backwards=True)
+
+    scenario(body, tmp_path)
+
+
+def test_backfill_requests_break_no_input_rule_unnoticed(tmp_path: Path) -> None:
+    async def main() -> None:
+        engine = make_engine(tmp_path)
+        loop = asyncio.create_task(engine.run())
+        service = ControlService(engine)
+        day_one = to_timestamp(day(1))
+        cases: list[tuple[Any, Any, str]] = [
+            (
+                service.CreateBackfill,
+                control_pb2.CreateBackfillRequest(dag_id="d", to_date=day_one),
+                "from_date is required",
+            ),
+            (
+                service.CreateBackfill,
+                control_pb2.CreateBackfillRequest(dag_id="d", from_date=day_one, to_date=day_one, max_active_runs=1001),
+                "max_active_runs must be between 1 and 1000, not 1001",
+            ),
+            (service.GetBackfill, control_pb2.GetBackfillRequest(), "backfill_id is required"),
+            (service.CancelBackfill, control_pb2.CancelBackfillRequest(backfill_id=4), "backfill 4 not found"),
+        ]
+        for method, request, message in cases:
+            with pytest.raises((InvalidArgument, NotFound), match=message):
+                await method(request, None)
+        for request, message in (
+            (control_pb2.CancelBackfillRequest(backfill_id=-1), "backfill_id must be 1 or more, not -1"),
+            (control_pb2.CreateBackfillRequest(max_active_runs=-2), "max_active_runs must be 0 or more, not -2"),
+            (control_pb2.CreateBackfillRequest(reprocess_behavior=9), "reprocess_behavior 9 is not a known"),
+        ):
+            with pytest.raises(InvalidArgument, match=message):
+                check_request(request)
+        loop.cancel()
 
     asyncio.run(main())

@@ -4,20 +4,26 @@ reprocessing, cancelling and a restart."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg2
 import pytest
 
 from coordinator.control_service import ControlService
 from coordinator.engine import Engine
 from coordinator.events import AttemptRef, Finished
+from coordinator.metastore import models as m
+from coordinator.metastore.db import connect
+from coordinator.metastore.store import Store
 from coordinator.records import Run
 from coordinator.validation import check_request
 from tests.coordinator.conftest import dag, task
 from tests.coordinator.engine_kit import add_dag, command, join, make_engine
+from tests.pg import fresh_database
 from tradewind.exceptions import FailedPrecondition, InvalidArgument, NotFound
 from tradewind.states import RunState
 from tradewind.v1 import control_pb2
@@ -58,17 +64,19 @@ def running(engine: Engine) -> list[Run]:
     return sorted((r for r in engine.scheduler.runs.values() if r.state is RunState.RUNNING), key=lambda r: r.id)
 
 
-def scenario(body: Callable[[Engine], Awaitable[None]], tmp_path: Path) -> None:
+def scenario(body: Callable[[Engine], Awaitable[None]], tmp_path: Path, url: str = "") -> None:
     async def main() -> None:
-        engine = make_engine(tmp_path)
+        engine = make_engine(tmp_path, url=url)
         add_dag(engine, daily(max_active_runs=1))
         await join(engine)
         await body(engine)
+        engine.store.db.close()
 
     asyncio.run(main())
 
 
-def test_a_backfill_runs_every_interval_under_its_own_max_active_runs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_backfill_runs_every_interval_under_its_own_max_active_runs(tmp_path: Path, backend: str) -> None:
     async def body(engine: Engine) -> None:
         backfill_id = await backfill(engine, max_active_runs=2)
         rows = engine.store.list_runs("d")
@@ -88,7 +96,11 @@ def test_a_backfill_runs_every_interval_under_its_own_max_active_runs(tmp_path: 
         assert row.state == BackfillState.COMPLETED.value and row.completed_at is not None
         assert backfill_id not in engine.scheduler.backfills
 
-    scenario(body, tmp_path)
+    if backend == "sqlite":
+        scenario(body, tmp_path)
+        return
+    with fresh_database() as url:
+        scenario(body, tmp_path, url)
 
 
 def test_a_dry_run_lists_the_dates_newest_first_with_run_backwards_and_changes_nothing(tmp_path: Path) -> None:
@@ -258,3 +270,45 @@ def test_backfill_requests_break_no_input_rule_unnoticed(tmp_path: Path) -> None
         loop.cancel()
 
     asyncio.run(main())
+
+
+VERSION_2_DDL = [
+    "CREATE TABLE meta (key VARCHAR(255) NOT NULL PRIMARY KEY, value TEXT NOT NULL)",
+    "INSERT INTO meta (key, value) VALUES ('schema_version', '2')",
+    """CREATE TABLE dag_run (id BIGINT NOT NULL PRIMARY KEY, dag_id VARCHAR(250) NOT NULL,
+    run_id VARCHAR(250) NOT NULL, state VARCHAR(20) NOT NULL, run_type VARCHAR(20) NOT NULL,
+    logical_date TIMESTAMP NOT NULL, data_interval_start TIMESTAMP, data_interval_end TIMESTAMP,
+    conf TEXT NOT NULL, queued_at TIMESTAMP NOT NULL, start_date TIMESTAMP, end_date TIMESTAMP,
+    dag_version_id INTEGER NOT NULL)""",
+    """INSERT INTO dag_run VALUES (1, 'd', 'r', 'success', 'manual', '2024-01-01 00:00:00', NULL, NULL, '{}',
+    '2024-01-01 00:00:00', NULL, NULL, 1)""",
+]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_version_2_metastore_gains_the_backfill_tables_and_dag_run_backfill_id(tmp_path: Path, backend: str) -> None:
+    def check(url: str) -> None:
+        database = connect(url)
+        try:
+            assert m.Meta.get(m.Meta.key == "schema_version").value == "3"
+            assert m.DagRun.get_by_id(1).backfill_id is None
+            m.DagRun.update(backfill_id=7).where(m.DagRun.id == 1).execute()
+            assert Store(database).runs_at("d", day(1), day(1)) == {day(1): ("r", RunState.SUCCESS)}
+            assert m.Backfill.select().count() == 0 and m.BackfillDagRun.select().count() == 0
+        finally:
+            database.close()
+
+    if backend == "sqlite":
+        with sqlite3.connect(tmp_path / "v2.db") as conn:
+            for statement in VERSION_2_DDL:
+                conn.execute(statement)
+        conn.close()
+        check(f"sqlite:///{tmp_path / 'v2.db'}")
+        return
+    with fresh_database() as url:
+        conn = psycopg2.connect(url)
+        with conn, conn.cursor() as cursor:
+            for statement in VERSION_2_DDL:
+                cursor.execute(statement)
+        conn.close()
+        check(url)

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from coordinator.app import _dag_fields
+from coordinator.app import dag_fields
 from coordinator.clock import SystemClock
 from coordinator.dagspec import DagSpec
 from coordinator.engine import Engine
@@ -57,7 +57,7 @@ _RUN_ENDED = frozenset({run_state_to_pb(RunState.SUCCESS), run_state_to_pb(RunSt
 
 
 @dataclass
-class TestTaskInstance:
+class DagTestTaskInstance:
     task_id: str
     state: TaskState
     try_number: int
@@ -69,7 +69,7 @@ class TestTaskInstance:
 
 
 @dataclass
-class TestDagRun:
+class DagTestRun:
     """The run `dag.test()` made, as the metastore holds it once it finished."""
 
     dag_id: str
@@ -82,16 +82,16 @@ class TestDagRun:
     conf: dict[str, Any]
     start_date: datetime | None
     end_date: datetime | None
-    task_instances: list[TestTaskInstance]
+    task_instances: list[DagTestTaskInstance]
 
-    def get_task_instances(self) -> list[TestTaskInstance]:
+    def get_task_instances(self) -> list[DagTestTaskInstance]:
         return list(self.task_instances)
 
-    def get_task_instance(self, task_id: str, map_index: int = -1) -> TestTaskInstance | None:
+    def get_task_instance(self, task_id: str, map_index: int = -1) -> DagTestTaskInstance | None:
         return next((t for t in self.task_instances if (t.task_id, t.map_index) == (task_id, map_index)), None)
 
 
-def run_dag_test(dag: DAG, logical_date: datetime | None, run_conf: dict[str, Any]) -> TestDagRun:
+def run_dag_test(dag: DAG, logical_date: datetime | None, run_conf: dict[str, Any]) -> DagTestRun:
     """Run `dag` once and return its run; blocks until the run has finished."""
     path = _dag_file(dag)
     if logical_date is not None and logical_date.tzinfo is None:
@@ -127,7 +127,7 @@ class _DagTest:
         #: The last try printed of each task instance (task_id, map_index); -1 once settled without one.
         self.printed: dict[tuple[str, int], int] = {}
 
-    async def run(self, logical_date: datetime | None, conf: dict[str, Any]) -> TestDagRun:
+    async def run(self, logical_date: datetime | None, conf: dict[str, Any]) -> DagTestRun:
         store = Store(connect(f"sqlite:///{self.home / 'metastore.db'}"))
         logs = LogStore(self.home / "logs")
         engine = Engine(
@@ -170,7 +170,7 @@ class _DagTest:
         bundle = build_bundle(self.folder)
         now = datetime.now(UTC)
         store.save_bundle(bundle.hash, bundle.data, now)
-        version, _ = store.save_dag_version(data, dag_hash(data), bundle.hash, now, _dag_fields(data, False))
+        version, _ = store.save_dag_version(data, dag_hash(data), bundle.hash, now, dag_fields(data, False))
         assert version is not None
         DagSpec.build(version.id, data, bundle.hash)  # a DAG the scheduler cannot build fails here, named
         return DagVersionStored(version.id, data, bundle.hash, False, _NO_SCHEDULED_RUNS)
@@ -239,14 +239,14 @@ class _DagTest:
                 sys.stdout.flush()
         self.printed[instance] = last
 
-    def _result(self, store: Store, run_id: str) -> TestDagRun:
+    def _result(self, store: Store, run_id: str) -> DagTestRun:
         rows = store.load_run(self.dag_id, run_id)
         assert rows is not None
         run, tis, xcoms = rows
         values: dict[str, dict[str, Any]] = {}
         for x in xcoms:
             values.setdefault(x.task_id, {})[x.key] = xcom_codec.loads(x.value)
-        return TestDagRun(
+        return DagTestRun(
             dag_id=run.dag_id,
             run_id=run.run_id,
             run_type=run.run_type,
@@ -258,7 +258,7 @@ class _DagTest:
             start_date=aware(run.start_date),
             end_date=aware(run.end_date),
             task_instances=[
-                TestTaskInstance(
+                DagTestTaskInstance(
                     t.task_id,
                     TaskState(t.state),
                     t.try_number,

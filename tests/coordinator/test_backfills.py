@@ -312,3 +312,18 @@ def test_a_version_2_metastore_gains_the_backfill_tables_and_dag_run_backfill_id
                 cursor.execute(statement)
         conn.close()
         check(url)
+
+
+def test_the_dates_are_the_timetables_in_the_dags_time_zone_across_a_dst_change(tmp_path: Path) -> None:
+    async def body(engine: Engine) -> None:
+        add_dag(engine, daily("ny", timezone="America/New_York"))
+        first, last = datetime(2024, 3, 9, 5, tzinfo=UTC), datetime(2024, 3, 11, 4, tzinfo=UTC)
+        plan = await backfill(engine, dag_id="ny", from_date=first, to_date=last, dry_run=True)
+        assert [p.info.logical_date.isoformat() for p in plan] == [
+            "2024-03-09T05:00:00+00:00",  # New York midnight, EST
+            "2024-03-10T05:00:00+00:00",
+            "2024-03-11T04:00:00+00:00",  # New York midnight, EDT
+        ]
+        assert plan[1].info.data_interval_end == plan[2].info.logical_date
+
+    scenario(body, tmp_path)

@@ -28,6 +28,7 @@ from tradewind.v1 import control_pb2, control_pb2_grpc
 from tradewind.wire import (
     DEFAULT_BACKFILL_ACTIVE_RUNS,
     MAX_BACKFILL_ACTIVE_RUNS,
+    MIN_LOGICAL_DATE,
     WaitReason,
     conf_from_json,
     from_timestamp,
@@ -385,7 +386,10 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
         for name in ("from_date", "to_date"):
             if not request.HasField(name):
                 raise InvalidArgument(f"{name} is required")
-            dates.append(from_timestamp(getattr(request, name)))
+            moment = from_timestamp(getattr(request, name))
+            if moment is None or moment < MIN_LOGICAL_DATE:
+                raise InvalidArgument(f"{name} must lie between 1970-01-01 and 9999-12-31, not {moment}")
+            dates.append(moment)
         most = request.max_active_runs or DEFAULT_BACKFILL_ACTIVE_RUNS
         if most > MAX_BACKFILL_ACTIVE_RUNS:
             raise InvalidArgument(f"max_active_runs must be between 1 and {MAX_BACKFILL_ACTIVE_RUNS}, not {most}")

@@ -152,10 +152,17 @@ class DAG:
         variable_file_path: str | None = None,
         use_executor: bool = False,
         mark_success_pattern: Any = None,
+        **unknown: Any,
     ) -> Any:
         """Run the DAG once in this process, on a throwaway metastore, printing each task's log;
         returns the finished run. Tasks always run in a worker process (as `use_executor=True`
         would in Airflow); their results are the same either way."""
+        if "execution_date" in unknown:
+            raise DagDefinitionError(
+                f"DAG {self.dag_id!r}: dag.test(execution_date=...) is Airflow 2's name; write logical_date=..."
+            )
+        if unknown:
+            raise DagDefinitionError(f"DAG {self.dag_id!r}: dag.test() has no argument {sorted(unknown)[0]!r}")
         for name, value in (
             ("conn_file_path", conn_file_path),
             ("variable_file_path", variable_file_path),

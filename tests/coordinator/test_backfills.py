@@ -254,6 +254,13 @@ def test_backfill_requests_break_no_input_rule_unnoticed(tmp_path: Path) -> None
                 control_pb2.CreateBackfillRequest(dag_id="d", from_date=day_one, to_date=day_one, max_active_runs=1001),
                 "max_active_runs must be between 1 and 1000, not 1001",
             ),
+            (
+                service.CreateBackfill,
+                control_pb2.CreateBackfillRequest(
+                    dag_id="d", from_date=to_timestamp(datetime(1960, 1, 1)), to_date=day_one
+                ),
+                "from_date must lie between 1970-01-01 and 9999-12-31, not 1960-01-01 00:00:00\\+00:00",
+            ),
             (service.GetBackfill, control_pb2.GetBackfillRequest(), "backfill_id is required"),
             (service.CancelBackfill, control_pb2.CancelBackfillRequest(backfill_id=4), "backfill 4 not found"),
         ]

@@ -138,3 +138,11 @@ def test_a_bad_run_conf_is_a_clear_error() -> None:
         BashOperator(task_id="a", bash_command="true")
     with pytest.raises(DagDefinitionError, match="run_conf must be a dict, not 'a=1'"):
         dag.test(run_conf="a=1")  # type: ignore[arg-type]
+
+
+def test_airflow_2s_execution_date_and_unknown_arguments_are_named() -> None:
+    dag = DAG(dag_id="x", schedule=None)
+    with pytest.raises(DagDefinitionError, match=r"execution_date=...\) is Airflow 2's name; write logical_date"):
+        dag.test(execution_date=None)
+    with pytest.raises(DagDefinitionError, match="dag.test\\(\\) has no argument 'sessio'"):
+        dag.test(sessio=1)

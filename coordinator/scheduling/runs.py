@@ -159,23 +159,18 @@ class Runs(Readiness):
         self.changes.touch_run(run)
         self._watch_run(run)
         # a run a backfill re-runs keeps its task instances, cleared
-        roots = [ti for ti in run.tis.values() if not ti.spec.upstream] if run.tis else self._new_tis(run)
-        run.unfinished = len(run.tis)
-        self._evaluate(roots)
-        if not run.tis:
-            self._finish_run(run)
-
-    def _new_tis(self, run: Run) -> list[TaskInstance]:
-        """A task instance for every task of the run's DAG version; returns the roots."""
-        roots = []
-        for task_id, spec in run.dag.tasks.items():
+        roots = [ti for ti in run.tis.values() if not ti.spec.upstream]
+        for task_id, spec in () if run.tis else run.dag.tasks.items():
             ti = TaskInstance(id=self.ids.next_ti(), run=run, task_id=task_id, max_tries=spec.retries + 1)
             run.tis[task_id] = ti
             self.tis[ti.id] = ti
             self.changes.new_tis.append(ti)
             if not spec.upstream:
                 roots.append(ti)
-        return roots
+        run.unfinished = len(run.tis)
+        self._evaluate(roots)
+        if not run.tis:
+            self._finish_run(run)
 
     def _finish_run(self, run: Run) -> None:
         leaves = [run.tis[t] for t in run.dag.leaves if t in run.tis]

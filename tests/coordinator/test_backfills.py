@@ -334,3 +334,24 @@ def test_the_dates_are_the_timetables_in_the_dags_time_zone_across_a_dst_change(
         assert plan[1].info.data_interval_end == plan[2].info.logical_date
 
     scenario(body, tmp_path)
+
+
+def test_a_backfill_created_over_control_service_runs_10_at_once_by_default(tmp_path: Path) -> None:
+    async def main() -> None:
+        engine = make_engine(tmp_path)
+        add_dag(engine, daily())
+        loop = asyncio.create_task(engine.run())
+        request = control_pb2.CreateBackfillRequest(
+            dag_id="d", from_date=to_timestamp(day(1)), to_date=to_timestamp(day(12))
+        )
+        response = await ControlService(engine).CreateBackfill(request, None)
+        loop.cancel()
+        b = response.backfill
+        assert (b.max_active_runs, b.total_runs, b.running_runs, b.queued_runs) == (10, 12, 10, 2)
+        assert b.reprocess_behavior == control_pb2.REPROCESS_BEHAVIOR_NONE
+        assert [d.run_id for d in response.dates][:2] == [
+            f"backfill__{day(1).isoformat()}",
+            f"backfill__{day(2).isoformat()}",
+        ]
+
+    asyncio.run(main())

@@ -174,7 +174,8 @@ class ControlServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SetDagPaused(self, request, context):
-        """Pause or unpause a DAG; a paused DAG gets no scheduled runs and starts no tasks.
+        """Pause or unpause a DAG; a paused DAG gets no scheduled runs and starts no tasks, except
+        those of its backfills' runs.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -42,7 +42,8 @@ class StoreFailure:
     """A row the metastore refused even after sanitising; every other row of its batch went in.
 
     `kind` and `id`: "run" and "task_instance" (their id), "attempt" (its id), "xcom"
-    ((run id, task_id, key)), "dag" (dag_id), "worker" (name).
+    ((run id, task_id, key)), "dag" (dag_id), "worker" (name), "backfill" (its id), "backfill_date"
+    ((backfill id, ordinal)).
     """
 
     kind: str

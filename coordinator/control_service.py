@@ -396,6 +396,7 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
         result = await self.engine.command(
             "create_backfill",
             dag_id=dag_id,
+            conf=conf_from_json(request.conf_json, "conf_json") if request.conf_json else {},
             from_date=dates[0],
             to_date=dates[1],
             reprocess=reprocess_from_pb(request.reprocess_behavior),

@@ -376,12 +376,13 @@ class Engine:
         max_active_runs: int,
         run_backwards: bool,
         dry_run: bool,
+        conf: dict[str, Any],
     ) -> Reply:
         """Replies with the plan (a dry run) or the new backfill's id."""
         s = self.scheduler
         s._dag(dag_id)
         existing = self.store.runs_at(dag_id, from_date, to_date)
-        plan = s.plan_backfill(dag_id, from_date, to_date, reprocess, run_backwards, existing, dry_run)
+        plan = s.plan_backfill(dag_id, from_date, to_date, reprocess, run_backwards, existing, dry_run, conf)
         if dry_run:
             return lambda: plan
         reruns: dict[str, Run] = {}
@@ -394,7 +395,7 @@ class Engine:
                 self._forget_if_done(run)
             raise
         backfill = s.create_backfill(
-            dag_id, from_date, to_date, reprocess, max_active_runs, run_backwards, plan, reruns
+            dag_id, from_date, to_date, reprocess, max_active_runs, run_backwards, plan, reruns, conf
         )
         return lambda: backfill.id
 

@@ -378,6 +378,7 @@ def cmd_dags_backfill(client: Client, args: argparse.Namespace) -> None:
         args.max_active_runs or 0,
         args.run_backwards,
         args.dry_run,
+        parse_conf(args.conf),
     )
     if args.json:
         return print_json(response)
@@ -507,6 +508,7 @@ def _parser() -> argparse.ArgumentParser:
     backfill.add_argument("--max-active-runs", type=int, metavar="N", help="the backfill's runs at once (default 10)")
     backfill.add_argument("--run-backwards", action="store_true", help="newest logical date first")
     backfill.add_argument("--dry-run", action="store_true", help="print the logical dates; change nothing")
+    backfill.add_argument("--conf", metavar="JSON", help="the conf of the runs it creates, a JSON object")
 
     backfills = groups.add_parser("backfills", help="backfills: progress and cancel").add_subparsers(
         dest="command", required=True, metavar="ACTION"

@@ -303,6 +303,7 @@ class Client:
         max_active_runs: int = 0,
         run_backwards: bool = False,
         dry_run: bool = False,
+        conf: dict[str, Any] | None = None,
     ) -> control_pb2.CreateBackfillResponse:
         request = control_pb2.CreateBackfillRequest(
             dag_id=dag_id,
@@ -312,6 +313,7 @@ class Client:
             max_active_runs=max_active_runs,
             run_backwards=run_backwards,
             dry_run=dry_run,
+            conf_json=json.dumps(conf) if conf else "",
         )
         return self._call(self._stub.CreateBackfill, request)
 

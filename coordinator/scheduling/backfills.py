@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from coordinator.records import Backfill, BackfillDate, Run
 from coordinator.scheduling.explain import Explain
 from coordinator.timetable import RunInfo
 from tradewind.exceptions import FailedPrecondition, InvalidArgument
+from tradewind.params import conf_error
 from tradewind.states import RunState, TaskState, check_run
 from tradewind.wire import MAX_BACKFILL_DATES, BackfillState, Reprocess
 
@@ -46,6 +48,7 @@ class Backfills(Explain):
         run_backwards: bool,
         existing: dict[datetime, tuple[str, RunState]],
         dry_run: bool = False,
+        conf: dict[str, Any] | None = None,
     ) -> list[PlannedDate]:
         """Every logical date of the range in the order the backfill takes them, and what it does
         with each; `existing` is the newest run of each date that has one. A dry run may look
@@ -60,6 +63,9 @@ class Backfills(Explain):
         active = self.active_backfill(dag_id)
         if active is not None and not dry_run:
             raise FailedPrecondition(f"DAG {dag_id!r} already has an active backfill ({active.id})")
+        refused = conf_error(entry.spec.params, entry.spec.param_schemas, conf or {})
+        if refused:
+            raise InvalidArgument(f"DAG {dag_id!r}: conf_json: {refused}")
         if run_backwards and any(t.get("depends_on_past") for t in entry.spec.data["tasks"]):
             raise InvalidArgument(
                 f"DAG {dag_id!r} has tasks with depends_on_past; a backfill of it cannot run backwards"
@@ -97,8 +103,10 @@ class Backfills(Explain):
         run_backwards: bool,
         plan: list[PlannedDate],
         reruns: dict[str, Run],
+        conf: dict[str, Any] | None = None,
     ) -> Backfill:
-        """Carry out a plan; `reruns` holds the finished runs it runs again, in memory."""
+        """Carry out a plan; `reruns` holds the finished runs it runs again, in memory; the runs
+        it creates get `conf`."""
         entry = self._dag(dag_id)
         self.last_backfill_id += 1
         backfill = Backfill(
@@ -119,7 +127,7 @@ class Backfills(Explain):
                 run = reruns[date.run_id]
                 self._requeue(run, backfill.id)
             elif not date.skipped:
-                run = self._new_run(entry, date.run_id, "backfill", date.info, {}, backfill.id)
+                run = self._new_run(entry, date.run_id, "backfill", date.info, dict(conf or {}), backfill.id)
             if run is not None:
                 backfill.queued.append(run)
             self.changes.backfill_dates.append(

@@ -49,6 +49,7 @@ async def backfill(engine: Engine, first: int = 1, last: int = 5, **args: Any) -
         "max_active_runs": 10,
         "run_backwards": False,
         "dry_run": False,
+        "conf": {},
     }
     return await command(engine, "create_backfill", **(values | args))
 
@@ -355,3 +356,14 @@ def test_a_backfill_created_over_control_service_runs_10_at_once_by_default(tmp_
         ]
 
     asyncio.run(main())
+
+
+def test_the_runs_a_backfill_creates_get_its_conf_checked_against_the_params(tmp_path: Path) -> None:
+    async def body(engine: Engine) -> None:
+        add_dag(engine, daily("p", params={"n": 1}, param_schemas={"n": {"type": "integer"}}))
+        with pytest.raises(InvalidArgument, match="DAG 'p': conf_json: param 'n'"):
+            await backfill(engine, 1, 1, dag_id="p", conf={"n": "many"}, dry_run=True)
+        await backfill(engine, 1, 2, dag_id="p", conf={"n": 5})
+        assert [r.conf for r in engine.store.list_runs("p")] == ['{"n": 5}', '{"n": 5}']
+
+    scenario(body, tmp_path)

@@ -700,7 +700,7 @@ class BackfillDate(_message.Message):
     def __init__(self, logical_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., run_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.RunState, str]] = ..., skipped: _Optional[str] = ...) -> None: ...
 
 class CreateBackfillRequest(_message.Message):
-    __slots__ = ("dag_id", "from_date", "to_date", "reprocess_behavior", "max_active_runs", "run_backwards", "dry_run")
+    __slots__ = ("dag_id", "from_date", "to_date", "reprocess_behavior", "max_active_runs", "run_backwards", "dry_run", "conf_json")
     DAG_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_DATE_FIELD_NUMBER: _ClassVar[int]
     TO_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -708,6 +708,7 @@ class CreateBackfillRequest(_message.Message):
     MAX_ACTIVE_RUNS_FIELD_NUMBER: _ClassVar[int]
     RUN_BACKWARDS_FIELD_NUMBER: _ClassVar[int]
     DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    CONF_JSON_FIELD_NUMBER: _ClassVar[int]
     dag_id: str
     from_date: _timestamp_pb2.Timestamp
     to_date: _timestamp_pb2.Timestamp
@@ -715,7 +716,8 @@ class CreateBackfillRequest(_message.Message):
     max_active_runs: int
     run_backwards: bool
     dry_run: bool
-    def __init__(self, dag_id: _Optional[str] = ..., from_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., to_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reprocess_behavior: _Optional[_Union[ReprocessBehavior, str]] = ..., max_active_runs: _Optional[int] = ..., run_backwards: _Optional[bool] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+    conf_json: str
+    def __init__(self, dag_id: _Optional[str] = ..., from_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., to_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reprocess_behavior: _Optional[_Union[ReprocessBehavior, str]] = ..., max_active_runs: _Optional[int] = ..., run_backwards: _Optional[bool] = ..., dry_run: _Optional[bool] = ..., conf_json: _Optional[str] = ...) -> None: ...
 
 class CreateBackfillResponse(_message.Message):
     __slots__ = ("backfill", "dates")

@@ -450,7 +450,7 @@ def cmd_backfills_show(client: Client, args: argparse.Namespace) -> None:
 
 def cmd_backfills_cancel(client: Client, args: argparse.Namespace) -> None:
     b = client.cancel_backfill(args.backfill_id).backfill
-    print(f"cancelled backfill {b.id} of {b.dag_id}: {b.running_runs} runs still running finish")
+    print(f"cancelled backfill {b.id} of {b.dag_id}: its queued runs failed; running runs finish ({b.running_runs})")
 
 
 def _tui(client: Client, args: argparse.Namespace) -> None:
@@ -481,7 +481,7 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     command(groups, "tui", _tui, "open the terminal UI: DAGs, grid, graph, logs and workers, live")
-    dags = groups.add_parser("dags", help="list, show, trigger, pause and unpause DAGs").add_subparsers(
+    dags = groups.add_parser("dags", help="list, show, trigger, pause, unpause and backfill DAGs").add_subparsers(
         dest="command", required=True, metavar="ACTION"
     )
     command(dags, "list", cmd_dags_list, "every DAG", True).add_argument(

@@ -82,7 +82,7 @@ def test_cancel_fails_the_queued_runs_and_lets_the_running_one_finish(cluster: C
     )
     assert out.stdout.startswith("backfill 1 of daily: 3 runs, at most 1 at once")
     assert cluster.cli("backfills", "cancel", "1").stdout == (
-        "cancelled backfill 1 of daily: 1 runs still running finish\n"
+        "cancelled backfill 1 of daily: its queued runs failed; running runs finish (1)\n"
     )
     again = cluster.cli("backfills", "cancel", "1", check=False)
     assert (again.returncode, again.stderr) == (1, "error: backfill 1 is already cancelled\n")

@@ -367,3 +367,26 @@ def test_the_runs_a_backfill_creates_get_its_conf_checked_against_the_params(tmp
         assert [r.conf for r in engine.store.list_runs("p")] == ['{"n": 5}', '{"n": 5}']
 
     scenario(body, tmp_path)
+
+
+def test_a_rerun_still_queued_at_a_restart_starts_later_with_its_cleared_task_instances(tmp_path: Path) -> None:
+    async def main() -> None:
+        engine = make_engine(tmp_path)
+        add_dag(engine, daily())
+        await join(engine)
+        await backfill(engine, 1, 2)
+        for run in running(engine):
+            await finish(engine, run, Outcome.FAILED_NO_RETRY)
+        second = await backfill(engine, 1, 2, reprocess=Reprocess.FAILED, max_active_runs=1)
+        engine.store.db.close()
+        engine = make_engine(tmp_path)
+        restored = engine.scheduler.backfills[second]
+        (waiting,) = restored.queued
+        assert waiting.tis["a"].state.value == "none" and waiting.tis["a"].try_number == 1
+        (first,) = running(engine)
+        await join(engine, running=(AttemptRef(first.tis["a"].id, 2, first.tis["a"].token),))
+        await finish(engine, first)
+        (now,) = running(engine)
+        assert now is waiting and now.tis["a"].try_number == 2 and now.backfill_id == second
+
+    asyncio.run(main())

@@ -250,7 +250,7 @@ class Coordinator:
                     handled.add(dag_id)
                     paused = bool(data.get("is_paused_upon_creation"))
                     version, _ = store.save_dag_version(
-                        data, dag_hash(data), bundle.hash, now, _dag_fields(data, paused)
+                        data, dag_hash(data), bundle.hash, now, dag_fields(data, paused)
                     )
                     if version is not None:
                         events.append(self._version_stored(version))
@@ -288,7 +288,8 @@ class Coordinator:
             self.engine.publish(control_pb2.WatchResponse(import_error=error))
 
 
-def _dag_fields(data: dict[str, Any], paused: bool) -> dict[str, Any]:
+def dag_fields(data: dict[str, Any], paused: bool) -> dict[str, Any]:
+    """The dag table's columns for a serialized DAG (the DAG processor's and dag.test()'s)."""
     return {
         "fileloc": data.get("fileloc", ""),
         "description": data.get("description") or "",

@@ -30,8 +30,13 @@ from tradewind.exceptions import InvalidArgument, NotFound
 from tradewind.states import ON_WORKER, TaskState
 from tradewind.v1 import control_pb2, control_pb2_grpc
 from tradewind.wire import (
+    DEFAULT_BACKFILL_ACTIVE_RUNS,
+    MAX_BACKFILL_ACTIVE_RUNS,
+    MIN_LOGICAL_DATE,
     WaitReason,
     conf_from_json,
+    from_timestamp,
+    reprocess_from_pb,
     run_state_from_pb,
     task_state_from_pb,
     task_state_to_pb,
@@ -378,6 +383,76 @@ class ControlService(SecretsRpcs, TokenHandlers, control_pb2_grpc.ControlService
             raise InvalidArgument("the default pool cannot be deleted")
         await self.engine.command("delete_pool", name=name)
         return control_pb2.DeletePoolResponse()
+
+    # ---- backfills ---------------------------------------------------------------------
+    async def CreateBackfill(
+        self, request: control_pb2.CreateBackfillRequest, context: Ctx
+    ) -> control_pb2.CreateBackfillResponse:
+        dag_id = required(request.dag_id, "dag_id")
+        dates = []
+        for name in ("from_date", "to_date"):
+            if not request.HasField(name):
+                raise InvalidArgument(f"{name} is required")
+            moment = from_timestamp(getattr(request, name))
+            if moment is None or moment < MIN_LOGICAL_DATE:
+                raise InvalidArgument(f"{name} must lie between 1970-01-01 and 9999-12-31, not {moment}")
+            dates.append(moment)
+        most = request.max_active_runs or DEFAULT_BACKFILL_ACTIVE_RUNS
+        if most > MAX_BACKFILL_ACTIVE_RUNS:
+            raise InvalidArgument(f"max_active_runs must be between 1 and {MAX_BACKFILL_ACTIVE_RUNS}, not {most}")
+        result = await self.engine.command(
+            "create_backfill",
+            dag_id=dag_id,
+            conf=conf_from_json(request.conf_json, "conf_json") if request.conf_json else {},
+            from_date=dates[0],
+            to_date=dates[1],
+            reprocess=reprocess_from_pb(request.reprocess_behavior),
+            max_active_runs=most,
+            run_backwards=request.run_backwards,
+            dry_run=request.dry_run,
+        )
+        if request.dry_run:
+            return control_pb2.CreateBackfillResponse(
+                dates=[messages.backfill_date_pb(d.info.logical_date, d.run_id, "", d.skipped) for d in result]
+            )
+        backfill, planned = await self._read(self._backfill, result)
+        return control_pb2.CreateBackfillResponse(backfill=backfill, dates=planned)
+
+    def _backfill(self, backfill_id: int) -> tuple[control_pb2.Backfill, list[control_pb2.BackfillDate]]:
+        """A backfill and its dates, or NotFound. Called on a worker thread."""
+        row = self.store.get_backfill(backfill_id)
+        if row is None:
+            raise NotFound(f"backfill {backfill_id} not found")
+        counts = self.store.backfill_progress([backfill_id])[backfill_id]
+        dates = [messages.backfill_date_pb(*d) for d in self.store.backfill_dates(backfill_id)]
+        return messages.backfill_pb(row, counts), dates
+
+    async def ListBackfills(
+        self, request: control_pb2.ListBackfillsRequest, context: Ctx
+    ) -> control_pb2.ListBackfillsResponse:
+        def read() -> list[control_pb2.Backfill]:
+            rows = self.store.list_backfills(request.dag_id)
+            counts = self.store.backfill_progress([r.id for r in rows])
+            return [messages.backfill_pb(r, counts[r.id]) for r in rows]
+
+        return control_pb2.ListBackfillsResponse(backfills=await self._read(read))
+
+    async def GetBackfill(
+        self, request: control_pb2.GetBackfillRequest, context: Ctx
+    ) -> control_pb2.GetBackfillResponse:
+        if not request.backfill_id:
+            raise InvalidArgument("backfill_id is required")
+        backfill, dates = await self._read(self._backfill, request.backfill_id)
+        return control_pb2.GetBackfillResponse(backfill=backfill, dates=dates)
+
+    async def CancelBackfill(
+        self, request: control_pb2.CancelBackfillRequest, context: Ctx
+    ) -> control_pb2.CancelBackfillResponse:
+        if not request.backfill_id:
+            raise InvalidArgument("backfill_id is required")
+        await self.engine.command("cancel_backfill", backfill_id=request.backfill_id)
+        backfill, _ = await self._read(self._backfill, request.backfill_id)
+        return control_pb2.CancelBackfillResponse(backfill=backfill)
 
     # ---- live changes -------------------------------------------------------------------
     async def Watch(self, request: control_pb2.WatchRequest, context: Ctx) -> AsyncIterator[control_pb2.WatchResponse]:

@@ -71,7 +71,7 @@ from coordinator.worker_messages import task_response_pb
 from tradewind.exceptions import ApiError, FailedPrecondition, InvalidArgument, MetastoreError, NotFound
 from tradewind.states import TaskState
 from tradewind.v1 import common_pb2, control_pb2, worker_pb2
-from tradewind.wire import RequestError, WaitReason
+from tradewind.wire import Reprocess, RequestError, WaitReason
 
 log = logging.getLogger("tradewind.coordinator")
 
@@ -377,6 +377,47 @@ class Engine:
         run = self._run(dag_id, run_id)
         self.scheduler.cancel_run(run)
         return lambda: messages.run_pb(run)
+
+    def _cmd_create_backfill(
+        self,
+        dag_id: str,
+        from_date: datetime,
+        to_date: datetime,
+        reprocess: Reprocess,
+        max_active_runs: int,
+        run_backwards: bool,
+        dry_run: bool,
+        conf: dict[str, Any],
+    ) -> Reply:
+        """Replies with the plan (a dry run) or the new backfill's id."""
+        s = self.scheduler
+        s._dag(dag_id)
+        existing = self.store.runs_at(dag_id, from_date, to_date)
+        plan = s.plan_backfill(dag_id, from_date, to_date, reprocess, run_backwards, existing, dry_run, conf)
+        if dry_run:
+            return lambda: plan
+        reruns: dict[str, Run] = {}
+        try:
+            for date in plan:
+                if date.rerun:
+                    reruns[date.run_id] = self._run(dag_id, date.run_id)
+        except ApiError:
+            for run in reruns.values():
+                self._forget_if_done(run)
+            raise
+        backfill = s.create_backfill(
+            dag_id, from_date, to_date, reprocess, max_active_runs, run_backwards, plan, reruns, conf
+        )
+        return lambda: backfill.id
+
+    def _cmd_cancel_backfill(self, backfill_id: int) -> Reply:
+        if backfill_id not in self.scheduler.backfills:
+            row = self.store.get_backfill(backfill_id)
+            if row is None:
+                raise NotFound(f"backfill {backfill_id} not found")
+            raise FailedPrecondition(f"backfill {backfill_id} is already {row.state}")
+        self.scheduler.cancel_backfill(backfill_id)
+        return lambda: backfill_id
 
     def _cmd_drain(self, name: str) -> Reply:
         worker = self.scheduler.drain(name)

@@ -7,6 +7,8 @@ need coordinator types, so the tradewind package never imports the coordinator.
 from __future__ import annotations
 
 import json
+from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from coordinator.metastore import models as m
@@ -16,7 +18,14 @@ from coordinator.records import Run, TaskInstance
 from coordinator.sessions import WorkerSession
 from tradewind.states import RunState, TaskState
 from tradewind.v1 import common_pb2, control_pb2, payload_pb2, worker_pb2
-from tradewind.wire import run_state_to_pb, task_kind_to_pb, task_state_to_pb, to_timestamp
+from tradewind.wire import (
+    backfill_state_to_pb,
+    reprocess_to_pb,
+    run_state_to_pb,
+    task_kind_to_pb,
+    task_state_to_pb,
+    to_timestamp,
+)
 
 
 def _set_time(message: Any, name: str, value: Any) -> None:
@@ -101,6 +110,7 @@ def run_pb(run: Run | m.DagRun) -> control_pb2.DagRun:
         run_type=run.run_type,
         conf_json=conf,
         dag_version=version,
+        backfill_id=run.backfill_id or 0,
     )
     for name in ("logical_date", "data_interval_start", "data_interval_end", "queued_at", "start_date", "end_date"):
         _set_time(message, name, getattr(run, name))
@@ -209,4 +219,33 @@ def worker_row_pb(row: m.Worker) -> control_pb2.Worker:
 def import_error_pb(row: m.ImportError) -> control_pb2.ImportError:
     message = control_pb2.ImportError(fileloc=row.fileloc, traceback=row.traceback)
     _set_time(message, "timestamp", row.timestamp)
+    return message
+
+
+def backfill_pb(row: m.Backfill, counts: Counter[str]) -> control_pb2.Backfill:
+    """A backfill's row with how many of its runs are in each state ("skipped": dates left alone)."""
+    message = control_pb2.Backfill(
+        id=row.id,
+        dag_id=row.dag_id,
+        reprocess_behavior=reprocess_to_pb(row.reprocess),  # type: ignore[arg-type]
+        max_active_runs=row.max_active_runs,
+        run_backwards=row.run_backwards,
+        state=backfill_state_to_pb(row.state),  # type: ignore[arg-type]
+        queued_runs=counts[RunState.QUEUED.value],
+        running_runs=counts[RunState.RUNNING.value],
+        success_runs=counts[RunState.SUCCESS.value],
+        failed_runs=counts[RunState.FAILED.value],
+        skipped_dates=counts["skipped"],
+    )
+    message.total_runs = sum(count for state, count in counts.items() if state != "skipped")
+    for name in ("from_date", "to_date", "created_at", "completed_at"):
+        _set_time(message, name, aware(getattr(row, name)))
+    return message
+
+
+def backfill_date_pb(logical_date: datetime, run_id: str, state: str, skipped: str) -> control_pb2.BackfillDate:
+    message = control_pb2.BackfillDate(run_id=run_id, skipped=skipped)
+    message.logical_date.CopyFrom(to_timestamp(logical_date))
+    if state:
+        message.state = run_state_to_pb(state)
     return message

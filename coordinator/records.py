@@ -6,12 +6,14 @@ through `Changes`, which the engine writes in one transaction before anything is
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from coordinator.dagspec import DagSpec
 from tradewind.states import FINISHED, RunState, TaskState
+from tradewind.wire import BackfillState, Reprocess
 
 
 @dataclass(slots=True, eq=False)
@@ -97,10 +99,42 @@ class Run:
     tis: dict[str, TaskInstance] = field(default_factory=dict)
     unfinished: int = 0
     xcoms: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: The backfill that created or last re-ran it; None for none.
+    backfill_id: int | None = None
 
     @property
     def active(self) -> bool:
         return self.state in (RunState.QUEUED, RunState.RUNNING)
+
+
+@dataclass(eq=False)
+class Backfill:
+    """A DAG's runs over a range of logical dates; in memory while it has runs to start or running."""
+
+    id: int
+    dag_id: str
+    from_date: datetime
+    to_date: datetime
+    reprocess: Reprocess
+    max_active_runs: int
+    run_backwards: bool
+    created_at: datetime
+    state: BackfillState = BackfillState.RUNNING
+    completed_at: datetime | None = None
+    #: Its runs not started yet, in the order it takes them.
+    queued: deque[Run] = field(default_factory=deque)
+    running: int = 0
+
+
+@dataclass(frozen=True)
+class BackfillDate:
+    """One logical date of a backfill: its run's row id, or why it was left alone."""
+
+    backfill_id: int
+    ordinal: int
+    logical_date: datetime
+    run_pk: int | None
+    skipped: str = ""
 
 
 @dataclass(frozen=True)
@@ -127,6 +161,8 @@ class Changes:
     dags: dict[str, dict[str, Any]] = field(default_factory=dict)
     workers: dict[str, dict[str, Any]] = field(default_factory=dict)
     callbacks: list[Any] = field(default_factory=list)
+    backfills: dict[int, Backfill] = field(default_factory=dict)
+    backfill_dates: list[BackfillDate] = field(default_factory=list)
 
     def touch_run(self, run: Run) -> None:
         self.runs[run.id] = run
@@ -151,4 +187,6 @@ class Changes:
             or self.xcoms
             or self.dags
             or self.workers
+            or self.backfills
+            or self.backfill_dates
         )

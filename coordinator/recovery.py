@@ -6,6 +6,8 @@ workers to reconnect and re-claim them. An expected worker has the scheduler's s
 rejoin window (not a fresh heartbeat timeout) to come back; one that does, without an
 attempt, or does not come back at all, loses it and the same try runs again as a new
 attempt. A queued attempt not yet acknowledged gets its acknowledgement deadline again.
+An unfinished backfill takes back its runs: its queued ones in its order, its running ones
+against its max_active_runs.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from datetime import datetime
 from coordinator.dagspec import DagSpec
 from coordinator.metastore import models as m
 from coordinator.metastore.store import Store, aware
-from coordinator.records import Attempt, LastSuccess, Run, TaskInstance
+from coordinator.records import Attempt, Backfill, LastSuccess, Run, TaskInstance
 from coordinator.scheduler import DagEntry, Scheduler
 from coordinator.scheduling.effects import AckDeadline, RetryDue
 from coordinator.sessions import WorkerSession
 from coordinator.timetable import Timetable
 from tradewind.states import FINISHED, ON_WORKER, RunState, TaskState
+from tradewind.wire import BackfillState, Reprocess
 
 
 def recover(scheduler: Scheduler, store: Store) -> None:
@@ -48,6 +51,22 @@ def recover(scheduler: Scheduler, store: Store) -> None:
                 aware(run_row.start_date),
             )
 
+    scheduler.last_backfill_id = store.max_backfill_id()
+    backfill_rows, ordinals = store.unfinished_backfills()
+    for b in backfill_rows:
+        scheduler.backfills[b.id] = Backfill(
+            b.id,
+            b.dag_id,
+            _required(aware(b.from_date)),
+            _required(aware(b.to_date)),
+            Reprocess(b.reprocess),
+            b.max_active_runs,
+            b.run_backwards,
+            _required(aware(b.created_at)),
+            BackfillState(b.state),
+            aware(b.completed_at),
+        )
+
     state = store.load_active()
     tis_by_run: dict[int, list[m.TaskInstance]] = {}
     for ti_row in state.tis:
@@ -71,10 +90,11 @@ def recover(scheduler: Scheduler, store: Store) -> None:
         entry = found or DagEntry(run.dag_id, spec, Timetable(spec.data), False, active=False)
         scheduler.dags[run.dag_id] = entry
         scheduler.adopt_run(run)
+        backfill = scheduler.backfills.get(run.backfill_id) if run.backfill_id is not None else None
         if run.state is RunState.QUEUED:
-            entry.queued_runs.append(run)
+            (backfill.queued if backfill is not None else entry.queued_runs).append(run)
             continue
-        entry.running_runs += 1
+        scheduler._count_running(run, entry, 1)
         waiting = []
         for ti in run.tis.values():
             ti.losses = losses[ti.id]
@@ -97,6 +117,10 @@ def recover(scheduler: Scheduler, store: Store) -> None:
         if run.unfinished == 0 and run.state is RunState.RUNNING:
             scheduler._finish_run(run)
 
+    for backfill in list(scheduler.backfills.values()):
+        backfill.queued = type(backfill.queued)(sorted(backfill.queued, key=lambda r: ordinals.get(r.id, 0)))
+        scheduler._start_backfill_runs(backfill)
+        scheduler._complete_if_done(backfill)
     for entry in list(scheduler.dags.values()):
         scheduler._start_runs(entry)
         scheduler._schedule_dag(entry)
@@ -123,6 +147,7 @@ def run_from_rows(
         dag=spec,
         start_date=aware(row.start_date),
         end_date=aware(row.end_date),
+        backfill_id=row.backfill_id,
     )
     for t in ti_rows:
         if t.task_id not in spec.tasks:

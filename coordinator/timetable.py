@@ -87,6 +87,33 @@ class Timetable:
         end = self._after(start)
         return RunInfo(start, start, end, end)
 
+    def between(self, earliest: datetime, latest: datetime, most: int) -> list[RunInfo]:
+        """Every run whose logical date lies in [earliest, latest], aligned to the schedule as a
+        backfill takes them: catchup, start_date and end_date do not narrow the range.
+
+        InvalidArgument when there are more than `most` or a date is outside what the schedule
+        can compute.
+        """
+        if self.kind == "once":
+            start = self.start_date
+            return [RunInfo(start, start, start, start)] if start and earliest <= start <= latest else []
+        out: list[RunInfo] = []
+        try:
+            start = self._align(earliest) if self.kind != "none" else latest + timedelta(1)
+            while start <= latest:
+                if len(out) == most:
+                    raise InvalidArgument(
+                        f"{earliest.isoformat()} to {latest.isoformat()} holds more than {most:,} logical dates"
+                    )
+                end = self._after(start)
+                out.append(RunInfo(start, start, end, end))
+                start = end
+        except _OUT_OF_RANGE:
+            raise InvalidArgument(
+                f"{earliest.isoformat()} to {latest.isoformat()} is outside what the schedule can compute"
+            ) from None
+        return out
+
     def manual_interval(self, logical_date: datetime) -> tuple[datetime, datetime]:
         """Airflow's inferred interval for a manual run: the latest complete one, else empty.
 

@@ -77,7 +77,7 @@ _STRINGS: dict[str, Callable[[str, str], None]] = {
 _worker_name = _pattern(WORKER_NAME, "_ . @ : -", 200)
 #: Token names are worker names, since a worker token is named for its worker.
 _NAMES = {"DrainWorkerRequest": _worker_name, "CreateTokenRequest": _worker_name, "RevokeTokenRequest": _worker_name}
-_LEAST = {"map_index": -1, "try_number": 0, "slots": 0}
+_LEAST = {"map_index": -1, "try_number": 0, "slots": 0, "backfill_id": 1, "max_active_runs": 0}
 
 
 def check_request(request: Message) -> None:

@@ -25,7 +25,9 @@ from tradewind.exceptions import ApiError, ConfigError, InvalidArgument, Tradewi
 from tradewind.states import RunState
 from tradewind.v1 import control_pb2
 from tradewind.wire import (
+    Reprocess,
     WaitReason,
+    backfill_state_from_pb,
     conf_from_json,
     from_timestamp,
     run_state_from_pb,
@@ -37,7 +39,7 @@ from tradewind.wire import (
 if TYPE_CHECKING:
     from tradewind.client import Client
 
-_ENUM = re.compile(r"^(TASK_STATE|RUN_STATE|TASK_KIND|TOKEN_ROLE)_([A-Z_]+)$")
+_ENUM = re.compile(r"^(TASK_STATE|RUN_STATE|TASK_KIND|TOKEN_ROLE|BACKFILL_STATE|REPROCESS_BEHAVIOR)_([A-Z_]+)$")
 
 
 class UsageError(TradewindError):
@@ -45,6 +47,8 @@ class UsageError(TradewindError):
 
 
 # ---- output --------------------------------------------------------------------------------
+
+
 def to_json(value: Message | Sequence[Message]) -> Any:
     if isinstance(value, Message):
         return _lower_enums(
@@ -95,6 +99,8 @@ def duration(message: Message, start: str, end: str) -> str:
 
 
 # ---- commands ------------------------------------------------------------------------------
+
+
 def cmd_dags_list(client: Client, args: argparse.Namespace) -> None:
     dags = client.list_dags(include_inactive=args.all).dags
     if args.json:
@@ -357,6 +363,106 @@ def cmd_pools_delete(client: Client, args: argparse.Namespace) -> None:
     print(f"deleted pool {args.name}")
 
 
+# ---- backfills -----------------------------------------------------------------------------
+
+
+def parse_date(text: str, flag: str) -> datetime:
+    """An ISO 8601 date or time; without an offset it is UTC, as Airflow's CLI reads it."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"{flag} must be a date or time like 2024-01-31 or 2024-01-31T06:00:00+00:00, not {text!r}"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def cmd_dags_backfill(client: Client, args: argparse.Namespace) -> None:
+    if args.max_active_runs is not None and not 1 <= args.max_active_runs <= 1000:
+        raise UsageError(f"--max-active-runs must be between 1 and 1000, not {args.max_active_runs}")
+    response = client.create_backfill(
+        args.dag_id,
+        parse_date(args.from_date, "--from"),
+        parse_date(args.to_date, "--to"),
+        args.reprocess,
+        args.max_active_runs or 0,
+        args.run_backwards,
+        args.dry_run,
+        parse_conf(args.conf),
+    )
+    if args.json:
+        return print_json(response)
+    if args.dry_run:
+        print(f"a backfill of {args.dag_id} would take these logical dates (nothing was changed):")
+    else:
+        b = response.backfill
+        print(f"backfill {b.id} of {b.dag_id}: {b.total_runs} runs, at most {b.max_active_runs} at once")
+    _print_dates(response.dates)
+
+
+def _print_dates(dates: Sequence[control_pb2.BackfillDate]) -> None:
+    print(
+        table(
+            ["LOGICAL DATE", "RUN ID", "STATE"],
+            [
+                (
+                    when(d, "logical_date"),
+                    d.run_id,
+                    f"skipped: {d.skipped}" if d.skipped else (run_state_from_pb(d.state).value if d.state else ""),
+                )
+                for d in dates
+            ],
+        )
+    )
+
+
+def _progress(b: control_pb2.Backfill) -> str:
+    done = b.success_runs + b.failed_runs
+    return f"{done}/{b.total_runs} done ({b.success_runs} success, {b.failed_runs} failed)"
+
+
+def cmd_backfills_list(client: Client, args: argparse.Namespace) -> None:
+    backfills = client.list_backfills(args.dag or "").backfills
+    if args.json:
+        return print_json(backfills)
+    print(
+        table(
+            ["ID", "DAG", "STATE", "FROM", "TO", "PROGRESS", "QUEUED", "RUNNING", "SKIPPED"],
+            [
+                (
+                    b.id,
+                    b.dag_id,
+                    backfill_state_from_pb(b.state).value,
+                    when(b, "from_date"),
+                    when(b, "to_date"),
+                    _progress(b),
+                    b.queued_runs,
+                    b.running_runs,
+                    b.skipped_dates,
+                )
+                for b in backfills
+            ],
+        )
+    )
+
+
+def cmd_backfills_show(client: Client, args: argparse.Namespace) -> None:
+    response = client.get_backfill(args.backfill_id)
+    if args.json:
+        return print_json(response)
+    b = response.backfill
+    print(
+        f"backfill {b.id} of {b.dag_id}: {backfill_state_from_pb(b.state).value}, {_progress(b)}, "
+        f"{b.queued_runs} queued, {b.running_runs} running, {b.skipped_dates} dates skipped"
+    )
+    _print_dates(response.dates)
+
+
+def cmd_backfills_cancel(client: Client, args: argparse.Namespace) -> None:
+    b = client.cancel_backfill(args.backfill_id).backfill
+    print(f"cancelled backfill {b.id} of {b.dag_id}: its queued runs failed; running runs finish ({b.running_runs})")
+
+
 def _tui(client: Client, args: argparse.Namespace) -> None:
     from tui.app import run
 
@@ -396,7 +502,7 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     command(groups, "tui", _tui, "open the terminal UI: DAGs, grid, graph, logs and workers, live")
-    dags = groups.add_parser("dags", help="list, show, trigger, pause and unpause DAGs").add_subparsers(
+    dags = groups.add_parser("dags", help="list, show, trigger, pause, unpause and backfill DAGs").add_subparsers(
         dest="command", required=True, metavar="ACTION"
     )
     command(dags, "list", cmd_dags_list, "every DAG", True).add_argument(
@@ -409,6 +515,34 @@ def _parser() -> argparse.ArgumentParser:
     trigger.add_argument("--run-id", metavar="ID", help="the run id (default manual__<logical date>)")
     command(dags, "pause", cmd_dags_pause, "pause a DAG").add_argument("dag_id")
     command(dags, "unpause", cmd_dags_pause, "unpause a DAG").add_argument("dag_id")
+    backfill = command(dags, "backfill", cmd_dags_backfill, "run a DAG for every schedule interval of a range", True)
+    backfill.add_argument("dag_id")
+    backfill.add_argument("--from", dest="from_date", required=True, metavar="DATE", help="first logical date")
+    backfill.add_argument("--to", dest="to_date", required=True, metavar="DATE", help="last logical date")
+    backfill.add_argument(
+        "--reprocess",
+        choices=[r.value for r in Reprocess],
+        default=Reprocess.NONE.value,
+        help="dates that have a run: none (default) leaves them, failed re-runs failed runs, "
+        "completed re-runs failed and successful runs",
+    )
+    backfill.add_argument("--max-active-runs", type=int, metavar="N", help="the backfill's runs at once (default 10)")
+    backfill.add_argument("--run-backwards", action="store_true", help="newest logical date first")
+    backfill.add_argument("--dry-run", action="store_true", help="print the logical dates; change nothing")
+    backfill.add_argument("--conf", metavar="JSON", help="the conf of the runs it creates, a JSON object")
+
+    backfills = groups.add_parser("backfills", help="backfills: progress and cancel").add_subparsers(
+        dest="command", required=True, metavar="ACTION"
+    )
+    command(backfills, "list", cmd_backfills_list, "backfills, newest first", True).add_argument(
+        "--dag", metavar="DAG", help="only this DAG's backfills"
+    )
+    command(backfills, "show", cmd_backfills_show, "a backfill and each of its dates", True).add_argument(
+        "backfill_id", type=int
+    )
+    command(backfills, "cancel", cmd_backfills_cancel, "start no more runs of a backfill").add_argument(
+        "backfill_id", type=int
+    )
 
     runs = groups.add_parser("runs", help="list and cancel DAG runs").add_subparsers(
         dest="command", required=True, metavar="ACTION"

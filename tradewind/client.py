@@ -22,7 +22,7 @@ from tradewind.exceptions import (
 )
 from tradewind.states import RunState, TaskState
 from tradewind.v1 import common_pb2, control_pb2, control_pb2_grpc
-from tradewind.wire import run_state_to_pb, task_state_to_pb, to_timestamp, token_role_to_pb
+from tradewind.wire import reprocess_to_pb, run_state_to_pb, task_state_to_pb, to_timestamp, token_role_to_pb
 
 R = TypeVar("R")
 _CHANNEL_OPTIONS = [
@@ -371,3 +371,35 @@ class Client:
         return self._call(
             self._stub.ListAuditLog, control_pb2.ListAuditLogRequest(page_size=page_size, page_token=page_token)
         )
+    # ---- backfills -----------------------------------------------------------------------
+    def create_backfill(
+        self,
+        dag_id: str,
+        from_date: datetime,
+        to_date: datetime,
+        reprocess: str = "none",
+        max_active_runs: int = 0,
+        run_backwards: bool = False,
+        dry_run: bool = False,
+        conf: dict[str, Any] | None = None,
+    ) -> control_pb2.CreateBackfillResponse:
+        request = control_pb2.CreateBackfillRequest(
+            dag_id=dag_id,
+            from_date=to_timestamp(from_date),
+            to_date=to_timestamp(to_date),
+            reprocess_behavior=reprocess_to_pb(reprocess),  # type: ignore[arg-type]
+            max_active_runs=max_active_runs,
+            run_backwards=run_backwards,
+            dry_run=dry_run,
+            conf_json=json.dumps(conf) if conf else "",
+        )
+        return self._call(self._stub.CreateBackfill, request)
+
+    def list_backfills(self, dag_id: str = "") -> control_pb2.ListBackfillsResponse:
+        return self._call(self._stub.ListBackfills, control_pb2.ListBackfillsRequest(dag_id=dag_id))
+
+    def get_backfill(self, backfill_id: int) -> control_pb2.GetBackfillResponse:
+        return self._call(self._stub.GetBackfill, control_pb2.GetBackfillRequest(backfill_id=backfill_id))
+
+    def cancel_backfill(self, backfill_id: int) -> control_pb2.CancelBackfillResponse:
+        return self._call(self._stub.CancelBackfill, control_pb2.CancelBackfillRequest(backfill_id=backfill_id))

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from croniter import croniter
 
@@ -144,8 +144,46 @@ class DAG:
     def __repr__(self) -> str:
         return f"<DAG: {self.dag_id}>"
 
-    def test(self, *_: Any, **__: Any) -> NoReturn:
-        unsupported.not_yet("dag.test()", f"DAG {self.dag_id!r}")
+    def test(
+        self,
+        logical_date: datetime | None = None,
+        run_conf: dict[str, Any] | None = None,
+        conn_file_path: str | None = None,
+        variable_file_path: str | None = None,
+        use_executor: bool = False,
+        mark_success_pattern: Any = None,
+        **unknown: Any,
+    ) -> Any:
+        """Run the DAG once in this process, on a throwaway metastore, printing each task's log;
+        returns the finished run. Tasks always run in a worker process (as `use_executor=True`
+        would in Airflow); their results are the same either way."""
+        if "execution_date" in unknown:
+            raise DagDefinitionError(
+                f"DAG {self.dag_id!r}: dag.test(execution_date=...) is Airflow 2's name; write logical_date=..."
+            )
+        if unknown:
+            raise DagDefinitionError(f"DAG {self.dag_id!r}: dag.test() has no argument {sorted(unknown)[0]!r}")
+        for name, value in (
+            ("conn_file_path", conn_file_path),
+            ("variable_file_path", variable_file_path),
+            ("mark_success_pattern", mark_success_pattern),
+        ):
+            if value is not None:
+                unsupported.not_yet(f"dag.test({name}=...)", f"DAG {self.dag_id!r}")
+        if _loading:
+            raise DagDefinitionError(
+                f"DAG {self.dag_id!r}: dag.test() runs from a script (under if __name__ == \"__main__\"), "
+                "not while a DAG file is being loaded"
+            )
+        if run_conf is not None and not isinstance(run_conf, dict):
+            raise DagDefinitionError(f"DAG {self.dag_id!r}: dag.test() run_conf must be a dict, not {run_conf!r}")
+        if logical_date is not None and not isinstance(logical_date, datetime):
+            raise DagDefinitionError(
+                f"DAG {self.dag_id!r}: dag.test() logical_date must be a datetime, not {logical_date!r}"
+            )
+        from coordinator.dag_test import run_dag_test
+
+        return run_dag_test(self, logical_date, run_conf or {})
 
     def __enter__(self) -> DAG:
         _context_stack.append(self)

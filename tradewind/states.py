@@ -63,8 +63,9 @@ ALLOWED: dict[TaskState, frozenset[TaskState]] = {
 RUN_ALLOWED: dict[RunState, frozenset[RunState]] = {
     R.QUEUED: frozenset({R.RUNNING, R.FAILED}),
     R.RUNNING: frozenset({R.SUCCESS, R.FAILED}),
-    R.SUCCESS: frozenset({R.RUNNING, R.FAILED}),  # clearing a task re-opens the run
-    R.FAILED: frozenset({R.RUNNING, R.SUCCESS}),
+    # clearing a task re-opens the run; a backfill that reprocesses it queues it again
+    R.SUCCESS: frozenset({R.RUNNING, R.FAILED, R.QUEUED}),
+    R.FAILED: frozenset({R.RUNNING, R.SUCCESS, R.QUEUED}),
 }
 
 

@@ -67,6 +67,10 @@ INSTANCE_ID_PATTERN = re.compile(r"[A-Za-z0-9\-]{1,64}")
 MIN_TIMESTAMP = datetime(1, 1, 1, tzinfo=UTC)
 MAX_TIMESTAMP = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 MIN_LOGICAL_DATE = datetime(1970, 1, 1, tzinfo=UTC)
+#: The most logical dates one backfill may cover; its max_active_runs when 0, and at most.
+MAX_BACKFILL_DATES = 10_000
+DEFAULT_BACKFILL_ACTIVE_RUNS = 10
+MAX_BACKFILL_ACTIVE_RUNS = 1000
 
 
 class Outcome(StrEnum):
@@ -123,6 +127,20 @@ class WaitReason(StrEnum):
     WORKER_RECONNECTING = "worker_reconnecting"
 
 
+class Reprocess(StrEnum):
+    """What a backfill does with a logical date that already has a run (ReprocessBehavior)."""
+
+    NONE = "none"
+    FAILED = "failed"
+    COMPLETED = "completed"
+
+
+class BackfillState(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
 def _by_prefix(enum: type[StrEnum], pb_enum: Any, prefix: str) -> dict[Any, int]:
     return {member: pb_enum.Value(f"{prefix}{member.name}") for member in enum}
 
@@ -135,6 +153,10 @@ _REQUEST_ERROR_TO_PB = _by_prefix(RequestError, worker_pb2.TaskRequestErrorCode,
 _REQUEST_ERROR_FROM_PB = {v: k for k, v in _REQUEST_ERROR_TO_PB.items()}
 _WAIT_TO_PB = _by_prefix(WaitReason, control_pb2.WaitReason, "WAIT_REASON_")
 _WAIT_FROM_PB = {v: k for k, v in _WAIT_TO_PB.items()}
+_REPROCESS_TO_PB = _by_prefix(Reprocess, control_pb2.ReprocessBehavior, "REPROCESS_BEHAVIOR_")
+_REPROCESS_FROM_PB = {v: k for k, v in _REPROCESS_TO_PB.items()}
+_BACKFILL_TO_PB = _by_prefix(BackfillState, control_pb2.BackfillState, "BACKFILL_STATE_")
+_BACKFILL_FROM_PB = {v: k for k, v in _BACKFILL_TO_PB.items()}
 
 
 def outcome_to_pb(outcome: Outcome | str) -> int:
@@ -198,6 +220,30 @@ def token_role_from_pb(value: int) -> str:
         return _ROLE_FROM_PB[value]
     except KeyError:
         raise InvalidArgument(f"role must be one of {', '.join(TOKEN_ROLES)}, not {value}") from None
+
+def reprocess_to_pb(reprocess: Reprocess | str) -> int:
+    return _REPROCESS_TO_PB[Reprocess(reprocess)]
+
+
+def reprocess_from_pb(value: int) -> Reprocess:
+    """REPROCESS_BEHAVIOR_UNSPECIFIED reads as NONE, Airflow's default."""
+    if value == control_pb2.REPROCESS_BEHAVIOR_UNSPECIFIED:
+        return Reprocess.NONE
+    try:
+        return _REPROCESS_FROM_PB[value]
+    except KeyError:
+        raise InvalidArgument(f"reprocess_behavior must be a known value, not {value}") from None
+
+
+def backfill_state_to_pb(state: BackfillState | str) -> int:
+    return _BACKFILL_TO_PB[BackfillState(state)]
+
+
+def backfill_state_from_pb(value: int) -> BackfillState:
+    try:
+        return _BACKFILL_FROM_PB[value]
+    except KeyError:
+        raise InvalidArgument(f"backfill state must be a known value, not {value}") from None
 
 
 _TASK_TO_PB: dict[TaskState, common_pb2.TaskState] = {

@@ -70,6 +70,17 @@ async def cancel_run(screen: LiveScreen, dag_id: str, run_id: str) -> None:
         screen.notify(f"run {run_id} is {run_state_name(response.dag_run.state)}", title="Cancelled")
 
 
+async def cancel_backfill(screen: LiveScreen, backfill_id: int) -> bool:
+    question = f"Cancel backfill {backfill_id}? Its queued runs fail; its running runs finish."
+    if await screen.app.push_screen_wait(ConfirmScreen(question)) != "y":
+        return False
+    response = await screen.tw.call(screen.tw.client.cancel_backfill, backfill_id)
+    if response is None:
+        return False
+    screen.notify(f"backfill {backfill_id} is cancelled", title="Cancelled")
+    return True
+
+
 async def drain_worker(screen: LiveScreen, name: str) -> control_pb2.Worker | None:
     question = f"Drain worker {name}? It takes no new tasks and leaves when its running tasks end."
     if await screen.app.push_screen_wait(ConfirmScreen(question)) != "y":

@@ -22,6 +22,7 @@ from tradewind.v1 import control_pb2
 from tui.actions import toggle_pause, trigger_dag
 from tui.commands import TradewindCommands
 from tui.feed import Connected, Disconnected, Feed, Resync, Wake
+from tui.screens.backfills import BackfillsScreen
 from tui.screens.base import LiveScreen
 from tui.screens.connections import ConnectionsScreen
 from tui.screens.dag import DagScreen
@@ -42,6 +43,7 @@ class TradewindApp(App[None]):
         Binding("w", "workers", "Workers"),
         Binding("e", "import_errors", "Import errors"),
         Binding("n", "connections", "Connections", show=False),
+        Binding("b", "backfills", "Backfills", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -189,6 +191,10 @@ class TradewindApp(App[None]):
     def action_workers(self) -> None:
         if not isinstance(self.screen, WorkersScreen):
             self.push_screen(WorkersScreen())
+
+    def action_backfills(self) -> None:
+        if not isinstance(self.screen, BackfillsScreen):
+            self.push_screen(BackfillsScreen())
 
     def action_import_errors(self) -> None:
         if not isinstance(self.screen, ImportErrorsScreen):

@@ -13,7 +13,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from coordinator.metastore import models as m
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _to_2(migrator: SchemaMigrator) -> None:
@@ -28,8 +28,22 @@ def _to_2(migrator: SchemaMigrator) -> None:
     )
 
 
+def _to_3_backfill(migrator: SchemaMigrator) -> None:
+    """Runs know the backfill that created or re-ran them (the backfill tables are new).
+
+    A metastore without a dag_run table gets it, with the column, when the tables are created.
+    """
+    if "dag_run" not in migrator.database.get_tables():
+        return
+    migrate(migrator.add_column("dag_run", "backfill_id", peewee.BigIntegerField(null=True)))
+
+
+def _to_3(migrator: SchemaMigrator) -> None:
+    _to_3_backfill(migrator)
+
+
 #: The step that turns version N-1 into version N.
-STEPS: dict[int, Callable[[SchemaMigrator], None]] = {2: _to_2}
+STEPS: dict[int, Callable[[SchemaMigrator], None]] = {2: _to_2, 3: _to_3}
 
 
 def upgrade(db: peewee.Database, found: int) -> None:

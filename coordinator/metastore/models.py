@@ -100,6 +100,8 @@ class DagRun(BaseModel):
     start_date = peewee.DateTimeField(null=True)
     end_date = peewee.DateTimeField(null=True)
     dag_version_id = peewee.IntegerField()
+    #: The backfill that created or last re-ran it.
+    backfill_id = peewee.BigIntegerField(null=True)
 
     class Meta:
         indexes = (
@@ -225,6 +227,8 @@ class Connection(BaseModel):
     port = peewee.IntegerField(default=0)
     extra = TextField(default="")
     description = TextField(default="")
+
+
 class ApiToken(BaseModel):
     """A bearer token: only its SHA-256 is stored; the secret is shown once, when it is made."""
 
@@ -249,6 +253,40 @@ class AuditEntry(BaseModel):
     subject = TextField()
 
 
+class Backfill(BaseModel):
+    """Runs of one DAG over a range of logical dates, started by their own max_active_runs."""
+
+    id = peewee.BigIntegerField(primary_key=True)
+    dag_id = CharField(max_length=250)
+    from_date = peewee.DateTimeField()
+    to_date = peewee.DateTimeField()
+    reprocess = CharField(max_length=20)
+    max_active_runs = peewee.IntegerField()
+    run_backwards = peewee.BooleanField(default=False)
+    #: running, completed or cancelled.
+    state = CharField(max_length=20)
+    created_at = peewee.DateTimeField()
+    completed_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("dag_id", "id"), False),)
+
+
+class BackfillDagRun(BaseModel):
+    """One logical date of a backfill, in the order it takes them: its run, or why it has none."""
+
+    id = peewee.AutoField()
+    backfill_id = peewee.BigIntegerField()
+    sort_ordinal = peewee.IntegerField()
+    logical_date = peewee.DateTimeField()
+    dag_run_id = peewee.BigIntegerField(null=True)
+    #: "in flight" or "already exists" for a date left alone; empty for a date it runs.
+    skipped = CharField(max_length=40, default="")
+
+    class Meta:
+        indexes = ((("backfill_id", "sort_ordinal"), True),)
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     Meta,
     Bundle,
@@ -265,4 +303,6 @@ ALL_MODELS: list[type[BaseModel]] = [
     Connection,
     ApiToken,
     AuditEntry,
+    Backfill,
+    BackfillDagRun,
 ]

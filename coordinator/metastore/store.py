@@ -14,13 +14,16 @@ import json
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import peewee
 
 from coordinator.metastore import models as m
+from coordinator.metastore.backfill_store import BackfillQueries
 from coordinator.metastore.db import DATABASE_ERRORS, connection_lost, one_line
+from coordinator.metastore.times import aware as aware  # re-exported: callers read rows' times with it
+from coordinator.metastore.times import naive
 from coordinator.records import Attempt, Changes, Run, TaskInstance
 from tradewind.exceptions import MetastoreError
 from tradewind.states import RunState, TaskState
@@ -34,30 +37,13 @@ _DRIVER_ERRORS_AS_PEEWEE: Any = vars(peewee)["__exception_wrapper__"]
 _RETRY_PAUSES = (0.2, 1.0, 3.0)
 
 
-def naive(value: datetime | None) -> datetime | None:
-    """Aware -> naive UTC for the database."""
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value
-
-
-def aware(value: datetime | str | None) -> datetime | None:
-    """Naive UTC from the database -> aware."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 @dataclass(frozen=True)
 class StoreFailure:
     """A row the metastore refused even after sanitising; every other row of its batch went in.
 
     `kind` and `id`: "run" and "task_instance" (their id), "attempt" (its id), "xcom"
-    ((run id, task_id, key)), "dag" (dag_id), "worker" (name).
+    ((run id, task_id, key)), "dag" (dag_id), "worker" (name), "backfill" (its id), "backfill_date"
+    ((backfill id, ordinal)).
     """
 
     kind: str
@@ -102,7 +88,7 @@ class ActiveState:
     versions: dict[int, StoredVersion]
 
 
-class Store:
+class Store(BackfillQueries):
     def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
@@ -150,6 +136,13 @@ class Store:
             _Write("xcom", list(xcoms), list(xcoms.items()), self._upsert_xcoms),
             _Write("dag", list(changes.dags), list(changes.dags.items()), self._update_dags),
             _Write("worker", list(changes.workers), list(changes.workers.items()), self._upsert_workers),
+            _Write("backfill", list(changes.backfills), list(changes.backfills.values()), self._upsert_backfills),
+            _Write(
+                "backfill_date",
+                [(d.backfill_id, d.ordinal) for d in changes.backfill_dates],
+                changes.backfill_dates,
+                self._insert_backfill_dates,
+            ),
         ]
 
     def _write_all(self, writes: list[_Write]) -> list[StoreFailure]:
@@ -199,7 +192,11 @@ class Store:
     def _update_runs(self, runs: list[Run]) -> None:
         for run in runs:
             m.DagRun.update(
-                state=run.state.value, start_date=naive(run.start_date), end_date=naive(run.end_date)
+                state=run.state.value,
+                start_date=naive(run.start_date),
+                end_date=naive(run.end_date),
+                queued_at=naive(run.queued_at),
+                backfill_id=run.backfill_id,
             ).where(m.DagRun.id == run.id).execute()
 
     def _insert_tis(self, tis: list[TaskInstance]) -> None:
@@ -609,6 +606,7 @@ def _run_row(run: Run) -> dict[str, Any]:
         "start_date": naive(run.start_date),
         "end_date": naive(run.end_date),
         "dag_version_id": run.dag.version_id,
+        "backfill_id": run.backfill_id,
     }
 
 

@@ -18,7 +18,7 @@ from coordinator.clock import Clock
 from coordinator.dagspec import DagSpec
 from coordinator.events import AttemptRef
 from coordinator.queue import ReadyQueue
-from coordinator.records import Attempt, Changes, LastSuccess, Run, TaskInstance
+from coordinator.records import Attempt, Backfill, Changes, LastSuccess, Run, TaskInstance
 from coordinator.scheduling.effects import Effect, Timer, WatchRun, WatchTi, WatchWorker
 from coordinator.secrets import Secrets
 from coordinator.sessions import WorkerSession
@@ -108,6 +108,9 @@ class SchedulerBase:
         self.queue = ReadyQueue()
         self.workers: dict[str, WorkerSession] = {}
         self.pools: dict[str, int] = {}
+        #: Backfills with runs to start or running, by id; the highest id given out.
+        self.backfills: dict[int, Backfill] = {}
+        self.last_backfill_id = 0
         self.pool_used: dict[str, int] = {}
         self.on_workers = 0
         #: Attempts taken back from their task instance (cancelled, lost, expired) whose worker
@@ -216,6 +219,15 @@ class SchedulerBase:
         self.changes.workers[worker.name] = values
         self.effects.append(WatchWorker(worker))
 
+    def _count_running(self, run: Run, entry: DagEntry, delta: int) -> None:
+        """A run started or stopped running: it counts against its backfill's max_active_runs
+        while the backfill is in memory, else against its DAG's."""
+        backfill = self.backfills.get(run.backfill_id) if run.backfill_id is not None else None
+        if backfill is not None:
+            backfill.running += delta
+        else:
+            entry.running_runs += delta
+
     # ---- implemented by the concept modules ----------------------------------------------
     def _ti_finished(self, ti: TaskInstance, evaluate_downstream: bool = True) -> None:
         raise NotImplementedError
@@ -224,4 +236,7 @@ class SchedulerBase:
         raise NotImplementedError
 
     def _finish_run(self, run: Run) -> None:
+        raise NotImplementedError
+
+    def _backfill_run_ended(self, run: Run) -> None:
         raise NotImplementedError

@@ -98,6 +98,7 @@ class Commands(Membership):
             self.changes.touch_run(run)
             self._watch_run(run)
             self._forget(run)
+            self._backfill_run_ended(run)
             return run
         for ti in run.tis.values():
             if ti.state in FINISHED:

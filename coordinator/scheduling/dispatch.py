@@ -62,7 +62,7 @@ class Dispatch(Runs):
 
     def _allowed(self, key: GroupKey, ti: TaskInstance) -> bool:
         entry = self.dags.get(key.dag_id)
-        if entry is None or entry.paused:
+        if entry is None or (entry.paused and ti.run.backfill_id is None):
             return False
         if self.sequential and self.on_workers >= 1:
             return False

@@ -21,9 +21,18 @@ class Explain(Commands):
             return [self._explain_queued(ti)]
         entry = self.dags.get(ti.run.dag_id)
         conditions: list[Condition] = []
-        if entry is not None and entry.paused:
+        if entry is not None and entry.paused and ti.run.backfill_id is None:
             conditions.append((W.DAG_PAUSED, f"DAG {ti.run.dag_id!r} is paused"))
-        if ti.run.state is RunState.QUEUED and entry is not None:
+        backfill = self.backfills.get(ti.run.backfill_id) if ti.run.backfill_id is not None else None
+        if ti.run.state is RunState.QUEUED and backfill is not None:
+            conditions.append(
+                (
+                    W.MAX_ACTIVE_RUNS,
+                    f"its run is queued: backfill {backfill.id} has {backfill.running} of "
+                    f"max_active_runs {backfill.max_active_runs} runs running",
+                )
+            )
+        elif ti.run.state is RunState.QUEUED and entry is not None:
             conditions.append(
                 (
                     W.MAX_ACTIVE_RUNS,

@@ -101,6 +101,21 @@ class Runs(Readiness):
         return self._create_run(entry, run_id, "manual", RunInfo(logical, start, end, now), conf)
 
     def _create_run(self, entry: DagEntry, run_id: str, run_type: str, info: RunInfo, conf: dict[str, Any]) -> Run:
+        run = self._new_run(entry, run_id, run_type, info, conf)
+        entry.queued_runs.append(run)
+        self._start_runs(entry)
+        return run
+
+    def _new_run(
+        self,
+        entry: DagEntry,
+        run_id: str,
+        run_type: str,
+        info: RunInfo,
+        conf: dict[str, Any],
+        backfill_id: int | None = None,
+    ) -> Run:
+        """A queued run, remembered and recorded; the caller queues it where it waits to start."""
         run = Run(
             id=self.ids.next_run(),
             dag_id=entry.dag_id,
@@ -113,12 +128,11 @@ class Runs(Readiness):
             conf=conf,
             queued_at=self.clock.now(),
             dag=entry.spec,
+            backfill_id=backfill_id,
         )
         self._remember(run)
         self.changes.new_runs.append(run)
-        entry.queued_runs.append(run)
         self._watch_run(run)
-        self._start_runs(entry)
         return run
 
     def _remember(self, run: Run) -> None:
@@ -141,11 +155,12 @@ class Runs(Readiness):
     def _start_run(self, run: Run, entry: DagEntry) -> None:
         run.state = check_run(run.state, RunState.RUNNING)
         run.start_date = self.clock.now()
-        entry.running_runs += 1
+        self._count_running(run, entry, 1)
         self.changes.touch_run(run)
         self._watch_run(run)
-        roots = []
-        for task_id, spec in run.dag.tasks.items():
+        # a run a backfill re-runs keeps its task instances, cleared
+        roots = [ti for ti in run.tis.values() if not ti.spec.upstream]
+        for task_id, spec in () if run.tis else run.dag.tasks.items():
             ti = TaskInstance(id=self.ids.next_ti(), run=run, task_id=task_id, max_tries=spec.retries + 1)
             run.tis[task_id] = ti
             self.tis[ti.id] = ti
@@ -172,7 +187,7 @@ class Runs(Readiness):
         entry = self.dags.get(run.dag_id)
         if entry is not None:
             if was_running:
-                entry.running_runs -= 1
+                self._count_running(run, entry, -1)
             last = entry.last_success
             if run.state is RunState.SUCCESS and (last is None or run.logical_date >= last.logical_date):
                 entry.last_success = LastSuccess(
@@ -180,6 +195,7 @@ class Runs(Readiness):
                 )
             self._start_runs(entry)
             self._schedule_dag(entry)
+        self._backfill_run_ended(run)
 
     def _reopen(self, run: Run) -> None:
         if run.state in (RunState.SUCCESS, RunState.FAILED):
@@ -189,7 +205,7 @@ class Runs(Readiness):
             self._watch_run(run)
             entry = self.dags.get(run.dag_id)
             if entry is not None:
-                entry.running_runs += 1
+                self._count_running(run, entry, 1)
 
     def adopt_run(self, run: Run) -> None:
         """Bring a finished run back into memory (to clear or mark its task instances)."""

@@ -211,7 +211,7 @@ def schema(database: peewee.Database) -> dict[str, Any]:
     }
 
 
-def test_a_version_1_metastore_is_migrated_to_version_2(version_1_url: tuple[str, str]) -> None:
+def test_a_version_1_metastore_is_migrated_to_the_current_version(version_1_url: tuple[str, str]) -> None:
     old_url, new_url = version_1_url
     database = dbmod.connect(new_url)
     created = schema(database)
@@ -219,7 +219,7 @@ def test_a_version_1_metastore_is_migrated_to_version_2(version_1_url: tuple[str
     database = dbmod.connect(old_url)
     try:
         assert schema(database) == created
-        assert m.Meta.get(m.Meta.key == "schema_version").value == "2"
+        assert m.Meta.get(m.Meta.key == "schema_version").value == str(dbmod.SCHEMA_VERSION)
         old = m.TaskInstance.get_by_id(7)
         assert (old.task_id, old.map_index, old.state) == ("a", -1, "success")
         assert m.TaskAttempt.get_by_id(3).lost is False

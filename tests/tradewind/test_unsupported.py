@@ -33,7 +33,10 @@ CASES = [
         'with DAG(dag_id="x", schedule=None):\n    BashOperator(task_id="a", bash_command="true").as_teardown()',
         "Tradewind does not support setup and teardown tasks (as_teardown) yet",
     ),
-    ('DAG(dag_id="x", schedule=None).test()', "Tradewind does not support dag.test() yet"),
+    (
+        'DAG(dag_id="x", schedule=None).test(conn_file_path="conns.yaml")',
+        "Tradewind does not support dag.test(conn_file_path=...) yet",
+    ),
 ]
 
 

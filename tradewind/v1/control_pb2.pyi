@@ -36,6 +36,20 @@ class TokenRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TOKEN_ROLE_VIEWER: _ClassVar[TokenRole]
     TOKEN_ROLE_OPERATOR: _ClassVar[TokenRole]
     TOKEN_ROLE_ADMIN: _ClassVar[TokenRole]
+
+class ReprocessBehavior(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REPROCESS_BEHAVIOR_UNSPECIFIED: _ClassVar[ReprocessBehavior]
+    REPROCESS_BEHAVIOR_NONE: _ClassVar[ReprocessBehavior]
+    REPROCESS_BEHAVIOR_FAILED: _ClassVar[ReprocessBehavior]
+    REPROCESS_BEHAVIOR_COMPLETED: _ClassVar[ReprocessBehavior]
+
+class BackfillState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BACKFILL_STATE_UNSPECIFIED: _ClassVar[BackfillState]
+    BACKFILL_STATE_RUNNING: _ClassVar[BackfillState]
+    BACKFILL_STATE_COMPLETED: _ClassVar[BackfillState]
+    BACKFILL_STATE_CANCELLED: _ClassVar[BackfillState]
 WAIT_REASON_UNSPECIFIED: WaitReason
 WAIT_REASON_UPSTREAM: WaitReason
 WAIT_REASON_POOL_FULL: WaitReason
@@ -56,6 +70,14 @@ TOKEN_ROLE_WORKER: TokenRole
 TOKEN_ROLE_VIEWER: TokenRole
 TOKEN_ROLE_OPERATOR: TokenRole
 TOKEN_ROLE_ADMIN: TokenRole
+REPROCESS_BEHAVIOR_UNSPECIFIED: ReprocessBehavior
+REPROCESS_BEHAVIOR_NONE: ReprocessBehavior
+REPROCESS_BEHAVIOR_FAILED: ReprocessBehavior
+REPROCESS_BEHAVIOR_COMPLETED: ReprocessBehavior
+BACKFILL_STATE_UNSPECIFIED: BackfillState
+BACKFILL_STATE_RUNNING: BackfillState
+BACKFILL_STATE_COMPLETED: BackfillState
+BACKFILL_STATE_CANCELLED: BackfillState
 
 class Dag(_message.Message):
     __slots__ = ("dag_id", "description", "fileloc", "schedule", "paused", "active", "tags", "max_active_runs", "max_active_tasks", "catchup", "next_run_at", "version", "task_count", "last_parsed_at", "running_tasks", "recent_run_states", "owner")
@@ -120,7 +142,7 @@ class Task(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., operator: _Optional[str] = ..., upstream_task_ids: _Optional[_Iterable[str]] = ..., downstream_task_ids: _Optional[_Iterable[str]] = ..., trigger_rule: _Optional[str] = ..., retries: _Optional[int] = ..., queue: _Optional[str] = ..., pool: _Optional[str] = ..., priority_weight: _Optional[int] = ..., group_id: _Optional[str] = ...) -> None: ...
 
 class DagRun(_message.Message):
-    __slots__ = ("dag_id", "run_id", "state", "run_type", "logical_date", "data_interval_start", "data_interval_end", "conf_json", "queued_at", "start_date", "end_date", "dag_version")
+    __slots__ = ("dag_id", "run_id", "state", "run_type", "logical_date", "data_interval_start", "data_interval_end", "conf_json", "queued_at", "start_date", "end_date", "dag_version", "backfill_id")
     DAG_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -133,6 +155,7 @@ class DagRun(_message.Message):
     START_DATE_FIELD_NUMBER: _ClassVar[int]
     END_DATE_FIELD_NUMBER: _ClassVar[int]
     DAG_VERSION_FIELD_NUMBER: _ClassVar[int]
+    BACKFILL_ID_FIELD_NUMBER: _ClassVar[int]
     dag_id: str
     run_id: str
     state: _common_pb2.RunState
@@ -145,7 +168,8 @@ class DagRun(_message.Message):
     start_date: _timestamp_pb2.Timestamp
     end_date: _timestamp_pb2.Timestamp
     dag_version: int
-    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.RunState, str]] = ..., run_type: _Optional[str] = ..., logical_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., data_interval_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., data_interval_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., conf_json: _Optional[str] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., dag_version: _Optional[int] = ...) -> None: ...
+    backfill_id: int
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.RunState, str]] = ..., run_type: _Optional[str] = ..., logical_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., data_interval_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., data_interval_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., conf_json: _Optional[str] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., dag_version: _Optional[int] = ..., backfill_id: _Optional[int] = ...) -> None: ...
 
 class TaskInstance(_message.Message):
     __slots__ = ("id", "dag_id", "run_id", "task_id", "state", "try_number", "max_tries", "operator", "queue", "pool", "priority_weight", "worker", "start_date", "end_date", "next_retry_at", "map_index")
@@ -837,3 +861,117 @@ class ListAuditLogResponse(_message.Message):
     entries: _containers.RepeatedCompositeFieldContainer[AuditEntry]
     next_page_token: str
     def __init__(self, entries: _Optional[_Iterable[_Union[AuditEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class Backfill(_message.Message):
+    __slots__ = ("id", "dag_id", "from_date", "to_date", "reprocess_behavior", "max_active_runs", "run_backwards", "state", "created_at", "completed_at", "total_runs", "queued_runs", "running_runs", "success_runs", "failed_runs", "skipped_dates")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_DATE_FIELD_NUMBER: _ClassVar[int]
+    TO_DATE_FIELD_NUMBER: _ClassVar[int]
+    REPROCESS_BEHAVIOR_FIELD_NUMBER: _ClassVar[int]
+    MAX_ACTIVE_RUNS_FIELD_NUMBER: _ClassVar[int]
+    RUN_BACKWARDS_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_AT_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_RUNS_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_RUNS_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_RUNS_FIELD_NUMBER: _ClassVar[int]
+    SUCCESS_RUNS_FIELD_NUMBER: _ClassVar[int]
+    FAILED_RUNS_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_DATES_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    dag_id: str
+    from_date: _timestamp_pb2.Timestamp
+    to_date: _timestamp_pb2.Timestamp
+    reprocess_behavior: ReprocessBehavior
+    max_active_runs: int
+    run_backwards: bool
+    state: BackfillState
+    created_at: _timestamp_pb2.Timestamp
+    completed_at: _timestamp_pb2.Timestamp
+    total_runs: int
+    queued_runs: int
+    running_runs: int
+    success_runs: int
+    failed_runs: int
+    skipped_dates: int
+    def __init__(self, id: _Optional[int] = ..., dag_id: _Optional[str] = ..., from_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., to_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reprocess_behavior: _Optional[_Union[ReprocessBehavior, str]] = ..., max_active_runs: _Optional[int] = ..., run_backwards: _Optional[bool] = ..., state: _Optional[_Union[BackfillState, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., total_runs: _Optional[int] = ..., queued_runs: _Optional[int] = ..., running_runs: _Optional[int] = ..., success_runs: _Optional[int] = ..., failed_runs: _Optional[int] = ..., skipped_dates: _Optional[int] = ...) -> None: ...
+
+class BackfillDate(_message.Message):
+    __slots__ = ("logical_date", "run_id", "state", "skipped")
+    LOGICAL_DATE_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    logical_date: _timestamp_pb2.Timestamp
+    run_id: str
+    state: _common_pb2.RunState
+    skipped: str
+    def __init__(self, logical_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., run_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.RunState, str]] = ..., skipped: _Optional[str] = ...) -> None: ...
+
+class CreateBackfillRequest(_message.Message):
+    __slots__ = ("dag_id", "from_date", "to_date", "reprocess_behavior", "max_active_runs", "run_backwards", "dry_run", "conf_json")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_DATE_FIELD_NUMBER: _ClassVar[int]
+    TO_DATE_FIELD_NUMBER: _ClassVar[int]
+    REPROCESS_BEHAVIOR_FIELD_NUMBER: _ClassVar[int]
+    MAX_ACTIVE_RUNS_FIELD_NUMBER: _ClassVar[int]
+    RUN_BACKWARDS_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    CONF_JSON_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    from_date: _timestamp_pb2.Timestamp
+    to_date: _timestamp_pb2.Timestamp
+    reprocess_behavior: ReprocessBehavior
+    max_active_runs: int
+    run_backwards: bool
+    dry_run: bool
+    conf_json: str
+    def __init__(self, dag_id: _Optional[str] = ..., from_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., to_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reprocess_behavior: _Optional[_Union[ReprocessBehavior, str]] = ..., max_active_runs: _Optional[int] = ..., run_backwards: _Optional[bool] = ..., dry_run: _Optional[bool] = ..., conf_json: _Optional[str] = ...) -> None: ...
+
+class CreateBackfillResponse(_message.Message):
+    __slots__ = ("backfill", "dates")
+    BACKFILL_FIELD_NUMBER: _ClassVar[int]
+    DATES_FIELD_NUMBER: _ClassVar[int]
+    backfill: Backfill
+    dates: _containers.RepeatedCompositeFieldContainer[BackfillDate]
+    def __init__(self, backfill: _Optional[_Union[Backfill, _Mapping]] = ..., dates: _Optional[_Iterable[_Union[BackfillDate, _Mapping]]] = ...) -> None: ...
+
+class ListBackfillsRequest(_message.Message):
+    __slots__ = ("dag_id",)
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    def __init__(self, dag_id: _Optional[str] = ...) -> None: ...
+
+class ListBackfillsResponse(_message.Message):
+    __slots__ = ("backfills",)
+    BACKFILLS_FIELD_NUMBER: _ClassVar[int]
+    backfills: _containers.RepeatedCompositeFieldContainer[Backfill]
+    def __init__(self, backfills: _Optional[_Iterable[_Union[Backfill, _Mapping]]] = ...) -> None: ...
+
+class GetBackfillRequest(_message.Message):
+    __slots__ = ("backfill_id",)
+    BACKFILL_ID_FIELD_NUMBER: _ClassVar[int]
+    backfill_id: int
+    def __init__(self, backfill_id: _Optional[int] = ...) -> None: ...
+
+class GetBackfillResponse(_message.Message):
+    __slots__ = ("backfill", "dates")
+    BACKFILL_FIELD_NUMBER: _ClassVar[int]
+    DATES_FIELD_NUMBER: _ClassVar[int]
+    backfill: Backfill
+    dates: _containers.RepeatedCompositeFieldContainer[BackfillDate]
+    def __init__(self, backfill: _Optional[_Union[Backfill, _Mapping]] = ..., dates: _Optional[_Iterable[_Union[BackfillDate, _Mapping]]] = ...) -> None: ...
+
+class CancelBackfillRequest(_message.Message):
+    __slots__ = ("backfill_id",)
+    BACKFILL_ID_FIELD_NUMBER: _ClassVar[int]
+    backfill_id: int
+    def __init__(self, backfill_id: _Optional[int] = ...) -> None: ...
+
+class CancelBackfillResponse(_message.Message):
+    __slots__ = ("backfill",)
+    BACKFILL_FIELD_NUMBER: _ClassVar[int]
+    backfill: Backfill
+    def __init__(self, backfill: _Optional[_Union[Backfill, _Mapping]] = ...) -> None: ...

@@ -199,6 +199,26 @@ class ControlServiceStub:
                 request_serializer=tradewind_dot_v1_dot_control__pb2.ListAuditLogRequest.SerializeToString,
                 response_deserializer=tradewind_dot_v1_dot_control__pb2.ListAuditLogResponse.FromString,
                 _registered_method=True)
+        self.CreateBackfill = channel.unary_unary(
+                '/tradewind.v1.ControlService/CreateBackfill',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.CreateBackfillRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.CreateBackfillResponse.FromString,
+                _registered_method=True)
+        self.ListBackfills = channel.unary_unary(
+                '/tradewind.v1.ControlService/ListBackfills',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.ListBackfillsRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.ListBackfillsResponse.FromString,
+                _registered_method=True)
+        self.GetBackfill = channel.unary_unary(
+                '/tradewind.v1.ControlService/GetBackfill',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.GetBackfillRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.GetBackfillResponse.FromString,
+                _registered_method=True)
+        self.CancelBackfill = channel.unary_unary(
+                '/tradewind.v1.ControlService/CancelBackfill',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.CancelBackfillRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.CancelBackfillResponse.FromString,
+                _registered_method=True)
 
 
 class ControlServiceServicer:
@@ -219,7 +239,8 @@ class ControlServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SetDagPaused(self, request, context):
-        """Pause or unpause a DAG; a paused DAG gets no scheduled runs and starts no tasks.
+        """Pause or unpause a DAG; a paused DAG gets no scheduled runs and starts no tasks, except
+        those of its backfills' runs.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -436,6 +457,40 @@ class ControlServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateBackfill(self, request, context):
+        """Create a backfill: a run of the DAG for every schedule interval whose logical date lies in
+        [from_date, to_date], started as the backfill's own max_active_runs allows (independently
+        of the DAG's max_active_runs, and also while the DAG is paused). FAILED_PRECONDITION when
+        the DAG has no schedule, is gone from the DAG folder, or has an active backfill already;
+        INVALID_ARGUMENT when from_date is after to_date or the range holds no logical date or more
+        than 10,000. With dry_run nothing changes and the reply lists the dates only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBackfills(self, request, context):
+        """Backfills, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBackfill(self, request, context):
+        """One backfill with each of its logical dates and the state of its run.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelBackfill(self, request, context):
+        """Cancel a backfill: its queued runs fail without starting, its running runs finish.
+        FAILED_PRECONDITION when it is already completed or cancelled.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -603,6 +658,26 @@ def add_ControlServiceServicer_to_server(servicer, server):
                     servicer.ListAuditLog,
                     request_deserializer=tradewind_dot_v1_dot_control__pb2.ListAuditLogRequest.FromString,
                     response_serializer=tradewind_dot_v1_dot_control__pb2.ListAuditLogResponse.SerializeToString,
+            ),
+            'CreateBackfill': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateBackfill,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.CreateBackfillRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.CreateBackfillResponse.SerializeToString,
+            ),
+            'ListBackfills': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBackfills,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.ListBackfillsRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.ListBackfillsResponse.SerializeToString,
+            ),
+            'GetBackfill': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBackfill,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.GetBackfillRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.GetBackfillResponse.SerializeToString,
+            ),
+            'CancelBackfill': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelBackfill,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.CancelBackfillRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.CancelBackfillResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1496,6 +1571,114 @@ class ControlService:
             '/tradewind.v1.ControlService/ListAuditLog',
             tradewind_dot_v1_dot_control__pb2.ListAuditLogRequest.SerializeToString,
             tradewind_dot_v1_dot_control__pb2.ListAuditLogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateBackfill(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/CreateBackfill',
+            tradewind_dot_v1_dot_control__pb2.CreateBackfillRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.CreateBackfillResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBackfills(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/ListBackfills',
+            tradewind_dot_v1_dot_control__pb2.ListBackfillsRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.ListBackfillsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBackfill(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/GetBackfill',
+            tradewind_dot_v1_dot_control__pb2.GetBackfillRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.GetBackfillResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelBackfill(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/CancelBackfill',
+            tradewind_dot_v1_dot_control__pb2.CancelBackfillRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.CancelBackfillResponse.FromString,
             options,
             channel_credentials,
             insecure,

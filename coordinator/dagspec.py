@@ -34,6 +34,8 @@ class TaskSpec:
     python: dict[str, Any] | None
     params: dict[str, Any] = field(default_factory=dict)
     param_schemas: dict[str, Any] = field(default_factory=dict)
+    #: URIs of the assets a success of this task updates.
+    outlets: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -49,6 +51,8 @@ class DagSpec:
     max_active_tasks: int = 16
     params: dict[str, Any] = field(default_factory=dict)
     param_schemas: dict[str, Any] = field(default_factory=dict)
+    #: The condition over assets that starts a run (tradewind.assets); None when not scheduled on assets.
+    asset_condition: dict[str, Any] | None = None
 
     @classmethod
     def build(cls, version_id: int, data: dict[str, Any], bundle_hash: str) -> DagSpec:
@@ -80,6 +84,7 @@ class DagSpec:
                 python=t.get("python"),
                 params=t.get("params") or {},
                 param_schemas=t.get("param_schemas") or {},
+                outlets=tuple(t.get("outlets") or ()),
             )
             for i, t in enumerate(raw_tasks)
         }
@@ -95,6 +100,7 @@ class DagSpec:
             max_active_tasks=int(data.get("max_active_tasks", 16)),
             params=data.get("params") or {},
             param_schemas=data.get("param_schemas") or {},
+            asset_condition=data.get("asset_condition"),
         )
 
     def retry_delay(self, task_id: str, try_number: int) -> float:

@@ -116,6 +116,11 @@ class Engine:
         self.scheduler.ids = Ids(*self.store.max_ids())
         self.store.ensure_default_pool(self.default_pool_slots)
         recover(self.scheduler, self.store)
+        self.scheduler.restore_assets(
+            self.store.max_asset_event_id(),
+            self.store.asset_queue(),
+            self.store.run_asset_events(list(self.scheduler.runs)),
+        )
         changes, effects = self.scheduler.take()
         self.refused = self._write(changes)
         self._announce(effects)
@@ -317,6 +322,10 @@ class Engine:
         exists = bool(run_id) and self.store.run_exists(dag_id, run_id)
         run = self.scheduler.trigger(dag_id, conf, run_id, logical_date, exists)
         return lambda: messages.run_pb(run)
+
+    def _cmd_emit_asset_event(self, uri: str, extra: dict[str, Any]) -> Reply:
+        event, runs = self.scheduler.emit_external(uri, extra)
+        return lambda: (messages.asset_event_pb(event, [(r.dag_id, r.run_id) for r in runs]), runs)
 
     def _cmd_set_paused(self, dag_id: str, paused: bool) -> Reply:
         self.scheduler.set_paused(dag_id, paused)

@@ -84,6 +84,8 @@ class Finished:
     generation: int = 0
     #: A branching task's choice of downstream tasks (worker.proto FollowTasks); None: no choice.
     follow: FollowTasks | None = None
+    #: Extras the task set on its outlets' events (outlet_events[asset].extra), by asset URI.
+    outlet_extra: dict[str, dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from coordinator.records import LastSuccess, Run, TaskInstance
+from coordinator.dagspec import DagSpec
+from coordinator.records import AssetEvent, LastSuccess, Run, TaskInstance
 from tradewind import xcom_codec
 from tradewind.exceptions import TemplateError
 from tradewind.params import conf_error
@@ -47,12 +48,28 @@ def context_for(ti: TaskInstance, last_success: LastSuccess | None = None) -> di
         prev_data_interval_start_success=previous.data_interval_start if previous else None,
         prev_data_interval_end_success=previous.data_interval_end if previous else None,
         prev_start_date_success=previous.start_date if previous else None,
+        triggering_asset_events=[_event_json(event, run.dag) for event in run.asset_events],
     )
     refused = conf_error(context["params"], ti.spec.param_schemas, {})
     if refused:
         raise TemplateError(f"task {ti.task_id!r}: {refused}")
     context["ti"] = context["task_instance"] = RunXComs(context["ti"], run)
     return {**run.dag.data.get("user_defined_macros", {}), **context}
+
+
+def _event_json(event: AssetEvent, dag: DagSpec) -> dict[str, Any]:
+    names = {a["uri"]: a["name"] for a in dag.data.get("assets", ())}
+    return {
+        "id": event.id,
+        "uri": event.uri,
+        "name": names.get(event.uri, event.uri),
+        "extra": event.extra,
+        "timestamp": event.timestamp.isoformat(),
+        "source_dag_id": event.source_dag_id,
+        "source_run_id": event.source_run_id,
+        "source_task_id": event.source_task_id,
+        "source_map_index": event.source_map_index,
+    }
 
 
 def _filled(call: str, templates: list[list[Any]], context: dict[str, Any]) -> str:

@@ -97,10 +97,45 @@ class Run:
     tis: dict[str, TaskInstance] = field(default_factory=dict)
     unfinished: int = 0
     xcoms: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: The asset events that started an asset-triggered run (its triggering_asset_events).
+    asset_events: tuple[AssetEvent, ...] = ()
 
     @property
     def active(self) -> bool:
         return self.state in (RunState.QUEUED, RunState.RUNNING)
+
+
+@dataclass(frozen=True, slots=True)
+class AssetEvent:
+    """One change of an asset's data; source_* name the task instance that made it (empty when a
+    program emitted it)."""
+
+    id: int
+    uri: str
+    extra: dict[str, Any]
+    timestamp: datetime
+    source_dag_id: str = ""
+    source_run_id: str = ""
+    source_task_id: str = ""
+    source_map_index: int = -1
+
+
+@dataclass
+class AssetChanges:
+    """What one batch changed about assets (tradewind.assets, coordinator.scheduling.assets)."""
+
+    #: Asset definitions by URI, new or changed: {"name", "group", "extra"}.
+    assets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: list[AssetEvent] = field(default_factory=list)
+    #: (dag_id, event id) queued for a DAG scheduled on the event's asset.
+    queued: list[tuple[str, int]] = field(default_factory=list)
+    #: (dag_id, event id) taken off the DAG's queue by a run it started.
+    consumed_events: list[tuple[str, int]] = field(default_factory=list)
+    #: (run id, event id): the events that started a run.
+    run_events: list[tuple[int, int]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.assets or self.events or self.queued or self.consumed_events or self.run_events)
 
 
 @dataclass(frozen=True)
@@ -127,6 +162,7 @@ class Changes:
     dags: dict[str, dict[str, Any]] = field(default_factory=dict)
     workers: dict[str, dict[str, Any]] = field(default_factory=dict)
     callbacks: list[Any] = field(default_factory=list)
+    assets: AssetChanges = field(default_factory=AssetChanges)
 
     def touch_run(self, run: Run) -> None:
         self.runs[run.id] = run
@@ -151,4 +187,5 @@ class Changes:
             or self.xcoms
             or self.dags
             or self.workers
+            or self.assets
         )

@@ -35,6 +35,14 @@ def test_the_public_surface_is_what_dag_authors_import() -> None:
             "get_current_context",
             "TaskGroup",
             "task_group",
+            "Asset",
+            "AssetAlias",
+            "AssetAll",
+            "AssetAny",
+            "AssetOrTimeSchedule",
+            "AssetWatcher",
+            "Dataset",
+            "Metadata",
         ]
     )
     for name in tradewind.__all__:

@@ -1,5 +1,15 @@
 """Tradewind: everything a DAG file needs imports from here."""
 
+from tradewind.assets import (
+    Asset,
+    AssetAlias,
+    AssetAll,
+    AssetAny,
+    AssetOrTimeSchedule,
+    AssetWatcher,
+    Dataset,
+    Metadata,
+)
 from tradewind.baseoperator import BaseOperator, chain
 from tradewind.dag import DAG
 from tradewind.decorators import XComArg, dag, task
@@ -37,6 +47,14 @@ __all__ = [
     "AirflowException",
     "AirflowFailException",
     "AirflowSkipException",
+    "Asset",
+    "AssetAlias",
+    "AssetAll",
+    "AssetAny",
+    "AssetOrTimeSchedule",
+    "AssetWatcher",
+    "Dataset",
+    "Metadata",
     "BaseBranchOperator",
     "BaseOperator",
     "BashOperator",

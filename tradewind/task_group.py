@@ -159,7 +159,6 @@ class TaskGroup(DependencyMixin):
             task.set_upstream(other)
 
 
-
 def current_group(dag: DAG | None) -> TaskGroup | None:
     """The innermost `with TaskGroup` of `dag` (of any DAG when `dag` is None)."""
     for group in reversed(_group_stack):

@@ -9,6 +9,7 @@ connection that the server dropped is opened again on next use instead of failin
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -21,6 +22,25 @@ from coordinator.metastore.models import ALL_MODELS, Meta, database
 from tradewind.exceptions import MetastoreError, SchemaVersionError
 
 SCHEMA_VERSION = migrations.SCHEMA_VERSION
+
+
+def naive(value: datetime | None) -> datetime | None:
+    """Aware -> naive UTC for the database."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def aware(value: datetime | str | None) -> datetime | None:
+    """Naive UTC from the database -> aware."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 #: Every error a database or its driver raises (peewee's InterfaceError is no DatabaseError).
 DATABASE_ERRORS = (peewee.DatabaseError, peewee.InterfaceError)

@@ -14,13 +14,15 @@ import json
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import peewee
 
 from coordinator.metastore import models as m
-from coordinator.metastore.db import DATABASE_ERRORS, connection_lost, one_line
+from coordinator.metastore.assets import AssetStore
+from coordinator.metastore.db import DATABASE_ERRORS, connection_lost, naive, one_line
+from coordinator.metastore.db import aware as aware  # re-exported: readers convert with it
 from coordinator.records import Attempt, Changes, Run, TaskInstance
 from tradewind.exceptions import MetastoreError
 from tradewind.states import RunState, TaskState
@@ -32,24 +34,6 @@ _DATA_ERRORS = (peewee.IntegrityError, peewee.DataError, ValueError, OverflowErr
 _DRIVER_ERRORS_AS_PEEWEE: Any = vars(peewee)["__exception_wrapper__"]
 #: Seconds to wait before each new try of a commit that met a dropped connection or a lock.
 _RETRY_PAUSES = (0.2, 1.0, 3.0)
-
-
-def naive(value: datetime | None) -> datetime | None:
-    """Aware -> naive UTC for the database."""
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value
-
-
-def aware(value: datetime | str | None) -> datetime | None:
-    """Naive UTC from the database -> aware."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -102,7 +86,7 @@ class ActiveState:
     versions: dict[int, StoredVersion]
 
 
-class Store:
+class Store(AssetStore):
     def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
@@ -150,6 +134,7 @@ class Store:
             _Write("xcom", list(xcoms), list(xcoms.items()), self._upsert_xcoms),
             _Write("dag", list(changes.dags), list(changes.dags.items()), self._update_dags),
             _Write("worker", list(changes.workers), list(changes.workers.items()), self._upsert_workers),
+            *(_Write(*write) for write in self.asset_writes(changes.assets)),
         ]
 
     def _write_all(self, writes: list[_Write]) -> list[StoreFailure]:

@@ -13,4 +13,5 @@ Each module's class extends the one before it, so a concept may use those listed
     membership  workers joining, leaving, draining and going silent
     commands    people's commands: clear, mark, cancel a run, pools
     explain     why a task instance is not running
+    assets      asset events in (outlets, programs, watchers), asset-triggered runs out
 """

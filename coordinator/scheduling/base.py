@@ -221,3 +221,6 @@ class SchedulerBase:
 
     def _finish_run(self, run: Run) -> None:
         raise NotImplementedError
+
+    def _emit_outlets(self, ti: TaskInstance) -> None:
+        """A task instance succeeded: its outlets' asset events (coordinator.scheduling.assets)."""

@@ -53,9 +53,7 @@ class PythonOperator(BaseOperator):
         value = self.python_callable(*self.op_args, **self.op_kwargs, **extra)
         if self.multiple_outputs and value is not None:
             if not isinstance(value, dict):
-                raise TaskFailed(
-                    f"{self.where}: returned a {type(value).__name__}; multiple_outputs expects a dict"
-                )
+                raise TaskFailed(f"{self.where}: returned a {type(value).__name__}; multiple_outputs expects a dict")
             keys = [key for key in value if not isinstance(key, str)]
             if keys:
                 raise TaskFailed(f"{self.where}: multiple_outputs needs string keys, not {keys[0]!r}")

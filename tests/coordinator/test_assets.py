@@ -1,0 +1,187 @@
+"""Asset events and asset-triggered runs through a real engine and metastore (temp SQLite)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coordinator.engine import Engine
+from coordinator.events import AttemptRef, Finished
+from coordinator.payloads import build
+from coordinator.records import Run
+from tests.coordinator.engine_kit import add_dag, command, join, make_engine, sent
+from tradewind import DAG, Asset, BashOperator, EmptyOperator
+from tradewind.exceptions import NotFound
+from tradewind.serialization import serialize_dag
+from tradewind.templates import context_from_json
+from tradewind.wire import Outcome
+
+A, B, C = Asset("s3://lake/a"), Asset("s3://lake/b"), Asset("s3://lake/c")
+START = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def consumer(dag_id: str, schedule: Any) -> dict[str, Any]:
+    with DAG(dag_id, schedule=schedule, start_date=START) as dag:
+        BashOperator(task_id="use", bash_command="echo {{ triggering_asset_events }}")
+    return serialize_dag(dag, f"{dag_id}.py")
+
+
+def producer(dag_id: str, outlets: list[Asset], kind: str = "bash") -> dict[str, Any]:
+    with DAG(dag_id, schedule=None, start_date=START) as dag:
+        if kind == "empty":
+            EmptyOperator(task_id="make", outlets=outlets)
+        else:
+            BashOperator(task_id="make", bash_command="true", outlets=outlets)
+    return serialize_dag(dag, f"{dag_id}.py")
+
+
+def runs_of(engine: Engine, dag_id: str) -> list[Run]:
+    return [r for r in engine.scheduler.runs.values() if r.dag_id == dag_id]
+
+
+async def emit(engine: Engine, uri: str, extra: dict[str, Any] | None = None) -> tuple[Any, list[Run]]:
+    return await command(engine, "emit_asset_event", uri=uri, extra=extra or {})
+
+
+def test_an_emitted_event_starts_the_dag_scheduled_on_its_asset(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        engine = make_engine(tmp_path)
+        add_dag(engine, consumer("on_a", [A]))
+        event, runs = await emit(engine, A.uri, {"rows": 3})
+        assert event.uri == A.uri and json.loads(event.extra_json) == {"rows": 3}
+        assert [r.run_type for r in runs] == ["asset_triggered"]
+        assert runs[0].run_id.startswith("asset_triggered__")
+        assert [e.extra for e in runs[0].asset_events] == [{"rows": 3}]
+        stored = engine.store.list_asset_events(A.uri)
+        assert [(e.extra, created) for e, created in stored] == [({"rows": 3}, [("on_a", runs[0].run_id)])]
+
+    asyncio.run(scenario())
+
+
+def test_a_dag_on_a_and_b_starts_only_after_both_and_consumes_both(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        engine = make_engine(tmp_path)
+        add_dag(engine, consumer("on_both", A & B))
+        _, runs = await emit(engine, A.uri)
+        _, again = await emit(engine, A.uri)
+        assert runs == [] and again == []
+        _, runs = await emit(engine, B.uri)
+        assert len(runs) == 1
+        assert [e.uri for e in runs[0].asset_events] == [A.uri, A.uri, B.uri]
+        _, after = await emit(engine, B.uri)
+        assert after == [], "the events were consumed; b alone does not meet a & b again"
+
+    asyncio.run(scenario())
+
+
+def test_a_dag_on_a_or_b_starts_on_either(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        engine = make_engine(tmp_path)
+        add_dag(engine, consumer("on_either", A | (B & C)))
+        assert len((await emit(engine, A.uri))[1]) == 1
+        assert (await emit(engine, B.uri))[1] == []
+        assert len((await emit(engine, C.uri))[1]) == 1
+        assert len(runs_of(engine, "on_either")) == 2
+
+    asyncio.run(scenario())
+
+
+def test_a_task_with_outlets_starts_the_consumer_in_the_commit_of_its_success(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        engine = make_engine(tmp_path)
+        add_dag(engine, producer("make_a", [A]))
+        add_dag(engine, consumer("on_a", [A]))
+        stream = await join(engine)
+        run = await command(engine, "trigger", dag_id="make_a", conf={}, run_id="", logical_date=None)
+        await engine.turn([])
+        (assignment,) = sent(stream, "assignment")
+        ref = AttemptRef(
+            assignment.attempt.task_instance_id, assignment.attempt.try_number, assignment.attempt.attempt_token
+        )
+        generation = engine.streams["w1"][0]
+        finished = Finished("w1", ref, Outcome.SUCCESS, 0, "", "", None, generation=generation)
+        await engine.turn([finished])
+        (triggered,) = runs_of(engine, "on_a")
+        (event,) = triggered.asset_events
+        assert (event.source_dag_id, event.source_run_id, event.source_task_id) == ("make_a", run.run_id, "make")
+        assert engine.store.run_asset_events([triggered.id])[triggered.id] == [event]
+
+    asyncio.run(scenario())
+
+
+def test_an_empty_operator_with_outlets_emits_when_the_scheduler_succeeds_it(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        engine = make_engine(tmp_path)
+        add_dag(engine, producer("make_a", [A], kind="empty"))
+        add_dag(engine, consumer("on_a", [A]))
+        await command(engine, "trigger", dag_id="make_a", conf={}, run_id="", logical_date=None)
+        assert len(runs_of(engine, "on_a")) == 1
+
+    asyncio.run(scenario())
+
+
+def test_the_consumer_task_sees_its_triggering_asset_events(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        engine = make_engine(tmp_path)
+        add_dag(engine, consumer("on_a", [A]))
+        _, (run,) = await emit(engine, A.uri, {"path": "x.csv"})
+        context = context_from_json(json.dumps(json.loads(_python_context(run))))
+        events = context["triggering_asset_events"]
+        assert [e.extra for e in events[A]] == [{"path": "x.csv"}]
+        assert [e.extra for e in events[A.uri]] == [{"path": "x.csv"}]
+        assert list(events) == [A]
+        assert "x.csv" in build(run.tis["use"]).fields["bash_command"]
+
+    asyncio.run(scenario())
+
+
+def _python_context(run: Run) -> str:
+    from coordinator.payloads import context_for
+    from tradewind.templates import context_to_json
+
+    return context_to_json(context_for(run.tis["use"]))
+
+
+def test_queued_events_and_triggering_events_survive_a_restart(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        engine = make_engine(tmp_path)
+        add_dag(engine, consumer("on_both", [A, B]))
+        add_dag(engine, consumer("on_a", [A]))
+        _, (run,) = await emit(engine, A.uri, {"n": 1})
+        engine.store.db.close()
+
+        restarted = make_engine(tmp_path)
+        assert [e.extra for e in restarted.scheduler.runs[run.id].asset_events] == [{"n": 1}]
+        assert [e.uri for e in restarted.scheduler.asset_queue["on_both"]] == [A.uri]
+        event, runs = await emit(restarted, B.uri)
+        assert event.id == 2
+        assert [(r.dag_id, [e.uri for e in r.asset_events]) for r in runs] == [("on_both", [A.uri, B.uri])]
+        assert restarted.store.asset_queue() == {}
+
+    asyncio.run(scenario())
+
+
+def test_an_event_for_an_asset_no_dag_names_is_not_found(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        engine = make_engine(tmp_path)
+        with pytest.raises(NotFound, match="asset 's3://nowhere' not found"):
+            await emit(engine, "s3://nowhere")
+
+    asyncio.run(scenario())
+
+
+def test_a_paused_dag_queues_no_events(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        engine = make_engine(tmp_path)
+        add_dag(engine, consumer("on_a", [A]))
+        await command(engine, "set_paused", dag_id="on_a", paused=True)
+        assert (await emit(engine, A.uri))[1] == []
+        await command(engine, "set_paused", dag_id="on_a", paused=False)
+        assert runs_of(engine, "on_a") == []
+
+    asyncio.run(scenario())

@@ -1,0 +1,78 @@
+"""The assets SDK: Asset, conditions, outlets, and what the serialized DAG carries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tradewind import DAG, Asset, AssetAlias, AssetOrTimeSchedule, AssetWatcher, BashOperator, Dataset
+from tradewind.assets import condition_uris, evaluate
+from tradewind.exceptions import DagDefinitionError
+from tradewind.serialization import serialize_dag
+
+START = datetime(2024, 1, 1, tzinfo=UTC)
+A, B, C = Asset("a"), Asset(name="b", uri="s3://b"), Dataset("s3://c")
+
+
+def test_a_name_alone_is_also_the_uri_and_assets_are_equal_by_uri() -> None:
+    assert (A.name, A.uri) == ("a", "a")
+    assert Asset(uri="s3://b") == B and hash(Asset(uri="s3://b")) == hash(B)
+    assert C.uri == "s3://c"
+
+
+@pytest.mark.parametrize(
+    ("uri", "message"), [("", "needs a name or a uri"), ("a b", "not valid"), ("airflow://x", "reserved")]
+)
+def test_bad_uris_are_refused(uri: str, message: str) -> None:
+    with pytest.raises(DagDefinitionError, match=message):
+        Asset(uri=uri or None)
+
+
+def test_conditions_nest_and_evaluate_over_the_uris_with_events() -> None:
+    condition = ((A & B) | C).as_json()
+    assert condition == {"any": [{"all": [{"asset": "a"}, {"asset": "s3://b"}]}, {"asset": "s3://c"}]}
+    assert list(condition_uris(condition)) == ["a", "s3://b", "s3://c"]
+    assert not evaluate(condition, {"a"})
+    assert evaluate(condition, {"a", "s3://b"}) and evaluate(condition, {"s3://c"})
+
+
+def test_a_dag_on_assets_serializes_its_condition_assets_and_outlets() -> None:
+    with DAG("consumer", schedule=[A, B], start_date=START) as dag:
+        BashOperator(task_id="t", bash_command="true", outlets=[C], inlets=[A])
+    data = serialize_dag(dag, "consumer.py")
+    assert data["schedule"] is None
+    assert data["asset_condition"] == {"all": [{"asset": "a"}, {"asset": "s3://b"}]}
+    assert [a["uri"] for a in data["assets"]] == ["a", "s3://b", "s3://c"]
+    assert data["tasks"][0]["outlets"] == ["s3://c"] and data["tasks"][0]["inlets"] == ["a"]
+
+
+def test_a_dag_without_assets_serializes_as_before() -> None:
+    with DAG("plain", schedule="@daily", start_date=START) as dag:
+        BashOperator(task_id="t", bash_command="true")
+    data = serialize_dag(dag, "plain.py")
+    assert "asset_condition" not in data and "assets" not in data and "outlets" not in data["tasks"][0]
+
+
+def test_asset_or_time_schedule_keeps_both() -> None:
+    with DAG("both", schedule=AssetOrTimeSchedule(timetable="@daily", assets=A | B), start_date=START) as dag:
+        BashOperator(task_id="t", bash_command="true")
+    data = serialize_dag(dag, "both.py")
+    assert data["schedule"] == {"kind": "preset", "expr": "@daily"}
+    assert data["asset_condition"] == {"any": [{"asset": "a"}, {"asset": "s3://b"}]}
+
+
+def test_asset_watchers_and_aliases_are_refused_at_parse_time() -> None:
+    with pytest.raises(DagDefinitionError, match="Tradewind does not support AssetWatcher yet"):
+        Asset("w", watchers=[AssetWatcher("w", trigger=object())])
+    with pytest.raises(DagDefinitionError, match="DAG 'al'.*Tradewind does not support AssetAlias yet"):
+        DAG("al", schedule=[AssetAlias("x")], start_date=START)
+    alias = pytest.raises(DagDefinitionError, match="task 't'.*Tradewind does not support AssetAlias yet")
+    with DAG("out", schedule=None, start_date=START), alias:
+        BashOperator(task_id="t", bash_command="true", outlets=[AssetAlias("x")])
+
+
+def test_outlets_must_hold_assets() -> None:
+    refused = pytest.raises(DagDefinitionError, match="task 't': outlets must hold assets, not 's3://x'")
+    with DAG("bad", schedule=None, start_date=START), refused:
+        BashOperator(task_id="t", bash_command="true", outlets=["s3://x"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -124,6 +125,11 @@ def finished_from_pb(f: worker_pb2.TaskFinished, session: WorkerSession) -> Fini
         follow, broken = _follow(f.follow)
         if broken:
             outcome, error, value, follow = wire.Outcome.FAILED, broken, "", None
+    outlet_extra = None
+    if f.outlet_extra_json and outcome == wire.Outcome.SUCCESS:
+        outlet_extra, broken = _outlet_extra(f.outlet_extra_json)
+        if broken:
+            outcome, error, value, follow = wire.Outcome.FAILED, broken, "", None
     return Finished(
         worker=session.name,
         attempt=attempt_ref(f.attempt, "finished"),
@@ -137,7 +143,20 @@ def finished_from_pb(f: worker_pb2.TaskFinished, session: WorkerSession) -> Fini
         max_rss_bytes=f.usage.max_rss_bytes,
         generation=session.generation,
         follow=follow,
+        outlet_extra=outlet_extra,
     )
+
+
+def _outlet_extra(text: str) -> tuple[dict[str, dict[str, Any]] | None, str]:
+    """TaskFinished.outlet_extra_json by its rules; (None, the reason) when it breaks one."""
+    try:
+        extras = wire.conf_from_json(text, "finished.outlet_extra_json")
+    except InvalidArgument as exc:
+        return None, str(exc)
+    for uri, extra in extras.items():
+        if not isinstance(extra, dict):
+            return None, f"outlet_events[{uri[:250]!r}].extra must be a JSON object, not {type(extra).__name__}"
+    return extras, ""
 
 
 def _follow(follow: worker_pb2.FollowTasks) -> tuple[FollowTasks, str]:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tradewind import unsupported
-from tradewind.exceptions import DagDefinitionError
+from tradewind.exceptions import DagDefinitionError, SerializationError
 
 #: The longest URI (and name) an asset may have, as in Airflow.
 URI_LIMIT = 1500
@@ -267,3 +267,50 @@ class TriggeringAssetEvents(Mapping[Any, list[AssetEventResult]]):
 
     def __repr__(self) -> str:
         return f"TriggeringAssetEvents({self._by_uri!r})"
+
+
+class OutletEventAccessor:
+    """`outlet_events[asset]`: set `.extra` to attach a JSON object to the asset's event."""
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        self.extra: dict[str, Any] = {}
+
+    def add(self, *args: Any, **kwargs: Any) -> None:
+        unsupported.not_yet("outlet_events[...].add() (asset aliases)", f"asset {self.uri!r}")
+
+
+class OutletEventAccessors(Mapping[Any, OutletEventAccessor]):
+    """The context's `outlet_events`, keyed by an Asset or its URI."""
+
+    def __init__(self) -> None:
+        self._by_uri: dict[str, OutletEventAccessor] = {}
+
+    def __getitem__(self, key: Any) -> OutletEventAccessor:
+        if isinstance(key, AssetAlias):
+            unsupported.not_yet("AssetAlias", f"outlet_events[{key.name!r}]")
+        uri = key.uri if isinstance(key, Asset) else str(key)
+        return self._by_uri.setdefault(uri, OutletEventAccessor(uri))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_uri)
+
+    def __len__(self) -> int:
+        return len(self._by_uri)
+
+    def extras_json(self) -> str:
+        """JSON of the extras set, by URI; empty when none was. SerializationError when one is not JSON."""
+        extras = {uri: a.extra for uri, a in self._by_uri.items() if a.extra}
+        if not extras:
+            return ""
+        try:
+            return json.dumps(extras, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise SerializationError(f"outlet_events: an extra is not a JSON object: {exc}") from None
+
+
+class InletEvents:
+    """The context's `inlet_events`: not provided yet, and saying so when used."""
+
+    def __getitem__(self, key: Any) -> Any:
+        unsupported.not_yet("inlet_events", f"asset {getattr(key, 'uri', key)!r}")

@@ -16,7 +16,7 @@ import jinja2
 import jinja2.nativetypes
 import pendulum
 
-from tradewind.assets import TriggeringAssetEvents
+from tradewind.assets import InletEvents, OutletEventAccessors, TriggeringAssetEvents
 from tradewind.exceptions import TemplateError
 from tradewind.macros import MACROS
 from tradewind.params import DagParam
@@ -114,6 +114,8 @@ def build_context(
         "task_instance": ti,
         "task_instance_key_str": f"{dag_id}__{task_id}__{ds_nodash}",
         "triggering_asset_events": TriggeringAssetEvents(triggering_asset_events or []),
+        "outlet_events": OutletEventAccessors(),
+        "inlet_events": InletEvents(),
         "dag": SimpleNamespace(dag_id=dag_id, params=dict(params)),
         "task": SimpleNamespace(task_id=task_id, dag_id=dag_id, params={**params, **(task_params or {})}),
         **{key: None if value is None else _utc(value) for key, value in zip(_PREVIOUS, previous, strict=True)},

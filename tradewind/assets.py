@@ -314,3 +314,13 @@ class InletEvents:
 
     def __getitem__(self, key: Any) -> Any:
         unsupported.not_yet("inlet_events", f"asset {getattr(key, 'uri', key)!r}")
+
+
+def describe_condition(condition: dict[str, Any], nested: bool = False) -> str:
+    """A serialized condition as people write it: `s3://a & (s3://b | s3://c)`."""
+    if "asset" in condition:
+        return str(condition["asset"])
+    op = " & " if "all" in condition else " | "
+    parts = condition.get("all", condition.get("any", []))
+    text = op.join(describe_condition(part, True) for part in parts)
+    return f"({text})" if nested and len(parts) > 1 else text

@@ -86,6 +86,7 @@ ENTRIES = (
     "delete_pool",
     "fire_timers",
     "dispatch",
+    "emit_external",
 )
 
 

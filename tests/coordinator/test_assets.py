@@ -1,9 +1,11 @@
-"""Asset events and asset-triggered runs through a real engine and metastore (temp SQLite)."""
+"""Asset events and asset-triggered runs through a real engine and metastore, on SQLite and on
+PostgreSQL (as tests/pg.py allows)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from coordinator.events import AttemptRef, Finished
 from coordinator.payloads import build
 from coordinator.records import Run
 from tests.coordinator.engine_kit import add_dag, command, join, make_engine, sent
+from tests.pg import fresh_database
 from tradewind import DAG, Asset, BashOperator, EmptyOperator
 from tradewind.exceptions import NotFound
 from tradewind.serialization import serialize_dag
@@ -40,6 +43,16 @@ def producer(dag_id: str, outlets: list[Asset], kind: str = "bash") -> dict[str,
     return serialize_dag(dag, f"{dag_id}.py")
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The metastore URL: empty for a temp SQLite file, else a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    with fresh_database() as database:
+        yield database
+
+
 def runs_of(engine: Engine, dag_id: str) -> list[Run]:
     return [r for r in engine.scheduler.runs.values() if r.dag_id == dag_id]
 
@@ -48,9 +61,9 @@ async def emit(engine: Engine, uri: str, extra: dict[str, Any] | None = None) ->
     return await command(engine, "emit_asset_event", uri=uri, extra=extra or {})
 
 
-def test_an_emitted_event_starts_the_dag_scheduled_on_its_asset(tmp_path: Path) -> None:
+def test_an_emitted_event_starts_the_dag_scheduled_on_its_asset(tmp_path: Path, url: str) -> None:
     async def scenario() -> None:
-        engine = make_engine(tmp_path)
+        engine = make_engine(tmp_path, url=url)
         add_dag(engine, consumer("on_a", [A]))
         event, runs = await emit(engine, A.uri, {"rows": 3})
         assert event.uri == A.uri and json.loads(event.extra_json) == {"rows": 3}
@@ -63,9 +76,9 @@ def test_an_emitted_event_starts_the_dag_scheduled_on_its_asset(tmp_path: Path) 
     asyncio.run(scenario())
 
 
-def test_a_dag_on_a_and_b_starts_only_after_both_and_consumes_both(tmp_path: Path) -> None:
+def test_a_dag_on_a_and_b_starts_only_after_both_and_consumes_both(tmp_path: Path, url: str) -> None:
     async def scenario() -> None:
-        engine = make_engine(tmp_path)
+        engine = make_engine(tmp_path, url=url)
         add_dag(engine, consumer("on_both", A & B))
         _, runs = await emit(engine, A.uri)
         _, again = await emit(engine, A.uri)
@@ -79,9 +92,9 @@ def test_a_dag_on_a_and_b_starts_only_after_both_and_consumes_both(tmp_path: Pat
     asyncio.run(scenario())
 
 
-def test_a_dag_on_a_or_b_starts_on_either(tmp_path: Path) -> None:
+def test_a_dag_on_a_or_b_starts_on_either(tmp_path: Path, url: str) -> None:
     async def scenario() -> None:
-        engine = make_engine(tmp_path)
+        engine = make_engine(tmp_path, url=url)
         add_dag(engine, consumer("on_either", A | (B & C)))
         assert len((await emit(engine, A.uri))[1]) == 1
         assert (await emit(engine, B.uri))[1] == []
@@ -91,9 +104,9 @@ def test_a_dag_on_a_or_b_starts_on_either(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
-def test_a_task_with_outlets_starts_the_consumer_in_the_commit_of_its_success(tmp_path: Path) -> None:
+def test_a_task_with_outlets_starts_the_consumer_in_the_commit_of_its_success(tmp_path: Path, url: str) -> None:
     async def scenario() -> None:
-        engine = make_engine(tmp_path)
+        engine = make_engine(tmp_path, url=url)
         add_dag(engine, producer("make_a", [A]))
         add_dag(engine, consumer("on_a", [A]))
         stream = await join(engine)
@@ -114,9 +127,9 @@ def test_a_task_with_outlets_starts_the_consumer_in_the_commit_of_its_success(tm
     asyncio.run(scenario())
 
 
-def test_an_empty_operator_with_outlets_emits_when_the_scheduler_succeeds_it(tmp_path: Path) -> None:
+def test_an_empty_operator_with_outlets_emits_when_the_scheduler_succeeds_it(tmp_path: Path, url: str) -> None:
     async def scenario() -> None:
-        engine = make_engine(tmp_path)
+        engine = make_engine(tmp_path, url=url)
         add_dag(engine, producer("make_a", [A], kind="empty"))
         add_dag(engine, consumer("on_a", [A]))
         await command(engine, "trigger", dag_id="make_a", conf={}, run_id="", logical_date=None)
@@ -125,9 +138,9 @@ def test_an_empty_operator_with_outlets_emits_when_the_scheduler_succeeds_it(tmp
     asyncio.run(scenario())
 
 
-def test_the_consumer_task_sees_its_triggering_asset_events(tmp_path: Path) -> None:
+def test_the_consumer_task_sees_its_triggering_asset_events(tmp_path: Path, url: str) -> None:
     async def scenario() -> None:
-        engine = make_engine(tmp_path)
+        engine = make_engine(tmp_path, url=url)
         add_dag(engine, consumer("on_a", [A]))
         _, (run,) = await emit(engine, A.uri, {"path": "x.csv"})
         context = context_from_json(json.dumps(json.loads(_python_context(run))))
@@ -147,15 +160,15 @@ def _python_context(run: Run) -> str:
     return context_to_json(context_for(run.tis["use"]))
 
 
-def test_queued_events_and_triggering_events_survive_a_restart(tmp_path: Path) -> None:
+def test_queued_events_and_triggering_events_survive_a_restart(tmp_path: Path, url: str) -> None:
     async def scenario() -> None:
-        engine = make_engine(tmp_path)
+        engine = make_engine(tmp_path, url=url)
         add_dag(engine, consumer("on_both", [A, B]))
         add_dag(engine, consumer("on_a", [A]))
         _, (run,) = await emit(engine, A.uri, {"n": 1})
         engine.store.db.close()
 
-        restarted = make_engine(tmp_path)
+        restarted = make_engine(tmp_path, url=url)
         assert [e.extra for e in restarted.scheduler.runs[run.id].asset_events] == [{"n": 1}]
         assert [e.uri for e in restarted.scheduler.asset_queue["on_both"]] == [A.uri]
         event, runs = await emit(restarted, B.uri)
@@ -166,18 +179,18 @@ def test_queued_events_and_triggering_events_survive_a_restart(tmp_path: Path) -
     asyncio.run(scenario())
 
 
-def test_an_event_for_an_asset_no_dag_names_is_not_found(tmp_path: Path) -> None:
+def test_an_event_for_an_asset_no_dag_names_is_not_found(tmp_path: Path, url: str) -> None:
     async def scenario() -> None:
-        engine = make_engine(tmp_path)
+        engine = make_engine(tmp_path, url=url)
         with pytest.raises(NotFound, match="asset 's3://nowhere' not found"):
             await emit(engine, "s3://nowhere")
 
     asyncio.run(scenario())
 
 
-def test_a_paused_dag_queues_no_events(tmp_path: Path) -> None:
+def test_a_paused_dag_queues_no_events(tmp_path: Path, url: str) -> None:
     async def scenario() -> None:
-        engine = make_engine(tmp_path)
+        engine = make_engine(tmp_path, url=url)
         add_dag(engine, consumer("on_a", [A]))
         await command(engine, "set_paused", dag_id="on_a", paused=True)
         assert (await emit(engine, A.uri))[1] == []

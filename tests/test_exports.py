@@ -43,6 +43,7 @@ def test_the_public_surface_is_what_dag_authors_import() -> None:
             "AssetWatcher",
             "Dataset",
             "Metadata",
+            "asset",
         ]
     )
     for name in tradewind.__all__:

@@ -1,5 +1,6 @@
 """Tradewind: everything a DAG file needs imports from here."""
 
+from tradewind.asset_decorator import asset
 from tradewind.assets import (
     Asset,
     AssetAlias,
@@ -76,6 +77,7 @@ __all__ = [
     "TriggerDagRunOperator",
     "TriggerRule",
     "WeekDay",
+    "asset",
     "XComArg",
     "chain",
     "dag",

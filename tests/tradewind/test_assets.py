@@ -76,3 +76,27 @@ def test_outlets_must_hold_assets() -> None:
     refused = pytest.raises(DagDefinitionError, match="task 't': outlets must hold assets, not 's3://x'")
     with DAG("bad", schedule=None, start_date=START), refused:
         BashOperator(task_id="t", bash_command="true", outlets=["s3://x"])
+
+
+def test_an_asset_function_is_an_asset_and_a_dag_of_one_task_producing_it() -> None:
+    from tradewind import asset
+
+    @asset(schedule="@daily", start_date=START, uri="s3://lake/orders")
+    def orders(self: Asset, context: dict[str, object]) -> str:
+        return f"{self.uri} {context['ds']}"
+
+    assert isinstance(orders, Asset) and (orders.name, orders.uri) == ("orders", "s3://lake/orders")
+    data = serialize_dag(orders.dag, "orders.py")
+    assert data["dag_id"] == "orders" and data["schedule"] == {"kind": "preset", "expr": "@daily"}
+    (task,) = data["tasks"]
+    assert (task["task_id"], task["outlets"]) == ("orders", ["s3://lake/orders"])
+    assert orders.dag.get_task("orders").execute({"ds": "2024-01-01"}) == "s3://lake/orders 2024-01-01"
+
+
+def test_an_asset_function_naming_other_assets_is_refused_for_now() -> None:
+    from tradewind import asset
+
+    with pytest.raises(DagDefinitionError, match="Tradewind does not support @asset function parameters"):
+
+        @asset(schedule=None)
+        def report(orders: object) -> None: ...

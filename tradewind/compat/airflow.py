@@ -48,6 +48,7 @@ MODULES: dict[str, dict[str, str]] = {
         "AssetAny": "AssetAny",
         "AssetWatcher": "AssetWatcher",
         "Metadata": "Metadata",
+        "asset": "asset",
     },
     "airflow.datasets": {"Dataset": "Dataset", "DatasetAll": "AssetAll", "DatasetAny": "AssetAny"},
     "airflow.timetables.assets": {"AssetOrTimeSchedule": "AssetOrTimeSchedule"},

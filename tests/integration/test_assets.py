@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
-from tests.harness import Cluster, assert_eventually, write_dag
+from tests.harness import ROOT, Cluster, assert_eventually, write_dag
 
 ASSET_DAGS = """
 from datetime import datetime
@@ -97,3 +98,17 @@ def test_emitting_an_unknown_asset_is_one_line_and_exit_1(cluster: Cluster) -> N
     result = cluster.cli("assets", "emit", "s3://nowhere", check=False)
     assert result.returncode == 1
     assert result.stderr == "error: asset 's3://nowhere' not found: no DAG in the DAG folder names it\n"
+
+
+def test_the_readme_example_runs_the_consumer_after_the_producer_and_an_emitted_event(cluster: Cluster) -> None:
+    shutil.copy(ROOT / "dags" / "example_assets.py", cluster.dags / "example_assets.py")
+    cluster.coordinator()
+    cluster.worker("w1")
+    assert_eventually(lambda: "example_asset_consumer" in cluster.cli("dags", "list").stdout, 30, "the DAGs")
+    cluster.cli("dags", "trigger", "example_asset_producer")
+    succeeded(cluster, "example_asset_producer", 1)
+    assert runs(cluster, "example_asset_consumer") == []
+    cluster.cli("assets", "emit", "s3://lake/prices", "--extra", '{"day": "mon"}')
+    (run,) = succeeded(cluster, "example_asset_consumer", 1)
+    log = cluster.cli("tasks", "logs", "example_asset_consumer", run["run_id"], "report").stdout
+    assert "s3://lake/orders [{'rows': 42}]" in log and "s3://lake/prices [{'day': 'mon'}]" in log

@@ -21,6 +21,7 @@ from tradewind.v1 import control_pb2
 from tui.actions import toggle_pause, trigger_dag
 from tui.commands import TradewindCommands
 from tui.feed import Connected, Disconnected, Feed, Resync, Wake
+from tui.screens.assets import AssetsScreen
 from tui.screens.base import LiveScreen
 from tui.screens.dag import DagScreen
 from tui.screens.dags import DagsScreen
@@ -39,6 +40,7 @@ class TradewindApp(App[None]):
         Binding("d", "dags", "DAGs"),
         Binding("w", "workers", "Workers"),
         Binding("e", "import_errors", "Import errors"),
+        Binding("a", "assets", "Assets", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -188,6 +190,10 @@ class TradewindApp(App[None]):
     def action_import_errors(self) -> None:
         if not isinstance(self.screen, ImportErrorsScreen):
             self.push_screen(ImportErrorsScreen())
+
+    def action_assets(self) -> None:
+        if not isinstance(self.screen, AssetsScreen):
+            self.push_screen(AssetsScreen())
 
     @work(group="palette")
     async def trigger_from_palette(self, dag_id: str) -> None:

@@ -401,7 +401,7 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
         producers = scheduler.producers()
         return control_pb2.ListAssetsResponse(
             assets=[
-                messages.asset_pb(row, last, sorted(scheduler.consumers.get(row.uri, ())), producers.get(row.uri, []))
+                messages.asset_pb(row, last, scheduler.consumers_of(row.uri), producers.get(row.uri, []))
                 for row, last in rows
             ]
         )

@@ -346,6 +346,8 @@ class Engine:
         spec = DagSpec.build(version.id, version.data, version.bundle_hash)
         attempts = self.store.latest_attempts([t.id for t in rows[1]])
         run = run_from_rows(rows[0], spec, rows[1], attempts, rows[2])
+        if run.run_type == "asset_triggered":
+            run.asset_events = tuple(self.store.run_asset_events([run.id]).get(run.id, ()))
         self.scheduler.adopt_run(run)
         return run
 

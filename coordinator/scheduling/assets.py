@@ -148,6 +148,10 @@ class Assets(Explain):
                 self._check_condition(queued_for)
 
     # ---- reads ----------------------------------------------------------------------------
+    def consumers_of(self, uri: str) -> list[str]:
+        """The active DAGs scheduled on the asset, sorted."""
+        return sorted(d for d in self.consumers.get(uri, ()) if d in self.dags and self.dags[d].active)
+
     def producers(self) -> dict[str, list[str]]:
         """URI -> "dag_id.task_id" of the active DAGs' tasks with it in their outlets, sorted."""
         out: dict[str, list[str]] = {}

@@ -21,6 +21,7 @@ from tests.pg import fresh_database
 from tradewind import DAG, Asset, BashOperator, EmptyOperator
 from tradewind.exceptions import NotFound
 from tradewind.serialization import serialize_dag
+from tradewind.states import TaskState
 from tradewind.templates import context_from_json
 from tradewind.wire import Outcome
 
@@ -196,5 +197,31 @@ def test_a_paused_dag_queues_no_events(tmp_path: Path, url: str) -> None:
         assert (await emit(engine, A.uri))[1] == []
         await command(engine, "set_paused", dag_id="on_a", paused=False)
         assert runs_of(engine, "on_a") == []
+
+    asyncio.run(scenario())
+
+
+def test_a_fired_watcher_trigger_is_an_event_with_airflows_extra(tmp_path: Path, url: str) -> None:
+    async def scenario() -> None:
+        engine = make_engine(tmp_path, url=url)
+        add_dag(engine, consumer("on_a", [A]))
+        event, (run,) = engine.scheduler.watcher_fired(A.uri, {"key": "orders/1.csv"})
+        await engine.turn([])
+        assert event.extra == {"from_trigger": True, "payload": {"key": "orders/1.csv"}}
+        assert run.asset_events == (event,)
+
+    asyncio.run(scenario())
+
+
+def test_a_cleared_task_of_a_finished_asset_triggered_run_still_sees_its_events(tmp_path: Path, url: str) -> None:
+    async def scenario() -> None:
+        engine = make_engine(tmp_path, url=url)
+        add_dag(engine, consumer("on_a", [A]))
+        _, (run,) = await emit(engine, A.uri, {"n": 1})
+        await command(engine, "mark", dag_id="on_a", run_id=run.run_id, task_id="use", state=TaskState.SUCCESS)
+        assert engine.scheduler.run_for("on_a", run.run_id) is None
+        await command(engine, "clear", dag_id="on_a", run_id=run.run_id, task_ids=["use"], include_downstream=False)
+        reopened = engine.scheduler.run_for("on_a", run.run_id)
+        assert reopened is not None and [e.extra for e in reopened.asset_events] == [{"n": 1}]
 
     asyncio.run(scenario())

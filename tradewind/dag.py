@@ -269,8 +269,8 @@ def _asset_schedule(schedule: Any, where: str) -> tuple[str | timedelta | None, 
     timetable = None
     if isinstance(schedule, AssetOrTimeSchedule):
         timetable, schedule = schedule.timetable, schedule.assets
-    condition = as_condition(schedule)
     try:
+        condition = as_condition(schedule)
         condition.as_json()
     except DagDefinitionError as exc:
         raise DagDefinitionError(f"{where}: {exc}") from None

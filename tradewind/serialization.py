@@ -24,7 +24,8 @@ and the DAG has "task_groups": [{"path", "group_id", "tooltip", "prefix_group_id
 definition order, for the monitor; the scheduler reads neither.
 A DAG scheduled on assets has "asset_condition" ({"asset": uri} | {"all": [...]} | {"any": [...]},
 tradewind.assets) beside its time "schedule" (null unless AssetOrTimeSchedule); a DAG naming
-assets has "assets": [{"uri", "name", "group", "extra"}, ...], and a task "outlets" and "inlets"
+assets has "assets": [{"uri", "name", "group", "extra", "watchers" (only when it has some:
+[{"name", "classpath", "kwargs"}])}, ...], and a task "outlets" and "inlets"
 (lists of URIs); each is absent when empty.
 Format 1 is format 2 without "timezone", which is then UTC; stored DAGs of format 1 still load.
 """

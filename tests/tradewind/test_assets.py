@@ -63,13 +63,31 @@ def test_asset_or_time_schedule_keeps_both() -> None:
 
 
 def test_asset_watchers_and_aliases_are_refused_at_parse_time() -> None:
-    with pytest.raises(DagDefinitionError, match="Tradewind does not support AssetWatcher yet"):
-        Asset("w", watchers=[AssetWatcher("w", trigger=object())])
+    watched = Asset("w", watchers=[AssetWatcher("files", trigger=FileTrigger("/in"))])
+    with pytest.raises(DagDefinitionError, match="DAG 'watch'.*Tradewind does not support AssetWatcher yet"):
+        DAG("watch", schedule=[watched], start_date=START)
     with pytest.raises(DagDefinitionError, match="DAG 'al'.*Tradewind does not support AssetAlias yet"):
         DAG("al", schedule=[AssetAlias("x")], start_date=START)
     alias = pytest.raises(DagDefinitionError, match="task 't'.*Tradewind does not support AssetAlias yet")
     with DAG("out", schedule=None, start_date=START), alias:
         BashOperator(task_id="t", bash_command="true", outlets=[AssetAlias("x")])
+
+
+class FileTrigger:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def serialize(self) -> tuple[str, dict[str, object]]:
+        return "tests.FileTrigger", {"path": self.path}
+
+
+def test_a_watcher_is_described_as_its_trigger_serializes_for_the_triggerer_to_come() -> None:
+    watched = Asset("w", watchers=[AssetWatcher("files", trigger=FileTrigger("/in"))])
+    assert watched.describe()["watchers"] == [
+        {"name": "files", "classpath": "tests.FileTrigger", "kwargs": {"path": "/in"}}
+    ]
+    with pytest.raises(DagDefinitionError, match="watcher 'bad': its trigger .* has no serialize"):
+        Asset("b", watchers=[AssetWatcher("bad", trigger=object())]).describe()
 
 
 def test_outlets_must_hold_assets() -> None:

@@ -17,6 +17,7 @@ from coordinator.events import AttemptRef, Finished
 from coordinator.payloads import build
 from coordinator.records import Run
 from tests.coordinator.engine_kit import add_dag, command, join, make_engine, sent
+from tests.coordinator.test_store_contract import Counter
 from tests.pg import fresh_database
 from tradewind import DAG, Asset, BashOperator, EmptyOperator
 from tradewind.exceptions import NotFound
@@ -223,5 +224,26 @@ def test_a_cleared_task_of_a_finished_asset_triggered_run_still_sees_its_events(
         await command(engine, "clear", dag_id="on_a", run_id=run.run_id, task_ids=["use"], include_downstream=False)
         reopened = engine.scheduler.run_for("on_a", run.run_id)
         assert reopened is not None and [e.extra for e in reopened.asset_events] == [{"n": 1}]
+
+    asyncio.run(scenario())
+
+
+def test_listing_assets_and_events_costs_two_queries_however_many_there_are(
+    tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def scenario() -> None:
+        engine = make_engine(tmp_path, url=url)
+        add_dag(engine, consumer("on_all", [A, B, C]))
+        add_dag(engine, consumer("on_a", [A]))
+        for _ in range(10):
+            for asset in (A, B, C):
+                await emit(engine, asset.uri, {"n": 1})
+        counter = Counter(engine.store.db, monkeypatch)
+        assert [row.uri for row, _ in engine.store.list_assets()] == sorted([A.uri, B.uri, C.uri])
+        assert counter.queries == 2
+        counter.queries = 0
+        events = engine.store.list_asset_events("", 25)
+        assert len(events) == 25 and counter.queries == 2
+        assert sum(len(created) for _, created in events) >= 8
 
     asyncio.run(scenario())

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from coordinator.clock import FakeClock
 from coordinator.engine import Engine
 from coordinator.events import AttemptRef, Finished
 from coordinator.payloads import build
@@ -19,7 +20,7 @@ from coordinator.records import Run
 from tests.coordinator.engine_kit import add_dag, command, join, make_engine, sent
 from tests.coordinator.test_store_contract import Counter
 from tests.pg import fresh_database
-from tradewind import DAG, Asset, BashOperator, EmptyOperator
+from tradewind import DAG, Asset, AssetOrTimeSchedule, BashOperator, EmptyOperator
 from tradewind.exceptions import NotFound
 from tradewind.serialization import serialize_dag
 from tradewind.states import TaskState
@@ -245,5 +246,16 @@ def test_listing_assets_and_events_costs_two_queries_however_many_there_are(
         events = engine.store.list_asset_events("", 25)
         assert len(events) == 25 and counter.queries == 2
         assert sum(len(created) for _, created in events) >= 8
+
+    asyncio.run(scenario())
+
+
+def test_asset_or_time_schedule_runs_on_its_schedule_and_on_its_assets(tmp_path: Path, url: str) -> None:
+    async def scenario() -> None:
+        engine = make_engine(tmp_path, FakeClock(datetime(2024, 3, 1, tzinfo=UTC)), url=url)
+        add_dag(engine, consumer("both", AssetOrTimeSchedule(timetable="@daily", assets=A | B)))
+        assert [r.run_type for r in runs_of(engine, "both")] == ["scheduled"]
+        _, started = await emit(engine, B.uri)
+        assert [r.run_type for r in started] == ["asset_triggered"]
 
     asyncio.run(scenario())

@@ -121,6 +121,7 @@ class Engine:
             self.store.asset_queue(),
             self.store.run_asset_events(list(self.scheduler.runs)),
         )
+        self.scheduler.check_assets(self._asset_check_failed)
         changes, effects = self.scheduler.take()
         self.refused = self._write(changes)
         self._announce(effects)
@@ -185,6 +186,7 @@ class Engine:
             except Exception as exc:  # noqa: BLE001 - one event must not stop the loop
                 self._contain(event, exc)
         self.scheduler.fire_timers(self._timer_failed)
+        self.scheduler.check_assets(self._asset_check_failed)
         self.scheduler.dispatch(self._assign_failed)
         changes, effects = self.scheduler.take()
         if changes:
@@ -273,6 +275,9 @@ class Engine:
         ti_id = getattr(timer, "ti_id", None)
         if ti_id is not None:
             self.scheduler.fail_internal(ti_id, f"internal error: {type(exc).__name__}: {exc}")
+
+    def _asset_check_failed(self, dag_id: str, exc: Exception) -> None:
+        log.error("checking the asset condition of DAG %r failed", dag_id, exc_info=exc)
 
     def _assign_failed(self, ti: TaskInstance, exc: Exception) -> None:
         log.error("assigning %s failed", ti.label(), exc_info=exc)

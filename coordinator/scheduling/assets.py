@@ -3,9 +3,9 @@
 An asset event comes from a task instance that succeeds with the asset in its outlets (in the
 same commit as that success), from a program (`emit_external`, ControlService.EmitAssetEvent)
 or from an asset watcher's trigger (`watcher_fired`). Each event is queued for every active,
-unpaused DAG whose asset condition names its asset (Airflow's asset_dag_run_queue); when a
-DAG's queued assets meet its condition, one run of type "asset_triggered" is created and
-consumes every event queued for that DAG, which become its `triggering_asset_events`.
+unpaused DAG whose asset condition names its asset (Airflow's asset_dag_run_queue); once per
+turn (`check_assets`), each DAG whose queued assets now meet its condition gets one run of type
+"asset_triggered", which consumes every event queued for that DAG: its `triggering_asset_events`.
 The queue is kept in memory and, through `Changes.assets`, in the metastore, so a restart
 carries on with it (`restore_assets`).
 """
@@ -13,11 +13,13 @@ carries on with it (`restore_assets`).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from coordinator.dagspec import DagSpec
-from coordinator.records import AssetEvent, Run, TaskInstance
+from coordinator.records import AssetEvent, Changes, Run, TaskInstance
 from coordinator.scheduling.base import DagEntry
+from coordinator.scheduling.effects import Effect
 from coordinator.scheduling.explain import Explain
 from coordinator.timetable import RunInfo
 from tradewind.assets import condition_uris, evaluate
@@ -34,6 +36,10 @@ class Assets(Explain):
         #: dag_id -> events queued for it since its last asset-triggered run, oldest first.
         self.asset_queue: dict[str, list[AssetEvent]] = {}
         self.last_asset_event_id = 0
+        #: DAGs whose queue or condition changed, checked once per turn by `check_assets`.
+        self._asset_due: set[str] = set()
+        #: Event id -> the runs it started, for the events a program emitted in this batch.
+        self._started_by: dict[int, list[Run]] = {}
         #: Extras a finishing task set on its outlets (outlet_events[asset].extra), by URI.
         self._reported_extra: dict[str, dict[str, Any]] = {}
 
@@ -41,7 +47,7 @@ class Assets(Explain):
     def register_dag(self, spec: DagSpec, paused: bool, last_scheduled_date: Any) -> None:
         super().register_dag(spec, paused, last_scheduled_date)
         self._index_assets(spec)
-        self._check_condition(self.dags[spec.dag_id])
+        self._asset_due.add(spec.dag_id)
 
     def deactivate(self, dag_ids: tuple[str, ...]) -> None:
         super().deactivate(dag_ids)
@@ -51,7 +57,7 @@ class Assets(Explain):
     def set_paused(self, dag_id: str, paused: bool) -> None:
         super().set_paused(dag_id, paused)
         if not paused:
-            self._check_condition(self.dags[dag_id])
+            self._asset_due.add(dag_id)
 
     def _index_assets(self, spec: DagSpec) -> None:
         for uris in self.consumers.values():
@@ -67,11 +73,13 @@ class Assets(Explain):
 
     # ---- events ---------------------------------------------------------------------------
     def emit_external(self, uri: str, extra: dict[str, Any]) -> tuple[AssetEvent, list[Run]]:
-        """A program says the asset's data changed (EmitAssetEvent); returns the event and the
-        runs it started at once."""
+        """A program says the asset's data changed (EmitAssetEvent). Returns the event and the
+        list of runs it starts, filled by `check_assets` later in the same turn."""
         if uri not in self.assets:
             raise NotFound(f"asset {uri!r} not found: no DAG in the DAG folder names it")
-        return self._emit(uri, extra)
+        event = self._emit(uri, extra)
+        started = self._started_by[event.id] = []
+        return event, started
 
     def watcher_fired(self, uri: str, payload: Any) -> tuple[AssetEvent, list[Run]]:
         """An asset watcher's trigger fired: the same path as EmitAssetEvent, with Airflow's extra
@@ -96,30 +104,51 @@ class Assets(Explain):
                 source_map_index=ti.map_index,
             )
 
-    def _emit(self, uri: str, extra: dict[str, Any], **source: Any) -> tuple[AssetEvent, list[Run]]:
+    def _emit(self, uri: str, extra: dict[str, Any], **source: Any) -> AssetEvent:
+        """Record an event and queue it for the DAGs scheduled on its asset; their conditions are
+        checked at the end of the turn, so a run that updates its own DAG's asset cannot loop
+        within one turn."""
         self.last_asset_event_id += 1
         event = AssetEvent(self.last_asset_event_id, uri, extra, self.clock.now(), **source)
         self.changes.assets.events.append(event)
-        started = []
-        for dag_id in sorted(self.consumers.get(uri, ())):
+        for dag_id in self.consumers.get(uri, ()):
             entry = self.dags.get(dag_id)
             if entry is None or not entry.active or entry.paused:
                 continue
             self.asset_queue.setdefault(dag_id, []).append(event)
             self.changes.assets.queued.append((dag_id, event.id))
-            run = self._check_condition(entry)
-            if run is not None:
-                started.append(run)
-        return event, started
+            self._asset_due.add(dag_id)
+        return event
 
-    def _check_condition(self, entry: DagEntry) -> Run | None:
-        """Start an asset-triggered run when the DAG's queued events meet its condition."""
+    def check_assets(self, on_error: Callable[[str, Exception], None] | None = None) -> None:
+        """Once per turn: start a run of each DAG whose queued events now meet its condition. DAGs
+        that become due meanwhile wait for the next turn (`next_timer_delay` is then 0)."""
+        due, self._asset_due = self._asset_due, set()
+        for dag_id in sorted(due):
+            entry = self.dags.get(dag_id)
+            if entry is None:
+                continue
+            try:
+                self._check_condition(entry)
+            except Exception as exc:
+                if on_error is None:
+                    raise
+                on_error(dag_id, exc)
+
+    def next_timer_delay(self) -> float | None:
+        return 0.0 if self._asset_due else super().next_timer_delay()
+
+    def take(self) -> tuple[Changes, list[Effect]]:
+        self._started_by.clear()
+        return super().take()
+
+    def _check_condition(self, entry: DagEntry) -> None:
         condition = entry.spec.asset_condition
         queued = self.asset_queue.get(entry.dag_id)
         if condition is None or not queued or entry.paused or not entry.active:
-            return None
+            return
         if not evaluate(condition, {event.uri for event in queued}):
-            return None
+            return
         del self.asset_queue[entry.dag_id]
         self.changes.assets.consumed_events.extend((entry.dag_id, event.id) for event in queued)
         now = self.clock.now()
@@ -127,7 +156,8 @@ class Assets(Explain):
         run = self._create_run(entry, run_id, "asset_triggered", RunInfo(now, now, now, now), {})
         run.asset_events = tuple(queued)
         self.changes.assets.run_events.extend((run.id, event.id) for event in queued)
-        return run
+        for event in queued:
+            self._started_by.get(event.id, []).append(run)
 
     # ---- restart --------------------------------------------------------------------------
     def restore_assets(
@@ -142,10 +172,7 @@ class Assets(Explain):
             if run is not None:
                 run.asset_events = tuple(events)
         self.asset_queue = {dag_id: list(events) for dag_id, events in queue.items()}
-        for dag_id in list(self.asset_queue):
-            queued_for = self.dags.get(dag_id)
-            if queued_for is not None:
-                self._check_condition(queued_for)
+        self._asset_due.update(self.asset_queue)
 
     # ---- reads ----------------------------------------------------------------------------
     def consumers_of(self, uri: str) -> list[str]:

@@ -87,6 +87,7 @@ ENTRIES = (
     "fire_timers",
     "dispatch",
     "emit_external",
+    "check_assets",
 )
 
 

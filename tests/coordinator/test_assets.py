@@ -207,8 +207,9 @@ def test_a_fired_watcher_trigger_is_an_event_with_airflows_extra(tmp_path: Path,
     async def scenario() -> None:
         engine = make_engine(tmp_path, url=url)
         add_dag(engine, consumer("on_a", [A]))
-        event, (run,) = engine.scheduler.watcher_fired(A.uri, {"key": "orders/1.csv"})
+        event, started = engine.scheduler.watcher_fired(A.uri, {"key": "orders/1.csv"})
         await engine.turn([])
+        (run,) = started
         assert event.extra == {"from_trigger": True, "payload": {"key": "orders/1.csv"}}
         assert run.asset_events == (event,)
 
@@ -257,5 +258,23 @@ def test_asset_or_time_schedule_runs_on_its_schedule_and_on_its_assets(tmp_path:
         assert [r.run_type for r in runs_of(engine, "both")] == ["scheduled"]
         _, started = await emit(engine, B.uri)
         assert [r.run_type for r in started] == ["asset_triggered"]
+
+    asyncio.run(scenario())
+
+
+def test_a_dag_that_updates_its_own_asset_starts_one_run_per_turn_and_never_loops_within_one(
+    tmp_path: Path, url: str
+) -> None:
+    async def scenario() -> None:
+        engine = make_engine(tmp_path, url=url)
+        with DAG("again", schedule=[A], start_date=START, max_active_runs=100) as dag:
+            EmptyOperator(task_id="touch", outlets=[A])
+        add_dag(engine, serialize_dag(dag, "again.py"))
+        _, started = await emit(engine, A.uri)
+        assert len(started) == 1 and len(engine.store.list_runs("again")) == 1
+        assert engine.scheduler.next_timer_delay() == 0.0, "the next run is due in the next turn"
+        await engine.turn([])
+        await engine.turn([])
+        assert len(engine.store.list_runs("again")) == 3
 
     asyncio.run(scenario())

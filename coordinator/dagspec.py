@@ -36,6 +36,8 @@ class TaskSpec:
     param_schemas: dict[str, Any] = field(default_factory=dict)
     #: URIs of the assets a success of this task updates.
     outlets: tuple[str, ...] = ()
+    #: URIs of the assets whose recent events the task reads (`inlet_events`).
+    inlets: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -85,6 +87,7 @@ class DagSpec:
                 params=t.get("params") or {},
                 param_schemas=t.get("param_schemas") or {},
                 outlets=tuple(t.get("outlets") or ()),
+                inlets=tuple(t.get("inlets") or ()),
             )
             for i, t in enumerate(raw_tasks)
         }

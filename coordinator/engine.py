@@ -47,6 +47,7 @@ from coordinator.metastore.store import Store, StoreFailure
 from coordinator.records import Changes, Run, TaskInstance
 from coordinator.recovery import recover, run_from_rows
 from coordinator.scheduler import Ids, Scheduler
+from coordinator.scheduling.assets import INLET_WINDOW
 from coordinator.scheduling.effects import (
     Assign,
     Cancel,
@@ -120,6 +121,7 @@ class Engine:
             self.store.max_asset_event_id(),
             self.store.asset_queue(),
             self.store.run_asset_events(list(self.scheduler.runs)),
+            self.store.recent_asset_events(INLET_WINDOW),
         )
         self.scheduler.check_assets(self._asset_check_failed)
         changes, effects = self.scheduler.take()

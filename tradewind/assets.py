@@ -10,9 +10,9 @@ nest. As JSON (the serialized DAG's "assets"): {"asset": uri} | {"all": [...]} |
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 from tradewind import unsupported
 from tradewind.exceptions import DagDefinitionError, SerializationError
@@ -332,11 +332,57 @@ class OutletEventAccessors(Mapping[Any, OutletEventAccessor]):
             raise SerializationError(f"outlet_events: an extra is not a JSON object: {exc}") from None
 
 
-class InletEvents:
-    """The context's `inlet_events`: not provided yet, and saying so when used."""
+class InletEvents(Sequence[AssetEventResult]):
+    """`inlet_events[asset]`: the asset's events, oldest first, as Airflow gives them. Tradewind
+    sends a task the newest of them (up to 100, and 1 MiB); reading an older one is an error
+    saying so, never a different event."""
 
-    def __getitem__(self, key: Any) -> Any:
-        unsupported.not_yet("inlet_events", f"asset {getattr(key, 'uri', key)!r}")
+    def __init__(self, uri: str, count: int, events: list[dict[str, Any]]) -> None:
+        self.uri, self.total = uri, count
+        self._newest = [AssetEventResult(e) for e in events]
+
+    def __len__(self) -> int:
+        return self.total
+
+    @overload
+    def __getitem__(self, index: int) -> AssetEventResult: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[AssetEventResult]: ...
+    def __getitem__(self, index: int | slice) -> AssetEventResult | list[AssetEventResult]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.total))]
+        position = index + self.total if index < 0 else index
+        if not 0 <= position < self.total:
+            raise IndexError(f"inlet_events[{self.uri!r}]: index {index} is out of range ({self.total} events)")
+        offset = position - (self.total - len(self._newest))
+        if offset < 0:
+            unsupported.not_yet(
+                f"reading more than the newest {len(self._newest)} events of an inlet", f"asset {self.uri!r}"
+            )
+        return self._newest[offset]
+
+    def __repr__(self) -> str:
+        return f"InletEvents({self.uri!r}, {self.total} events)"
+
+
+class InletEventAccessors(Mapping[Any, InletEvents]):
+    """The context's `inlet_events`, keyed by an Asset of the task's inlets or its URI."""
+
+    def __init__(self, raw: dict[str, dict[str, Any]]) -> None:
+        self.raw = raw
+        self._by_uri = {uri: InletEvents(uri, v["count"], v["events"]) for uri, v in raw.items()}
+
+    def __getitem__(self, key: Any) -> InletEvents:
+        uri = key.uri if isinstance(key, Asset) else str(key)
+        if uri not in self._by_uri:
+            raise KeyError(f"asset {uri!r} is not one of the task's inlets")
+        return self._by_uri[uri]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_uri)
+
+    def __len__(self) -> int:
+        return len(self._by_uri)
 
 
 def describe_condition(condition: dict[str, Any], nested: bool = False) -> str:

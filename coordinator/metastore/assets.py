@@ -127,6 +127,19 @@ class AssetStore:
                 out.setdefault(run_pk, []).append(event_record(row))
         return out
 
+    def recent_asset_events(self, per_uri: int) -> dict[str, tuple[int, list[AssetEvent]]]:
+        """Each asset's event count and its newest `per_uri` events, oldest first; two queries."""
+        e = m.AssetEvent
+        counts: Iterable[tuple[str, int]] = e.select(e.uri, peewee.fn.COUNT(e.id)).group_by(e.uri).tuples()  # type: ignore[assignment]
+        ranked = e.select(
+            e, peewee.fn.ROW_NUMBER().over(partition_by=[e.uri], order_by=[e.id.desc()]).alias("rn")
+        ).alias("ranked")
+        newest = e.select(ranked.c.id).from_(ranked).where(ranked.c.rn <= per_uri)
+        out: dict[str, tuple[int, list[AssetEvent]]] = {uri: (count, []) for uri, count in counts}
+        for row in e.select().where(e.id.in_(newest)).order_by(e.id):
+            out[row.uri][1].append(event_record(row))
+        return out
+
     # ---- reads for ControlService -------------------------------------------------------------
     def list_assets(self, contains: str = "") -> list[tuple[m.Asset, datetime | None]]:
         """Assets by URI with their newest event's time, in two queries."""

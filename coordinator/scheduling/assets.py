@@ -13,6 +13,7 @@ carries on with it (`restore_assets`).
 from __future__ import annotations
 
 import secrets
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,9 @@ from coordinator.scheduling.explain import Explain
 from coordinator.timetable import RunInfo
 from tradewind.assets import condition_uris, evaluate
 from tradewind.exceptions import NotFound
+
+#: How many of an asset's newest events a task's `inlet_events` can read.
+INLET_WINDOW = 100
 
 
 class Assets(Explain):
@@ -42,6 +46,9 @@ class Assets(Explain):
         self._started_by: dict[int, list[Run]] = {}
         #: Extras a finishing task set on its outlets (outlet_events[asset].extra), by URI.
         self._reported_extra: dict[str, dict[str, Any]] = {}
+        #: URI -> its newest events (at most INLET_WINDOW) and how many it has had, for inlet_events.
+        self.recent_events: dict[str, deque[AssetEvent]] = {}
+        self.event_counts: dict[str, int] = {}
 
     # ---- DAGs -----------------------------------------------------------------------------
     def register_dag(self, spec: DagSpec, paused: bool, last_scheduled_date: Any) -> None:
@@ -111,6 +118,8 @@ class Assets(Explain):
         self.last_asset_event_id += 1
         event = AssetEvent(self.last_asset_event_id, uri, extra, self.clock.now(), **source)
         self.changes.assets.events.append(event)
+        self.recent_events.setdefault(uri, deque(maxlen=INLET_WINDOW)).append(event)
+        self.event_counts[uri] = self.event_counts.get(uri, 0) + 1
         for dag_id in self.consumers.get(uri, ()):
             entry = self.dags.get(dag_id)
             if entry is None or not entry.active or entry.paused:
@@ -161,10 +170,18 @@ class Assets(Explain):
 
     # ---- restart --------------------------------------------------------------------------
     def restore_assets(
-        self, last_event_id: int, queue: dict[str, list[AssetEvent]], run_events: dict[int, list[AssetEvent]]
+        self,
+        last_event_id: int,
+        queue: dict[str, list[AssetEvent]],
+        run_events: dict[int, list[AssetEvent]],
+        recent: dict[str, tuple[int, list[AssetEvent]]],
     ) -> None:
-        """After recovery: the metastore's event counter, queue and the live runs' triggering events."""
+        """After recovery: the metastore's event counter, queue, the live runs' triggering events
+        and each asset's recent events."""
         self.last_asset_event_id = last_event_id
+        for uri, (count, events) in recent.items():
+            self.event_counts[uri] = count
+            self.recent_events[uri] = deque(events, maxlen=INLET_WINDOW)
         for entry in self.dags.values():
             self._index_assets(entry.spec)
         for run_pk, events in run_events.items():
@@ -175,6 +192,12 @@ class Assets(Explain):
         self._asset_due.update(self.asset_queue)
 
     # ---- reads ----------------------------------------------------------------------------
+    def _inlet_events(self, ti: TaskInstance) -> dict[str, tuple[int, list[Any]]] | None:
+        inlets = ti.spec.inlets
+        if not inlets:
+            return None
+        return {uri: (self.event_counts.get(uri, 0), list(self.recent_events.get(uri, ()))) for uri in inlets}
+
     def consumers_of(self, uri: str) -> list[str]:
         """The active DAGs scheduled on the asset, sorted."""
         return sorted(d for d in self.consumers.get(uri, ()) if d in self.dags and self.dags[d].active)

@@ -278,3 +278,28 @@ def test_a_dag_that_updates_its_own_asset_starts_one_run_per_turn_and_never_loop
         assert len(engine.store.list_runs("again")) == 3
 
     asyncio.run(scenario())
+
+
+def test_a_task_reads_its_inlets_events_oldest_first_and_they_survive_a_restart(tmp_path: Path, url: str) -> None:
+    async def scenario() -> None:
+        engine = make_engine(tmp_path, url=url)
+        with DAG("reader", schedule=None, start_date=START) as dag:
+            BashOperator(task_id="read", bash_command="echo {{ inlet_events[params.uri][-1].extra }}", inlets=[A])
+        add_dag(engine, serialize_dag(dag, "reader.py"))
+        for n in range(3):
+            await emit(engine, A.uri, {"n": n})
+        engine.store.db.close()
+
+        restarted = make_engine(tmp_path, url=url)
+        run = await command(restarted, "trigger", dag_id="reader", conf={"uri": A.uri}, run_id="", logical_date=None)
+        ti = restarted.scheduler.run_for("reader", run.run_id).tis["read"]
+        inlets = restarted.scheduler._inlet_events(ti)
+        assert build(ti, None, inlets).fields["bash_command"] == "echo {'n': 2}"
+        from coordinator.payloads import context_for
+
+        events = context_for(ti, None, inlets)["inlet_events"]
+        assert [e.extra for e in events[A]] == [{"n": 0}, {"n": 1}, {"n": 2}]
+        with pytest.raises(KeyError, match="not one of the task's inlets"):
+            events[B]
+
+    asyncio.run(scenario())

@@ -36,6 +36,13 @@ with DAG(dag_id="on_orders_and_prices", schedule=orders & prices, start_date=dat
 
 with DAG(dag_id="on_either", schedule=orders | prices, start_date=datetime(2024, 1, 1)):
     BashOperator(task_id="note", bash_command="echo either")
+
+    @task(inlets=[prices])
+    def read_prices(inlet_events=None, run_id=None):
+        with open(OUT + "/inlets-" + run_id, "w") as handle:
+            handle.write(__import__("json").dumps([e.extra for e in inlet_events[prices]]))
+
+    read_prices()
 """
 
 
@@ -81,7 +88,9 @@ def test_emit_outlets_and_conditions_start_dags_and_the_queue_survives_a_restart
     (run,) = succeeded(cluster, "on_orders_and_prices", 1)
     seen = assert_eventually(lambda: (out / run["run_id"]).exists() and (out / run["run_id"]).read_text(), 30, "report")
     assert json.loads(seen) == {"s3://lake/orders": [{"rows": 42}], "s3://lake/prices": [{"day": "mon"}]}
-    succeeded(cluster, "on_either", 2)
+    either = succeeded(cluster, "on_either", 2)
+    for run_either in either:
+        assert json.loads((out / f"inlets-{run_either['run_id']}").read_text()) == [{"day": "mon"}]
 
     events = json.loads(cluster.cli("assets", "events", "--json").stdout)
     assert [(e["uri"], e.get("source_dag_id", "")) for e in events] == [

@@ -118,3 +118,16 @@ def test_an_asset_function_naming_other_assets_is_refused_for_now() -> None:
 
         @asset(schedule=None)
         def report(orders: object) -> None: ...
+
+
+def test_inlet_events_beyond_the_newest_sent_are_an_error_never_another_event() -> None:
+    from tradewind.assets import InletEvents
+
+    newest = [{"id": i, "uri": "u", "extra": {"n": i}, "timestamp": "2024-01-01T00:00:00+00:00"} for i in (4, 5)]
+    events = InletEvents("u", 5, newest)
+    assert len(events) == 5 and events[-1].extra == {"n": 5} and events[3].extra == {"n": 4}
+    assert [e.extra for e in events[-2:]] == [{"n": 4}, {"n": 5}]
+    with pytest.raises(DagDefinitionError, match="does not support reading more than the newest 2 events"):
+        events[0]
+    with pytest.raises(IndexError):
+        events[5]

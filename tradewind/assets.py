@@ -10,13 +10,15 @@ nest. As JSON (the serialized DAG's "assets"): {"asset": uri} | {"all": [...]} |
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+import logging
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, overload
 
 from tradewind import unsupported
 from tradewind.exceptions import DagDefinitionError, SerializationError
 
+log = logging.getLogger("tradewind.task")
 #: The longest URI (and name) an asset may have, as in Airflow.
 URI_LIMIT = 1500
 
@@ -164,10 +166,29 @@ class AssetWatcher:
 
 
 class Metadata:
-    """Airflow's Metadata(asset, extra): yielding it from a task is not supported yet."""
+    """Airflow's Metadata(asset, extra): a task function that yields it sets that extra on its
+    outlet's event, as `outlet_events[asset].extra` does (see `collect_metadata`)."""
 
     def __init__(self, asset: Asset, extra: dict[str, Any], alias: Any = None) -> None:
-        unsupported.not_yet("yielding Metadata from a task", f"Asset {getattr(asset, 'uri', asset)!r}")
+        if alias is not None:
+            unsupported.not_yet("Metadata(alias=...) (asset aliases)", f"Asset {getattr(asset, 'uri', asset)!r}")
+        if not isinstance(asset, Asset):
+            raise DagDefinitionError(f"Metadata needs an Asset, not {asset!r}")
+        self.asset, self.extra = asset, dict(extra)
+
+
+def collect_metadata(generator: Generator[Any, Any, Any], outlet_events: Any) -> Any:
+    """Run a task function that yields, as Airflow does: each Metadata it yields adds to its
+    asset's outlet event extra, anything else is logged and ignored; returns what it returns."""
+    while True:
+        try:
+            item = next(generator)
+        except StopIteration as stop:
+            return stop.value
+        if isinstance(item, Metadata):
+            outlet_events[item.asset].extra.update(item.extra)
+        else:
+            log.warning("Ignoring unknown data of %r received from task", type(item))
 
 
 class AssetOrTimeSchedule:

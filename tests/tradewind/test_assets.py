@@ -131,3 +131,20 @@ def test_inlet_events_beyond_the_newest_sent_are_an_error_never_another_event() 
         events[0]
     with pytest.raises(IndexError):
         events[5]
+
+
+def test_a_task_that_yields_metadata_sets_its_outlets_extra_and_returns_its_value() -> None:
+    from tradewind import Metadata, PythonOperator
+    from tradewind.assets import OutletEventAccessors
+
+    def produce():  # type: ignore[no-untyped-def]
+        yield Metadata(A, {"rows": 1})
+        yield "ignored"
+        yield Metadata(A, {"more": 2})
+        return 42
+
+    with DAG("meta", schedule=None, start_date=START):
+        task = PythonOperator(task_id="t", python_callable=produce, outlets=[A])
+    outlet_events = OutletEventAccessors()
+    assert task.execute({"outlet_events": outlet_events}) == 42
+    assert outlet_events.extras_json() == '{"a": {"rows": 1, "more": 2}}'

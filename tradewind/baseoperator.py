@@ -188,6 +188,7 @@ class BaseOperator(DependencyMixin):
             self._relate(task, upstream=True)
 
 
+
 class XComArg:
     """The future value of a task's XCom; `>>` and `<<` act on the task that produces it.
 
@@ -209,7 +210,9 @@ class XComArg:
         f-string or any templated field holding one gets the value at run time, not this text."""
         index = "".join(f"[{p!r}]" for p in self.path)
         dag_id = f", dag_id={self.operator.dag.dag_id!r}" if self.operator.dag is not None else ""
-        return f"{{{{ task_instance.xcom_pull(task_ids={self.operator.task_id!r}{dag_id}, key={self.key!r}){index} }}}}"
+        return (
+            f"{{{{ task_instance.xcom_pull(task_ids={self.operator.task_id!r}{dag_id}, key={self.key!r}){index} }}}}"
+        )
 
     def __getitem__(self, item: str | int) -> XComArg:
         return XComArg(self.operator, self.key, (*self.path, item))

@@ -101,11 +101,7 @@ class DAG:
             raise DagDefinitionError(f"{where}: unknown argument {name!r}{hint}")
         self.description = "" if description is None else str(description)
         self.template_settings = template_settings(
-            where,
-            self.fileloc,
-            template_searchpath,
-            user_defined_macros,
-            user_defined_filters,
+            where, self.fileloc, template_searchpath, user_defined_macros, user_defined_filters,
             render_template_as_native_obj,
         )
         self.asset_condition: BaseAsset | None = None

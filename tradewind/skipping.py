@@ -47,7 +47,9 @@ def follow_only(task: BaseOperator, chosen: Any) -> list[str]:
     elif isinstance(chosen, Iterable) and all(isinstance(item, str) for item in chosen):
         ids = list(dict.fromkeys(chosen))
     else:
-        raise TaskFailed(f"{task.where}: a branch must return None, a task id or a list of task ids, not {chosen!r}")
+        raise TaskFailed(
+            f"{task.where}: a branch must return None, a task id or a list of task ids, not {chosen!r}"
+        )
     ids = _expand_groups(task, ids)
     strangers = [task_id for task_id in ids if task_id not in task.downstream_task_ids]
     if strangers:

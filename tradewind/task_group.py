@@ -159,6 +159,7 @@ class TaskGroup(DependencyMixin):
             task.set_upstream(other)
 
 
+
 def current_group(dag: DAG | None) -> TaskGroup | None:
     """The innermost `with TaskGroup` of `dag` (of any DAG when `dag` is None)."""
     for group in reversed(_group_stack):

@@ -177,7 +177,6 @@ def wait_reason_from_pb(value: int) -> WaitReason:
     except KeyError:
         raise InvalidArgument(f"wait reason must be a known value, not {value}") from None
 
-
 _TASK_TO_PB: dict[TaskState, common_pb2.TaskState] = {
     state: common_pb2.TaskState.Value(f"TASK_STATE_{state.name}")  # type: ignore[misc]
     for state in TaskState

@@ -163,7 +163,9 @@ def test_a_follow_that_breaks_a_wire_rule_fails_the_task_instead_of_the_stream()
     )
     both = finished(worker_pb2.FollowTasks(task_ids=["a"], skip_all_downstream=True))
     assert both.outcome is Outcome.FAILED and "task_ids must be empty" in both.error
-    unset = finished_from_pb(worker_pb2.TaskFinished(attempt=attempt, outcome=worker_pb2.TASK_OUTCOME_SUCCESS), session)
+    unset = finished_from_pb(
+        worker_pb2.TaskFinished(attempt=attempt, outcome=worker_pb2.TASK_OUTCOME_SUCCESS), session
+    )
     assert unset.follow is None
 
 

@@ -125,6 +125,7 @@ def test_a_failing_commit_is_retried_with_its_batch_on_the_writer_thread(
     asyncio.run(scenario())
 
 
+
 @pytest.mark.parametrize(
     "error",
     [
@@ -152,7 +153,6 @@ def test_a_full_metastore_disk_stops_the_engine_loudly_instead_of_retrying(
         assert calls == [1]
 
     asyncio.run(scenario())
-
 
 def test_rows_the_metastore_refuses_fail_their_task_instances_next_turn(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -181,6 +181,6 @@ def test_a_python_tasks_rendered_call_shows_the_values_not_the_templates(harness
     [first] = harness.assignments(harness.turn())
     run_to_end(harness, first, value=xcom_codec.dumps({"n": 1}))
     [assign] = [e for e in harness.turn() if type(e).__name__ == "Assign"]
-    assert assign.payload.rendered.endswith("load([{'n': 1}, 'day 2026-11-25', 'orders'], {'raw': '2'})"), (
-        assign.payload.rendered
-    )
+    assert assign.payload.rendered.endswith(
+        "load([{'n': 1}, 'day 2026-11-25', 'orders'], {'raw': '2'})"
+    ), assign.payload.rendered

@@ -254,6 +254,7 @@ def test_a_drained_worker_that_leaves_with_nothing_running_has_left_not_lost(har
     assert "w1" not in harness.scheduler.workers
 
 
+
 def test_an_idle_worker_whose_stream_breaks_without_draining_is_lost_not_left(harness: Harness) -> None:
     harness.worker("w1")
     harness.scheduler.left("w1", harness.gen())
@@ -265,7 +266,6 @@ def test_an_idle_worker_whose_stream_breaks_without_draining_is_lost_not_left(ha
     assert "w1" not in harness.scheduler.workers
     ended = [e.ended for e in effects if isinstance(e, WatchWorker) and e.worker.name == "w1"]
     assert ended and ended[-1] is not None and ended[-1][0] == "lost"
-
 
 def test_duration_after_a_retry_counts_from_the_current_try(harness: Harness) -> None:
     one_task(harness, retries=1, retry_delay=0.0)

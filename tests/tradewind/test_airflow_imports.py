@@ -13,7 +13,7 @@ from tradewind.compat.airflow import MODULES, airflow_imports
 from tradewind.dagbag import load_dag_file, might_contain_dag
 from tradewind.serialization import serialize_dag
 
-AIRFLOW_3_DAG = """
+AIRFLOW_3_DAG = '''
 import pendulum
 
 from airflow.sdk import DAG, task, chain
@@ -38,9 +38,9 @@ with DAG(
 
     done = EmptyOperator(task_id="done", trigger_rule=TriggerRule.ALL_DONE)
     chain(start, extract, transform(), done)
-"""
+'''
 
-AIRFLOW_2_DAG = """
+AIRFLOW_2_DAG = '''
 from datetime import datetime, timedelta
 
 from airflow import DAG
@@ -68,7 +68,7 @@ with DAG("airflow2_etl", default_args=default_args, schedule="0 6 * * *", catchu
         return 3
 
     chain(begin, greet, run, count())
-"""
+'''
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -128,6 +128,7 @@ def test_a_name_listed_for_airflow_but_not_exported_by_tradewind_is_unsupported(
     path = write(tmp_path, "later.py", "from airflow.sdk import NotYet\n")
     with pytest.raises(ImportError, match=r"^Tradewind does not support airflow[.]sdk[.]NotYet yet$"):
         load_dag_file(path, tmp_path)
+
 
 
 def test_airflow_modules_exist_only_while_a_dag_file_loads(tmp_path: Path) -> None:

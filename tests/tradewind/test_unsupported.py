@@ -22,7 +22,7 @@ CASES = [
         "Tradewind does not support task callbacks (on_failure_callback) yet",
     ),
     (
-        "@dag(schedule=None)\ndef x():\n    @task\n    def f(v):\n        return v\n    f.expand(v=[1, 2])\nx()",
+        '@dag(schedule=None)\ndef x():\n    @task\n    def f(v):\n        return v\n    f.expand(v=[1, 2])\nx()',
         "Tradewind does not support dynamic task mapping (.expand) yet",
     ),
     (

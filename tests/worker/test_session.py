@@ -71,7 +71,9 @@ def test_logs_held_while_disconnected_are_bounded_and_the_drop_is_said_in_the_lo
     assert session.dropped_log_bytes == 2 * len(chunk)
     replay = session.after_welcome([])
     assert replay[0].WhichOneof("body") == "started"  # a log overflow never drops a start
-    assert replay[1].log.data == (b"\n... 2097152 bytes of output were dropped while the coordinator was unreachable\n")
+    assert replay[1].log.data == (
+        b"\n... 2097152 bytes of output were dropped while the coordinator was unreachable\n"
+    )
     assert [len(m.log.data) for m in replay[2:]] == [len(chunk)] * 8
     assert session.dropped_log_bytes == 0
 

@@ -58,7 +58,9 @@ class PythonOperator(BaseOperator):
             value = collect_metadata(value, OutletEventAccessors() if outlet_events is None else outlet_events)
         if self.multiple_outputs and value is not None:
             if not isinstance(value, dict):
-                raise TaskFailed(f"{self.where}: returned a {type(value).__name__}; multiple_outputs expects a dict")
+                raise TaskFailed(
+                    f"{self.where}: returned a {type(value).__name__}; multiple_outputs expects a dict"
+                )
             keys = [key for key in value if not isinstance(key, str)]
             if keys:
                 raise TaskFailed(f"{self.where}: multiple_outputs needs string keys, not {keys[0]!r}")

@@ -12,12 +12,15 @@ carries on with it (`restore_assets`).
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections import deque
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from coordinator.dagspec import DagSpec
+from coordinator.payloads import INLET_BYTES
 from coordinator.records import AssetEvent, Changes, Run, TaskInstance
 from coordinator.scheduling.base import DagEntry
 from coordinator.scheduling.effects import Effect
@@ -46,12 +49,14 @@ class Assets(Explain):
         self._started_by: dict[int, list[Run]] = {}
         #: Extras a finishing task set on its outlets (outlet_events[asset].extra), by URI.
         self._reported_extra: dict[str, dict[str, Any]] = {}
-        #: URI -> its newest events (at most INLET_WINDOW) and how many it has had, for inlet_events.
-        self.recent_events: dict[str, deque[AssetEvent]] = {}
+        #: URI -> its newest events with the size of their extras (at most INLET_WINDOW of them and
+        #: INLET_BYTES of extras, so memory stays bounded) and how many it has had, for inlet_events.
+        self.recent_events: dict[str, deque[tuple[AssetEvent, int]]] = {}
+        self._recent_bytes: dict[str, int] = {}
         self.event_counts: dict[str, int] = {}
 
     # ---- DAGs -----------------------------------------------------------------------------
-    def register_dag(self, spec: DagSpec, paused: bool, last_scheduled_date: Any) -> None:
+    def register_dag(self, spec: DagSpec, paused: bool, last_scheduled_date: datetime | None) -> None:
         super().register_dag(spec, paused, last_scheduled_date)
         self._index_assets(spec)
         self._asset_due.add(spec.dag_id)
@@ -118,7 +123,7 @@ class Assets(Explain):
         self.last_asset_event_id += 1
         event = AssetEvent(self.last_asset_event_id, uri, extra, self.clock.now(), **source)
         self.changes.assets.events.append(event)
-        self.recent_events.setdefault(uri, deque(maxlen=INLET_WINDOW)).append(event)
+        self._keep_recent(event)
         self.event_counts[uri] = self.event_counts.get(uri, 0) + 1
         for dag_id in self.consumers.get(uri, ()):
             entry = self.dags.get(dag_id)
@@ -128,6 +133,15 @@ class Assets(Explain):
             self.changes.assets.queued.append((dag_id, event.id))
             self._asset_due.add(dag_id)
         return event
+
+    def _keep_recent(self, event: AssetEvent) -> None:
+        kept = self.recent_events.setdefault(event.uri, deque())
+        size = len(json.dumps(event.extra))
+        kept.append((event, size))
+        total = self._recent_bytes.get(event.uri, 0) + size
+        while len(kept) > INLET_WINDOW or (total > INLET_BYTES and len(kept) > 1):
+            total -= kept.popleft()[1]
+        self._recent_bytes[event.uri] = total
 
     def check_assets(self, on_error: Callable[[str, Exception], None] | None = None) -> None:
         """Once per turn: start a run of each DAG whose queued events now meet its condition. DAGs
@@ -181,7 +195,8 @@ class Assets(Explain):
         self.last_asset_event_id = last_event_id
         for uri, (count, events) in recent.items():
             self.event_counts[uri] = count
-            self.recent_events[uri] = deque(events, maxlen=INLET_WINDOW)
+            for event in events:
+                self._keep_recent(event)
         for entry in self.dags.values():
             self._index_assets(entry.spec)
         for run_pk, events in run_events.items():
@@ -196,7 +211,10 @@ class Assets(Explain):
         inlets = ti.spec.inlets
         if not inlets:
             return None
-        return {uri: (self.event_counts.get(uri, 0), list(self.recent_events.get(uri, ()))) for uri in inlets}
+        return {
+            uri: (self.event_counts.get(uri, 0), [event for event, _ in self.recent_events.get(uri, ())])
+            for uri in inlets
+        }
 
     def consumers_of(self, uri: str) -> list[str]:
         """The active DAGs scheduled on the asset, sorted."""

@@ -303,3 +303,18 @@ def test_a_task_reads_its_inlets_events_oldest_first_and_they_survive_a_restart(
             events[B]
 
     asyncio.run(scenario())
+
+
+def test_the_events_kept_for_inlet_events_are_bounded_in_number_and_in_bytes(tmp_path: Path, url: str) -> None:
+    async def scenario() -> None:
+        engine = make_engine(tmp_path, url=url)
+        add_dag(engine, consumer("on_a", [A]))
+        scheduler = engine.scheduler
+        for n in range(4):
+            scheduler.emit_external(A.uri, {"n": n, "blob": "x" * 400_000})
+        assert [e.extra["n"] for e, _ in scheduler.recent_events[A.uri]] == [2, 3]
+        for n in range(150):
+            scheduler.emit_external(A.uri, {"n": n})
+        assert len(scheduler.recent_events[A.uri]) == 100 and scheduler.event_counts[A.uri] == 154
+
+    asyncio.run(scenario())

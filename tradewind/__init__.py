@@ -1,6 +1,7 @@
 """Tradewind: everything a DAG file needs imports from here."""
 
 from tradewind.asset_decorator import asset
+from tradewind.asset_events import Metadata
 from tradewind.assets import (
     Asset,
     AssetAlias,
@@ -9,7 +10,6 @@ from tradewind.assets import (
     AssetOrTimeSchedule,
     AssetWatcher,
     Dataset,
-    Metadata,
 )
 from tradewind.baseoperator import BaseOperator, chain
 from tradewind.dag import DAG

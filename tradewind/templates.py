@@ -16,7 +16,7 @@ import jinja2
 import jinja2.nativetypes
 import pendulum
 
-from tradewind.assets import InletEventAccessors, OutletEventAccessors, TriggeringAssetEvents
+from tradewind.asset_events import InletEventAccessors, OutletEventAccessors, TriggeringAssetEvents
 from tradewind.exceptions import TemplateError
 from tradewind.macros import MACROS
 from tradewind.params import DagParam

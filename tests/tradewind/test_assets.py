@@ -121,7 +121,7 @@ def test_an_asset_function_naming_other_assets_is_refused_for_now() -> None:
 
 
 def test_inlet_events_beyond_the_newest_sent_are_an_error_never_another_event() -> None:
-    from tradewind.assets import InletEvents
+    from tradewind.asset_events import InletEvents
 
     newest = [{"id": i, "uri": "u", "extra": {"n": i}, "timestamp": "2024-01-01T00:00:00+00:00"} for i in (4, 5)]
     events = InletEvents("u", 5, newest)
@@ -135,7 +135,7 @@ def test_inlet_events_beyond_the_newest_sent_are_an_error_never_another_event() 
 
 def test_a_task_that_yields_metadata_sets_its_outlets_extra_and_returns_its_value() -> None:
     from tradewind import Metadata, PythonOperator
-    from tradewind.assets import OutletEventAccessors
+    from tradewind.asset_events import OutletEventAccessors
 
     def produce():  # type: ignore[no-untyped-def]
         yield Metadata(A, {"rows": 1})

@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from tradewind.assets import OutletEventAccessors, collect_metadata
+from tradewind.asset_events import OutletEventAccessors, collect_metadata
 from tradewind.baseoperator import BaseOperator, accepts
 from tradewind.exceptions import DagDefinitionError, TaskFailed
 from tradewind.skipping import follow_only, skip_all_downstream

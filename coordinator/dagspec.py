@@ -38,6 +38,8 @@ class TaskSpec:
     outlets: tuple[str, ...] = ()
     #: URIs of the assets whose recent events the task reads (`inlet_events`).
     inlets: tuple[str, ...] = ()
+    #: Names of the asset aliases in its outlets (events added through them at run time).
+    outlet_aliases: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -88,6 +90,7 @@ class DagSpec:
                 param_schemas=t.get("param_schemas") or {},
                 outlets=tuple(t.get("outlets") or ()),
                 inlets=tuple(t.get("inlets") or ()),
+                outlet_aliases=tuple(t.get("outlet_aliases") or ()),
             )
             for i, t in enumerate(raw_tasks)
         }

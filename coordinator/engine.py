@@ -122,6 +122,7 @@ class Engine:
             self.store.asset_queue(),
             self.store.run_asset_events(list(self.scheduler.runs)),
             self.store.recent_asset_events(INLET_WINDOW),
+            self.store.asset_aliases(),
         )
         self.scheduler.check_assets(self._asset_check_failed)
         changes, effects = self.scheduler.take()

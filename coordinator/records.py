@@ -133,9 +133,13 @@ class AssetChanges:
     consumed_events: list[tuple[str, int]] = field(default_factory=list)
     #: (run id, event id): the events that started a run.
     run_events: list[tuple[int, int]] = field(default_factory=list)
+    #: (alias name, URI): an asset an alias now resolves to.
+    aliases: list[tuple[str, str]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.assets or self.events or self.queued or self.consumed_events or self.run_events)
+        return bool(
+            self.assets or self.events or self.queued or self.consumed_events or self.run_events or self.aliases
+        )
 
 
 @dataclass(frozen=True)

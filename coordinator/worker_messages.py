@@ -15,6 +15,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from coordinator import validation
 from coordinator.events import (
+    AliasAdded,
     AttemptRef,
     Finished,
     PullXCom,
@@ -26,7 +27,8 @@ from coordinator.events import (
 )
 from coordinator.sessions import WorkerSession
 from tradewind import wire
-from tradewind.exceptions import InvalidArgument
+from tradewind.assets import check_uri
+from tradewind.exceptions import DagDefinitionError, InvalidArgument
 from tradewind.skipping import FollowTasks
 from tradewind.v1 import common_pb2, worker_pb2
 from tradewind.wire import RequestError
@@ -130,6 +132,11 @@ def finished_from_pb(f: worker_pb2.TaskFinished, session: WorkerSession) -> Fini
         outlet_extra, broken = _outlet_extra(f.outlet_extra_json)
         if broken:
             outcome, error, value, follow = wire.Outcome.FAILED, broken, "", None
+    alias_events: tuple[AliasAdded, ...] = ()
+    if f.outlet_alias_events_json and outcome == wire.Outcome.SUCCESS:
+        alias_events, broken = _alias_events(f.outlet_alias_events_json)
+        if broken:
+            outcome, error, value, follow, outlet_extra = wire.Outcome.FAILED, broken, "", None, None
     return Finished(
         worker=session.name,
         attempt=attempt_ref(f.attempt, "finished"),
@@ -144,6 +151,7 @@ def finished_from_pb(f: worker_pb2.TaskFinished, session: WorkerSession) -> Fini
         generation=session.generation,
         follow=follow,
         outlet_extra=outlet_extra,
+        alias_events=alias_events,
     )
 
 
@@ -157,6 +165,32 @@ def _outlet_extra(text: str) -> tuple[dict[str, dict[str, Any]] | None, str]:
         if not isinstance(extra, dict):
             return None, f"outlet_events[{uri[:250]!r}].extra must be a JSON object, not {type(extra).__name__}"
     return extras, ""
+
+
+def _alias_events(text: str) -> tuple[tuple[AliasAdded, ...], str]:
+    """TaskFinished.outlet_alias_events_json by its rules; ((), the reason) when it breaks one."""
+    what = "finished.outlet_alias_events_json"
+    try:
+        items = wire.conf_from_json(f'{{"events": {text}}}', what)["events"]
+    except InvalidArgument as exc:
+        return (), str(exc)
+    if not isinstance(items, list):
+        return (), f"{what} must be a JSON array, not {type(items).__name__}"
+    added = []
+    for item in items:
+        fields = ("alias", "uri", "name", "group")
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in fields):
+            return (), f"{what}: each event is an object with alias, uri, name and group strings"
+        extra = item.get("extra", {})
+        if not isinstance(extra, dict):
+            return (), f"{what}: the extra of an event of {item['uri'][:250]!r} must be a JSON object"
+        try:
+            check_uri(item["uri"])
+            check_uri(item["name"], "name")
+        except DagDefinitionError as exc:
+            return (), f"outlet_events[AssetAlias({item['alias'][:250]!r})].add(): {exc}"
+        added.append(AliasAdded(item["alias"], item["uri"], item["name"], item["group"][:250], extra))
+    return tuple(added), ""
 
 
 def _follow(follow: worker_pb2.FollowTasks) -> tuple[FollowTasks, str]:

@@ -18,15 +18,16 @@ log = logging.getLogger("tradewind.task")
 
 
 class Metadata:
-    """Airflow's Metadata(asset, extra): a task function that yields it sets that extra on its
-    outlet's event, as `outlet_events[asset].extra` does (see `collect_metadata`)."""
+    """Airflow's Metadata(asset, extra, alias): a task function that yields it sets that extra on
+    its outlet's event, as `outlet_events[asset].extra` does, or with an alias adds the event
+    through it, as `outlet_events[alias].add(asset, extra)` does (see `collect_metadata`)."""
 
-    def __init__(self, asset: Asset, extra: dict[str, Any], alias: Any = None) -> None:
-        if alias is not None:
-            unsupported.not_yet("Metadata(alias=...) (asset aliases)", f"Asset {getattr(asset, 'uri', asset)!r}")
+    def __init__(self, asset: Asset, extra: dict[str, Any], alias: AssetAlias | None = None) -> None:
         if not isinstance(asset, Asset):
             raise DagDefinitionError(f"Metadata needs an Asset, not {asset!r}")
-        self.asset, self.extra = asset, dict(extra)
+        if alias is not None and not isinstance(alias, AssetAlias):
+            raise DagDefinitionError(f"Metadata: alias must be an AssetAlias, not {alias!r}")
+        self.asset, self.extra, self.alias = asset, dict(extra), alias
 
 
 def collect_metadata(generator: Generator[Any, Any, Any], outlet_events: Any) -> Any:
@@ -37,7 +38,9 @@ def collect_metadata(generator: Generator[Any, Any, Any], outlet_events: Any) ->
             item = next(generator)
         except StopIteration as stop:
             return stop.value
-        if isinstance(item, Metadata):
+        if isinstance(item, Metadata) and item.alias is not None:
+            outlet_events[item.alias].add(item.asset, extra=item.extra)
+        elif isinstance(item, Metadata):
             outlet_events[item.asset].extra.update(item.extra)
         else:
             log.warning("Ignoring unknown data of %r received from task", type(item))
@@ -72,6 +75,8 @@ class TriggeringAssetEvents(Mapping[Any, list[AssetEventResult]]):
             self._by_uri.setdefault(item["uri"], []).append(AssetEventResult(item))
 
     def __getitem__(self, key: Any) -> list[AssetEventResult]:
+        if isinstance(key, AssetAlias):
+            unsupported.not_yet("triggering_asset_events[AssetAlias(...)]", f"AssetAlias {key.name!r}")
         return self._by_uri[key.uri if isinstance(key, Asset) else str(key)]
 
     def __iter__(self) -> Iterator[Asset]:
@@ -92,20 +97,47 @@ class OutletEventAccessor:
         self.extra: dict[str, Any] = {}
 
     def add(self, *args: Any, **kwargs: Any) -> None:
-        unsupported.not_yet("outlet_events[...].add() (asset aliases)", f"asset {self.uri!r}")
+        raise TypeError(f"outlet_events[{self.uri!r}] is an asset's; add() is for an AssetAlias's")
 
 
-class OutletEventAccessors(Mapping[Any, OutletEventAccessor]):
-    """The context's `outlet_events`, keyed by an Asset or its URI."""
+class OutletAliasAccessor:
+    """`outlet_events[alias]`: `add(asset, extra=None)` makes an event of `asset` through the alias
+    when the task succeeds (the alias must be in the task's outlets)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.added: list[dict[str, Any]] = []
+
+    def add(self, asset: Asset, extra: dict[str, Any] | None = None) -> None:
+        if not isinstance(asset, Asset):
+            raise TypeError(f"outlet_events[AssetAlias({self.name!r})].add() takes an Asset, not {asset!r}")
+        self.added.append(
+            {"alias": self.name, "uri": asset.uri, "name": asset.name, "group": asset.group, "extra": dict(extra or {})}
+        )
+
+
+class OutletEventAccessors(Mapping[Any, "OutletEventAccessor | OutletAliasAccessor"]):
+    """The context's `outlet_events`, keyed by an Asset (or its URI) or an AssetAlias."""
 
     def __init__(self) -> None:
         self._by_uri: dict[str, OutletEventAccessor] = {}
+        self._by_alias: dict[str, OutletAliasAccessor] = {}
 
-    def __getitem__(self, key: Any) -> OutletEventAccessor:
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, AssetAlias):
-            unsupported.not_yet("AssetAlias", f"outlet_events[{key.name!r}]")
+            return self._by_alias.setdefault(key.name, OutletAliasAccessor(key.name))
         uri = key.uri if isinstance(key, Asset) else str(key)
         return self._by_uri.setdefault(uri, OutletEventAccessor(uri))
+
+    def alias_events_json(self) -> str:
+        """JSON of the events added through aliases, in order; empty when none was."""
+        added = [item for accessor in self._by_alias.values() for item in accessor.added]
+        if not added:
+            return ""
+        try:
+            return json.dumps(added, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise SerializationError(f"outlet_events: an extra added through an alias is not JSON: {exc}") from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._by_uri)

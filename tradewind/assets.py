@@ -4,7 +4,8 @@ An asset is known by its URI. A successful task instance emits one asset event p
 its outlets, and any program may emit one through the coordinator (`tradewind assets emit`).
 A DAG scheduled on assets runs when its condition over them is met: a list or `a & b` needs an
 event of every asset since the DAG's last asset-triggered run, `a | b` any of them; conditions
-nest. As JSON (the serialized DAG's "assets"): {"asset": uri} | {"all": [...]} | {"any": [...]}.
+nest. As JSON (the serialized DAG's "asset_condition"): {"asset": uri} | {"alias": name} | {"all": [...]}
+| {"any": [...]}.
 """
 
 from __future__ import annotations
@@ -127,16 +128,27 @@ class AssetAny(_Condition):
 
 
 class AssetAlias(BaseAsset):
-    """Accepted so a DAG file imports; using one in a schedule or outlets is refused at parse time."""
+    """A name for assets a task decides on as it runs: in its outlets, the task adds events with
+    `outlet_events[alias].add(Asset(...), extra={...})`; each asset added is from then on one the
+    alias resolves to, and a DAG scheduled on the alias runs on the events of those assets."""
 
     def __init__(self, name: str, group: str = "asset") -> None:
-        self.name, self.group = str(name), str(group)
+        self.name, self.group = check_uri(str(name), "alias name"), str(group)
+
+    def __repr__(self) -> str:
+        return f"AssetAlias(name={self.name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AssetAlias) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(("alias", self.name))
 
     def as_json(self) -> dict[str, Any]:
-        unsupported.not_yet("AssetAlias", f"AssetAlias {self.name!r}")
+        return {"alias": self.name}
 
     def iter_assets(self) -> Iterator[Asset]:
-        unsupported.not_yet("AssetAlias", f"AssetAlias {self.name!r}")
+        return iter(())
 
 
 class AssetWatcher:
@@ -209,31 +221,37 @@ def is_asset_schedule(schedule: Any) -> bool:
     )
 
 
-def check_assets(values: Any, what: str, where: str) -> list[Asset]:
-    """A task's outlets or inlets: a list of Asset (one Asset alone is taken as a list of it)."""
+def check_assets(values: Any, what: str, where: str) -> list[Asset | AssetAlias]:
+    """A task's outlets or inlets: a list of Asset or AssetAlias (one alone is taken as a list of
+    it); an alias in inlets is refused (inlet_events of an alias is not supported yet)."""
     if values is None:
         return []
     if isinstance(values, BaseAsset):
         values = [values]
     if not isinstance(values, list | tuple):
         raise DagDefinitionError(f"{where}: {what} must be a list of assets, not {values!r}")
-    out: list[Asset] = []
+    out: list[Asset | AssetAlias] = []
     for value in values:
-        if isinstance(value, AssetAlias):
-            unsupported.not_yet("AssetAlias", where)
-        if not isinstance(value, Asset):
+        if isinstance(value, AssetAlias) and what == "inlets":
+            unsupported.not_yet("an AssetAlias in inlets", where)
+        if not isinstance(value, Asset | AssetAlias):
             raise DagDefinitionError(f"{where}: {what} must hold assets, not {value!r}")
         out.append(value)
     return out
 
 
-def evaluate(condition: dict[str, Any], present: set[str] | dict[str, Any]) -> bool:
-    """Whether a serialized condition is met by the URIs that have queued events."""
+def evaluate(
+    condition: dict[str, Any], present: set[str] | dict[str, Any], aliases: dict[str, set[str]] | None = None
+) -> bool:
+    """Whether a serialized condition is met by the URIs that have queued events; an alias is met
+    by any of the URIs it resolves to (`aliases`)."""
     if "asset" in condition:
         return condition["asset"] in present
+    if "alias" in condition:
+        return any(uri in present for uri in (aliases or {}).get(condition["alias"], ()))
     if "all" in condition:
-        return all(evaluate(c, present) for c in condition["all"])
-    return any(evaluate(c, present) for c in condition.get("any", []))
+        return all(evaluate(c, present, aliases) for c in condition["all"])
+    return any(evaluate(c, present, aliases) for c in condition.get("any", []))
 
 
 def condition_uris(condition: dict[str, Any]) -> Iterator[str]:
@@ -244,10 +262,20 @@ def condition_uris(condition: dict[str, Any]) -> Iterator[str]:
         yield from condition_uris(part)
 
 
+def condition_aliases(condition: dict[str, Any]) -> Iterator[str]:
+    if "alias" in condition:
+        yield condition["alias"]
+        return
+    for part in condition.get("all", condition.get("any", [])):
+        yield from condition_aliases(part)
+
+
 def describe_condition(condition: dict[str, Any], nested: bool = False) -> str:
     """A serialized condition as people write it: `s3://a & (s3://b | s3://c)`."""
     if "asset" in condition:
         return str(condition["asset"])
+    if "alias" in condition:
+        return f"alias:{condition['alias']}"
     op = " & " if "all" in condition else " | "
     parts = condition.get("all", condition.get("any", []))
     text = op.join(describe_condition(part, True) for part in parts)

@@ -26,7 +26,8 @@ A DAG scheduled on assets has "asset_condition" ({"asset": uri} | {"all": [...]}
 tradewind.assets) beside its time "schedule" (null unless AssetOrTimeSchedule); a DAG naming
 assets has "assets": [{"uri", "name", "group", "extra", "watchers" (only when it has some:
 [{"name", "classpath", "kwargs"}])}, ...], and a task "outlets" and "inlets"
-(lists of URIs); each is absent when empty.
+(lists of URIs) and "outlet_aliases" (names of the AssetAliases in its outlets); each is absent
+when empty.
 Format 1 is format 2 without "timezone", which is then UTC; stored DAGs of format 1 still load.
 """
 
@@ -38,7 +39,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from tradewind.assets import Asset
+from tradewind.assets import Asset, AssetAlias
 from tradewind.baseoperator import BaseOperator, XComArg, find_xcom_args
 from tradewind.dag import DAG
 from tradewind.exceptions import SerializationError
@@ -94,7 +95,7 @@ def _assets(dag: DAG) -> dict[str, Any]:
     if dag.asset_condition is not None:
         named.update((a.uri, a) for a in dag.asset_condition.iter_assets())
     for task in dag.tasks:
-        named.update((a.uri, a) for a in (*task.outlets, *task.inlets))
+        named.update((a.uri, a) for a in (*task.outlets, *task.inlets) if isinstance(a, Asset))
     out: dict[str, Any] = {}
     if dag.asset_condition is not None:
         out["asset_condition"] = dag.asset_condition.as_json()
@@ -209,10 +210,14 @@ def _task(task: BaseOperator) -> dict[str, Any]:
         "param_schemas": task.param_schemas,
         "group_id": task.task_group.path if task.task_group is not None else "",
     }
-    if task.outlets:
-        data["outlets"] = [a.uri for a in task.outlets]
+    outlets = [a.uri for a in task.outlets if isinstance(a, Asset)]
+    if outlets:
+        data["outlets"] = outlets
+    aliases = [a.name for a in task.outlets if isinstance(a, AssetAlias)]
+    if aliases:
+        data["outlet_aliases"] = aliases
     if task.inlets:
-        data["inlets"] = [a.uri for a in task.inlets]
+        data["inlets"] = [a.uri for a in task.inlets if isinstance(a, Asset)]
     if isinstance(task, BashOperator):
         data["bash"] = {
             "bash_command": task.bash_command,

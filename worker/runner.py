@@ -114,6 +114,7 @@ class Runner:
                 ),
                 follow=_follow_pb(result.follow),
                 outlet_extra_json=result.outlet_extra_json,
+                outlet_alias_events_json=result.outlet_alias_events_json,
             )
         )
 

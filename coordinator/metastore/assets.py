@@ -67,6 +67,7 @@ class AssetStore:
             ("asset_queue", added, added, self._queue),
             ("asset_queue", removed, removed, self._dequeue),
             ("asset_run", changes.run_events, changes.run_events, self._link_runs),
+            ("asset_alias", changes.aliases, changes.aliases, self._resolve_aliases),
         ]
 
     def _upsert_assets(self, items: list[tuple[str, dict[str, Any]]]) -> None:
@@ -96,7 +97,23 @@ class AssetStore:
         for start in range(0, len(rows), _CHUNK):
             m.DagRunAssetEvent.insert_many(rows[start : start + _CHUNK]).on_conflict_ignore().execute()
 
+    def _resolve_aliases(self, pairs: list[tuple[str, str]]) -> None:
+        rows = [{"alias": alias, "uri": uri} for alias, uri in pairs]
+        for start in range(0, len(rows), _CHUNK):
+            m.AssetAliasAsset.insert_many(rows[start : start + _CHUNK]).on_conflict_ignore().execute()
+
     # ---- recovery ---------------------------------------------------------------------------
+    def asset_aliases(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Each alias's assets: URI -> {"name", "group", "extra"}; one query."""
+        link, a = m.AssetAliasAsset, m.Asset
+        rows: Iterable[tuple[str, str, str, str, str]] = (
+            link.select(link.alias, a.uri, a.name, a.group, a.extra).join(a, on=(a.uri == link.uri)).tuples()  # type: ignore[assignment]
+        )
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        for alias, uri, name, group, extra in rows:
+            out.setdefault(alias, {})[uri] = {"name": name, "group": group, "extra": json.loads(extra)}
+        return out
+
     def max_asset_event_id(self) -> int:
         return m.AssetEvent.select(peewee.fn.MAX(m.AssetEvent.id)).scalar() or 0
 

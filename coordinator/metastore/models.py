@@ -240,6 +240,16 @@ class AssetDagQueue(BaseModel):
         primary_key = peewee.CompositeKey("dag_id", "event_id")
 
 
+class AssetAliasAsset(BaseModel):
+    """The assets an alias resolves to: each one a task added an event of through the alias."""
+
+    alias = CharField(max_length=1500)
+    uri = CharField(max_length=1500)
+
+    class Meta:
+        primary_key = peewee.CompositeKey("alias", "uri")
+
+
 class DagRunAssetEvent(BaseModel):
     """The events that started an asset-triggered run (its triggering_asset_events)."""
 
@@ -266,4 +276,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     AssetEvent,
     AssetDagQueue,
     DagRunAssetEvent,
+    AssetAliasAsset,
 ]

@@ -20,13 +20,14 @@ from datetime import datetime
 from typing import Any
 
 from coordinator.dagspec import DagSpec
+from coordinator.events import AliasAdded
 from coordinator.payloads import INLET_BYTES
 from coordinator.records import AssetEvent, Changes, Run, TaskInstance
 from coordinator.scheduling.base import DagEntry
 from coordinator.scheduling.effects import Effect
 from coordinator.scheduling.explain import Explain
 from coordinator.timetable import RunInfo
-from tradewind.assets import condition_uris, evaluate
+from tradewind.assets import condition_aliases, condition_uris, evaluate
 from tradewind.exceptions import NotFound
 
 #: How many of an asset's newest events a task's `inlet_events` can read.
@@ -38,8 +39,11 @@ class Assets(Explain):
         super().__init__(*args, **kwargs)
         #: Asset definitions by URI, as the DAGs in memory name them ({"name", "group", "extra"}).
         self.assets: dict[str, dict[str, Any]] = {}
-        #: URI -> the DAGs whose asset condition names it.
+        #: URI -> the DAGs whose asset condition names it (or an alias that resolves to it).
         self.consumers: dict[str, set[str]] = {}
+        #: Alias name -> the URIs it resolves to, and the DAGs whose condition names it.
+        self.alias_assets: dict[str, set[str]] = {}
+        self.alias_consumers: dict[str, set[str]] = {}
         #: dag_id -> events queued for it since its last asset-triggered run, oldest first.
         self.asset_queue: dict[str, list[AssetEvent]] = {}
         self.last_asset_event_id = 0
@@ -47,8 +51,10 @@ class Assets(Explain):
         self._asset_due: set[str] = set()
         #: Event id -> the runs it started, for the events a program emitted in this batch.
         self._started_by: dict[int, list[Run]] = {}
-        #: Extras a finishing task set on its outlets (outlet_events[asset].extra), by URI.
+        #: Extras a finishing task set on its outlets (outlet_events[asset].extra), by URI, and the
+        #: events it added through its outlets' aliases.
         self._reported_extra: dict[str, dict[str, Any]] = {}
+        self._reported_aliases: tuple[AliasAdded, ...] = ()
         #: URI -> its newest events with the size of their extras (at most INLET_WINDOW of them and
         #: INLET_BYTES of extras, so memory stays bounded) and how many it has had, for inlet_events.
         self.recent_events: dict[str, deque[tuple[AssetEvent, int]]] = {}
@@ -63,8 +69,8 @@ class Assets(Explain):
 
     def deactivate(self, dag_ids: tuple[str, ...]) -> None:
         super().deactivate(dag_ids)
-        for uris in self.consumers.values():
-            uris.difference_update(dag_ids)
+        for dags in (*self.consumers.values(), *self.alias_consumers.values()):
+            dags.difference_update(dag_ids)
 
     def set_paused(self, dag_id: str, paused: bool) -> None:
         super().set_paused(dag_id, paused)
@@ -72,11 +78,15 @@ class Assets(Explain):
             self._asset_due.add(dag_id)
 
     def _index_assets(self, spec: DagSpec) -> None:
-        for uris in self.consumers.values():
-            uris.discard(spec.dag_id)
+        for dags in (*self.consumers.values(), *self.alias_consumers.values()):
+            dags.discard(spec.dag_id)
         if spec.asset_condition is not None:
             for uri in condition_uris(spec.asset_condition):
                 self.consumers.setdefault(uri, set()).add(spec.dag_id)
+            for alias in condition_aliases(spec.asset_condition):
+                self.alias_consumers.setdefault(alias, set()).add(spec.dag_id)
+                for uri in self.alias_assets.get(alias, ()):
+                    self.consumers.setdefault(uri, set()).add(spec.dag_id)
         for asset in spec.data.get("assets", ()):
             described = {"name": asset["name"], "group": asset["group"], "extra": asset["extra"]}
             if self.assets.get(asset["uri"]) != described:
@@ -100,21 +110,37 @@ class Assets(Explain):
 
     def finished(self, event: Any) -> None:
         self._reported_extra = dict(event.outlet_extra or {})
+        self._reported_aliases = event.alias_events
         try:
             super().finished(event)
         finally:
-            self._reported_extra = {}
+            self._reported_extra, self._reported_aliases = {}, ()
 
     def _emit_outlets(self, ti: TaskInstance) -> None:
+        source = {
+            "source_dag_id": ti.run.dag_id,
+            "source_run_id": ti.run.run_id,
+            "source_task_id": ti.task_id,
+            "source_map_index": ti.map_index,
+        }
         for uri in ti.spec.outlets:
-            self._emit(
-                uri,
-                self._reported_extra.get(uri, {}),
-                source_dag_id=ti.run.dag_id,
-                source_run_id=ti.run.run_id,
-                source_task_id=ti.task_id,
-                source_map_index=ti.map_index,
-            )
+            self._emit(uri, self._reported_extra.get(uri, {}), **source)
+        for added in self._reported_aliases:
+            if added.alias in ti.spec.outlet_aliases:
+                self._resolve_alias(added)
+                self._emit(added.uri, added.extra, **source)
+
+    def _resolve_alias(self, added: AliasAdded) -> None:
+        """The alias now resolves to the asset too (defined here if no DAG names it): the DAGs
+        scheduled on the alias are from now on scheduled on it."""
+        if added.uri not in self.assets:
+            self.assets[added.uri] = {"name": added.name, "group": added.group, "extra": {}}
+            self.changes.assets.assets[added.uri] = self.assets[added.uri]
+        resolved = self.alias_assets.setdefault(added.alias, set())
+        if added.uri not in resolved:
+            resolved.add(added.uri)
+            self.changes.assets.aliases.append((added.alias, added.uri))
+            self.consumers.setdefault(added.uri, set()).update(self.alias_consumers.get(added.alias, ()))
 
     def _emit(self, uri: str, extra: dict[str, Any], **source: Any) -> AssetEvent:
         """Record an event and queue it for the DAGs scheduled on its asset; their conditions are
@@ -170,7 +196,7 @@ class Assets(Explain):
         queued = self.asset_queue.get(entry.dag_id)
         if condition is None or not queued or entry.paused or not entry.active:
             return
-        if not evaluate(condition, {event.uri for event in queued}):
+        if not evaluate(condition, {event.uri for event in queued}, self.alias_assets):
             return
         del self.asset_queue[entry.dag_id]
         self.changes.assets.consumed_events.extend((entry.dag_id, event.id) for event in queued)
@@ -189,10 +215,15 @@ class Assets(Explain):
         queue: dict[str, list[AssetEvent]],
         run_events: dict[int, list[AssetEvent]],
         recent: dict[str, tuple[int, list[AssetEvent]]],
+        aliases: dict[str, dict[str, dict[str, Any]]],
     ) -> None:
-        """After recovery: the metastore's event counter, queue, the live runs' triggering events
-        and each asset's recent events."""
+        """After recovery: the metastore's event counter, queue, the live runs' triggering events,
+        each asset's recent events and what each alias resolves to."""
         self.last_asset_event_id = last_event_id
+        self.alias_assets = {alias: set(assets) for alias, assets in aliases.items()}
+        for assets in aliases.values():
+            for uri, described in assets.items():
+                self.assets.setdefault(uri, described)
         for uri, (count, events) in recent.items():
             self.event_counts[uri] = count
             for event in events:

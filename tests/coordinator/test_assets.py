@@ -14,13 +14,13 @@ import pytest
 
 from coordinator.clock import FakeClock
 from coordinator.engine import Engine
-from coordinator.events import AttemptRef, Finished
+from coordinator.events import AliasAdded, AttemptRef, Finished
 from coordinator.payloads import build
 from coordinator.records import Run
 from tests.coordinator.engine_kit import add_dag, command, join, make_engine, sent
 from tests.coordinator.test_store_contract import Counter
 from tests.pg import fresh_database
-from tradewind import DAG, Asset, AssetOrTimeSchedule, BashOperator, EmptyOperator
+from tradewind import DAG, Asset, AssetAlias, AssetOrTimeSchedule, BashOperator, EmptyOperator
 from tradewind.exceptions import NotFound
 from tradewind.serialization import serialize_dag
 from tradewind.states import TaskState
@@ -316,5 +316,39 @@ def test_the_events_kept_for_inlet_events_are_bounded_in_number_and_in_bytes(tmp
         for n in range(150):
             scheduler.emit_external(A.uri, {"n": n})
         assert len(scheduler.recent_events[A.uri]) == 100 and scheduler.event_counts[A.uri] == 154
+
+    asyncio.run(scenario())
+
+
+def test_events_added_through_an_alias_start_the_dag_on_the_alias_and_the_alias_keeps_its_asset(
+    tmp_path: Path, url: str
+) -> None:
+    async def scenario() -> None:
+        engine = make_engine(tmp_path, url=url)
+        alias = AssetAlias("daily-files")
+        with DAG("writer", schedule=None, start_date=START) as dag:
+            BashOperator(task_id="write", bash_command="true", outlets=[alias])
+        add_dag(engine, serialize_dag(dag, "writer.py"))
+        add_dag(engine, consumer("on_alias", [alias]))
+        stream = await join(engine)
+        await command(engine, "trigger", dag_id="writer", conf={}, run_id="", logical_date=None)
+        await engine.turn([])
+        (assignment,) = sent(stream, "assignment")
+        ref = AttemptRef(
+            assignment.attempt.task_instance_id, assignment.attempt.try_number, assignment.attempt.attempt_token
+        )
+        added = (AliasAdded("daily-files", "s3://files/1", "files-1", "asset", {"n": 1}),)
+        finished = Finished(
+            "w1", ref, Outcome.SUCCESS, 0, "", "", None, generation=engine.streams["w1"][0], alias_events=added
+        )
+        await engine.turn([finished])
+        (run,) = runs_of(engine, "on_alias")
+        assert [(e.uri, e.extra, e.source_task_id) for e in run.asset_events] == [("s3://files/1", {"n": 1}, "write")]
+        engine.store.db.close()
+
+        restarted = make_engine(tmp_path, url=url)
+        assert restarted.scheduler.alias_assets == {"daily-files": {"s3://files/1"}}
+        _, started = await emit(restarted, "s3://files/1")
+        assert [r.dag_id for r in started] == ["on_alias"], "the alias resolves to the asset from now on"
 
     asyncio.run(scenario())

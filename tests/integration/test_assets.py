@@ -121,3 +121,44 @@ def test_the_readme_example_runs_the_consumer_after_the_producer_and_an_emitted_
     (run,) = succeeded(cluster, "example_asset_consumer", 1)
     log = cluster.cli("tasks", "logs", "example_asset_consumer", run["run_id"], "report").stdout
     assert "s3://lake/orders [{'rows': 42}]" in log and "s3://lake/prices [{'day': 'mon'}]" in log
+
+
+ALIAS_DAGS = """
+from datetime import datetime
+from airflow.sdk import DAG, Asset, AssetAlias, Metadata, task
+
+OUT = {out!r}
+files = AssetAlias("daily-files")
+
+with DAG(dag_id="write_files", schedule=None, start_date=datetime(2024, 1, 1)):
+    @task(outlets=[files])
+    def write(outlet_events=None):
+        outlet_events[files].add(Asset("s3://files/a.csv"), extra={{"rows": 1}})
+        yield Metadata(Asset("s3://files/b.csv"), {{"rows": 2}}, alias=files)
+
+    write()
+
+with DAG(dag_id="on_files", schedule=[files], start_date=datetime(2024, 1, 1)):
+    @task
+    def read(triggering_asset_events=None, run_id=None):
+        seen = {{str(asset.uri): [e.extra for e in events] for asset, events in triggering_asset_events.items()}}
+        with open(OUT + "/" + run_id, "w") as handle:
+            handle.write(__import__("json").dumps(seen, sort_keys=True))
+
+    read()
+"""
+
+
+def test_events_added_through_an_alias_start_the_dag_scheduled_on_it(cluster: Cluster, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    write_dag(cluster.dags, "aliases.py", ALIAS_DAGS.format(out=str(out)))
+    cluster.coordinator()
+    cluster.worker("w1")
+    assert_eventually(lambda: "on_files" in cluster.cli("dags", "list").stdout, 30, "the DAGs to be parsed")
+    cluster.cli("dags", "trigger", "write_files")
+    (run,) = succeeded(cluster, "on_files", 1)
+    seen = json.loads((out / run["run_id"]).read_text())
+    assert seen == {"s3://files/a.csv": [{"rows": 1}], "s3://files/b.csv": [{"rows": 2}]}
+    emitted = emit(cluster, "s3://files/a.csv")
+    assert [r["dag_id"] for r in emitted["dag_runs"]] == ["on_files"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -62,15 +63,43 @@ def test_asset_or_time_schedule_keeps_both() -> None:
     assert data["asset_condition"] == {"any": [{"asset": "a"}, {"asset": "s3://b"}]}
 
 
-def test_asset_watchers_and_aliases_are_refused_at_parse_time() -> None:
+def test_asset_watchers_and_aliases_in_inlets_are_refused_at_parse_time() -> None:
     watched = Asset("w", watchers=[AssetWatcher("files", trigger=FileTrigger("/in"))])
     with pytest.raises(DagDefinitionError, match="DAG 'watch'.*Tradewind does not support AssetWatcher yet"):
         DAG("watch", schedule=[watched], start_date=START)
-    with pytest.raises(DagDefinitionError, match="DAG 'al'.*Tradewind does not support AssetAlias yet"):
-        DAG("al", schedule=[AssetAlias("x")], start_date=START)
-    alias = pytest.raises(DagDefinitionError, match="task 't'.*Tradewind does not support AssetAlias yet")
-    with DAG("out", schedule=None, start_date=START), alias:
-        BashOperator(task_id="t", bash_command="true", outlets=[AssetAlias("x")])
+    refused = pytest.raises(DagDefinitionError, match="task 't'.*does not support an AssetAlias in inlets yet")
+    with DAG("al", schedule=None, start_date=START), refused:
+        BashOperator(task_id="t", bash_command="true", inlets=[AssetAlias("x")])
+
+
+def test_an_alias_serializes_in_a_schedule_and_in_outlets() -> None:
+    with DAG("al", schedule=AssetAlias("daily-files") | A, start_date=START) as dag:
+        BashOperator(task_id="t", bash_command="true", outlets=[AssetAlias("out"), B])
+    data = serialize_dag(dag, "al.py")
+    assert data["asset_condition"] == {"any": [{"alias": "daily-files"}, {"asset": "a"}]}
+    assert data["tasks"][0]["outlets"] == ["s3://b"] and data["tasks"][0]["outlet_aliases"] == ["out"]
+    condition = data["asset_condition"]
+    assert not evaluate(condition, {"s3://x"}, {})
+    assert evaluate(condition, {"s3://x"}, {"daily-files": {"s3://x"}})
+
+
+def test_events_added_through_an_alias_and_by_metadata_are_reported_in_order() -> None:
+    from tradewind import Metadata
+    from tradewind.asset_events import OutletEventAccessors, collect_metadata
+
+    alias = AssetAlias("out")
+    events = OutletEventAccessors()
+    events[alias].add(Asset("s3://x"), extra={"n": 1})
+
+    def more():  # type: ignore[no-untyped-def]
+        yield Metadata(Asset("s3://y"), {"n": 2}, alias=alias)
+
+    collect_metadata(more(), events)
+    added = json.loads(events.alias_events_json())
+    assert [(e["alias"], e["uri"], e["extra"]) for e in added] == [
+        ("out", "s3://x", {"n": 1}),
+        ("out", "s3://y", {"n": 2}),
+    ]
 
 
 class FileTrigger:

@@ -69,7 +69,7 @@ def run(
     )
     if channel:
         os.environ[CHANNEL_ENV] = channel  # the task's own child processes may use it too
-    value_json, extras, failure = "", "", None
+    value_json, extras, alias_events, failure = "", "", "", None
     try:
         context = context_from_json(context_json)
         ti = context["ti"]
@@ -81,6 +81,7 @@ def run(
         value = run_python_task(Path(bundle_dir), dag_file, dag_id, task_id, inputs, context)
         value_json = encode_return_value(value, task_id)
         extras = context["outlet_events"].extras_json()
+        alias_events = context["outlet_events"].alias_events_json()
     except BaseException as exc:  # noqa: BLE001 - every way a task ends becomes an outcome
         failure = exc
         if not isinstance(exc, SystemExit):
@@ -97,6 +98,7 @@ def run(
                 "return_value_json": value_json,
                 "follow": follow,
                 "outlet_extra_json": extras,
+                "outlet_alias_events_json": alias_events,
             },
             handle,
         )
@@ -117,4 +119,5 @@ def interpret(workdir: Path, returncode: int) -> Result:
         data.get("return_value_json", ""),
         follow,
         data.get("outlet_extra_json", ""),
+        data.get("outlet_alias_events_json", ""),
     )

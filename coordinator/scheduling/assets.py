@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from coordinator.dagspec import DagSpec
-from coordinator.events import AliasAdded
+from coordinator.events import AliasAdded, Finished
 from coordinator.payloads import INLET_BYTES
 from coordinator.records import AssetEvent, Changes, Run, TaskInstance
 from coordinator.scheduling.base import DagEntry
@@ -108,8 +108,8 @@ class Assets(Explain):
         for it ({"from_trigger": True, "payload": the trigger event's payload})."""
         return self.emit_external(uri, {"from_trigger": True, "payload": payload})
 
-    def finished(self, event: Any) -> None:
-        self._reported_extra = dict(event.outlet_extra or {})
+    def finished(self, event: Finished) -> None:
+        self._reported_extra = event.outlet_extra or {}
         self._reported_aliases = event.alias_events
         try:
             super().finished(event)
@@ -117,6 +117,8 @@ class Assets(Explain):
             self._reported_extra, self._reported_aliases = {}, ()
 
     def _emit_outlets(self, ti: TaskInstance) -> None:
+        if not ti.spec.outlets and not ti.spec.outlet_aliases:
+            return
         source = {
             "source_dag_id": ti.run.dag_id,
             "source_run_id": ti.run.run_id,

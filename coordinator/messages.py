@@ -222,6 +222,7 @@ def asset_event_pb(event: AssetEvent, runs: list[tuple[str, str]]) -> control_pb
         source_task_id=event.source_task_id,
         source_map_index=event.source_map_index,
         created_runs=[control_pb2.AssetEventRun(dag_id=d, run_id=r) for d, r in runs],
+        source_aliases=event.source_aliases,
     )
     _set_time(message, "timestamp", event.timestamp)
     return message

@@ -79,6 +79,7 @@ def _event_json(event: AssetEvent, dag: DagSpec) -> dict[str, Any]:
         "source_run_id": event.source_run_id,
         "source_task_id": event.source_task_id,
         "source_map_index": event.source_map_index,
+        "source_aliases": list(event.source_aliases),
     }
 
 

@@ -118,6 +118,8 @@ class AssetEvent:
     source_run_id: str = ""
     source_task_id: str = ""
     source_map_index: int = -1
+    #: The asset aliases the task added it through (empty when it was one of its outlets).
+    source_aliases: tuple[str, ...] = ()
 
 
 @dataclass

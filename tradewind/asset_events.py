@@ -59,6 +59,7 @@ class AssetEventResult:
         self.source_run_id: str = data.get("source_run_id", "")
         self.source_task_id: str = data.get("source_task_id", "")
         self.source_map_index: int = data.get("source_map_index", -1)
+        self.source_aliases: list[str] = list(data.get("source_aliases", ()))
 
     def __repr__(self) -> str:
         return f"AssetEventResult(uri={self.asset.uri!r}, extra={self.extra!r}, timestamp={self.timestamp.isoformat()})"
@@ -66,7 +67,8 @@ class AssetEventResult:
 
 class TriggeringAssetEvents(Mapping[Any, list[AssetEventResult]]):
     """The context's `triggering_asset_events`: the events that started this asset-triggered run,
-    by asset (an Asset or its URI as the key); empty for other runs."""
+    by asset (an Asset or its URI as the key), or by an AssetAlias (the events added through it);
+    empty for other runs."""
 
     def __init__(self, raw: list[dict[str, Any]]) -> None:
         self.raw = raw
@@ -76,7 +78,10 @@ class TriggeringAssetEvents(Mapping[Any, list[AssetEventResult]]):
 
     def __getitem__(self, key: Any) -> list[AssetEventResult]:
         if isinstance(key, AssetAlias):
-            unsupported.not_yet("triggering_asset_events[AssetAlias(...)]", f"AssetAlias {key.name!r}")
+            found = [e for events in self._by_uri.values() for e in events if key.name in e.source_aliases]
+            if not found:
+                raise KeyError(key)
+            return found
         return self._by_uri[key.uri if isinstance(key, Asset) else str(key)]
 
     def __iter__(self) -> Iterator[Asset]:

@@ -37,6 +37,7 @@ def event_record(row: m.AssetEvent) -> AssetEvent:
         source_run_id=row.source_run_id,
         source_task_id=row.source_task_id,
         source_map_index=row.source_map_index,
+        source_aliases=tuple(json.loads(row.source_aliases)),
     )
 
 
@@ -49,6 +50,7 @@ def _event_row(event: AssetEvent) -> dict[str, Any]:
         "source_run_id": event.source_run_id,
         "source_task_id": event.source_task_id,
         "source_map_index": event.source_map_index,
+        "source_aliases": json.dumps(list(event.source_aliases)),
         "timestamp": _naive(event.timestamp),
     }
 

@@ -224,6 +224,8 @@ class AssetEvent(BaseModel):
     source_run_id = CharField(max_length=250, default="")
     source_task_id = CharField(max_length=250, default="")
     source_map_index = peewee.IntegerField(default=-1)
+    #: JSON list of the alias names the task added it through.
+    source_aliases = TextField(default="[]")
     timestamp = peewee.DateTimeField()
 
     class Meta:

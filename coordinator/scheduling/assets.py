@@ -130,7 +130,7 @@ class Assets(Explain):
         for added in self._reported_aliases:
             if added.alias in ti.spec.outlet_aliases:
                 self._resolve_alias(added)
-                self._emit(added.uri, added.extra, **source)
+                self._emit(added.uri, added.extra, **source, source_aliases=(added.alias,))
 
     def _resolve_alias(self, added: AliasAdded) -> None:
         """The alias now resolves to the asset too (defined here if no DAG names it): the DAGs

@@ -142,6 +142,7 @@ with DAG(dag_id="on_files", schedule=[files], start_date=datetime(2024, 1, 1)):
     @task
     def read(triggering_asset_events=None, run_id=None):
         seen = {{str(asset.uri): [e.extra for e in events] for asset, events in triggering_asset_events.items()}}
+        seen["through the alias"] = [e.asset.uri for e in triggering_asset_events[files]]
         with open(OUT + "/" + run_id, "w") as handle:
             handle.write(__import__("json").dumps(seen, sort_keys=True))
 
@@ -159,6 +160,12 @@ def test_events_added_through_an_alias_start_the_dag_scheduled_on_it(cluster: Cl
     cluster.cli("dags", "trigger", "write_files")
     (run,) = succeeded(cluster, "on_files", 1)
     seen = json.loads((out / run["run_id"]).read_text())
-    assert seen == {"s3://files/a.csv": [{"rows": 1}], "s3://files/b.csv": [{"rows": 2}]}
+    assert seen == {
+        "s3://files/a.csv": [{"rows": 1}],
+        "s3://files/b.csv": [{"rows": 2}],
+        "through the alias": ["s3://files/a.csv", "s3://files/b.csv"],
+    }
+    events = json.loads(cluster.cli("assets", "events", "--json").stdout)
+    assert [e.get("source_aliases") for e in events] == [["daily-files"], ["daily-files"]]
     emitted = emit(cluster, "s3://files/a.csv")
     assert [r["dag_id"] for r in emitted["dag_runs"]] == ["on_files"]

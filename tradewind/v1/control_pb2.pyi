@@ -646,7 +646,7 @@ class Asset(_message.Message):
     def __init__(self, uri: _Optional[str] = ..., name: _Optional[str] = ..., group: _Optional[str] = ..., extra_json: _Optional[str] = ..., consuming_dag_ids: _Optional[_Iterable[str]] = ..., producing_tasks: _Optional[_Iterable[str]] = ..., last_event_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class AssetEvent(_message.Message):
-    __slots__ = ("id", "uri", "extra_json", "timestamp", "source_dag_id", "source_run_id", "source_task_id", "source_map_index", "created_runs")
+    __slots__ = ("id", "uri", "extra_json", "timestamp", "source_dag_id", "source_run_id", "source_task_id", "source_map_index", "created_runs", "source_aliases")
     ID_FIELD_NUMBER: _ClassVar[int]
     URI_FIELD_NUMBER: _ClassVar[int]
     EXTRA_JSON_FIELD_NUMBER: _ClassVar[int]
@@ -656,6 +656,7 @@ class AssetEvent(_message.Message):
     SOURCE_TASK_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_MAP_INDEX_FIELD_NUMBER: _ClassVar[int]
     CREATED_RUNS_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_ALIASES_FIELD_NUMBER: _ClassVar[int]
     id: int
     uri: str
     extra_json: str
@@ -665,7 +666,8 @@ class AssetEvent(_message.Message):
     source_task_id: str
     source_map_index: int
     created_runs: _containers.RepeatedCompositeFieldContainer[AssetEventRun]
-    def __init__(self, id: _Optional[int] = ..., uri: _Optional[str] = ..., extra_json: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source_dag_id: _Optional[str] = ..., source_run_id: _Optional[str] = ..., source_task_id: _Optional[str] = ..., source_map_index: _Optional[int] = ..., created_runs: _Optional[_Iterable[_Union[AssetEventRun, _Mapping]]] = ...) -> None: ...
+    source_aliases: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[int] = ..., uri: _Optional[str] = ..., extra_json: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source_dag_id: _Optional[str] = ..., source_run_id: _Optional[str] = ..., source_task_id: _Optional[str] = ..., source_map_index: _Optional[int] = ..., created_runs: _Optional[_Iterable[_Union[AssetEventRun, _Mapping]]] = ..., source_aliases: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AssetEventRun(_message.Message):
     __slots__ = ("dag_id", "run_id")

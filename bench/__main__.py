@@ -23,7 +23,18 @@ import psycopg2
 from bench import floors, monitor, workloads
 from bench.cluster import BenchCluster
 
-ALL = ["chain", "chain_work", "fanout_bash", "fanout_python", "wide_deep", "many_dags", "idle", "history", "tui"]
+ALL = [
+    "chain",
+    "chain_work",
+    "fanout_bash",
+    "fanout_python",
+    "wide_deep",
+    "many_dags",
+    "idle",
+    "history",
+    "tui",
+    "event_latency",
+]
 TARGETS = {
     "chain": "hop p50 <= 5 ms, p99 <= 25 ms",
     "chain_work": "run <= 0.8 s",
@@ -34,6 +45,7 @@ TARGETS = {
     "idle": "< 1% of a core, no metastore writes",
     "history": "within 2x of an empty metastore",
     "tui": "every keypress answered < 100 ms",
+    "event_latency": "asset event to task start p50 <= 20 ms, p99 <= 100 ms",
 }
 
 
@@ -88,6 +100,8 @@ def _run(name: str, scale: int, db: str | None) -> dict[str, Any]:
             return workloads.wide_deep(cluster, 100 // (scale // 2 or 1), 100 // (scale // 2 or 1))
         if name == "many_dags":
             return workloads.many_dags(cluster, 1000 // scale)
+        if name == "event_latency":
+            return workloads.event_latency(cluster, 100 // scale)
         if name == "idle":
             time.sleep(2)
             return workloads.idle(cluster, 30 / (scale // 2 or 1))
@@ -107,6 +121,7 @@ def summary(name: str, figures: dict[str, Any]) -> str:
         "idle": ("cpu_pct_of_core", "metastore_written"),
         "history": ("ratio_start", "ratio_list"),
         "tui": ("keypress_p50_ms", "keypress_p99_ms", "keypress_max_ms"),
+        "event_latency": ("event_to_start_p50_ms", "event_to_start_p99_ms"),
     }[name]
     parts = []
     for key in keys:
@@ -166,6 +181,9 @@ def versus_floor(name: str, figures: dict[str, Any], floor: dict[str, float], cp
     if name == "chain":
         base = rtt + commit + spawn
         return f"{base:.2f} ms (rtt + commit + spawn)", figures["hop_p50_ms"] / base
+    if name == "event_latency":
+        base = rtt + commit + spawn
+        return f"{base:.2f} ms (rtt + commit + spawn)", figures["event_to_start_p50_ms"] / base
     if name == "chain_work":
         base = figures["tasks"] * 0.010
         return f"{base:.2f} s (the work itself)", figures["run_s"] / base

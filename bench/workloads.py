@@ -315,3 +315,31 @@ def fill_runs(url: str, dag_id: str, runs: int) -> int:
         return written
     finally:
         db.close()
+
+
+def event_latency(cluster: BenchCluster, n: int) -> dict[str, Any]:
+    """An external asset event (EmitAssetEvent) to the start of the first task of the DAG it
+    schedules, one event at a time: from just before the request is sent to the task's start."""
+    source = (
+        "from tradewind import DAG, Asset, BashOperator\n"
+        "with DAG('bench_on_asset', schedule=[Asset('bench://event')]):\n"
+        "    BashOperator(task_id='first', bash_command='true')\n"
+    )
+    cluster.add_dag("bench_on_asset.py", source, "bench_on_asset")
+    latencies = []
+    with cluster.client() as client:
+        for _ in range(n):
+            sent = datetime.now(UTC)
+            (run,) = client.emit_asset_event("bench://event").dag_runs
+
+            def started(run_id: str = run.run_id) -> Any:
+                found = _attempts(cluster, "bench_on_asset", run_id).get("first")
+                return found if found is not None and found.ended_at is not None else None
+
+            attempt = wait_for(started, 60, f"run {run.run_id} to start", interval=0.02)
+            latencies.append((attempt.started_at.replace(tzinfo=UTC) - sent).total_seconds() * 1000)
+    return {
+        "events": n,
+        "event_to_start_p50_ms": statistics.median(latencies),
+        "event_to_start_p99_ms": percentile(latencies, 0.99),
+    }

@@ -467,3 +467,32 @@ class ControlService(SecretsRpcs, TokenHandlers, control_pb2_grpc.ControlService
                 yield item
         finally:
             self.engine.watchers.unsubscribe(subscriber)
+
+    # ---- assets --------------------------------------------------------------------------
+    async def EmitAssetEvent(
+        self, request: control_pb2.EmitAssetEventRequest, context: Ctx
+    ) -> control_pb2.EmitAssetEventResponse:
+        uri = required(request.uri, "uri")
+        extra = conf_from_json(request.extra_json, "extra_json")
+        event, runs = await self.engine.command("emit_asset_event", uri=uri, extra=extra)
+        return control_pb2.EmitAssetEventResponse(event=event, dag_runs=[messages.run_pb(r) for r in runs])
+
+    async def ListAssets(self, request: control_pb2.ListAssetsRequest, context: Ctx) -> control_pb2.ListAssetsResponse:
+        rows = await self._read(self.store.list_assets, request.uri_contains)
+        scheduler = self.engine.scheduler
+        producers = scheduler.producers()
+        return control_pb2.ListAssetsResponse(
+            assets=[
+                messages.asset_pb(row, last, scheduler.consumers_of(row.uri), producers.get(row.uri, []))
+                for row, last in rows
+            ]
+        )
+
+    async def ListAssetEvents(
+        self, request: control_pb2.ListAssetEventsRequest, context: Ctx
+    ) -> control_pb2.ListAssetEventsResponse:
+        size = request.page_size or 100
+        found = await self._read(self.store.list_asset_events, request.uri, size, page_before(request.page_token))
+        events = [messages.asset_event_pb(event, runs) for event, runs in found]
+        token = str(found[-1][0].id) if len(found) == size else ""
+        return control_pb2.ListAssetEventsResponse(events=events, next_page_token=token)

@@ -34,6 +34,12 @@ class TaskSpec:
     python: dict[str, Any] | None
     params: dict[str, Any] = field(default_factory=dict)
     param_schemas: dict[str, Any] = field(default_factory=dict)
+    #: URIs of the assets a success of this task updates.
+    outlets: tuple[str, ...] = ()
+    #: URIs of the assets whose recent events the task reads (`inlet_events`).
+    inlets: tuple[str, ...] = ()
+    #: Names of the asset aliases in its outlets (events added through them at run time).
+    outlet_aliases: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -49,6 +55,8 @@ class DagSpec:
     max_active_tasks: int = 16
     params: dict[str, Any] = field(default_factory=dict)
     param_schemas: dict[str, Any] = field(default_factory=dict)
+    #: The condition over assets that starts a run (tradewind.assets); None when not scheduled on assets.
+    asset_condition: dict[str, Any] | None = None
 
     @classmethod
     def build(cls, version_id: int, data: dict[str, Any], bundle_hash: str) -> DagSpec:
@@ -80,6 +88,9 @@ class DagSpec:
                 python=t.get("python"),
                 params=t.get("params") or {},
                 param_schemas=t.get("param_schemas") or {},
+                outlets=tuple(t.get("outlets") or ()),
+                inlets=tuple(t.get("inlets") or ()),
+                outlet_aliases=tuple(t.get("outlet_aliases") or ()),
             )
             for i, t in enumerate(raw_tasks)
         }
@@ -95,6 +106,7 @@ class DagSpec:
             max_active_tasks=int(data.get("max_active_tasks", 16)),
             params=data.get("params") or {},
             param_schemas=data.get("param_schemas") or {},
+            asset_condition=data.get("asset_condition"),
         )
 
     def retry_delay(self, task_id: str, try_number: int) -> float:

@@ -49,6 +49,7 @@ from coordinator.metastore.store import Store, StoreFailure
 from coordinator.records import Changes, Run, TaskInstance
 from coordinator.recovery import recover, run_from_rows
 from coordinator.scheduler import Ids, Scheduler
+from coordinator.scheduling.assets import INLET_WINDOW
 from coordinator.scheduling.effects import (
     Assign,
     Cancel,
@@ -127,6 +128,14 @@ class Engine:
         self.store.ensure_default_pool(self.default_pool_slots)
         self.secrets.load()
         recover(self.scheduler, self.store)
+        self.scheduler.restore_assets(
+            self.store.max_asset_event_id(),
+            self.store.asset_queue(),
+            self.store.run_asset_events(list(self.scheduler.runs)),
+            self.store.recent_asset_events(INLET_WINDOW),
+            self.store.asset_aliases(),
+        )
+        self.scheduler.check_assets(self._asset_check_failed)
         changes, effects = self.scheduler.take()
         self.refused = self._write(changes)
         self._announce(effects)
@@ -191,6 +200,7 @@ class Engine:
             except Exception as exc:  # noqa: BLE001 - one event must not stop the loop
                 self._contain(event, exc)
         self.scheduler.fire_timers(self._timer_failed)
+        self.scheduler.check_assets(self._asset_check_failed)
         self.scheduler.dispatch(self._assign_failed)
         changes, effects = self.scheduler.take()
         if changes:
@@ -280,6 +290,9 @@ class Engine:
         if ti_id is not None:
             self.scheduler.fail_internal(ti_id, f"internal error: {type(exc).__name__}: {exc}")
 
+    def _asset_check_failed(self, dag_id: str, exc: Exception) -> None:
+        log.error("checking the asset condition of DAG %r failed", dag_id, exc_info=exc)
+
     def _assign_failed(self, ti: TaskInstance, exc: Exception) -> None:
         log.error("assigning %s failed", ti.label(), exc_info=exc)
         self.scheduler.fail_internal(ti.id, f"internal error: {type(exc).__name__}: {exc}")
@@ -329,6 +342,10 @@ class Engine:
         run = self.scheduler.trigger(dag_id, conf, run_id, logical_date, exists)
         return lambda: messages.run_pb(run)
 
+    def _cmd_emit_asset_event(self, uri: str, extra: dict[str, Any]) -> Reply:
+        event, runs = self.scheduler.emit_external(uri, extra)
+        return lambda: (messages.asset_event_pb(event, [(r.dag_id, r.run_id) for r in runs]), runs)
+
     def _cmd_set_paused(self, dag_id: str, paused: bool) -> Reply:
         self.scheduler.set_paused(dag_id, paused)
         return lambda: self.dag_message(dag_id)
@@ -348,6 +365,8 @@ class Engine:
         spec = DagSpec.build(version.id, version.data, version.bundle_hash)
         attempts = self.store.latest_attempts([t.id for t in rows[1]])
         run = run_from_rows(rows[0], spec, rows[1], attempts, rows[2])
+        if run.run_type == "asset_triggered":
+            run.asset_events = tuple(self.store.run_asset_events([run.id]).get(run.id, ()))
         self.scheduler.adopt_run(run)
         return run
 

@@ -70,6 +70,18 @@ class Started:
 
 
 @dataclass(frozen=True, slots=True)
+class AliasAdded:
+    """An event a task added through an asset alias in its outlets (worker.proto
+    TaskFinished.outlet_alias_events_json)."""
+
+    alias: str
+    uri: str
+    name: str
+    group: str
+    extra: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Finished:
     worker: str
     attempt: AttemptRef
@@ -84,6 +96,10 @@ class Finished:
     generation: int = 0
     #: A branching task's choice of downstream tasks (worker.proto FollowTasks); None: no choice.
     follow: FollowTasks | None = None
+    #: Extras the task set on its outlets' events (outlet_events[asset].extra), by asset URI.
+    outlet_extra: dict[str, dict[str, Any]] | None = None
+    #: Events it added through the asset aliases in its outlets, in order.
+    alias_events: tuple[AliasAdded, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

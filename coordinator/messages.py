@@ -14,7 +14,7 @@ from typing import Any
 from coordinator.metastore import models as m
 from coordinator.metastore.store import aware
 from coordinator.payloads import Payload
-from coordinator.records import Run, TaskInstance
+from coordinator.records import AssetEvent, Run, TaskInstance
 from coordinator.sessions import WorkerSession
 from tradewind.states import RunState, TaskState
 from tradewind.v1 import common_pb2, control_pb2, payload_pb2, worker_pb2
@@ -248,4 +248,33 @@ def backfill_date_pb(logical_date: datetime, run_id: str, state: str, skipped: s
     message.logical_date.CopyFrom(to_timestamp(logical_date))
     if state:
         message.state = run_state_to_pb(state)
+    return message
+
+
+def asset_event_pb(event: AssetEvent, runs: list[tuple[str, str]]) -> control_pb2.AssetEvent:
+    message = control_pb2.AssetEvent(
+        id=event.id,
+        uri=event.uri,
+        extra_json=json.dumps(event.extra),
+        source_dag_id=event.source_dag_id,
+        source_run_id=event.source_run_id,
+        source_task_id=event.source_task_id,
+        source_map_index=event.source_map_index,
+        created_runs=[control_pb2.AssetEventRun(dag_id=d, run_id=r) for d, r in runs],
+        source_aliases=event.source_aliases,
+    )
+    _set_time(message, "timestamp", event.timestamp)
+    return message
+
+
+def asset_pb(row: m.Asset, last_event_at: Any, consumers: list[str], producers: list[str]) -> control_pb2.Asset:
+    message = control_pb2.Asset(
+        uri=row.uri,
+        name=row.name,
+        group=row.group,
+        extra_json=row.extra,
+        consuming_dag_ids=consumers,
+        producing_tasks=producers,
+    )
+    _set_time(message, "last_event_at", last_event_at)
     return message

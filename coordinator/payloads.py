@@ -10,13 +10,20 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from coordinator.records import LastSuccess, Run, TaskInstance
+from coordinator.dagspec import DagSpec
+from coordinator.records import AssetEvent, LastSuccess, Run, TaskInstance
 from coordinator.secrets import Secrets
 from tradewind import xcom_codec
 from tradewind.exceptions import TemplateError
 from tradewind.params import conf_error
 from tradewind.serialization import REPR_LIMIT, SLOT
 from tradewind.templates import build_context, context_to_json, render, render_value
+
+#: URI -> (how many events the asset has had, its newest events, oldest first).
+Inlets = dict[str, tuple[int, list[AssetEvent]]]
+#: At most this much JSON of inlet events goes to one task (its payload stays far below the
+#: 16 MiB message limit whatever the events' extras hold).
+INLET_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -28,13 +35,17 @@ class Payload:
 
 
 def context_for(
-    ti: TaskInstance, last_success: LastSuccess | None = None, secrets: Secrets | None = None
+    ti: TaskInstance,
+    last_success: LastSuccess | None = None,
+    secrets: Secrets | None = None,
+    inlets: Inlets | None = None,
 ) -> dict[str, Any]:
     """The task's template context; `ti.xcom_pull` reads the run's XComs, so an XComArg inside a
     string (`f"echo {task.output}"`) renders to its value. `last_success` is the DAG's latest
     successful run: the prev_*_success names are its dates when it is older than this run.
     `var` and `conn` read the coordinator's copy of the metastore's (`secrets`), never the
-    metastore itself."""
+    metastore itself. `inlets` are the recent events of the task's inlets (URI -> (count, newest
+    events))."""
     run = ti.run
     previous = last_success if last_success is not None and last_success.logical_date < run.logical_date else None
     context = build_context(
@@ -52,6 +63,8 @@ def context_for(
         prev_data_interval_start_success=previous.data_interval_start if previous else None,
         prev_data_interval_end_success=previous.data_interval_end if previous else None,
         prev_start_date_success=previous.start_date if previous else None,
+        triggering_asset_events=[_event_json(event, run.dag) for event in run.asset_events],
+        inlet_events=_inlet_json(inlets, run.dag) if inlets else None,
     )
     refused = conf_error(context["params"], ti.spec.param_schemas, {})
     if refused:
@@ -59,6 +72,38 @@ def context_for(
     context["ti"] = context["task_instance"] = RunXComs(context["ti"], run)
     context.update((secrets or Secrets()).template_names())
     return {**run.dag.data.get("user_defined_macros", {}), **context}
+
+
+def _event_json(event: AssetEvent, dag: DagSpec) -> dict[str, Any]:
+    names = {a["uri"]: a["name"] for a in dag.data.get("assets", ())}
+    return {
+        "id": event.id,
+        "uri": event.uri,
+        "name": names.get(event.uri, event.uri),
+        "extra": event.extra,
+        "timestamp": event.timestamp.isoformat(),
+        "source_dag_id": event.source_dag_id,
+        "source_run_id": event.source_run_id,
+        "source_task_id": event.source_task_id,
+        "source_map_index": event.source_map_index,
+        "source_aliases": list(event.source_aliases),
+    }
+
+
+def _inlet_json(inlets: Inlets, dag: DagSpec) -> dict[str, dict[str, Any]]:
+    """Each inlet's event count and as many of its newest events as fit in INLET_BYTES in all."""
+    out: dict[str, dict[str, Any]] = {}
+    budget = INLET_BYTES
+    for uri, (count, events) in inlets.items():
+        kept: list[dict[str, Any]] = []
+        for event in reversed(events):
+            item = _event_json(event, dag)
+            budget -= len(json.dumps(item))
+            if budget < 0:
+                break
+            kept.append(item)
+        out[uri] = {"count": count, "events": kept[::-1]}
+    return out
 
 
 def _filled(call: str, templates: list[list[Any]], context: dict[str, Any]) -> str:
@@ -117,7 +162,12 @@ def _templated(value: Any) -> bool:
     return False
 
 
-def build(ti: TaskInstance, last_success: LastSuccess | None = None, secrets: Secrets | None = None) -> Payload:
+def build(
+    ti: TaskInstance,
+    last_success: LastSuccess | None = None,
+    secrets: Secrets | None = None,
+    inlets: Inlets | None = None,
+) -> Payload:
     """Raises TemplateError when a template does not render. The `rendered` text people read has
     every stored password and sensitive variable value masked."""
     secrets = secrets or Secrets()
@@ -126,7 +176,7 @@ def build(ti: TaskInstance, last_success: LastSuccess | None = None, secrets: Se
         bash = spec.bash or {}
         fields = (bash.get("bash_command", ""), bash.get("env") or {}, bash.get("cwd") or "")
         # Most commands hold no template; building the context is most of a dispatch's CPU.
-        context = context_for(ti, last_success, secrets) if any(map(_templated, fields)) else {}
+        context = context_for(ti, last_success, secrets, inlets) if any(map(_templated, fields)) else {}
         command, env, cwd = (render(value, context) for value in fields)
         return Payload(
             "bash",
@@ -139,7 +189,7 @@ def build(ti: TaskInstance, last_success: LastSuccess | None = None, secrets: Se
             },
             secrets.redact(command),
         )
-    context = context_for(ti, last_success, secrets)
+    context = context_for(ti, last_success, secrets, inlets)
     python = spec.python or {}
     inputs = {
         f"{task_id}|{key}": json.loads(ti.run.xcoms[(task_id, key)])

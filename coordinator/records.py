@@ -101,6 +101,8 @@ class Run:
     xcoms: dict[tuple[str, str], str] = field(default_factory=dict)
     #: The backfill that created or last re-ran it; None for none.
     backfill_id: int | None = None
+    #: The asset events that started an asset-triggered run (its triggering_asset_events).
+    asset_events: tuple[AssetEvent, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -137,6 +139,45 @@ class BackfillDate:
     skipped: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class AssetEvent:
+    """One change of an asset's data; source_* name the task instance that made it (empty when a
+    program emitted it)."""
+
+    id: int
+    uri: str
+    extra: dict[str, Any]
+    timestamp: datetime
+    source_dag_id: str = ""
+    source_run_id: str = ""
+    source_task_id: str = ""
+    source_map_index: int = -1
+    #: The asset aliases the task added it through (empty when it was one of its outlets).
+    source_aliases: tuple[str, ...] = ()
+
+
+@dataclass
+class AssetChanges:
+    """What one batch changed about assets (tradewind.assets, coordinator.scheduling.assets)."""
+
+    #: Asset definitions by URI, new or changed: {"name", "group", "extra"}.
+    assets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: list[AssetEvent] = field(default_factory=list)
+    #: (dag_id, event id) queued for a DAG scheduled on the event's asset.
+    queued: list[tuple[str, int]] = field(default_factory=list)
+    #: (dag_id, event id) taken off the DAG's queue by a run it started.
+    consumed_events: list[tuple[str, int]] = field(default_factory=list)
+    #: (run id, event id): the events that started a run.
+    run_events: list[tuple[int, int]] = field(default_factory=list)
+    #: (alias name, URI): an asset an alias now resolves to.
+    aliases: list[tuple[str, str]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.assets or self.events or self.queued or self.consumed_events or self.run_events or self.aliases
+        )
+
+
 @dataclass(frozen=True)
 class LastSuccess:
     """The dates of a DAG's latest successful run, for the prev_*_success template names."""
@@ -163,6 +204,7 @@ class Changes:
     callbacks: list[Any] = field(default_factory=list)
     backfills: dict[int, Backfill] = field(default_factory=dict)
     backfill_dates: list[BackfillDate] = field(default_factory=list)
+    assets: AssetChanges = field(default_factory=AssetChanges)
 
     def touch_run(self, run: Run) -> None:
         self.runs[run.id] = run
@@ -189,4 +231,5 @@ class Changes:
             or self.workers
             or self.backfills
             or self.backfill_dates
+            or self.assets
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 
-from coordinator.scheduling.backfills import Backfills
+from coordinator.scheduling.assets import Assets
 from coordinator.scheduling.base import DagEntry, Ids
 from coordinator.scheduling.effects import (
     AckDeadline,
@@ -26,7 +26,7 @@ from coordinator.scheduling.effects import (
 __all__ = ["DagEntry", "Ids", "Scheduler"]
 
 
-class Scheduler(Backfills):
+class Scheduler(Assets):
     def fire_timers(self, on_error: Callable[[Timer, Exception], None] | None = None) -> None:
         """Fire every due timer. An unexpected error in one goes to `on_error` (the engine's
         containment); without it, it is raised."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from croniter import croniter
 
+from tradewind.assets import describe_condition
 from tradewind.exceptions import InvalidArgument
 from tradewind.timezones import zone_named
 
@@ -133,6 +134,15 @@ class Timetable:
         return logical_date, logical_date
 
     def describe(self, dag: dict[str, Any]) -> str:
+        """The schedule as written; a DAG on assets shows its condition ("@daily or s3://a & s3://b")."""
+        time = self._describe_time(dag)
+        condition = dag.get("asset_condition")
+        if condition is None:
+            return time
+        assets = describe_condition(condition)
+        return f"{time} or {assets}" if time else assets
+
+    def _describe_time(self, dag: dict[str, Any]) -> str:
         schedule = dag.get("schedule")
         if not schedule:
             return ""

@@ -16,7 +16,8 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from tradewind.exceptions import InvalidArgument
+from tradewind.assets import check_uri
+from tradewind.exceptions import DagDefinitionError, InvalidArgument
 from tradewind.wire import (
     ID_PATTERN,
     MAX_DESCRIPTION_CHARS,
@@ -34,7 +35,7 @@ WORKER_NAME = WORKER_NAME_PATTERN
 #: Page tokens are row ids this service gave out; an int64 has at most 19 digits.
 PAGE_TOKEN = re.compile(r"[0-9]{1,18}")
 #: Page size ranges per request; 0 means the default.
-PAGE_SIZES = {"ListDagRunsRequest": 1000, "GetDagGridRequest": 100}
+PAGE_SIZES = {"ListDagRunsRequest": 1000, "GetDagGridRequest": 100, "ListAssetEventsRequest": 1000}
 _TIMESTAMP = Timestamp.DESCRIPTOR.full_name
 
 
@@ -56,6 +57,13 @@ def _page_token(value: str, what: str) -> None:
         raise InvalidArgument(f"{what} {value[:40]!r} is not one this server gave out")
 
 
+def _uri(value: str, what: str) -> None:
+    try:
+        check_uri(value)
+    except DagDefinitionError as exc:
+        raise InvalidArgument(f"{what}: {exc}") from None
+
+
 def _contains(value: str, what: str) -> None:
     if len(value) > 250:
         raise InvalidArgument(f"{what} is {len(value):,} characters; the limit is 250")
@@ -72,6 +80,9 @@ _STRINGS: dict[str, Callable[[str, str], None]] = {
     "conf_json": lambda value, what: None if conf_from_json(value, what) else None,
     "page_token": _page_token,
     "dag_id_contains": _contains,
+    "uri": _uri,
+    "uri_contains": _contains,
+    "extra_json": lambda value, what: None if conf_from_json(value, what) else None,
 }
 #: Fields named `name` are pool names, except a worker's.
 _worker_name = _pattern(WORKER_NAME, "_ . @ : -", 200)

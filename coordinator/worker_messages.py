@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from coordinator import validation
 from coordinator.events import (
+    AliasAdded,
     AttemptRef,
     ConnectionRead,
     Finished,
@@ -31,8 +33,9 @@ from coordinator.events import (
 )
 from coordinator.sessions import WorkerSession
 from tradewind import wire
+from tradewind.assets import check_uri
 from tradewind.connections import to_pb
-from tradewind.exceptions import InvalidArgument
+from tradewind.exceptions import DagDefinitionError, InvalidArgument
 from tradewind.skipping import FollowTasks
 from tradewind.v1 import common_pb2, worker_pb2
 from tradewind.wire import RequestError
@@ -131,6 +134,16 @@ def finished_from_pb(f: worker_pb2.TaskFinished, session: WorkerSession) -> Fini
         follow, broken = _follow(f.follow)
         if broken:
             outcome, error, value, follow = wire.Outcome.FAILED, broken, "", None
+    outlet_extra = None
+    if f.outlet_extra_json and outcome == wire.Outcome.SUCCESS:
+        outlet_extra, broken = _outlet_extra(f.outlet_extra_json)
+        if broken:
+            outcome, error, value, follow = wire.Outcome.FAILED, broken, "", None
+    alias_events: tuple[AliasAdded, ...] = ()
+    if f.outlet_alias_events_json and outcome == wire.Outcome.SUCCESS:
+        alias_events, broken = _alias_events(f.outlet_alias_events_json)
+        if broken:
+            outcome, error, value, follow, outlet_extra = wire.Outcome.FAILED, broken, "", None, None
     return Finished(
         worker=session.name,
         attempt=attempt_ref(f.attempt, "finished"),
@@ -144,7 +157,47 @@ def finished_from_pb(f: worker_pb2.TaskFinished, session: WorkerSession) -> Fini
         max_rss_bytes=f.usage.max_rss_bytes,
         generation=session.generation,
         follow=follow,
+        outlet_extra=outlet_extra,
+        alias_events=alias_events,
     )
+
+
+def _outlet_extra(text: str) -> tuple[dict[str, dict[str, Any]] | None, str]:
+    """TaskFinished.outlet_extra_json by its rules; (None, the reason) when it breaks one."""
+    try:
+        extras = wire.conf_from_json(text, "finished.outlet_extra_json")
+    except InvalidArgument as exc:
+        return None, str(exc)
+    for uri, extra in extras.items():
+        if not isinstance(extra, dict):
+            return None, f"outlet_events[{uri[:250]!r}].extra must be a JSON object, not {type(extra).__name__}"
+    return extras, ""
+
+
+def _alias_events(text: str) -> tuple[tuple[AliasAdded, ...], str]:
+    """TaskFinished.outlet_alias_events_json by its rules; ((), the reason) when it breaks one."""
+    what = "finished.outlet_alias_events_json"
+    try:
+        items = wire.conf_from_json(f'{{"events": {text}}}', what)["events"]
+    except InvalidArgument as exc:
+        return (), str(exc)
+    if not isinstance(items, list):
+        return (), f"{what} must be a JSON array, not {type(items).__name__}"
+    added = []
+    for item in items:
+        fields = ("alias", "uri", "name", "group")
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in fields):
+            return (), f"{what}: each event is an object with alias, uri, name and group strings"
+        extra = item.get("extra", {})
+        if not isinstance(extra, dict):
+            return (), f"{what}: the extra of an event of {item['uri'][:250]!r} must be a JSON object"
+        try:
+            check_uri(item["uri"])
+            check_uri(item["name"], "name")
+        except DagDefinitionError as exc:
+            return (), f"outlet_events[AssetAlias({item['alias'][:250]!r})].add(): {exc}"
+        added.append(AliasAdded(item["alias"], item["uri"], item["name"], item["group"][:250], extra))
+    return tuple(added), ""
 
 
 def _follow(follow: worker_pb2.FollowTasks) -> tuple[FollowTasks, str]:

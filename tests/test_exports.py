@@ -47,6 +47,15 @@ def test_the_public_surface_is_what_dag_authors_import() -> None:
             "SQLValueCheckOperator",
             "fetch_all_handler",
             "fetch_one_handler",
+            "Asset",
+            "AssetAlias",
+            "AssetAll",
+            "AssetAny",
+            "AssetOrTimeSchedule",
+            "AssetWatcher",
+            "Dataset",
+            "Metadata",
+            "asset",
         ]
     )
     for name in tradewind.__all__:

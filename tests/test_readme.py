@@ -22,3 +22,11 @@ def test_readme_has_a_quickstart_and_a_test_command() -> None:
 def test_ci_runs_the_readme_test_command_verbatim() -> None:
     test_command = next(c for c in readme_commands() if c.endswith("pytest"))
     assert test_command in (ROOT / ".ci" / "run").read_text().splitlines()
+
+
+def test_the_assets_example_is_the_example_dag_that_the_integration_test_runs() -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"```python\n# dags/example_assets.py\n(.*?)```", readme, re.S)
+    assert block is not None
+    source = (ROOT / "dags" / "example_assets.py").read_text()
+    assert source.split('"""', 2)[2].lstrip("\n") == block.group(1)

@@ -1,5 +1,16 @@
 """Tradewind: everything a DAG file needs imports from here."""
 
+from tradewind.asset_decorator import asset
+from tradewind.asset_events import Metadata
+from tradewind.assets import (
+    Asset,
+    AssetAlias,
+    AssetAll,
+    AssetAny,
+    AssetOrTimeSchedule,
+    AssetWatcher,
+    Dataset,
+)
 from tradewind.baseoperator import BaseOperator, chain
 from tradewind.connections import Connection
 from tradewind.dag import DAG
@@ -56,6 +67,14 @@ __all__ = [
     "AirflowException",
     "AirflowFailException",
     "AirflowSkipException",
+    "Asset",
+    "AssetAlias",
+    "AssetAll",
+    "AssetAny",
+    "AssetOrTimeSchedule",
+    "AssetWatcher",
+    "Dataset",
+    "Metadata",
     "BaseBranchOperator",
     "BaseOperator",
     "BashOperator",
@@ -77,6 +96,7 @@ __all__ = [
     "TriggerDagRunOperator",
     "TriggerRule",
     "WeekDay",
+    "asset",
     "XComArg",
     "chain",
     "dag",

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any, NoReturn
 
 from tradewind import unsupported
+from tradewind.assets import check_assets
 from tradewind.dag import DAG, check_id, checked_params, current_dag
 from tradewind.dependencies import DependencyMixin
 from tradewind.exceptions import DagDefinitionError, TaskFailed
@@ -38,6 +39,8 @@ BASE_DEFAULTS: dict[str, Any] = {
     "depends_on_past": False,
     "doc_md": None,
     "params": None,
+    "outlets": None,
+    "inlets": None,
 }
 #: Airflow arguments about notifications, accepted so Airflow DAG files load, and not acted on.
 INERT = frozenset({"email", "email_on_failure", "email_on_retry", "doc", "doc_rst", "doc_json", "doc_yaml"})
@@ -114,6 +117,8 @@ class BaseOperator(DependencyMixin):
         self.do_xcom_push = bool(values["do_xcom_push"])
         self.doc_md = values["doc_md"]
         self.params, self.param_schemas = checked_params(values["params"] or {}, where)
+        self.outlets = check_assets(values["outlets"], "outlets", where)
+        self.inlets = check_assets(values["inlets"], "inlets", where)
         self.upstream_task_ids: set[str] = set()
         self.downstream_task_ids: set[str] = set()
         if self.dag is not None:

@@ -416,6 +416,33 @@ def _print_dates(dates: Sequence[control_pb2.BackfillDate]) -> None:
     )
 
 
+def cmd_assets_emit(client: Client, args: argparse.Namespace) -> None:
+    try:
+        extra = conf_from_json(args.extra or "", "--extra")
+    except InvalidArgument as exc:
+        raise UsageError(str(exc)) from None
+    reply = client.emit_asset_event(args.uri, extra)
+    if args.json:
+        return print_json(reply)
+    started = ", ".join(f"{r.dag_id} ({r.run_id})" for r in reply.dag_runs) or "no run"
+    print(f"asset event {reply.event.id} for {reply.event.uri}; started {started}")
+
+
+def cmd_assets_list(client: Client, args: argparse.Namespace) -> None:
+    assets = client.list_assets(args.contains or "").assets
+    if args.json:
+        return print_json(assets)
+    print(
+        table(
+            ["URI", "NAME", "SCHEDULES", "PRODUCED BY", "LAST EVENT"],
+            [
+                (a.uri, a.name, ",".join(a.consuming_dag_ids), ",".join(a.producing_tasks), when(a, "last_event_at"))
+                for a in assets
+            ],
+        )
+    )
+
+
 def _progress(b: control_pb2.Backfill) -> str:
     done = b.success_runs + b.failed_runs
     return f"{done}/{b.total_runs} done ({b.success_runs} success, {b.failed_runs} failed)"
@@ -461,6 +488,18 @@ def cmd_backfills_show(client: Client, args: argparse.Namespace) -> None:
 def cmd_backfills_cancel(client: Client, args: argparse.Namespace) -> None:
     b = client.cancel_backfill(args.backfill_id).backfill
     print(f"cancelled backfill {b.id} of {b.dag_id}: its queued runs failed; running runs finish ({b.running_runs})")
+
+
+def cmd_assets_events(client: Client, args: argparse.Namespace) -> None:
+    events = client.list_asset_events(args.uri or "", args.limit).events
+    if args.json:
+        return print_json(events)
+    rows = []
+    for e in events:
+        source = f"{e.source_dag_id}.{e.source_task_id} ({e.source_run_id})" if e.source_dag_id else "external"
+        started = ",".join(f"{r.dag_id}/{r.run_id}" for r in e.created_runs)
+        rows.append((e.id, e.uri, when(e, "timestamp"), source, e.extra_json, started))
+    print(table(["ID", "URI", "TIME", "SOURCE", "EXTRA", "STARTED RUNS"], rows))
 
 
 def _tui(client: Client, args: argparse.Namespace) -> None:
@@ -609,6 +648,19 @@ def _parser() -> argparse.ArgumentParser:
     from tradewind import cli_secrets  # it builds on this module's output helpers
 
     cli_secrets.add_parsers(groups, command)
+
+    assets = groups.add_parser("assets", help="assets, their events, and emitting one").add_subparsers(
+        dest="command", required=True, metavar="ACTION"
+    )
+    emitter = command(assets, "emit", cmd_assets_emit, "say an asset's data changed: start the DAGs on it", True)
+    emitter.add_argument("uri")
+    emitter.add_argument("--extra", metavar="JSON", help="a JSON object attached to the event")
+    command(assets, "list", cmd_assets_list, "every asset the DAGs name", True).add_argument(
+        "--contains", metavar="TEXT"
+    )
+    events = command(assets, "events", cmd_assets_events, "asset events, newest first", True)
+    events.add_argument("uri", nargs="?")
+    events.add_argument("--limit", type=int, default=50)
     return parser
 
 

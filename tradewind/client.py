@@ -350,6 +350,22 @@ class Client:
 
     def delete_variable(self, key: str) -> control_pb2.DeleteVariableResponse:
         return self._call(self._stub.DeleteVariable, control_pb2.DeleteVariableRequest(key=key))
+    # ---- assets ---------------------------------------------------------------------------
+    def emit_asset_event(self, uri: str, extra: dict[str, Any] | None = None) -> control_pb2.EmitAssetEventResponse:
+        """Say that the asset's data changed: every DAG whose asset condition this completes starts."""
+        if extra is not None and not isinstance(extra, dict):
+            raise InvalidArgument(f"extra must be a JSON object, not {type(extra).__name__}")
+        request = control_pb2.EmitAssetEventRequest(uri=uri, extra_json=json.dumps(extra or {}))
+        return self._call(self._stub.EmitAssetEvent, request)
+
+    def list_assets(self, uri_contains: str = "") -> control_pb2.ListAssetsResponse:
+        return self._call(self._stub.ListAssets, control_pb2.ListAssetsRequest(uri_contains=uri_contains))
+
+    def list_asset_events(
+        self, uri: str = "", page_size: int = 0, page_token: str = ""
+    ) -> control_pb2.ListAssetEventsResponse:
+        request = control_pb2.ListAssetEventsRequest(uri=uri, page_size=page_size, page_token=page_token)
+        return self._call(self._stub.ListAssetEvents, request)
 
     def watch(self, dag_id: str = "") -> Stream[control_pb2.WatchResponse]:
         return self._stream(self._stub.Watch, control_pb2.WatchRequest(dag_id=dag_id))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from croniter import croniter
 
 from tradewind import unsupported
+from tradewind.assets import AssetOrTimeSchedule, BaseAsset, as_condition, is_asset_schedule
 from tradewind.exceptions import DagDefinitionError
 from tradewind.params import split_params
 from tradewind.template_settings import resolve_template_files, template_settings
@@ -103,6 +104,9 @@ class DAG:
             where, self.fileloc, template_searchpath, user_defined_macros, user_defined_filters,
             render_template_as_native_obj,
         )
+        self.asset_condition: BaseAsset | None = None
+        if is_asset_schedule(schedule):
+            schedule, self.asset_condition = _asset_schedule(schedule, where)
         self.schedule = _check_schedule(schedule, where)
         if default_args is not None and not isinstance(default_args, dict):
             raise DagDefinitionError(f"{where}: default_args must be a dict, not {default_args!r}")
@@ -294,6 +298,19 @@ def checked_params(params: dict[str, Any], where: str) -> tuple[dict[str, Any], 
         raise DagDefinitionError(str(exc)) from None
 
 
+def _asset_schedule(schedule: Any, where: str) -> tuple[str | timedelta | None, BaseAsset]:
+    """(the time schedule, the asset condition) of a schedule on assets; an AssetAlias in it is refused."""
+    timetable = None
+    if isinstance(schedule, AssetOrTimeSchedule):
+        timetable, schedule = schedule.timetable, schedule.assets
+    try:
+        condition = as_condition(schedule)
+        condition.as_json()
+    except DagDefinitionError as exc:
+        raise DagDefinitionError(f"{where}: {exc}") from None
+    return timetable, condition
+
+
 def _check_schedule(schedule: Any, where: str) -> str | timedelta | None:
     if schedule is None:
         return None
@@ -314,5 +331,5 @@ def _check_schedule(schedule: Any, where: str) -> str | timedelta | None:
             return schedule
         raise DagDefinitionError(f"{where}: schedule {schedule!r} is not a valid cron expression")
     raise DagDefinitionError(
-        f"{where}: schedule must be a cron string, a preset, a timedelta or None, not {schedule!r}"
+        f"{where}: schedule must be a cron string, a preset, a timedelta, assets or None, not {schedule!r}"
     )

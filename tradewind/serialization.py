@@ -22,6 +22,12 @@ coordinator shows the call as rendered (`tasks show`, the monitor).
 Each task also has "group_id", its task group path ("" when in none; see tradewind.task_group),
 and the DAG has "task_groups": [{"path", "group_id", "tooltip", "prefix_group_id"}, ...] in
 definition order, for the monitor; the scheduler reads neither.
+A DAG scheduled on assets has "asset_condition" ({"asset": uri} | {"all": [...]} | {"any": [...]},
+tradewind.assets) beside its time "schedule" (null unless AssetOrTimeSchedule); a DAG naming
+assets has "assets": [{"uri", "name", "group", "extra", "watchers" (only when it has some:
+[{"name", "classpath", "kwargs"}])}, ...], and a task "outlets" and "inlets"
+(lists of URIs) and "outlet_aliases" (names of the AssetAliases in its outlets); each is absent
+when empty.
 Format 1 is format 2 without "timezone", which is then UTC; stored DAGs of format 1 still load.
 """
 
@@ -33,6 +39,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from tradewind.assets import Asset, AssetAlias
 from tradewind.baseoperator import BaseOperator, XComArg, find_xcom_args
 from tradewind.dag import DAG
 from tradewind.exceptions import SerializationError
@@ -54,7 +61,7 @@ def serialize_dag(dag: DAG, fileloc: str) -> dict[str, Any]:
     """`fileloc` is the file's path relative to the DAG folder. Validates the DAG first (cycles)."""
     dag.validate()
     _check_json(dag.params, f"DAG {dag.dag_id!r} in {fileloc}")
-    return {
+    data = {
         "format": FORMAT,
         "dag_id": dag.dag_id,
         "fileloc": fileloc,
@@ -78,6 +85,23 @@ def serialize_dag(dag: DAG, fileloc: str) -> dict[str, Any]:
             for g in dag.task_group_dict.values()
         ],
     }
+    return {**data, **_assets(dag)}
+
+
+def _assets(dag: DAG) -> dict[str, Any]:
+    """ "asset_condition" when the DAG is scheduled on assets and "assets" (each asset the DAG
+    names, once) when it names any; absent otherwise, so other DAGs' hashes stay as they were."""
+    named: dict[str, Asset] = {}
+    if dag.asset_condition is not None:
+        named.update((a.uri, a) for a in dag.asset_condition.iter_assets())
+    for task in dag.tasks:
+        named.update((a.uri, a) for a in (*task.outlets, *task.inlets) if isinstance(a, Asset))
+    out: dict[str, Any] = {}
+    if dag.asset_condition is not None:
+        out["asset_condition"] = dag.asset_condition.as_json()
+    if named:
+        out["assets"] = [a.describe() for a in named.values()]
+    return out
 
 
 def _coordinator_macros(dag: DAG) -> dict[str, Any]:
@@ -186,6 +210,14 @@ def _task(task: BaseOperator) -> dict[str, Any]:
         "param_schemas": task.param_schemas,
         "group_id": task.task_group.path if task.task_group is not None else "",
     }
+    outlets = [a.uri for a in task.outlets if isinstance(a, Asset)]
+    if outlets:
+        data["outlets"] = outlets
+    aliases = [a.name for a in task.outlets if isinstance(a, AssetAlias)]
+    if aliases:
+        data["outlet_aliases"] = aliases
+    if task.inlets:
+        data["inlets"] = [a.uri for a in task.inlets if isinstance(a, Asset)]
     if isinstance(task, BashOperator):
         data["bash"] = {
             "bash_command": task.bash_command,

@@ -16,6 +16,7 @@ import jinja2
 import jinja2.nativetypes
 import pendulum
 
+from tradewind.asset_events import InletEventAccessors, OutletEventAccessors, TriggeringAssetEvents
 from tradewind.exceptions import TemplateError
 from tradewind.macros import MACROS
 from tradewind.params import DagParam
@@ -45,6 +46,8 @@ _INPUTS = (
     "prev_data_interval_start_success",
     "prev_data_interval_end_success",
     "prev_start_date_success",
+    "triggering_asset_events",
+    "inlet_events",
 )
 _DATES = ("logical_date", "data_interval_start", "data_interval_end")
 _PREVIOUS = ("prev_data_interval_start_success", "prev_data_interval_end_success", "prev_start_date_success")
@@ -66,12 +69,16 @@ def build_context(
     prev_data_interval_start_success: datetime | None = None,
     prev_data_interval_end_success: datetime | None = None,
     prev_start_date_success: datetime | None = None,
+    triggering_asset_events: list[dict[str, Any]] | None = None,
+    inlet_events: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Airflow's template context names, with Airflow's values. `params` are the DAG's params,
     overridden by the task's, overridden by the trigger's conf (Airflow's precedence); the conf
     itself is `dag_run.conf` (and `conf`). `var` and `conn` look variables and connections up
-    where the context is used (tradewind/variables.py). The prev_*_success dates are those of the DAG's last
-    successful run before this one, None when there is none.
+    where the context is used (tradewind/variables.py). The prev_*_success dates are those of the
+    DAG's last successful run before this one, None when there is none. `triggering_asset_events`
+    are the events that started an asset-triggered run, as JSON (tradewind.assets.AssetEventResult);
+    `inlet_events` the task's inlets' event counts and newest events (tradewind.assets.InletEvents).
 
     As in Airflow, dates are pendulum DateTimes in UTC whatever the DAG's time zone (`ds` is the
     logical date's UTC day; `{{ logical_date.in_timezone("Europe/Paris") }}` converts)."""
@@ -113,6 +120,9 @@ def build_context(
         "conn": ConnectionAccessor(),
         "task_instance": ti,
         "task_instance_key_str": f"{dag_id}__{task_id}__{ds_nodash}",
+        "triggering_asset_events": TriggeringAssetEvents(triggering_asset_events or []),
+        "outlet_events": OutletEventAccessors(),
+        "inlet_events": InletEventAccessors(inlet_events or {}),
         "dag": SimpleNamespace(dag_id=dag_id, params=dict(params)),
         "task": SimpleNamespace(task_id=task_id, dag_id=dag_id, params={**params, **(task_params or {})}),
         **{key: None if value is None else _utc(value) for key, value in zip(_PREVIOUS, previous, strict=True)},
@@ -173,6 +183,8 @@ def context_to_json(context: dict[str, Any]) -> str:
     """The inputs of a context, so the worker can rebuild the same context."""
     data = {key: context[key] for key in _INPUTS}
     data["params"], data["task_params"] = context["dag"].params, context["task"].params
+    data["triggering_asset_events"] = context["triggering_asset_events"].raw
+    data["inlet_events"] = context["inlet_events"].raw
     for key in (*_DATES, *_PREVIOUS):
         data[key] = None if context[key] is None else context[key].isoformat()
     return json.dumps(data)

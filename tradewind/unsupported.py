@@ -29,8 +29,6 @@ TASK_ARGUMENTS = {
     "wait_for_downstream": "wait_for_downstream",
     "task_display_name": "task_display_name",
     "sla": "SLAs",
-    "outlets": "assets (outlets)",
-    "inlets": "assets (inlets)",
     "deferrable": "deferrable operators",
     "executor": "per-task executors",
 }

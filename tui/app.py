@@ -22,6 +22,7 @@ from tradewind.v1 import control_pb2
 from tui.actions import toggle_pause, trigger_dag
 from tui.commands import TradewindCommands
 from tui.feed import Connected, Disconnected, Feed, Resync, Wake
+from tui.screens.assets import AssetsScreen
 from tui.screens.backfills import BackfillsScreen
 from tui.screens.base import LiveScreen
 from tui.screens.connections import ConnectionsScreen
@@ -44,6 +45,7 @@ class TradewindApp(App[None]):
         Binding("e", "import_errors", "Import errors"),
         Binding("n", "connections", "Connections", show=False),
         Binding("b", "backfills", "Backfills", show=False),
+        Binding("a", "assets", "Assets", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -203,6 +205,10 @@ class TradewindApp(App[None]):
     def action_connections(self) -> None:
         if not isinstance(self.screen, ConnectionsScreen):
             self.push_screen(ConnectionsScreen())
+
+    def action_assets(self) -> None:
+        if not isinstance(self.screen, AssetsScreen):
+            self.push_screen(AssetsScreen())
 
     @work(group="palette")
     async def trigger_from_palette(self, dag_id: str) -> None:

@@ -23,6 +23,7 @@ class TradewindCommands(Provider):
             ("Workers", app.action_workers, "workers, their slots, CPU and memory"),
             ("Import errors", app.action_import_errors, "DAG files that failed to import"),
             ("DAGs", app.action_dags, "the DAG list"),
+            ("Assets", app.action_assets, "assets, their events and the runs they started"),
         ]
         for dag_id in sorted(app.dags):
             commands.append((f"Open DAG {dag_id}", partial(app.open_dag, dag_id), "grid, graph and runs"))

@@ -113,6 +113,8 @@ class Runner:
                     max_rss_bytes=usage.max_rss_bytes,
                 ),
                 follow=_follow_pb(result.follow),
+                outlet_extra_json=result.outlet_extra_json,
+                outlet_alias_events_json=result.outlet_alias_events_json,
             )
         )
 

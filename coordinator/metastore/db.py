@@ -22,6 +22,7 @@ from tradewind.exceptions import MetastoreError, SchemaVersionError
 
 SCHEMA_VERSION = migrations.SCHEMA_VERSION
 
+
 #: Every error a database or its driver raises (peewee's InterfaceError is no DatabaseError).
 DATABASE_ERRORS = (peewee.DatabaseError, peewee.InterfaceError)
 #: Error texts (lower case) that say the connection itself is gone, not the statement.

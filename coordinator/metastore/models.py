@@ -285,6 +285,61 @@ class BackfillDagRun(BaseModel):
 
     class Meta:
         indexes = ((("backfill_id", "sort_ordinal"), True),)
+class Asset(BaseModel):
+    """An asset some DAG names, by URI; kept when the DAG goes, so its events stay readable."""
+
+    uri = CharField(primary_key=True, max_length=1500)
+    name = CharField(max_length=1500)
+    group = CharField(default="asset")
+    extra = TextField(default="{}")
+
+
+class AssetEvent(BaseModel):
+    """One change of an asset's data (source_* empty when a program emitted it)."""
+
+    id = peewee.BigIntegerField(primary_key=True)
+    uri = CharField(max_length=1500)
+    extra = TextField(default="{}")
+    source_dag_id = CharField(max_length=250, default="")
+    source_run_id = CharField(max_length=250, default="")
+    source_task_id = CharField(max_length=250, default="")
+    source_map_index = peewee.IntegerField(default=-1)
+    #: JSON list of the alias names the task added it through.
+    source_aliases = TextField(default="[]")
+    timestamp = peewee.DateTimeField()
+
+    class Meta:
+        indexes = ((("uri", "id"), False),)
+
+
+class AssetDagQueue(BaseModel):
+    """Events queued for a DAG scheduled on their asset, until a run of that DAG consumes them."""
+
+    dag_id = CharField(max_length=250)
+    event_id = peewee.BigIntegerField()
+
+    class Meta:
+        primary_key = peewee.CompositeKey("dag_id", "event_id")
+
+
+class AssetAliasAsset(BaseModel):
+    """The assets an alias resolves to: each one a task added an event of through the alias."""
+
+    alias = CharField(max_length=1500)
+    uri = CharField(max_length=1500)
+
+    class Meta:
+        primary_key = peewee.CompositeKey("alias", "uri")
+
+
+class DagRunAssetEvent(BaseModel):
+    """The events that started an asset-triggered run (its triggering_asset_events)."""
+
+    dag_run_id = peewee.BigIntegerField()
+    event_id = peewee.BigIntegerField(index=True)
+
+    class Meta:
+        primary_key = peewee.CompositeKey("dag_run_id", "event_id")
 
 
 ALL_MODELS: list[type[BaseModel]] = [
@@ -305,4 +360,9 @@ ALL_MODELS: list[type[BaseModel]] = [
     AuditEntry,
     Backfill,
     BackfillDagRun,
+    Asset,
+    AssetEvent,
+    AssetDagQueue,
+    DagRunAssetEvent,
+    AssetAliasAsset,
 ]

@@ -20,6 +20,7 @@ from typing import Any
 import peewee
 
 from coordinator.metastore import models as m
+from coordinator.metastore.assets import AssetStore
 from coordinator.metastore.backfill_store import BackfillQueries
 from coordinator.metastore.db import DATABASE_ERRORS, connection_lost, one_line
 from coordinator.metastore.times import aware as aware  # re-exported: callers read rows' times with it
@@ -88,7 +89,7 @@ class ActiveState:
     versions: dict[int, StoredVersion]
 
 
-class Store(BackfillQueries):
+class Store(BackfillQueries, AssetStore):
     def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
@@ -143,6 +144,7 @@ class Store(BackfillQueries):
                 changes.backfill_dates,
                 self._insert_backfill_dates,
             ),
+            *(_Write(*write) for write in self.asset_writes(changes.assets)),
         ]
 
     def _write_all(self, writes: list[_Write]) -> list[StoreFailure]:

@@ -14,4 +14,5 @@ Each module's class extends the one before it, so a concept may use those listed
     commands    people's commands: clear, mark, cancel a run, pools
     explain     why a task instance is not running
     backfills   a DAG's runs over a range of past dates, under their own max_active_runs
+    assets      asset events in (outlets, programs, watchers), asset-triggered runs out
 """

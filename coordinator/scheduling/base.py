@@ -240,3 +240,10 @@ class SchedulerBase:
 
     def _backfill_run_ended(self, run: Run) -> None:
         raise NotImplementedError
+
+    def _emit_outlets(self, ti: TaskInstance) -> None:
+        """A task instance succeeded: its outlets' asset events (coordinator.scheduling.assets)."""
+
+    def _inlet_events(self, ti: TaskInstance) -> dict[str, tuple[int, list[Any]]] | None:
+        """The recent events of the task's inlets, for its `inlet_events` (coordinator.scheduling.assets)."""
+        return None

@@ -83,7 +83,8 @@ class Dispatch(Runs):
         self._forget_xcoms(ti.run, {ti.task_id})  # every execution starts with none, as in Airflow
         try:
             entry = self.dags.get(ti.run.dag_id)
-            payload = payloads.build(ti, entry.last_success if entry is not None else None, self.secrets)
+            last_success = entry.last_success if entry is not None else None
+            payload = payloads.build(ti, last_success, self.secrets, self._inlet_events(ti))
         except TemplateError as exc:
             message = self.secrets.redact(f"template did not render: {exc}")
             run = ti.run

@@ -65,6 +65,7 @@ class Readiness(Slots):
         if ti.spec.kind == "empty":
             self._set_state(ti, T.SUCCESS)
             ti.start_date = ti.end_date = now
+            self._emit_outlets(ti)
             return
         ti.try_number += 1
         ti.next_retry_at = ti.start_date = ti.end_date = None
@@ -76,6 +77,8 @@ class Readiness(Slots):
     def _end_ti(self, ti: TaskInstance, state: TaskState) -> None:
         self._set_state(ti, state)
         ti.end_date = self.clock.now()
+        if state is T.SUCCESS:
+            self._emit_outlets(ti)
         self._ti_finished(ti)
 
     def _end_following(self, ti: TaskInstance, follow: FollowTasks) -> str:

@@ -86,6 +86,8 @@ ENTRIES = (
     "delete_pool",
     "fire_timers",
     "dispatch",
+    "emit_external",
+    "check_assets",
 )
 
 

@@ -105,8 +105,8 @@ def test_a_dag_file_written_for_airflow_2_parses_unchanged(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("line", "dotted"),
     [
-        ("from airflow.sdk import Asset", "airflow.sdk.Asset"),
-        ("from airflow import Dataset", "airflow.Dataset"),
+        ("from airflow.sdk import ObjectStoragePath", "airflow.sdk.ObjectStoragePath"),
+        ("from airflow import settings", "airflow.settings"),
         ("from airflow.operators.smooth import SmoothOperator", "airflow.operators.smooth"),
         ("from airflow.providers.amazon.aws.operators.s3 import S3CreateBucketOperator", "airflow.providers.amazon"),
         ("from airflow.exceptions import AirflowSensorTimeout", "airflow.exceptions.AirflowSensorTimeout"),

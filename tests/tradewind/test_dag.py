@@ -23,7 +23,7 @@ def test_good_schedules_are_kept(schedule: object) -> None:
         ("@sometimes", "DAG 'd': unknown schedule preset '@sometimes'; use one of @once, @hourly"),
         ("@continuous", "DAG 'd': schedule '@continuous' is not supported"),
         (timedelta(0), "DAG 'd': a timedelta schedule must be positive"),
-        (5, "DAG 'd': schedule must be a cron string, a preset, a timedelta or None, not 5"),
+        (5, "DAG 'd': schedule must be a cron string, a preset, a timedelta, assets or None, not 5"),
     ],
 )
 def test_bad_schedules_are_errors_naming_the_dag(schedule: object, message: str) -> None:

@@ -25,7 +25,7 @@ import tradewind
 #: Airflow module -> {Airflow name: the name `tradewind` exports for it}. A name listed here that
 #: `tradewind` does not export is as unsupported as a name not listed at all.
 MODULES: dict[str, dict[str, str]] = {
-    "airflow": {"DAG": "DAG"},
+    "airflow": {"DAG": "DAG", "Dataset": "Dataset"},
     "airflow.sdk": {
         "DAG": "DAG",
         "dag": "dag",
@@ -44,6 +44,23 @@ MODULES: dict[str, dict[str, str]] = {
         "BaseHook": "BaseHook",
         "setup": "setup",
         "teardown": "teardown",
+        "Asset": "Asset",
+        "AssetAlias": "AssetAlias",
+        "AssetAll": "AssetAll",
+        "AssetAny": "AssetAny",
+        "AssetWatcher": "AssetWatcher",
+        "Metadata": "Metadata",
+        "asset": "asset",
+    },
+    "airflow.datasets": {"Dataset": "Dataset", "DatasetAll": "AssetAll", "DatasetAny": "AssetAny"},
+    "airflow.timetables.assets": {"AssetOrTimeSchedule": "AssetOrTimeSchedule"},
+    "airflow.timetables.datasets": {"DatasetOrTimeSchedule": "AssetOrTimeSchedule"},
+    "airflow.sdk.definitions.asset": {
+        "Asset": "Asset",
+        "AssetAlias": "AssetAlias",
+        "AssetAll": "AssetAll",
+        "AssetAny": "AssetAny",
+        "AssetWatcher": "AssetWatcher",
     },
     "airflow.models": {
         "DAG": "DAG",

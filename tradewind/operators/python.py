@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
+from tradewind.asset_events import OutletEventAccessors, collect_metadata
 from tradewind.baseoperator import BaseOperator, accepts
 from tradewind.exceptions import DagDefinitionError, TaskFailed
 from tradewind.skipping import follow_only, skip_all_downstream
@@ -51,6 +53,9 @@ class PythonOperator(BaseOperator):
         given = set(positional[: len(self.op_args)]) | set(self.op_kwargs)
         extra = {k: v for k, v in context.items() if (takes_all or k in names) and k not in given}
         value = self.python_callable(*self.op_args, **self.op_kwargs, **extra)
+        if inspect.isgenerator(value):
+            outlet_events = context.get("outlet_events")
+            value = collect_metadata(value, OutletEventAccessors() if outlet_events is None else outlet_events)
         if self.multiple_outputs and value is not None:
             if not isinstance(value, dict):
                 raise TaskFailed(

@@ -975,3 +975,99 @@ class CancelBackfillResponse(_message.Message):
     BACKFILL_FIELD_NUMBER: _ClassVar[int]
     backfill: Backfill
     def __init__(self, backfill: _Optional[_Union[Backfill, _Mapping]] = ...) -> None: ...
+
+class Asset(_message.Message):
+    __slots__ = ("uri", "name", "group", "extra_json", "consuming_dag_ids", "producing_tasks", "last_event_at")
+    URI_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    EXTRA_JSON_FIELD_NUMBER: _ClassVar[int]
+    CONSUMING_DAG_IDS_FIELD_NUMBER: _ClassVar[int]
+    PRODUCING_TASKS_FIELD_NUMBER: _ClassVar[int]
+    LAST_EVENT_AT_FIELD_NUMBER: _ClassVar[int]
+    uri: str
+    name: str
+    group: str
+    extra_json: str
+    consuming_dag_ids: _containers.RepeatedScalarFieldContainer[str]
+    producing_tasks: _containers.RepeatedScalarFieldContainer[str]
+    last_event_at: _timestamp_pb2.Timestamp
+    def __init__(self, uri: _Optional[str] = ..., name: _Optional[str] = ..., group: _Optional[str] = ..., extra_json: _Optional[str] = ..., consuming_dag_ids: _Optional[_Iterable[str]] = ..., producing_tasks: _Optional[_Iterable[str]] = ..., last_event_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class AssetEvent(_message.Message):
+    __slots__ = ("id", "uri", "extra_json", "timestamp", "source_dag_id", "source_run_id", "source_task_id", "source_map_index", "created_runs", "source_aliases")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    URI_FIELD_NUMBER: _ClassVar[int]
+    EXTRA_JSON_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_MAP_INDEX_FIELD_NUMBER: _ClassVar[int]
+    CREATED_RUNS_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_ALIASES_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    uri: str
+    extra_json: str
+    timestamp: _timestamp_pb2.Timestamp
+    source_dag_id: str
+    source_run_id: str
+    source_task_id: str
+    source_map_index: int
+    created_runs: _containers.RepeatedCompositeFieldContainer[AssetEventRun]
+    source_aliases: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[int] = ..., uri: _Optional[str] = ..., extra_json: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source_dag_id: _Optional[str] = ..., source_run_id: _Optional[str] = ..., source_task_id: _Optional[str] = ..., source_map_index: _Optional[int] = ..., created_runs: _Optional[_Iterable[_Union[AssetEventRun, _Mapping]]] = ..., source_aliases: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class AssetEventRun(_message.Message):
+    __slots__ = ("dag_id", "run_id")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    run_id: str
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
+
+class EmitAssetEventRequest(_message.Message):
+    __slots__ = ("uri", "extra_json")
+    URI_FIELD_NUMBER: _ClassVar[int]
+    EXTRA_JSON_FIELD_NUMBER: _ClassVar[int]
+    uri: str
+    extra_json: str
+    def __init__(self, uri: _Optional[str] = ..., extra_json: _Optional[str] = ...) -> None: ...
+
+class EmitAssetEventResponse(_message.Message):
+    __slots__ = ("event", "dag_runs")
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    DAG_RUNS_FIELD_NUMBER: _ClassVar[int]
+    event: AssetEvent
+    dag_runs: _containers.RepeatedCompositeFieldContainer[DagRun]
+    def __init__(self, event: _Optional[_Union[AssetEvent, _Mapping]] = ..., dag_runs: _Optional[_Iterable[_Union[DagRun, _Mapping]]] = ...) -> None: ...
+
+class ListAssetsRequest(_message.Message):
+    __slots__ = ("uri_contains",)
+    URI_CONTAINS_FIELD_NUMBER: _ClassVar[int]
+    uri_contains: str
+    def __init__(self, uri_contains: _Optional[str] = ...) -> None: ...
+
+class ListAssetsResponse(_message.Message):
+    __slots__ = ("assets",)
+    ASSETS_FIELD_NUMBER: _ClassVar[int]
+    assets: _containers.RepeatedCompositeFieldContainer[Asset]
+    def __init__(self, assets: _Optional[_Iterable[_Union[Asset, _Mapping]]] = ...) -> None: ...
+
+class ListAssetEventsRequest(_message.Message):
+    __slots__ = ("uri", "page_size", "page_token")
+    URI_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    uri: str
+    page_size: int
+    page_token: str
+    def __init__(self, uri: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListAssetEventsResponse(_message.Message):
+    __slots__ = ("events", "next_page_token")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[AssetEvent]
+    next_page_token: str
+    def __init__(self, events: _Optional[_Iterable[_Union[AssetEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -219,6 +219,21 @@ class ControlServiceStub:
                 request_serializer=tradewind_dot_v1_dot_control__pb2.CancelBackfillRequest.SerializeToString,
                 response_deserializer=tradewind_dot_v1_dot_control__pb2.CancelBackfillResponse.FromString,
                 _registered_method=True)
+        self.EmitAssetEvent = channel.unary_unary(
+                '/tradewind.v1.ControlService/EmitAssetEvent',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.EmitAssetEventRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.EmitAssetEventResponse.FromString,
+                _registered_method=True)
+        self.ListAssets = channel.unary_unary(
+                '/tradewind.v1.ControlService/ListAssets',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.ListAssetsRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.ListAssetsResponse.FromString,
+                _registered_method=True)
+        self.ListAssetEvents = channel.unary_unary(
+                '/tradewind.v1.ControlService/ListAssetEvents',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.ListAssetEventsRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.ListAssetEventsResponse.FromString,
+                _registered_method=True)
 
 
 class ControlServiceServicer:
@@ -491,6 +506,30 @@ class ControlServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EmitAssetEvent(self, request, context):
+        """Say that an asset's data changed: records an asset event and starts every DAG whose asset
+        condition it completes, as a successful task with that asset in its outlets does. The
+        asset must be named by a DAG in the DAG folder (NOT_FOUND otherwise). Answered once the
+        event, and any run it started, are committed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAssets(self, request, context):
+        """Every asset the DAGs name, by URI, with the DAGs scheduled on it and its latest event.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAssetEvents(self, request, context):
+        """Asset events, newest first, each with the runs it started.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -678,6 +717,21 @@ def add_ControlServiceServicer_to_server(servicer, server):
                     servicer.CancelBackfill,
                     request_deserializer=tradewind_dot_v1_dot_control__pb2.CancelBackfillRequest.FromString,
                     response_serializer=tradewind_dot_v1_dot_control__pb2.CancelBackfillResponse.SerializeToString,
+            ),
+            'EmitAssetEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.EmitAssetEvent,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.EmitAssetEventRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.EmitAssetEventResponse.SerializeToString,
+            ),
+            'ListAssets': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAssets,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.ListAssetsRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.ListAssetsResponse.SerializeToString,
+            ),
+            'ListAssetEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAssetEvents,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.ListAssetEventsRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.ListAssetEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1679,6 +1733,87 @@ class ControlService:
             '/tradewind.v1.ControlService/CancelBackfill',
             tradewind_dot_v1_dot_control__pb2.CancelBackfillRequest.SerializeToString,
             tradewind_dot_v1_dot_control__pb2.CancelBackfillResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EmitAssetEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/EmitAssetEvent',
+            tradewind_dot_v1_dot_control__pb2.EmitAssetEventRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.EmitAssetEventResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAssets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/ListAssets',
+            tradewind_dot_v1_dot_control__pb2.ListAssetsRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.ListAssetsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAssetEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/ListAssetEvents',
+            tradewind_dot_v1_dot_control__pb2.ListAssetEventsRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.ListAssetEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -33,6 +33,10 @@ class Result:
     return_value_json: str = ""
     #: Which downstream tasks to follow, when the task chose (a branch, a short-circuit).
     follow: FollowTasks | None = None
+    #: JSON of the extras the task set on its outlets' asset events, by URI; empty for none.
+    outlet_extra_json: str = ""
+    #: JSON of the events the task added through asset aliases; empty for none.
+    outlet_alias_events_json: str = ""
 
 
 def describe_exit(returncode: int) -> str:

@@ -72,7 +72,7 @@ def run(
     )
     if channel:
         os.environ[CHANNEL_ENV] = channel  # the task's own child processes may use it too
-    value_json, failure = "", None
+    value_json, extras, alias_events, failure = "", "", "", None
     try:
         context = context_from_json(context_json)
         ti = context["ti"]
@@ -83,6 +83,8 @@ def run(
         inputs = xcom_codec.loads(xcom_inputs_json)
         value = run_python_task(Path(bundle_dir), dag_file, dag_id, task_id, inputs, context)
         value_json = encode_return_value(value, task_id)
+        extras = context["outlet_events"].extras_json()
+        alias_events = context["outlet_events"].alias_events_json()
     except BaseException as exc:  # noqa: BLE001 - every way a task ends becomes an outcome
         failure = exc
         if not isinstance(exc, SystemExit):
@@ -95,7 +97,17 @@ def run(
     follow = decision.to_json() if decision is not None and outcome == "success" else None
     tmp = result_path + ".tmp"
     with open(tmp, "w") as handle:
-        json.dump({"outcome": outcome, "error": error, "return_value_json": value_json, "follow": follow}, handle)
+        json.dump(
+            {
+                "outcome": outcome,
+                "error": error,
+                "return_value_json": value_json,
+                "follow": follow,
+                "outlet_extra_json": extras,
+                "outlet_alias_events_json": alias_events,
+            },
+            handle,
+        )
     os.replace(tmp, result_path)
     if outcome in ("failed", "failed_no_retry"):
         raise SystemExit(1)
@@ -108,5 +120,10 @@ def interpret(workdir: Path, returncode: int) -> Result:
     data = json.loads(path.read_text())
     follow = FollowTasks.from_json(data["follow"]) if data.get("follow") is not None else None
     return Result(
-        OUTCOMES.get(data["outcome"], FAILED), data.get("error", ""), data.get("return_value_json", ""), follow
+        OUTCOMES.get(data["outcome"], FAILED),
+        data.get("error", ""),
+        data.get("return_value_json", ""),
+        follow,
+        data.get("outlet_extra_json", ""),
+        data.get("outlet_alias_events_json", ""),
     )

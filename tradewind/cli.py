@@ -528,13 +528,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     for flag, text in _CREDENTIAL_FLAGS:
         common.add_argument(flag, default=argparse.SUPPRESS, metavar=flag.rsplit("-", 1)[-1].upper(), help=text)
+    # No abbreviations: `--to` of a subcommand must never read as a prefix of `--token`.
     parser = argparse.ArgumentParser(
-        prog="tradewind", description=__doc__, parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="tradewind",
+        description=__doc__,
+        parents=[common],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
     groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
 
     def command(group: Any, name: str, handler: Any, help: str, json_flag: bool = False) -> argparse.ArgumentParser:
-        sub = group.add_parser(name, help=help, parents=[common])
+        sub = group.add_parser(name, help=help, parents=[common], allow_abbrev=False)
         sub.set_defaults(handler=handler, command=name)
         if json_flag:
             sub.add_argument("--json", action="store_true", help="print JSON for scripts")

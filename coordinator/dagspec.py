@@ -34,6 +34,13 @@ class TaskSpec:
     python: dict[str, Any] | None
     params: dict[str, Any] = field(default_factory=dict)
     param_schemas: dict[str, Any] = field(default_factory=dict)
+    is_setup: bool = False
+    is_teardown: bool = False
+    on_failure_fail_dagrun: bool = False
+    #: Direct upstream setup tasks (counted apart by the teardown trigger rule).
+    upstream_setups: tuple[str, ...] = ()
+    #: Setups upstream at any depth whose scope includes this task (see setup_scopes).
+    setup_scope: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -45,6 +52,7 @@ class DagSpec:
     data: dict[str, Any]
     tasks: dict[str, TaskSpec]
     downstream: dict[str, tuple[str, ...]]
+    #: The tasks whose states decide the run's: leaves, not counting teardowns (see state_leaves).
     leaves: frozenset[str]
     max_active_tasks: int = 16
     params: dict[str, Any] = field(default_factory=dict)
@@ -58,6 +66,8 @@ class DagSpec:
             for up in t["upstream"]:
                 downstream[up].append(t["task_id"])
         priorities = _effective_priorities(raw_tasks, downstream)
+        setups = {t["task_id"] for t in raw_tasks if t.get("is_setup")}
+        scopes = setup_scopes(raw_tasks, downstream) if setups else {}
         tasks = {
             t["task_id"]: TaskSpec(
                 task_id=t["task_id"],
@@ -80,6 +90,11 @@ class DagSpec:
                 python=t.get("python"),
                 params=t.get("params") or {},
                 param_schemas=t.get("param_schemas") or {},
+                is_setup=bool(t.get("is_setup")),
+                is_teardown=bool(t.get("is_teardown")),
+                on_failure_fail_dagrun=bool(t.get("on_failure_fail_dagrun")),
+                upstream_setups=tuple(up for up in t["upstream"] if up in setups),
+                setup_scope=scopes.get(t["task_id"], ()),
             )
             for i, t in enumerate(raw_tasks)
         }
@@ -91,7 +106,7 @@ class DagSpec:
             data=data,
             tasks=tasks,
             downstream={k: tuple(v) for k, v in downstream.items()},
-            leaves=frozenset(k for k, v in downstream.items() if not v),
+            leaves=state_leaves(raw_tasks, downstream),
             max_active_tasks=int(data.get("max_active_tasks", 16)),
             params=data.get("params") or {},
             param_schemas=data.get("param_schemas") or {},
@@ -106,6 +121,52 @@ class DagSpec:
             if spec.max_retry_delay is not None:
                 delay = min(delay, float(spec.max_retry_delay))
         return max(delay, 0.0)
+
+
+def state_leaves(raw_tasks: list[dict[str, Any]], downstream: dict[str, list[str]]) -> frozenset[str]:
+    """Airflow's leaves for a run's state: a teardown (unless on_failure_fail_dagrun) is ignored,
+    so a task whose every downstream task is ignorable counts as a leaf; with none, the plain leaves."""
+    ignorable = {t["task_id"] for t in raw_tasks if t.get("is_teardown") and not t.get("on_failure_fail_dagrun")}
+    leaves = frozenset(
+        task_id
+        for task_id, children in downstream.items()
+        if task_id not in ignorable and all(child in ignorable for child in children)
+    )
+    return leaves or frozenset(k for k, v in downstream.items() if not v)
+
+
+def setup_scopes(raw_tasks: list[dict[str, Any]], downstream: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    """For each task, Airflow's relevant setups: setups upstream of it at any depth that have no
+    teardown, or have a teardown downstream of it. A task waits for them (the setup constraint),
+    and clearing the task clears them and their teardowns."""
+    teardown = {t["task_id"] for t in raw_tasks if t.get("is_teardown")}
+    upstream = {t["task_id"]: t["upstream"] for t in raw_tasks}
+    scopes: dict[str, list[str]] = {}
+    for t in raw_tasks:
+        if not t.get("is_setup"):
+            continue
+        setup = t["task_id"]
+        below = _reach(setup, downstream)
+        ends = [child for child in downstream[setup] if child in teardown]
+        if ends:
+            above_ends: set[str] = set()
+            for end in ends:
+                above_ends |= _reach(end, upstream)
+            below &= above_ends
+        for task_id in below:
+            scopes.setdefault(task_id, []).append(setup)
+    return {task_id: tuple(setups) for task_id, setups in scopes.items()}
+
+
+def _reach(start: str, edges: dict[str, Any]) -> set[str]:
+    seen: set[str] = set()
+    work = list(edges[start])
+    while work:
+        task_id = work.pop()
+        if task_id not in seen:
+            seen.add(task_id)
+            work.extend(edges[task_id])
+    return seen
 
 
 def _effective_priorities(raw_tasks: list[dict[str, Any]], downstream: dict[str, list[str]]) -> dict[str, int]:

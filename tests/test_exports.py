@@ -35,6 +35,8 @@ def test_the_public_surface_is_what_dag_authors_import() -> None:
             "get_current_context",
             "TaskGroup",
             "task_group",
+            "setup",
+            "teardown",
         ]
     )
     for name in tradewind.__all__:

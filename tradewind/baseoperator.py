@@ -15,6 +15,7 @@ from tradewind import unsupported
 from tradewind.dag import DAG, check_id, checked_params, current_dag
 from tradewind.dependencies import DependencyMixin
 from tradewind.exceptions import DagDefinitionError, TaskFailed
+from tradewind.setup_teardown import SetupTeardownScope, mark_setup, mark_teardown
 from tradewind.task_group import TaskGroup, current_group, join_group
 from tradewind.trigger_rules import TriggerRule
 
@@ -112,6 +113,10 @@ class BaseOperator(DependencyMixin):
         if values["depends_on_past"]:
             unsupported.not_yet("depends_on_past=True", where)
         self.do_xcom_push = bool(values["do_xcom_push"])
+        self.is_setup = False
+        self.is_teardown = False
+        self.on_failure_fail_dagrun = False
+        self._scopes: list[SetupTeardownScope] = []
         self.doc_md = values["doc_md"]
         self.params, self.param_schemas = checked_params(values["params"] or {}, where)
         self.upstream_task_ids: set[str] = set()
@@ -172,11 +177,22 @@ class BaseOperator(DependencyMixin):
     def partial(cls, **_: Any) -> NoReturn:
         unsupported.not_yet("dynamic task mapping (.partial/.expand)", cls.__name__)
 
-    def as_setup(self) -> NoReturn:
-        unsupported.not_yet("setup and teardown tasks (as_setup)", self.where)
+    def as_setup(self) -> BaseOperator:
+        """Make this a setup task (Airflow's as_setup); returns the task."""
+        mark_setup(self)
+        return self
 
-    def as_teardown(self, *_: Any, **__: Any) -> NoReturn:
-        unsupported.not_yet("setup and teardown tasks (as_teardown)", self.where)
+    def as_teardown(self, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> BaseOperator:
+        """Make this a teardown task of `setups` (Airflow's as_teardown); returns the task."""
+        mark_teardown(self, setups, on_failure_fail_dagrun)
+        return self
+
+    def __enter__(self) -> BaseOperator:
+        self._scopes.append(SetupTeardownScope(self))
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self._scopes.pop().close()
 
     def set_upstream(self, other: Any) -> None:
         for task in _tasks(other, roots=False):
@@ -217,6 +233,21 @@ class XComArg:
 
     def __rshift__(self, other: Any) -> Any:
         return self.operator >> other
+
+    def as_setup(self) -> XComArg:
+        self.operator.as_setup()
+        return self
+
+    def as_teardown(self, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> XComArg:
+        self.operator.as_teardown(setups, on_failure_fail_dagrun)
+        return self
+
+    def __enter__(self) -> XComArg:
+        self.operator.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.operator.__exit__(*exc)
 
     def __lshift__(self, other: Any) -> Any:
         return self.operator << other

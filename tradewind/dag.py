@@ -19,6 +19,7 @@ from croniter import croniter
 from tradewind import unsupported
 from tradewind.exceptions import DagDefinitionError
 from tradewind.params import split_params
+from tradewind.setup_teardown import check_marks
 from tradewind.template_settings import resolve_template_files, template_settings
 from tradewind.timezones import zone_name
 
@@ -197,6 +198,7 @@ class DAG:
         for task in self.task_dict.values():
             resolve_template_files(task, self.template_settings)
             task.wire_xcom_args()
+            check_marks(task)
         cycle = self._find_cycle()
         if cycle:
             raise DagDefinitionError(f"{self.label}: cycle between tasks {' -> '.join(cycle)}")

@@ -22,6 +22,8 @@ coordinator shows the call as rendered (`tasks show`, the monitor).
 Each task also has "group_id", its task group path ("" when in none; see tradewind.task_group),
 and the DAG has "task_groups": [{"path", "group_id", "tooltip", "prefix_group_id"}, ...] in
 definition order, for the monitor; the scheduler reads neither.
+A setup task has "is_setup": true, a teardown "is_teardown": true and "on_failure_fail_dagrun"
+(both absent on other tasks).
 Format 1 is format 2 without "timezone", which is then UTC; stored DAGs of format 1 still load.
 """
 
@@ -186,6 +188,11 @@ def _task(task: BaseOperator) -> dict[str, Any]:
         "param_schemas": task.param_schemas,
         "group_id": task.task_group.path if task.task_group is not None else "",
     }
+    if task.is_setup:
+        data["is_setup"] = True
+    if task.is_teardown:
+        data["is_teardown"] = True
+        data["on_failure_fail_dagrun"] = task.on_failure_fail_dagrun
     if isinstance(task, BashOperator):
         data["bash"] = {
             "bash_command": task.bash_command,

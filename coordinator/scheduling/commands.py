@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from coordinator.records import Run, TaskInstance
 from coordinator.scheduling.membership import Membership
+from coordinator.scheduling.setup_teardown import with_setups_and_teardowns
 from tradewind.exceptions import FailedPrecondition, InvalidArgument, NotFound
 from tradewind.states import FINISHED, RunState, TaskState, check_run
 
@@ -50,6 +51,7 @@ class Commands(Membership):
                     if child not in selected:
                         selected.add(child)
                         stack.append(child)
+        selected = with_setups_and_teardowns(run.dag, selected)
         order = [t for t in run.dag.tasks if t in selected]
         cleared = []
         self._reopen(run)

@@ -17,6 +17,7 @@ from datetime import timedelta
 from coordinator.dagspec import DagSpec
 from coordinator.records import TaskInstance
 from coordinator.scheduling.effects import RetryDue
+from coordinator.scheduling.setup_teardown import setup_constraint
 from coordinator.scheduling.slots import Slots
 from tradewind.skipping import FollowTasks
 from tradewind.states import RunState, TaskState
@@ -39,6 +40,8 @@ class Readiness(Slots):
             verdict = evaluate(ti.spec.trigger_rule, upstream_counts(ti))
             if verdict is Verdict.RUN and skipped_by_upstream(ti):
                 verdict = Verdict.SKIP
+            if verdict is Verdict.RUN:
+                verdict = setup_constraint(ti) or verdict
             if verdict is Verdict.WAIT:
                 continue
             if verdict is Verdict.RUN:
@@ -155,11 +158,13 @@ def descendants(dag: DagSpec, roots: Iterable[str]) -> list[str]:
 
 def upstream_counts(ti: TaskInstance) -> UpstreamCounts:
     c = {T.SUCCESS: 0, T.FAILED: 0, T.UPSTREAM_FAILED: 0, T.SKIPPED: 0, T.REMOVED: 0}
-    upstream = ti.spec.upstream
+    spec = ti.spec
+    upstream = spec.upstream
     for up in upstream:
         state = ti.run.tis[up].state
         if state in c:
             c[state] += 1
+    setup_states = [ti.run.tis[up].state for up in spec.upstream_setups]
     return UpstreamCounts(
         total=len(upstream),
         success=c[T.SUCCESS],
@@ -167,4 +172,7 @@ def upstream_counts(ti: TaskInstance) -> UpstreamCounts:
         upstream_failed=c[T.UPSTREAM_FAILED],
         skipped=c[T.SKIPPED],
         removed=c[T.REMOVED],
+        setups=len(setup_states),
+        setup_success=setup_states.count(T.SUCCESS),
+        setup_skipped=setup_states.count(T.SKIPPED),
     )

@@ -29,10 +29,6 @@ CASES = [
         'with DAG(dag_id="x", schedule=None):\n    BashOperator.partial(task_id="a").expand(bash_command=["true"])',
         "Tradewind does not support dynamic task mapping (.partial/.expand) yet",
     ),
-    (
-        'with DAG(dag_id="x", schedule=None):\n    BashOperator(task_id="a", bash_command="true").as_teardown()',
-        "Tradewind does not support setup and teardown tasks (as_teardown) yet",
-    ),
     ('DAG(dag_id="x", schedule=None).test()', "Tradewind does not support dag.test() yet"),
 ]
 

@@ -1,0 +1,53 @@
+"""Airflow scheduling semantics on a real coordinator and worker, from unchanged Airflow-style
+DAG files in tests/airflow_dags/semantics/ (one file per feature)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from tests.harness import Cluster, assert_eventually
+
+DAGS = Path(__file__).parent.parent / "airflow_dags" / "semantics"
+
+
+def start(cluster: Cluster, name: str, dag_id: str) -> None:
+    shutil.copy(DAGS / f"{name}.py", cluster.dags / f"{name}.py")
+    cluster.coordinator()
+    cluster.worker("w1")
+    assert_eventually(lambda: dag_id in cluster.cli("dags", "list").stdout, 30, f"DAG {dag_id} to be parsed")
+
+
+def trigger(cluster: Cluster, dag_id: str, *extra: str) -> str:
+    return str(json.loads(cluster.cli("dags", "trigger", dag_id, "--json", *extra).stdout)["run_id"])
+
+
+def finished_run(cluster: Cluster, dag_id: str, run_id: str) -> dict[str, Any]:
+    def finished() -> dict[str, Any] | None:
+        found = json.loads(cluster.cli("runs", "list", "--dag", dag_id, "--json").stdout)
+        return next((r for r in found if r["run_id"] == run_id and r["state"] in ("success", "failed")), None)
+
+    return assert_eventually(finished, 60, f"run {run_id} of {dag_id} to finish")
+
+
+def task_states(cluster: Cluster, dag_id: str, run_id: str) -> dict[str, str]:
+    rows = json.loads(cluster.cli("tasks", "list", dag_id, run_id, "--json").stdout)
+    return {row["task_id"]: row["state"] for row in rows}
+
+
+def test_teardowns_run_after_failed_work_and_their_failure_does_not_fail_the_run(cluster: Cluster) -> None:
+    start(cluster, "setup_teardown", "setup_teardown")
+    run_id = trigger(cluster, "setup_teardown")
+    run = finished_run(cluster, "setup_teardown", run_id)
+    assert task_states(cluster, "setup_teardown", run_id) == {
+        "create_cluster": "success",
+        "query": "failed",
+        "delete_cluster": "success",
+        "make_bucket": "success",
+        "use_bucket": "success",
+        "drop_bucket": "failed",
+    }
+    assert run["state"] == "failed"
+    assert "deleting c-1" in cluster.cli("tasks", "logs", "setup_teardown", run_id, "delete_cluster").stdout

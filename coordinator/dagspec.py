@@ -41,6 +41,9 @@ class TaskSpec:
     upstream_setups: tuple[str, ...] = ()
     #: Setups upstream at any depth whose scope includes this task (see setup_scopes).
     setup_scope: tuple[str, ...] = ()
+    depends_on_past: bool = False
+    wait_for_downstream: bool = False
+    ignore_first_depends_on_past: bool = True
 
 
 @dataclass(slots=True)
@@ -57,6 +60,9 @@ class DagSpec:
     max_active_tasks: int = 16
     params: dict[str, Any] = field(default_factory=dict)
     param_schemas: dict[str, Any] = field(default_factory=dict)
+    #: Some task depends on the previous run (depends_on_past): the scheduler tracks runs by date.
+    uses_past: bool = False
+    catchup: bool = False
 
     @classmethod
     def build(cls, version_id: int, data: dict[str, Any], bundle_hash: str) -> DagSpec:
@@ -95,6 +101,9 @@ class DagSpec:
                 on_failure_fail_dagrun=bool(t.get("on_failure_fail_dagrun")),
                 upstream_setups=tuple(up for up in t["upstream"] if up in setups),
                 setup_scope=scopes.get(t["task_id"], ()),
+                depends_on_past=bool(t.get("depends_on_past") or t.get("wait_for_downstream")),
+                wait_for_downstream=bool(t.get("wait_for_downstream")),
+                ignore_first_depends_on_past=bool(t.get("ignore_first_depends_on_past", True)),
             )
             for i, t in enumerate(raw_tasks)
         }
@@ -110,6 +119,8 @@ class DagSpec:
             max_active_tasks=int(data.get("max_active_tasks", 16)),
             params=data.get("params") or {},
             param_schemas=data.get("param_schemas") or {},
+            uses_past=any(t.get("depends_on_past") or t.get("wait_for_downstream") for t in raw_tasks),
+            catchup=bool(data.get("catchup")),
         )
 
     def retry_delay(self, task_id: str, try_number: int) -> float:

@@ -45,7 +45,7 @@ from coordinator.logs import LogKey, LogStore
 from coordinator.metastore.db import disk_full
 from coordinator.metastore.store import Store, StoreFailure
 from coordinator.records import Changes, Run, TaskInstance
-from coordinator.recovery import recover, run_from_rows
+from coordinator.recovery import load_previous_run, recover, run_from_rows
 from coordinator.scheduler import Ids, Scheduler
 from coordinator.scheduling.effects import (
     Assign,
@@ -338,6 +338,7 @@ class Engine:
         attempts = self.store.latest_attempts([t.id for t in rows[1]])
         run = run_from_rows(rows[0], spec, rows[1], attempts, rows[2])
         self.scheduler.adopt_run(run)
+        load_previous_run(self.scheduler, self.store, run)
         return run
 
     def _cmd_clear(self, dag_id: str, run_id: str, task_ids: list[str], include_downstream: bool) -> Reply:

@@ -39,6 +39,11 @@ def recover(scheduler: Scheduler, store: Store) -> None:
         entry.max_active_runs = row.max_active_runs
         entry.last_scheduled_date = aware(row.last_scheduled_date)
         scheduler.dags[dag_id] = entry
+    for dag_id, entry in scheduler.dags.items():
+        if entry.spec.uses_past:
+            latest = store.previous_run(dag_id, None, skip_manual=entry.spec.catchup)
+            if latest is not None:
+                scheduler.remember_past(dag_id, latest)
     for dag_id, run_row in store.last_successes().items():
         if dag_id in scheduler.dags:
             scheduler.dags[dag_id].last_success = LastSuccess(
@@ -71,6 +76,7 @@ def recover(scheduler: Scheduler, store: Store) -> None:
         entry = found or DagEntry(run.dag_id, spec, Timetable(spec.data), False, active=False)
         scheduler.dags[run.dag_id] = entry
         scheduler.adopt_run(run)
+        load_previous_run(scheduler, store, run)
         if run.state is RunState.QUEUED:
             entry.queued_runs.append(run)
             continue
@@ -100,6 +106,14 @@ def recover(scheduler: Scheduler, store: Store) -> None:
     for entry in list(scheduler.dags.values()):
         scheduler._start_runs(entry)
         scheduler._schedule_dag(entry)
+
+
+def load_previous_run(scheduler: Scheduler, store: Store, run: Run) -> None:
+    """For a run brought into memory whose DAG has depends_on_past tasks: the run before it."""
+    if run.dag.uses_past:
+        before = store.previous_run(run.dag_id, run.logical_date, skip_manual=run.dag.catchup)
+        if before is not None:
+            scheduler.remember_past(run.dag_id, before)
 
 
 def run_from_rows(

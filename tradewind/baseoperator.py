@@ -37,6 +37,8 @@ BASE_DEFAULTS: dict[str, Any] = {
     "execution_timeout": None,
     "do_xcom_push": True,
     "depends_on_past": False,
+    "wait_for_downstream": False,
+    "ignore_first_depends_on_past": True,
     "doc_md": None,
     "params": None,
 }
@@ -110,8 +112,9 @@ class BaseOperator(DependencyMixin):
             )
         self.weight_rule = str(values["weight_rule"])
         self.execution_timeout = seconds(values["execution_timeout"], "execution_timeout", where)
-        if values["depends_on_past"]:
-            unsupported.not_yet("depends_on_past=True", where)
+        self.wait_for_downstream = bool(values["wait_for_downstream"])
+        self.depends_on_past = bool(values["depends_on_past"]) or self.wait_for_downstream
+        self.ignore_first_depends_on_past = bool(values["ignore_first_depends_on_past"])
         self.do_xcom_push = bool(values["do_xcom_push"])
         self.is_setup = False
         self.is_teardown = False

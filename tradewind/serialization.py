@@ -23,7 +23,8 @@ Each task also has "group_id", its task group path ("" when in none; see tradewi
 and the DAG has "task_groups": [{"path", "group_id", "tooltip", "prefix_group_id"}, ...] in
 definition order, for the monitor; the scheduler reads neither.
 A setup task has "is_setup": true, a teardown "is_teardown": true and "on_failure_fail_dagrun"
-(both absent on other tasks).
+(both absent on other tasks). A task with depends_on_past (or wait_for_downstream, which
+implies it) has "depends_on_past": true, "wait_for_downstream" and "ignore_first_depends_on_past".
 Format 1 is format 2 without "timezone", which is then UTC; stored DAGs of format 1 still load.
 """
 
@@ -188,6 +189,10 @@ def _task(task: BaseOperator) -> dict[str, Any]:
         "param_schemas": task.param_schemas,
         "group_id": task.task_group.path if task.task_group is not None else "",
     }
+    if task.depends_on_past:
+        data["depends_on_past"] = True
+        data["wait_for_downstream"] = task.wait_for_downstream
+        data["ignore_first_depends_on_past"] = task.ignore_first_depends_on_past
     if task.is_setup:
         data["is_setup"] = True
     if task.is_teardown:

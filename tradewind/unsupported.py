@@ -26,7 +26,6 @@ TASK_ARGUMENTS = {
     "on_retry_callback": "task callbacks (on_retry_callback)",
     "on_execute_callback": "task callbacks (on_execute_callback)",
     "on_skipped_callback": "task callbacks (on_skipped_callback)",
-    "wait_for_downstream": "wait_for_downstream",
     "task_display_name": "task_display_name",
     "sla": "SLAs",
     "outlets": "assets (outlets)",

@@ -117,6 +117,7 @@ class WaitReason(StrEnum):
     QUEUE_ORDER = "queue_order"
     NOT_WAITING = "not_waiting"
     WORKER_RECONNECTING = "worker_reconnecting"
+    PREVIOUS_RUN = "previous_run"
 
 
 def _by_prefix(enum: type[StrEnum], pb_enum: Any, prefix: str) -> dict[Any, int]:

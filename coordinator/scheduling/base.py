@@ -18,7 +18,7 @@ from coordinator.clock import Clock
 from coordinator.dagspec import DagSpec
 from coordinator.events import AttemptRef
 from coordinator.queue import ReadyQueue
-from coordinator.records import Attempt, Changes, LastSuccess, Run, TaskInstance
+from coordinator.records import Attempt, Changes, LastSuccess, PastIndex, Run, TaskInstance
 from coordinator.scheduling.effects import Effect, Timer, WatchRun, WatchTi, WatchWorker
 from coordinator.sessions import WorkerSession
 from coordinator.timetable import Timetable
@@ -50,6 +50,8 @@ class DagEntry:
     #: Task instances of this DAG on workers (queued or running), for max_active_tasks.
     on_workers: int = 0
     last_success: LastSuccess | None = None
+    #: Runs by logical date, kept only for a DAG with depends_on_past tasks.
+    past: PastIndex = field(default_factory=PastIndex)
 
 
 class Ids:

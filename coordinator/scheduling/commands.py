@@ -87,6 +87,7 @@ class Commands(Membership):
             self._evaluate([run.tis[d] for d in run.dag.downstream[ti.task_id] if d in run.tis])
             if run.unfinished == 0:
                 self._finish_run(run)
+            self._past_follow(ti)
         else:
             self._ti_finished(ti)
         return ti

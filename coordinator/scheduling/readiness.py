@@ -17,8 +17,8 @@ from datetime import timedelta
 from coordinator.dagspec import DagSpec
 from coordinator.records import TaskInstance
 from coordinator.scheduling.effects import RetryDue
+from coordinator.scheduling.past import Past
 from coordinator.scheduling.setup_teardown import setup_constraint
-from coordinator.scheduling.slots import Slots
 from tradewind.skipping import FollowTasks
 from tradewind.states import RunState, TaskState
 from tradewind.trigger_rules import UpstreamCounts, Verdict, evaluate
@@ -28,7 +28,7 @@ T = TaskState
 SKIPMIXIN_KEY = "skipmixin_key"
 
 
-class Readiness(Slots):
+class Readiness(Past):
     def _evaluate(self, candidates: list[TaskInstance]) -> None:
         """Apply trigger rules to task instances in state none, following skips and failures down."""
         work = deque(candidates)
@@ -42,6 +42,8 @@ class Readiness(Slots):
                 verdict = Verdict.SKIP
             if verdict is Verdict.RUN:
                 verdict = setup_constraint(ti) or verdict
+            if verdict is Verdict.RUN and self._past_blocker(ti) is not None:
+                verdict = Verdict.WAIT
             if verdict is Verdict.WAIT:
                 continue
             if verdict is Verdict.RUN:
@@ -61,6 +63,7 @@ class Readiness(Slots):
             self._evaluate([run.tis[d] for d in run.dag.downstream[ti.task_id] if d in run.tis])
         if run.unfinished == 0 and run.state is RunState.RUNNING:
             self._finish_run(run)
+        self._past_follow(ti)
 
     def _schedule(self, ti: TaskInstance) -> None:
         """Dependencies met: start a new try and put it in the queue (or finish an EmptyOperator)."""

@@ -115,6 +115,7 @@ class Runs(Readiness):
             dag=entry.spec,
         )
         self._remember(run)
+        self._past_track(run)
         self.changes.new_runs.append(run)
         entry.queued_runs.append(run)
         self._watch_run(run)
@@ -169,6 +170,7 @@ class Runs(Readiness):
         self.changes.touch_run(run)
         self._watch_run(run)
         self._forget(run)
+        self._past_ended(run)
         entry = self.dags.get(run.dag_id)
         if entry is not None:
             if was_running:
@@ -194,6 +196,7 @@ class Runs(Readiness):
     def adopt_run(self, run: Run) -> None:
         """Bring a finished run back into memory (to clear or mark its task instances)."""
         self._remember(run)
+        self._past_track(run)
         for ti in run.tis.values():
             self.tis[ti.id] = ti
 

@@ -51,3 +51,14 @@ def test_teardowns_run_after_failed_work_and_their_failure_does_not_fail_the_run
     }
     assert run["state"] == "failed"
     assert "deleting c-1" in cluster.cli("tasks", "logs", "setup_teardown", run_id, "delete_cluster").stdout
+
+
+def test_depends_on_past_holds_a_task_whose_previous_instance_failed_and_says_why(cluster: Cluster) -> None:
+    start(cluster, "depends_on_past", "depends_on_past")
+    first = finished_run(cluster, "depends_on_past", "scheduled__2026-01-01T00:00:00+00:00")
+    second = finished_run(cluster, "depends_on_past", "scheduled__2026-01-02T00:00:00+00:00")
+    assert (first["state"], second["state"]) == ("success", "failed")
+    third = "scheduled__2026-01-03T00:00:00+00:00"
+    assert task_states(cluster, "depends_on_past", third) == {"load": "none", "report": "none"}
+    why = cluster.cli("tasks", "why", "depends_on_past", third, "load").stdout
+    assert "waiting for load in the previous run scheduled__2026-01-02T00:00:00+00:00" in why

@@ -97,12 +97,19 @@ def test_durations_accept_timedeltas_or_seconds() -> None:
         ({"execution_timeout": -5}, "DAG 'd': task 'x': execution_timeout must not be negative"),
         ({"weight_rule": "heaviest"}, "DAG 'd': task 'x': weight_rule must be one of downstream, upstream, absolute"),
         ({"pool_slots": 0}, "DAG 'd': task 'x': pool_slots must be an integer of at least 1"),
-        ({"depends_on_past": True}, "DAG 'd': task 'x': Tradewind does not support depends_on_past=True yet"),
     ],
 )
 def test_bad_task_arguments_are_errors_naming_dag_task_and_value(kwargs: dict, message: str) -> None:
     with DAG("d"), pytest.raises(DagDefinitionError, match=message):
         EmptyOperator(task_id="x", **kwargs)
+
+
+def test_wait_for_downstream_implies_depends_on_past_as_in_airflow() -> None:
+    with DAG("d", default_args={"wait_for_downstream": True}):
+        task = EmptyOperator(task_id="x")
+        plain = EmptyOperator(task_id="y", wait_for_downstream=False)
+    assert task.depends_on_past and task.wait_for_downstream and task.ignore_first_depends_on_past
+    assert not plain.depends_on_past
 
 
 def test_the_unknown_trigger_rule_error_lists_every_rule() -> None:

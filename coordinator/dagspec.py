@@ -63,6 +63,8 @@ class DagSpec:
     #: Some task depends on the previous run (depends_on_past): the scheduler tracks runs by date.
     uses_past: bool = False
     catchup: bool = False
+    #: Seconds a run may run before it fails and its unfinished task instances are skipped.
+    dagrun_timeout: float | None = None
 
     @classmethod
     def build(cls, version_id: int, data: dict[str, Any], bundle_hash: str) -> DagSpec:
@@ -121,6 +123,7 @@ class DagSpec:
             param_schemas=data.get("param_schemas") or {},
             uses_past=any(t.get("depends_on_past") or t.get("wait_for_downstream") for t in raw_tasks),
             catchup=bool(data.get("catchup")),
+            dagrun_timeout=data.get("dagrun_timeout"),
         )
 
     def retry_delay(self, task_id: str, try_number: int) -> float:

@@ -81,6 +81,7 @@ def recover(scheduler: Scheduler, store: Store) -> None:
             entry.queued_runs.append(run)
             continue
         entry.running_runs += 1
+        scheduler._arm_run_timeout(run)
         waiting = []
         for ti in run.tis.values():
             ti.losses = losses[ti.id]

@@ -17,16 +17,17 @@ from coordinator.scheduling.effects import (
     Liveness,
     OrphanCheck,
     RetryDue,
+    RunTimeout,
     ScheduleDue,
     SlotCheck,
     Timer,
 )
-from coordinator.scheduling.explain import Explain
+from coordinator.scheduling.run_timeout import RunTimeouts
 
 __all__ = ["DagEntry", "Ids", "Scheduler"]
 
 
-class Scheduler(Explain):
+class Scheduler(RunTimeouts):
     def fire_timers(self, on_error: Callable[[Timer, Exception], None] | None = None) -> None:
         """Fire every due timer. An unexpected error in one goes to `on_error` (the engine's
         containment); without it, it is raised."""
@@ -56,3 +57,5 @@ class Scheduler(Explain):
                 self._forget_attempt(timer)
             case SlotCheck():
                 self._slot_check(timer)
+            case RunTimeout():
+                self._run_timeout(timer)

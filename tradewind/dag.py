@@ -52,6 +52,21 @@ def check_id(value: Any, what: str, where: str = "") -> str:
     return value
 
 
+def _positive_seconds(value: Any, what: str, where: str) -> float | None:
+    """A duration given as a timedelta or seconds, more than zero, as float seconds (or None)."""
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        total = value.total_seconds()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        total = float(value)
+    else:
+        raise DagDefinitionError(f"{where}: {what} must be a timedelta or seconds, not {value!r}")
+    if not total > 0:
+        raise DagDefinitionError(f"{where}: {what} must be more than zero, not {value!r}")
+    return total
+
+
 def as_utc(value: datetime | None, what: str, where: str) -> datetime | None:
     """Naive datetimes are taken as UTC, as Airflow does with its default timezone."""
     if value is None:
@@ -88,6 +103,7 @@ class DAG:
         user_defined_macros: dict[str, Any] | None = None,
         user_defined_filters: dict[str, Any] | None = None,
         render_template_as_native_obj: bool = False,
+        dagrun_timeout: timedelta | float | None = None,
         **unknown: Any,
     ) -> None:
         self.fileloc = _loading[-1][0] if _loading else ""
@@ -117,6 +133,7 @@ class DAG:
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise DagDefinitionError(f"{where}: end_date {self.end_date} is before start_date {self.start_date}")
         self.catchup = bool(catchup)
+        self.dagrun_timeout = _positive_seconds(dagrun_timeout, "dagrun_timeout", where)
         self.default_args = dict(default_args or {})
         if isinstance(tags, str):
             raise DagDefinitionError(f"{where}: tags must be a list of strings, not the string {tags!r}")

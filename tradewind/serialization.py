@@ -5,7 +5,7 @@ Format 2 (the coordinator reads exactly this):
     {"format": 2, "dag_id", "fileloc", "description", "owner",
      "schedule": null | {"kind": "cron"|"preset", "expr"} | {"kind": "once"} | {"kind": "delta", "seconds"},
      "start_date", "end_date" (ISO 8601 in UTC, or null), "timezone" (the zone cron schedules are
-     read in: "UTC", an IANA name or "+05:30"), "catchup", "max_active_runs",
+     read in: "UTC", an IANA name or "+05:30"), "catchup", "dagrun_timeout" (s|null), "max_active_runs",
      "max_active_tasks", "tags", "params" (values), "param_schemas" (name: JSON Schema),
      "user_defined_macros" (those that are plain data), "is_paused_upon_creation",
      "tasks": [{"task_id", "operator", "kind": "bash"|"python"|"empty", "upstream" (sorted),
@@ -68,6 +68,7 @@ def serialize_dag(dag: DAG, fileloc: str) -> dict[str, Any]:
         "end_date": dag.end_date.isoformat() if dag.end_date else None,
         "timezone": zone_name(dag.timezone),
         "catchup": dag.catchup,
+        "dagrun_timeout": dag.dagrun_timeout,
         "max_active_runs": dag.max_active_runs,
         "max_active_tasks": dag.max_active_tasks,
         "tags": list(dag.tags),

@@ -215,6 +215,9 @@ class SchedulerBase:
         self.effects.append(WatchWorker(worker))
 
     # ---- implemented by the concept modules ----------------------------------------------
+    def _arm_run_timeout(self, run: Run) -> None:
+        raise NotImplementedError
+
     def _ti_finished(self, ti: TaskInstance, evaluate_downstream: bool = True) -> None:
         raise NotImplementedError
 

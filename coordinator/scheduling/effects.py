@@ -7,6 +7,7 @@ generation), so a later change in the same turn cannot alter what is sent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from coordinator.events import AttemptRef, RequestResult
 from coordinator.payloads import Payload
@@ -155,4 +156,12 @@ class SlotCheck:
     generation: int
 
 
-Timer = ScheduleDue | AckDeadline | RetryDue | Liveness | OrphanCheck | ForgetAttempt | SlotCheck
+@dataclass(frozen=True, slots=True)
+class RunTimeout:
+    """A run's dagrun_timeout, counted from `started`; a run reopened since has a later start."""
+
+    run_id: int
+    started: datetime
+
+
+Timer = ScheduleDue | AckDeadline | RetryDue | Liveness | OrphanCheck | ForgetAttempt | SlotCheck | RunTimeout

@@ -145,6 +145,7 @@ class Runs(Readiness):
         entry.running_runs += 1
         self.changes.touch_run(run)
         self._watch_run(run)
+        self._arm_run_timeout(run)
         roots = []
         for task_id, spec in run.dag.tasks.items():
             ti = TaskInstance(id=self.ids.next_ti(), run=run, task_id=task_id, max_tries=spec.retries + 1)
@@ -187,6 +188,9 @@ class Runs(Readiness):
         if run.state in (RunState.SUCCESS, RunState.FAILED):
             run.state = check_run(run.state, RunState.RUNNING)
             run.end_date = None
+            if run.dag.dagrun_timeout is not None:
+                run.start_date = self.clock.now()
+                self._arm_run_timeout(run)
             self.changes.touch_run(run)
             self._watch_run(run)
             entry = self.dags.get(run.dag_id)

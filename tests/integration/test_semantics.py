@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +63,16 @@ def test_depends_on_past_holds_a_task_whose_previous_instance_failed_and_says_wh
     assert task_states(cluster, "depends_on_past", third) == {"load": "none", "report": "none"}
     why = cluster.cli("tasks", "why", "depends_on_past", third, "load").stdout
     assert "waiting for load in the previous run scheduled__2026-01-02T00:00:00+00:00" in why
+
+
+def test_a_run_past_its_dagrun_timeout_fails_and_its_running_task_is_killed_and_skipped(cluster: Cluster) -> None:
+    start(cluster, "dagrun_timeout", "dagrun_timeout")
+    run_id = trigger(cluster, "dagrun_timeout")
+    run = finished_run(cluster, "dagrun_timeout", run_id)
+    assert run["state"] == "failed"
+    assert task_states(cluster, "dagrun_timeout", run_id) == {"quick": "success", "slow": "skipped", "after": "skipped"}
+
+    def slow_ended() -> bool:
+        return "sleep 987" not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+
+    assert_eventually(slow_ended, 30, "the timed-out task's process to be killed")

@@ -101,3 +101,13 @@ def test_a_long_chain_is_validated_without_recursion() -> None:
 def test_get_task_names_the_missing_task() -> None:
     with pytest.raises(DagDefinitionError, match="DAG 'd' has no task 'nope'"):
         DAG("d").get_task("nope")
+
+
+def test_dagrun_timeout_is_stored_in_seconds_and_a_bad_one_is_refused_naming_it() -> None:
+    from tradewind.serialization import serialize_dag
+
+    with DAG("d", schedule=None, dagrun_timeout=timedelta(minutes=2)) as d:
+        pass
+    assert serialize_dag(d, "d.py")["dagrun_timeout"] == 120.0
+    with pytest.raises(DagDefinitionError, match="DAG 'd': dagrun_timeout must be more than zero, not 0"):
+        DAG("d", schedule=None, dagrun_timeout=0)

@@ -13,10 +13,6 @@ from tradewind.exceptions import DagDefinitionError
 HEADER = "from tradewind import DAG, BashOperator, dag, task\n"
 CASES = [
     (
-        'with DAG(dag_id="x", schedule=None, dagrun_timeout=5):\n    BashOperator(task_id="a", bash_command="true")',
-        "Tradewind does not support dagrun_timeout yet",
-    ),
-    (
         'with DAG(dag_id="x", schedule=None):\n'
         '    BashOperator(task_id="a", bash_command="true", on_failure_callback=print)',
         "Tradewind does not support task callbacks (on_failure_callback) yet",

@@ -44,6 +44,8 @@ class TaskSpec:
     depends_on_past: bool = False
     wait_for_downstream: bool = False
     ignore_first_depends_on_past: bool = True
+    #: The callbacks the task has (on_success_callback, ...), run by the worker in the task process.
+    callbacks: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -106,6 +108,7 @@ class DagSpec:
                 depends_on_past=bool(t.get("depends_on_past") or t.get("wait_for_downstream")),
                 wait_for_downstream=bool(t.get("wait_for_downstream")),
                 ignore_first_depends_on_past=bool(t.get("ignore_first_depends_on_past", True)),
+                callbacks=tuple(t.get("callbacks") or ()),
             )
             for i, t in enumerate(raw_tasks)
         }

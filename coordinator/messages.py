@@ -47,6 +47,7 @@ def assignment_pb(ti: TaskInstance, payload: Payload) -> worker_pb2.CoordinatorM
             execution_timeout_ms=int((spec.execution_timeout or 0) * 1000),
             payload=task_payload,
             queue=spec.queue,
+            callbacks=worker_pb2.TaskCallbacks(**payload.callbacks) if payload.callbacks else None,
         )
     )
 

@@ -24,6 +24,8 @@ class Payload:
     fields: dict[str, Any]
     #: The rendered command or call, stored on the attempt for people to read.
     rendered: str
+    #: The task's callbacks for the worker (worker.proto TaskCallbacks), None when it has none.
+    callbacks: dict[str, Any] | None = None
 
 
 def context_for(ti: TaskInstance, last_success: LastSuccess | None = None) -> dict[str, Any]:
@@ -118,7 +120,7 @@ def build(ti: TaskInstance, last_success: LastSuccess | None = None) -> Payload:
         bash = spec.bash or {}
         fields = (bash.get("bash_command", ""), bash.get("env") or {}, bash.get("cwd") or "")
         # Most commands hold no template; building the context is most of a dispatch's CPU.
-        context = context_for(ti, last_success) if any(map(_templated, fields)) else {}
+        context = context_for(ti, last_success) if spec.callbacks or any(map(_templated, fields)) else {}
         command, env, cwd = (render(value, context) for value in fields)
         return Payload(
             "bash",
@@ -130,6 +132,7 @@ def build(ti: TaskInstance, last_success: LastSuccess | None = None) -> Payload:
                 "skip_on_exit_code": list(bash.get("skip_on_exit_code") or []),
             },
             command,
+            _callbacks(ti, context),
         )
     context = context_for(ti, last_success)
     python = spec.python or {}
@@ -156,4 +159,17 @@ def build(ti: TaskInstance, last_success: LastSuccess | None = None) -> Payload:
             "context_json": context_to_json(context),
         },
         rendered,
+        _callbacks(ti, context),
     )
+
+
+def _callbacks(ti: TaskInstance, context: dict[str, Any]) -> dict[str, Any] | None:
+    if not ti.spec.callbacks:
+        return None
+    return {
+        "bundle_hash": ti.run.dag.bundle_hash,
+        "dag_file": ti.run.dag.fileloc,
+        "context_json": context_to_json(context),
+        "kinds": list(ti.spec.callbacks),
+        "retry_left": ti.try_number < ti.max_tries,
+    }

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any, NoReturn
 
 from tradewind import unsupported
+from tradewind.callbacks import KINDS as CALLBACK_KINDS
+from tradewind.callbacks import checked_callbacks
 from tradewind.dag import DAG, check_id, checked_params, current_dag
 from tradewind.dependencies import DependencyMixin
 from tradewind.exceptions import DagDefinitionError, TaskFailed
@@ -41,6 +43,7 @@ BASE_DEFAULTS: dict[str, Any] = {
     "ignore_first_depends_on_past": True,
     "doc_md": None,
     "params": None,
+    **dict.fromkeys(CALLBACK_KINDS),
 }
 #: Airflow arguments about notifications, accepted so Airflow DAG files load, and not acted on.
 INERT = frozenset({"email", "email_on_failure", "email_on_retry", "doc", "doc_rst", "doc_json", "doc_yaml"})
@@ -67,6 +70,12 @@ class BaseOperator(DependencyMixin):
     template_fields: Sequence[str] = ()
     #: A templated field whose value ends with one of these names a template file (read at parse).
     template_ext: Sequence[str] = ()
+    #: The task's callbacks, each a list (set from the arguments of the same names).
+    on_execute_callback: list[Callable[..., Any]]
+    on_success_callback: list[Callable[..., Any]]
+    on_failure_callback: list[Callable[..., Any]]
+    on_retry_callback: list[Callable[..., Any]]
+    on_skipped_callback: list[Callable[..., Any]]
 
     def __init__(
         self, task_id: str, dag: DAG | None = None, task_group: TaskGroup | None = None, **kwargs: Any
@@ -122,6 +131,8 @@ class BaseOperator(DependencyMixin):
         self._scopes: list[SetupTeardownScope] = []
         self.doc_md = values["doc_md"]
         self.params, self.param_schemas = checked_params(values["params"] or {}, where)
+        for kind in CALLBACK_KINDS:
+            setattr(self, kind, checked_callbacks(values[kind], kind, where))
         self.upstream_task_ids: set[str] = set()
         self.downstream_task_ids: set[str] = set()
         if self.dag is not None:

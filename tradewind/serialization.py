@@ -22,6 +22,7 @@ coordinator shows the call as rendered (`tasks show`, the monitor).
 Each task also has "group_id", its task group path ("" when in none; see tradewind.task_group),
 and the DAG has "task_groups": [{"path", "group_id", "tooltip", "prefix_group_id"}, ...] in
 definition order, for the monitor; the scheduler reads neither.
+A task with callbacks has "callbacks": the names of those it has (absent when none).
 A setup task has "is_setup": true, a teardown "is_teardown": true and "on_failure_fail_dagrun"
 (both absent on other tasks). A task with depends_on_past (or wait_for_downstream, which
 implies it) has "depends_on_past": true, "wait_for_downstream" and "ignore_first_depends_on_past".
@@ -37,6 +38,7 @@ from datetime import timedelta
 from typing import Any
 
 from tradewind.baseoperator import BaseOperator, XComArg, find_xcom_args
+from tradewind.callbacks import KINDS as CALLBACK_KINDS
 from tradewind.dag import DAG
 from tradewind.exceptions import SerializationError
 from tradewind.operators.bash import BashOperator
@@ -133,12 +135,14 @@ def dag_hash(serialized: dict[str, Any]) -> str:
 
 
 def kind_of(task: BaseOperator) -> str:
-    """Which payload runs the task: bash, python (PythonOperator or a custom execute()) or empty."""
+    """Which payload runs the task: bash, python (PythonOperator or a custom execute()) or empty.
+    An EmptyOperator with an execute or success callback runs on a worker, as in Airflow, so
+    its callbacks run."""
     if isinstance(task, BashOperator):
         return "bash"
     if isinstance(task, PythonOperator):
         return "python"
-    if isinstance(task, EmptyOperator):
+    if isinstance(task, EmptyOperator) and not (task.on_execute_callback or task.on_success_callback):
         return "empty"
     if type(task).execute is BaseOperator.execute:
         raise SerializationError(
@@ -190,6 +194,9 @@ def _task(task: BaseOperator) -> dict[str, Any]:
         "param_schemas": task.param_schemas,
         "group_id": task.task_group.path if task.task_group is not None else "",
     }
+    callbacks = [kind for kind in CALLBACK_KINDS if getattr(task, kind)]
+    if callbacks:
+        data["callbacks"] = callbacks
     if task.depends_on_past:
         data["depends_on_past"] = True
         data["wait_for_downstream"] = task.wait_for_downstream

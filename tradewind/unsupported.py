@@ -20,11 +20,6 @@ DAG_ARGUMENTS = {
 }
 #: Airflow task arguments not built yet -> the feature they belong to.
 TASK_ARGUMENTS = {
-    "on_success_callback": "task callbacks (on_success_callback)",
-    "on_failure_callback": "task callbacks (on_failure_callback)",
-    "on_retry_callback": "task callbacks (on_retry_callback)",
-    "on_execute_callback": "task callbacks (on_execute_callback)",
-    "on_skipped_callback": "task callbacks (on_skipped_callback)",
     "task_display_name": "task_display_name",
     "sla": "SLAs",
     "outlets": "assets (outlets)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from tradewind import wire
+from tradewind.callbacks import STOP_FILE
 from tradewind.exceptions import TradewindError
 from tradewind.forkserver import Child, ChildExit, ForkServer
 from tradewind.skipping import FollowTasks
@@ -21,7 +23,7 @@ from tradewind.v1 import common_pb2, worker_pb2
 from tradewind.wire import to_timestamp
 from worker.bundles import BundleCache
 from worker.channel import Channel, Requests, channel_path
-from worker.payloads import FAILED, Launch, Result
+from worker.payloads import FAILED, Launch, Result, bash_callbacks
 from worker.payloads import bash as bash_payload
 from worker.payloads import python as python_payload
 from worker.session import Limits, Running, Stop
@@ -119,8 +121,19 @@ class Runner:
     async def _run(self, assignment: worker_pb2.Assignment, entry: Running, workdir: Path) -> tuple[Result, ChildExit]:
         payload = assignment.payload
         kind = payload.WhichOneof("kind")
-        if kind == "bash":
+        has_callbacks = assignment.HasField("callbacks")
+        if kind == "bash" and not has_callbacks:
             launch = bash_payload.prepare(payload.bash, workdir)
+        elif kind == "bash":
+            async with contextlib.AsyncExitStack() as stack:
+                try:
+                    bundle_dir = await stack.enter_async_context(self.bundles.use(assignment.callbacks.bundle_hash))
+                except Exception as exc:  # noqa: BLE001 - a fetch that fails (network, hash) is not the task's fault
+                    return Result(worker_pb2.TASK_OUTCOME_LOST, f"cannot fetch the DAG bundle: {exc}"), NOT_STARTED
+                launch = bash_callbacks.prepare(
+                    payload.bash, workdir, bundle_dir, assignment.callbacks, f"{assignment.dag_id}|{assignment.task_id}"
+                )
+                return await self._execute(assignment, entry, workdir, launch)
         elif kind == "python":
             async with contextlib.AsyncExitStack() as stack:
                 try:
@@ -131,7 +144,12 @@ class Runner:
                 if self.requests is not None:
                     await stack.enter_async_context(Channel(assignment.attempt, channel, self.requests))
                 launch = python_payload.prepare(
-                    payload.python, bundle_dir, workdir, channel if self.requests else None, assignment.map_index
+                    payload.python,
+                    bundle_dir,
+                    workdir,
+                    channel if self.requests else None,
+                    assignment.map_index,
+                    assignment.callbacks if has_callbacks else None,
                 )
                 return await self._execute(assignment, entry, workdir, launch)
         else:
@@ -178,6 +196,7 @@ class Runner:
                     f"execution_timeout of {timeout:g}s exceeded", wire.Outcome.TIMED_OUT, self.limits().kill_grace
                 )
                 entry.stop = stop
+                (workdir / STOP_FILE).write_text(stop.outcome.value)
                 await _terminate(child, exited, entry)
             ended = await exited
         except asyncio.CancelledError:
@@ -193,7 +212,9 @@ class Runner:
         if stop is not None:
             return Result(_pb(stop.outcome), stop.reason), ended
         if kind == "bash":
-            result = bash_payload.interpret(payload.bash, ended.returncode, bytes(pump.tail))
+            kept = workdir / bash_callbacks.LAST_LINE_FILE
+            tail = json.loads(kept.read_text()).encode() if kept.exists() else bytes(pump.tail)
+            result = bash_payload.interpret(payload.bash, ended.returncode, tail)
             return _bounded(result, self.limits()), ended
         return _bounded(python_payload.interpret(workdir, ended.returncode), self.limits()), ended
 

@@ -76,3 +76,34 @@ def test_a_run_past_its_dagrun_timeout_fails_and_its_running_task_is_killed_and_
         return "sleep 987" not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
 
     assert_eventually(slow_ended, 30, "the timed-out task's process to be killed")
+
+
+def test_task_callbacks_run_in_the_task_process_and_their_errors_change_nothing(cluster: Cluster) -> None:
+    start(cluster, "task_callbacks", "task_callbacks")
+    run_id = trigger(cluster, "task_callbacks")
+    finished_run(cluster, "task_callbacks", run_id)
+    assert task_states(cluster, "task_callbacks", run_id) == {
+        "works": "success",
+        "fails": "failed",
+        "skips": "skipped",
+        "hangs": "failed",
+        "shell": "success",
+        "echo_xcom": "success",
+        "shell_fails": "failed",
+    }
+
+    def log(task_id: str) -> str:
+        return cluster.cli("tasks", "logs", "task_callbacks", run_id, task_id).stdout
+
+    works = log("works")
+    assert "CALLBACK execute works try 1" in works and "CALLBACK success works try 1" in works
+    assert "on_success_callback broken failed; the task's state is unchanged" in works
+    assert "ValueError: the callback itself is broken" in works
+    fails = log("fails")
+    assert "CALLBACK retry fails try 1 error=RuntimeError('boom')" in fails
+    assert "CALLBACK failure fails try 2 error=RuntimeError('boom')" in fails
+    assert "CALLBACK skipped skips try 1" in log("skips")
+    assert "CALLBACK failure hangs try 1" in log("hangs")
+    assert "CALLBACK execute shell try 1" in log("shell") and "CALLBACK success shell try 1" in log("shell")
+    assert "got the last line" in log("echo_xcom")
+    assert "CALLBACK failure shell_fails try 1" in log("shell_fails")

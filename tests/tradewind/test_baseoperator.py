@@ -159,3 +159,27 @@ def test_a_plain_base_operator_has_no_execute() -> None:
         t = BaseOperator(task_id="t")
     with pytest.raises(NotImplementedError, match="BaseOperator does not implement execute"):
         t.execute({})
+
+
+def test_task_callbacks_are_one_callable_or_a_list_and_default_args_can_set_them() -> None:
+    from tradewind.serialization import serialize_dag
+
+    with DAG("d", default_args={"on_failure_callback": print}) as d:
+        one = EmptyOperator(task_id="one", on_success_callback=[print, repr])
+        EmptyOperator(task_id="none", on_failure_callback=None)
+    assert one.on_success_callback == [print, repr] and one.on_failure_callback == [print]
+    tasks = {t["task_id"]: t for t in serialize_dag(d, "d.py")["tasks"]}
+    assert tasks["one"]["callbacks"] == ["on_success_callback", "on_failure_callback"]
+    assert "callbacks" not in tasks["none"]
+    with DAG("d"), pytest.raises(DagDefinitionError, match="on_retry_callback must be a callable or a list"):
+        EmptyOperator(task_id="x", on_retry_callback="notify")
+
+
+def test_an_empty_operator_with_a_success_callback_runs_on_a_worker_so_the_callback_runs() -> None:
+    from tradewind.serialization import serialize_dag
+
+    with DAG("d") as d:
+        EmptyOperator(task_id="plain", on_failure_callback=print)
+        EmptyOperator(task_id="called", on_success_callback=print)
+    kinds = {t["task_id"]: t["kind"] for t in serialize_dag(d, "d.py")["tasks"]}
+    assert kinds == {"plain": "empty", "called": "python"}

@@ -13,9 +13,8 @@ from tradewind.exceptions import DagDefinitionError
 HEADER = "from tradewind import DAG, BashOperator, dag, task\n"
 CASES = [
     (
-        'with DAG(dag_id="x", schedule=None):\n'
-        '    BashOperator(task_id="a", bash_command="true", on_failure_callback=print)',
-        "Tradewind does not support task callbacks (on_failure_callback) yet",
+        'with DAG(dag_id="x", schedule=None, on_failure_callback=print):\n    pass',
+        "Tradewind does not support DAG callbacks (on_failure_callback) yet",
     ),
     (
         '@dag(schedule=None)\ndef x():\n    @task\n    def f(v):\n        return v\n    f.expand(v=[1, 2])\nx()',

@@ -17,6 +17,7 @@ from typing import Any
 
 from coordinator.clock import SystemClock
 from coordinator.control_service import ControlService
+from coordinator.dag_callbacks import DagCallbacks
 from coordinator.dag_processor import DagProcessor, ScanResult
 from coordinator.engine import Engine
 from coordinator.events import DagsDeactivated, DagVersionStored
@@ -58,6 +59,9 @@ class Coordinator:
             processes=settings.parse_processes,
             forkserver=self.forkserver,
         )
+        self.dag_callbacks = DagCallbacks(
+            self.forkserver, settings.dags_folder, settings.log_dir, settings.dag_callback_timeout
+        )
         self.db: Any = None
         self.store: Store | None = None
         self.engine: Engine | None = None
@@ -86,6 +90,7 @@ class Coordinator:
             ack_timeout=self.settings.ack_timeout,
             heartbeat_timeout=self.settings.heartbeat_timeout,
             default_pool_slots=self.settings.default_pool_slots,
+            run_callback=self.dag_callbacks.submit,
         )
         self.engine.start()
         worker_pb2_grpc.add_WorkerServiceServicer_to_server(
@@ -158,6 +163,7 @@ class Coordinator:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self.processor.close()
+        self.dag_callbacks.close()
         self.forkserver.close()
         self.logs.close_all()
         if self.db is not None:

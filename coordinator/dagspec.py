@@ -67,6 +67,8 @@ class DagSpec:
     catchup: bool = False
     #: Seconds a run may run before it fails and its unfinished task instances are skipped.
     dagrun_timeout: float | None = None
+    #: The DAG run callbacks the DAG has (on_success_callback, on_failure_callback).
+    callbacks: tuple[str, ...] = ()
 
     @classmethod
     def build(cls, version_id: int, data: dict[str, Any], bundle_hash: str) -> DagSpec:
@@ -127,6 +129,7 @@ class DagSpec:
             uses_past=any(t.get("depends_on_past") or t.get("wait_for_downstream") for t in raw_tasks),
             catchup=bool(data.get("catchup")),
             dagrun_timeout=data.get("dagrun_timeout"),
+            callbacks=tuple(data.get("callbacks") or ()),
         )
 
     def retry_delay(self, task_id: str, try_number: int) -> float:

@@ -55,6 +55,7 @@ from coordinator.scheduling.effects import (
     Effect,
     Respond,
     ResultAck,
+    RunCallback,
     Timer,
     WatchDag,
     WatchRun,
@@ -88,8 +89,11 @@ class Engine:
         ack_timeout: float,
         heartbeat_timeout: float,
         default_pool_slots: int,
+        run_callback: Callable[[RunCallback], None] | None = None,
     ) -> None:
+        """`run_callback` runs a DAG run callback outside this process (coordinator.dag_callbacks)."""
         self.store = store
+        self.run_callback = run_callback
         self.clock = clock
         self.logs = logs
         self.scheduler = Scheduler(
@@ -423,6 +427,11 @@ class Engine:
                 stream = self.streams.get(effect.worker)
                 if stream is not None and stream[0] == effect.generation:
                     stream[1].put_nowait(None)
+            case RunCallback():
+                if self.run_callback is not None:
+                    self.run_callback(effect)
+                else:
+                    log.warning("DAG %s run %s: %s not run here", effect.dag_id, effect.run_id, effect.kind)
             case WriteLog():
                 key = LogKey(effect.dag_id, effect.run_id, effect.task_id, effect.try_number, effect.map_index)
                 self.logs.append(key, effect.text.encode())

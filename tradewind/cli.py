@@ -185,6 +185,11 @@ def cmd_runs_list(client: Client, args: argparse.Namespace) -> None:
     )
 
 
+def cmd_runs_callback_log(client: Client, args: argparse.Namespace) -> None:
+    sys.stdout.buffer.write(client.dag_run_callback_log(args.dag_id, args.run_id).data)
+    sys.stdout.buffer.flush()
+
+
 def cmd_runs_cancel(client: Client, args: argparse.Namespace) -> None:
     run = client.cancel_dag_run(args.dag_id, args.run_id).dag_run
     print(f"cancelled {run.dag_id} run {run.run_id} ({run_state_from_pb(run.state).value})")
@@ -405,6 +410,9 @@ def _parser() -> argparse.ArgumentParser:
     cancel = command(runs, "cancel", cmd_runs_cancel, "fail a run and cancel its unfinished tasks")
     cancel.add_argument("dag_id")
     cancel.add_argument("run_id")
+    callback_log = command(runs, "callback-log", cmd_runs_callback_log, "the output of a run's DAG callbacks")
+    callback_log.add_argument("dag_id")
+    callback_log.add_argument("run_id")
 
     tasks = groups.add_parser("tasks", help="task instances, their attempts and logs").add_subparsers(
         dest="command", required=True, metavar="ACTION"

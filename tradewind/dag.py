@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from croniter import croniter
 
 from tradewind import unsupported
+from tradewind.callbacks import checked_callbacks
 from tradewind.exceptions import DagDefinitionError
 from tradewind.params import split_params
 from tradewind.setup_teardown import check_marks
@@ -104,6 +105,8 @@ class DAG:
         user_defined_filters: dict[str, Any] | None = None,
         render_template_as_native_obj: bool = False,
         dagrun_timeout: timedelta | float | None = None,
+        on_success_callback: Any = None,
+        on_failure_callback: Any = None,
         **unknown: Any,
     ) -> None:
         self.fileloc = _loading[-1][0] if _loading else ""
@@ -134,6 +137,8 @@ class DAG:
             raise DagDefinitionError(f"{where}: end_date {self.end_date} is before start_date {self.start_date}")
         self.catchup = bool(catchup)
         self.dagrun_timeout = _positive_seconds(dagrun_timeout, "dagrun_timeout", where)
+        self.on_success_callback = checked_callbacks(on_success_callback, "on_success_callback", where)
+        self.on_failure_callback = checked_callbacks(on_failure_callback, "on_failure_callback", where)
         self.default_args = dict(default_args or {})
         if isinstance(tags, str):
             raise DagDefinitionError(f"{where}: tags must be a list of strings, not the string {tags!r}")

@@ -5,7 +5,8 @@ Format 2 (the coordinator reads exactly this):
     {"format": 2, "dag_id", "fileloc", "description", "owner",
      "schedule": null | {"kind": "cron"|"preset", "expr"} | {"kind": "once"} | {"kind": "delta", "seconds"},
      "start_date", "end_date" (ISO 8601 in UTC, or null), "timezone" (the zone cron schedules are
-     read in: "UTC", an IANA name or "+05:30"), "catchup", "dagrun_timeout" (s|null), "max_active_runs",
+     read in: "UTC", an IANA name or "+05:30"), "catchup", "dagrun_timeout" (s|null),
+     "callbacks" (the names of the DAG run callbacks it has), "max_active_runs",
      "max_active_tasks", "tags", "params" (values), "param_schemas" (name: JSON Schema),
      "user_defined_macros" (those that are plain data), "is_paused_upon_creation",
      "tasks": [{"task_id", "operator", "kind": "bash"|"python"|"empty", "upstream" (sorted),
@@ -71,6 +72,7 @@ def serialize_dag(dag: DAG, fileloc: str) -> dict[str, Any]:
         "timezone": zone_name(dag.timezone),
         "catchup": dag.catchup,
         "dagrun_timeout": dag.dagrun_timeout,
+        "callbacks": [kind for kind in ("on_success_callback", "on_failure_callback") if getattr(dag, kind)],
         "max_active_runs": dag.max_active_runs,
         "max_active_tasks": dag.max_active_tasks,
         "tags": list(dag.tags),

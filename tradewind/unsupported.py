@@ -11,8 +11,6 @@ from tradewind.exceptions import DagDefinitionError
 
 #: Airflow DAG arguments not built yet -> the feature they belong to.
 DAG_ARGUMENTS = {
-    "on_success_callback": "DAG callbacks (on_success_callback)",
-    "on_failure_callback": "DAG callbacks (on_failure_callback)",
     "sla_miss_callback": "SLA callbacks",
     "dag_display_name": "dag_display_name",
     "access_control": "access_control",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from coordinator.events import AttemptRef, RequestResult
 from coordinator.payloads import Payload
@@ -102,8 +103,33 @@ class WatchWorker:
     ended: tuple[str, str] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RunCallback:
+    """Run a DAG run's callback (`kind`) from its DAG file, outside the coordinator's process."""
+
+    dag_id: str
+    run_id: str
+    fileloc: str
+    kind: str
+    #: Airflow's reason: "success", "task_failure" or "timed_out".
+    reason: str
+    #: The run as the callback's context shows it (dag_run), JSON-ready.
+    run: dict[str, Any]
+
+
 Effect = (
-    Assign | Cancel | ResultAck | Drain | CloseStream | WriteLog | Respond | WatchTi | WatchRun | WatchDag | WatchWorker
+    Assign
+    | Cancel
+    | ResultAck
+    | Drain
+    | CloseStream
+    | WriteLog
+    | Respond
+    | WatchTi
+    | WatchRun
+    | WatchDag
+    | WatchWorker
+    | RunCallback
 )
 
 

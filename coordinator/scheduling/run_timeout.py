@@ -35,4 +35,4 @@ class RunTimeouts(Explain):
             self._set_state(ti, T.SKIPPED)
             ti.end_date = now
         run.unfinished = 0
-        self._end_run(run, RunState.FAILED)
+        self._end_run(run, RunState.FAILED, "timed_out")

@@ -9,7 +9,7 @@ from typing import Any
 from coordinator.dagspec import DagSpec
 from coordinator.records import LastSuccess, Run, TaskInstance
 from coordinator.scheduling.base import DagEntry
-from coordinator.scheduling.effects import ScheduleDue, WatchDag
+from coordinator.scheduling.effects import RunCallback, ScheduleDue, WatchDag
 from coordinator.scheduling.readiness import Readiness
 from coordinator.timetable import RunInfo, Timetable
 from tradewind.exceptions import FailedPrecondition, InvalidArgument, NotFound
@@ -162,14 +162,22 @@ class Runs(Readiness):
     def _finish_run(self, run: Run) -> None:
         leaves = [run.tis[t] for t in run.dag.leaves if t in run.tis]
         failed = any(ti.state in (T.FAILED, T.UPSTREAM_FAILED) for ti in leaves)
-        self._end_run(run, RunState.FAILED if failed else RunState.SUCCESS)
+        if failed:
+            self._end_run(run, RunState.FAILED, "task_failure")
+        else:
+            self._end_run(run, RunState.SUCCESS, "success")
 
-    def _end_run(self, run: Run, state: RunState) -> None:
+    def _end_run(self, run: Run, state: RunState, reason: str = "") -> None:
+        """End a run; `reason` ("success", "task_failure", "timed_out") runs its DAG's callback
+        for that end, as Airflow's; a run a person cancelled has none."""
         was_running = run.state is RunState.RUNNING
         run.state = check_run(run.state, state)
         run.end_date = self.clock.now()
         self.changes.touch_run(run)
         self._watch_run(run)
+        kind = "on_success_callback" if state is RunState.SUCCESS else "on_failure_callback"
+        if reason and kind in run.dag.callbacks:
+            self.effects.append(RunCallback(run.dag_id, run.run_id, run.dag.fileloc, kind, reason, run_info(run)))
         self._forget(run)
         self._past_ended(run)
         entry = self.dags.get(run.dag_id)
@@ -206,3 +214,23 @@ class Runs(Readiness):
 
     def run_for(self, dag_id: str, run_id: str) -> Run | None:
         return self.runs_by_key.get((dag_id, run_id))
+
+
+def run_info(run: Run) -> dict[str, Any]:
+    """A run as a DAG callback's context shows it (`dag_run`)."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "dag_id": run.dag_id,
+        "run_id": run.run_id,
+        "state": run.state.value,
+        "run_type": run.run_type,
+        "logical_date": iso(run.logical_date),
+        "data_interval_start": iso(run.data_interval_start),
+        "data_interval_end": iso(run.data_interval_end),
+        "start_date": iso(run.start_date),
+        "end_date": iso(run.end_date),
+        "conf": run.conf,
+    }

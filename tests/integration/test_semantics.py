@@ -107,3 +107,30 @@ def test_task_callbacks_run_in_the_task_process_and_their_errors_change_nothing(
     assert "CALLBACK execute shell try 1" in log("shell") and "CALLBACK success shell try 1" in log("shell")
     assert "got the last line" in log("echo_xcom")
     assert "CALLBACK failure shell_fails try 1" in log("shell_fails")
+
+
+def test_dag_run_callbacks_run_when_a_run_ends_and_their_log_is_readable(cluster: Cluster) -> None:
+    start(cluster, "dag_callbacks", "dag_callbacks_fail")
+    assert_eventually(lambda: "dag_callbacks_ok" in cluster.cli("dags", "list").stdout, 30, "both DAGs parsed")
+    ok = trigger(cluster, "dag_callbacks_ok")
+    bad = trigger(cluster, "dag_callbacks_fail")
+    assert finished_run(cluster, "dag_callbacks_ok", ok)["state"] == "success"
+    assert finished_run(cluster, "dag_callbacks_fail", bad)["state"] == "failed"
+
+    def callback_log(dag_id: str, run_id: str, text: str) -> str | None:
+        found = cluster.cli("runs", "callback-log", dag_id, run_id).stdout
+        return found if text in found else None
+
+    ok_log = assert_eventually(
+        lambda: callback_log("dag_callbacks_ok", ok, "RUN CALLBACK"), 30, "the success callback to run"
+    )
+    assert f"RUN CALLBACK dag_callbacks_ok {ok} state=success reason=success" in ok_log
+    bad_log = assert_eventually(
+        lambda: callback_log("dag_callbacks_fail", bad, "RUN CALLBACK"), 30, "the failure callbacks to run"
+    )
+    assert "on_failure_callback broken failed; the run's state is unchanged" in bad_log
+    assert "RuntimeError: the run callback is broken" in bad_log
+    assert f"RUN CALLBACK dag_callbacks_fail {bad} state=failed reason=task_failure" in bad_log
+    assert finished_run(cluster, "dag_callbacks_fail", bad)["state"] == "failed"
+    missing = cluster.cli("runs", "callback-log", "dag_callbacks_ok", "no_such_run", check=False)
+    assert missing.returncode != 0 and "no_such_run" in missing.stderr

@@ -13,10 +13,6 @@ from tradewind.exceptions import DagDefinitionError
 HEADER = "from tradewind import DAG, BashOperator, dag, task\n"
 CASES = [
     (
-        'with DAG(dag_id="x", schedule=None, on_failure_callback=print):\n    pass',
-        "Tradewind does not support DAG callbacks (on_failure_callback) yet",
-    ),
-    (
         '@dag(schedule=None)\ndef x():\n    @task\n    def f(v):\n        return v\n    f.expand(v=[1, 2])\nx()',
         "Tradewind does not support dynamic task mapping (.expand) yet",
     ),

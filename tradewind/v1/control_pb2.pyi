@@ -628,3 +628,17 @@ class ExplainTaskInstanceResponse(_message.Message):
     task_instance: TaskInstance
     conditions: _containers.RepeatedCompositeFieldContainer[WaitCondition]
     def __init__(self, task_instance: _Optional[_Union[TaskInstance, _Mapping]] = ..., conditions: _Optional[_Iterable[_Union[WaitCondition, _Mapping]]] = ...) -> None: ...
+
+class GetDagRunCallbackLogRequest(_message.Message):
+    __slots__ = ("dag_id", "run_id")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    run_id: str
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
+
+class GetDagRunCallbackLogResponse(_message.Message):
+    __slots__ = ("data",)
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    def __init__(self, data: _Optional[bytes] = ...) -> None: ...

@@ -5,6 +5,7 @@ XComArg lives here too: it is an operator's future output, and `>>` treats it as
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -76,6 +77,24 @@ class BaseOperator(DependencyMixin):
     on_failure_callback: list[Callable[..., Any]]
     on_retry_callback: list[Callable[..., Any]]
     on_skipped_callback: list[Callable[..., Any]]
+
+    def __init_subclass__(cls, **options: Any) -> None:
+        """Every operator's own arguments come from default_args too, as Airflow's apply_defaults:
+        a BashOperator's `env` set in the DAG's default_args applies to each BashOperator."""
+        super().__init_subclass__(**options)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        @functools.wraps(init)
+        def with_defaults(self: BaseOperator, *args: Any, **kwargs: Any) -> None:
+            if not hasattr(self, "_defaults_applied"):
+                self._defaults_applied = True
+                _apply_default_args(type(self), kwargs)
+            init(self, *args, **kwargs)
+
+        with_defaults.__wrapped_init__ = init  # type: ignore[attr-defined]
+        cls.__init__ = with_defaults  # type: ignore[method-assign]
 
     def __init__(
         self, task_id: str, dag: DAG | None = None, task_group: TaskGroup | None = None, **kwargs: Any
@@ -324,6 +343,23 @@ def resolve_xcom_args(value: Any, inputs: dict[str, Any]) -> Any:
     if isinstance(value, dict):
         return {k: resolve_xcom_args(v, inputs) for k, v in value.items()}
     return value
+
+
+def _apply_default_args(cls: type, kwargs: dict[str, Any]) -> None:
+    """Fill the keyword arguments an operator class's __init__ methods name, and the call left
+    out, from the DAG's and its task groups' default_args (BaseOperator's own are read there)."""
+    dag = kwargs.get("dag") or current_dag()
+    group = kwargs.get("task_group") or current_group(dag)
+    defaults = {**(dag.default_args if dag is not None else {}), **(group.default_args if group is not None else {})}
+    if not defaults:
+        return
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None or klass is BaseOperator:
+            continue
+        for name in accepts(getattr(init, "__wrapped_init__", init))[0]:
+            if name in defaults and name not in kwargs and name not in BASE_DEFAULTS and name != "self":
+                kwargs[name] = defaults[name]
 
 
 def _count(value: Any, what: str, where: str, minimum: int = 0) -> int:

@@ -183,3 +183,16 @@ def test_an_empty_operator_with_a_success_callback_runs_on_a_worker_so_the_callb
         EmptyOperator(task_id="called", on_success_callback=print)
     kinds = {t["task_id"]: t["kind"] for t in serialize_dag(d, "d.py")["tasks"]}
     assert kinds == {"plain": "empty", "called": "python"}
+
+
+def test_default_args_set_an_operators_own_arguments_too_unless_the_call_names_them() -> None:
+    from tradewind import BashOperator, TaskGroup
+
+    with DAG("d", default_args={"env": {"A": "1"}, "cwd": "/tmp", "email": "x@example.com"}):
+        plain = BashOperator(task_id="plain", bash_command="true")
+        own = BashOperator(task_id="own", bash_command="true", env={"B": "2"})
+        with TaskGroup("g", default_args={"env": {"C": "3"}}):
+            grouped = BashOperator(task_id="grouped", bash_command="true")
+    assert plain.env == {"A": "1"} and plain.cwd == "/tmp"
+    assert own.env == {"B": "2"}
+    assert grouped.env == {"C": "3"}

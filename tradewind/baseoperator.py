@@ -77,6 +77,8 @@ class BaseOperator(DependencyMixin):
     on_failure_callback: list[Callable[..., Any]]
     on_retry_callback: list[Callable[..., Any]]
     on_skipped_callback: list[Callable[..., Any]]
+    #: Set by the outermost __init__ once default_args filled the call's arguments.
+    _defaults_applied: bool
 
     def __init_subclass__(cls, **options: Any) -> None:
         """Every operator's own arguments come from default_args too, as Airflow's apply_defaults:

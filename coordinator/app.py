@@ -280,6 +280,7 @@ def _dag_fields(data: dict[str, Any], paused: bool) -> dict[str, Any]:
         "max_active_tasks": int(data.get("max_active_tasks", 16)),
         "catchup": bool(data.get("catchup", False)),
         "task_count": len(data["tasks"]),
+        "display_name": data.get("dag_display_name") or "",
     }
 
 

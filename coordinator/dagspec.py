@@ -7,6 +7,7 @@ every run pinned to that version.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from tradewind.trigger_rules import TriggerRule
@@ -46,6 +47,15 @@ class TaskSpec:
     ignore_first_depends_on_past: bool = True
     #: The callbacks the task has (on_success_callback, ...), run by the worker in the task process.
     callbacks: tuple[str, ...] = ()
+    #: The task's own date range: a run whose logical date is outside it gets no task instance.
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+
+    def covers(self, logical_date: datetime) -> bool:
+        """Whether a run of this logical date has an instance of the task (Airflow's task filter)."""
+        if self.start_date is not None and logical_date < self.start_date:
+            return False
+        return self.end_date is None or logical_date <= self.end_date
 
 
 @dataclass(slots=True)
@@ -69,6 +79,8 @@ class DagSpec:
     dagrun_timeout: float | None = None
     #: The DAG run callbacks the DAG has (on_success_callback, on_failure_callback).
     callbacks: tuple[str, ...] = ()
+    #: Pause the DAG after this many runs failed in a row; 0: never.
+    max_consecutive_failed_dag_runs: int = 0
 
     @classmethod
     def build(cls, version_id: int, data: dict[str, Any], bundle_hash: str) -> DagSpec:
@@ -111,6 +123,8 @@ class DagSpec:
                 wait_for_downstream=bool(t.get("wait_for_downstream")),
                 ignore_first_depends_on_past=bool(t.get("ignore_first_depends_on_past", True)),
                 callbacks=tuple(t.get("callbacks") or ()),
+                start_date=_date(t.get("start_date")),
+                end_date=_date(t.get("end_date")),
             )
             for i, t in enumerate(raw_tasks)
         }
@@ -130,6 +144,7 @@ class DagSpec:
             catchup=bool(data.get("catchup")),
             dagrun_timeout=data.get("dagrun_timeout"),
             callbacks=tuple(data.get("callbacks") or ()),
+            max_consecutive_failed_dag_runs=int(data.get("max_consecutive_failed_dag_runs") or 0),
         )
 
     def retry_delay(self, task_id: str, try_number: int) -> float:
@@ -141,6 +156,10 @@ class DagSpec:
             if spec.max_retry_delay is not None:
                 delay = min(delay, float(spec.max_retry_delay))
         return max(delay, 0.0)
+
+
+def _date(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def state_leaves(raw_tasks: list[dict[str, Any]], downstream: dict[str, list[str]]) -> frozenset[str]:

@@ -68,6 +68,7 @@ def dag_pb(row: m.Dag, running: int = 0, recent: list[str] | None = None) -> con
         task_count=row.task_count,
         running_tasks=running,
         owner=row.owner,
+        display_name=row.display_name,
         recent_run_states=[run_state_to_pb(s) for s in recent or []],
     )
     _set_time(message, "next_run_at", row.next_run_at if not row.paused and row.active else None)
@@ -87,6 +88,7 @@ def task_pb(task: dict[str, Any], downstream: list[str]) -> control_pb2.Task:
         pool=task.get("pool", "default_pool"),
         priority_weight=int(task.get("priority_weight", 1)),
         group_id=task.get("group_id", ""),
+        display_name=task.get("task_display_name") or "",
     )
 
 

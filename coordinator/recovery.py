@@ -39,6 +39,12 @@ def recover(scheduler: Scheduler, store: Store) -> None:
         entry.max_active_runs = row.max_active_runs
         entry.last_scheduled_date = aware(row.last_scheduled_date)
         scheduler.dags[dag_id] = entry
+    limits = {d: e.spec.max_consecutive_failed_dag_runs for d, e in scheduler.dags.items()}
+    limited = [dag_id for dag_id, limit in limits.items() if limit]
+    for dag_id, states in store.recent_run_states(limited, max(limits.values(), default=0)).items():
+        ended = [s for s in states if s in (RunState.SUCCESS.value, RunState.FAILED.value)]
+        failed = next((i for i, s in enumerate(ended) if s != RunState.FAILED.value), len(ended))
+        scheduler.dags[dag_id].failed_in_a_row = failed
     for dag_id, entry in scheduler.dags.items():
         if entry.spec.uses_past:
             latest = store.previous_run(dag_id, None, skip_manual=entry.spec.catchup)

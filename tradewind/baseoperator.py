@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 from tradewind import unsupported
 from tradewind.callbacks import KINDS as CALLBACK_KINDS
 from tradewind.callbacks import checked_callbacks
-from tradewind.dag import DAG, check_id, checked_params, current_dag
+from tradewind.dag import DAG, as_utc, check_id, checked_params, current_dag, display_name
 from tradewind.dependencies import DependencyMixin
 from tradewind.exceptions import DagDefinitionError, TaskFailed
 from tradewind.setup_teardown import SetupTeardownScope, mark_setup, mark_teardown
@@ -44,6 +44,9 @@ BASE_DEFAULTS: dict[str, Any] = {
     "ignore_first_depends_on_past": True,
     "doc_md": None,
     "params": None,
+    "start_date": None,
+    "end_date": None,
+    "task_display_name": None,
     **dict.fromkeys(CALLBACK_KINDS),
 }
 #: Airflow arguments about notifications, accepted so Airflow DAG files load, and not acted on.
@@ -152,6 +155,11 @@ class BaseOperator(DependencyMixin):
         self._scopes: list[SetupTeardownScope] = []
         self.doc_md = values["doc_md"]
         self.params, self.param_schemas = checked_params(values["params"] or {}, where)
+        self.task_display_name = display_name(values["task_display_name"], "task_display_name", where)
+        self.start_date = as_utc(values["start_date"], "start_date", where)
+        self.end_date = as_utc(values["end_date"], "end_date", where)
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise DagDefinitionError(f"{where}: end_date {self.end_date} is before start_date {self.start_date}")
         for kind in CALLBACK_KINDS:
             setattr(self, kind, checked_callbacks(values[kind], kind, where))
         self.upstream_task_ids: set[str] = set()

@@ -18,7 +18,7 @@ from typing import Any
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
-from tradewind.client import Client
+from tradewind.client import Client, shown_name
 from tradewind.config import Settings
 from tradewind.exceptions import ApiError, ConfigError, InvalidArgument, TradewindError
 from tradewind.states import RunState
@@ -100,7 +100,7 @@ def cmd_dags_list(client: Client, args: argparse.Namespace) -> None:
             ["DAG", "SCHEDULE", "PAUSED", "NEXT RUN", "RECENT RUNS", "RUNNING", "TAGS"],
             [
                 (
-                    d.dag_id + ("" if d.active else " (gone)"),
+                    shown_name(d.dag_id, d.display_name) + ("" if d.active else " (gone)"),
                     d.schedule or "None",
                     "yes" if d.paused else "no",
                     when(d, "next_run_at"),
@@ -119,7 +119,7 @@ def cmd_dags_show(client: Client, args: argparse.Namespace) -> None:
     if args.json:
         return print_json(response)
     d = response.dag
-    print(f"{d.dag_id}: {d.description}".rstrip(": "))
+    print(f"{shown_name(d.dag_id, d.display_name)}: {d.description}".rstrip(": "))
     print(
         f"file {d.fileloc}, schedule {d.schedule or 'None'}, {'paused' if d.paused else 'active'}, version {d.version}"
     )
@@ -127,7 +127,15 @@ def cmd_dags_show(client: Client, args: argparse.Namespace) -> None:
         table(
             ["TASK", "OPERATOR", "UPSTREAM", "TRIGGER RULE", "RETRIES", "QUEUE", "POOL"],
             [
-                (t.task_id, t.operator, ",".join(t.upstream_task_ids), t.trigger_rule, t.retries, t.queue, t.pool)
+                (
+                    shown_name(t.task_id, t.display_name),
+                    t.operator,
+                    ",".join(t.upstream_task_ids),
+                    t.trigger_rule,
+                    t.retries,
+                    t.queue,
+                    t.pool,
+                )
                 for t in response.tasks
             ],
         )

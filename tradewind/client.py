@@ -297,3 +297,8 @@ class Client:
 
     def watch(self, dag_id: str = "") -> Stream[control_pb2.WatchResponse]:
         return self._stream(self._stub.Watch, control_pb2.WatchRequest(dag_id=dag_id))
+
+
+def shown_name(object_id: str, display_name: str) -> str:
+    """How the CLI and the monitor name a DAG or task: its id, and its display name when it has one."""
+    return f"{object_id} ({display_name})" if display_name and display_name != object_id else object_id

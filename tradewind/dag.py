@@ -53,6 +53,17 @@ def check_id(value: Any, what: str, where: str = "") -> str:
     return value
 
 
+def display_name(value: Any, what: str, where: str) -> str | None:
+    """A display name: None, or a non-empty string of at most 2,000 characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > 2000 or "\x00" in value:
+        raise DagDefinitionError(
+            f"{where}: {what} must be a non-empty string of at most 2,000 characters, not {value!r}"
+        )
+    return value
+
+
 def _positive_seconds(value: Any, what: str, where: str) -> float | None:
     """A duration given as a timedelta or seconds, more than zero, as float seconds (or None)."""
     if value is None:
@@ -107,6 +118,8 @@ class DAG:
         dagrun_timeout: timedelta | float | None = None,
         on_success_callback: Any = None,
         on_failure_callback: Any = None,
+        dag_display_name: str | None = None,
+        max_consecutive_failed_dag_runs: int = 0,
         **unknown: Any,
     ) -> None:
         self.fileloc = _loading[-1][0] if _loading else ""
@@ -137,6 +150,17 @@ class DAG:
             raise DagDefinitionError(f"{where}: end_date {self.end_date} is before start_date {self.start_date}")
         self.catchup = bool(catchup)
         self.dagrun_timeout = _positive_seconds(dagrun_timeout, "dagrun_timeout", where)
+        self.dag_display_name = display_name(dag_display_name, "dag_display_name", where)
+        if (
+            not isinstance(max_consecutive_failed_dag_runs, int)
+            or isinstance(max_consecutive_failed_dag_runs, bool)
+            or max_consecutive_failed_dag_runs < 0
+        ):
+            raise DagDefinitionError(
+                f"{where}: max_consecutive_failed_dag_runs must be an integer of at least 0, "
+                f"not {max_consecutive_failed_dag_runs!r}"
+            )
+        self.max_consecutive_failed_dag_runs = max_consecutive_failed_dag_runs
         self.on_success_callback = checked_callbacks(on_success_callback, "on_success_callback", where)
         self.on_failure_callback = checked_callbacks(on_failure_callback, "on_failure_callback", where)
         self.default_args = dict(default_args or {})

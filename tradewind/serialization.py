@@ -23,6 +23,10 @@ coordinator shows the call as rendered (`tasks show`, the monitor).
 Each task also has "group_id", its task group path ("" when in none; see tradewind.task_group),
 and the DAG has "task_groups": [{"path", "group_id", "tooltip", "prefix_group_id"}, ...] in
 definition order, for the monitor; the scheduler reads neither.
+The DAG has "dag_display_name" and "max_consecutive_failed_dag_runs" when set (absent
+otherwise), a task "task_display_name".
+A task with its own "start_date" or "end_date" (ISO 8601 in UTC) has them (absent otherwise):
+a run whose logical date is outside them gets no instance of it.
 A task with callbacks has "callbacks": the names of those it has (absent when none).
 A setup task has "is_setup": true, a teardown "is_teardown": true and "on_failure_fail_dagrun"
 (both absent on other tasks). A task with depends_on_past (or wait_for_downstream, which
@@ -73,6 +77,12 @@ def serialize_dag(dag: DAG, fileloc: str) -> dict[str, Any]:
         "catchup": dag.catchup,
         "dagrun_timeout": dag.dagrun_timeout,
         "callbacks": [kind for kind in ("on_success_callback", "on_failure_callback") if getattr(dag, kind)],
+        **({"dag_display_name": dag.dag_display_name} if dag.dag_display_name else {}),
+        **(
+            {"max_consecutive_failed_dag_runs": dag.max_consecutive_failed_dag_runs}
+            if dag.max_consecutive_failed_dag_runs
+            else {}
+        ),
         "max_active_runs": dag.max_active_runs,
         "max_active_tasks": dag.max_active_tasks,
         "tags": list(dag.tags),
@@ -196,6 +206,11 @@ def _task(task: BaseOperator) -> dict[str, Any]:
         "param_schemas": task.param_schemas,
         "group_id": task.task_group.path if task.task_group is not None else "",
     }
+    if task.task_display_name:
+        data["task_display_name"] = task.task_display_name
+    for name in ("start_date", "end_date"):
+        if getattr(task, name) is not None:
+            data[name] = getattr(task, name).isoformat()
     callbacks = [kind for kind in CALLBACK_KINDS if getattr(task, kind)]
     if callbacks:
         data["callbacks"] = callbacks

@@ -12,13 +12,10 @@ from tradewind.exceptions import DagDefinitionError
 #: Airflow DAG arguments not built yet -> the feature they belong to.
 DAG_ARGUMENTS = {
     "sla_miss_callback": "SLA callbacks",
-    "dag_display_name": "dag_display_name",
     "access_control": "access_control",
-    "max_consecutive_failed_dag_runs": "max_consecutive_failed_dag_runs",
 }
 #: Airflow task arguments not built yet -> the feature they belong to.
 TASK_ARGUMENTS = {
-    "task_display_name": "task_display_name",
     "sla": "SLAs",
     "outlets": "assets (outlets)",
     "inlets": "assets (inlets)",

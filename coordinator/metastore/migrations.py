@@ -13,7 +13,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from coordinator.metastore import models as m
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _to_2(migrator: SchemaMigrator) -> None:
@@ -28,8 +28,18 @@ def _to_2(migrator: SchemaMigrator) -> None:
     )
 
 
+def _to_3_semantics(migrator: SchemaMigrator) -> None:
+    """A DAG's display name (dag_display_name). A dag table not there yet is created whole later."""
+    if "dag" in migrator.database.get_tables():
+        migrate(migrator.add_column("dag", "display_name", peewee.TextField(default="")))
+
+
+def _to_3(migrator: SchemaMigrator) -> None:
+    _to_3_semantics(migrator)
+
+
 #: The step that turns version N-1 into version N.
-STEPS: dict[int, Callable[[SchemaMigrator], None]] = {2: _to_2}
+STEPS: dict[int, Callable[[SchemaMigrator], None]] = {2: _to_2, 3: _to_3}
 
 
 def upgrade(db: peewee.Database, found: int) -> None:

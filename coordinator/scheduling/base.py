@@ -50,6 +50,8 @@ class DagEntry:
     #: Task instances of this DAG on workers (queued or running), for max_active_tasks.
     on_workers: int = 0
     last_success: LastSuccess | None = None
+    #: Runs that failed since the last one that succeeded (max_consecutive_failed_dag_runs).
+    failed_in_a_row: int = 0
     #: Runs by logical date, kept only for a DAG with depends_on_past tasks.
     past: PastIndex = field(default_factory=PastIndex)
 

@@ -52,7 +52,7 @@ class Commands(Membership):
                         selected.add(child)
                         stack.append(child)
         selected = with_setups_and_teardowns(run.dag, selected)
-        order = [t for t in run.dag.tasks if t in selected]
+        order = [t for t in run.dag.tasks if t in selected and t in run.tis]
         cleared = []
         self._reopen(run)
         for task_id in order:

@@ -79,7 +79,7 @@ class Past(Slots):
             spec = later.dag.tasks.get(ti.task_id)
             if spec is None:
                 continue
-            waiting = [later.tis[ti.task_id]] if spec.depends_on_past else []
+            waiting = [later.tis[ti.task_id]] if spec.depends_on_past and ti.task_id in later.tis else []
             waiting += [
                 later.tis[up] for up in spec.upstream if later.dag.tasks[up].wait_for_downstream and up in later.tis
             ]

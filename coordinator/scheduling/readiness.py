@@ -163,11 +163,13 @@ def upstream_counts(ti: TaskInstance) -> UpstreamCounts:
     c = {T.SUCCESS: 0, T.FAILED: 0, T.UPSTREAM_FAILED: 0, T.SKIPPED: 0, T.REMOVED: 0}
     spec = ti.spec
     upstream = spec.upstream
+    tis = ti.run.tis
     for up in upstream:
-        state = ti.run.tis[up].state
+        # No task instance: the task is outside its start_date/end_date for this run; as removed.
+        state = tis[up].state if up in tis else T.REMOVED
         if state in c:
             c[state] += 1
-    setup_states = [ti.run.tis[up].state for up in spec.upstream_setups]
+    setup_states = [tis[up].state for up in spec.upstream_setups if up in tis]
     return UpstreamCounts(
         total=len(upstream),
         success=c[T.SUCCESS],

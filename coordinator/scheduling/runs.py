@@ -8,7 +8,7 @@ from typing import Any
 
 from coordinator.dagspec import DagSpec
 from coordinator.records import LastSuccess, Run, TaskInstance
-from coordinator.scheduling.base import DagEntry
+from coordinator.scheduling.base import DagEntry, log
 from coordinator.scheduling.effects import RunCallback, ScheduleDue, WatchDag
 from coordinator.scheduling.readiness import Readiness
 from coordinator.timetable import RunInfo, Timetable
@@ -146,14 +146,14 @@ class Runs(Readiness):
         self.changes.touch_run(run)
         self._watch_run(run)
         self._arm_run_timeout(run)
-        roots = []
         for task_id, spec in run.dag.tasks.items():
+            if not spec.covers(run.logical_date):
+                continue
             ti = TaskInstance(id=self.ids.next_ti(), run=run, task_id=task_id, max_tries=spec.retries + 1)
             run.tis[task_id] = ti
             self.tis[ti.id] = ti
             self.changes.new_tis.append(ti)
-            if not spec.upstream:
-                roots.append(ti)
+        roots = [ti for ti in run.tis.values() if not any(up in run.tis for up in ti.spec.upstream)]
         run.unfinished = len(run.tis)
         self._evaluate(roots)
         if not run.tis:
@@ -184,6 +184,7 @@ class Runs(Readiness):
         if entry is not None:
             if was_running:
                 entry.running_runs -= 1
+            self._count_failures(entry, run)
             last = entry.last_success
             if run.state is RunState.SUCCESS and (last is None or run.logical_date >= last.logical_date):
                 entry.last_success = LastSuccess(
@@ -191,6 +192,16 @@ class Runs(Readiness):
                 )
             self._start_runs(entry)
             self._schedule_dag(entry)
+
+    def _count_failures(self, entry: DagEntry, run: Run) -> None:
+        """Airflow's max_consecutive_failed_dag_runs: that many failed runs in a row pause the DAG."""
+        entry.failed_in_a_row = entry.failed_in_a_row + 1 if run.state is RunState.FAILED else 0
+        limit = entry.spec.max_consecutive_failed_dag_runs
+        if limit and entry.failed_in_a_row >= limit and not entry.paused:
+            log.warning("DAG %s paused: its last %d runs failed (max_consecutive_failed_dag_runs)", run.dag_id, limit)
+            entry.paused = True
+            self.changes.touch_dag(entry.dag_id, paused=True)
+            self.effects.append(WatchDag(entry.dag_id))
 
     def _reopen(self, run: Run) -> None:
         if run.state in (RunState.SUCCESS, RunState.FAILED):

@@ -25,7 +25,7 @@ def setup_constraint(ti: TaskInstance) -> Verdict | None:
     tis = ti.run.tis
     skipped = False
     for setup in spec.setup_scope:
-        if setup in spec.upstream:
+        if setup in spec.upstream or setup not in tis:
             continue
         state = tis[setup].state
         if state in (T.FAILED, T.UPSTREAM_FAILED):

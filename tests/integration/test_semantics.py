@@ -134,3 +134,32 @@ def test_dag_run_callbacks_run_when_a_run_ends_and_their_log_is_readable(cluster
     assert finished_run(cluster, "dag_callbacks_fail", bad)["state"] == "failed"
     missing = cluster.cli("runs", "callback-log", "dag_callbacks_ok", "no_such_run", check=False)
     assert missing.returncode != 0 and "no_such_run" in missing.stderr
+
+
+def test_airflow_arguments_are_honoured_display_names_task_dates_default_args_and_auto_pause(
+    cluster: Cluster,
+) -> None:
+    start(cluster, "arguments", "gives_up")
+    assert_eventually(lambda: "arguments" in cluster.cli("dags", "list").stdout, 30, "both DAGs parsed")
+    assert "arguments (Nightly arguments)" in cluster.cli("dags", "list").stdout
+    assert "greet (Say hello)" in cluster.cli("dags", "show", "arguments").stdout
+    day_one = "scheduled__2026-01-01T00:00:00+00:00"
+    day_two = "scheduled__2026-01-02T00:00:00+00:00"
+    assert finished_run(cluster, "arguments", day_one)["state"] == "success"
+    assert finished_run(cluster, "arguments", day_two)["state"] == "success"
+    assert task_states(cluster, "arguments", day_one) == {"greet": "success", "last": "success"}
+    assert task_states(cluster, "arguments", day_two) == {
+        "greet": "success",
+        "from_day_two": "success",
+        "last": "success",
+    }
+    assert "hello from default_args" in cluster.cli("tasks", "logs", "arguments", day_one, "greet").stdout
+
+    for _ in range(2):
+        run_id = trigger(cluster, "gives_up")
+        assert finished_run(cluster, "gives_up", run_id)["state"] == "failed"
+
+    def paused() -> bool:
+        return bool(json.loads(cluster.cli("dags", "show", "gives_up", "--json").stdout)["dag"].get("paused"))
+
+    assert_eventually(paused, 30, "gives_up to be paused after two failed runs")

@@ -163,3 +163,28 @@ def test_airflow_arguments_are_honoured_display_names_task_dates_default_args_an
         return bool(json.loads(cluster.cli("dags", "show", "gives_up", "--json").stdout)["dag"].get("paused"))
 
     assert_eventually(paused, 30, "gives_up to be paused after two failed runs")
+
+
+def test_conf_and_airflow_2_names_fail_naming_themselves_and_a_triggers_conf_overrides_params(
+    cluster: Cluster,
+) -> None:
+    start(cluster, "template_context", "template_context")
+    refused = cluster.cli("dags", "trigger", "template_context", "--conf", '{"limit": 0}', check=False)
+    assert refused.returncode != 0
+    assert "param 'limit': 0 is less than the minimum of 1" in refused.stderr
+    run_id = trigger(cluster, "template_context", "--conf", json.dumps({"limit": 9}))
+    finished_run(cluster, "template_context", run_id)
+    assert task_states(cluster, "template_context", run_id) == {
+        "airflow_config": "failed",
+        "airflow_2_name": "failed",
+        "run_conf": "success",
+        "uses_macros": "success",
+    }
+
+    def log(task_id: str) -> str:
+        return cluster.cli("tasks", "logs", "template_context", run_id, task_id).stdout
+
+    assert "conf.get('core', 'dags_folder'): `conf` is Airflow's configuration" in log("airflow_config")
+    assert "'execution_date' was removed in Airflow 3" in log("airflow_2_name")
+    assert "table=sales limit=9 conf=9" in log("run_conf")
+    assert "next day 2026-" in log("uses_macros")

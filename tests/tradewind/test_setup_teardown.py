@@ -88,3 +88,17 @@ def test_what_airflow_refuses_about_setup_and_teardown_is_refused_naming_the_tas
         with DAG("d", schedule=None) as d:
             build()
         serialize_dag(d, "f.py")
+
+
+def test_a_task_groups_teardown_is_not_a_leaf_so_what_follows_the_group_follows_its_work() -> None:
+    from tradewind import TaskGroup
+
+    with DAG("d", schedule=None) as d:
+        with TaskGroup("g") as group:
+            create = EmptyOperator(task_id="create").as_setup()
+            work = EmptyOperator(task_id="work")
+            delete = EmptyOperator(task_id="delete")
+            create >> work >> delete.as_teardown(setups=create)
+        group >> EmptyOperator(task_id="after")
+    assert [t.task_id for t in group.leaves] == ["g.work"]
+    assert tasks_of(d)["after"]["upstream"] == ["g.work"]

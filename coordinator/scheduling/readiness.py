@@ -169,7 +169,7 @@ def upstream_counts(ti: TaskInstance) -> UpstreamCounts:
         state = tis[up].state if up in tis else T.REMOVED
         if state in c:
             c[state] += 1
-    setup_states = [tis[up].state for up in spec.upstream_setups if up in tis]
+    setup_states = [tis[up].state for up in spec.upstream_setups if up in tis] if spec.upstream_setups else []
     return UpstreamCounts(
         total=len(upstream),
         success=c[T.SUCCESS],

@@ -157,6 +157,9 @@ class PastIndex:
                 keep.add((before.logical_date, before.pk))
         if self.keys:
             keep.add(self.keys[-1])
+            scheduled = next((k for k in reversed(self.keys) if not self.runs[k].manual), None)
+            if skip_manual and scheduled is not None:
+                keep.add(scheduled)
         self.keys = [k for k in self.keys if k in keep]
         self.runs = {k: self.runs[k] for k in self.keys}
 

@@ -131,3 +131,16 @@ def test_a_restart_after_the_previous_run_ended_still_holds_a_run_whose_previous
         assert engine.scheduler.explain(waiting)[0][1] == "waiting for a in the previous run r1"
 
     asyncio.run(scenario())
+
+
+def test_the_index_keeps_what_later_runs_need_and_drops_the_rest() -> None:
+    from coordinator.records import PastIndex, PastRun
+
+    index = PastIndex()
+    for day, manual in ((1, False), (2, False), (3, True)):
+        index.add(PastRun(day, f"r{day}", DAY + timedelta(days=day), manual, {"a": T.SUCCESS}))
+    index.prune(skip_manual=True)
+    assert [p.run_id for p in index.runs.values()] == ["r2", "r3"]
+    later = DAY + timedelta(days=9)
+    assert index.previous(later, 99, skip_manual=True).run_id == "r2"
+    assert index.previous(later, 99, skip_manual=False).run_id == "r3"

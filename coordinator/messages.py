@@ -89,6 +89,8 @@ def task_pb(task: dict[str, Any], downstream: list[str]) -> control_pb2.Task:
         priority_weight=int(task.get("priority_weight", 1)),
         group_id=task.get("group_id", ""),
         display_name=task.get("task_display_name") or "",
+        is_setup=bool(task.get("is_setup")),
+        is_teardown=bool(task.get("is_teardown")),
     )
 
 

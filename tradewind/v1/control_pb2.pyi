@@ -87,7 +87,7 @@ class Dag(_message.Message):
     def __init__(self, dag_id: _Optional[str] = ..., description: _Optional[str] = ..., fileloc: _Optional[str] = ..., schedule: _Optional[str] = ..., paused: _Optional[bool] = ..., active: _Optional[bool] = ..., tags: _Optional[_Iterable[str]] = ..., max_active_runs: _Optional[int] = ..., max_active_tasks: _Optional[int] = ..., catchup: _Optional[bool] = ..., next_run_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., task_count: _Optional[int] = ..., last_parsed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., running_tasks: _Optional[int] = ..., recent_run_states: _Optional[_Iterable[_Union[_common_pb2.RunState, str]]] = ..., owner: _Optional[str] = ..., display_name: _Optional[str] = ...) -> None: ...
 
 class Task(_message.Message):
-    __slots__ = ("task_id", "operator", "upstream_task_ids", "downstream_task_ids", "trigger_rule", "retries", "queue", "pool", "priority_weight", "group_id", "display_name")
+    __slots__ = ("task_id", "operator", "upstream_task_ids", "downstream_task_ids", "trigger_rule", "retries", "queue", "pool", "priority_weight", "group_id", "display_name", "is_setup", "is_teardown")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_FIELD_NUMBER: _ClassVar[int]
     UPSTREAM_TASK_IDS_FIELD_NUMBER: _ClassVar[int]
@@ -99,6 +99,8 @@ class Task(_message.Message):
     PRIORITY_WEIGHT_FIELD_NUMBER: _ClassVar[int]
     GROUP_ID_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    IS_SETUP_FIELD_NUMBER: _ClassVar[int]
+    IS_TEARDOWN_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     operator: str
     upstream_task_ids: _containers.RepeatedScalarFieldContainer[str]
@@ -110,7 +112,9 @@ class Task(_message.Message):
     priority_weight: int
     group_id: str
     display_name: str
-    def __init__(self, task_id: _Optional[str] = ..., operator: _Optional[str] = ..., upstream_task_ids: _Optional[_Iterable[str]] = ..., downstream_task_ids: _Optional[_Iterable[str]] = ..., trigger_rule: _Optional[str] = ..., retries: _Optional[int] = ..., queue: _Optional[str] = ..., pool: _Optional[str] = ..., priority_weight: _Optional[int] = ..., group_id: _Optional[str] = ..., display_name: _Optional[str] = ...) -> None: ...
+    is_setup: bool
+    is_teardown: bool
+    def __init__(self, task_id: _Optional[str] = ..., operator: _Optional[str] = ..., upstream_task_ids: _Optional[_Iterable[str]] = ..., downstream_task_ids: _Optional[_Iterable[str]] = ..., trigger_rule: _Optional[str] = ..., retries: _Optional[int] = ..., queue: _Optional[str] = ..., pool: _Optional[str] = ..., priority_weight: _Optional[int] = ..., group_id: _Optional[str] = ..., display_name: _Optional[str] = ..., is_setup: _Optional[bool] = ..., is_teardown: _Optional[bool] = ...) -> None: ...
 
 class DagRun(_message.Message):
     __slots__ = ("dag_id", "run_id", "state", "run_type", "logical_date", "data_interval_start", "data_interval_end", "conf_json", "queued_at", "start_date", "end_date", "dag_version")

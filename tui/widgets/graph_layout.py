@@ -85,10 +85,10 @@ def label_width(task: control_pb2.Task) -> int:
 
 
 def graph_label(key: str, task: control_pb2.Task) -> str:
-    """A task's label in the graph: its state mark, its id, and ↑ for a setup or ↓ for a teardown
-    (Airflow's marks)."""
+    """A task's label in the graph: its state mark, its display name (else its id), and ↑ for a
+    setup or ↓ for a teardown (Airflow's marks)."""
     role = " ↑" if task.is_setup else " ↓" if task.is_teardown else ""
-    return f"■ {key}{role}"
+    return f"■ {task.display_name or key}{role}"
 
 
 def lay_out(tasks: list[control_pb2.Task]) -> Layout:

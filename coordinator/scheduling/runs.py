@@ -184,7 +184,8 @@ class Runs(Readiness):
         if entry is not None:
             if was_running:
                 entry.running_runs -= 1
-            self._count_failures(entry, run)
+            if reason:
+                self._count_failures(entry, run)
             last = entry.last_success
             if run.state is RunState.SUCCESS and (last is None or run.logical_date >= last.logical_date):
                 entry.last_success = LastSuccess(
@@ -194,7 +195,8 @@ class Runs(Readiness):
             self._schedule_dag(entry)
 
     def _count_failures(self, entry: DagEntry, run: Run) -> None:
-        """Airflow's max_consecutive_failed_dag_runs: that many failed runs in a row pause the DAG."""
+        """Airflow's max_consecutive_failed_dag_runs: that many failed runs in a row pause the DAG
+        (a run a person cancelled is not counted, as Airflow counts only runs that failed)."""
         entry.failed_in_a_row = entry.failed_in_a_row + 1 if run.state is RunState.FAILED else 0
         limit = entry.spec.max_consecutive_failed_dag_runs
         if limit and entry.failed_in_a_row >= limit and not entry.paused:

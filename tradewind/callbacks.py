@@ -29,6 +29,9 @@ KINDS = (
 #: Written by the worker into the attempt's working directory before it stops the task: the
 #: outcome it will report ("timed_out" or "cancelled").
 STOP_FILE = "stopping"
+#: Written by the task process into the attempt's working directory once its closing callback
+#: ran (or it had none to run); without it, the worker runs a failure's callback itself.
+RAN_FILE = "callbacks_ran"
 
 log = logging.getLogger("tradewind.task")
 
@@ -73,6 +76,10 @@ def run_callbacks(task: Any, kind: str, context: dict[str, Any], exception: Base
                 callback(context)
         except Exception:  # noqa: BLE001 - a callback's failure is logged and changes nothing
             log.error("%s %s failed; the task's state is unchanged:\n%s", kind, name, traceback.format_exc().rstrip())
+
+
+def mark_ran(workdir: Path) -> None:
+    (workdir / RAN_FILE).touch()
 
 
 class Stopped(BaseException):

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from tradewind import wire
-from tradewind.callbacks import STOP_FILE
+from tradewind.callbacks import RAN_FILE, STOP_FILE
 from tradewind.exceptions import TradewindError
 from tradewind.forkserver import Child, ChildExit, ForkServer
 from tradewind.skipping import FollowTasks
@@ -23,7 +23,7 @@ from tradewind.v1 import common_pb2, worker_pb2
 from tradewind.wire import to_timestamp
 from worker.bundles import BundleCache
 from worker.channel import Channel, Requests, channel_path
-from worker.payloads import FAILED, Launch, Result, bash_callbacks
+from worker.payloads import FAILED, Launch, Result, bash_callbacks, late_callbacks
 from worker.payloads import bash as bash_payload
 from worker.payloads import python as python_payload
 from worker.session import Limits, Running, Stop
@@ -133,7 +133,9 @@ class Runner:
                 launch = bash_callbacks.prepare(
                     payload.bash, workdir, bundle_dir, assignment.callbacks, f"{assignment.dag_id}|{assignment.task_id}"
                 )
-                return await self._execute(assignment, entry, workdir, launch)
+                result, ended = await self._execute(assignment, entry, workdir, launch)
+                await self._late_callbacks(assignment, workdir, bundle_dir, result)
+                return result, ended
         elif kind == "python":
             async with contextlib.AsyncExitStack() as stack:
                 try:
@@ -151,10 +153,47 @@ class Runner:
                     assignment.map_index,
                     assignment.callbacks if has_callbacks else None,
                 )
-                return await self._execute(assignment, entry, workdir, launch)
+                result, ended = await self._execute(assignment, entry, workdir, launch)
+                if has_callbacks:
+                    await self._late_callbacks(assignment, workdir, bundle_dir, result)
+                return result, ended
         else:
             return Result(FAILED, f"unknown payload kind {kind!r}"), ChildExit(1, 0.0, 0.0, 0)
         return await self._execute(assignment, entry, workdir, launch)
+
+    async def _late_callbacks(
+        self, assignment: worker_pb2.Assignment, workdir: Path, bundle_dir: Path, result: Result
+    ) -> None:
+        """A failed try whose process ended without running its callback (killed outright) gets
+        it run here, in a child of its own, its output in the attempt's log, within a time limit."""
+        kind = late_callbacks.kind_after(result.outcome, assignment.callbacks)
+        if kind is None or (workdir / RAN_FILE).exists():
+            return
+        launch = late_callbacks.prepare(
+            bundle_dir, assignment.callbacks, assignment.dag_id, assignment.task_id, kind, result.error
+        )
+        loop = asyncio.get_running_loop()
+        read_fd, write_fd = os.pipe()
+        try:
+            started = self.forkserver.submit(
+                launch.target, launch.kwargs, stdout=write_fd, cwd=str(workdir), warm=launch.warm
+            )
+        finally:
+            os.close(write_fd)
+        child = await asyncio.wrap_future(started)
+        pipe = os.fdopen(read_fd, "rb", buffering=0)
+        limit = self.limits().max_log_chunk_bytes
+        transport, pump = await loop.connect_read_pipe(lambda: LogPump(assignment.attempt, self.emit, limit), pipe)
+        try:
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(child.exit)), late_callbacks.LATE_SECONDS)
+        except TimeoutError:
+            pass
+        finally:
+            child.kill(signal.SIGKILL)
+            try:
+                await asyncio.wait_for(asyncio.shield(pump.closed), 2.0)
+            except TimeoutError:
+                transport.close()
 
     async def _execute(
         self, assignment: worker_pb2.Assignment, entry: Running, workdir: Path, launch: Launch

@@ -87,6 +87,7 @@ def test_task_callbacks_run_in_the_task_process_and_their_errors_change_nothing(
         "fails": "failed",
         "skips": "skipped",
         "hangs": "failed",
+        "killed": "failed",
         "shell": "success",
         "echo_xcom": "success",
         "shell_fails": "failed",
@@ -104,6 +105,9 @@ def test_task_callbacks_run_in_the_task_process_and_their_errors_change_nothing(
     assert "CALLBACK failure fails try 2 error=RuntimeError('boom')" in fails
     assert "CALLBACK skipped skips try 1" in log("skips")
     assert "CALLBACK failure hangs try 1" in log("hangs")
+    killed = log("killed")
+    assert "the task process ended without running its on_failure_callback" in killed
+    assert "CALLBACK failure killed try 1 error=RuntimeError(" in killed
     assert "CALLBACK execute shell try 1" in log("shell") and "CALLBACK success shell try 1" in log("shell")
     assert "got the last line" in log("echo_xcom")
     assert "CALLBACK failure shell_fails try 1" in log("shell_fails")

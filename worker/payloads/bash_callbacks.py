@@ -64,7 +64,7 @@ def run(
     import sys
     import traceback
 
-    from tradewind.callbacks import kind_for, run_callbacks, stop_outcome
+    from tradewind.callbacks import kind_for, mark_ran, run_callbacks, stop_outcome
     from tradewind.execution import load_task
     from tradewind.templates import context_from_json
 
@@ -98,6 +98,8 @@ def run(
     if task is not None and kind is not None:
         failure = None if ended in ("success", "skipped") else RuntimeError(f"Bash command ended with {code} ({ended})")
         run_callbacks(task, kind, context, failure)
+    if task is not None:
+        mark_ran(Path(workdir))
     sys.stdout.flush()
     sys.stderr.flush()
     if code < 0 or stopped:

@@ -63,7 +63,7 @@ def run(
     import traceback
 
     from tradewind import xcom_codec
-    from tradewind.callbacks import Stopped, kind_for, raise_on_sigterm, run_callbacks
+    from tradewind.callbacks import Stopped, kind_for, mark_ran, raise_on_sigterm, run_callbacks
     from tradewind.execution import encode_return_value, load_task, outcome_of, run_python_task
     from tradewind.runtime import CHANNEL_ENV, RuntimeTaskInstance, set_current_context
     from tradewind.skipping import take_decision
@@ -104,6 +104,7 @@ def run(
         kind = kind_for(ended, bool(callbacks["retry_left"]))
         if kind is not None:
             run_callbacks(task, kind, context, failure)
+        mark_ran(Path(result_path).parent)
     decision = take_decision()
     follow = decision.to_json() if decision is not None and outcome == "success" else None
     tmp = result_path + ".tmp"

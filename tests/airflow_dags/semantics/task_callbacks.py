@@ -46,6 +46,15 @@ with DAG(
 
         time.sleep(60)
 
+    @task(on_failure_callback=say("failure"))
+    def killed():
+        import os
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    killed()
+
     shell = BashOperator(
         task_id="shell",
         bash_command="echo the last line",

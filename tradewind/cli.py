@@ -212,12 +212,13 @@ def cmd_tasks_list(client: Client, args: argparse.Namespace) -> None:
     tis = client.list_task_instances(args.dag_id, args.run_id).task_instances
     if args.json:
         return print_json(tis)
+    names = {t.task_id: t.display_name for t in client.get_dag(args.dag_id).tasks if t.display_name}
     print(
         table(
             ["TASK", "STATE", "TRY", "WORKER", "STARTED", "DURATION"],
             [
                 (
-                    label(t),
+                    shown_name(label(t), names.get(t.task_id, "")),
                     task_state_from_pb(t.state).value,
                     f"{t.try_number}/{t.max_tries}",
                     t.worker,

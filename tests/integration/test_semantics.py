@@ -150,6 +150,7 @@ def test_airflow_arguments_are_honoured_display_names_task_dates_default_args_an
     day_one = "scheduled__2026-01-01T00:00:00+00:00"
     day_two = "scheduled__2026-01-02T00:00:00+00:00"
     assert finished_run(cluster, "arguments", day_one)["state"] == "success"
+    assert "greet (Say hello)" in cluster.cli("tasks", "list", "arguments", day_one).stdout
     assert finished_run(cluster, "arguments", day_two)["state"] == "success"
     assert task_states(cluster, "arguments", day_one) == {"greet": "success", "last": "success"}
     assert task_states(cluster, "arguments", day_two) == {

@@ -22,6 +22,7 @@ from coordinator.audit import Audit
 from coordinator.auth import Authenticator, AuthInterceptor
 from coordinator.clock import SystemClock
 from coordinator.control_service import ControlService
+from coordinator.dag_callbacks import DagCallbacks
 from coordinator.dag_processor import DagProcessor, ScanResult
 from coordinator.engine import Engine
 from coordinator.events import DagsDeactivated, DagVersionStored
@@ -70,6 +71,9 @@ class Coordinator:
         security = SecurityStore()
         self.authenticator = Authenticator(security, self.clock, required=not is_loopback(settings.bind))
         self.audit = Audit(security, self.clock)
+        self.dag_callbacks = DagCallbacks(
+            self.forkserver, settings.dags_folder, settings.log_dir, settings.dag_callback_timeout
+        )
         self.db: Any = None
         self.store: Store | None = None
         self.engine: Engine | None = None
@@ -102,6 +106,7 @@ class Coordinator:
             heartbeat_timeout=self.settings.heartbeat_timeout,
             default_pool_slots=self.settings.default_pool_slots,
             secrets=Secrets(SecretStore(self.db), load_key(self.settings.home)),
+            run_callback=self.dag_callbacks.submit,
         )
         self.engine.start()
         worker_pb2_grpc.add_WorkerServiceServicer_to_server(
@@ -184,6 +189,7 @@ class Coordinator:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self.processor.close()
+        self.dag_callbacks.close()
         self.forkserver.close()
         self.logs.close_all()
         if self.db is not None:
@@ -301,6 +307,7 @@ def dag_fields(data: dict[str, Any], paused: bool) -> dict[str, Any]:
         "max_active_tasks": int(data.get("max_active_tasks", 16)),
         "catchup": bool(data.get("catchup", False)),
         "task_count": len(data["tasks"]),
+        "display_name": data.get("dag_display_name") or "",
     }
 
 

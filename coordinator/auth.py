@@ -68,6 +68,7 @@ RULES: dict[str, Rule] = {
             "GetBackfill",
             "ListAssets",
             "ListAssetEvents",
+            "GetDagRunCallbackLog",
         )
     },
     **{

@@ -19,6 +19,7 @@ import grpc
 
 from coordinator import messages
 from coordinator.auth import Authenticator
+from coordinator.dag_callbacks import read_callback_log
 from coordinator.engine import Engine
 from coordinator.logs import LogKey
 from coordinator.metastore.security_store import SecurityStore
@@ -274,6 +275,13 @@ class ControlService(SecretsRpcs, TokenHandlers, control_pb2_grpc.ControlService
         return control_pb2.CancelDagRunResponse(dag_run=run)
 
     # ---- logs ---------------------------------------------------------------------------
+    async def GetDagRunCallbackLog(
+        self, request: control_pb2.GetDagRunCallbackLogRequest, context: Ctx
+    ) -> control_pb2.GetDagRunCallbackLogResponse:
+        await self._read(self._run_row, request.dag_id, request.run_id)
+        data = await self._read(read_callback_log, self.engine.logs.root, request.dag_id, request.run_id)
+        return control_pb2.GetDagRunCallbackLogResponse(data=data)
+
     async def TailLogs(
         self, request: control_pb2.TailLogsRequest, context: Ctx
     ) -> AsyncIterator[control_pb2.TailLogsResponse]:

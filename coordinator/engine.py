@@ -47,7 +47,7 @@ from coordinator.logs import LogKey, LogStore
 from coordinator.metastore.db import disk_full
 from coordinator.metastore.store import Store, StoreFailure
 from coordinator.records import Changes, Run, TaskInstance
-from coordinator.recovery import recover, run_from_rows
+from coordinator.recovery import load_previous_run, recover, run_from_rows
 from coordinator.scheduler import Ids, Scheduler
 from coordinator.scheduling.assets import INLET_WINDOW
 from coordinator.scheduling.effects import (
@@ -58,6 +58,7 @@ from coordinator.scheduling.effects import (
     Effect,
     Respond,
     ResultAck,
+    RunCallback,
     Timer,
     WatchDag,
     WatchRun,
@@ -94,9 +95,12 @@ class Engine:
         heartbeat_timeout: float,
         default_pool_slots: int,
         secrets: Secrets | None = None,
+        run_callback: Callable[[RunCallback], None] | None = None,
     ) -> None:
+        """`run_callback` runs a DAG run callback outside this process (coordinator.dag_callbacks)."""
         self.store = store
         self.secrets = secrets if secrets is not None else Secrets()
+        self.run_callback = run_callback
         self.clock = clock
         self.logs = logs
         self.scheduler = Scheduler(
@@ -368,6 +372,7 @@ class Engine:
         if run.run_type == "asset_triggered":
             run.asset_events = tuple(self.store.run_asset_events([run.id]).get(run.id, ()))
         self.scheduler.adopt_run(run)
+        load_previous_run(self.scheduler, self.store, run)
         return run
 
     def _cmd_clear(self, dag_id: str, run_id: str, task_ids: list[str], include_downstream: bool) -> Reply:
@@ -497,6 +502,11 @@ class Engine:
                 stream = self.streams.get(effect.worker)
                 if stream is not None and stream[0] == effect.generation:
                     stream[1].put_nowait(None)
+            case RunCallback():
+                if self.run_callback is not None:
+                    self.run_callback(effect)
+                else:
+                    log.warning("DAG %s run %s: %s not run here", effect.dag_id, effect.run_id, effect.kind)
             case WriteLog():
                 key = LogKey(effect.dag_id, effect.run_id, effect.task_id, effect.try_number, effect.map_index)
                 self.logs.append(key, effect.text.encode())

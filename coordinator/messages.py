@@ -56,6 +56,7 @@ def assignment_pb(ti: TaskInstance, payload: Payload) -> worker_pb2.CoordinatorM
             execution_timeout_ms=int((spec.execution_timeout or 0) * 1000),
             payload=task_payload,
             queue=spec.queue,
+            callbacks=worker_pb2.TaskCallbacks(**payload.callbacks) if payload.callbacks else None,
         )
     )
 
@@ -76,6 +77,7 @@ def dag_pb(row: m.Dag, running: int = 0, recent: list[str] | None = None) -> con
         task_count=row.task_count,
         running_tasks=running,
         owner=row.owner,
+        display_name=row.display_name,
         recent_run_states=[run_state_to_pb(s) for s in recent or []],
     )
     _set_time(message, "next_run_at", row.next_run_at if not row.paused and row.active else None)
@@ -95,6 +97,9 @@ def task_pb(task: dict[str, Any], downstream: list[str]) -> control_pb2.Task:
         pool=task.get("pool", "default_pool"),
         priority_weight=int(task.get("priority_weight", 1)),
         group_id=task.get("group_id", ""),
+        display_name=task.get("task_display_name") or "",
+        is_setup=bool(task.get("is_setup")),
+        is_teardown=bool(task.get("is_teardown")),
     )
 
 

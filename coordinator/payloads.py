@@ -32,6 +32,8 @@ class Payload:
     fields: dict[str, Any]
     #: The rendered command or call, stored on the attempt for people to read.
     rendered: str
+    #: The task's callbacks for the worker (worker.proto TaskCallbacks), None when it has none.
+    callbacks: dict[str, Any] | None = None
 
 
 def context_for(
@@ -176,7 +178,8 @@ def build(
         bash = spec.bash or {}
         fields = (bash.get("bash_command", ""), bash.get("env") or {}, bash.get("cwd") or "")
         # Most commands hold no template; building the context is most of a dispatch's CPU.
-        context = context_for(ti, last_success, secrets, inlets) if any(map(_templated, fields)) else {}
+        templated = spec.callbacks or any(map(_templated, fields))
+        context = context_for(ti, last_success, secrets, inlets) if templated else {}
         command, env, cwd = (render(value, context) for value in fields)
         return Payload(
             "bash",
@@ -188,6 +191,7 @@ def build(
                 "skip_on_exit_code": list(bash.get("skip_on_exit_code") or []),
             },
             secrets.redact(command),
+            _callbacks(ti, context),
         )
     context = context_for(ti, last_success, secrets, inlets)
     python = spec.python or {}
@@ -214,4 +218,17 @@ def build(
             "context_json": context_to_json(context),
         },
         rendered,
+        _callbacks(ti, context),
     )
+
+
+def _callbacks(ti: TaskInstance, context: dict[str, Any]) -> dict[str, Any] | None:
+    if not ti.spec.callbacks:
+        return None
+    return {
+        "bundle_hash": ti.run.dag.bundle_hash,
+        "dag_file": ti.run.dag.fileloc,
+        "context_json": context_to_json(context),
+        "kinds": list(ti.spec.callbacks),
+        "retry_left": ti.try_number < ti.max_tries,
+    }

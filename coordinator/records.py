@@ -6,6 +6,7 @@ through `Changes`, which the engine writes in one transaction before anything is
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -176,6 +177,66 @@ class AssetChanges:
         return bool(
             self.assets or self.events or self.queued or self.consumed_events or self.run_events or self.aliases
         )
+
+
+@dataclass(slots=True, eq=False)
+class PastRun:
+    """A run as a later run's depends_on_past sees it: the live run itself, or, once it has
+    ended, the states its task instances ended in."""
+
+    pk: int
+    run_id: str
+    logical_date: datetime
+    manual: bool
+    states: dict[str, TaskState] = field(default_factory=dict)
+    run: Run | None = None
+
+    def state_of(self, task_id: str) -> TaskState | None:
+        if self.run is not None:
+            ti = self.run.tis.get(task_id)
+            return ti.state if ti is not None else None
+        return self.states.get(task_id)
+
+
+class PastIndex:
+    """One DAG's runs by logical date, as far as depends_on_past needs them: the live runs, the
+    run before each, and the newest; the rest are dropped as runs end (`prune`)."""
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[datetime, int]] = []
+        self.runs: dict[tuple[datetime, int], PastRun] = {}
+
+    def add(self, past: PastRun) -> None:
+        key = (past.logical_date, past.pk)
+        if key not in self.runs:
+            insort(self.keys, key)
+        self.runs[key] = past
+
+    def previous(self, logical_date: datetime, pk: int, skip_manual: bool) -> PastRun | None:
+        """The run before (by logical date), leaving manual runs out when `skip_manual` (catchup)."""
+        for i in range(bisect_left(self.keys, (logical_date, pk)) - 1, -1, -1):
+            found = self.runs[self.keys[i]]
+            if found.logical_date < logical_date and not (skip_manual and found.manual):
+                return found
+        return None
+
+    def later_live(self, logical_date: datetime, pk: int) -> list[Run]:
+        later = (self.runs[k].run for k in self.keys[bisect_right(self.keys, (logical_date, pk)) :])
+        return [run for run in later if run is not None and run.active]
+
+    def prune(self, skip_manual: bool) -> None:
+        keep = {(p.logical_date, p.pk) for p in self.runs.values() if p.run is not None and p.run.active}
+        for key in list(keep):
+            before = self.previous(key[0], key[1], skip_manual)
+            if before is not None:
+                keep.add((before.logical_date, before.pk))
+        if self.keys:
+            keep.add(self.keys[-1])
+            scheduled = next((k for k in reversed(self.keys) if not self.runs[k].manual), None)
+            if skip_manual and scheduled is not None:
+                keep.add(scheduled)
+        self.keys = [k for k in self.keys if k in keep]
+        self.runs = {k: self.runs[k] for k in self.keys}
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,17 @@ def recover(scheduler: Scheduler, store: Store) -> None:
         entry.max_active_runs = row.max_active_runs
         entry.last_scheduled_date = aware(row.last_scheduled_date)
         scheduler.dags[dag_id] = entry
+    limits = {d: e.spec.max_consecutive_failed_dag_runs for d, e in scheduler.dags.items()}
+    limited = [dag_id for dag_id, limit in limits.items() if limit]
+    for dag_id, states in store.recent_run_states(limited, max(limits.values(), default=0)).items():
+        ended = [s for s in states if s in (RunState.SUCCESS.value, RunState.FAILED.value)]
+        failed = next((i for i, s in enumerate(ended) if s != RunState.FAILED.value), len(ended))
+        scheduler.dags[dag_id].failed_in_a_row = failed
+    for dag_id, entry in scheduler.dags.items():
+        if entry.spec.uses_past:
+            latest = store.previous_run(dag_id, None, skip_manual=entry.spec.catchup)
+            if latest is not None:
+                scheduler.remember_past(dag_id, latest)
     for dag_id, run_row in store.last_successes().items():
         if dag_id in scheduler.dags:
             scheduler.dags[dag_id].last_success = LastSuccess(
@@ -91,10 +102,12 @@ def recover(scheduler: Scheduler, store: Store) -> None:
         scheduler.dags[run.dag_id] = entry
         scheduler.adopt_run(run)
         backfill = scheduler.backfills.get(run.backfill_id) if run.backfill_id is not None else None
+        load_previous_run(scheduler, store, run)
         if run.state is RunState.QUEUED:
             (backfill.queued if backfill is not None else entry.queued_runs).append(run)
             continue
         scheduler._count_running(run, entry, 1)
+        scheduler._arm_run_timeout(run)
         waiting = []
         for ti in run.tis.values():
             ti.losses = losses[ti.id]
@@ -124,6 +137,14 @@ def recover(scheduler: Scheduler, store: Store) -> None:
     for entry in list(scheduler.dags.values()):
         scheduler._start_runs(entry)
         scheduler._schedule_dag(entry)
+
+
+def load_previous_run(scheduler: Scheduler, store: Store, run: Run) -> None:
+    """For a run brought into memory whose DAG has depends_on_past tasks: the run before it."""
+    if run.dag.uses_past:
+        before = store.previous_run(run.dag_id, run.logical_date, skip_manual=run.dag.catchup)
+        if before is not None:
+            scheduler.remember_past(run.dag_id, before)
 
 
 def run_from_rows(

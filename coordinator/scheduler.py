@@ -10,7 +10,6 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 
-from coordinator.scheduling.assets import Assets
 from coordinator.scheduling.base import DagEntry, Ids
 from coordinator.scheduling.effects import (
     AckDeadline,
@@ -18,15 +17,17 @@ from coordinator.scheduling.effects import (
     Liveness,
     OrphanCheck,
     RetryDue,
+    RunTimeout,
     ScheduleDue,
     SlotCheck,
     Timer,
 )
+from coordinator.scheduling.run_timeout import RunTimeouts
 
 __all__ = ["DagEntry", "Ids", "Scheduler"]
 
 
-class Scheduler(Assets):
+class Scheduler(RunTimeouts):
     def fire_timers(self, on_error: Callable[[Timer, Exception], None] | None = None) -> None:
         """Fire every due timer. An unexpected error in one goes to `on_error` (the engine's
         containment); without it, it is raised."""
@@ -56,3 +57,5 @@ class Scheduler(Assets):
                 self._forget_attempt(timer)
             case SlotCheck():
                 self._slot_check(timer)
+            case RunTimeout():
+                self._run_timeout(timer)

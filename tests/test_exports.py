@@ -56,6 +56,8 @@ def test_the_public_surface_is_what_dag_authors_import() -> None:
             "Dataset",
             "Metadata",
             "asset",
+            "setup",
+            "teardown",
         ]
     )
     for name in tradewind.__all__:

@@ -45,6 +45,7 @@ from tradewind.operators import (
 )
 from tradewind.params import Param
 from tradewind.runtime import get_current_context
+from tradewind.setup_teardown import setup, teardown
 from tradewind.task_group import TaskGroup, task_group
 from tradewind.trigger_rules import TriggerRule
 from tradewind.variables import Variable
@@ -101,6 +102,8 @@ __all__ = [
     "chain",
     "dag",
     "get_current_context",
+    "setup",
     "task",
     "task_group",
+    "teardown",
 ]

@@ -5,17 +5,21 @@ XComArg lives here too: it is an operator's future output, and `>>` treats it as
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any, NoReturn
 
 from tradewind import unsupported
 from tradewind.assets import check_assets
-from tradewind.dag import DAG, check_id, checked_params, current_dag
+from tradewind.callbacks import KINDS as CALLBACK_KINDS
+from tradewind.callbacks import checked_callbacks
+from tradewind.dag import DAG, as_utc, check_id, checked_params, current_dag, display_name
 from tradewind.dependencies import DependencyMixin
 from tradewind.exceptions import DagDefinitionError, TaskFailed
+from tradewind.setup_teardown import SetupTeardownScope, mark_setup, mark_teardown
 from tradewind.task_group import TaskGroup, current_group, join_group
 from tradewind.trigger_rules import TriggerRule
 
@@ -37,10 +41,16 @@ BASE_DEFAULTS: dict[str, Any] = {
     "execution_timeout": None,
     "do_xcom_push": True,
     "depends_on_past": False,
+    "wait_for_downstream": False,
+    "ignore_first_depends_on_past": True,
     "doc_md": None,
     "params": None,
     "outlets": None,
     "inlets": None,
+    "start_date": None,
+    "end_date": None,
+    "task_display_name": None,
+    **dict.fromkeys(CALLBACK_KINDS),
 }
 #: Airflow arguments about notifications, accepted so Airflow DAG files load, and not acted on.
 INERT = frozenset({"email", "email_on_failure", "email_on_retry", "doc", "doc_rst", "doc_json", "doc_yaml"})
@@ -67,6 +77,32 @@ class BaseOperator(DependencyMixin):
     template_fields: Sequence[str] = ()
     #: A templated field whose value ends with one of these names a template file (read at parse).
     template_ext: Sequence[str] = ()
+    #: The task's callbacks, each a list (set from the arguments of the same names).
+    on_execute_callback: list[Callable[..., Any]]
+    on_success_callback: list[Callable[..., Any]]
+    on_failure_callback: list[Callable[..., Any]]
+    on_retry_callback: list[Callable[..., Any]]
+    on_skipped_callback: list[Callable[..., Any]]
+    #: Set by the outermost __init__ once default_args filled the call's arguments.
+    _defaults_applied: bool
+
+    def __init_subclass__(cls, **options: Any) -> None:
+        """Every operator's own arguments come from default_args too, as Airflow's apply_defaults:
+        a BashOperator's `env` set in the DAG's default_args applies to each BashOperator."""
+        super().__init_subclass__(**options)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        @functools.wraps(init)
+        def with_defaults(self: BaseOperator, *args: Any, **kwargs: Any) -> None:
+            if not hasattr(self, "_defaults_applied"):
+                self._defaults_applied = True
+                _apply_default_args(type(self), kwargs)
+            init(self, *args, **kwargs)
+
+        with_defaults.__wrapped_init__ = init  # type: ignore[attr-defined]
+        cls.__init__ = with_defaults  # type: ignore[method-assign]
 
     def __init__(
         self, task_id: str, dag: DAG | None = None, task_group: TaskGroup | None = None, **kwargs: Any
@@ -112,13 +148,25 @@ class BaseOperator(DependencyMixin):
             )
         self.weight_rule = str(values["weight_rule"])
         self.execution_timeout = seconds(values["execution_timeout"], "execution_timeout", where)
-        if values["depends_on_past"]:
-            unsupported.not_yet("depends_on_past=True", where)
+        self.wait_for_downstream = bool(values["wait_for_downstream"])
+        self.depends_on_past = bool(values["depends_on_past"]) or self.wait_for_downstream
+        self.ignore_first_depends_on_past = bool(values["ignore_first_depends_on_past"])
         self.do_xcom_push = bool(values["do_xcom_push"])
+        self.is_setup = False
+        self.is_teardown = False
+        self.on_failure_fail_dagrun = False
+        self._scopes: list[SetupTeardownScope] = []
         self.doc_md = values["doc_md"]
         self.params, self.param_schemas = checked_params(values["params"] or {}, where)
         self.outlets = check_assets(values["outlets"], "outlets", where)
         self.inlets = check_assets(values["inlets"], "inlets", where)
+        self.task_display_name = display_name(values["task_display_name"], "task_display_name", where)
+        self.start_date = as_utc(values["start_date"], "start_date", where)
+        self.end_date = as_utc(values["end_date"], "end_date", where)
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise DagDefinitionError(f"{where}: end_date {self.end_date} is before start_date {self.start_date}")
+        for kind in CALLBACK_KINDS:
+            setattr(self, kind, checked_callbacks(values[kind], kind, where))
         self.upstream_task_ids: set[str] = set()
         self.downstream_task_ids: set[str] = set()
         if self.dag is not None:
@@ -177,11 +225,22 @@ class BaseOperator(DependencyMixin):
     def partial(cls, **_: Any) -> NoReturn:
         unsupported.not_yet("dynamic task mapping (.partial/.expand)", cls.__name__)
 
-    def as_setup(self) -> NoReturn:
-        unsupported.not_yet("setup and teardown tasks (as_setup)", self.where)
+    def as_setup(self) -> BaseOperator:
+        """Make this a setup task (Airflow's as_setup); returns the task."""
+        mark_setup(self)
+        return self
 
-    def as_teardown(self, *_: Any, **__: Any) -> NoReturn:
-        unsupported.not_yet("setup and teardown tasks (as_teardown)", self.where)
+    def as_teardown(self, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> BaseOperator:
+        """Make this a teardown task of `setups` (Airflow's as_teardown); returns the task."""
+        mark_teardown(self, setups, on_failure_fail_dagrun)
+        return self
+
+    def __enter__(self) -> BaseOperator:
+        self._scopes.append(SetupTeardownScope(self))
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self._scopes.pop().close()
 
     def set_upstream(self, other: Any) -> None:
         for task in _tasks(other, roots=False):
@@ -222,6 +281,21 @@ class XComArg:
 
     def __rshift__(self, other: Any) -> Any:
         return self.operator >> other
+
+    def as_setup(self) -> XComArg:
+        self.operator.as_setup()
+        return self
+
+    def as_teardown(self, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> XComArg:
+        self.operator.as_teardown(setups, on_failure_fail_dagrun)
+        return self
+
+    def __enter__(self) -> XComArg:
+        self.operator.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.operator.__exit__(*exc)
 
     def __lshift__(self, other: Any) -> Any:
         return self.operator << other
@@ -284,6 +358,23 @@ def resolve_xcom_args(value: Any, inputs: dict[str, Any]) -> Any:
     if isinstance(value, dict):
         return {k: resolve_xcom_args(v, inputs) for k, v in value.items()}
     return value
+
+
+def _apply_default_args(cls: type, kwargs: dict[str, Any]) -> None:
+    """Fill the keyword arguments an operator class's __init__ methods name, and the call left
+    out, from the DAG's and its task groups' default_args (BaseOperator's own are read there)."""
+    dag = kwargs.get("dag") or current_dag()
+    group = kwargs.get("task_group") or current_group(dag)
+    defaults = {**(dag.default_args if dag is not None else {}), **(group.default_args if group is not None else {})}
+    if not defaults:
+        return
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None or klass is BaseOperator:
+            continue
+        for name in accepts(getattr(init, "__wrapped_init__", init))[0]:
+            if name in defaults and name not in kwargs and name not in BASE_DEFAULTS and name != "self":
+                kwargs[name] = defaults[name]
 
 
 def _count(value: Any, what: str, where: str, minimum: int = 0) -> int:

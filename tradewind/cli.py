@@ -69,6 +69,11 @@ def _lower_enums(value: Any) -> Any:
     return value
 
 
+def shown_name(object_id: str, display_name: str) -> str:
+    """How the CLI and the monitor name a DAG or task: its id, and its display name when it has one."""
+    return f"{object_id} ({display_name})" if display_name and display_name != object_id else object_id
+
+
 def print_json(value: Any) -> None:
     print(json.dumps(to_json(value), indent=2))
 
@@ -110,7 +115,7 @@ def cmd_dags_list(client: Client, args: argparse.Namespace) -> None:
             ["DAG", "SCHEDULE", "PAUSED", "NEXT RUN", "RECENT RUNS", "RUNNING", "TAGS"],
             [
                 (
-                    d.dag_id + ("" if d.active else " (gone)"),
+                    shown_name(d.dag_id, d.display_name) + ("" if d.active else " (gone)"),
                     d.schedule or "None",
                     "yes" if d.paused else "no",
                     when(d, "next_run_at"),
@@ -129,7 +134,7 @@ def cmd_dags_show(client: Client, args: argparse.Namespace) -> None:
     if args.json:
         return print_json(response)
     d = response.dag
-    print(f"{d.dag_id}: {d.description}".rstrip(": "))
+    print(f"{shown_name(d.dag_id, d.display_name)}: {d.description}".rstrip(": "))
     print(
         f"file {d.fileloc}, schedule {d.schedule or 'None'}, {'paused' if d.paused else 'active'}, version {d.version}"
     )
@@ -137,7 +142,15 @@ def cmd_dags_show(client: Client, args: argparse.Namespace) -> None:
         table(
             ["TASK", "OPERATOR", "UPSTREAM", "TRIGGER RULE", "RETRIES", "QUEUE", "POOL"],
             [
-                (t.task_id, t.operator, ",".join(t.upstream_task_ids), t.trigger_rule, t.retries, t.queue, t.pool)
+                (
+                    shown_name(t.task_id, t.display_name),
+                    t.operator,
+                    ",".join(t.upstream_task_ids),
+                    t.trigger_rule,
+                    t.retries,
+                    t.queue,
+                    t.pool,
+                )
                 for t in response.tasks
             ],
         )
@@ -195,6 +208,11 @@ def cmd_runs_list(client: Client, args: argparse.Namespace) -> None:
     )
 
 
+def cmd_runs_callback_log(client: Client, args: argparse.Namespace) -> None:
+    sys.stdout.buffer.write(client.dag_run_callback_log(args.dag_id, args.run_id).data)
+    sys.stdout.buffer.flush()
+
+
 def cmd_runs_cancel(client: Client, args: argparse.Namespace) -> None:
     run = client.cancel_dag_run(args.dag_id, args.run_id).dag_run
     print(f"cancelled {run.dag_id} run {run.run_id} ({run_state_from_pb(run.state).value})")
@@ -209,12 +227,13 @@ def cmd_tasks_list(client: Client, args: argparse.Namespace) -> None:
     tis = client.list_task_instances(args.dag_id, args.run_id).task_instances
     if args.json:
         return print_json(tis)
+    names = {t.task_id: t.display_name for t in client.get_dag(args.dag_id).tasks if t.display_name}
     print(
         table(
             ["TASK", "STATE", "TRY", "WORKER", "STARTED", "DURATION"],
             [
                 (
-                    label(t),
+                    shown_name(label(t), names.get(t.task_id, "")),
                     task_state_from_pb(t.state).value,
                     f"{t.try_number}/{t.max_tries}",
                     t.worker,
@@ -598,6 +617,9 @@ def _parser() -> argparse.ArgumentParser:
     cancel = command(runs, "cancel", cmd_runs_cancel, "fail a run and cancel its unfinished tasks")
     cancel.add_argument("dag_id")
     cancel.add_argument("run_id")
+    callback_log = command(runs, "callback-log", cmd_runs_callback_log, "the output of a run's DAG callbacks")
+    callback_log.add_argument("dag_id")
+    callback_log.add_argument("run_id")
 
     tasks = groups.add_parser("tasks", help="task instances, their attempts and logs").add_subparsers(
         dest="command", required=True, metavar="ACTION"

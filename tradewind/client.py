@@ -283,6 +283,11 @@ class Client:
     def cancel_dag_run(self, dag_id: str, run_id: str) -> control_pb2.CancelDagRunResponse:
         return self._call(self._stub.CancelDagRun, control_pb2.CancelDagRunRequest(dag_id=dag_id, run_id=run_id))
 
+    def dag_run_callback_log(self, dag_id: str, run_id: str) -> control_pb2.GetDagRunCallbackLogResponse:
+        return self._call(
+            self._stub.GetDagRunCallbackLog, control_pb2.GetDagRunCallbackLogRequest(dag_id=dag_id, run_id=run_id)
+        )
+
     def tail_logs(
         self, dag_id: str, run_id: str, task_id: str, try_number: int = 0, follow: bool = False, map_index: int = -1
     ) -> Stream[control_pb2.TailLogsResponse]:
@@ -387,6 +392,7 @@ class Client:
         return self._call(
             self._stub.ListAuditLog, control_pb2.ListAuditLogRequest(page_size=page_size, page_token=page_token)
         )
+
     # ---- backfills -----------------------------------------------------------------------
     def create_backfill(
         self,

@@ -41,6 +41,8 @@ class Settings:
     ack_timeout: float = 5.0
     #: How long one DAG file may take to import.
     parse_timeout: float = 30.0
+    #: How long a DAG run callback (on_success_callback, on_failure_callback) may take.
+    dag_callback_timeout: float = 60.0
     #: How often the DAG folder is checked for changed files.
     dag_scan_interval: float = 2.0
     #: Parallel DAG file parses.
@@ -123,7 +125,14 @@ class Settings:
     def validate(self) -> None:
         if self.executor not in ("parallel", "sequential"):
             raise ConfigError(f"executor must be 'parallel' or 'sequential', not {self.executor!r}")
-        for name in ("heartbeat_timeout", "ack_timeout", "parse_timeout", "dag_scan_interval", "worker_retention"):
+        for name in (
+            "heartbeat_timeout",
+            "ack_timeout",
+            "parse_timeout",
+            "dag_callback_timeout",
+            "dag_scan_interval",
+            "worker_retention",
+        ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, not {getattr(self, name)!r}")
         if self.worker_slots < 1:

@@ -18,8 +18,10 @@ from croniter import croniter
 
 from tradewind import unsupported
 from tradewind.assets import AssetOrTimeSchedule, BaseAsset, as_condition, is_asset_schedule
+from tradewind.callbacks import checked_callbacks
 from tradewind.exceptions import DagDefinitionError
 from tradewind.params import split_params
+from tradewind.setup_teardown import check_marks
 from tradewind.template_settings import resolve_template_files, template_settings
 from tradewind.timezones import zone_name
 
@@ -50,6 +52,32 @@ def check_id(value: Any, what: str, where: str = "") -> str:
             f"{prefix}{what} {value!r} is not valid: use up to 250 letters, digits, '_', '.' or '-'"
         )
     return value
+
+
+def display_name(value: Any, what: str, where: str) -> str | None:
+    """A display name: None, or a non-empty string of at most 2,000 characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > 2000 or "\x00" in value:
+        raise DagDefinitionError(
+            f"{where}: {what} must be a non-empty string of at most 2,000 characters, not {value!r}"
+        )
+    return value
+
+
+def _positive_seconds(value: Any, what: str, where: str) -> float | None:
+    """A duration given as a timedelta or seconds, more than zero, as float seconds (or None)."""
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        total = value.total_seconds()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        total = float(value)
+    else:
+        raise DagDefinitionError(f"{where}: {what} must be a timedelta or seconds, not {value!r}")
+    if not total > 0:
+        raise DagDefinitionError(f"{where}: {what} must be more than zero, not {value!r}")
+    return total
 
 
 def as_utc(value: datetime | None, what: str, where: str) -> datetime | None:
@@ -88,6 +116,11 @@ class DAG:
         user_defined_macros: dict[str, Any] | None = None,
         user_defined_filters: dict[str, Any] | None = None,
         render_template_as_native_obj: bool = False,
+        dagrun_timeout: timedelta | float | None = None,
+        on_success_callback: Any = None,
+        on_failure_callback: Any = None,
+        dag_display_name: str | None = None,
+        max_consecutive_failed_dag_runs: int = 0,
         **unknown: Any,
     ) -> None:
         self.fileloc = _loading[-1][0] if _loading else ""
@@ -120,6 +153,20 @@ class DAG:
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise DagDefinitionError(f"{where}: end_date {self.end_date} is before start_date {self.start_date}")
         self.catchup = bool(catchup)
+        self.dagrun_timeout = _positive_seconds(dagrun_timeout, "dagrun_timeout", where)
+        self.dag_display_name = display_name(dag_display_name, "dag_display_name", where)
+        if (
+            not isinstance(max_consecutive_failed_dag_runs, int)
+            or isinstance(max_consecutive_failed_dag_runs, bool)
+            or max_consecutive_failed_dag_runs < 0
+        ):
+            raise DagDefinitionError(
+                f"{where}: max_consecutive_failed_dag_runs must be an integer of at least 0, "
+                f"not {max_consecutive_failed_dag_runs!r}"
+            )
+        self.max_consecutive_failed_dag_runs = max_consecutive_failed_dag_runs
+        self.on_success_callback = checked_callbacks(on_success_callback, "on_success_callback", where)
+        self.on_failure_callback = checked_callbacks(on_failure_callback, "on_failure_callback", where)
         self.default_args = dict(default_args or {})
         if isinstance(tags, str):
             raise DagDefinitionError(f"{where}: tags must be a list of strings, not the string {tags!r}")
@@ -239,6 +286,7 @@ class DAG:
         for task in self.task_dict.values():
             resolve_template_files(task, self.template_settings)
             task.wire_xcom_args()
+            check_marks(task)
         cycle = self._find_cycle()
         if cycle:
             raise DagDefinitionError(f"{self.label}: cycle between tasks {' -> '.join(cycle)}")

@@ -100,9 +100,19 @@ class _TaskFactory:
         self.function = function
         self.options = dict(options)
         self.operator = operator
+        #: ("setup"|"teardown", on_failure_fail_dagrun) for @setup and @teardown, else None.
+        self.role: tuple[str, bool] | None = None
 
     def override(self, **options: Any) -> _TaskFactory:
-        return _TaskFactory(self.function, {**self.options, **options}, self.operator)
+        factory = _TaskFactory(self.function, {**self.options, **options}, self.operator)
+        factory.role = self.role
+        return factory
+
+    def marked(self, setup: bool = False, teardown: bool = False, on_failure_fail_dagrun: bool = False) -> _TaskFactory:
+        """The same factory making setup (or teardown) tasks: what @setup and @teardown return."""
+        factory = self.override()
+        factory.role = ("setup", False) if setup else ("teardown", on_failure_fail_dagrun) if teardown else None
+        return factory
 
     def expand(self, **_: Any) -> NoReturn:
         unsupported.not_yet("dynamic task mapping (.expand)", f"@task {self.function.__name__!r}")
@@ -129,6 +139,10 @@ class _TaskFactory:
         operator = self.operator(
             task_id=task_id, python_callable=self.function, op_args=args, op_kwargs=kwargs, **options
         )
+        if self.role is not None and self.role[0] == "setup":
+            operator.as_setup()
+        elif self.role is not None:
+            operator.as_teardown(on_failure_fail_dagrun=self.role[1])
         operator.multiple_outputs = (
             returns_mapping(self.function) if multiple_outputs is None else bool(multiple_outputs)
         )

@@ -11,7 +11,7 @@ from types import ModuleType
 from typing import Any
 
 from tradewind import xcom_codec
-from tradewind.baseoperator import resolve_xcom_args
+from tradewind.baseoperator import BaseOperator, resolve_xcom_args
 from tradewind.compat.airflow import airflow_imports
 from tradewind.dag import DAG
 from tradewind.dagbag import load_dag_file
@@ -19,7 +19,7 @@ from tradewind.exceptions import SerializationError, TaskFailedNoRetry, TaskSkip
 from tradewind.serialization import xcom_inputs_of
 from tradewind.templates import render
 
-__all__ = ["encode_return_value", "outcome_of", "run_python_task", "warm_dag_file", "xcom_inputs_of"]
+__all__ = ["encode_return_value", "load_task", "outcome_of", "run_python_task", "warm_dag_file", "xcom_inputs_of"]
 
 #: DAG files imported ahead of time by warm_dag_file, keyed by (bundle_dir, dag_file), with the
 #: bundle's modules that import brought in.
@@ -45,10 +45,23 @@ def run_python_task(
     `xcom_inputs` maps "task_id|key" to the upstream values the task reads. Templates are
     rendered before XComs are put in, so an upstream value is never itself read as a template.
     """
+    found = load_task(bundle_dir, dag_file, dag_id, task_id)
+    task = copy.copy(found)
+    settings = found.dag.template_settings if found.dag is not None else None
+    for field in task.template_fields:
+        value = render(getattr(task, field, None), context, settings)
+        setattr(task, field, resolve_xcom_args(value, xcom_inputs))
+    with airflow_imports():  # a task may import from airflow as it runs
+        return task.execute(context)
+
+
+def load_task(bundle_dir: Path, dag_file: str, dag_id: str, task_id: str) -> BaseOperator:
+    """The task as its DAG file defines it, from the warm import when the fork server made one."""
     warm = _LOADED.get((str(bundle_dir), dag_file))
     if warm is not None:
         dags, modules = warm
-        sys.path.insert(0, str(bundle_dir.resolve()))  # the task's own late `import helper`
+        if str(bundle_dir.resolve()) not in sys.path:
+            sys.path.insert(0, str(bundle_dir.resolve()))  # the task's own late `import helper`
         sys.modules.update(modules)
     else:
         dags = _load(bundle_dir, dag_file)
@@ -57,13 +70,7 @@ def run_python_task(
     found = dags[dag_id].task_dict.get(task_id)
     if found is None:
         raise TaskFailedNoRetry(f"DAG {dag_id!r} in {dag_file} no longer has task {task_id!r}")
-    task = copy.copy(found)
-    settings = dags[dag_id].template_settings
-    for field in task.template_fields:
-        value = render(getattr(task, field, None), context, settings)
-        setattr(task, field, resolve_xcom_args(value, xcom_inputs))
-    with airflow_imports():  # a task may import from airflow as it runs
-        return task.execute(context)
+    return found
 
 
 def encode_return_value(value: Any, task_id: str = "") -> str:

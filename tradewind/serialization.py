@@ -5,7 +5,8 @@ Format 2 (the coordinator reads exactly this):
     {"format": 2, "dag_id", "fileloc", "description", "owner",
      "schedule": null | {"kind": "cron"|"preset", "expr"} | {"kind": "once"} | {"kind": "delta", "seconds"},
      "start_date", "end_date" (ISO 8601 in UTC, or null), "timezone" (the zone cron schedules are
-     read in: "UTC", an IANA name or "+05:30"), "catchup", "max_active_runs",
+     read in: "UTC", an IANA name or "+05:30"), "catchup", "dagrun_timeout" (s|null),
+     "callbacks" (the names of the DAG run callbacks it has), "max_active_runs",
      "max_active_tasks", "tags", "params" (values), "param_schemas" (name: JSON Schema),
      "user_defined_macros" (those that are plain data), "is_paused_upon_creation",
      "tasks": [{"task_id", "operator", "kind": "bash"|"python"|"empty", "upstream" (sorted),
@@ -28,6 +29,14 @@ assets has "assets": [{"uri", "name", "group", "extra", "watchers" (only when it
 [{"name", "classpath", "kwargs"}])}, ...], and a task "outlets" and "inlets"
 (lists of URIs) and "outlet_aliases" (names of the AssetAliases in its outlets); each is absent
 when empty.
+The DAG has "dag_display_name" and "max_consecutive_failed_dag_runs" when set (absent
+otherwise), a task "task_display_name".
+A task with its own "start_date" or "end_date" (ISO 8601 in UTC) has them (absent otherwise):
+a run whose logical date is outside them gets no instance of it.
+A task with callbacks has "callbacks": the names of those it has (absent when none).
+A setup task has "is_setup": true, a teardown "is_teardown": true and "on_failure_fail_dagrun"
+(both absent on other tasks). A task with depends_on_past (or wait_for_downstream, which
+implies it) has "depends_on_past": true, "wait_for_downstream" and "ignore_first_depends_on_past".
 Format 1 is format 2 without "timezone", which is then UTC; stored DAGs of format 1 still load.
 """
 
@@ -41,6 +50,7 @@ from typing import Any
 
 from tradewind.assets import Asset, AssetAlias
 from tradewind.baseoperator import BaseOperator, XComArg, find_xcom_args
+from tradewind.callbacks import KINDS as CALLBACK_KINDS
 from tradewind.dag import DAG
 from tradewind.exceptions import SerializationError
 from tradewind.operators.bash import BashOperator
@@ -72,6 +82,14 @@ def serialize_dag(dag: DAG, fileloc: str) -> dict[str, Any]:
         "end_date": dag.end_date.isoformat() if dag.end_date else None,
         "timezone": zone_name(dag.timezone),
         "catchup": dag.catchup,
+        "dagrun_timeout": dag.dagrun_timeout,
+        "callbacks": [kind for kind in ("on_success_callback", "on_failure_callback") if getattr(dag, kind)],
+        **({"dag_display_name": dag.dag_display_name} if dag.dag_display_name else {}),
+        **(
+            {"max_consecutive_failed_dag_runs": dag.max_consecutive_failed_dag_runs}
+            if dag.max_consecutive_failed_dag_runs
+            else {}
+        ),
         "max_active_runs": dag.max_active_runs,
         "max_active_tasks": dag.max_active_tasks,
         "tags": list(dag.tags),
@@ -153,12 +171,14 @@ def dag_hash(serialized: dict[str, Any]) -> str:
 
 
 def kind_of(task: BaseOperator) -> str:
-    """Which payload runs the task: bash, python (PythonOperator or a custom execute()) or empty."""
+    """Which payload runs the task: bash, python (PythonOperator or a custom execute()) or empty.
+    An EmptyOperator with an execute or success callback runs on a worker, as in Airflow, so
+    its callbacks run."""
     if isinstance(task, BashOperator):
         return "bash"
     if isinstance(task, PythonOperator):
         return "python"
-    if isinstance(task, EmptyOperator):
+    if isinstance(task, EmptyOperator) and not (task.on_execute_callback or task.on_success_callback):
         return "empty"
     if type(task).execute is BaseOperator.execute:
         raise SerializationError(
@@ -218,6 +238,23 @@ def _task(task: BaseOperator) -> dict[str, Any]:
         data["outlet_aliases"] = aliases
     if task.inlets:
         data["inlets"] = [a.uri for a in task.inlets if isinstance(a, Asset)]
+    if task.task_display_name:
+        data["task_display_name"] = task.task_display_name
+    for name in ("start_date", "end_date"):
+        if getattr(task, name) is not None:
+            data[name] = getattr(task, name).isoformat()
+    callbacks = [kind for kind in CALLBACK_KINDS if getattr(task, kind)]
+    if callbacks:
+        data["callbacks"] = callbacks
+    if task.depends_on_past:
+        data["depends_on_past"] = True
+        data["wait_for_downstream"] = task.wait_for_downstream
+        data["ignore_first_depends_on_past"] = task.ignore_first_depends_on_past
+    if task.is_setup:
+        data["is_setup"] = True
+    if task.is_teardown:
+        data["is_teardown"] = True
+        data["on_failure_fail_dagrun"] = task.on_failure_fail_dagrun
     if isinstance(task, BashOperator):
         data["bash"] = {
             "bash_command": task.bash_command,

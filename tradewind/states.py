@@ -48,7 +48,8 @@ ALLOWED: dict[TaskState, frozenset[TaskState]] = {
     # started; ended before its start was heard; lost or refused (scheduled again, same try)
     T.QUEUED: frozenset({T.RUNNING, T.SUCCESS, T.FAILED, T.UP_FOR_RETRY, T.SKIPPED, T.SCHEDULED, T.NONE}),
     T.RUNNING: frozenset({T.SUCCESS, T.FAILED, T.UP_FOR_RETRY, T.SKIPPED, T.SCHEDULED, T.NONE}),
-    T.UP_FOR_RETRY: frozenset({T.SCHEDULED, T.FAILED, T.SUCCESS, T.NONE}),
+    # its retry delay passed; cleared, marked, cancelled; its run timed out (skipped)
+    T.UP_FOR_RETRY: frozenset({T.SCHEDULED, T.FAILED, T.SUCCESS, T.NONE, T.SKIPPED}),
     # not produced yet (reschedule sensors, deferral): only a person's clear or mark leaves them
     T.UP_FOR_RESCHEDULE: frozenset({T.FAILED, T.SUCCESS, T.NONE}),
     T.DEFERRED: frozenset({T.FAILED, T.SUCCESS, T.NONE}),

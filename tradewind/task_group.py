@@ -145,10 +145,36 @@ class TaskGroup(DependencyMixin):
 
     @property
     def leaves(self) -> list[BaseOperator]:
-        """Tasks with no downstream task inside the group: where edges out of the group leave from."""
+        """Tasks with no downstream task inside the group: where edges out of the group leave from.
+        As in Airflow, a teardown is not a leaf: the last work tasks before it are, so what comes
+        after the group does not wait on (or fail with) the group's teardown."""
         tasks = list(self)
-        ids = {t.task_id for t in tasks}
-        return [t for t in tasks if t.downstream_task_ids.isdisjoint(ids)]
+        by_id = {t.task_id: t for t in tasks}
+        out: dict[str, BaseOperator] = {}
+
+        def other_work_below(task: BaseOperator, exclude: str) -> bool:
+            return any(
+                child != exclude and child in by_id and not by_id[child].is_teardown
+                for child in task.downstream_task_ids
+            )
+
+        def before_teardown(teardown: BaseOperator) -> None:
+            for up in sorted(teardown.upstream_task_ids):
+                task = by_id.get(up)
+                if task is None or (teardown.is_teardown and task.is_setup):
+                    continue
+                if task.is_teardown:
+                    before_teardown(task)
+                elif not other_work_below(task, teardown.task_id):
+                    out[task.task_id] = task
+
+        for task in tasks:
+            if task.downstream_task_ids.isdisjoint(by_id):
+                if task.is_teardown:
+                    before_teardown(task)
+                else:
+                    out[task.task_id] = task
+        return list(out.values())
 
     def set_downstream(self, other: Any) -> None:
         for task in self.leaves:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -111,7 +111,7 @@ def build_context(
         "ts_nodash": logical_date.strftime("%Y%m%dT%H%M%S"),
         "ts_nodash_with_tz": logical_date.isoformat().replace("-", "").replace(":", ""),
         "params": {**params, **(task_params or {}), **conf},
-        "conf": conf,
+        "conf": AirflowConf(),
         "dag_run": dag_run,
         "ti": ti,
         "try_number": try_number,
@@ -126,35 +126,25 @@ def build_context(
         "dag": SimpleNamespace(dag_id=dag_id, params=dict(params)),
         "task": SimpleNamespace(task_id=task_id, dag_id=dag_id, params={**params, **(task_params or {})}),
         **{key: None if value is None else _utc(value) for key, value in zip(_PREVIOUS, previous, strict=True)},
-        **airflow2_names(logical_date, start, end, previous[0]),
+        **AIRFLOW_2_NAMES,
     }
 
 
-def airflow2_names(
-    logical_date: datetime, start: datetime, end: datetime, prev_start_success: datetime | None
-) -> dict[str, Any]:
-    """The Airflow 2 names that Airflow 3 removed, with the meaning Airflow 2 told users to move
-    to; those with no Airflow 3 meaning raise an error naming them when a template uses them."""
-    day = timedelta(days=1)
-    return {
-        "execution_date": logical_date,
-        "next_execution_date": end,
-        "next_ds": end.strftime("%Y-%m-%d"),
-        "next_ds_nodash": end.strftime("%Y%m%d"),
-        "prev_execution_date_success": None if prev_start_success is None else _utc(prev_start_success),
-        "tomorrow_ds": (logical_date + day).strftime("%Y-%m-%d"),
-        "tomorrow_ds_nodash": (logical_date + day).strftime("%Y%m%d"),
-        "yesterday_ds": (logical_date - day).strftime("%Y-%m-%d"),
-        "yesterday_ds_nodash": (logical_date - day).strftime("%Y%m%d"),
-        **{name: Removed(name, hint) for name, hint in _REMOVED.items()},
-    }
-
-
-#: Airflow 2 names with no Airflow 3 equivalent, and what to write instead.
+#: The Airflow 2 context names Airflow 3 removed, and what to write instead: a template (or a
+#: task reading its context) that uses one fails naming it, as it fails on Airflow 3.
 _REMOVED = {
+    "execution_date": "use logical_date",
+    "next_execution_date": "use data_interval_end",
+    "next_ds": "use {{ data_interval_end | ds }}",
+    "next_ds_nodash": "use {{ data_interval_end | ds_nodash }}",
     "prev_ds": "use {{ prev_data_interval_start_success | ds }} or {{ data_interval_start | ds }}",
     "prev_ds_nodash": "use {{ prev_data_interval_start_success | ds_nodash }}",
     "prev_execution_date": "use prev_data_interval_start_success or data_interval_start",
+    "prev_execution_date_success": "use prev_data_interval_start_success",
+    "tomorrow_ds": "use {{ macros.ds_add(ds, 1) }}",
+    "tomorrow_ds_nodash": "use {{ macros.ds_format(macros.ds_add(ds, 1), '%Y-%m-%d', '%Y%m%d') }}",
+    "yesterday_ds": "use {{ macros.ds_add(ds, -1) }}",
+    "yesterday_ds_nodash": "use {{ macros.ds_format(macros.ds_add(ds, -1), '%Y-%m-%d', '%Y%m%d') }}",
 }
 
 
@@ -175,13 +165,47 @@ class Removed:
         return self._fail()
 
 
+AIRFLOW_2_NAMES = {name: Removed(name, hint) for name, hint in _REMOVED.items()}
+
+
+class AirflowConf:
+    """`conf` in Airflow's context is Airflow's configuration (`conf.get(section, key)`), not the
+    run's conf. Tradewind has no Airflow configuration, so any use fails naming what was asked
+    for; the run's conf is `dag_run.conf`."""
+
+    def _fail(self, what: str) -> Any:
+        raise TemplateError(
+            f"{what}: `conf` is Airflow's configuration, which Tradewind does not have; "
+            "the run's conf is {{ dag_run.conf }}"
+        )
+
+    def get(self, section: str, key: str, *args: Any, **kwargs: Any) -> Any:
+        return self._fail(f"conf.get({section!r}, {key!r})")
+
+    getboolean = getint = getfloat = getlist = getjson = has_option = get
+
+    def __str__(self) -> str:
+        return str(self._fail("{{ conf }}"))
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return self._fail(f"conf.{attribute}")
+
+    def __getitem__(self, item: Any) -> Any:
+        return self._fail(f"conf[{item!r}]")
+
+    __iter__ = __bool__ = __len__ = lambda self: self._fail("conf")  # noqa: E731
+
+
 def _utc(moment: datetime) -> pendulum.DateTime:
     return pendulum.instance(moment, tz="UTC").in_timezone("UTC")
 
 
 def context_to_json(context: dict[str, Any]) -> str:
     """The inputs of a context, so the worker can rebuild the same context."""
-    data = {key: context[key] for key in _INPUTS}
+    data = {key: context[key] for key in _INPUTS if key != "conf"}
+    data["conf"] = context["dag_run"].conf
     data["params"], data["task_params"] = context["dag"].params, context["task"].params
     data["triggering_asset_events"] = context["triggering_asset_events"].raw
     data["inlet_events"] = context["inlet_events"].raw

@@ -24,6 +24,8 @@ class TriggerRule(StrEnum):
     NONE_SKIPPED = "none_skipped"
     NONE_FAILED_MIN_ONE_SUCCESS = "none_failed_min_one_success"
     ALWAYS = "always"
+    #: A teardown's rule: run when the upstream is done and a setup succeeded (any failures else).
+    ALL_DONE_SETUP_SUCCESS = "all_done_setup_success"
 
 
 class Verdict(StrEnum):
@@ -43,6 +45,10 @@ class UpstreamCounts:
     upstream_failed: int = 0
     skipped: int = 0
     removed: int = 0
+    #: Of the above, the direct upstream setup tasks: how many, and how many succeeded or skipped.
+    setups: int = 0
+    setup_success: int = 0
+    setup_skipped: int = 0
 
     @property
     def done(self) -> int:
@@ -128,6 +134,18 @@ def _always(c: UpstreamCounts) -> Verdict:
     return RUN
 
 
+def _all_done_setup_success(c: UpstreamCounts) -> Verdict:
+    """Airflow's teardown rule: skipped when every setup was skipped, upstream_failed when none
+    succeeded, otherwise run once everything upstream is done, whatever failed."""
+    if not c.all_done:
+        return W
+    if c.setups and c.setup_skipped >= c.setups:
+        return SKIP
+    if c.setups and not c.setup_success:
+        return UF
+    return RUN
+
+
 RULES: dict[TriggerRule, Callable[[UpstreamCounts], Verdict]] = {
     TriggerRule.ALL_SUCCESS: _all_success,
     TriggerRule.ALL_FAILED: _all_failed,
@@ -140,6 +158,7 @@ RULES: dict[TriggerRule, Callable[[UpstreamCounts], Verdict]] = {
     TriggerRule.NONE_SKIPPED: _none_skipped,
     TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS: _none_failed_min_one_success,
     TriggerRule.ALWAYS: _always,
+    TriggerRule.ALL_DONE_SETUP_SUCCESS: _all_done_setup_success,
 }
 
 

@@ -11,23 +11,11 @@ from tradewind.exceptions import DagDefinitionError
 
 #: Airflow DAG arguments not built yet -> the feature they belong to.
 DAG_ARGUMENTS = {
-    "dagrun_timeout": "dagrun_timeout",
-    "on_success_callback": "DAG callbacks (on_success_callback)",
-    "on_failure_callback": "DAG callbacks (on_failure_callback)",
     "sla_miss_callback": "SLA callbacks",
-    "dag_display_name": "dag_display_name",
     "access_control": "access_control",
-    "max_consecutive_failed_dag_runs": "max_consecutive_failed_dag_runs",
 }
 #: Airflow task arguments not built yet -> the feature they belong to.
 TASK_ARGUMENTS = {
-    "on_success_callback": "task callbacks (on_success_callback)",
-    "on_failure_callback": "task callbacks (on_failure_callback)",
-    "on_retry_callback": "task callbacks (on_retry_callback)",
-    "on_execute_callback": "task callbacks (on_execute_callback)",
-    "on_skipped_callback": "task callbacks (on_skipped_callback)",
-    "wait_for_downstream": "wait_for_downstream",
-    "task_display_name": "task_display_name",
     "sla": "SLAs",
     "deferrable": "deferrable operators",
     "executor": "per-task executors",

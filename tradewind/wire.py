@@ -125,6 +125,7 @@ class WaitReason(StrEnum):
     QUEUE_ORDER = "queue_order"
     NOT_WAITING = "not_waiting"
     WORKER_RECONNECTING = "worker_reconnecting"
+    PREVIOUS_RUN = "previous_run"
 
 
 class Reprocess(StrEnum):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from tradewind import wire
+from tradewind.callbacks import RAN_FILE, STOP_FILE
 from tradewind.exceptions import TradewindError
 from tradewind.forkserver import Child, ChildExit, ForkServer
 from tradewind.skipping import FollowTasks
@@ -21,7 +23,7 @@ from tradewind.v1 import common_pb2, worker_pb2
 from tradewind.wire import to_timestamp
 from worker.bundles import BundleCache
 from worker.channel import Channel, Requests, channel_path
-from worker.payloads import FAILED, Launch, Result
+from worker.payloads import FAILED, Launch, Result, bash_callbacks, late_callbacks
 from worker.payloads import bash as bash_payload
 from worker.payloads import python as python_payload
 from worker.session import Limits, Running, Stop
@@ -121,8 +123,21 @@ class Runner:
     async def _run(self, assignment: worker_pb2.Assignment, entry: Running, workdir: Path) -> tuple[Result, ChildExit]:
         payload = assignment.payload
         kind = payload.WhichOneof("kind")
-        if kind == "bash":
+        has_callbacks = assignment.HasField("callbacks")
+        if kind == "bash" and not has_callbacks:
             launch = bash_payload.prepare(payload.bash, workdir)
+        elif kind == "bash":
+            async with contextlib.AsyncExitStack() as stack:
+                try:
+                    bundle_dir = await stack.enter_async_context(self.bundles.use(assignment.callbacks.bundle_hash))
+                except Exception as exc:  # noqa: BLE001 - a fetch that fails (network, hash) is not the task's fault
+                    return Result(worker_pb2.TASK_OUTCOME_LOST, f"cannot fetch the DAG bundle: {exc}"), NOT_STARTED
+                launch = bash_callbacks.prepare(
+                    payload.bash, workdir, bundle_dir, assignment.callbacks, f"{assignment.dag_id}|{assignment.task_id}"
+                )
+                result, ended = await self._execute(assignment, entry, workdir, launch)
+                await self._late_callbacks(assignment, workdir, bundle_dir, result)
+                return result, ended
         elif kind == "python":
             async with contextlib.AsyncExitStack() as stack:
                 try:
@@ -133,12 +148,54 @@ class Runner:
                 if self.requests is not None:
                     await stack.enter_async_context(Channel(assignment.attempt, channel, self.requests))
                 launch = python_payload.prepare(
-                    payload.python, bundle_dir, workdir, channel if self.requests else None, assignment.map_index
+                    payload.python,
+                    bundle_dir,
+                    workdir,
+                    channel if self.requests else None,
+                    assignment.map_index,
+                    assignment.callbacks if has_callbacks else None,
                 )
-                return await self._execute(assignment, entry, workdir, launch)
+                result, ended = await self._execute(assignment, entry, workdir, launch)
+                if has_callbacks:
+                    await self._late_callbacks(assignment, workdir, bundle_dir, result)
+                return result, ended
         else:
             return Result(FAILED, f"unknown payload kind {kind!r}"), ChildExit(1, 0.0, 0.0, 0)
         return await self._execute(assignment, entry, workdir, launch)
+
+    async def _late_callbacks(
+        self, assignment: worker_pb2.Assignment, workdir: Path, bundle_dir: Path, result: Result
+    ) -> None:
+        """A failed try whose process ended without running its callback (killed outright) gets
+        it run here, in a child of its own, its output in the attempt's log, within a time limit."""
+        kind = late_callbacks.kind_after(result.outcome, assignment.callbacks)
+        if kind is None or (workdir / RAN_FILE).exists():
+            return
+        launch = late_callbacks.prepare(
+            bundle_dir, assignment.callbacks, assignment.dag_id, assignment.task_id, kind, result.error
+        )
+        loop = asyncio.get_running_loop()
+        read_fd, write_fd = os.pipe()
+        try:
+            started = self.forkserver.submit(
+                launch.target, launch.kwargs, stdout=write_fd, cwd=str(workdir), warm=launch.warm
+            )
+        finally:
+            os.close(write_fd)
+        child = await asyncio.wrap_future(started)
+        pipe = os.fdopen(read_fd, "rb", buffering=0)
+        limit = self.limits().max_log_chunk_bytes
+        transport, pump = await loop.connect_read_pipe(lambda: LogPump(assignment.attempt, self.emit, limit), pipe)
+        try:
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(child.exit)), late_callbacks.LATE_SECONDS)
+        except TimeoutError:
+            pass
+        finally:
+            child.kill(signal.SIGKILL)
+            try:
+                await asyncio.wait_for(asyncio.shield(pump.closed), 2.0)
+            except TimeoutError:
+                transport.close()
 
     async def _execute(
         self, assignment: worker_pb2.Assignment, entry: Running, workdir: Path, launch: Launch
@@ -180,6 +237,7 @@ class Runner:
                     f"execution_timeout of {timeout:g}s exceeded", wire.Outcome.TIMED_OUT, self.limits().kill_grace
                 )
                 entry.stop = stop
+                (workdir / STOP_FILE).write_text(stop.outcome.value)
                 await _terminate(child, exited, entry)
             ended = await exited
         except asyncio.CancelledError:
@@ -195,7 +253,9 @@ class Runner:
         if stop is not None:
             return Result(_pb(stop.outcome), stop.reason), ended
         if kind == "bash":
-            result = bash_payload.interpret(payload.bash, ended.returncode, bytes(pump.tail))
+            kept = workdir / bash_callbacks.LAST_LINE_FILE
+            tail = json.loads(kept.read_text()).encode() if kept.exists() else bytes(pump.tail)
+            result = bash_payload.interpret(payload.bash, ended.returncode, tail)
             return _bounded(result, self.limits()), ended
         return _bounded(python_payload.interpret(workdir, ended.returncode), self.limits()), ended
 

@@ -28,18 +28,30 @@ def _to_2(migrator: SchemaMigrator) -> None:
     )
 
 
+def _add_missing(migrator: SchemaMigrator, table: str, column: str, field: peewee.Field) -> None:
+    """Add a column of version 3 unless the table already has it, or does not exist yet (it is
+    then created whole with the other tables)."""
+    db = migrator.database
+    if table in db.get_tables() and column not in {c.name for c in db.get_columns(table)}:
+        migrate(migrator.add_column(table, column, field))
+
+
 def _to_3_backfill(migrator: SchemaMigrator) -> None:
     """Runs know the backfill that created or re-ran them (the backfill tables are new).
 
     A metastore without a dag_run table gets it, with the column, when the tables are created.
     """
-    if "dag_run" not in migrator.database.get_tables():
-        return
-    migrate(migrator.add_column("dag_run", "backfill_id", peewee.BigIntegerField(null=True)))
+    _add_missing(migrator, "dag_run", "backfill_id", peewee.BigIntegerField(null=True))
+
+
+def _to_3_semantics(migrator: SchemaMigrator) -> None:
+    """A DAG's display name (dag_display_name). A dag table not there yet is created whole later."""
+    _add_missing(migrator, "dag", "display_name", peewee.TextField(default=""))
 
 
 def _to_3(migrator: SchemaMigrator) -> None:
     _to_3_backfill(migrator)
+    _to_3_semantics(migrator)
 
 
 #: The step that turns version N-1 into version N.

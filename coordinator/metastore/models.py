@@ -71,6 +71,8 @@ class Dag(BaseModel):
     next_run_at = peewee.DateTimeField(null=True)
     last_parsed_at = peewee.DateTimeField(null=True)
     task_count = peewee.IntegerField(default=0)
+    # dag_display_name, "" when none.
+    display_name = TextField(default="")
 
 
 class DagVersion(BaseModel):

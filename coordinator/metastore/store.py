@@ -25,7 +25,7 @@ from coordinator.metastore.backfill_store import BackfillQueries
 from coordinator.metastore.db import DATABASE_ERRORS, connection_lost, one_line
 from coordinator.metastore.times import aware as aware  # re-exported: callers read rows' times with it
 from coordinator.metastore.times import naive
-from coordinator.records import Attempt, Changes, Run, TaskInstance
+from coordinator.records import Attempt, Changes, PastRun, Run, TaskInstance
 from tradewind.exceptions import MetastoreError
 from tradewind.states import RunState, TaskState
 
@@ -570,6 +570,23 @@ class Store(BackfillQueries, AssetStore):
         tis = self.list_tis(run.id)
         xcoms = list(m.XCom.select().where(m.XCom.dag_run_id == run.id))
         return run, tis, xcoms
+
+    def previous_run(self, dag_id: str, before: datetime | None, skip_manual: bool) -> PastRun | None:
+        """The DAG's run with the latest logical date before `before` (the latest of all when None),
+        and the states of its task instances, for depends_on_past after a restart or a clear."""
+        query = m.DagRun.select().where(m.DagRun.dag_id == dag_id)
+        if before is not None:
+            query = query.where(m.DagRun.logical_date < naive(before))
+        if skip_manual:
+            query = query.where(m.DagRun.run_type != "manual")
+        row = query.order_by(m.DagRun.logical_date.desc(), m.DagRun.id.desc()).first()
+        if row is None:
+            return None
+        states = {t.task_id: TaskState(t.state) for t in self.list_tis(row.id)}
+        logical = aware(row.logical_date)
+        if logical is None:
+            return None
+        return PastRun(row.id, row.run_id, logical, row.run_type == "manual", states)
 
     def latest_attempts(self, ti_ids: Sequence[int]) -> dict[int, m.TaskAttempt]:
         out: dict[int, m.TaskAttempt] = {}

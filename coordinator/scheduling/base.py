@@ -18,7 +18,7 @@ from coordinator.clock import Clock
 from coordinator.dagspec import DagSpec
 from coordinator.events import AttemptRef
 from coordinator.queue import ReadyQueue
-from coordinator.records import Attempt, Backfill, Changes, LastSuccess, Run, TaskInstance
+from coordinator.records import Attempt, Backfill, Changes, LastSuccess, PastIndex, Run, TaskInstance
 from coordinator.scheduling.effects import Effect, Timer, WatchRun, WatchTi, WatchWorker
 from coordinator.secrets import Secrets
 from coordinator.sessions import WorkerSession
@@ -51,6 +51,10 @@ class DagEntry:
     #: Task instances of this DAG on workers (queued or running), for max_active_tasks.
     on_workers: int = 0
     last_success: LastSuccess | None = None
+    #: Runs that failed since the last one that succeeded (max_consecutive_failed_dag_runs).
+    failed_in_a_row: int = 0
+    #: Runs by logical date, kept only for a DAG with depends_on_past tasks.
+    past: PastIndex = field(default_factory=PastIndex)
 
 
 class Ids:
@@ -229,6 +233,9 @@ class SchedulerBase:
             entry.running_runs += delta
 
     # ---- implemented by the concept modules ----------------------------------------------
+    def _arm_run_timeout(self, run: Run) -> None:
+        raise NotImplementedError
+
     def _ti_finished(self, ti: TaskInstance, evaluate_downstream: bool = True) -> None:
         raise NotImplementedError
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from coordinator.records import Run, TaskInstance
 from coordinator.scheduling.membership import Membership
+from coordinator.scheduling.setup_teardown import with_setups_and_teardowns
 from tradewind.exceptions import FailedPrecondition, InvalidArgument, NotFound
 from tradewind.states import FINISHED, RunState, TaskState, check_run
 
@@ -50,7 +51,8 @@ class Commands(Membership):
                     if child not in selected:
                         selected.add(child)
                         stack.append(child)
-        order = [t for t in run.dag.tasks if t in selected]
+        selected = with_setups_and_teardowns(run.dag, selected)
+        order = [t for t in run.dag.tasks if t in selected and t in run.tis]
         cleared = []
         self._reopen(run)
         for task_id in order:
@@ -85,6 +87,7 @@ class Commands(Membership):
             self._evaluate([run.tis[d] for d in run.dag.downstream[ti.task_id] if d in run.tis])
             if run.unfinished == 0:
                 self._finish_run(run)
+            self._past_follow(ti)
         else:
             self._ti_finished(ti)
         return ti

@@ -7,6 +7,8 @@ generation), so a later change in the same turn cannot alter what is sent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from coordinator.events import AttemptRef, RequestResult
 from coordinator.payloads import Payload
@@ -101,8 +103,33 @@ class WatchWorker:
     ended: tuple[str, str] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RunCallback:
+    """Run a DAG run's callback (`kind`) from its DAG file, outside the coordinator's process."""
+
+    dag_id: str
+    run_id: str
+    fileloc: str
+    kind: str
+    #: Airflow's reason: "success", "task_failure" or "timed_out".
+    reason: str
+    #: The run as the callback's context shows it (dag_run), JSON-ready.
+    run: dict[str, Any]
+
+
 Effect = (
-    Assign | Cancel | ResultAck | Drain | CloseStream | WriteLog | Respond | WatchTi | WatchRun | WatchDag | WatchWorker
+    Assign
+    | Cancel
+    | ResultAck
+    | Drain
+    | CloseStream
+    | WriteLog
+    | Respond
+    | WatchTi
+    | WatchRun
+    | WatchDag
+    | WatchWorker
+    | RunCallback
 )
 
 
@@ -155,4 +182,12 @@ class SlotCheck:
     generation: int
 
 
-Timer = ScheduleDue | AckDeadline | RetryDue | Liveness | OrphanCheck | ForgetAttempt | SlotCheck
+@dataclass(frozen=True, slots=True)
+class RunTimeout:
+    """A run's dagrun_timeout, counted from `started`; a run reopened since has a later start."""
+
+    run_id: int
+    started: datetime
+
+
+Timer = ScheduleDue | AckDeadline | RetryDue | Liveness | OrphanCheck | ForgetAttempt | SlotCheck | RunTimeout

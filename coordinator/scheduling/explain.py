@@ -6,6 +6,7 @@ from coordinator.records import TaskInstance
 from coordinator.scheduling.commands import Commands
 from coordinator.scheduling.readiness import upstream_counts
 from tradewind.states import FINISHED, RunState, TaskState
+from tradewind.trigger_rules import Verdict, evaluate
 from tradewind.wire import WaitReason
 
 T = TaskState
@@ -48,14 +49,18 @@ class Explain(Commands):
             conditions.append((W.RETRY_DELAY, message))
         elif ti.state is T.NONE and ti.run.state is RunState.RUNNING:
             c = upstream_counts(ti)
-            conditions.append(
-                (
-                    W.UPSTREAM,
-                    f"trigger rule {ti.spec.trigger_rule.value} is not met: of {c.total} upstream task instances "
-                    f"{c.success} succeeded, {c.failed} failed, {c.upstream_failed} upstream failed, "
-                    f"{c.skipped} skipped, {c.total - c.done} not finished",
+            blocker = self._past_blocker(ti)
+            if blocker is not None:
+                conditions.append((W.PREVIOUS_RUN, f"waiting for {blocker[0]} in the previous run {blocker[1]}"))
+            if blocker is None or evaluate(ti.spec.trigger_rule, c) is not Verdict.RUN:
+                conditions.append(
+                    (
+                        W.UPSTREAM,
+                        f"trigger rule {ti.spec.trigger_rule.value} is not met: of {c.total} upstream task "
+                        f"instances {c.success} succeeded, {c.failed} failed, {c.upstream_failed} upstream failed, "
+                        f"{c.skipped} skipped, {c.total - c.done} not finished",
+                    )
                 )
-            )
         elif ti.state is T.SCHEDULED:
             conditions.extend(self._explain_scheduled(ti))
         return conditions or [(W.NOT_WAITING, f"it is {ti.state.value}")]

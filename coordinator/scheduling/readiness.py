@@ -17,7 +17,8 @@ from datetime import timedelta
 from coordinator.dagspec import DagSpec
 from coordinator.records import TaskInstance
 from coordinator.scheduling.effects import RetryDue
-from coordinator.scheduling.slots import Slots
+from coordinator.scheduling.past import Past
+from coordinator.scheduling.setup_teardown import setup_constraint
 from tradewind.skipping import FollowTasks
 from tradewind.states import RunState, TaskState
 from tradewind.trigger_rules import UpstreamCounts, Verdict, evaluate
@@ -27,7 +28,7 @@ T = TaskState
 SKIPMIXIN_KEY = "skipmixin_key"
 
 
-class Readiness(Slots):
+class Readiness(Past):
     def _evaluate(self, candidates: list[TaskInstance]) -> None:
         """Apply trigger rules to task instances in state none, following skips and failures down."""
         work = deque(candidates)
@@ -39,6 +40,10 @@ class Readiness(Slots):
             verdict = evaluate(ti.spec.trigger_rule, upstream_counts(ti))
             if verdict is Verdict.RUN and skipped_by_upstream(ti):
                 verdict = Verdict.SKIP
+            if verdict is Verdict.RUN:
+                verdict = setup_constraint(ti) or verdict
+            if verdict is Verdict.RUN and self._past_blocker(ti) is not None:
+                verdict = Verdict.WAIT
             if verdict is Verdict.WAIT:
                 continue
             if verdict is Verdict.RUN:
@@ -58,6 +63,7 @@ class Readiness(Slots):
             self._evaluate([run.tis[d] for d in run.dag.downstream[ti.task_id] if d in run.tis])
         if run.unfinished == 0 and run.state is RunState.RUNNING:
             self._finish_run(run)
+        self._past_follow(ti)
 
     def _schedule(self, ti: TaskInstance) -> None:
         """Dependencies met: start a new try and put it in the queue (or finish an EmptyOperator)."""
@@ -158,11 +164,15 @@ def descendants(dag: DagSpec, roots: Iterable[str]) -> list[str]:
 
 def upstream_counts(ti: TaskInstance) -> UpstreamCounts:
     c = {T.SUCCESS: 0, T.FAILED: 0, T.UPSTREAM_FAILED: 0, T.SKIPPED: 0, T.REMOVED: 0}
-    upstream = ti.spec.upstream
+    spec = ti.spec
+    upstream = spec.upstream
+    tis = ti.run.tis
     for up in upstream:
-        state = ti.run.tis[up].state
+        # No task instance: the task is outside its start_date/end_date for this run; as removed.
+        state = tis[up].state if up in tis else T.REMOVED
         if state in c:
             c[state] += 1
+    setup_states = [tis[up].state for up in spec.upstream_setups if up in tis] if spec.upstream_setups else []
     return UpstreamCounts(
         total=len(upstream),
         success=c[T.SUCCESS],
@@ -170,4 +180,7 @@ def upstream_counts(ti: TaskInstance) -> UpstreamCounts:
         upstream_failed=c[T.UPSTREAM_FAILED],
         skipped=c[T.SKIPPED],
         removed=c[T.REMOVED],
+        setups=len(setup_states),
+        setup_success=setup_states.count(T.SUCCESS),
+        setup_skipped=setup_states.count(T.SKIPPED),
     )

@@ -8,8 +8,8 @@ from typing import Any
 
 from coordinator.dagspec import DagSpec
 from coordinator.records import LastSuccess, Run, TaskInstance
-from coordinator.scheduling.base import DagEntry
-from coordinator.scheduling.effects import ScheduleDue, WatchDag
+from coordinator.scheduling.base import DagEntry, log
+from coordinator.scheduling.effects import RunCallback, ScheduleDue, WatchDag
 from coordinator.scheduling.readiness import Readiness
 from coordinator.timetable import RunInfo, Timetable
 from tradewind.exceptions import FailedPrecondition, InvalidArgument, NotFound
@@ -131,6 +131,7 @@ class Runs(Readiness):
             backfill_id=backfill_id,
         )
         self._remember(run)
+        self._past_track(run)
         self.changes.new_runs.append(run)
         self._watch_run(run)
         return run
@@ -158,15 +159,16 @@ class Runs(Readiness):
         self._count_running(run, entry, 1)
         self.changes.touch_run(run)
         self._watch_run(run)
+        self._arm_run_timeout(run)
         # a run a backfill re-runs keeps its task instances, cleared
-        roots = [ti for ti in run.tis.values() if not ti.spec.upstream]
         for task_id, spec in () if run.tis else run.dag.tasks.items():
+            if not spec.covers(run.logical_date):
+                continue
             ti = TaskInstance(id=self.ids.next_ti(), run=run, task_id=task_id, max_tries=spec.retries + 1)
             run.tis[task_id] = ti
             self.tis[ti.id] = ti
             self.changes.new_tis.append(ti)
-            if not spec.upstream:
-                roots.append(ti)
+        roots = [ti for ti in run.tis.values() if not any(up in run.tis for up in ti.spec.upstream)]
         run.unfinished = len(run.tis)
         self._evaluate(roots)
         if not run.tis:
@@ -175,19 +177,30 @@ class Runs(Readiness):
     def _finish_run(self, run: Run) -> None:
         leaves = [run.tis[t] for t in run.dag.leaves if t in run.tis]
         failed = any(ti.state in (T.FAILED, T.UPSTREAM_FAILED) for ti in leaves)
-        self._end_run(run, RunState.FAILED if failed else RunState.SUCCESS)
+        if failed:
+            self._end_run(run, RunState.FAILED, "task_failure")
+        else:
+            self._end_run(run, RunState.SUCCESS, "success")
 
-    def _end_run(self, run: Run, state: RunState) -> None:
+    def _end_run(self, run: Run, state: RunState, reason: str = "") -> None:
+        """End a run; `reason` ("success", "task_failure", "timed_out") runs its DAG's callback
+        for that end, as Airflow's; a run a person cancelled has none."""
         was_running = run.state is RunState.RUNNING
         run.state = check_run(run.state, state)
         run.end_date = self.clock.now()
         self.changes.touch_run(run)
         self._watch_run(run)
+        kind = "on_success_callback" if state is RunState.SUCCESS else "on_failure_callback"
+        if reason and kind in run.dag.callbacks:
+            self.effects.append(RunCallback(run.dag_id, run.run_id, run.dag.fileloc, kind, reason, run_info(run)))
         self._forget(run)
+        self._past_ended(run)
         entry = self.dags.get(run.dag_id)
         if entry is not None:
             if was_running:
                 self._count_running(run, entry, -1)
+            if reason:
+                self._count_failures(entry, run)
             last = entry.last_success
             if run.state is RunState.SUCCESS and (last is None or run.logical_date >= last.logical_date):
                 entry.last_success = LastSuccess(
@@ -197,10 +210,24 @@ class Runs(Readiness):
             self._schedule_dag(entry)
         self._backfill_run_ended(run)
 
+    def _count_failures(self, entry: DagEntry, run: Run) -> None:
+        """Airflow's max_consecutive_failed_dag_runs: that many failed runs in a row pause the DAG
+        (a run a person cancelled is not counted, as Airflow counts only runs that failed)."""
+        entry.failed_in_a_row = entry.failed_in_a_row + 1 if run.state is RunState.FAILED else 0
+        limit = entry.spec.max_consecutive_failed_dag_runs
+        if limit and entry.failed_in_a_row >= limit and not entry.paused:
+            log.warning("DAG %s paused: its last %d runs failed (max_consecutive_failed_dag_runs)", run.dag_id, limit)
+            entry.paused = True
+            self.changes.touch_dag(entry.dag_id, paused=True)
+            self.effects.append(WatchDag(entry.dag_id))
+
     def _reopen(self, run: Run) -> None:
         if run.state in (RunState.SUCCESS, RunState.FAILED):
             run.state = check_run(run.state, RunState.RUNNING)
             run.end_date = None
+            if run.dag.dagrun_timeout is not None:
+                run.start_date = self.clock.now()
+                self._arm_run_timeout(run)
             self.changes.touch_run(run)
             self._watch_run(run)
             entry = self.dags.get(run.dag_id)
@@ -210,8 +237,29 @@ class Runs(Readiness):
     def adopt_run(self, run: Run) -> None:
         """Bring a finished run back into memory (to clear or mark its task instances)."""
         self._remember(run)
+        self._past_track(run)
         for ti in run.tis.values():
             self.tis[ti.id] = ti
 
     def run_for(self, dag_id: str, run_id: str) -> Run | None:
         return self.runs_by_key.get((dag_id, run_id))
+
+
+def run_info(run: Run) -> dict[str, Any]:
+    """A run as a DAG callback's context shows it (`dag_run`)."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "dag_id": run.dag_id,
+        "run_id": run.run_id,
+        "state": run.state.value,
+        "run_type": run.run_type,
+        "logical_date": iso(run.logical_date),
+        "data_interval_start": iso(run.data_interval_start),
+        "data_interval_end": iso(run.data_interval_end),
+        "start_date": iso(run.start_date),
+        "end_date": iso(run.end_date),
+        "conf": run.conf,
+    }

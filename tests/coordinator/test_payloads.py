@@ -96,7 +96,10 @@ def test_a_task_param_broken_by_the_conf_fails_the_try_naming_it(harness: Harnes
 
 
 def test_the_template_dates_of_a_run_are_airflows(harness: Harness) -> None:
-    command = "{{ ds }} {{ ts_nodash_with_tz }} {{ task_instance_key_str }} {{ next_ds }} {{ execution_date | ds }}"
+    command = (
+        "{{ ds }} {{ ts_nodash_with_tz }} {{ task_instance_key_str }} "
+        "{{ data_interval_end | ds }} {{ logical_date | ds }}"
+    )
     harness.add_dag(dag("d", [bash("a", command)]))
     harness.worker()
     harness.scheduler.trigger("d", {}, "r", datetime(2026, 11, 25, 6, tzinfo=UTC), False)
@@ -107,7 +110,7 @@ def test_the_template_dates_of_a_run_are_airflows(harness: Harness) -> None:
 
 PREVIOUS = (
     "{{ prev_data_interval_start_success | ds }} {{ prev_data_interval_end_success | ds }} "
-    "{{ prev_start_date_success is none }} {{ prev_execution_date_success }}"
+    "{{ prev_start_date_success is none }} {{ prev_data_interval_start_success }}"
 )
 
 
@@ -181,6 +184,6 @@ def test_a_python_tasks_rendered_call_shows_the_values_not_the_templates(harness
     [first] = harness.assignments(harness.turn())
     run_to_end(harness, first, value=xcom_codec.dumps({"n": 1}))
     [assign] = [e for e in harness.turn() if type(e).__name__ == "Assign"]
-    assert assign.payload.rendered.endswith(
-        "load([{'n': 1}, 'day 2026-11-25', 'orders'], {'raw': '2'})"
-    ), assign.payload.rendered
+    assert assign.payload.rendered.endswith("load([{'n': 1}, 'day 2026-11-25', 'orders'], {'raw': '2'})"), (
+        assign.payload.rendered
+    )

@@ -458,3 +458,23 @@ def test_workers_gone_longer_than_the_retention_are_forgotten_but_their_attempts
     assert [w.name for w in listed] == ["connected", "recent"]
     assert [w.name for w in store.list_workers()] == ["connected", "recent"]
     assert [r.worker for r in store.attempts(a.id)] == ["old"]
+
+
+def test_a_version_2_metastore_gets_the_dag_display_name_column(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'v2.db'}"
+    dbmod.connect(url).close()
+    with sqlite3.connect(tmp_path / "v2.db") as conn:
+        conn.execute(
+            "INSERT INTO dag (dag_id, fileloc, description, owner, schedule, paused, active, tags, "
+            "max_active_runs, max_active_tasks, catchup, latest_version, task_count, display_name) "
+            "VALUES ('d', 'd.py', '', '', '', 0, 1, '[]', 16, 16, 0, 1, 1, '')"
+        )
+        conn.execute("ALTER TABLE dag DROP COLUMN display_name")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    conn.close()
+    database = dbmod.connect(url)
+    try:
+        assert m.Dag.get_by_id("d").display_name == ""
+        assert m.Meta.get(m.Meta.key == "schema_version").value == str(dbmod.SCHEMA_VERSION)
+    finally:
+        database.close()

@@ -194,3 +194,15 @@ def test_a_task_may_import_from_airflow_while_it_runs(tmp_path: Path) -> None:
     )
     assert run_python_task(tmp_path, "late.py", "late", "check", {}, context) == "TaskFailedNoRetry"
     assert "airflow" not in sys.modules
+
+
+def test_airflow_macros_is_tradewinds_macros(tmp_path: Path) -> None:
+    from tradewind.compat.airflow import airflow_imports
+
+    with airflow_imports():
+        from airflow import macros
+        from airflow.macros import ds_add
+
+        assert ds_add("2024-03-01", 2) == "2024-03-03"
+        assert macros.ds_format("2024-03-01", "%Y-%m-%d", "%d/%m") == "01/03"
+        assert macros.timedelta(days=1).days == 1 and macros.random() < 1

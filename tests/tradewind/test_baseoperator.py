@@ -97,12 +97,19 @@ def test_durations_accept_timedeltas_or_seconds() -> None:
         ({"execution_timeout": -5}, "DAG 'd': task 'x': execution_timeout must not be negative"),
         ({"weight_rule": "heaviest"}, "DAG 'd': task 'x': weight_rule must be one of downstream, upstream, absolute"),
         ({"pool_slots": 0}, "DAG 'd': task 'x': pool_slots must be an integer of at least 1"),
-        ({"depends_on_past": True}, "DAG 'd': task 'x': Tradewind does not support depends_on_past=True yet"),
     ],
 )
 def test_bad_task_arguments_are_errors_naming_dag_task_and_value(kwargs: dict, message: str) -> None:
     with DAG("d"), pytest.raises(DagDefinitionError, match=message):
         EmptyOperator(task_id="x", **kwargs)
+
+
+def test_wait_for_downstream_implies_depends_on_past_as_in_airflow() -> None:
+    with DAG("d", default_args={"wait_for_downstream": True}):
+        task = EmptyOperator(task_id="x")
+        plain = EmptyOperator(task_id="y", wait_for_downstream=False)
+    assert task.depends_on_past and task.wait_for_downstream and task.ignore_first_depends_on_past
+    assert not plain.depends_on_past
 
 
 def test_the_unknown_trigger_rule_error_lists_every_rule() -> None:
@@ -152,3 +159,40 @@ def test_a_plain_base_operator_has_no_execute() -> None:
         t = BaseOperator(task_id="t")
     with pytest.raises(NotImplementedError, match="BaseOperator does not implement execute"):
         t.execute({})
+
+
+def test_task_callbacks_are_one_callable_or_a_list_and_default_args_can_set_them() -> None:
+    from tradewind.serialization import serialize_dag
+
+    with DAG("d", default_args={"on_failure_callback": print}) as d:
+        one = EmptyOperator(task_id="one", on_success_callback=[print, repr])
+        EmptyOperator(task_id="none", on_failure_callback=None)
+    assert one.on_success_callback == [print, repr] and one.on_failure_callback == [print]
+    tasks = {t["task_id"]: t for t in serialize_dag(d, "d.py")["tasks"]}
+    assert tasks["one"]["callbacks"] == ["on_success_callback", "on_failure_callback"]
+    assert "callbacks" not in tasks["none"]
+    with DAG("d"), pytest.raises(DagDefinitionError, match="on_retry_callback must be a callable or a list"):
+        EmptyOperator(task_id="x", on_retry_callback="notify")
+
+
+def test_an_empty_operator_with_a_success_callback_runs_on_a_worker_so_the_callback_runs() -> None:
+    from tradewind.serialization import serialize_dag
+
+    with DAG("d") as d:
+        EmptyOperator(task_id="plain", on_failure_callback=print)
+        EmptyOperator(task_id="called", on_success_callback=print)
+    kinds = {t["task_id"]: t["kind"] for t in serialize_dag(d, "d.py")["tasks"]}
+    assert kinds == {"plain": "empty", "called": "python"}
+
+
+def test_default_args_set_an_operators_own_arguments_too_unless_the_call_names_them() -> None:
+    from tradewind import BashOperator, TaskGroup
+
+    with DAG("d", default_args={"env": {"A": "1"}, "cwd": "/tmp", "email": "x@example.com"}):
+        plain = BashOperator(task_id="plain", bash_command="true")
+        own = BashOperator(task_id="own", bash_command="true", env={"B": "2"})
+        with TaskGroup("g", default_args={"env": {"C": "3"}}):
+            grouped = BashOperator(task_id="grouped", bash_command="true")
+    assert plain.env == {"A": "1"} and plain.cwd == "/tmp"
+    assert own.env == {"B": "2"}
+    assert grouped.env == {"C": "3"}

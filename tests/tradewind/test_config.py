@@ -34,6 +34,7 @@ CASES: dict[str, tuple[Any, str, Any, tuple[Any, Any, Any]]] = {
     "heartbeat_timeout": (11.5, "12.5", 13.5, (11.5, 12.5, 13.5)),
     "ack_timeout": (1, "2.5", 3.5, (1.0, 2.5, 3.5)),
     "parse_timeout": (4.0, "5", 6.0, (4.0, 5.0, 6.0)),
+    "dag_callback_timeout": (4.0, "5", 6.0, (4.0, 5.0, 6.0)),
     "dag_scan_interval": (0.5, "0.25", 0.125, (0.5, 0.25, 0.125)),
     "parse_processes": (3, "4", 5, (3, 4, 5)),
     "default_pool_slots": (7, "8", 9, (7, 8, 9)),

@@ -101,3 +101,27 @@ def test_a_long_chain_is_validated_without_recursion() -> None:
 def test_get_task_names_the_missing_task() -> None:
     with pytest.raises(DagDefinitionError, match="DAG 'd' has no task 'nope'"):
         DAG("d").get_task("nope")
+
+
+def test_dagrun_timeout_is_stored_in_seconds_and_a_bad_one_is_refused_naming_it() -> None:
+    from tradewind.serialization import serialize_dag
+
+    with DAG("d", schedule=None, dagrun_timeout=timedelta(minutes=2)) as d:
+        pass
+    assert serialize_dag(d, "d.py")["dagrun_timeout"] == 120.0
+    with pytest.raises(DagDefinitionError, match="DAG 'd': dagrun_timeout must be more than zero, not 0"):
+        DAG("d", schedule=None, dagrun_timeout=0)
+
+
+def test_display_names_and_max_consecutive_failed_dag_runs_are_stored_and_checked() -> None:
+    from tradewind.serialization import serialize_dag
+
+    with DAG("d", schedule=None, dag_display_name="My DAG", max_consecutive_failed_dag_runs=3) as d:
+        EmptyOperator(task_id="a", task_display_name="First step")
+    data = serialize_dag(d, "d.py")
+    assert data["dag_display_name"] == "My DAG" and data["max_consecutive_failed_dag_runs"] == 3
+    assert data["tasks"][0]["task_display_name"] == "First step"
+    with pytest.raises(DagDefinitionError, match="dag_display_name must be a non-empty string"):
+        DAG("d", dag_display_name="")
+    with pytest.raises(DagDefinitionError, match="max_consecutive_failed_dag_runs must be an integer of at least 0"):
+        DAG("d", max_consecutive_failed_dag_runs=-1)

@@ -79,6 +79,8 @@ def test_a_realistic_dag_serializes_to_the_coordinator_format() -> None:
         "end_date": None,
         "timezone": "UTC",
         "catchup": True,
+        "dagrun_timeout": None,
+        "callbacks": [],
         "max_active_runs": 1,
         "max_active_tasks": 16,
         "tags": ["etl", "nightly"],

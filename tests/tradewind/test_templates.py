@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -61,20 +62,51 @@ def test_a_triggers_conf_overrides_task_params_which_override_dag_params() -> No
 def test_airflow_context_names_have_airflow_values() -> None:
     ctx = context(prev_data_interval_start_success=MOMENT - timedelta(days=2))
     text = (
-        "{{ task_instance_key_str }}|{{ ts_nodash_with_tz }}|{{ execution_date }}|{{ next_ds }}|"
-        "{{ next_ds_nodash }}|{{ tomorrow_ds }}|{{ yesterday_ds_nodash }}|{{ data_interval_start | ds }}|"
+        "{{ task_instance_key_str }}|{{ ts_nodash_with_tz }}|{{ logical_date }}|{{ data_interval_end | ds }}|"
+        "{{ data_interval_end | ds_nodash }}|{{ macros.ds_add(ds, 1) }}|{{ data_interval_start | ds }}|"
         "{{ prev_data_interval_start_success | ds_nodash }}|{{ prev_start_date_success }}|{{ ti.task_id }}"
     )
     assert render(text, ctx) == (
         "etl__load__20240301|20240301T063000+0000|2024-03-01 06:30:00+00:00|2024-03-01|20240301|"
-        "2024-03-02|20240229|2024-02-29|20240228|None|load"
+        "2024-03-02|2024-02-29|20240228|None|load"
     )
     assert ctx["task_instance"] is ctx["ti"]
 
 
-def test_an_airflow_2_name_with_no_airflow_3_meaning_fails_naming_it() -> None:
-    with pytest.raises(TemplateError, match="'prev_ds' was removed in Airflow 3.*prev_data_interval_start_success"):
-        render("{{ prev_ds }}", context())
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("prev_ds", "prev_data_interval_start_success"),
+        ("execution_date", "logical_date"),
+        ("next_ds", "data_interval_end"),
+        ("next_ds_nodash", "data_interval_end"),
+        ("next_execution_date", "data_interval_end"),
+        ("prev_execution_date", "prev_data_interval_start_success"),
+        ("prev_execution_date_success", "prev_data_interval_start_success"),
+        ("tomorrow_ds", "macros.ds_add"),
+        ("tomorrow_ds_nodash", "macros.ds_add"),
+        ("yesterday_ds", "macros.ds_add"),
+        ("yesterday_ds_nodash", "macros.ds_add"),
+    ],
+)
+def test_an_airflow_2_name_that_airflow_3_removed_fails_naming_it_and_what_to_write(name: str, hint: str) -> None:
+    with pytest.raises(TemplateError, match=f"'{name}' was removed in Airflow 3.*{hint}"):
+        render(f"echo {{{{ {name} }}}}", context())
+
+
+@pytest.mark.parametrize(
+    ("source", "named"),
+    [
+        ("{{ conf.get('core', 'dags_folder') }}", "conf.get('core', 'dags_folder')"),
+        ("{{ conf }}", "{{ conf }}"),
+        ("{{ conf['table'] }}", "conf['table']"),
+        ("{{ conf.table }}", "conf.table"),
+    ],
+)
+def test_conf_is_airflows_configuration_not_the_runs_conf_and_fails_naming_the_option(source: str, named: str) -> None:
+    with pytest.raises(TemplateError, match=re.escape(named) + ".*Airflow's configuration.*dag_run.conf"):
+        render(source, context())
+    assert render("{{ dag_run.conf.table }}", context()) == "override"
 
 
 def test_macros_have_airflows_names() -> None:

@@ -13,25 +13,12 @@ from tradewind.exceptions import DagDefinitionError
 HEADER = "from tradewind import DAG, BashOperator, dag, task\n"
 CASES = [
     (
-        'with DAG(dag_id="x", schedule=None, dagrun_timeout=5):\n    BashOperator(task_id="a", bash_command="true")',
-        "Tradewind does not support dagrun_timeout yet",
-    ),
-    (
-        'with DAG(dag_id="x", schedule=None):\n'
-        '    BashOperator(task_id="a", bash_command="true", on_failure_callback=print)',
-        "Tradewind does not support task callbacks (on_failure_callback) yet",
-    ),
-    (
         '@dag(schedule=None)\ndef x():\n    @task\n    def f(v):\n        return v\n    f.expand(v=[1, 2])\nx()',
         "Tradewind does not support dynamic task mapping (.expand) yet",
     ),
     (
         'with DAG(dag_id="x", schedule=None):\n    BashOperator.partial(task_id="a").expand(bash_command=["true"])',
         "Tradewind does not support dynamic task mapping (.partial/.expand) yet",
-    ),
-    (
-        'with DAG(dag_id="x", schedule=None):\n    BashOperator(task_id="a", bash_command="true").as_teardown()',
-        "Tradewind does not support setup and teardown tasks (as_teardown) yet",
     ),
     (
         'DAG(dag_id="x", schedule=None).test(conn_file_path="conns.yaml")',

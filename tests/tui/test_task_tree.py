@@ -74,3 +74,12 @@ def test_groups_that_still_exist_stay_expanded_after_a_reload() -> None:
     after = TaskTree(TASKS)
     after.keep_expanded(before)
     assert after.expanded == {"etl"}
+
+
+def test_a_task_with_a_display_name_is_shown_by_it_in_the_grid_and_graph() -> None:
+    from tui.widgets.graph_layout import graph_label
+
+    named = control_pb2.Task(task_id="load", display_name="Load the warehouse")
+    tree = TaskTree([named, control_pb2.Task(task_id="plain")])
+    assert [row.label for row in tree.rows(["load", "plain"])] == ["Load the warehouse", "plain"]
+    assert graph_label("load", named) == "■ Load the warehouse"

@@ -72,3 +72,13 @@ def test_the_graph_draws_every_edge_between_neighbouring_columns() -> None:
     assert a.x < b.x < c.x and layout.width > c.x + 1
     drawn = "".join(LINES[layout.lines[(x, a.y)]] for x in range(a.x + 3, b.x - 2) if (x, a.y) in layout.lines)
     assert drawn and set(drawn) <= set("─┬┐"), drawn
+
+
+def test_the_graph_marks_setup_and_teardown_tasks_as_airflow_does() -> None:
+    from tui.widgets.graph_layout import graph_label, label_width
+
+    setup = control_pb2.Task(task_id="create", is_setup=True)
+    teardown = control_pb2.Task(task_id="delete", is_teardown=True)
+    plain = control_pb2.Task(task_id="work")
+    assert [graph_label(t.task_id, t) for t in (setup, plain, teardown)] == ["■ create ↑", "■ work", "■ delete ↓"]
+    assert label_width(setup) == len("■ create ↑")

@@ -21,9 +21,11 @@ from types import ModuleType
 from typing import Any
 
 import tradewind
+import tradewind.macros
 
-#: Airflow module -> {Airflow name: the name `tradewind` exports for it}. A name listed here that
-#: `tradewind` does not export is as unsupported as a name not listed at all.
+#: Airflow module -> {Airflow name: the name `tradewind` exports for it, or a dotted path from
+#: `tradewind` ("macros.MACROS.ds_add")}. A name listed here that `tradewind` does not provide is
+#: as unsupported as a name not listed at all.
 MODULES: dict[str, dict[str, str]] = {
     "airflow": {"DAG": "DAG", "Dataset": "Dataset"},
     "airflow.sdk": {
@@ -133,6 +135,10 @@ MODULES: dict[str, dict[str, str]] = {
         "ExternalTaskMarker": "ExternalTaskMarker",
     },
     "airflow.providers.standard.utils.weekday": {"WeekDay": "WeekDay"},
+    "airflow.macros": {
+        name: f"macros.MACROS.{name}"
+        for name in ("datetime", "timedelta", "ds_add", "ds_format", "json", "time", "uuid", "random", "dateutil")
+    },
     "airflow.utils.trigger_rule": {"TriggerRule": "TriggerRule"},
     "airflow.utils.edgemodifier": {"Label": "Label"},
     "airflow.utils.task_group": {"TaskGroup": "TaskGroup"},
@@ -167,11 +173,12 @@ class _AirflowFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None
 
     def exec_module(self, module: ModuleType) -> None:
-        provided = {
-            name: getattr(tradewind, target)
-            for name, target in MODULES.get(module.__name__, {}).items()
-            if hasattr(tradewind, target)
-        }
+        provided = {}
+        for name, target in MODULES.get(module.__name__, {}).items():
+            try:
+                provided[name] = functools.reduce(getattr, target.split("."), tradewind)
+            except AttributeError:
+                continue
         module.__dict__.update(provided)
         module.__dict__["__all__"] = sorted(provided)
         module.__dict__["__getattr__"] = _missing(module.__name__)

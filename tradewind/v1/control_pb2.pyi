@@ -28,6 +28,7 @@ class WaitReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WAIT_REASON_QUEUE_ORDER: _ClassVar[WaitReason]
     WAIT_REASON_NOT_WAITING: _ClassVar[WaitReason]
     WAIT_REASON_WORKER_RECONNECTING: _ClassVar[WaitReason]
+    WAIT_REASON_PREVIOUS_RUN: _ClassVar[WaitReason]
 
 class TokenRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -65,6 +66,7 @@ WAIT_REASON_SEQUENTIAL: WaitReason
 WAIT_REASON_QUEUE_ORDER: WaitReason
 WAIT_REASON_NOT_WAITING: WaitReason
 WAIT_REASON_WORKER_RECONNECTING: WaitReason
+WAIT_REASON_PREVIOUS_RUN: WaitReason
 TOKEN_ROLE_UNSPECIFIED: TokenRole
 TOKEN_ROLE_WORKER: TokenRole
 TOKEN_ROLE_VIEWER: TokenRole
@@ -80,7 +82,7 @@ BACKFILL_STATE_COMPLETED: BackfillState
 BACKFILL_STATE_CANCELLED: BackfillState
 
 class Dag(_message.Message):
-    __slots__ = ("dag_id", "description", "fileloc", "schedule", "paused", "active", "tags", "max_active_runs", "max_active_tasks", "catchup", "next_run_at", "version", "task_count", "last_parsed_at", "running_tasks", "recent_run_states", "owner")
+    __slots__ = ("dag_id", "description", "fileloc", "schedule", "paused", "active", "tags", "max_active_runs", "max_active_tasks", "catchup", "next_run_at", "version", "task_count", "last_parsed_at", "running_tasks", "recent_run_states", "owner", "display_name")
     DAG_ID_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     FILELOC_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +100,7 @@ class Dag(_message.Message):
     RUNNING_TASKS_FIELD_NUMBER: _ClassVar[int]
     RECENT_RUN_STATES_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     dag_id: str
     description: str
     fileloc: str
@@ -115,10 +118,11 @@ class Dag(_message.Message):
     running_tasks: int
     recent_run_states: _containers.RepeatedScalarFieldContainer[_common_pb2.RunState]
     owner: str
-    def __init__(self, dag_id: _Optional[str] = ..., description: _Optional[str] = ..., fileloc: _Optional[str] = ..., schedule: _Optional[str] = ..., paused: _Optional[bool] = ..., active: _Optional[bool] = ..., tags: _Optional[_Iterable[str]] = ..., max_active_runs: _Optional[int] = ..., max_active_tasks: _Optional[int] = ..., catchup: _Optional[bool] = ..., next_run_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., task_count: _Optional[int] = ..., last_parsed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., running_tasks: _Optional[int] = ..., recent_run_states: _Optional[_Iterable[_Union[_common_pb2.RunState, str]]] = ..., owner: _Optional[str] = ...) -> None: ...
+    display_name: str
+    def __init__(self, dag_id: _Optional[str] = ..., description: _Optional[str] = ..., fileloc: _Optional[str] = ..., schedule: _Optional[str] = ..., paused: _Optional[bool] = ..., active: _Optional[bool] = ..., tags: _Optional[_Iterable[str]] = ..., max_active_runs: _Optional[int] = ..., max_active_tasks: _Optional[int] = ..., catchup: _Optional[bool] = ..., next_run_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., task_count: _Optional[int] = ..., last_parsed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., running_tasks: _Optional[int] = ..., recent_run_states: _Optional[_Iterable[_Union[_common_pb2.RunState, str]]] = ..., owner: _Optional[str] = ..., display_name: _Optional[str] = ...) -> None: ...
 
 class Task(_message.Message):
-    __slots__ = ("task_id", "operator", "upstream_task_ids", "downstream_task_ids", "trigger_rule", "retries", "queue", "pool", "priority_weight", "group_id")
+    __slots__ = ("task_id", "operator", "upstream_task_ids", "downstream_task_ids", "trigger_rule", "retries", "queue", "pool", "priority_weight", "group_id", "display_name", "is_setup", "is_teardown")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_FIELD_NUMBER: _ClassVar[int]
     UPSTREAM_TASK_IDS_FIELD_NUMBER: _ClassVar[int]
@@ -129,6 +133,9 @@ class Task(_message.Message):
     POOL_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_WEIGHT_FIELD_NUMBER: _ClassVar[int]
     GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    IS_SETUP_FIELD_NUMBER: _ClassVar[int]
+    IS_TEARDOWN_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     operator: str
     upstream_task_ids: _containers.RepeatedScalarFieldContainer[str]
@@ -139,7 +146,10 @@ class Task(_message.Message):
     pool: str
     priority_weight: int
     group_id: str
-    def __init__(self, task_id: _Optional[str] = ..., operator: _Optional[str] = ..., upstream_task_ids: _Optional[_Iterable[str]] = ..., downstream_task_ids: _Optional[_Iterable[str]] = ..., trigger_rule: _Optional[str] = ..., retries: _Optional[int] = ..., queue: _Optional[str] = ..., pool: _Optional[str] = ..., priority_weight: _Optional[int] = ..., group_id: _Optional[str] = ...) -> None: ...
+    display_name: str
+    is_setup: bool
+    is_teardown: bool
+    def __init__(self, task_id: _Optional[str] = ..., operator: _Optional[str] = ..., upstream_task_ids: _Optional[_Iterable[str]] = ..., downstream_task_ids: _Optional[_Iterable[str]] = ..., trigger_rule: _Optional[str] = ..., retries: _Optional[int] = ..., queue: _Optional[str] = ..., pool: _Optional[str] = ..., priority_weight: _Optional[int] = ..., group_id: _Optional[str] = ..., display_name: _Optional[str] = ..., is_setup: _Optional[bool] = ..., is_teardown: _Optional[bool] = ...) -> None: ...
 
 class DagRun(_message.Message):
     __slots__ = ("dag_id", "run_id", "state", "run_type", "logical_date", "data_interval_start", "data_interval_end", "conf_json", "queued_at", "start_date", "end_date", "dag_version", "backfill_id")
@@ -1071,3 +1081,17 @@ class ListAssetEventsResponse(_message.Message):
     events: _containers.RepeatedCompositeFieldContainer[AssetEvent]
     next_page_token: str
     def __init__(self, events: _Optional[_Iterable[_Union[AssetEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetDagRunCallbackLogRequest(_message.Message):
+    __slots__ = ("dag_id", "run_id")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    run_id: str
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
+
+class GetDagRunCallbackLogResponse(_message.Message):
+    __slots__ = ("data",)
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    def __init__(self, data: _Optional[bytes] = ...) -> None: ...

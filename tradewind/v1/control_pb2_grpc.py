@@ -234,6 +234,11 @@ class ControlServiceStub:
                 request_serializer=tradewind_dot_v1_dot_control__pb2.ListAssetEventsRequest.SerializeToString,
                 response_deserializer=tradewind_dot_v1_dot_control__pb2.ListAssetEventsResponse.FromString,
                 _registered_method=True)
+        self.GetDagRunCallbackLog = channel.unary_unary(
+                '/tradewind.v1.ControlService/GetDagRunCallbackLog',
+                request_serializer=tradewind_dot_v1_dot_control__pb2.GetDagRunCallbackLogRequest.SerializeToString,
+                response_deserializer=tradewind_dot_v1_dot_control__pb2.GetDagRunCallbackLogResponse.FromString,
+                _registered_method=True)
 
 
 class ControlServiceServicer:
@@ -530,6 +535,15 @@ class ControlServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetDagRunCallbackLog(self, request, context):
+        """The output of a DAG run's callbacks (on_success_callback, on_failure_callback), which the
+        coordinator runs from the DAG file when the run ends: NOT_FOUND when the run does not exist;
+        empty when none has run (yet).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -732,6 +746,11 @@ def add_ControlServiceServicer_to_server(servicer, server):
                     servicer.ListAssetEvents,
                     request_deserializer=tradewind_dot_v1_dot_control__pb2.ListAssetEventsRequest.FromString,
                     response_serializer=tradewind_dot_v1_dot_control__pb2.ListAssetEventsResponse.SerializeToString,
+            ),
+            'GetDagRunCallbackLog': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDagRunCallbackLog,
+                    request_deserializer=tradewind_dot_v1_dot_control__pb2.GetDagRunCallbackLogRequest.FromString,
+                    response_serializer=tradewind_dot_v1_dot_control__pb2.GetDagRunCallbackLogResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1814,6 +1833,33 @@ class ControlService:
             '/tradewind.v1.ControlService/ListAssetEvents',
             tradewind_dot_v1_dot_control__pb2.ListAssetEventsRequest.SerializeToString,
             tradewind_dot_v1_dot_control__pb2.ListAssetEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDagRunCallbackLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradewind.v1.ControlService/GetDagRunCallbackLog',
+            tradewind_dot_v1_dot_control__pb2.GetDagRunCallbackLogRequest.SerializeToString,
+            tradewind_dot_v1_dot_control__pb2.GetDagRunCallbackLogResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -253,7 +253,7 @@ class HeartbeatAck(_message.Message):
     def __init__(self, server_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Assignment(_message.Message):
-    __slots__ = ("attempt", "dag_id", "run_id", "task_id", "execution_timeout_ms", "payload", "queue", "map_index")
+    __slots__ = ("attempt", "dag_id", "run_id", "task_id", "execution_timeout_ms", "payload", "queue", "map_index", "callbacks")
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     DAG_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -262,6 +262,7 @@ class Assignment(_message.Message):
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
     MAP_INDEX_FIELD_NUMBER: _ClassVar[int]
+    CALLBACKS_FIELD_NUMBER: _ClassVar[int]
     attempt: _common_pb2.Attempt
     dag_id: str
     run_id: str
@@ -270,7 +271,8 @@ class Assignment(_message.Message):
     payload: _payload_pb2.TaskPayload
     queue: str
     map_index: int
-    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., execution_timeout_ms: _Optional[int] = ..., payload: _Optional[_Union[_payload_pb2.TaskPayload, _Mapping]] = ..., queue: _Optional[str] = ..., map_index: _Optional[int] = ...) -> None: ...
+    callbacks: TaskCallbacks
+    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., execution_timeout_ms: _Optional[int] = ..., payload: _Optional[_Union[_payload_pb2.TaskPayload, _Mapping]] = ..., queue: _Optional[str] = ..., map_index: _Optional[int] = ..., callbacks: _Optional[_Union[TaskCallbacks, _Mapping]] = ...) -> None: ...
 
 class Cancel(_message.Message):
     __slots__ = ("attempt", "reason")
@@ -449,3 +451,17 @@ class ConnectionTestResult(_message.Message):
     ok: bool
     message: str
     def __init__(self, test_id: _Optional[int] = ..., ok: _Optional[bool] = ..., message: _Optional[str] = ...) -> None: ...
+
+class TaskCallbacks(_message.Message):
+    __slots__ = ("bundle_hash", "dag_file", "context_json", "kinds", "retry_left")
+    BUNDLE_HASH_FIELD_NUMBER: _ClassVar[int]
+    DAG_FILE_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_JSON_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    RETRY_LEFT_FIELD_NUMBER: _ClassVar[int]
+    bundle_hash: str
+    dag_file: str
+    context_json: str
+    kinds: _containers.RepeatedScalarFieldContainer[str]
+    retry_left: bool
+    def __init__(self, bundle_hash: _Optional[str] = ..., dag_file: _Optional[str] = ..., context_json: _Optional[str] = ..., kinds: _Optional[_Iterable[str]] = ..., retry_left: _Optional[bool] = ...) -> None: ...

@@ -11,6 +11,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
+from tradewind.cli import shown_name
 from tradewind.v1 import control_pb2
 from tui.actions import toggle_pause, trigger_dag
 from tui.screens.base import LiveScreen
@@ -31,7 +32,7 @@ COLUMNS = [
 
 def dag_cells(dag: control_pb2.Dag) -> dict[str, object]:
     return {
-        "dag": Text(dag.dag_id, style="dim" if dag.paused else "bold"),
+        "dag": Text(shown_name(dag.dag_id, dag.display_name), style="dim" if dag.paused else "bold"),
         "schedule": dag.schedule or "None",
         "paused": Text("paused", style="yellow") if dag.paused else Text("active", style="green"),
         "next": clock(dag.next_run_at) if dag.HasField("next_run_at") and not dag.paused else "-",
@@ -44,7 +45,8 @@ def dag_cells(dag: control_pb2.Dag) -> dict[str, object]:
 
 def matches(dag: control_pb2.Dag, needle: str) -> bool:
     needle = needle.lower()
-    return not needle or any(needle in text.lower() for text in (dag.dag_id, dag.owner, *dag.tags))
+    texts = (dag.dag_id, dag.display_name, dag.owner, *dag.tags)
+    return not needle or any(needle in text.lower() for text in texts)
 
 
 class DagsScreen(LiveScreen):

@@ -16,7 +16,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tradewind.v1 import common_pb2, control_pb2
-from tui.widgets.graph_layout import LINES, Layout, Node, label_width, lay_out
+from tui.widgets.graph_layout import LINES, Layout, Node, graph_label, label_width, lay_out
 from tui.widgets.state_badge import ABSENT, TASK_COLORS
 
 _EDGE = Style(color="#6c6c6c")
@@ -138,7 +138,7 @@ class DagGraph(ScrollView, can_focus=True):
         for node in self._rows.get(row, ()):
             assert node.task is not None
             key = node.key
-            label = "■ " + key
+            label = graph_label(key, node.task)
             state = self.states.get(key, common_pb2.TASK_STATE_UNSPECIFIED)
             text_style = (
                 _CURSOR

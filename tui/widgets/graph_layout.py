@@ -81,7 +81,14 @@ class Layout:
 
 
 def label_width(task: control_pb2.Task) -> int:
-    return len(task.task_id) + 2
+    return len(graph_label(task.task_id, task))
+
+
+def graph_label(key: str, task: control_pb2.Task) -> str:
+    """A task's label in the graph: its state mark, its display name (else its id), and ↑ for a
+    setup or ↓ for a teardown (Airflow's marks)."""
+    role = " ↑" if task.is_setup else " ↓" if task.is_teardown else ""
+    return f"■ {task.display_name or key}{role}"
 
 
 def lay_out(tasks: list[control_pb2.Task]) -> Layout:

@@ -63,7 +63,10 @@ class TaskTree:
     """Which groups hold which tasks, and which groups are expanded (none at first)."""
 
     def __init__(self, tasks: Iterable[control_pb2.Task] = ()) -> None:
+        tasks = list(tasks)
         self.path_of = {t.task_id: t.group_id for t in tasks if t.group_id}
+        #: task_display_name by task id, for the tasks that have one: their row shows it, as Airflow's grid.
+        self.display = {t.task_id: t.display_name for t in tasks if t.display_name}
         self.expanded: set[str] = set()
 
     def toggle(self, path: str) -> None:
@@ -100,7 +103,8 @@ class TaskTree:
                 if ancestor not in self.expanded:
                     break
             else:
-                out.append(Row(task_id, _label(task_id, path), len(chain), None, (task_id,)))
+                label = self.display.get(task_id) or _label(task_id, path)
+                out.append(Row(task_id, label, len(chain), None, (task_id,)))
         return out
 
     def with_groups(self, states: dict[str, int]) -> dict[str, int]:

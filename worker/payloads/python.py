@@ -7,14 +7,19 @@ import os
 from pathlib import Path
 
 from tradewind.skipping import FollowTasks
-from tradewind.v1 import payload_pb2
+from tradewind.v1 import payload_pb2, worker_pb2
 from worker.payloads import FAILED, FAILED_NO_RETRY, SKIPPED, SUCCESS, Launch, Result, describe_exit
 
 OUTCOMES = {"success": SUCCESS, "skipped": SKIPPED, "failed_no_retry": FAILED_NO_RETRY, "failed": FAILED}
 
 
 def prepare(
-    payload: payload_pb2.PythonPayload, bundle_dir: Path, workdir: Path, channel: Path | None, map_index: int
+    payload: payload_pb2.PythonPayload,
+    bundle_dir: Path,
+    workdir: Path,
+    channel: Path | None,
+    map_index: int,
+    callbacks: worker_pb2.TaskCallbacks | None = None,
 ) -> Launch:
     """`channel` is the path of the attempt's task runtime channel, None for a task without one."""
     return Launch(
@@ -29,6 +34,7 @@ def prepare(
             "result_path": str(workdir / "result.json"),
             "channel": str(channel) if channel is not None else "",
             "map_index": map_index,
+            "callbacks_json": callbacks_json(callbacks),
         },
         str(workdir),
         None,
@@ -46,6 +52,7 @@ def run(
     result_path: str,
     channel: str,
     map_index: int,
+    callbacks_json: str = "",
 ) -> None:
     """Runs in the forked child: the task's own output goes to the log, the outcome to result_path.
 
@@ -56,7 +63,8 @@ def run(
     import traceback
 
     from tradewind import xcom_codec
-    from tradewind.execution import encode_return_value, outcome_of, run_python_task
+    from tradewind.callbacks import Stopped, kind_for, mark_ran, raise_on_sigterm, run_callbacks
+    from tradewind.execution import encode_return_value, load_task, outcome_of, run_python_task
     from tradewind.runtime import CHANNEL_ENV, RuntimeTaskInstance, set_current_context
     from tradewind.secrets_masker import MaskingStream, redact
     from tradewind.skipping import take_decision
@@ -72,7 +80,9 @@ def run(
     )
     if channel:
         os.environ[CHANNEL_ENV] = channel  # the task's own child processes may use it too
-    value_json, extras, alias_events, failure = "", "", "", None
+    value_json, extras, alias_events, failure, task = "", "", "", None, None
+    callbacks = json.loads(callbacks_json) if callbacks_json else None
+    context: dict = {}
     try:
         context = context_from_json(context_json)
         ti = context["ti"]
@@ -80,6 +90,10 @@ def run(
             ti.dag_id, ti.task_id, ti.run_id, ti.try_number, map_index, None
         )
         set_current_context(context)
+        if callbacks is not None:
+            raise_on_sigterm(Path(result_path).parent)
+            task = load_task(Path(bundle_dir), dag_file, dag_id, task_id)
+            run_callbacks(task, "on_execute_callback", context)
         inputs = xcom_codec.loads(xcom_inputs_json)
         value = run_python_task(Path(bundle_dir), dag_file, dag_id, task_id, inputs, context)
         value_json = encode_return_value(value, task_id)
@@ -93,6 +107,12 @@ def run(
     sys.stderr.flush()
     outcome, error = outcome_of(failure)
     error = redact(error)
+    if task is not None and callbacks is not None:
+        ended = failure.outcome if isinstance(failure, Stopped) else outcome
+        kind = kind_for(ended, bool(callbacks["retry_left"]))
+        if kind is not None:
+            run_callbacks(task, kind, context, failure)
+        mark_ran(Path(result_path).parent)
     decision = take_decision()
     follow = decision.to_json() if decision is not None and outcome == "success" else None
     tmp = result_path + ".tmp"
@@ -111,6 +131,13 @@ def run(
     os.replace(tmp, result_path)
     if outcome in ("failed", "failed_no_retry"):
         raise SystemExit(1)
+
+
+def callbacks_json(callbacks: worker_pb2.TaskCallbacks | None) -> str:
+    """What the task process needs to run its callbacks; empty when the task has none."""
+    if callbacks is None or not callbacks.kinds:
+        return ""
+    return json.dumps({"kinds": list(callbacks.kinds), "retry_left": callbacks.retry_left})
 
 
 def interpret(workdir: Path, returncode: int) -> Result:

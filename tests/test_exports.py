@@ -35,6 +35,18 @@ def test_the_public_surface_is_what_dag_authors_import() -> None:
             "get_current_context",
             "TaskGroup",
             "task_group",
+            "BaseSensorOperator",
+            "PokeReturnValue",
+            "FileSensor",
+            "PythonSensor",
+            "BashSensor",
+            "TimeDeltaSensor",
+            "TimeSensor",
+            "DateTimeSensor",
+            "DayOfWeekSensor",
+            "SensorTimeout",
+            "AirflowSensorTimeout",
+            "AirflowRescheduleException",
         ]
     )
     for name in tradewind.__all__:

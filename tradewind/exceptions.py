@@ -18,13 +18,18 @@
     └── TaskOutcome                     raised inside a task to end it in a given state
         ├── TaskSkipped                 end as skipped
         ├── TaskFailedNoRetry           end as failed, without retrying
-        └── TaskFailed                  end as failed (retried if retries are left)
+        │   └── SensorTimeout           a sensor waited longer than its timeout
+        ├── TaskFailed                  end as failed (retried if retries are left)
+        └── TaskRescheduled             end this poke as up_for_reschedule until reschedule_date
 
 Airflow names are aliases: AirflowSkipException = TaskSkipped, AirflowFailException =
-TaskFailedNoRetry, AirflowException = TaskFailed.
+TaskFailedNoRetry, AirflowException = TaskFailed, AirflowSensorTimeout = SensorTimeout,
+AirflowRescheduleException = TaskRescheduled.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 class TradewindError(Exception):
@@ -106,6 +111,20 @@ class TaskFailed(TaskOutcome):
     pass
 
 
+class SensorTimeout(TaskFailedNoRetry):
+    """A sensor's condition was not met within its timeout, counted from its try's first poke."""
+
+
+class TaskRescheduled(TaskOutcome):
+    """A sensor in reschedule mode gives its slot back until `reschedule_date` (aware, UTC)."""
+
+    def __init__(self, reschedule_date: datetime) -> None:
+        super().__init__(f"rescheduled to {reschedule_date.isoformat()}")
+        self.reschedule_date = reschedule_date
+
+
 AirflowException = TaskFailed
 AirflowSkipException = TaskSkipped
 AirflowFailException = TaskFailedNoRetry
+AirflowSensorTimeout = SensorTimeout
+AirflowRescheduleException = TaskRescheduled

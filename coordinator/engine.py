@@ -236,7 +236,7 @@ class Engine:
         s = self.scheduler
         for f in failures:
             ti_id: int | None = None
-            if f.kind == "task_instance":
+            if f.kind in ("task_instance", "task_reschedule"):
                 ti_id = f.id
             elif f.kind == "attempt":
                 ti_id = next((ti.id for ti in s.tis.values() if ti.attempt and ti.attempt.id == f.id), None)

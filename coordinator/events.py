@@ -84,6 +84,8 @@ class Finished:
     generation: int = 0
     #: A branching task's choice of downstream tasks (worker.proto FollowTasks); None: no choice.
     follow: FollowTasks | None = None
+    #: When a sensor in reschedule mode (outcome UP_FOR_RESCHEDULE) runs again; None otherwise.
+    reschedule_date: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

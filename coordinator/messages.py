@@ -37,18 +37,21 @@ def assignment_pb(ti: TaskInstance, payload: Payload) -> worker_pb2.CoordinatorM
         task_payload.bash.CopyFrom(payload_pb2.BashPayload(**payload.fields))
     else:
         task_payload.python.CopyFrom(payload_pb2.PythonPayload(**payload.fields))
-    return worker_pb2.CoordinatorMessage(
-        assignment=worker_pb2.Assignment(
-            attempt=attempt_pb(ti.id, ti.try_number, ti.attempt.token),
-            dag_id=ti.run.dag_id,
-            run_id=ti.run.run_id,
-            task_id=ti.task_id,
-            map_index=ti.map_index,
-            execution_timeout_ms=int((spec.execution_timeout or 0) * 1000),
-            payload=task_payload,
-            queue=spec.queue,
-        )
+    assignment = worker_pb2.Assignment(
+        attempt=attempt_pb(ti.id, ti.try_number, ti.attempt.token),
+        dag_id=ti.run.dag_id,
+        run_id=ti.run.run_id,
+        task_id=ti.task_id,
+        map_index=ti.map_index,
+        execution_timeout_ms=int((spec.execution_timeout or 0) * 1000),
+        payload=task_payload,
+        queue=spec.queue,
     )
+    reschedules = ti.reschedules
+    if reschedules is not None and reschedules.try_number == ti.try_number:
+        _set_time(assignment, "reschedule_started_at", reschedules.started_at)
+        assignment.reschedule_count = reschedules.count
+    return worker_pb2.CoordinatorMessage(assignment=assignment)
 
 
 def dag_pb(row: m.Dag, running: int = 0, recent: list[str] | None = None) -> control_pb2.Dag:

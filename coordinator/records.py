@@ -41,6 +41,17 @@ class Attempt:
 
 
 @dataclass(slots=True, eq=False)
+class Reschedules:
+    """Where a try of a sensor in reschedule mode stands: when its first execution started (its
+    timeout counts from there), how often it was rescheduled, and when it runs next."""
+
+    try_number: int
+    started_at: datetime
+    count: int = 0
+    next_at: datetime | None = None
+
+
+@dataclass(slots=True, eq=False)
 class TaskInstance:
     id: int
     run: Run
@@ -61,6 +72,8 @@ class TaskInstance:
     losses: int = 0
     #: Workers that refused its current try for a reason other than draining or slots.
     refused_by: set[str] = field(default_factory=set)
+    #: Set once a sensor in reschedule mode is rescheduled; it describes try `try_number` only.
+    reschedules: Reschedules | None = None
 
     @property
     def spec(self):  # -> TaskSpec
@@ -127,6 +140,8 @@ class Changes:
     dags: dict[str, dict[str, Any]] = field(default_factory=dict)
     workers: dict[str, dict[str, Any]] = field(default_factory=dict)
     callbacks: list[Any] = field(default_factory=list)
+    #: One row per reschedule: (ti id, try number, start, end, reschedule date).
+    reschedules: list[tuple[int, int, datetime, datetime, datetime]] = field(default_factory=list)
 
     def touch_run(self, run: Run) -> None:
         self.runs[run.id] = run
@@ -151,4 +166,5 @@ class Changes:
             or self.xcoms
             or self.dags
             or self.workers
+            or self.reschedules
         )

@@ -97,6 +97,10 @@ def recover(scheduler: Scheduler, store: Store) -> None:
         if run.unfinished == 0 and run.state is RunState.RUNNING:
             scheduler._finish_run(run)
 
+    scheduler.restore_reschedules(
+        (r.task_instance_id, r.try_number, _required(aware(r.start_date)), _required(aware(r.reschedule_date)))
+        for r in state.reschedules
+    )
     for entry in list(scheduler.dags.values()):
         scheduler._start_runs(entry)
         scheduler._schedule_dag(entry)

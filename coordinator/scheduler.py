@@ -16,6 +16,7 @@ from coordinator.scheduling.effects import (
     ForgetAttempt,
     Liveness,
     OrphanCheck,
+    RescheduleDue,
     RetryDue,
     ScheduleDue,
     SlotCheck,
@@ -48,6 +49,8 @@ class Scheduler(Explain):
                 self._ack_expired(timer)
             case RetryDue():
                 self._retry_due(timer)
+            case RescheduleDue():
+                self._reschedule_due(timer)
             case Liveness():
                 self._check_liveness(timer)
             case OrphanCheck():

@@ -124,6 +124,11 @@ def finished_from_pb(f: worker_pb2.TaskFinished, session: WorkerSession) -> Fini
         follow, broken = _follow(f.follow)
         if broken:
             outcome, error, value, follow = wire.Outcome.FAILED, broken, "", None
+    reschedule_date = moment(f.reschedule_date, f.HasField("reschedule_date"), "finished.reschedule_date")
+    if (outcome is wire.Outcome.UP_FOR_RESCHEDULE) != (reschedule_date is not None):
+        # Refusing the message would make the worker resend it forever; the try fails instead.
+        broken = "finished.reschedule_date must be set with outcome UP_FOR_RESCHEDULE, and only then"
+        outcome, error, value, reschedule_date = wire.Outcome.FAILED, broken, "", None
     return Finished(
         worker=session.name,
         attempt=attempt_ref(f.attempt, "finished"),
@@ -137,6 +142,7 @@ def finished_from_pb(f: worker_pb2.TaskFinished, session: WorkerSession) -> Fini
         max_rss_bytes=f.usage.max_rss_bytes,
         generation=session.generation,
         follow=follow,
+        reschedule_date=reschedule_date,
     )
 
 

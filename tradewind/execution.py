@@ -15,7 +15,7 @@ from tradewind.baseoperator import resolve_xcom_args
 from tradewind.compat.airflow import airflow_imports
 from tradewind.dag import DAG
 from tradewind.dagbag import load_dag_file
-from tradewind.exceptions import SerializationError, TaskFailedNoRetry, TaskSkipped
+from tradewind.exceptions import SerializationError, TaskFailedNoRetry, TaskRescheduled, TaskSkipped
 from tradewind.serialization import xcom_inputs_of
 from tradewind.templates import render
 
@@ -79,9 +79,12 @@ def encode_return_value(value: Any, task_id: str = "") -> str:
 
 
 def outcome_of(exc: BaseException | None) -> tuple[str, str]:
-    """The outcome ("success", "skipped", "failed_no_retry" or "failed") and a one-line reason."""
+    """The outcome ("success", "skipped", "up_for_reschedule", "failed_no_retry" or "failed") and
+    a one-line reason."""
     if exc is None:
         return "success", ""
+    if isinstance(exc, TaskRescheduled):
+        return "up_for_reschedule", ""
     if isinstance(exc, TaskSkipped):
         return "skipped", _first_line(exc) or "skipped"
     if isinstance(exc, TaskFailedNoRetry):

@@ -76,6 +76,8 @@ class Outcome(StrEnum):
     CANCELLED = "cancelled"
     #: Not the task's fault: the same try runs again elsewhere.
     LOST = "lost"
+    #: A sensor in reschedule mode: the same try runs again at its reschedule date.
+    UP_FOR_RESCHEDULE = "up_for_reschedule"
 
 
 class Refusal(StrEnum):
@@ -117,6 +119,7 @@ class WaitReason(StrEnum):
     QUEUE_ORDER = "queue_order"
     NOT_WAITING = "not_waiting"
     WORKER_RECONNECTING = "worker_reconnecting"
+    RESCHEDULE_DELAY = "reschedule_delay"
 
 
 def _by_prefix(enum: type[StrEnum], pb_enum: Any, prefix: str) -> dict[Any, int]:

@@ -113,6 +113,7 @@ class Runner:
                     max_rss_bytes=usage.max_rss_bytes,
                 ),
                 follow=_follow_pb(result.follow),
+                reschedule_date=to_timestamp(result.reschedule_date),
             )
         )
 
@@ -130,8 +131,18 @@ class Runner:
                 channel = channel_path(workdir)
                 if self.requests is not None:
                     await stack.enter_async_context(Channel(assignment.attempt, channel, self.requests))
+                started = (
+                    assignment.reschedule_started_at.ToDatetime(UTC)
+                    if assignment.HasField("reschedule_started_at")
+                    else None
+                )
                 launch = python_payload.prepare(
-                    payload.python, bundle_dir, workdir, channel if self.requests else None, assignment.map_index
+                    payload.python,
+                    bundle_dir,
+                    workdir,
+                    channel if self.requests else None,
+                    assignment.map_index,
+                    (started, assignment.reschedule_count),
                 )
                 return await self._execute(assignment, entry, workdir, launch)
         else:

@@ -161,6 +161,18 @@ class TaskAttempt(BaseModel):
     lost = peewee.BooleanField(default=False)
 
 
+class TaskReschedule(BaseModel):
+    """One execution of a sensor in reschedule mode that ended up_for_reschedule (Airflow's
+    task_reschedule): the first of a try dates its timeout, the last says when it runs next."""
+
+    id = peewee.AutoField()
+    task_instance_id = peewee.BigIntegerField(index=True)
+    try_number = peewee.IntegerField()
+    start_date = peewee.DateTimeField()
+    end_date = peewee.DateTimeField()
+    reschedule_date = peewee.DateTimeField()
+
+
 class XCom(BaseModel):
     id = peewee.AutoField()
     dag_run_id = peewee.BigIntegerField()
@@ -213,6 +225,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     DagRun,
     TaskInstance,
     TaskAttempt,
+    TaskReschedule,
     XCom,
     Worker,
     ImportError,

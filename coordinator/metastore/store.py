@@ -13,7 +13,7 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,6 +100,8 @@ class ActiveState:
     attempts: list[m.TaskAttempt]
     xcoms: list[m.XCom]
     versions: dict[int, StoredVersion]
+    #: The task_reschedule rows of the active task instances, oldest first.
+    reschedules: list[m.TaskReschedule] = field(default_factory=list)
 
 
 class Store:
@@ -150,6 +152,9 @@ class Store:
             _Write("xcom", list(xcoms), list(xcoms.items()), self._upsert_xcoms),
             _Write("dag", list(changes.dags), list(changes.dags.items()), self._update_dags),
             _Write("worker", list(changes.workers), list(changes.workers.items()), self._upsert_workers),
+            _Write(
+                "task_reschedule", [r[0] for r in changes.reschedules], changes.reschedules, self._insert_reschedules
+            ),
         ]
 
     def _write_all(self, writes: list[_Write]) -> list[StoreFailure]:
@@ -207,6 +212,13 @@ class Store:
 
     def _insert_attempts(self, attempts: list[Attempt]) -> None:
         self._insert(m.TaskAttempt, [_attempt_row(a) for a in attempts])
+
+    def _insert_reschedules(self, rows: list[tuple[int, int, datetime, datetime, datetime]]) -> None:
+        columns = ["task_instance_id", "try_number", "start_date", "end_date", "reschedule_date"]
+        self._insert(
+            m.TaskReschedule,
+            [dict(zip(columns, (ti_id, n, naive(s), naive(e), naive(d)), strict=True)) for ti_id, n, s, e, d in rows],
+        )
 
     def _upsert_xcoms(self, items: list[tuple[tuple[int, str, str], str]]) -> None:
         for (run_pk, task_id, key), value in items:
@@ -293,12 +305,18 @@ class Store:
             tis.extend(m.TaskInstance.select().where(m.TaskInstance.dag_run_id.in_(chunk)))
             xcoms.extend(m.XCom.select().where(m.XCom.dag_run_id.in_(chunk)))
         attempts: list[m.TaskAttempt] = []
+        reschedules: list[m.TaskReschedule] = []
         for chunk in _chunks([t.id for t in tis if t.try_number > 0]):
             attempts.extend(
                 m.TaskAttempt.select().where(m.TaskAttempt.task_instance_id.in_(chunk)).order_by(m.TaskAttempt.id)
             )
+            reschedules.extend(
+                m.TaskReschedule.select()
+                .where(m.TaskReschedule.task_instance_id.in_(chunk))
+                .order_by(m.TaskReschedule.id)
+            )
         versions = self.versions({r.dag_version_id for r in runs})
-        return ActiveState(runs, tis, attempts, xcoms, versions)
+        return ActiveState(runs, tis, attempts, xcoms, versions, reschedules)
 
     def versions(self, ids: Iterable[int]) -> dict[int, StoredVersion]:
         out: dict[int, StoredVersion] = {}
@@ -571,6 +589,11 @@ class Store:
         tis = self.list_tis(run.id)
         xcoms = list(m.XCom.select().where(m.XCom.dag_run_id == run.id))
         return run, tis, xcoms
+
+    def reschedules(self, ti_id: int) -> list[m.TaskReschedule]:
+        """A task instance's task_reschedule rows, oldest first."""
+        query = m.TaskReschedule.select().where(m.TaskReschedule.task_instance_id == ti_id)
+        return list(query.order_by(m.TaskReschedule.id))
 
     def latest_attempts(self, ti_ids: Sequence[int]) -> dict[int, m.TaskAttempt]:
         out: dict[int, m.TaskAttempt] = {}

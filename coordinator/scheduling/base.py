@@ -29,7 +29,7 @@ log = logging.getLogger("tradewind.coordinator")
 
 T = TaskState
 #: States in which an attempt has ended; its recorded state no longer changes.
-ATTEMPT_FINAL = frozenset({T.SUCCESS, T.FAILED, T.SKIPPED, T.UP_FOR_RETRY, T.UPSTREAM_FAILED})
+ATTEMPT_FINAL = frozenset({T.SUCCESS, T.FAILED, T.SKIPPED, T.UP_FOR_RETRY, T.UP_FOR_RESCHEDULE, T.UPSTREAM_FAILED})
 #: Infrastructure losses a task instance may have before the next one fails its try.
 MAX_LOSSES = 3
 

@@ -125,6 +125,14 @@ class RetryDue:
 
 
 @dataclass(frozen=True, slots=True)
+class RescheduleDue:
+    """A sensor in reschedule mode is due for its next poke."""
+
+    ti_id: int
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
 class Liveness:
     worker: str
     generation: int
@@ -155,4 +163,4 @@ class SlotCheck:
     generation: int
 
 
-Timer = ScheduleDue | AckDeadline | RetryDue | Liveness | OrphanCheck | ForgetAttempt | SlotCheck
+Timer = ScheduleDue | AckDeadline | RetryDue | RescheduleDue | Liveness | OrphanCheck | ForgetAttempt | SlotCheck

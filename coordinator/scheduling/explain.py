@@ -37,6 +37,8 @@ class Explain(Commands):
             when = at.isoformat(timespec="seconds") if at else "unknown"
             message = f"try {ti.try_number} of {ti.max_tries} failed; the next starts at {when} (in {left:.0f}s)"
             conditions.append((W.RETRY_DELAY, message))
+        elif ti.state is T.UP_FOR_RESCHEDULE:
+            conditions.append((W.RESCHEDULE_DELAY, self._explain_reschedule(ti)))
         elif ti.state is T.NONE and ti.run.state is RunState.RUNNING:
             c = upstream_counts(ti)
             conditions.append(
@@ -50,6 +52,17 @@ class Explain(Commands):
         elif ti.state is T.SCHEDULED:
             conditions.extend(self._explain_scheduled(ti))
         return conditions or [(W.NOT_WAITING, f"it is {ti.state.value}")]
+
+    def _explain_reschedule(self, ti: TaskInstance) -> str:
+        reschedules = ti.reschedules
+        at = reschedules.next_at if reschedules is not None else None
+        left = max((at - self.clock.now()).total_seconds(), 0.0) if at else 0.0
+        when = at.isoformat(timespec="seconds") if at else "unknown"
+        count = reschedules.count if reschedules is not None else 0
+        return (
+            f"sensor in reschedule mode, not done after {count} poke(s) of try {ti.try_number}; "
+            f"the next poke is at {when} (in {left:.0f}s), and no slot is held meanwhile"
+        )
 
     def _explain_queued(self, ti: TaskInstance) -> Condition:
         worker = self.workers.get(ti.worker)

@@ -253,6 +253,20 @@ def test_map_index_and_lost_are_stored_and_read_back(store: Store) -> None:
     assert store.attempts(a.id)[0].lost is False
 
 
+def test_reschedules_are_stored_with_the_batch_and_loaded_for_recovery(store: Store) -> None:
+    run, (a,) = records(store, ["a"])
+    a.try_number, a.state = 1, TaskState.UP_FOR_RESCHEDULE
+    due = NOW + timedelta(seconds=30)
+    rows = [(a.id, 1, NOW, NOW + timedelta(seconds=1), NOW + timedelta(seconds=5)), (a.id, 1, NOW, NOW, due)]
+    store.commit(Changes(new_runs=[run], new_tis=[a], reschedules=rows))
+    stored = store.reschedules(a.id)
+    assert [(r.try_number, r.reschedule_date) for r in stored] == [
+        (1, (NOW + timedelta(seconds=5)).replace(tzinfo=None)),
+        (1, due.replace(tzinfo=None)),
+    ]
+    assert [r.reschedule_date for r in store.load_active().reschedules] == [r.reschedule_date for r in stored]
+
+
 # ---- what the database refuses ----------------------------------------------------------------
 def test_a_batch_with_one_refused_row_stores_every_other_row(store: Store) -> None:
     run, (a, b, c) = records(store, ["a", "b", "c"])

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.harness import Cluster, assert_eventually, write_dag
 from tests.integration.test_end_to_end import finished_run, tis, trigger
 
 FILE_SENSORS = """
 from tradewind import DAG, BashOperator, FileSensor
 
-with DAG(dag_id="wait_for_file", schedule=None, params={"mode": "poke"}):
+with DAG(dag_id="wait_for_file", schedule=None):
     wait = FileSensor(task_id="wait", filepath="{folder}/ready/*.csv", mode="{mode}", poke_interval=0.2, timeout=60)
     wait >> BashOperator(task_id="load", bash_command="echo loaded")
 
@@ -26,12 +28,15 @@ def file_sensor_dags(folder: Path, mode: str) -> str:
     return FILE_SENSORS.replace("{folder}", str(folder)).replace("{mode}", mode)
 
 
-def test_a_poking_file_sensor_waits_for_the_file_then_its_downstream_runs(cluster: Cluster, tmp_path: Path) -> None:
-    write_dag(cluster.dags, "sensors.py", file_sensor_dags(tmp_path, "poke"))
+@pytest.mark.parametrize(("mode", "waiting"), [("poke", "running"), ("reschedule", "up_for_reschedule")])
+def test_a_file_sensor_waits_for_the_file_then_its_downstream_runs(
+    cluster: Cluster, tmp_path: Path, mode: str, waiting: str
+) -> None:
+    write_dag(cluster.dags, "sensors.py", file_sensor_dags(tmp_path, mode))
     cluster.coordinator()
     cluster.worker("w1")
     run_id = trigger(cluster, "wait_for_file")
-    assert_eventually(lambda: tis(cluster, "wait_for_file", run_id)["wait"]["state"] == "running", 30, "sensor runs")
+    assert_eventually(lambda: tis(cluster, "wait_for_file", run_id)["wait"]["state"] == waiting, 30, "sensor waits")
     assert tis(cluster, "wait_for_file", run_id)["load"]["state"] == "none"
     (tmp_path / "ready").mkdir()
     (tmp_path / "ready" / "data.csv").write_text("1,2\n")
@@ -39,11 +44,50 @@ def test_a_poking_file_sensor_waits_for_the_file_then_its_downstream_runs(cluste
     assert "Found " in cluster.cli("tasks", "logs", "wait_for_file", run_id, "wait").stdout
 
 
-def test_a_timed_out_soft_fail_sensor_is_skipped_with_its_downstream(cluster: Cluster, tmp_path: Path) -> None:
-    write_dag(cluster.dags, "sensors.py", file_sensor_dags(tmp_path, "poke"))
+@pytest.mark.parametrize("mode", ["poke", "reschedule"])
+def test_a_timed_out_soft_fail_sensor_is_skipped_with_its_downstream(
+    cluster: Cluster, tmp_path: Path, mode: str
+) -> None:
+    write_dag(cluster.dags, "sensors.py", file_sensor_dags(tmp_path, mode))
     cluster.coordinator()
     cluster.worker("w1")
     run_id = trigger(cluster, "give_up")
     assert finished_run(cluster, "give_up", run_id)["state"] == "success"
     states = {task_id: row["state"] for task_id, row in tis(cluster, "give_up", run_id).items()}
     assert states == {"gone": "skipped", "after": "skipped"}
+
+
+WHILE_WAITING = """
+from tradewind import DAG, BashOperator, FileSensor
+
+with DAG(dag_id="share_the_slot", schedule=None):
+    FileSensor(task_id="wait", filepath="{folder}/flag", mode="reschedule", poke_interval=0.3, timeout=120) >> (
+        BashOperator(task_id="after", bash_command="echo after")
+    )
+    BashOperator(task_id="meanwhile", bash_command="echo meanwhile")
+"""
+
+
+def test_a_rescheduling_sensor_frees_the_only_slot_between_pokes_for_another_task(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    write_dag(cluster.dags, "sensors.py", WHILE_WAITING.replace("{folder}", str(tmp_path)))
+    cluster.coordinator()
+    cluster.worker("w1", "--slots", "1")
+    run_id = trigger(cluster, "share_the_slot")
+
+    def meanwhile_done_while_waiting() -> bool:
+        states = {task_id: row["state"] for task_id, row in tis(cluster, "share_the_slot", run_id).items()}
+        assert states["wait"] in ("scheduled", "queued", "running", "up_for_reschedule"), states
+        return states["meanwhile"] == "success"
+
+    assert_eventually(meanwhile_done_while_waiting, 60, "the other task to run while the sensor waits")
+    assert_eventually(
+        lambda: tis(cluster, "share_the_slot", run_id)["wait"]["state"] == "up_for_reschedule", 30, "a reschedule"
+    )
+    why = cluster.cli("tasks", "why", "share_the_slot", run_id, "wait").stdout
+    assert "reschedule mode" in why and "no slot is held" in why
+    (tmp_path / "flag").write_text("")
+    assert finished_run(cluster, "share_the_slot", run_id)["state"] == "success"
+    row = tis(cluster, "share_the_slot", run_id)["wait"]
+    assert row["try_number"] == 1

@@ -32,7 +32,7 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 
 def context(**extra: Any) -> dict[str, Any]:
     return {
-        "ti": SimpleNamespace(first_poke_at=None, pokes=0),
+        "ti": SimpleNamespace(reschedule_started_at=None, reschedule_count=0),
         "logical_date": START,
         "data_interval_end": START,
         **extra,
@@ -83,7 +83,7 @@ def test_a_rescheduling_sensor_counts_its_timeout_from_the_first_poke_of_the_try
         sensor = CountingSensor(task_id="wait", done_after=10**9, poke_interval=5, timeout=60, mode="reschedule")
     long_ago = datetime.now(UTC) - timedelta(seconds=61)
     with pytest.raises(SensorTimeout):
-        sensor.execute(context(ti=SimpleNamespace(first_poke_at=long_ago, pokes=7)))
+        sensor.execute(context(ti=SimpleNamespace(reschedule_started_at=long_ago, reschedule_count=7)))
 
 
 def test_exponential_backoff_grows_and_stays_within_max_wait_and_the_timeout() -> None:

@@ -79,9 +79,9 @@ class BaseSensorOperator(BaseOperator):
 
     def execute(self, context: dict[str, Any]) -> Any:
         ti = context.get("ti")
-        first_poke_at: datetime | None = getattr(ti, "first_poke_at", None) if self.reschedule else None
+        first_poke_at: datetime | None = getattr(ti, "reschedule_started_at", None) if self.reschedule else None
         started_at = first_poke_at or datetime.now(UTC)
-        pokes = getattr(ti, "pokes", 0) if self.reschedule else 0
+        pokes = getattr(ti, "reschedule_count", 0) if self.reschedule else 0
         while True:
             result = self._poke_once(context)
             if result:

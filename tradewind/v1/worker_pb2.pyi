@@ -30,6 +30,7 @@ class TaskOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TASK_OUTCOME_TIMED_OUT: _ClassVar[TaskOutcome]
     TASK_OUTCOME_CANCELLED: _ClassVar[TaskOutcome]
     TASK_OUTCOME_LOST: _ClassVar[TaskOutcome]
+    TASK_OUTCOME_UP_FOR_RESCHEDULE: _ClassVar[TaskOutcome]
 
 class TaskRequestErrorCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -53,6 +54,7 @@ TASK_OUTCOME_SKIPPED: TaskOutcome
 TASK_OUTCOME_TIMED_OUT: TaskOutcome
 TASK_OUTCOME_CANCELLED: TaskOutcome
 TASK_OUTCOME_LOST: TaskOutcome
+TASK_OUTCOME_UP_FOR_RESCHEDULE: TaskOutcome
 TASK_REQUEST_ERROR_UNSPECIFIED: TaskRequestErrorCode
 TASK_REQUEST_ERROR_INVALID_ARGUMENT: TaskRequestErrorCode
 TASK_REQUEST_ERROR_NOT_CURRENT: TaskRequestErrorCode
@@ -167,7 +169,7 @@ class TaskStarted(_message.Message):
     def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., pid: _Optional[int] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TaskFinished(_message.Message):
-    __slots__ = ("attempt", "outcome", "exit_code", "error", "return_value_json", "ended_at", "usage", "follow")
+    __slots__ = ("attempt", "outcome", "exit_code", "error", "return_value_json", "ended_at", "usage", "follow", "reschedule_date")
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
@@ -176,6 +178,7 @@ class TaskFinished(_message.Message):
     ENDED_AT_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
     FOLLOW_FIELD_NUMBER: _ClassVar[int]
+    RESCHEDULE_DATE_FIELD_NUMBER: _ClassVar[int]
     attempt: _common_pb2.Attempt
     outcome: TaskOutcome
     exit_code: int
@@ -184,7 +187,8 @@ class TaskFinished(_message.Message):
     ended_at: _timestamp_pb2.Timestamp
     usage: _common_pb2.ResourceUsage
     follow: FollowTasks
-    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., outcome: _Optional[_Union[TaskOutcome, str]] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., return_value_json: _Optional[str] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., usage: _Optional[_Union[_common_pb2.ResourceUsage, _Mapping]] = ..., follow: _Optional[_Union[FollowTasks, _Mapping]] = ...) -> None: ...
+    reschedule_date: _timestamp_pb2.Timestamp
+    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., outcome: _Optional[_Union[TaskOutcome, str]] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., return_value_json: _Optional[str] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., usage: _Optional[_Union[_common_pb2.ResourceUsage, _Mapping]] = ..., follow: _Optional[_Union[FollowTasks, _Mapping]] = ..., reschedule_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class FollowTasks(_message.Message):
     __slots__ = ("task_ids", "skip_all_downstream")
@@ -245,7 +249,7 @@ class HeartbeatAck(_message.Message):
     def __init__(self, server_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Assignment(_message.Message):
-    __slots__ = ("attempt", "dag_id", "run_id", "task_id", "execution_timeout_ms", "payload", "queue", "map_index")
+    __slots__ = ("attempt", "dag_id", "run_id", "task_id", "execution_timeout_ms", "payload", "queue", "map_index", "reschedule_started_at", "reschedule_count")
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     DAG_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -254,6 +258,8 @@ class Assignment(_message.Message):
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
     MAP_INDEX_FIELD_NUMBER: _ClassVar[int]
+    RESCHEDULE_STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    RESCHEDULE_COUNT_FIELD_NUMBER: _ClassVar[int]
     attempt: _common_pb2.Attempt
     dag_id: str
     run_id: str
@@ -262,7 +268,9 @@ class Assignment(_message.Message):
     payload: _payload_pb2.TaskPayload
     queue: str
     map_index: int
-    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., execution_timeout_ms: _Optional[int] = ..., payload: _Optional[_Union[_payload_pb2.TaskPayload, _Mapping]] = ..., queue: _Optional[str] = ..., map_index: _Optional[int] = ...) -> None: ...
+    reschedule_started_at: _timestamp_pb2.Timestamp
+    reschedule_count: int
+    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., execution_timeout_ms: _Optional[int] = ..., payload: _Optional[_Union[_payload_pb2.TaskPayload, _Mapping]] = ..., queue: _Optional[str] = ..., map_index: _Optional[int] = ..., reschedule_started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reschedule_count: _Optional[int] = ...) -> None: ...
 
 class Cancel(_message.Message):
     __slots__ = ("attempt", "reason")

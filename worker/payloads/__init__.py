@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from tradewind.skipping import FollowTasks
@@ -12,6 +13,7 @@ SUCCESS = worker_pb2.TASK_OUTCOME_SUCCESS
 FAILED = worker_pb2.TASK_OUTCOME_FAILED
 FAILED_NO_RETRY = worker_pb2.TASK_OUTCOME_FAILED_NO_RETRY
 SKIPPED = worker_pb2.TASK_OUTCOME_SKIPPED
+UP_FOR_RESCHEDULE = worker_pb2.TASK_OUTCOME_UP_FOR_RESCHEDULE
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class Result:
     return_value_json: str = ""
     #: Which downstream tasks to follow, when the task chose (a branch, a short-circuit).
     follow: FollowTasks | None = None
+    #: When a sensor in reschedule mode runs again (outcome UP_FOR_RESCHEDULE only).
+    reschedule_date: datetime | None = None
 
 
 def describe_exit(returncode: int) -> str:

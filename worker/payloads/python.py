@@ -4,19 +4,41 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 
 from tradewind.skipping import FollowTasks
 from tradewind.v1 import payload_pb2
-from worker.payloads import FAILED, FAILED_NO_RETRY, SKIPPED, SUCCESS, Launch, Result, describe_exit
+from worker.payloads import (
+    FAILED,
+    FAILED_NO_RETRY,
+    SKIPPED,
+    SUCCESS,
+    UP_FOR_RESCHEDULE,
+    Launch,
+    Result,
+    describe_exit,
+)
 
-OUTCOMES = {"success": SUCCESS, "skipped": SKIPPED, "failed_no_retry": FAILED_NO_RETRY, "failed": FAILED}
+OUTCOMES = {
+    "success": SUCCESS,
+    "skipped": SKIPPED,
+    "failed_no_retry": FAILED_NO_RETRY,
+    "failed": FAILED,
+    "up_for_reschedule": UP_FOR_RESCHEDULE,
+}
 
 
 def prepare(
-    payload: payload_pb2.PythonPayload, bundle_dir: Path, workdir: Path, channel: Path | None, map_index: int
+    payload: payload_pb2.PythonPayload,
+    bundle_dir: Path,
+    workdir: Path,
+    channel: Path | None,
+    map_index: int,
+    reschedule: tuple[datetime | None, int] = (None, 0),
 ) -> Launch:
-    """`channel` is the path of the attempt's task runtime channel, None for a task without one."""
+    """`channel` is the path of the attempt's task runtime channel, None for a task without one;
+    `reschedule` is when a rescheduled try started and how often it was rescheduled."""
     return Launch(
         "worker.payloads.python:run",
         {
@@ -29,6 +51,8 @@ def prepare(
             "result_path": str(workdir / "result.json"),
             "channel": str(channel) if channel is not None else "",
             "map_index": map_index,
+            "reschedule_started_at": reschedule[0].isoformat() if reschedule[0] is not None else "",
+            "reschedule_count": reschedule[1],
         },
         str(workdir),
         None,
@@ -46,6 +70,8 @@ def run(
     result_path: str,
     channel: str,
     map_index: int,
+    reschedule_started_at: str = "",
+    reschedule_count: int = 0,
 ) -> None:
     """Runs in the forked child: the task's own output goes to the log, the outcome to result_path.
 
@@ -56,6 +82,7 @@ def run(
     import traceback
 
     from tradewind import xcom_codec
+    from tradewind.exceptions import TaskRescheduled
     from tradewind.execution import encode_return_value, outcome_of, run_python_task
     from tradewind.runtime import CHANNEL_ENV, RuntimeTaskInstance, set_current_context
     from tradewind.skipping import take_decision
@@ -69,12 +96,19 @@ def run(
     )
     if channel:
         os.environ[CHANNEL_ENV] = channel  # the task's own child processes may use it too
-    value_json, failure = "", None
+    value_json, failure, reschedule_date = "", None, ""
     try:
         context = context_from_json(context_json)
         ti = context["ti"]
         context["ti"] = context["task_instance"] = RuntimeTaskInstance(
-            ti.dag_id, ti.task_id, ti.run_id, ti.try_number, map_index, None
+            ti.dag_id,
+            ti.task_id,
+            ti.run_id,
+            ti.try_number,
+            map_index,
+            None,
+            datetime.fromisoformat(reschedule_started_at) if reschedule_started_at else None,
+            reschedule_count,
         )
         set_current_context(context)
         inputs = xcom_codec.loads(xcom_inputs_json)
@@ -82,14 +116,25 @@ def run(
         value_json = encode_return_value(value, task_id)
     except BaseException as exc:  # noqa: BLE001 - every way a task ends becomes an outcome
         failure = exc
-        if not isinstance(exc, SystemExit):
+        if isinstance(exc, TaskRescheduled):
+            reschedule_date = exc.reschedule_date.isoformat()
+        elif not isinstance(exc, SystemExit):
             traceback.print_exc()
     outcome, error = outcome_of(failure)
     decision = take_decision()
     follow = decision.to_json() if decision is not None and outcome == "success" else None
     tmp = result_path + ".tmp"
     with open(tmp, "w") as handle:
-        json.dump({"outcome": outcome, "error": error, "return_value_json": value_json, "follow": follow}, handle)
+        json.dump(
+            {
+                "outcome": outcome,
+                "error": error,
+                "return_value_json": value_json,
+                "follow": follow,
+                "reschedule_date": reschedule_date,
+            },
+            handle,
+        )
     os.replace(tmp, result_path)
     if outcome in ("failed", "failed_no_retry"):
         raise SystemExit(1)
@@ -101,6 +146,8 @@ def interpret(workdir: Path, returncode: int) -> Result:
         return Result(FAILED, f"Python task process ended without a result ({describe_exit(returncode)})")
     data = json.loads(path.read_text())
     follow = FollowTasks.from_json(data["follow"]) if data.get("follow") is not None else None
-    return Result(
-        OUTCOMES.get(data["outcome"], FAILED), data.get("error", ""), data.get("return_value_json", ""), follow
-    )
+    outcome = OUTCOMES.get(data["outcome"], FAILED)
+    reschedule_date = datetime.fromisoformat(data["reschedule_date"]) if data.get("reschedule_date") else None
+    if outcome == UP_FOR_RESCHEDULE and reschedule_date is None:
+        return Result(FAILED, "the task was rescheduled without a reschedule date")
+    return Result(outcome, data.get("error", ""), data.get("return_value_json", ""), follow, reschedule_date)

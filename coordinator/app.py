@@ -26,12 +26,13 @@ from coordinator.metastore.db import connect, redact
 from coordinator.metastore.store import Store, StoredVersion, aware
 from coordinator.server import bind, create_server
 from coordinator.timetable import Timetable
+from coordinator.triggerer_service import TriggererService
 from coordinator.worker_service import WorkerService
 from tradewind.bundles import Bundle, build_bundle
 from tradewind.config import Settings
 from tradewind.forkserver import ForkServer
 from tradewind.serialization import dag_hash
-from tradewind.v1 import control_pb2, control_pb2_grpc, worker_pb2_grpc
+from tradewind.v1 import control_pb2, control_pb2_grpc, triggerer_pb2_grpc, worker_pb2_grpc
 from tradewind.wire import to_timestamp
 
 log = logging.getLogger("tradewind.coordinator")
@@ -90,6 +91,9 @@ class Coordinator:
         self.engine.start()
         worker_pb2_grpc.add_WorkerServiceServicer_to_server(
             WorkerService(self.engine, self.settings.heartbeat_timeout), self.server
+        )
+        triggerer_pb2_grpc.add_TriggererServiceServicer_to_server(
+            TriggererService(self.engine, self.settings.heartbeat_timeout), self.server
         )
         control = ControlService(self.engine, self.settings.worker_retention)
         control_pb2_grpc.add_ControlServiceServicer_to_server(control, self.server)
@@ -314,7 +318,8 @@ async def serve(settings: Settings, workers: int = 0) -> None:
 
 
 class LocalWorkers:
-    """`coordinator standalone`'s worker processes, restarted (after a pause) when one dies."""
+    """`coordinator standalone`'s worker processes and its triggerer, restarted (after a pause)
+    when one dies."""
 
     def __init__(self, settings: Settings, address: str, count: int) -> None:
         self.settings = settings
@@ -325,7 +330,7 @@ class LocalWorkers:
         self._stopping = False
 
     async def start(self) -> None:
-        self._watchers = [asyncio.create_task(self._keep(i)) for i in range(self.count)]
+        self._watchers = [asyncio.create_task(self._keep(i)) for i in range(self.count + 1)]
 
     async def _keep(self, index: int) -> None:
         """Run worker `index`, restarting it when it exits; the pause doubles while it keeps exiting soon."""
@@ -344,6 +349,22 @@ class LocalWorkers:
             pause = min(pause * 2, _RESTART_PAUSE_MAX)
 
     def _command(self, index: int) -> list[str]:
+        """Processes 0 to count - 1 are workers; the last is the triggerer."""
+        if index == self.count:
+            return [
+                sys.executable,
+                "-m",
+                "triggerer",
+                "join",
+                "--host",
+                self.address,
+                "--home",
+                str(self.settings.home),
+                "--name",
+                "local-triggerer",
+                "--parent-pid",
+                str(os.getpid()),
+            ]
         return [
             sys.executable,
             "-m",

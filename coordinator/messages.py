@@ -51,6 +51,11 @@ def assignment_pb(ti: TaskInstance, payload: Payload) -> worker_pb2.CoordinatorM
     if reschedules is not None and reschedules.try_number == ti.try_number:
         _set_time(assignment, "reschedule_started_at", reschedules.started_at)
         assignment.reschedule_count = reschedules.count
+    trigger = ti.trigger
+    if trigger is not None and trigger.fired and trigger.try_number == ti.try_number:
+        assignment.resume.CopyFrom(
+            worker_pb2.Resume(next_method=trigger.next_method, next_kwargs_json=trigger.next_kwargs_json)
+        )
     return worker_pb2.CoordinatorMessage(assignment=assignment)
 
 

@@ -52,6 +52,27 @@ class Reschedules:
 
 
 @dataclass(slots=True, eq=False)
+class Trigger:
+    """What a deferred task instance waits on (worker.proto Deferral), and where it resumes.
+
+    Waiting until it fires, times out or fails; then `fired` is set and next_kwargs_json holds
+    the event, and the task instance's later executions of the same try resume there."""
+
+    id: int
+    ti_id: int
+    try_number: int
+    classpath: str
+    kwargs_json: str
+    next_method: str
+    next_kwargs_json: str
+    timeout_at: datetime | None
+    created_at: datetime
+    fired: bool = False
+    #: The triggerer running it, "" while none does (in memory only).
+    triggerer: str = ""
+
+
+@dataclass(slots=True, eq=False)
 class TaskInstance:
     id: int
     run: Run
@@ -74,6 +95,8 @@ class TaskInstance:
     refused_by: set[str] = field(default_factory=set)
     #: Set once a sensor in reschedule mode is rescheduled; it describes try `try_number` only.
     reschedules: Reschedules | None = None
+    #: Its latest deferral; it describes try `try_number` only.
+    trigger: Trigger | None = None
 
     @property
     def spec(self):  # -> TaskSpec
@@ -142,6 +165,7 @@ class Changes:
     callbacks: list[Any] = field(default_factory=list)
     #: One row per reschedule: (ti id, try number, start, end, reschedule date).
     reschedules: list[tuple[int, int, datetime, datetime, datetime]] = field(default_factory=list)
+    triggers: dict[int, Trigger] = field(default_factory=dict)
 
     def touch_run(self, run: Run) -> None:
         self.runs[run.id] = run
@@ -167,4 +191,5 @@ class Changes:
             or self.dags
             or self.workers
             or self.reschedules
+            or self.triggers
         )

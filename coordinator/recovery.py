@@ -18,7 +18,7 @@ from datetime import datetime
 from coordinator.dagspec import DagSpec
 from coordinator.metastore import models as m
 from coordinator.metastore.store import Store, aware
-from coordinator.records import Attempt, LastSuccess, Run, TaskInstance
+from coordinator.records import Attempt, LastSuccess, Run, TaskInstance, Trigger
 from coordinator.scheduler import DagEntry, Scheduler
 from coordinator.scheduling.effects import AckDeadline, RetryDue
 from coordinator.sessions import WorkerSession
@@ -97,6 +97,7 @@ def recover(scheduler: Scheduler, store: Store) -> None:
         if run.unfinished == 0 and run.state is RunState.RUNNING:
             scheduler._finish_run(run)
 
+    scheduler.restore_triggers([trigger_from_row(r) for r in state.triggers], store.max_trigger_id())
     scheduler.restore_reschedules(
         (r.task_instance_id, r.try_number, _required(aware(r.start_date)), _required(aware(r.reschedule_date)))
         for r in state.reschedules
@@ -171,6 +172,21 @@ def run_from_rows(
     run.unfinished = sum(1 for ti in run.tis.values() if ti.state not in FINISHED)
     run.xcoms = {(x.task_id, x.key): x.value for x in xcoms}
     return run
+
+
+def trigger_from_row(row: m.Trigger) -> Trigger:
+    return Trigger(
+        id=row.id,
+        ti_id=row.task_instance_id,
+        try_number=row.try_number,
+        classpath=row.classpath,
+        kwargs_json=row.kwargs,
+        next_method=row.next_method,
+        next_kwargs_json=row.next_kwargs,
+        timeout_at=aware(row.timeout_at),
+        created_at=_required(aware(row.created_at)),
+        fired=row.fired,
+    )
 
 
 def _required(value: datetime | None) -> datetime:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from coordinator.scheduling.base import DagEntry, Ids
 from coordinator.scheduling.effects import (
     AckDeadline,
+    DeferralTimeout,
     ForgetAttempt,
     Liveness,
     OrphanCheck,
@@ -21,6 +22,7 @@ from coordinator.scheduling.effects import (
     ScheduleDue,
     SlotCheck,
     Timer,
+    TriggererLiveness,
 )
 from coordinator.scheduling.explain import Explain
 
@@ -51,6 +53,10 @@ class Scheduler(Explain):
                 self._retry_due(timer)
             case RescheduleDue():
                 self._reschedule_due(timer)
+            case DeferralTimeout():
+                self._deferral_timeout(timer)
+            case TriggererLiveness():
+                self._check_triggerer(timer)
             case Liveness():
                 self._check_liveness(timer)
             case OrphanCheck():

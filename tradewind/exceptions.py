@@ -20,16 +20,19 @@
         ├── TaskFailedNoRetry           end as failed, without retrying
         │   └── SensorTimeout           a sensor waited longer than its timeout
         ├── TaskFailed                  end as failed (retried if retries are left)
-        └── TaskRescheduled             end this poke as up_for_reschedule until reschedule_date
+        │   └── TaskDeferralTimeout     a deferred task's trigger did not fire within its timeout
+        ├── TaskRescheduled             end this poke as up_for_reschedule until reschedule_date
+        └── TaskDeferred                end this execution as deferred until its trigger fires
 
 Airflow names are aliases: AirflowSkipException = TaskSkipped, AirflowFailException =
 TaskFailedNoRetry, AirflowException = TaskFailed, AirflowSensorTimeout = SensorTimeout,
-AirflowRescheduleException = TaskRescheduled.
+AirflowRescheduleException = TaskRescheduled; TaskDeferred and TaskDeferralTimeout keep their names.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 
 class TradewindError(Exception):
@@ -121,6 +124,24 @@ class TaskRescheduled(TaskOutcome):
     def __init__(self, reschedule_date: datetime) -> None:
         super().__init__(f"rescheduled to {reschedule_date.isoformat()}")
         self.reschedule_date = reschedule_date
+
+
+class TaskDeferralTimeout(TaskFailed):
+    """A deferred task's trigger did not fire within the timeout given to defer()."""
+
+
+class TaskDeferred(TaskOutcome):
+    """Raised by BaseOperator.defer(): the task gives its slot back until `trigger` fires, then
+    resumes in `method_name(context, event=..., **kwargs)`. `timeout` is in seconds (or None)."""
+
+    def __init__(
+        self, *, trigger: Any, method_name: str, kwargs: dict[str, Any] | None = None, timeout: Any = None
+    ) -> None:
+        super().__init__(f"deferred to {type(trigger).__name__}, resuming in {method_name}")
+        self.trigger = trigger
+        self.method_name = method_name
+        self.kwargs = dict(kwargs or {})
+        self.timeout = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
 
 
 AirflowException = TaskFailed

@@ -15,11 +15,11 @@ from tradewind.baseoperator import resolve_xcom_args
 from tradewind.compat.airflow import airflow_imports
 from tradewind.dag import DAG
 from tradewind.dagbag import load_dag_file
-from tradewind.exceptions import SerializationError, TaskFailedNoRetry, TaskRescheduled, TaskSkipped
+from tradewind.exceptions import SerializationError, TaskDeferred, TaskFailedNoRetry, TaskRescheduled, TaskSkipped
 from tradewind.serialization import xcom_inputs_of
 from tradewind.templates import render
 
-__all__ = ["encode_return_value", "outcome_of", "run_python_task", "warm_dag_file", "xcom_inputs_of"]
+__all__ = ["deferral_of", "encode_return_value", "outcome_of", "run_python_task", "warm_dag_file", "xcom_inputs_of"]
 
 #: DAG files imported ahead of time by warm_dag_file, keyed by (bundle_dir, dag_file), with the
 #: bundle's modules that import brought in.
@@ -38,9 +38,16 @@ def warm_dag_file(bundle_dir: str, dag_file: str) -> None:
 
 
 def run_python_task(
-    bundle_dir: Path, dag_file: str, dag_id: str, task_id: str, xcom_inputs: dict[str, Any], context: dict[str, Any]
+    bundle_dir: Path,
+    dag_file: str,
+    dag_id: str,
+    task_id: str,
+    xcom_inputs: dict[str, Any],
+    context: dict[str, Any],
+    resume: tuple[str, dict[str, Any]] | None = None,
 ) -> Any:
     """Import the DAG file from the bundle, find the task and run it; returns its XCom value.
+    With `resume` (a method and its keyword arguments), a deferred task resumes in that method.
 
     `xcom_inputs` maps "task_id|key" to the upstream values the task reads. Templates are
     rendered before XComs are put in, so an upstream value is never itself read as a template.
@@ -63,7 +70,27 @@ def run_python_task(
         value = render(getattr(task, field, None), context, settings)
         setattr(task, field, resolve_xcom_args(value, xcom_inputs))
     with airflow_imports():  # a task may import from airflow as it runs
+        if resume is not None:
+            return task.resume_execution(resume[0], resume[1], context)
         return task.execute(context)
+
+
+def deferral_of(exc: TaskDeferred) -> dict[str, Any]:
+    """What a deferring task hands its worker (worker.proto Deferral), as JSON-ready values."""
+    serialize = getattr(exc.trigger, "serialize", None)
+    if not callable(serialize):
+        raise SerializationError(f"defer(trigger=...) needs a trigger with serialize(), not {exc.trigger!r}")
+    classpath, kwargs = serialize()
+    timeout = exc.timeout
+    if timeout is not None and (not isinstance(timeout, int | float) or timeout < 0):
+        raise SerializationError(f"defer(timeout=...) must be a timedelta or seconds, not {timeout!r}")
+    return {
+        "trigger_classpath": classpath,
+        "trigger_kwargs_json": xcom_codec.dumps(kwargs),
+        "next_method": exc.method_name,
+        "next_kwargs_json": xcom_codec.dumps(exc.kwargs),
+        "timeout_seconds": float(timeout or 0.0),
+    }
 
 
 def encode_return_value(value: Any, task_id: str = "") -> str:
@@ -79,12 +106,14 @@ def encode_return_value(value: Any, task_id: str = "") -> str:
 
 
 def outcome_of(exc: BaseException | None) -> tuple[str, str]:
-    """The outcome ("success", "skipped", "up_for_reschedule", "failed_no_retry" or "failed") and
-    a one-line reason."""
+    """The outcome ("success", "skipped", "up_for_reschedule", "deferred", "failed_no_retry" or
+    "failed") and a one-line reason."""
     if exc is None:
         return "success", ""
     if isinstance(exc, TaskRescheduled):
         return "up_for_reschedule", ""
+    if isinstance(exc, TaskDeferred):
+        return "deferred", ""
     if isinstance(exc, TaskSkipped):
         return "skipped", _first_line(exc) or "skipped"
     if isinstance(exc, TaskFailedNoRetry):

@@ -114,6 +114,7 @@ class Runner:
                 ),
                 follow=_follow_pb(result.follow),
                 reschedule_date=to_timestamp(result.reschedule_date),
+                deferral=result.deferral,
             )
         )
 
@@ -143,6 +144,7 @@ class Runner:
                     channel if self.requests else None,
                     assignment.map_index,
                     (started, assignment.reschedule_count),
+                    assignment.resume if assignment.HasField("resume") else None,
                 )
                 return await self._execute(assignment, entry, workdir, launch)
         else:

@@ -173,6 +173,22 @@ class TaskReschedule(BaseModel):
     reschedule_date = peewee.DateTimeField()
 
 
+class Trigger(BaseModel):
+    """What a deferred task instance waits on; kept after it fired, for a resumed execution
+    lost with its worker to resume again after a restart."""
+
+    id = peewee.BigIntegerField(primary_key=True)
+    task_instance_id = peewee.BigIntegerField(index=True)
+    try_number = peewee.IntegerField()
+    classpath = TextField()
+    kwargs = TextField()
+    next_method = CharField(max_length=250)
+    next_kwargs = TextField()
+    timeout_at = peewee.DateTimeField(null=True)
+    created_at = peewee.DateTimeField()
+    fired = peewee.BooleanField(default=False)
+
+
 class XCom(BaseModel):
     id = peewee.AutoField()
     dag_run_id = peewee.BigIntegerField()
@@ -226,6 +242,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     TaskInstance,
     TaskAttempt,
     TaskReschedule,
+    Trigger,
     XCom,
     Worker,
     ImportError,

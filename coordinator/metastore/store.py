@@ -21,7 +21,7 @@ import peewee
 
 from coordinator.metastore import models as m
 from coordinator.metastore.db import DATABASE_ERRORS, connection_lost, one_line
-from coordinator.records import Attempt, Changes, Run, TaskInstance
+from coordinator.records import Attempt, Changes, Run, TaskInstance, Trigger
 from tradewind.exceptions import MetastoreError
 from tradewind.states import RunState, TaskState
 
@@ -102,6 +102,8 @@ class ActiveState:
     versions: dict[int, StoredVersion]
     #: The task_reschedule rows of the active task instances, oldest first.
     reschedules: list[m.TaskReschedule] = field(default_factory=list)
+    #: The trigger rows of the active task instances, oldest first.
+    triggers: list[m.Trigger] = field(default_factory=list)
 
 
 class Store:
@@ -140,6 +142,7 @@ class Store:
         new_tis = {t.id for t in changes.new_tis}
         new_attempts = {a.id for a in changes.new_attempts}
         xcoms = {(run_pk, task_id, key): value for run_pk, task_id, key, value in changes.xcoms}
+        triggers = list(changes.triggers.values())
         return [
             _Write.of("run", changes.new_runs, self._insert_runs),
             _Write.of("run", [r for r in changes.runs.values() if r.id not in new_runs], self._update_runs),
@@ -155,6 +158,7 @@ class Store:
             _Write(
                 "task_reschedule", [r[0] for r in changes.reschedules], changes.reschedules, self._insert_reschedules
             ),
+            _Write("trigger", [t.ti_id for t in triggers], triggers, self._upsert_triggers),
         ]
 
     def _write_all(self, writes: list[_Write]) -> list[StoreFailure]:
@@ -219,6 +223,24 @@ class Store:
             m.TaskReschedule,
             [dict(zip(columns, (ti_id, n, naive(s), naive(e), naive(d)), strict=True)) for ti_id, n, s, e, d in rows],
         )
+
+    def _upsert_triggers(self, triggers: list[Trigger]) -> None:
+        for t in triggers:
+            row = {
+                "task_instance_id": t.ti_id,
+                "try_number": t.try_number,
+                "classpath": t.classpath,
+                "kwargs": t.kwargs_json,
+                "next_method": t.next_method,
+                "next_kwargs": t.next_kwargs_json,
+                "timeout_at": naive(t.timeout_at),
+                "created_at": naive(t.created_at),
+                "fired": t.fired,
+            }
+            m.Trigger.insert(id=t.id, **row).on_conflict(conflict_target=[m.Trigger.id], update=row).execute()
+
+    def max_trigger_id(self) -> int:
+        return int(m.Trigger.select(peewee.fn.MAX(m.Trigger.id)).scalar() or 0)
 
     def _upsert_xcoms(self, items: list[tuple[tuple[int, str, str], str]]) -> None:
         for (run_pk, task_id, key), value in items:
@@ -306,6 +328,7 @@ class Store:
             xcoms.extend(m.XCom.select().where(m.XCom.dag_run_id.in_(chunk)))
         attempts: list[m.TaskAttempt] = []
         reschedules: list[m.TaskReschedule] = []
+        triggers: list[m.Trigger] = []
         for chunk in _chunks([t.id for t in tis if t.try_number > 0]):
             attempts.extend(
                 m.TaskAttempt.select().where(m.TaskAttempt.task_instance_id.in_(chunk)).order_by(m.TaskAttempt.id)
@@ -315,8 +338,11 @@ class Store:
                 .where(m.TaskReschedule.task_instance_id.in_(chunk))
                 .order_by(m.TaskReschedule.id)
             )
+            triggers.extend(
+                m.Trigger.select().where(m.Trigger.task_instance_id.in_(chunk)).order_by(m.Trigger.id)
+            )
         versions = self.versions({r.dag_version_id for r in runs})
-        return ActiveState(runs, tis, attempts, xcoms, versions, reschedules)
+        return ActiveState(runs, tis, attempts, xcoms, versions, reschedules, triggers)
 
     def versions(self, ids: Iterable[int]) -> dict[int, StoredVersion]:
         out: dict[int, StoredVersion] = {}

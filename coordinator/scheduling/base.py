@@ -18,9 +18,9 @@ from coordinator.clock import Clock
 from coordinator.dagspec import DagSpec
 from coordinator.events import AttemptRef
 from coordinator.queue import ReadyQueue
-from coordinator.records import Attempt, Changes, LastSuccess, Run, TaskInstance
+from coordinator.records import Attempt, Changes, LastSuccess, Run, TaskInstance, Trigger
 from coordinator.scheduling.effects import Effect, Timer, WatchRun, WatchTi, WatchWorker
-from coordinator.sessions import WorkerSession
+from coordinator.sessions import TriggererSession, WorkerSession
 from coordinator.timetable import Timetable
 from tradewind.exceptions import StateTransitionError
 from tradewind.states import ON_WORKER, TaskState, check
@@ -29,7 +29,9 @@ log = logging.getLogger("tradewind.coordinator")
 
 T = TaskState
 #: States in which an attempt has ended; its recorded state no longer changes.
-ATTEMPT_FINAL = frozenset({T.SUCCESS, T.FAILED, T.SKIPPED, T.UP_FOR_RETRY, T.UP_FOR_RESCHEDULE, T.UPSTREAM_FAILED})
+ATTEMPT_FINAL = frozenset(
+    {T.SUCCESS, T.FAILED, T.SKIPPED, T.UP_FOR_RETRY, T.UP_FOR_RESCHEDULE, T.DEFERRED, T.UPSTREAM_FAILED}
+)
 #: Infrastructure losses a task instance may have before the next one fails its try.
 MAX_LOSSES = 3
 
@@ -115,6 +117,11 @@ class SchedulerBase:
         self._generation = 0
         self.changes = Changes()
         self.effects: list[Effect] = []
+        #: Triggerers by name; triggers waiting to fire by id; those no triggerer runs yet.
+        self.triggerers: dict[str, TriggererSession] = {}
+        self.waiting_triggers: dict[int, Trigger] = {}
+        self.unassigned_triggers: set[int] = set()
+        self.last_trigger_id = 0
 
     # ---- batch boundary ------------------------------------------------------------------
     def take(self) -> tuple[Changes, list[Effect]]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from coordinator.events import AttemptRef, RequestResult
 from coordinator.payloads import Payload
-from coordinator.records import Run, TaskInstance
+from coordinator.records import Run, TaskInstance, Trigger
 from coordinator.sessions import WorkerSession
 
 
@@ -101,8 +101,55 @@ class WatchWorker:
     ended: tuple[str, str] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RunTrigger:
+    """Send a trigger to the triggerer's session of this generation (triggerer.proto RunTrigger)."""
+
+    triggerer: str
+    generation: int
+    trigger: Trigger
+    bundle_hash: str
+    waiter: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTrigger:
+    triggerer: str
+    trigger_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class FiredAck:
+    """The trigger's fired (or failed) report is committed; the triggerer may forget it."""
+
+    triggerer: str
+    trigger_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CloseTriggerer:
+    """End a lost triggerer's stream of this generation."""
+
+    triggerer: str
+    generation: int
+
+
 Effect = (
-    Assign | Cancel | ResultAck | Drain | CloseStream | WriteLog | Respond | WatchTi | WatchRun | WatchDag | WatchWorker
+    Assign
+    | Cancel
+    | ResultAck
+    | Drain
+    | CloseStream
+    | WriteLog
+    | Respond
+    | WatchTi
+    | WatchRun
+    | WatchDag
+    | WatchWorker
+    | RunTrigger
+    | CancelTrigger
+    | FiredAck
+    | CloseTriggerer
 )
 
 
@@ -130,6 +177,20 @@ class RescheduleDue:
 
     ti_id: int
     token: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeferralTimeout:
+    """A deferred task instance's trigger has not fired within its timeout."""
+
+    ti_id: int
+    trigger_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class TriggererLiveness:
+    triggerer: str
+    generation: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,4 +224,15 @@ class SlotCheck:
     generation: int
 
 
-Timer = ScheduleDue | AckDeadline | RetryDue | RescheduleDue | Liveness | OrphanCheck | ForgetAttempt | SlotCheck
+Timer = (
+    ScheduleDue
+    | AckDeadline
+    | RetryDue
+    | RescheduleDue
+    | DeferralTimeout
+    | TriggererLiveness
+    | Liveness
+    | OrphanCheck
+    | ForgetAttempt
+    | SlotCheck
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from coordinator.records import TaskInstance
 from coordinator.scheduling.commands import Commands
+from coordinator.scheduling.deferral import waiting_on
 from coordinator.scheduling.readiness import upstream_counts
 from tradewind.states import FINISHED, RunState, TaskState
 from tradewind.wire import WaitReason
@@ -39,6 +40,8 @@ class Explain(Commands):
             conditions.append((W.RETRY_DELAY, message))
         elif ti.state is T.UP_FOR_RESCHEDULE:
             conditions.append((W.RESCHEDULE_DELAY, self._explain_reschedule(ti)))
+        elif ti.state is T.DEFERRED:
+            conditions.append((W.TRIGGER, waiting_on(ti)))
         elif ti.state is T.NONE and ti.run.state is RunState.RUNNING:
             c = upstream_counts(ti)
             conditions.append(

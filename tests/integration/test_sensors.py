@@ -91,3 +91,36 @@ def test_a_rescheduling_sensor_frees_the_only_slot_between_pokes_for_another_tas
     assert finished_run(cluster, "share_the_slot", run_id)["state"] == "success"
     row = tis(cluster, "share_the_slot", run_id)["wait"]
     assert row["try_number"] == 1
+
+
+DEFERRED = """
+from tradewind import DAG, BashOperator, FileSensor
+
+with DAG(dag_id="deferred_wait", schedule=None):
+    FileSensor(task_id="wait", filepath="{folder}/flag", deferrable=True, poke_interval=30, timeout=120) >> (
+        BashOperator(task_id="after", bash_command="echo after")
+    )
+    BashOperator(task_id="meanwhile", bash_command="echo meanwhile")
+"""
+
+
+def test_a_deferrable_file_sensor_waits_in_the_triggerer_with_the_only_slot_free(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    write_dag(cluster.dags, "sensors.py", DEFERRED.replace("{folder}", str(tmp_path)))
+    cluster.coordinator()
+    cluster.worker("w1", "--slots", "1")
+    cluster.triggerer("t1")
+    run_id = trigger(cluster, "deferred_wait")
+
+    def deferred_and_meanwhile_done() -> bool:
+        states = {task_id: row["state"] for task_id, row in tis(cluster, "deferred_wait", run_id).items()}
+        return states["wait"] == "deferred" and states["meanwhile"] == "success"
+
+    assert_eventually(deferred_and_meanwhile_done, 60, "the other task to run while the sensor is deferred")
+    why = cluster.cli("tasks", "why", "deferred_wait", run_id, "wait").stdout
+    assert "tradewind.triggers.file.FileTrigger" in why and "on triggerer 't1'" in why
+    (tmp_path / "flag").write_text("")
+    assert finished_run(cluster, "deferred_wait", run_id)["state"] == "success"
+    assert tis(cluster, "deferred_wait", run_id)["wait"]["try_number"] == 1
+    assert "the trigger fired (True)" in cluster.cli("tasks", "logs", "deferred_wait", run_id, "wait").stdout

@@ -121,7 +121,7 @@ def test_silent_fail_treats_a_raising_poke_as_not_done() -> None:
         ({"mode": "sometimes"}, "task 'wait': mode must be one of poke, reschedule, not 'sometimes'"),
         ({"poke_interval": -1}, "task 'wait': poke_interval must not be negative"),
         ({"timeout": "soon"}, "task 'wait': timeout must be a timedelta or seconds, not 'soon'"),
-        ({"deferrable": True}, "task 'wait': Tradewind does not support deferrable sensors"),
+        ({"deferrable": True}, "task 'wait': Tradewind does not support deferrable=True for CountingSensor"),
     ],
 )
 def test_bad_sensor_arguments_fail_at_parse_time_naming_the_task(arguments: dict[str, Any], message: str) -> None:

@@ -5,7 +5,9 @@ slot and sleeps between pokes; in mode "reschedule" each poke is a short executi
 try, and between pokes the task instance is up_for_reschedule and holds no slot. `timeout`
 counts from the first poke of the try (in reschedule mode, the first execution's start, which
 the coordinator sends with every later one); past it the sensor fails without retry
-(SensorTimeout), or is skipped with `soft_fail`.
+(SensorTimeout), or is skipped with `soft_fail`. A sensor that can defer (`deferrable=True`)
+pokes once, then waits in the triggerer holding no slot; a deferral past `timeout` is the same
+timeout.
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ from typing import Any
 
 from tradewind import unsupported
 from tradewind.baseoperator import BaseOperator, seconds
-from tradewind.exceptions import DagDefinitionError, SensorTimeout, TaskRescheduled, TaskSkipped
+from tradewind.exceptions import (
+    DagDefinitionError,
+    SensorTimeout,
+    TaskDeferralTimeout,
+    TaskRescheduled,
+    TaskSkipped,
+)
 
 MODES = ("poke", "reschedule")
 #: Airflow's default timeout: seven days.
@@ -37,7 +45,10 @@ class PokeReturnValue:
 
 
 class BaseSensorOperator(BaseOperator):
-    """Subclasses implement `poke(context)`; `execute` runs the loop around it."""
+    """Subclasses implement `poke(context)`; `execute` runs the loop around it. A sensor that
+    can wait in the triggerer sets `can_defer` and defers in execute() when `deferrable`."""
+
+    can_defer = False
 
     def __init__(
         self,
@@ -55,8 +66,8 @@ class BaseSensorOperator(BaseOperator):
     ) -> None:
         super().__init__(task_id=task_id, **kwargs)
         where = self.where
-        if deferrable:
-            unsupported.not_yet("deferrable sensors (deferrable=True)", where)
+        if deferrable and not self.can_defer:
+            unsupported.not_yet(f"deferrable=True for {type(self).__name__}", where)
         self.poke_interval = seconds(poke_interval, "poke_interval", where) or 0.0
         timeout_seconds = seconds(timeout, "timeout", where)
         self.timeout = DEFAULT_TIMEOUT if timeout_seconds is None else timeout_seconds
@@ -67,7 +78,7 @@ class BaseSensorOperator(BaseOperator):
         self.soft_fail = bool(soft_fail)
         self.silent_fail = bool(silent_fail)
         self.exponential_backoff = bool(exponential_backoff)
-        self.deferrable = False
+        self.deferrable = bool(deferrable)
 
     @property
     def reschedule(self) -> bool:
@@ -98,6 +109,21 @@ class BaseSensorOperator(BaseOperator):
             if self.reschedule:
                 raise TaskRescheduled(datetime.now(UTC) + timedelta(seconds=interval))
             time.sleep(interval)
+
+    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any], context: dict[str, Any]) -> Any:
+        """A deferral that timed out is the sensor's timeout: failed without retry, or skipped
+        with soft_fail, as in Airflow."""
+        try:
+            return super().resume_execution(next_method, next_kwargs, context)
+        except TaskDeferralTimeout as exc:
+            if self.soft_fail:
+                raise TaskSkipped(str(exc)) from None
+            raise SensorTimeout(str(exc)) from None
+
+    def execute_complete(self, context: dict[str, Any], event: Any = None) -> Any:
+        """Where a deferred sensor resumes: its trigger fired, so the condition holds."""
+        print(f"{self.where}: the trigger fired ({event!r})", flush=True)
+        return None
 
     def _poke_once(self, context: dict[str, Any]) -> bool | PokeReturnValue:
         try:

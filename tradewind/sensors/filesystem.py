@@ -13,6 +13,7 @@ from typing import Any
 from tradewind import unsupported
 from tradewind.exceptions import DagDefinitionError
 from tradewind.sensors.base import BaseSensorOperator
+from tradewind.triggers.file import FileTrigger
 
 DEFAULT_CONNECTION = "fs_default"
 
@@ -26,6 +27,7 @@ def base_path(fs_conn_id: str) -> str:
 
 class FileSensor(BaseSensorOperator):
     template_fields = ("filepath",)
+    can_defer = True
 
     def __init__(
         self,
@@ -45,9 +47,21 @@ class FileSensor(BaseSensorOperator):
         self.fs_conn_id = fs_conn_id
         self.recursive = bool(recursive)
 
+    @property
+    def full_path(self) -> str:
+        return os.path.join(base_path(self.fs_conn_id), self.filepath)
+
+    def execute(self, context: dict[str, Any]) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        if not self.poke(context):
+            trigger = FileTrigger(self.full_path, recursive=self.recursive, poke_interval=self.poke_interval)
+            self.defer(trigger=trigger, method_name="execute_complete", timeout=self.timeout)
+        return None
+
     def poke(self, context: dict[str, Any]) -> bool:
         """True when a matching file exists, or a matching directory has a file anywhere below it."""
-        full_path = os.path.join(base_path(self.fs_conn_id), self.filepath)
+        full_path = self.full_path
         print(f"Poking for file {full_path}", flush=True)
         for path in glob.glob(full_path, recursive=self.recursive):
             if os.path.isfile(path):

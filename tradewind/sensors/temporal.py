@@ -8,10 +8,33 @@ from typing import Any
 
 from tradewind.exceptions import DagDefinitionError, TaskFailedNoRetry
 from tradewind.sensors.base import BaseSensorOperator
+from tradewind.triggers.temporal import DateTimeTrigger
 from tradewind.weekday import WeekDay
 
 
-class TimeDeltaSensor(BaseSensorOperator):
+class _DeferToMoment(BaseSensorOperator):
+    """A sensor waiting for a moment; with deferrable=True it waits in the triggerer."""
+
+    can_defer = True
+
+    def target(self, context: dict[str, Any]) -> datetime:
+        raise NotImplementedError
+
+    def poke(self, context: dict[str, Any]) -> bool:
+        target = self.target(context)
+        print(f"Checking if the time ({target.isoformat()}) has come", flush=True)
+        return datetime.now(UTC) > target
+
+    def execute(self, context: dict[str, Any]) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        target = self.target(context)
+        if datetime.now(UTC) < target:
+            self.defer(trigger=DateTimeTrigger(target), method_name="execute_complete")
+        return None
+
+
+class TimeDeltaSensor(_DeferToMoment):
     """Waits until `delta` after the run's data interval end."""
 
     def __init__(self, *, task_id: str, delta: timedelta, **kwargs: Any) -> None:
@@ -20,14 +43,13 @@ class TimeDeltaSensor(BaseSensorOperator):
             raise DagDefinitionError(f"{self.where}: delta must be a timedelta, not {delta!r}")
         self.delta = delta
 
-    def poke(self, context: dict[str, Any]) -> bool:
-        target = context["data_interval_end"] + self.delta
-        print(f"Checking if the time ({target.isoformat()}) has come", flush=True)
-        return datetime.now(UTC) > target
+    def target(self, context: dict[str, Any]) -> datetime:
+        moment: datetime = context["data_interval_end"] + self.delta
+        return moment
 
 
-class TimeSensor(BaseSensorOperator):
-    """Waits until the time of day `target_time`, read in the DAG's time zone."""
+class TimeSensor(_DeferToMoment):
+    """Waits until the time of day `target_time`, read in the DAG's time zone (today's, there)."""
 
     def __init__(self, *, task_id: str, target_time: time, **kwargs: Any) -> None:
         super().__init__(task_id=task_id, **kwargs)
@@ -35,13 +57,13 @@ class TimeSensor(BaseSensorOperator):
             raise DagDefinitionError(f"{self.where}: target_time must be a datetime.time, not {target_time!r}")
         self.target_time = target_time
 
-    def poke(self, context: dict[str, Any]) -> bool:
+    def target(self, context: dict[str, Any]) -> datetime:
         zone = self.dag.timezone if self.dag is not None else UTC
-        print(f"Checking if the time ({self.target_time}) has come", flush=True)
-        return datetime.now(UTC).astimezone(zone).time().replace(tzinfo=None) > self.target_time.replace(tzinfo=None)
+        today = datetime.now(UTC).astimezone(zone).date()
+        return datetime.combine(today, self.target_time.replace(tzinfo=None), zone).astimezone(UTC)
 
 
-class DateTimeSensor(BaseSensorOperator):
+class DateTimeSensor(_DeferToMoment):
     """Waits until `target_time`: a datetime, or a template rendering to an ISO 8601 one (naive is UTC)."""
 
     template_fields = ("target_time",)
@@ -57,16 +79,14 @@ class DateTimeSensor(BaseSensorOperator):
                 f"{self.where}: target_time must be a datetime or a string, not {type(target_time).__name__}"
             )
 
-    def poke(self, context: dict[str, Any]) -> bool:
+    def target(self, context: dict[str, Any]) -> datetime:
         try:
             target = datetime.fromisoformat(str(self.target_time))
         except ValueError:
             raise TaskFailedNoRetry(
                 f"{self.where}: target_time {self.target_time!r} is not an ISO 8601 datetime"
             ) from None
-        target = target if target.tzinfo is not None else target.replace(tzinfo=UTC)
-        print(f"Checking if the time ({target.isoformat()}) has come", flush=True)
-        return datetime.now(UTC) > target
+        return target if target.tzinfo is not None else target.replace(tzinfo=UTC)
 
 
 class DayOfWeekSensor(BaseSensorOperator):

@@ -29,6 +29,7 @@ class WaitReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WAIT_REASON_NOT_WAITING: _ClassVar[WaitReason]
     WAIT_REASON_WORKER_RECONNECTING: _ClassVar[WaitReason]
     WAIT_REASON_RESCHEDULE_DELAY: _ClassVar[WaitReason]
+    WAIT_REASON_TRIGGER: _ClassVar[WaitReason]
 WAIT_REASON_UNSPECIFIED: WaitReason
 WAIT_REASON_UPSTREAM: WaitReason
 WAIT_REASON_POOL_FULL: WaitReason
@@ -45,6 +46,7 @@ WAIT_REASON_QUEUE_ORDER: WaitReason
 WAIT_REASON_NOT_WAITING: WaitReason
 WAIT_REASON_WORKER_RECONNECTING: WaitReason
 WAIT_REASON_RESCHEDULE_DELAY: WaitReason
+WAIT_REASON_TRIGGER: WaitReason
 
 class Dag(_message.Message):
     __slots__ = ("dag_id", "description", "fileloc", "schedule", "paused", "active", "tags", "max_active_runs", "max_active_tasks", "catchup", "next_run_at", "version", "task_count", "last_parsed_at", "running_tasks", "recent_run_states", "owner")

@@ -14,6 +14,7 @@ FAILED = worker_pb2.TASK_OUTCOME_FAILED
 FAILED_NO_RETRY = worker_pb2.TASK_OUTCOME_FAILED_NO_RETRY
 SKIPPED = worker_pb2.TASK_OUTCOME_SKIPPED
 UP_FOR_RESCHEDULE = worker_pb2.TASK_OUTCOME_UP_FOR_RESCHEDULE
+DEFERRED = worker_pb2.TASK_OUTCOME_DEFERRED
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class Result:
     follow: FollowTasks | None = None
     #: When a sensor in reschedule mode runs again (outcome UP_FOR_RESCHEDULE only).
     reschedule_date: datetime | None = None
+    #: What a deferred task waits on (outcome DEFERRED only).
+    deferral: worker_pb2.Deferral | None = None
 
 
 def describe_exit(returncode: int) -> str:

@@ -8,8 +8,9 @@ from datetime import datetime
 from pathlib import Path
 
 from tradewind.skipping import FollowTasks
-from tradewind.v1 import payload_pb2
+from tradewind.v1 import payload_pb2, worker_pb2
 from worker.payloads import (
+    DEFERRED,
     FAILED,
     FAILED_NO_RETRY,
     SKIPPED,
@@ -26,6 +27,7 @@ OUTCOMES = {
     "failed_no_retry": FAILED_NO_RETRY,
     "failed": FAILED,
     "up_for_reschedule": UP_FOR_RESCHEDULE,
+    "deferred": DEFERRED,
 }
 
 
@@ -36,9 +38,11 @@ def prepare(
     channel: Path | None,
     map_index: int,
     reschedule: tuple[datetime | None, int] = (None, 0),
+    resume: worker_pb2.Resume | None = None,
 ) -> Launch:
     """`channel` is the path of the attempt's task runtime channel, None for a task without one;
-    `reschedule` is when a rescheduled try started and how often it was rescheduled."""
+    `reschedule` is when a rescheduled try started and how often it was rescheduled; `resume`,
+    where a deferred task resumes."""
     return Launch(
         "worker.payloads.python:run",
         {
@@ -53,6 +57,8 @@ def prepare(
             "map_index": map_index,
             "reschedule_started_at": reschedule[0].isoformat() if reschedule[0] is not None else "",
             "reschedule_count": reschedule[1],
+            "next_method": resume.next_method if resume is not None else "",
+            "next_kwargs_json": resume.next_kwargs_json if resume is not None else "",
         },
         str(workdir),
         None,
@@ -72,6 +78,8 @@ def run(
     map_index: int,
     reschedule_started_at: str = "",
     reschedule_count: int = 0,
+    next_method: str = "",
+    next_kwargs_json: str = "",
 ) -> None:
     """Runs in the forked child: the task's own output goes to the log, the outcome to result_path.
 
@@ -82,8 +90,8 @@ def run(
     import traceback
 
     from tradewind import xcom_codec
-    from tradewind.exceptions import TaskRescheduled
-    from tradewind.execution import encode_return_value, outcome_of, run_python_task
+    from tradewind.exceptions import TaskDeferred, TaskRescheduled
+    from tradewind.execution import deferral_of, encode_return_value, outcome_of, run_python_task
     from tradewind.runtime import CHANNEL_ENV, RuntimeTaskInstance, set_current_context
     from tradewind.skipping import take_decision
     from tradewind.templates import context_from_json
@@ -96,7 +104,7 @@ def run(
     )
     if channel:
         os.environ[CHANNEL_ENV] = channel  # the task's own child processes may use it too
-    value_json, failure, reschedule_date = "", None, ""
+    value_json, failure, reschedule_date, deferral = "", None, "", None
     try:
         context = context_from_json(context_json)
         ti = context["ti"]
@@ -112,12 +120,19 @@ def run(
         )
         set_current_context(context)
         inputs = xcom_codec.loads(xcom_inputs_json)
-        value = run_python_task(Path(bundle_dir), dag_file, dag_id, task_id, inputs, context)
+        resume = (next_method, xcom_codec.loads(next_kwargs_json or "{}")) if next_method else None
+        value = run_python_task(Path(bundle_dir), dag_file, dag_id, task_id, inputs, context, resume)
         value_json = encode_return_value(value, task_id)
     except BaseException as exc:  # noqa: BLE001 - every way a task ends becomes an outcome
         failure = exc
         if isinstance(exc, TaskRescheduled):
             reschedule_date = exc.reschedule_date.isoformat()
+        elif isinstance(exc, TaskDeferred):
+            try:
+                deferral = deferral_of(exc)
+            except Exception as broken:  # noqa: BLE001 - a trigger that cannot travel fails the task
+                failure = broken
+                traceback.print_exc()
         elif not isinstance(exc, SystemExit):
             traceback.print_exc()
     outcome, error = outcome_of(failure)
@@ -132,6 +147,7 @@ def run(
                 "return_value_json": value_json,
                 "follow": follow,
                 "reschedule_date": reschedule_date,
+                "deferral": deferral,
             },
             handle,
         )
@@ -150,4 +166,7 @@ def interpret(workdir: Path, returncode: int) -> Result:
     reschedule_date = datetime.fromisoformat(data["reschedule_date"]) if data.get("reschedule_date") else None
     if outcome == UP_FOR_RESCHEDULE and reschedule_date is None:
         return Result(FAILED, "the task was rescheduled without a reschedule date")
-    return Result(outcome, data.get("error", ""), data.get("return_value_json", ""), follow, reschedule_date)
+    deferral = worker_pb2.Deferral(**data["deferral"]) if data.get("deferral") else None
+    if outcome == DEFERRED and deferral is None:
+        return Result(FAILED, "the task deferred without a trigger")
+    return Result(outcome, data.get("error", ""), data.get("return_value_json", ""), follow, reschedule_date, deferral)

@@ -157,7 +157,8 @@ class Cluster:
     def triggerer(self, name: str, *extra: str) -> Process:
         return self._spawn(
             f"triggerer-{name}",
-            ["-m", "triggerer", "join", "--host", self.address, "--name", name, "--home", str(self.home / name), *extra],
+            ["-m", "triggerer", "join", "--host", self.address, "--name", name, "--home", str(self.home / name)]
+            + list(extra),
         )
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

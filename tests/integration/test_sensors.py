@@ -3,12 +3,14 @@ mode; a timed-out soft_fail sensor is skipped; a rescheduling sensor holds no sl
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
 
 from tests.harness import Cluster, assert_eventually, write_dag
 from tests.integration.test_end_to_end import finished_run, tis, trigger
+from tradewind.v1 import common_pb2
 
 FILE_SENSORS = """
 from tradewind import DAG, BashOperator, FileSensor
@@ -124,3 +126,45 @@ def test_a_deferrable_file_sensor_waits_in_the_triggerer_with_the_only_slot_free
     assert finished_run(cluster, "deferred_wait", run_id)["state"] == "success"
     assert tis(cluster, "deferred_wait", run_id)["wait"]["try_number"] == 1
     assert "the trigger fired (True)" in cluster.cli("tasks", "logs", "deferred_wait", run_id, "wait").stdout
+
+
+MANY_DEFERRED = """
+from tradewind import DAG, FileSensor
+
+with DAG(dag_id="many_deferred", schedule=None):
+    for n in range(5):
+        FileSensor(task_id=f"wait_{n}", filepath="{folder}/go", deferrable=True, poke_interval=30, timeout=300)
+"""
+
+
+def test_a_killed_triggerers_triggers_move_to_a_new_one_and_each_task_resumes_once(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    write_dag(cluster.dags, "sensors.py", MANY_DEFERRED.replace("{folder}", str(tmp_path)))
+    cluster.coordinator()
+    cluster.worker("w1", "--slots", "2")
+    first = cluster.triggerer("t1")
+    run_id = trigger(cluster, "many_deferred")
+
+    with cluster.client() as client:
+
+        def all_deferred_on(name: str) -> bool:
+            explained = [client.explain_task_instance("many_deferred", run_id, f"wait_{n}") for n in range(5)]
+            return all(
+                e.task_instance.state == common_pb2.TASK_STATE_DEFERRED
+                and f"on triggerer {name!r}" in e.conditions[0].message
+                for e in explained
+            )
+
+        assert_eventually(lambda: all_deferred_on("t1"), 60, "every sensor deferred on t1")
+        first.kill(signal.SIGKILL)
+        cluster.triggerer("t2")
+        assert_eventually(lambda: all_deferred_on("t2"), 30, "every trigger to move to t2")
+        (tmp_path / "go").write_text("")
+        assert finished_run(cluster, "many_deferred", run_id)["state"] == "success"
+        for n in range(5):
+            attempts = client.get_task_instance("many_deferred", run_id, f"wait_{n}").attempts
+            assert [(a.try_number, a.state) for a in attempts] == [
+                (1, common_pb2.TASK_STATE_DEFERRED),
+                (1, common_pb2.TASK_STATE_SUCCESS),
+            ]

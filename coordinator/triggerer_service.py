@@ -84,8 +84,18 @@ class TriggererService(triggerer_pb2_grpc.TriggererServiceServicer):
         streams = self.engine.triggerer_streams
         previous = streams.get(session.name)
         reply: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        # Triggers given out in the join's own turn queue up here and follow the welcome.
+        streams[session.name] = (-1, outbound)
         self.engine.submit(TriggererJoined(session, reply))
-        generation = await asyncio.shield(reply)
+        try:
+            generation = await asyncio.shield(reply)
+        except BaseException:
+            if streams.get(session.name, (None, None))[1] is outbound:
+                if previous is not None:
+                    streams[session.name] = previous
+                else:
+                    del streams[session.name]
+            raise
         try:
             if previous is not None:
                 previous[1].put_nowait(None)

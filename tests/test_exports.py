@@ -47,6 +47,13 @@ def test_the_public_surface_is_what_dag_authors_import() -> None:
             "SensorTimeout",
             "AirflowSensorTimeout",
             "AirflowRescheduleException",
+            "TaskDeferred",
+            "TaskDeferralTimeout",
+            "BaseTrigger",
+            "TriggerEvent",
+            "DateTimeTrigger",
+            "TimeDeltaTrigger",
+            "FileTrigger",
         ]
     )
     for name in tradewind.__all__:

@@ -11,6 +11,8 @@ from tradewind.exceptions import (
     AirflowSensorTimeout,
     AirflowSkipException,
     SensorTimeout,
+    TaskDeferralTimeout,
+    TaskDeferred,
     TaskFailed,
     TaskFailedNoRetry,
     TaskSkipped,
@@ -44,6 +46,7 @@ from tradewind.sensors import (
 )
 from tradewind.task_group import TaskGroup, task_group
 from tradewind.trigger_rules import TriggerRule
+from tradewind.triggers import BaseTrigger, DateTimeTrigger, FileTrigger, TimeDeltaTrigger, TriggerEvent
 from tradewind.weekday import WeekDay
 
 __all__ = [
@@ -56,17 +59,20 @@ __all__ = [
     "BaseBranchOperator",
     "BaseOperator",
     "BaseSensorOperator",
+    "BaseTrigger",
     "BashOperator",
     "BashSensor",
     "BranchDateTimeOperator",
     "BranchDayOfWeekOperator",
     "BranchPythonOperator",
     "DateTimeSensor",
+    "DateTimeTrigger",
     "DayOfWeekSensor",
     "EmptyOperator",
     "ExternalTaskMarker",
     "ExternalTaskSensor",
     "FileSensor",
+    "FileTrigger",
     "Label",
     "LatestOnlyOperator",
     "Param",
@@ -75,13 +81,17 @@ __all__ = [
     "PythonSensor",
     "SensorTimeout",
     "ShortCircuitOperator",
+    "TaskDeferralTimeout",
+    "TaskDeferred",
     "TaskFailed",
     "TaskFailedNoRetry",
     "TaskGroup",
     "TaskSkipped",
     "TimeDeltaSensor",
+    "TimeDeltaTrigger",
     "TimeSensor",
     "TriggerDagRunOperator",
+    "TriggerEvent",
     "TriggerRule",
     "WeekDay",
     "XComArg",

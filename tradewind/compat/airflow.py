@@ -120,7 +120,17 @@ MODULES: dict[str, dict[str, str]] = {
         "AirflowFailException": "AirflowFailException",
         "AirflowSensorTimeout": "AirflowSensorTimeout",
         "AirflowRescheduleException": "AirflowRescheduleException",
+        "TaskDeferred": "TaskDeferred",
+        "TaskDeferralTimeout": "TaskDeferralTimeout",
     },
+    "airflow.triggers.base": {"BaseTrigger": "BaseTrigger", "TriggerEvent": "TriggerEvent"},
+    "airflow.triggers.temporal": {"DateTimeTrigger": "DateTimeTrigger", "TimeDeltaTrigger": "TimeDeltaTrigger"},
+    "airflow.triggers.file": {"FileTrigger": "FileTrigger"},
+    "airflow.providers.standard.triggers.temporal": {
+        "DateTimeTrigger": "DateTimeTrigger",
+        "TimeDeltaTrigger": "TimeDeltaTrigger",
+    },
+    "airflow.providers.standard.triggers.file": {"FileTrigger": "FileTrigger"},
 }
 
 #: Every module path the finder answers: the table's, and the packages above them.

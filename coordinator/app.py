@@ -344,7 +344,8 @@ class LocalWorkers:
                 return
             if time.monotonic() - started > _RESTART_PAUSE_MAX:
                 pause = _RESTART_PAUSE
-            log.warning("local worker %d exited with code %s; starting it again in %gs", index + 1, code, pause)
+            what = "the local triggerer" if index == self.count else f"local worker {index + 1}"
+            log.warning("%s exited with code %s; starting it again in %gs", what, code, pause)
             await asyncio.sleep(pause)
             pause = min(pause * 2, _RESTART_PAUSE_MAX)
 

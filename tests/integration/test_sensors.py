@@ -3,12 +3,15 @@ mode; a timed-out soft_fail sensor is skipped; a rescheduling sensor holds no sl
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
 import signal
 from pathlib import Path
 
 import pytest
 
-from tests.harness import Cluster, assert_eventually, write_dag
+from tests.harness import ROOT, Cluster, assert_eventually, write_dag
 from tests.integration.test_end_to_end import finished_run, tis, trigger
 from tradewind.v1 import common_pb2
 
@@ -168,3 +171,57 @@ def test_a_killed_triggerers_triggers_move_to_a_new_one_and_each_task_resumes_on
                 (1, common_pb2.TASK_STATE_DEFERRED),
                 (1, common_pb2.TASK_STATE_SUCCESS),
             ]
+
+
+def test_the_readme_examples_of_sensors_and_deferral_run_to_success(cluster: Cluster, tmp_path: Path) -> None:
+    for name in ("example_sensors.py", "example_deferral.py"):
+        shutil.copy(ROOT / "dags" / name, cluster.dags / name)
+    cluster.coordinator()
+    cluster.worker("w1", "--slots", "2")
+    cluster.triggerer("t1")
+    sensors = trigger(cluster, "example_sensors", "--conf", json.dumps({"folder": str(tmp_path)}))
+    deferral = trigger(cluster, "example_deferral")
+    assert_eventually(
+        lambda: tis(cluster, "example_sensors", sensors)["deferred"]["state"] == "deferred", 60, "the deferral"
+    )
+    (tmp_path / "ready.csv").write_text("1,2\n3,4\n")
+    assert finished_run(cluster, "example_sensors", sensors, timeout=90)["state"] == "success"
+    assert "loading 2 rows" in cluster.cli("tasks", "logs", "example_sensors", sensors, "load").stdout
+    assert finished_run(cluster, "example_deferral", deferral)["state"] == "success"
+    assert "waited 2s in the triggerer" in cluster.cli("tasks", "logs", "example_deferral", deferral, "wait").stdout
+
+
+def test_standalone_starts_a_triggerer_that_resumes_deferred_tasks_and_dies_with_it(cluster: Cluster) -> None:
+    shutil.copy(ROOT / "dags" / "example_deferral.py", cluster.dags / "example_deferral.py")
+    standalone = cluster._spawn(
+        "standalone",
+        ["-m", "coordinator", "standalone", "--workers", "1", "--bind", "127.0.0.1:0", "--dags", str(cluster.dags)]
+        + ["--home", str(cluster.home), "--db", cluster.db_url],
+    )
+    cluster.address = assert_eventually(
+        lambda: (found := re.search(r"coordinator listening on (\S+)", standalone.output())) and found.group(1),
+        30,
+        "standalone to listen",
+    )
+    run_id = trigger(cluster, "example_deferral")
+    assert finished_run(cluster, "example_deferral", run_id)["state"] == "success"
+    triggerers = _triggerers(cluster.home)
+    assert len(triggerers) == 1 and f"--parent-pid {standalone.pid}" in next(iter(triggerers.values()))
+    standalone.kill(signal.SIGKILL)
+    assert_eventually(lambda: not _triggerers(cluster.home), 15, "the local triggerer to exit with standalone")
+
+
+def _triggerers(home: Path) -> dict[int, str]:
+    """pid -> command line of every live `triggerer join` whose home is `home`."""
+    found: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (entry / "stat").read_text().split(") ", 1)[1][0]
+        except (OSError, IndexError):
+            continue
+        if "triggerer join" in command and f"--home {home} " in command + " " and state != "Z":
+            found[int(entry.name)] = command
+    return found

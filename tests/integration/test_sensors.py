@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -225,3 +226,45 @@ def _triggerers(home: Path) -> dict[int, str]:
         if "triggerer join" in command and f"--home {home} " in command + " " and state != "Z":
             found[int(entry.name)] = command
     return found
+
+
+EXTERNAL = """
+from datetime import timedelta
+from tradewind import DAG, BashOperator, ExternalTaskMarker, ExternalTaskSensor
+
+with DAG(dag_id="producer", schedule=None):
+    BashOperator(task_id="produce", bash_command="sleep 1; echo produced") >> ExternalTaskMarker(
+        task_id="mark", external_dag_id="consumer", external_task_id="wait"
+    )
+
+with DAG(dag_id="consumer", schedule=None):
+    ExternalTaskSensor(
+        task_id="wait", external_dag_id="producer", external_task_id="produce", poke_interval=0.3, timeout=60,
+        mode="reschedule",
+    ) >> BashOperator(task_id="consume", bash_command="echo consumed")
+    ExternalTaskSensor(task_id="whole_run", external_dag_id="producer", poke_interval=0.3, timeout=60)
+    ExternalTaskSensor(
+        task_id="earlier", external_dag_id="producer", external_task_ids=["produce"], poke_interval=0.3,
+        timeout=1, soft_fail=True, execution_delta=timedelta(days=1),
+    )
+"""
+
+
+def test_an_external_task_sensor_waits_for_the_other_dags_task_at_the_same_logical_date(cluster: Cluster) -> None:
+    write_dag(cluster.dags, "external.py", EXTERNAL)
+    cluster.coordinator()
+    cluster.worker("w1")
+    moment = datetime(2026, 3, 1, tzinfo=UTC)
+    trigger(cluster, "producer")  # known to the coordinator before the triggers below
+    trigger(cluster, "consumer")
+    with cluster.client() as client:
+        consumer = client.trigger_dag("consumer", logical_date=moment).dag_run.run_id
+        assert_eventually(
+            lambda: tis(cluster, "consumer", consumer)["wait"]["state"] == "up_for_reschedule", 30, "the wait"
+        )
+        producer = client.trigger_dag("producer", logical_date=moment).dag_run.run_id
+    assert finished_run(cluster, "producer", producer)["state"] == "success"
+    assert finished_run(cluster, "consumer", consumer)["state"] == "success"
+    states = {task_id: row["state"] for task_id, row in tis(cluster, "consumer", consumer).items()}
+    assert states == {"wait": "success", "consume": "success", "whole_run": "success", "earlier": "skipped"}
+    assert tis(cluster, "producer", producer)["mark"]["state"] == "success"

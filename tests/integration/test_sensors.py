@@ -268,3 +268,52 @@ def test_an_external_task_sensor_waits_for_the_other_dags_task_at_the_same_logic
     states = {task_id: row["state"] for task_id, row in tis(cluster, "consumer", consumer).items()}
     assert states == {"wait": "success", "consume": "success", "whole_run": "success", "earlier": "skipped"}
     assert tis(cluster, "producer", producer)["mark"]["state"] == "success"
+
+
+CUSTOM_TRIGGER = '''
+import asyncio
+from tradewind import BaseTrigger, TriggerEvent
+
+
+class Countdown(BaseTrigger):
+    def __init__(self, steps):
+        super().__init__()
+        self.steps = steps
+
+    def serialize(self):
+        return "countdown.Countdown", {"steps": self.steps}
+
+    async def run(self):
+        for _ in range(self.steps):
+            await asyncio.sleep(0.05)
+        yield TriggerEvent({"counted": self.steps})
+'''
+
+USES_CUSTOM_TRIGGER = """
+from tradewind import DAG, BaseOperator
+from countdown import Countdown
+
+
+class CountThenSay(BaseOperator):
+    def execute(self, context):
+        self.defer(trigger=Countdown(steps=3), method_name="say")
+
+    def say(self, context, event=None):
+        print(f"the countdown said {event}")
+        return event["counted"]
+
+
+with DAG(dag_id="custom_trigger", schedule=None):
+    CountThenSay(task_id="count")
+"""
+
+
+def test_a_trigger_defined_in_the_dag_folder_runs_in_the_triggerer_from_the_bundle(cluster: Cluster) -> None:
+    write_dag(cluster.dags, "countdown.py", CUSTOM_TRIGGER)
+    write_dag(cluster.dags, "custom.py", USES_CUSTOM_TRIGGER)
+    cluster.coordinator()
+    cluster.worker("w1")
+    cluster.triggerer("t1")
+    run_id = trigger(cluster, "custom_trigger")
+    assert finished_run(cluster, "custom_trigger", run_id)["state"] == "success"
+    assert "the countdown said {'counted': 3}" in cluster.cli("tasks", "logs", "custom_trigger", run_id, "count").stdout

@@ -358,11 +358,18 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
             occupied=scheduler.pool_used.get(row.name, 0),
             waiting=scheduler.queue.waiting_by_pool().get(row.name, 0),
             description=row.description,
+            include_deferred=row.include_deferred,
         )
 
     async def SetPool(self, request: control_pb2.SetPoolRequest, context: Ctx) -> control_pb2.SetPoolResponse:
         name = required(request.name, "name")
-        await self.engine.command("set_pool", name=name, slots=request.slots, description=request.description)
+        await self.engine.command(
+            "set_pool",
+            name=name,
+            slots=request.slots,
+            description=request.description,
+            include_deferred=request.include_deferred,
+        )
         return control_pb2.SetPoolResponse(pool=await self._pool_named(name))
 
     async def DeletePool(self, request: control_pb2.DeletePoolRequest, context: Ctx) -> control_pb2.DeletePoolResponse:

@@ -392,9 +392,10 @@ class Engine:
         worker = self.scheduler.drain(name)
         return lambda: messages.worker_pb(worker)
 
-    def _cmd_set_pool(self, name: str, slots: int, description: str) -> Reply:
-        self.store.set_pool(name, slots, description)
+    def _cmd_set_pool(self, name: str, slots: int, description: str, include_deferred: bool = False) -> Reply:
+        self.store.set_pool(name, slots, description, include_deferred)
         self.scheduler.set_pool(name, slots)
+        self.scheduler.set_pool_include_deferred(name, include_deferred)
         return lambda: name
 
     def _cmd_delete_pool(self, name: str) -> Reply:

@@ -27,7 +27,9 @@ from tradewind.states import FINISHED, ON_WORKER, RunState, TaskState
 
 
 def recover(scheduler: Scheduler, store: Store) -> None:
-    scheduler.pools = {name: pool.slots for name, pool in store.pools().items()}
+    pools = store.pools()
+    scheduler.pools = {name: pool.slots for name, pool in pools.items()}
+    scheduler.pools_include_deferred = {name for name, pool in pools.items() if pool.include_deferred}
     dag_rows = {row.dag_id: row for row in store.dags()}
     specs: dict[int, DagSpec] = {}
     for dag_id, version in store.latest_versions().items():

@@ -13,7 +13,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from coordinator.metastore import models as m
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _to_2(migrator: SchemaMigrator) -> None:
@@ -28,8 +28,19 @@ def _to_2(migrator: SchemaMigrator) -> None:
     )
 
 
+def _to_3_sensors(migrator: SchemaMigrator) -> None:
+    """Pools that count deferred task instances (Airflow's include_deferred). A metastore without
+    a pool table gets the whole table, with the column, when the tables are created after."""
+    if migrator.database.table_exists("pool"):
+        migrate(migrator.add_column("pool", "include_deferred", peewee.BooleanField(default=False)))
+
+
+def _to_3(migrator: SchemaMigrator) -> None:
+    _to_3_sensors(migrator)
+
+
 #: The step that turns version N-1 into version N.
-STEPS: dict[int, Callable[[SchemaMigrator], None]] = {2: _to_2}
+STEPS: dict[int, Callable[[SchemaMigrator], None]] = {2: _to_2, 3: _to_3}
 
 
 def upgrade(db: peewee.Database, found: int) -> None:

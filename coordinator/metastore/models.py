@@ -231,6 +231,8 @@ class Pool(BaseModel):
     name = CharField(primary_key=True)
     slots = peewee.IntegerField()
     description = TextField(default="")
+    #: Deferred task instances keep their slots of this pool (Airflow's include_deferred).
+    include_deferred = peewee.BooleanField(default=False)
 
 
 ALL_MODELS: list[type[BaseModel]] = [

@@ -593,9 +593,10 @@ class Store:
     def import_errors(self) -> list[m.ImportError]:
         return list(m.ImportError.select().order_by(m.ImportError.fileloc))
 
-    def set_pool(self, name: str, slots: int, description: str) -> None:
-        m.Pool.insert(name=name, slots=slots, description=description).on_conflict(
-            conflict_target=[m.Pool.name], update={m.Pool.slots: slots, m.Pool.description: description}
+    def set_pool(self, name: str, slots: int, description: str, include_deferred: bool = False) -> None:
+        values = {m.Pool.slots: slots, m.Pool.description: description, m.Pool.include_deferred: include_deferred}
+        m.Pool.insert(name=name, slots=slots, description=description, include_deferred=include_deferred).on_conflict(
+            conflict_target=[m.Pool.name], update=values
         ).execute()
 
     def delete_pool(self, name: str) -> bool:

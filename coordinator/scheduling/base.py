@@ -122,6 +122,9 @@ class SchedulerBase:
         self.waiting_triggers: dict[int, Trigger] = {}
         self.unassigned_triggers: set[int] = set()
         self.last_trigger_id = 0
+        #: Pools whose slots deferred task instances keep; the deferred task instances keeping them.
+        self.pools_include_deferred: set[str] = set()
+        self.deferred_in_pools: set[int] = set()
 
     # ---- batch boundary ------------------------------------------------------------------
     def take(self) -> tuple[Changes, list[Effect]]:

@@ -1,10 +1,11 @@
 """Deferral: a task gives its slot back until its trigger fires in a triggerer.
 
 An execution that ends DEFERRED makes a trigger (a `trigger` row) and leaves its task instance
-deferred, holding no worker or pool slot. The first event of the trigger (or its failure, or
-its timeout) resumes the task instance: the same try goes out again as a new attempt, told the
-method to resume in and the event (Assignment.resume), as Airflow does. Later events of the
-same trigger (a trigger that ran on two triggerers) are acknowledged and ignored.
+deferred, holding no worker slot, and no pool slot unless its pool says `include_deferred`. The
+first event of the trigger (or its failure, or its timeout) resumes the task instance: the same
+try goes out again as a new attempt, told the method to resume in and the event
+(Assignment.resume), as Airflow does. Later events of the same trigger (a trigger that ran on
+two triggerers) are acknowledged and ignored.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Deferral(Triggerers):
         self.waiting_triggers[trigger.id] = trigger
         self.unassigned_triggers.add(trigger.id)
         self._set_state(ti, T.DEFERRED)
+        self._keep_pool_slots(ti)
         if request.timeout is not None:
             self._timer(request.timeout.total_seconds(), DeferralTimeout(ti.id, trigger.id))
         self._assign_triggers()
@@ -69,6 +71,7 @@ class Deferral(Triggerers):
         ti = self.tis.get(trigger.ti_id)
         if ti is None or ti.trigger is not trigger or ti.state is not T.DEFERRED:
             return
+        self._free_pool_slots(ti)
         trigger.fired = True
         trigger.next_method = method
         trigger.next_kwargs_json = xcom_codec.dumps(kwargs)
@@ -79,8 +82,30 @@ class Deferral(Triggerers):
 
     def _drop_trigger(self, ti: TaskInstance) -> None:
         """A deferred task instance cleared, marked or cancelled: its trigger stops."""
+        self._free_pool_slots(ti)
         if ti.state is T.DEFERRED and ti.trigger is not None:
             self._stop_trigger(ti.trigger)
+
+    def set_pool_include_deferred(self, pool: str, include: bool) -> None:
+        """Deferred task instances of `pool` keep (or stop keeping) its slots from now on."""
+        if include == (pool in self.pools_include_deferred):
+            return
+        self.pools_include_deferred.symmetric_difference_update({pool})
+        for ti in self.tis.values():
+            if ti.state is T.DEFERRED and ti.spec.pool == pool:
+                self._keep_pool_slots(ti) if include else self._free_pool_slots(ti)
+
+    def _keep_pool_slots(self, ti: TaskInstance) -> None:
+        spec = ti.spec
+        if spec.pool in self.pools_include_deferred and ti.id not in self.deferred_in_pools:
+            self.deferred_in_pools.add(ti.id)
+            self.pool_used[spec.pool] = self.pool_used.get(spec.pool, 0) + spec.pool_slots
+
+    def _free_pool_slots(self, ti: TaskInstance) -> None:
+        if ti.id in self.deferred_in_pools:
+            self.deferred_in_pools.discard(ti.id)
+            spec = ti.spec
+            self.pool_used[spec.pool] = self.pool_used.get(spec.pool, 0) - spec.pool_slots
 
     def _stop_trigger(self, trigger: Trigger) -> None:
         self.waiting_triggers.pop(trigger.id, None)
@@ -107,6 +132,7 @@ class Deferral(Triggerers):
                 continue
             self.waiting_triggers[waiting.id] = waiting
             self.unassigned_triggers.add(waiting.id)
+            self._keep_pool_slots(ti)
             if waiting.timeout_at is not None:
                 delay = max((waiting.timeout_at - now).total_seconds(), 0.0)
                 self._timer(delay, DeferralTimeout(ti.id, waiting.id))

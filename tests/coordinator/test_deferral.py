@@ -174,3 +174,28 @@ def test_a_deferral_breaking_a_wire_rule_fails_the_try_naming_the_field() -> Non
     f = worker_pb2.TaskFinished(attempt=attempt, outcome=worker_pb2.TASK_OUTCOME_DEFERRED, deferral=good)
     event = finished_from_pb(f, session)
     assert event.deferral is not None and event.deferral.timeout == timedelta(seconds=5)
+
+
+def test_a_pool_that_includes_deferred_keeps_a_deferred_task_instances_slots(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        clock = FakeClock()
+        engine = make_engine(tmp_path, clock)
+        await command(engine, "set_pool", name="default_pool", slots=8, description="", include_deferred=True)
+        ti, outbound = await deferred(engine)
+        assert engine.scheduler.pool_used["default_pool"] == 1
+        assert engine.scheduler.workers["w1"].free == engine.scheduler.workers["w1"].slots
+        await command(engine, "set_pool", name="default_pool", slots=8, description="", include_deferred=False)
+        assert engine.scheduler.pool_used["default_pool"] == 0
+        await command(engine, "set_pool", name="default_pool", slots=8, description="", include_deferred=True)
+        engine = make_engine(tmp_path, clock)  # a restart keeps the slot
+        assert engine.scheduler.pool_used["default_pool"] == 1
+        outbound = await join(engine)
+        runner = await triggerer(engine, "t1")
+        (run,) = commands(runner, "run")
+        await engine.turn([TriggerFired("t1", 0, run.trigger_id, "true")])
+        (assignment,) = sent(outbound, "assignment")
+        assert assignment.resume.next_method == "execute_complete"
+        assert engine.scheduler.tis[ti.id].state is TaskState.QUEUED
+        assert engine.scheduler.pool_used["default_pool"] == 1  # held once: by the queued attempt
+
+    asyncio.run(scenario())

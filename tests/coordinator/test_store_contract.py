@@ -219,7 +219,7 @@ def test_a_version_1_metastore_is_migrated_to_version_2(version_1_url: tuple[str
     database = dbmod.connect(old_url)
     try:
         assert schema(database) == created
-        assert m.Meta.get(m.Meta.key == "schema_version").value == "2"
+        assert m.Meta.get(m.Meta.key == "schema_version").value == str(dbmod.SCHEMA_VERSION)
         old = m.TaskInstance.get_by_id(7)
         assert (old.task_id, old.map_index, old.state) == ("a", -1, "success")
         assert m.TaskAttempt.get_by_id(3).lost is False
@@ -235,6 +235,22 @@ def test_a_version_1_metastore_is_migrated_to_version_2(version_1_url: tuple[str
     database = dbmod.connect(old_url)  # opening it again finds it current
     assert m.Meta.get(m.Meta.key == "schema_version").value == str(dbmod.SCHEMA_VERSION)
     database.close()
+
+
+def test_a_version_2_pool_table_gains_include_deferred(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'v2.db'}"
+    with sqlite3.connect(tmp_path / "v2.db") as conn:
+        conn.execute("CREATE TABLE meta (key VARCHAR(255) PRIMARY KEY, value TEXT NOT NULL)")
+        conn.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+        conn.execute("CREATE TABLE pool (name VARCHAR(255) PRIMARY KEY, slots INTEGER NOT NULL, description TEXT)")
+        conn.execute("INSERT INTO pool VALUES ('db', 4, '')")
+    conn.close()
+    database = dbmod.connect(url)
+    try:
+        assert m.Pool.get_by_id("db").include_deferred is False
+        assert m.Meta.get(m.Meta.key == "schema_version").value == str(dbmod.SCHEMA_VERSION)
+    finally:
+        database.close()
 
 
 def test_map_index_and_lost_are_stored_and_read_back(store: Store) -> None:

@@ -317,3 +317,28 @@ def test_a_trigger_defined_in_the_dag_folder_runs_in_the_triggerer_from_the_bund
     run_id = trigger(cluster, "custom_trigger")
     assert finished_run(cluster, "custom_trigger", run_id)["state"] == "success"
     assert "the countdown said {'counted': 3}" in cluster.cli("tasks", "logs", "custom_trigger", run_id, "count").stdout
+
+
+IN_A_POOL = """
+from tradewind import DAG, FileSensor
+
+with DAG(dag_id="pooled_wait", schedule=None):
+    FileSensor(task_id="wait", filepath="{folder}/flag", deferrable=True, pool="waiting", timeout=120)
+"""
+
+
+def test_a_pool_set_to_include_deferred_counts_a_deferred_task(cluster: Cluster, tmp_path: Path) -> None:
+    write_dag(cluster.dags, "pooled.py", IN_A_POOL.replace("{folder}", str(tmp_path)))
+    cluster.coordinator()
+    cluster.worker("w1")
+    cluster.triggerer("t1")
+    said = cluster.cli("pools", "set", "waiting", "2", "--include-deferred").stdout
+    assert said.strip() == "pool waiting has 2 slots; deferred task instances keep their slots"
+    run_id = trigger(cluster, "pooled_wait")
+    assert_eventually(lambda: tis(cluster, "pooled_wait", run_id)["wait"]["state"] == "deferred", 60, "the deferral")
+    (pool,) = [p for p in json.loads(cluster.cli("pools", "list", "--json").stdout) if p["name"] == "waiting"]
+    assert pool["include_deferred"] is True and pool["occupied"] == 1
+    (tmp_path / "flag").write_text("")
+    assert finished_run(cluster, "pooled_wait", run_id)["state"] == "success"
+    (pool,) = [p for p in json.loads(cluster.cli("pools", "list", "--json").stdout) if p["name"] == "waiting"]
+    assert pool.get("occupied", 0) == 0

@@ -266,18 +266,20 @@ class ImportError(_message.Message):
     def __init__(self, fileloc: _Optional[str] = ..., traceback: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Pool(_message.Message):
-    __slots__ = ("name", "slots", "occupied", "waiting", "description")
+    __slots__ = ("name", "slots", "occupied", "waiting", "description", "include_deferred")
     NAME_FIELD_NUMBER: _ClassVar[int]
     SLOTS_FIELD_NUMBER: _ClassVar[int]
     OCCUPIED_FIELD_NUMBER: _ClassVar[int]
     WAITING_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_DEFERRED_FIELD_NUMBER: _ClassVar[int]
     name: str
     slots: int
     occupied: int
     waiting: int
     description: str
-    def __init__(self, name: _Optional[str] = ..., slots: _Optional[int] = ..., occupied: _Optional[int] = ..., waiting: _Optional[int] = ..., description: _Optional[str] = ...) -> None: ...
+    include_deferred: bool
+    def __init__(self, name: _Optional[str] = ..., slots: _Optional[int] = ..., occupied: _Optional[int] = ..., waiting: _Optional[int] = ..., description: _Optional[str] = ..., include_deferred: _Optional[bool] = ...) -> None: ...
 
 class ListDagsRequest(_message.Message):
     __slots__ = ("dag_id_contains", "include_inactive")
@@ -542,14 +544,16 @@ class ListPoolsResponse(_message.Message):
     def __init__(self, pools: _Optional[_Iterable[_Union[Pool, _Mapping]]] = ...) -> None: ...
 
 class SetPoolRequest(_message.Message):
-    __slots__ = ("name", "slots", "description")
+    __slots__ = ("name", "slots", "description", "include_deferred")
     NAME_FIELD_NUMBER: _ClassVar[int]
     SLOTS_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_DEFERRED_FIELD_NUMBER: _ClassVar[int]
     name: str
     slots: int
     description: str
-    def __init__(self, name: _Optional[str] = ..., slots: _Optional[int] = ..., description: _Optional[str] = ...) -> None: ...
+    include_deferred: bool
+    def __init__(self, name: _Optional[str] = ..., slots: _Optional[int] = ..., description: _Optional[str] = ..., include_deferred: _Optional[bool] = ...) -> None: ...
 
 class SetPoolResponse(_message.Message):
     __slots__ = ("pool",)

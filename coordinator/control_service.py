@@ -326,7 +326,9 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
         rows = await self._read(self.store.list_workers, forget_before, set(live))
         out = [messages.worker_pb(live[name]) for name in sorted(live) if live[name].slots > 0]
         out += [messages.worker_row_pb(row) for row in rows if row.name not in live and row.state in GONE]
-        return control_pb2.ListWorkersResponse(workers=out)
+        triggerers = self.engine.scheduler.triggerers
+        listed = [messages.triggerer_pb(triggerers[name]) for name in sorted(triggerers)]
+        return control_pb2.ListWorkersResponse(workers=out, triggerers=listed)
 
     async def DrainWorker(
         self, request: control_pb2.DrainWorkerRequest, context: Ctx

@@ -13,7 +13,7 @@ from coordinator.metastore import models as m
 from coordinator.metastore.store import aware
 from coordinator.payloads import Payload
 from coordinator.records import Run, TaskInstance
-from coordinator.sessions import WorkerSession
+from coordinator.sessions import TriggererSession, WorkerSession
 from tradewind.states import RunState, TaskState
 from tradewind.v1 import common_pb2, control_pb2, payload_pb2, worker_pb2
 from tradewind.wire import run_state_to_pb, task_kind_to_pb, task_state_to_pb, to_timestamp
@@ -170,6 +170,20 @@ def attempt_row_pb(row: m.TaskAttempt) -> control_pb2.TaskAttempt:
     )
     for name in ("ready_at", "queued_at", "sent_at", "acked_at", "started_at", "ended_at"):
         _set_time(message, name, getattr(row, name))
+    return message
+
+
+def triggerer_pb(triggerer: TriggererSession) -> control_pb2.Triggerer:
+    message = control_pb2.Triggerer(
+        name=triggerer.name,
+        host=triggerer.host,
+        pid=triggerer.pid,
+        triggers=len(triggerer.triggers),
+        capacity=triggerer.capacity,
+        rss_bytes=triggerer.rss_bytes,
+        cpu_percent=triggerer.cpu_percent,
+    )
+    _set_time(message, "connected_at", triggerer.connected_at)
     return message
 
 

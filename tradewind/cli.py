@@ -292,7 +292,8 @@ def cmd_tasks_mark(client: Client, args: argparse.Namespace) -> None:
 
 
 def cmd_workers_list(client: Client, args: argparse.Namespace) -> None:
-    workers = client.list_workers().workers
+    response = client.list_workers()
+    workers = response.workers
     if args.json:
         return print_json(workers)
     print(
@@ -314,6 +315,17 @@ def cmd_workers_list(client: Client, args: argparse.Namespace) -> None:
             ],
         )
     )
+    if response.triggerers:
+        print()
+        print(
+            table(
+                ["TRIGGERER", "HOST", "TRIGGERS", "CPU", "RSS"],
+                [
+                    (t.name, t.host, f"{t.triggers}/{t.capacity}", f"{t.cpu_percent:.0f}%", f"{t.rss_bytes >> 20} MB")
+                    for t in response.triggerers
+                ],
+            )
+        )
 
 
 def cmd_workers_drain(client: Client, args: argparse.Namespace) -> None:

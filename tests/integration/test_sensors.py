@@ -9,6 +9,7 @@ import shutil
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -342,3 +343,21 @@ def test_a_pool_set_to_include_deferred_counts_a_deferred_task(cluster: Cluster,
     assert finished_run(cluster, "pooled_wait", run_id)["state"] == "success"
     (pool,) = [p for p in json.loads(cluster.cli("pools", "list", "--json").stdout) if p["name"] == "waiting"]
     assert pool.get("occupied", 0) == 0
+
+
+def test_triggerers_are_listed_with_the_workers_and_on_the_monitors_workers_screen(cluster: Cluster) -> None:
+    from tui.screens.workers import triggerer_summary
+
+    cluster.coordinator()
+    cluster.worker("w1")
+    cluster.triggerer("t1", "--capacity", "50")
+
+    def listed() -> list[Any] | None:
+        with cluster.client() as client:
+            return [t for t in client.list_workers().triggerers if t.name == "t1"] or None
+
+    (triggerer,) = assert_eventually(listed, 30, "the triggerer to be listed")
+    assert (triggerer.name, triggerer.triggers, triggerer.capacity) == ("t1", 0, 50)
+    assert triggerer_summary([triggerer]).startswith(" · triggerers: t1 0/50 triggers, ")
+    out = cluster.cli("workers", "list").stdout
+    assert "TRIGGERER" in out and "t1" in out and "0/50" in out

@@ -506,10 +506,32 @@ class ListWorkersRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ListWorkersResponse(_message.Message):
-    __slots__ = ("workers",)
+    __slots__ = ("workers", "triggerers")
     WORKERS_FIELD_NUMBER: _ClassVar[int]
+    TRIGGERERS_FIELD_NUMBER: _ClassVar[int]
     workers: _containers.RepeatedCompositeFieldContainer[Worker]
-    def __init__(self, workers: _Optional[_Iterable[_Union[Worker, _Mapping]]] = ...) -> None: ...
+    triggerers: _containers.RepeatedCompositeFieldContainer[Triggerer]
+    def __init__(self, workers: _Optional[_Iterable[_Union[Worker, _Mapping]]] = ..., triggerers: _Optional[_Iterable[_Union[Triggerer, _Mapping]]] = ...) -> None: ...
+
+class Triggerer(_message.Message):
+    __slots__ = ("name", "host", "pid", "triggers", "capacity", "rss_bytes", "cpu_percent", "connected_at")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    PID_FIELD_NUMBER: _ClassVar[int]
+    TRIGGERS_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    RSS_BYTES_FIELD_NUMBER: _ClassVar[int]
+    CPU_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    CONNECTED_AT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    host: str
+    pid: int
+    triggers: int
+    capacity: int
+    rss_bytes: int
+    cpu_percent: float
+    connected_at: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., host: _Optional[str] = ..., pid: _Optional[int] = ..., triggers: _Optional[int] = ..., capacity: _Optional[int] = ..., rss_bytes: _Optional[int] = ..., cpu_percent: _Optional[float] = ..., connected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class DrainWorkerRequest(_message.Message):
     __slots__ = ("name",)

@@ -54,6 +54,8 @@ def test_the_public_surface_is_what_dag_authors_import() -> None:
             "DateTimeTrigger",
             "TimeDeltaTrigger",
             "FileTrigger",
+            "WorkflowTrigger",
+            "DagStateTrigger",
         ]
     )
     for name in tradewind.__all__:

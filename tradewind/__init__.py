@@ -46,7 +46,15 @@ from tradewind.sensors import (
 )
 from tradewind.task_group import TaskGroup, task_group
 from tradewind.trigger_rules import TriggerRule
-from tradewind.triggers import BaseTrigger, DateTimeTrigger, FileTrigger, TimeDeltaTrigger, TriggerEvent
+from tradewind.triggers import (
+    BaseTrigger,
+    DagStateTrigger,
+    DateTimeTrigger,
+    FileTrigger,
+    TimeDeltaTrigger,
+    TriggerEvent,
+    WorkflowTrigger,
+)
 from tradewind.weekday import WeekDay
 
 __all__ = [
@@ -65,6 +73,7 @@ __all__ = [
     "BranchDateTimeOperator",
     "BranchDayOfWeekOperator",
     "BranchPythonOperator",
+    "DagStateTrigger",
     "DateTimeSensor",
     "DateTimeTrigger",
     "DayOfWeekSensor",
@@ -94,6 +103,7 @@ __all__ = [
     "TriggerEvent",
     "TriggerRule",
     "WeekDay",
+    "WorkflowTrigger",
     "XComArg",
     "chain",
     "dag",

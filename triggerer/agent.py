@@ -68,6 +68,7 @@ class Agent:
         watch_blocking(loop)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stopping.set)
+        os.environ["TRADEWIND_HOST"] = self.settings.host  # triggers that ask the coordinator
         watcher = None
         if self.parent_pid is not None:
             watcher = loop.create_task(watch_parent(self.parent_pid, self._stopping.set))

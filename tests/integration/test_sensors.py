@@ -245,6 +245,10 @@ with DAG(dag_id="consumer", schedule=None):
     ) >> BashOperator(task_id="consume", bash_command="echo consumed")
     ExternalTaskSensor(task_id="whole_run", external_dag_id="producer", poke_interval=0.3, timeout=60)
     ExternalTaskSensor(
+        task_id="in_triggerer", external_dag_id="producer", external_task_id="produce", deferrable=True,
+        poll_interval=0.3, timeout=60,
+    )
+    ExternalTaskSensor(
         task_id="earlier", external_dag_id="producer", external_task_ids=["produce"], poke_interval=0.3,
         timeout=1, soft_fail=True, execution_delta=timedelta(days=1),
     )
@@ -255,6 +259,7 @@ def test_an_external_task_sensor_waits_for_the_other_dags_task_at_the_same_logic
     write_dag(cluster.dags, "external.py", EXTERNAL)
     cluster.coordinator()
     cluster.worker("w1")
+    cluster.triggerer("t1")
     moment = datetime(2026, 3, 1, tzinfo=UTC)
     trigger(cluster, "producer")  # known to the coordinator before the triggers below
     trigger(cluster, "consumer")
@@ -263,11 +268,21 @@ def test_an_external_task_sensor_waits_for_the_other_dags_task_at_the_same_logic
         assert_eventually(
             lambda: tis(cluster, "consumer", consumer)["wait"]["state"] == "up_for_reschedule", 30, "the wait"
         )
+        assert_eventually(
+            lambda: tis(cluster, "consumer", consumer)["in_triggerer"]["state"] == "deferred", 30, "the deferral"
+        )
         producer = client.trigger_dag("producer", logical_date=moment).dag_run.run_id
     assert finished_run(cluster, "producer", producer)["state"] == "success"
     assert finished_run(cluster, "consumer", consumer)["state"] == "success"
     states = {task_id: row["state"] for task_id, row in tis(cluster, "consumer", consumer).items()}
-    assert states == {"wait": "success", "consume": "success", "whole_run": "success", "earlier": "skipped"}
+    assert states == {
+        "wait": "success",
+        "consume": "success",
+        "whole_run": "success",
+        "earlier": "skipped",
+        "in_triggerer": "success",
+    }
+    assert "is done" in cluster.cli("tasks", "logs", "consumer", consumer, "in_triggerer").stdout
     assert tis(cluster, "producer", producer)["mark"]["state"] == "success"
 
 

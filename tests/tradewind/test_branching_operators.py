@@ -329,8 +329,8 @@ def test_external_task_sensor_and_marker_check_their_arguments_at_parse_time() -
             ExternalTaskSensor(task_id="b", external_dag_id="other", external_task_id="t", allowed_states=["done"])
         with pytest.raises(DagDefinitionError, match="task 'c': allowed_states has 'skipped', not a DAG run state"):
             ExternalTaskSensor(task_id="c", external_dag_id="other", allowed_states=["skipped"])
-        with pytest.raises(DagDefinitionError, match="task 'd': Tradewind does not support deferrable=True"):
-            ExternalTaskSensor(task_id="d", external_dag_id="other", deferrable=True)
+        deferring = ExternalTaskSensor(task_id="d", external_dag_id="other", deferrable=True, poll_interval=5)
+        assert deferring.deferrable and deferring.poll_interval == 5.0
         with pytest.raises(DagDefinitionError, match="task 'e': recursion_depth must be a positive integer"):
             ExternalTaskMarker(task_id="e", external_dag_id="other", external_task_id="t", recursion_depth=0)
         marker = ExternalTaskMarker(task_id="mark", external_dag_id="other", external_task_id="t")

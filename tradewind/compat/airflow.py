@@ -126,6 +126,11 @@ MODULES: dict[str, dict[str, str]] = {
     "airflow.triggers.base": {"BaseTrigger": "BaseTrigger", "TriggerEvent": "TriggerEvent"},
     "airflow.triggers.temporal": {"DateTimeTrigger": "DateTimeTrigger", "TimeDeltaTrigger": "TimeDeltaTrigger"},
     "airflow.triggers.file": {"FileTrigger": "FileTrigger"},
+    "airflow.triggers.external_task": {"WorkflowTrigger": "WorkflowTrigger", "DagStateTrigger": "DagStateTrigger"},
+    "airflow.providers.standard.triggers.external_task": {
+        "WorkflowTrigger": "WorkflowTrigger",
+        "DagStateTrigger": "DagStateTrigger",
+    },
     "airflow.providers.standard.triggers.temporal": {
         "DateTimeTrigger": "DateTimeTrigger",
         "TimeDeltaTrigger": "TimeDeltaTrigger",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from tradewind.baseoperator import accepts
 from tradewind.config import Settings
@@ -18,6 +18,7 @@ from tradewind.exceptions import DagDefinitionError, NotFound, TaskFailed, TaskF
 from tradewind.operators.empty import EmptyOperator
 from tradewind.sensors.base import BaseSensorOperator
 from tradewind.states import RunState, TaskState
+from tradewind.triggers.external_task import WorkflowTrigger
 from tradewind.wire import run_state_from_pb, task_state_from_pb
 
 
@@ -25,7 +26,10 @@ class ExternalTaskSensor(BaseSensorOperator):
     """Airflow's semantics: with task ids (or a task group), every one of them in `allowed_states`
     (default success) in the other DAG's run of the same logical date (shifted by
     `execution_delta` or computed by `execution_date_fn`); without, that run in `allowed_states`.
-    Any in `failed_states` fails the sensor (skipped with soft_fail); any in `skipped_states` skips it."""
+    Any in `failed_states` fails the sensor (skipped with soft_fail); any in `skipped_states`
+    skips it. With deferrable=True it waits in the triggerer (WorkflowTrigger)."""
+
+    can_defer = True
 
     template_fields = ("external_dag_id", "external_task_id", "external_task_ids", "external_task_group_id")
 
@@ -86,44 +90,68 @@ class ExternalTaskSensor(BaseSensorOperator):
         return [logical]
 
     def poke(self, context: dict[str, Any]) -> bool:
+        dates = self.dates(context)
+        if self.check_existence:
+            self._check_existence()
+        done, states = external_states(
+            self.external_dag_id, dates, self.external_task_ids, self.external_task_group_id, self.allowed_states
+        )
+        shown = ", ".join(d.isoformat() for d in dates)
+        print(f"Poking for {self.external_dag_id} {self._what} at {shown}: {sorted(states)}", flush=True)
+        if any(state in self.failed_states for state in states):
+            self._failed()
+        if any(state in self.skipped_states for state in states):
+            raise TaskSkipped(f"{self.where}: the external {self._what} of DAG {self.external_dag_id!r} was skipped")
+        return done
+
+    def execute(self, context: dict[str, Any]) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        if self.poke(context):
+            return None
+        trigger = WorkflowTrigger(
+            external_dag_id=self.external_dag_id,
+            logical_dates=self.dates(context),
+            external_task_ids=self.external_task_ids,
+            external_task_group_id=self.external_task_group_id,
+            allowed_states=self.allowed_states,
+            failed_states=self.failed_states,
+            skipped_states=self.skipped_states,
+            poke_interval=self.poll_interval,
+        )
+        self.defer(trigger=trigger, method_name="execute_complete", timeout=self.timeout)
+        return None
+
+    def execute_complete(self, context: dict[str, Any], event: Any = None) -> Any:
+        status = event.get("status") if isinstance(event, dict) else None
+        if status == "success":
+            print(f"{self.where}: the external {self._what} of DAG {self.external_dag_id!r} is done", flush=True)
+            return None
+        if status == "skipped":
+            raise TaskSkipped(f"{self.where}: the external {self._what} of DAG {self.external_dag_id!r} was skipped")
+        self._failed()
+
+    @property
+    def _what(self) -> str:
+        if self.external_task_ids:
+            return f"tasks {self.external_task_ids}"
+        if self.external_task_group_id is not None:
+            return f"task group {self.external_task_group_id!r}"
+        return "run"
+
+    def _failed(self) -> NoReturn:
+        message = f"{self.where}: the external {self._what} of DAG {self.external_dag_id!r} failed"
+        raise TaskSkipped(message) if self.soft_fail else TaskFailed(message)
+
+    def dates(self, context: dict[str, Any]) -> list[datetime]:
+        return [d if d.tzinfo is not None else d.replace(tzinfo=UTC) for d in self._dates(context)]
+
+    def _check_existence(self) -> None:
         from tradewind.client import Client
 
-        dates = [d if d.tzinfo is not None else d.replace(tzinfo=UTC) for d in self._dates(context)]
-        shown = ", ".join(d.isoformat() for d in dates)
-        with Client(Settings.load().host) as client:
-            if self.check_existence:
-                self._check_existence(client)
-            runs = _runs_at(client, self.external_dag_id, dates)
-            if self.external_task_ids or self.external_task_group_id is not None:
-                states = [state for run_id in runs.values() for state in self._task_states(client, run_id)]
-                what = (
-                    f"tasks {self.external_task_ids}"
-                    if self.external_task_ids
-                    else f"task group {self.external_task_group_id!r}"
-                )
-                expected = len(dates) * len(self.external_task_ids) if self.external_task_ids else len(states) or 1
-            else:
-                states = runs_states(client, self.external_dag_id, runs)
-                expected, what = len(dates), "run"
-        print(f"Poking for {self.external_dag_id} {what} at {shown}: {sorted(states)}", flush=True)
-        if any(state in self.failed_states for state in states):
-            message = f"{self.where}: the external {what} of DAG {self.external_dag_id!r} at {shown} failed"
-            raise TaskSkipped(message) if self.soft_fail else TaskFailed(message)
-        if any(state in self.skipped_states for state in states):
-            raise TaskSkipped(f"{self.where}: the external {what} of DAG {self.external_dag_id!r} was skipped")
-        return len(runs) == len(dates) and sum(1 for s in states if s in self.allowed_states) == expected
-
-    def _task_states(self, client: Any, run_id: str) -> list[str]:
-        listed = client.list_task_instances(self.external_dag_id, run_id).task_instances
-        if self.external_task_ids:
-            wanted = set(self.external_task_ids)
-            return [task_state_from_pb(ti.state).value for ti in listed if ti.task_id in wanted]
-        prefix = f"{self.external_task_group_id}."
-        return [task_state_from_pb(ti.state).value for ti in listed if ti.task_id.startswith(prefix)]
-
-    def _check_existence(self, client: Any) -> None:
         try:
-            dag = client.get_dag(self.external_dag_id)
+            with Client(Settings.load().host) as client:
+                dag = client.get_dag(self.external_dag_id)
         except NotFound:
             raise TaskFailedNoRetry(f"{self.where}: the external DAG {self.external_dag_id!r} does not exist") from None
         known = {task.task_id for task in dag.tasks}
@@ -132,6 +160,36 @@ class ExternalTaskSensor(BaseSensorOperator):
             raise TaskFailedNoRetry(
                 f"{self.where}: the external task {missing[0]!r} does not exist in DAG {self.external_dag_id!r}"
             )
+
+
+def external_states(
+    dag_id: str, dates: list[datetime], task_ids: list[str], group_id: str | None, allowed: list[str]
+) -> tuple[bool, list[str]]:
+    """Whether every task (or the run, without tasks) of `dag_id` at every logical date is in
+    `allowed`, and the states seen, read from the coordinator."""
+    from tradewind.client import Client
+
+    with Client(Settings.load().host) as client:
+        runs = _runs_at(client, dag_id, dates)
+        if task_ids or group_id is not None:
+            states = [
+                state for run_id in runs.values() for state in _task_states(client, dag_id, run_id, task_ids, group_id)
+            ]
+            expected = len(dates) * len(task_ids) if task_ids else len(states) or 1
+        else:
+            states = runs_states(client, dag_id, runs)
+            expected = len(dates)
+    done = len(runs) == len(dates) and sum(1 for s in states if s in allowed) == expected
+    return done, states
+
+
+def _task_states(client: Any, dag_id: str, run_id: str, task_ids: list[str], group_id: str | None) -> list[str]:
+    listed = client.list_task_instances(dag_id, run_id).task_instances
+    if task_ids:
+        wanted = set(task_ids)
+        return [task_state_from_pb(ti.state).value for ti in listed if ti.task_id in wanted]
+    prefix = f"{group_id}."
+    return [task_state_from_pb(ti.state).value for ti in listed if ti.task_id.startswith(prefix)]
 
 
 def runs_states(client: Any, dag_id: str, runs: dict[datetime, str]) -> list[str]:

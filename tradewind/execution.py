@@ -17,7 +17,7 @@ from tradewind.dag import DAG
 from tradewind.dagbag import load_dag_file
 from tradewind.exceptions import SerializationError, TaskDeferred, TaskFailedNoRetry, TaskRescheduled, TaskSkipped
 from tradewind.serialization import xcom_inputs_of
-from tradewind.templates import render
+from tradewind.templates import compiled, render
 
 __all__ = ["deferral_of", "encode_return_value", "outcome_of", "run_python_task", "warm_dag_file", "xcom_inputs_of"]
 
@@ -36,13 +36,13 @@ def warm_dag_file(bundle_dir: str, dag_file: str) -> None:
         dags = _load(Path(bundle_dir), dag_file)
     _LOADED[(bundle_dir, dag_file)] = dags, modules
     for dag in dags.values():
-        _warm_templates(dag.template_settings)
+        _warm_templates(dag)
 
 
-def _warm_templates(settings: Any) -> None:
-    """Render one template with the DAG's settings, so the Jinja lexer (dozens of regular
-    expressions) and the context's lazy parts are built once in the fork server, not in every
-    task child: in a child they cost tens of milliseconds, before a deferred task can resume."""
+def _warm_templates(dag: DAG) -> None:
+    """Compile the DAG's task templates and render one, so the Jinja lexer (dozens of regular
+    expressions), the templates and the context's lazy parts are built once in the fork server,
+    not in every task child: there they cost tens of milliseconds, before a deferred task resumes."""
     from datetime import UTC, datetime
 
     from tradewind.templates import build_context
@@ -60,8 +60,23 @@ def _warm_templates(settings: Any) -> None:
         try_number=1,
         run_type="manual",
     )
+    settings = dag.template_settings
     with contextlib.suppress(Exception):
         render("{{ ds }}", context, settings)
+    for task in dag.tasks:
+        for source in _template_sources([getattr(task, name, None) for name in task.template_fields]):
+            with contextlib.suppress(Exception):  # a broken template fails its task, later
+                compiled(settings, source)
+
+
+def _template_sources(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if "{{" in value or "{%" in value or "{#" in value else []
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in _template_sources(item)]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _template_sources(item)]
+    return []
 
 
 def run_python_task(

@@ -281,8 +281,9 @@ def _dag_fields(data: dict[str, Any], paused: bool) -> dict[str, Any]:
     }
 
 
-async def serve(settings: Settings, workers: int = 0) -> None:
-    """Run the coordinator (and `workers` local worker processes) until SIGTERM or SIGINT."""
+async def serve(settings: Settings, workers: int = 0, triggerer: bool = False) -> None:
+    """Run the coordinator (and `workers` local worker processes, and a local triggerer) until
+    SIGTERM or SIGINT."""
     coordinator = Coordinator(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -299,7 +300,7 @@ async def serve(settings: Settings, workers: int = 0) -> None:
         address = starting.result()
         print(f"coordinator listening on {address}", flush=True)
         log.info("DAG folder %s, metastore %s", coordinator.settings.dags_folder, redact(settings.db_url))
-        local = LocalWorkers(settings, address.replace("0.0.0.0", "127.0.0.1"), workers)
+        local = LocalWorkers(settings, address.replace("0.0.0.0", "127.0.0.1"), workers, triggerer)
         await local.start()
         waiter = asyncio.create_task(coordinator.wait())
         await asyncio.wait([waiter, stopper], return_when=asyncio.FIRST_COMPLETED)
@@ -321,16 +322,18 @@ class LocalWorkers:
     """`coordinator standalone`'s worker processes and its triggerer, restarted (after a pause)
     when one dies."""
 
-    def __init__(self, settings: Settings, address: str, count: int) -> None:
+    def __init__(self, settings: Settings, address: str, count: int, triggerer: bool = False) -> None:
         self.settings = settings
         self.address = address
         self.count = count
+        self.triggerer = triggerer
         self.processes: dict[int, asyncio.subprocess.Process] = {}
         self._watchers: list[asyncio.Task[None]] = []
         self._stopping = False
 
     async def start(self) -> None:
-        self._watchers = [asyncio.create_task(self._keep(i)) for i in range(self.count + 1)]
+        processes = self.count + 1 if self.triggerer else self.count
+        self._watchers = [asyncio.create_task(self._keep(i)) for i in range(processes)]
 
     async def _keep(self, index: int) -> None:
         """Run worker `index`, restarting it when it exits; the pause doubles while it keeps exiting soon."""

@@ -360,7 +360,7 @@ def test_a_pool_set_to_include_deferred_counts_a_deferred_task(cluster: Cluster,
     assert pool.get("occupied", 0) == 0
 
 
-def test_triggerers_are_listed_with_the_workers_and_on_the_monitors_workers_screen(cluster: Cluster) -> None:
+def test_triggerers_are_listed_with_the_workers_and_serve_starts_none_of_its_own(cluster: Cluster) -> None:
     from tui.screens.workers import triggerer_summary
 
     cluster.coordinator()
@@ -372,6 +372,7 @@ def test_triggerers_are_listed_with_the_workers_and_on_the_monitors_workers_scre
             return [t for t in client.list_workers().triggerers if t.name == "t1"] or None
 
     (triggerer,) = assert_eventually(listed, 30, "the triggerer to be listed")
+    assert _triggerers(cluster.home) == {}, "coordinator serve started a triggerer of its own"
     assert (triggerer.name, triggerer.triggers, triggerer.capacity) == ("t1", 0, 50)
     assert triggerer_summary([triggerer]).startswith(" · triggerers: t1 0/50 triggers, ")
     out = cluster.cli("workers", "list").stdout

@@ -55,6 +55,8 @@ def deferred_wait(cluster: BenchCluster, n: int, wait_s: float) -> dict[str, Any
         slots_held = max(slots_held, _running_on_workers(cluster))
         time.sleep(0.5)
     after, window = triggerer.cpu_times(), time.monotonic() - sampled
+    with cluster.client() as client:
+        running = {t.name: t.triggers for t in client.list_workers().triggerers}
     cpu = (after.user + after.system - before.user - before.system) / window * 100
     rss = triggerer.memory_info().rss / 2**20
     wait_for(lambda: _states(cluster, "bench_deferred", run_id).count(SUCCESS) == n, 600, "every task resumed", 0.5)
@@ -63,6 +65,7 @@ def deferred_wait(cluster: BenchCluster, n: int, wait_s: float) -> dict[str, Any
         "deferred_all_s": deferred_s,
         "triggerer_rss_mb": rss,
         "triggerer_cpu_pct": cpu,
+        "triggers_by_triggerer": running,
         "slots_held_while_waiting": slots_held,
         "all_resumed": True,
         "run_s": time.monotonic() - start,

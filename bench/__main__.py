@@ -20,7 +20,7 @@ from typing import Any
 import psutil
 import psycopg2
 
-from bench import floors, monitor, workloads
+from bench import floors, monitor, sensors, workloads
 from bench.cluster import BenchCluster
 
 ALL = [
@@ -34,6 +34,9 @@ ALL = [
     "history",
     "tui",
     "event_latency",
+    "deferred_wait",
+    "file_latency",
+    "reschedule_sensor",
 ]
 TARGETS = {
     "chain": "hop p50 <= 5 ms, p99 <= 25 ms",
@@ -45,7 +48,10 @@ TARGETS = {
     "idle": "< 1% of a core, no metastore writes",
     "history": "within 2x of an empty metastore",
     "tui": "every keypress answered < 100 ms",
+    "deferred_wait": "triggerer < 100 MB and < 2% of a core for 1,000 triggers, no slot held",
     "event_latency": "asset event to task start p50 <= 20 ms, p99 <= 100 ms",
+    "file_latency": "file to a deferrable FileSensor's downstream start p50 <= 20 ms, p99 <= 100 ms",
+    "reschedule_sensor": "no slot held between pokes; all finish",
 }
 
 
@@ -86,6 +92,8 @@ def run_workload(name: str, quick: bool, server: str | None) -> dict[str, Any]:
 
 
 def _run(name: str, scale: int, db: str | None) -> dict[str, Any]:
+    if name in SENSOR_WORKLOADS:
+        return _run_sensors(name, scale, db)
     cluster = BenchCluster(db).start()
     try:
         if name == "chain":
@@ -110,6 +118,25 @@ def _run(name: str, scale: int, db: str | None) -> dict[str, Any]:
         cluster.stop()
 
 
+SENSOR_WORKLOADS = ("deferred_wait", "file_latency", "reschedule_sensor")
+
+
+def _run_sensors(name: str, scale: int, db: str | None) -> dict[str, Any]:
+    """The deferral workloads on 2 workers of 8 slots and a triggerer; reschedule_sensor on 2 slots.
+    TRADEWIND_BENCH_RESCHEDULE_SECONDS sets how long its sensors poke (default 60, 10 with --quick)."""
+    slots = 1 if name == "reschedule_sensor" else 8
+    cluster = BenchCluster(db, workers=2, slots=slots, triggerers=1).start()
+    try:
+        if name == "deferred_wait":
+            return sensors.deferred_wait(cluster, 1000 // scale, 60 / (scale // 2 or 1))
+        if name == "file_latency":
+            return sensors.file_latency(cluster, 50 // (scale // 2 or 1), str(cluster.home))
+        seconds = float(os.environ.get("TRADEWIND_BENCH_RESCHEDULE_SECONDS", 60 if scale == 1 else 10))
+        return sensors.reschedule_sensor(cluster, 200 // (scale // 2 or 1), seconds)
+    finally:
+        cluster.stop()
+
+
 def summary(name: str, figures: dict[str, Any]) -> str:
     keys = {
         "chain": ("hop_p50_ms", "hop_p99_ms"),
@@ -122,6 +149,9 @@ def summary(name: str, figures: dict[str, Any]) -> str:
         "history": ("ratio_start", "ratio_list"),
         "tui": ("keypress_p50_ms", "keypress_p99_ms", "keypress_max_ms"),
         "event_latency": ("event_to_start_p50_ms", "event_to_start_p99_ms"),
+        "deferred_wait": ("triggerer_rss_mb", "triggerer_cpu_pct", "slots_held_while_waiting", "all_resumed"),
+        "file_latency": ("p50_ms", "p99_ms"),
+        "reschedule_sensor": ("most_on_workers", "slots", "reschedules", "finished_s"),
     }[name]
     parts = []
     for key in keys:
@@ -199,6 +229,13 @@ def versus_floor(name: str, figures: dict[str, Any], floor: dict[str, float], cp
         return "empty metastore", max(figures["ratio_start"], figures["ratio_list"])
     if name == "tui":
         return "100 ms (the target)", figures["keypress_max_ms"] / 100
+    if name == "file_latency":
+        base = rtt + commit + spawn
+        return f"{base:.2f} ms (rtt + commit + spawn)", figures["p50_ms"] / base
+    if name == "deferred_wait":
+        return "100 MB (the goal)", figures["triggerer_rss_mb"] / 100
+    if name == "reschedule_sensor":
+        return f"{figures['slots']} slots", figures["most_on_workers"] / figures["slots"]
     return "0% (nothing to do)", float("nan")
 
 

@@ -30,13 +30,15 @@ def wait_for(condition: Any, timeout: float, what: str, interval: float = 0.01) 
 
 
 class BenchCluster:
-    def __init__(self, db: str | None = None, workers: int = 2, slots: int = 16) -> None:
+    def __init__(self, db: str | None = None, workers: int = 2, slots: int = 16, triggerers: int = 0) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="tw-bench-"))
         self.dags = self.home / "dags"
         self.dags.mkdir()
         self.db = db or f"sqlite:///{self.home / 'tradewind.db'}"
         self.workers = workers
         self.slots = slots
+        self.triggerers: list[subprocess.Popen[bytes]] = []
+        self.triggerer_count = triggerers
         self.procs: list[subprocess.Popen[bytes]] = []
         self.coordinator: subprocess.Popen[bytes] | None = None
         self.address = ""
@@ -99,6 +101,17 @@ class BenchCluster:
                     start_new_session=True,
                 )
             )
+        for i in range(self.triggerer_count):
+            command = ["-m", "triggerer", "join", "--host", self.address, "--name", f"bench-triggerer-{i}"]
+            command += ["--home", str(self.home / f"t{i}"), "--log-level", "WARNING"]
+            triggerer = subprocess.Popen(
+                [sys.executable, *command],
+                stdout=subprocess.DEVNULL,
+                stderr=open(self.home / f"triggerer-{i}.log", "wb"),  # noqa: SIM115
+                start_new_session=True,
+            )
+            self.triggerers.append(triggerer)
+            self.procs.append(triggerer)
         with self.client() as client:
             wait_for(lambda: len(client.list_workers().workers) >= self.workers, 60, "the workers")
         return self

@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         # gRPC's threads and the event loop trade the GIL for every message; a 0.5 ms switch
         # interval (CPython's default is 5 ms) keeps each hand-off short.
         sys.setswitchinterval(0.0005)
-        asyncio.run(serve(settings, workers=workers))
+        asyncio.run(serve(settings, workers=workers, triggerer=args.command == "standalone"))
     except (TradewindError, OSError, peewee.PeeweeException) as exc:
         print(f"coordinator: error: {_one_line(exc)}", file=sys.stderr)
         return 1

@@ -35,13 +35,14 @@ from coordinator.metastore.store import Store, StoredVersion, aware
 from coordinator.secrets import Secrets, load_key
 from coordinator.server import bind, create_server
 from coordinator.timetable import Timetable
+from coordinator.triggerer_service import TriggererService
 from coordinator.worker_service import WorkerService
 from tradewind.bundles import Bundle, build_bundle
 from tradewind.config import Settings
 from tradewind.exceptions import ConfigError
 from tradewind.forkserver import ForkServer
 from tradewind.serialization import dag_hash
-from tradewind.v1 import control_pb2, control_pb2_grpc, worker_pb2_grpc
+from tradewind.v1 import control_pb2, control_pb2_grpc, triggerer_pb2_grpc, worker_pb2_grpc
 from tradewind.wire import to_timestamp
 
 log = logging.getLogger("tradewind.coordinator")
@@ -111,6 +112,9 @@ class Coordinator:
         self.engine.start()
         worker_pb2_grpc.add_WorkerServiceServicer_to_server(
             WorkerService(self.engine, self.settings.heartbeat_timeout), self.server
+        )
+        triggerer_pb2_grpc.add_TriggererServiceServicer_to_server(
+            TriggererService(self.engine, self.settings.heartbeat_timeout), self.server
         )
         control = ControlService(self.engine, self.settings.worker_retention, self.authenticator)
         control_pb2_grpc.add_ControlServiceServicer_to_server(control, self.server)
@@ -311,8 +315,9 @@ def dag_fields(data: dict[str, Any], paused: bool) -> dict[str, Any]:
     }
 
 
-async def serve(settings: Settings, workers: int = 0) -> None:
-    """Run the coordinator (and `workers` local worker processes) until SIGTERM or SIGINT."""
+async def serve(settings: Settings, workers: int = 0, triggerer: bool = False) -> None:
+    """Run the coordinator (and `workers` local worker processes, and a local triggerer) until
+    SIGTERM or SIGINT."""
     if workers and settings.tls_cert and not settings.tls_ca:
         raise ConfigError("coordinator standalone with --tls-cert needs --tls-ca, the CA its local workers trust")
     if workers and settings.tls_client_ca:
@@ -333,7 +338,9 @@ async def serve(settings: Settings, workers: int = 0) -> None:
         address = starting.result()
         print(f"coordinator listening on {address}", flush=True)
         log.info("DAG folder %s, metastore %s", coordinator.settings.dags_folder, redact(settings.db_url))
-        local = LocalWorkers(settings, address.replace("0.0.0.0", "127.0.0.1"), workers, coordinator.authenticator)
+        local = LocalWorkers(
+            settings, address.replace("0.0.0.0", "127.0.0.1"), workers, coordinator.authenticator, triggerer
+        )
         await local.start()
         waiter = asyncio.create_task(coordinator.wait())
         await asyncio.wait([waiter, stopper], return_when=asyncio.FIRST_COMPLETED)
@@ -352,19 +359,24 @@ async def serve(settings: Settings, workers: int = 0) -> None:
 
 
 class LocalWorkers:
-    """`coordinator standalone`'s worker processes, restarted (after a pause) when one dies."""
+    """`coordinator standalone`'s worker processes and its triggerer, restarted (after a pause)
+    when one dies."""
 
-    def __init__(self, settings: Settings, address: str, count: int, authenticator: Authenticator) -> None:
+    def __init__(
+        self, settings: Settings, address: str, count: int, authenticator: Authenticator, triggerer: bool = False
+    ) -> None:
         self.settings = settings
         self.address = address
         self.count = count
         self.authenticator = authenticator
+        self.triggerer = triggerer
         self.processes: dict[int, asyncio.subprocess.Process] = {}
         self._watchers: list[asyncio.Task[None]] = []
         self._stopping = False
 
     async def start(self) -> None:
-        self._watchers = [asyncio.create_task(self._keep(i)) for i in range(self.count)]
+        processes = self.count + 1 if self.triggerer else self.count
+        self._watchers = [asyncio.create_task(self._keep(i)) for i in range(processes)]
 
     async def _keep(self, index: int) -> None:
         """Run worker `index`, restarting it when it exits; the pause doubles while it keeps exiting soon."""
@@ -378,11 +390,28 @@ class LocalWorkers:
                 return
             if time.monotonic() - started > _RESTART_PAUSE_MAX:
                 pause = _RESTART_PAUSE
-            log.warning("local worker %d exited with code %s; starting it again in %gs", index + 1, code, pause)
+            what = "the local triggerer" if index == self.count else f"local worker {index + 1}"
+            log.warning("%s exited with code %s; starting it again in %gs", what, code, pause)
             await asyncio.sleep(pause)
             pause = min(pause * 2, _RESTART_PAUSE_MAX)
 
     def _command(self, index: int) -> list[str]:
+        """Processes 0 to count - 1 are workers; the last is the triggerer."""
+        if index == self.count:
+            return [
+                sys.executable,
+                "-m",
+                "triggerer",
+                "join",
+                "--host",
+                self.address,
+                "--home",
+                str(self.settings.home),
+                "--name",
+                "local-triggerer",
+                "--parent-pid",
+                str(os.getpid()),
+            ]
         return [
             sys.executable,
             "-m",

@@ -44,6 +44,7 @@ class Rule(NamedTuple):
 
 _CONTROL = "/tradewind.v1.ControlService/"
 _WORKER = "/tradewind.v1.WorkerService/"
+_TRIGGERER = "/tradewind.v1.TriggererService/"
 CHANGE = True
 RULES: dict[str, Rule] = {
     **{
@@ -101,6 +102,8 @@ RULES: dict[str, Rule] = {
     **{_CONTROL + name: Rule(ADMIN) for name in ("ListTokens", "GetConnection", "TestConnection", "GetVariable")},
     _WORKER + "Connect": Rule(WORKER),
     _WORKER + "FetchBundle": Rule(WORKER),
+    # A triggerer joins with a worker token.
+    _TRIGGERER + "Connect": Rule(WORKER),
 }
 #: What an RPC missing from RULES needs: fail closed.
 UNLISTED = Rule(ADMIN, CHANGE)

@@ -346,7 +346,9 @@ class ControlService(SecretsRpcs, TokenHandlers, control_pb2_grpc.ControlService
         rows = await self._read(self.store.list_workers, forget_before, set(live))
         out = [messages.worker_pb(live[name]) for name in sorted(live) if live[name].slots > 0]
         out += [messages.worker_row_pb(row) for row in rows if row.name not in live and row.state in GONE]
-        return control_pb2.ListWorkersResponse(workers=out)
+        triggerers = self.engine.scheduler.triggerers
+        listed = [messages.triggerer_pb(triggerers[name]) for name in sorted(triggerers)]
+        return control_pb2.ListWorkersResponse(workers=out, triggerers=listed)
 
     async def DrainWorker(
         self, request: control_pb2.DrainWorkerRequest, context: Ctx
@@ -378,11 +380,18 @@ class ControlService(SecretsRpcs, TokenHandlers, control_pb2_grpc.ControlService
             occupied=scheduler.pool_used.get(row.name, 0),
             waiting=scheduler.queue.waiting_by_pool().get(row.name, 0),
             description=row.description,
+            include_deferred=row.include_deferred,
         )
 
     async def SetPool(self, request: control_pb2.SetPoolRequest, context: Ctx) -> control_pb2.SetPoolResponse:
         name = required(request.name, "name")
-        await self.engine.command("set_pool", name=name, slots=request.slots, description=request.description)
+        await self.engine.command(
+            "set_pool",
+            name=name,
+            slots=request.slots,
+            description=request.description,
+            include_deferred=request.include_deferred,
+        )
         return control_pb2.SetPoolResponse(pool=await self._pool_named(name))
 
     async def DeletePool(self, request: control_pb2.DeletePoolRequest, context: Ctx) -> control_pb2.DeletePoolResponse:

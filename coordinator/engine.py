@@ -38,6 +38,9 @@ from coordinator.events import (
     Started,
     StoredPull,
     TaskRequested,
+    TriggererJoined,
+    TriggererLeft,
+    TriggerFired,
     VariableWrite,
     WorkerDraining,
     WorkerJoined,
@@ -53,12 +56,16 @@ from coordinator.scheduling.assets import INLET_WINDOW
 from coordinator.scheduling.effects import (
     Assign,
     Cancel,
+    CancelTrigger,
     CloseStream,
+    CloseTriggerer,
     Drain,
     Effect,
+    FiredAck,
     Respond,
     ResultAck,
     RunCallback,
+    RunTrigger,
     Timer,
     WatchDag,
     WatchRun,
@@ -72,7 +79,7 @@ from coordinator.watch import WatchHub
 from coordinator.worker_messages import task_response_pb
 from tradewind.exceptions import ApiError, FailedPrecondition, InvalidArgument, MetastoreError, NotFound
 from tradewind.states import TaskState
-from tradewind.v1 import common_pb2, control_pb2, worker_pb2
+from tradewind.v1 import common_pb2, control_pb2, triggerer_pb2, worker_pb2
 from tradewind.wire import Reprocess, RequestError, WaitReason
 
 log = logging.getLogger("tradewind.coordinator")
@@ -114,6 +121,8 @@ class Engine:
         self.default_pool_slots = default_pool_slots
         self.inbox: asyncio.Queue[Any] = asyncio.Queue()
         self.streams: dict[str, tuple[int, asyncio.Queue[worker_pb2.CoordinatorMessage | None]]] = {}
+        #: Triggerer name -> (session generation, the queue its Connect stream sends from).
+        self.triggerer_streams: dict[str, tuple[int, asyncio.Queue[triggerer_pb2.TriggererCommand | None]]] = {}
         self.watchers = WatchHub()
         self.failed: BaseException | None = None
         self.batches = 0
@@ -261,7 +270,7 @@ class Engine:
         s = self.scheduler
         for f in failures:
             ti_id: int | None = None
-            if f.kind == "task_instance":
+            if f.kind in ("task_instance", "task_reschedule", "trigger"):
                 ti_id = f.id
             elif f.kind == "attempt":
                 ti_id = next((ti.id for ti in s.tis.values() if ti.attempt and ti.attempt.id == f.id), None)
@@ -322,6 +331,18 @@ class Engine:
                 replies.append((event.reply, lambda r=reclaimed, j=rejected: (r, j)))  # type: ignore[misc]
             case WorkerLeft():
                 s.left(event.name, event.generation)
+            case TriggerFired():
+                s.trigger_fired(event)
+            case TriggererJoined():
+                try:
+                    generation = s.triggerer_joined(event.session)
+                except ApiError as exc:
+                    if not event.reply.done():
+                        event.reply.set_exception(exc)
+                    return
+                replies.append((event.reply, lambda g=generation: g))  # type: ignore[misc]
+            case TriggererLeft():
+                s.triggerer_left(event.name, event.generation)
             case WorkerDraining():
                 s.draining(event.name, event.generation, event.reason)
             case DagVersionStored():
@@ -447,9 +468,10 @@ class Engine:
         worker = self.scheduler.drain(name)
         return lambda: messages.worker_pb(worker)
 
-    def _cmd_set_pool(self, name: str, slots: int, description: str) -> Reply:
-        self.store.set_pool(name, slots, description)
+    def _cmd_set_pool(self, name: str, slots: int, description: str, include_deferred: bool = False) -> Reply:
+        self.store.set_pool(name, slots, description, include_deferred)
         self.scheduler.set_pool(name, slots)
+        self.scheduler.set_pool_include_deferred(name, include_deferred)
         return lambda: name
 
     def _cmd_delete_pool(self, name: str) -> Reply:
@@ -529,6 +551,26 @@ class Engine:
             case WatchDag():
                 if watching:
                     self.publish(control_pb2.WatchResponse(dag=self.dag_message(effect.dag_id)), effect.dag_id)
+            case RunTrigger():
+                t = effect.trigger
+                run = triggerer_pb2.RunTrigger(
+                    trigger_id=t.id,
+                    classpath=t.classpath,
+                    kwargs_json=t.kwargs_json,
+                    bundle_hash=effect.bundle_hash,
+                    waiter=effect.waiter,
+                )
+                self._to_triggerer(effect.triggerer, triggerer_pb2.TriggererCommand(run=run), effect.generation)
+            case CancelTrigger():
+                cancel = triggerer_pb2.CancelTrigger(trigger_id=effect.trigger_id)
+                self._to_triggerer(effect.triggerer, triggerer_pb2.TriggererCommand(cancel=cancel))
+            case FiredAck():
+                ack = triggerer_pb2.FiredAck(trigger_id=effect.trigger_id)
+                self._to_triggerer(effect.triggerer, triggerer_pb2.TriggererCommand(fired_ack=ack))
+            case CloseTriggerer():
+                stream = self.triggerer_streams.get(effect.triggerer)
+                if stream is not None and stream[0] == effect.generation:
+                    stream[1].put_nowait(None)
 
     async def _respond_from_store(self, effect: Respond, pull: StoredPull) -> None:
         """Answer a pull from a run that is not in memory with what the metastore holds."""
@@ -593,6 +635,13 @@ class Engine:
 
     def _send(self, worker: str, message: worker_pb2.CoordinatorMessage, generation: int | None = None) -> None:
         stream = self.streams.get(worker)
+        if stream is not None and (generation is None or stream[0] in (generation, -1)):
+            stream[1].put_nowait(message)
+
+    def _to_triggerer(
+        self, name: str, message: triggerer_pb2.TriggererCommand, generation: int | None = None
+    ) -> None:
+        stream = self.triggerer_streams.get(name)
         if stream is not None and (generation is None or stream[0] in (generation, -1)):
             stream[1].put_nowait(message)
 

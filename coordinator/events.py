@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from coordinator.sessions import WorkerSession
+from coordinator.sessions import TriggererSession, WorkerSession
 from tradewind.skipping import FollowTasks
 from tradewind.wire import Outcome, Refusal, RequestError
 
@@ -100,6 +100,21 @@ class Finished:
     outlet_extra: dict[str, dict[str, Any]] | None = None
     #: Events it added through the asset aliases in its outlets, in order.
     alias_events: tuple[AliasAdded, ...] = ()
+    #: When a sensor in reschedule mode (outcome UP_FOR_RESCHEDULE) runs again; None otherwise.
+    reschedule_date: datetime | None = None
+    #: What a deferred task waits on (outcome DEFERRED); None otherwise.
+    deferral: DeferralRequest | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeferralRequest:
+    """worker.proto Deferral, checked."""
+
+    trigger_classpath: str
+    trigger_kwargs_json: str
+    next_method: str
+    next_kwargs_json: str
+    timeout: timedelta | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,3 +231,30 @@ class Command:
     name: str
     args: dict[str, Any]
     reply: asyncio.Future[Any] = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TriggererJoined:
+    """A triggerer's stream sent hello; the reply is its generation, or AlreadyExists."""
+
+    session: TriggererSession
+    reply: asyncio.Future[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TriggererLeft:
+    """A triggerer's stream ended (the stream handler's finally always sends it)."""
+
+    name: str
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerFired:
+    """A trigger fired (`error` empty, `event_json` its payload) or failed (`error` set)."""
+
+    triggerer: str
+    generation: int
+    trigger_id: int
+    event_json: str
+    error: str = ""

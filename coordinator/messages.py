@@ -15,7 +15,7 @@ from coordinator.metastore import models as m
 from coordinator.metastore.store import aware
 from coordinator.payloads import Payload
 from coordinator.records import AssetEvent, Run, TaskInstance
-from coordinator.sessions import WorkerSession
+from coordinator.sessions import TriggererSession, WorkerSession
 from tradewind.states import RunState, TaskState
 from tradewind.v1 import common_pb2, control_pb2, payload_pb2, worker_pb2
 from tradewind.wire import (
@@ -46,19 +46,27 @@ def assignment_pb(ti: TaskInstance, payload: Payload) -> worker_pb2.CoordinatorM
         task_payload.bash.CopyFrom(payload_pb2.BashPayload(**payload.fields))
     else:
         task_payload.python.CopyFrom(payload_pb2.PythonPayload(**payload.fields))
-    return worker_pb2.CoordinatorMessage(
-        assignment=worker_pb2.Assignment(
-            attempt=attempt_pb(ti.id, ti.try_number, ti.attempt.token),
-            dag_id=ti.run.dag_id,
-            run_id=ti.run.run_id,
-            task_id=ti.task_id,
-            map_index=ti.map_index,
-            execution_timeout_ms=int((spec.execution_timeout or 0) * 1000),
-            payload=task_payload,
-            queue=spec.queue,
-            callbacks=worker_pb2.TaskCallbacks(**payload.callbacks) if payload.callbacks else None,
-        )
+    assignment = worker_pb2.Assignment(
+        attempt=attempt_pb(ti.id, ti.try_number, ti.attempt.token),
+        dag_id=ti.run.dag_id,
+        run_id=ti.run.run_id,
+        task_id=ti.task_id,
+        map_index=ti.map_index,
+        execution_timeout_ms=int((spec.execution_timeout or 0) * 1000),
+        payload=task_payload,
+        queue=spec.queue,
+        callbacks=worker_pb2.TaskCallbacks(**payload.callbacks) if payload.callbacks else None,
     )
+    reschedules = ti.reschedules
+    if reschedules is not None and reschedules.try_number == ti.try_number:
+        _set_time(assignment, "reschedule_started_at", reschedules.started_at)
+        assignment.reschedule_count = reschedules.count
+    trigger = ti.trigger
+    if trigger is not None and trigger.fired and trigger.try_number == ti.try_number:
+        assignment.resume.CopyFrom(
+            worker_pb2.Resume(next_method=trigger.next_method, next_kwargs_json=trigger.next_kwargs_json)
+        )
+    return worker_pb2.CoordinatorMessage(assignment=assignment)
 
 
 def dag_pb(row: m.Dag, running: int = 0, recent: list[str] | None = None) -> control_pb2.Dag:
@@ -177,6 +185,20 @@ def attempt_row_pb(row: m.TaskAttempt) -> control_pb2.TaskAttempt:
     )
     for name in ("ready_at", "queued_at", "sent_at", "acked_at", "started_at", "ended_at"):
         _set_time(message, name, getattr(row, name))
+    return message
+
+
+def triggerer_pb(triggerer: TriggererSession) -> control_pb2.Triggerer:
+    message = control_pb2.Triggerer(
+        name=triggerer.name,
+        host=triggerer.host,
+        pid=triggerer.pid,
+        triggers=len(triggerer.triggers),
+        capacity=triggerer.capacity,
+        rss_bytes=triggerer.rss_bytes,
+        cpu_percent=triggerer.cpu_percent,
+    )
+    _set_time(message, "connected_at", triggerer.connected_at)
     return message
 
 

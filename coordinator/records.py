@@ -44,6 +44,38 @@ class Attempt:
 
 
 @dataclass(slots=True, eq=False)
+class Reschedules:
+    """Where a try of a sensor in reschedule mode stands: when its first execution started (its
+    timeout counts from there), how often it was rescheduled, and when it runs next."""
+
+    try_number: int
+    started_at: datetime
+    count: int = 0
+    next_at: datetime | None = None
+
+
+@dataclass(slots=True, eq=False)
+class Trigger:
+    """What a deferred task instance waits on (worker.proto Deferral), and where it resumes.
+
+    Waiting until it fires, times out or fails; then `fired` is set and next_kwargs_json holds
+    the event, and the task instance's later executions of the same try resume there."""
+
+    id: int
+    ti_id: int
+    try_number: int
+    classpath: str
+    kwargs_json: str
+    next_method: str
+    next_kwargs_json: str
+    timeout_at: datetime | None
+    created_at: datetime
+    fired: bool = False
+    #: The triggerer running it, "" while none does (in memory only).
+    triggerer: str = ""
+
+
+@dataclass(slots=True, eq=False)
 class TaskInstance:
     id: int
     run: Run
@@ -64,6 +96,10 @@ class TaskInstance:
     losses: int = 0
     #: Workers that refused its current try for a reason other than draining or slots.
     refused_by: set[str] = field(default_factory=set)
+    #: Set once a sensor in reschedule mode is rescheduled; it describes try `try_number` only.
+    reschedules: Reschedules | None = None
+    #: Its latest deferral; it describes try `try_number` only.
+    trigger: Trigger | None = None
 
     @property
     def spec(self):  # -> TaskSpec
@@ -266,6 +302,9 @@ class Changes:
     backfills: dict[int, Backfill] = field(default_factory=dict)
     backfill_dates: list[BackfillDate] = field(default_factory=list)
     assets: AssetChanges = field(default_factory=AssetChanges)
+    #: One row per reschedule: (ti id, try number, start, end, reschedule date).
+    reschedules: list[tuple[int, int, datetime, datetime, datetime]] = field(default_factory=list)
+    triggers: dict[int, Trigger] = field(default_factory=dict)
 
     def touch_run(self, run: Run) -> None:
         self.runs[run.id] = run
@@ -293,4 +332,6 @@ class Changes:
             or self.backfills
             or self.backfill_dates
             or self.assets
+            or self.reschedules
+            or self.triggers
         )

@@ -20,7 +20,7 @@ from datetime import datetime
 from coordinator.dagspec import DagSpec
 from coordinator.metastore import models as m
 from coordinator.metastore.store import Store, aware
-from coordinator.records import Attempt, Backfill, LastSuccess, Run, TaskInstance
+from coordinator.records import Attempt, Backfill, LastSuccess, Run, TaskInstance, Trigger
 from coordinator.scheduler import DagEntry, Scheduler
 from coordinator.scheduling.effects import AckDeadline, RetryDue
 from coordinator.sessions import WorkerSession
@@ -30,7 +30,9 @@ from tradewind.wire import BackfillState, Reprocess
 
 
 def recover(scheduler: Scheduler, store: Store) -> None:
-    scheduler.pools = {name: pool.slots for name, pool in store.pools().items()}
+    pools = store.pools()
+    scheduler.pools = {name: pool.slots for name, pool in pools.items()}
+    scheduler.pools_include_deferred = {name for name, pool in pools.items() if pool.include_deferred}
     dag_rows = {row.dag_id: row for row in store.dags()}
     specs: dict[int, DagSpec] = {}
     for dag_id, version in store.latest_versions().items():
@@ -134,6 +136,11 @@ def recover(scheduler: Scheduler, store: Store) -> None:
         backfill.queued = type(backfill.queued)(sorted(backfill.queued, key=lambda r: ordinals.get(r.id, 0)))
         scheduler._start_backfill_runs(backfill)
         scheduler._complete_if_done(backfill)
+    scheduler.restore_triggers([trigger_from_row(r) for r in state.triggers], store.max_trigger_id())
+    scheduler.restore_reschedules(
+        (r.task_instance_id, r.try_number, _required(aware(r.start_date)), _required(aware(r.reschedule_date)))
+        for r in state.reschedules
+    )
     for entry in list(scheduler.dags.values()):
         scheduler._start_runs(entry)
         scheduler._schedule_dag(entry)
@@ -213,6 +220,21 @@ def run_from_rows(
     run.unfinished = sum(1 for ti in run.tis.values() if ti.state not in FINISHED)
     run.xcoms = {(x.task_id, x.key): x.value for x in xcoms}
     return run
+
+
+def trigger_from_row(row: m.Trigger) -> Trigger:
+    return Trigger(
+        id=row.id,
+        ti_id=row.task_instance_id,
+        try_number=row.try_number,
+        classpath=row.classpath,
+        kwargs_json=row.kwargs,
+        next_method=row.next_method,
+        next_kwargs_json=row.next_kwargs,
+        timeout_at=aware(row.timeout_at),
+        created_at=_required(aware(row.created_at)),
+        fired=row.fired,
+    )
 
 
 def _required(value: datetime | None) -> datetime:

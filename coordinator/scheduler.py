@@ -13,14 +13,17 @@ from collections.abc import Callable
 from coordinator.scheduling.base import DagEntry, Ids
 from coordinator.scheduling.effects import (
     AckDeadline,
+    DeferralTimeout,
     ForgetAttempt,
     Liveness,
     OrphanCheck,
+    RescheduleDue,
     RetryDue,
     RunTimeout,
     ScheduleDue,
     SlotCheck,
     Timer,
+    TriggererLiveness,
 )
 from coordinator.scheduling.run_timeout import RunTimeouts
 
@@ -49,6 +52,12 @@ class Scheduler(RunTimeouts):
                 self._ack_expired(timer)
             case RetryDue():
                 self._retry_due(timer)
+            case RescheduleDue():
+                self._reschedule_due(timer)
+            case DeferralTimeout():
+                self._deferral_timeout(timer)
+            case TriggererLiveness():
+                self._check_triggerer(timer)
             case Liveness():
                 self._check_liveness(timer)
             case OrphanCheck():

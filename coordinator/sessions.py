@@ -1,4 +1,5 @@
-"""Workers known to the scheduler: what each serves, its free slots and when it was last heard.
+"""Workers and triggerers known to the scheduler: what each serves, its free slots and when it
+was last heard.
 
 Heartbeats only touch `last_seen` and the load figures here, in memory: a heartbeat costs
 no metastore write.
@@ -54,3 +55,27 @@ class WorkerSession:
         if self.draining:
             return "draining"
         return "active" if self.connected else "disconnected"
+
+
+@dataclass(eq=False)
+class TriggererSession:
+    """A triggerer's session (triggerer.proto): the triggers it runs and when it was last heard."""
+
+    name: str
+    instance_id: str
+    capacity: int
+    host: str = ""
+    pid: int = 0
+    version: str = ""
+    connected_at: datetime | None = None
+    #: Monotonic seconds of the last message from the triggerer.
+    last_seen: float = 0.0
+    generation: int = 0
+    #: Trigger ids it runs.
+    triggers: set[int] = field(default_factory=set)
+    rss_bytes: int = 0
+    cpu_percent: float = 0.0
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - len(self.triggers), 0)

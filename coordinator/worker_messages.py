@@ -8,7 +8,8 @@ A task's request that breaks a rule is answered with an error instead: it never 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -18,6 +19,7 @@ from coordinator.events import (
     AliasAdded,
     AttemptRef,
     ConnectionRead,
+    DeferralRequest,
     Finished,
     GetConnection,
     GetVariable,
@@ -42,6 +44,8 @@ from tradewind.wire import RequestError
 
 NAME = wire.WORKER_NAME_PATTERN
 INSTANCE_ID = wire.INSTANCE_ID_PATTERN
+#: The longest deferral timeout: ten years.
+MAX_DEFERRAL_SECONDS = 10 * 365 * 24 * 3600.0
 
 
 def attempt_ref(message: common_pb2.Attempt, what: str) -> AttemptRef:
@@ -144,6 +148,19 @@ def finished_from_pb(f: worker_pb2.TaskFinished, session: WorkerSession) -> Fini
         alias_events, broken = _alias_events(f.outlet_alias_events_json)
         if broken:
             outcome, error, value, follow, outlet_extra = wire.Outcome.FAILED, broken, "", None, None
+    reschedule_date = moment(f.reschedule_date, f.HasField("reschedule_date"), "finished.reschedule_date")
+    if (outcome is wire.Outcome.UP_FOR_RESCHEDULE) != (reschedule_date is not None):
+        # Refusing the message would make the worker resend it forever; the try fails instead.
+        broken = "finished.reschedule_date must be set with outcome UP_FOR_RESCHEDULE, and only then"
+        outcome, error, value, reschedule_date = wire.Outcome.FAILED, broken, "", None
+    deferral = None
+    if (outcome is wire.Outcome.DEFERRED) != f.HasField("deferral"):
+        broken = "finished.deferral must be set with outcome DEFERRED, and only then"
+        outcome, error, value = wire.Outcome.FAILED, broken, ""
+    elif f.HasField("deferral"):
+        deferral, broken = _deferral(f.deferral)
+        if broken:
+            outcome, error, value, deferral = wire.Outcome.FAILED, broken, "", None
     return Finished(
         worker=session.name,
         attempt=attempt_ref(f.attempt, "finished"),
@@ -159,6 +176,8 @@ def finished_from_pb(f: worker_pb2.TaskFinished, session: WorkerSession) -> Fini
         follow=follow,
         outlet_extra=outlet_extra,
         alias_events=alias_events,
+        reschedule_date=reschedule_date,
+        deferral=deferral,
     )
 
 
@@ -198,6 +217,30 @@ def _alias_events(text: str) -> tuple[tuple[AliasAdded, ...], str]:
             return (), f"outlet_events[AssetAlias({item['alias'][:250]!r})].add(): {exc}"
         added.append(AliasAdded(item["alias"], item["uri"], item["name"], item["group"][:250], extra))
     return tuple(added), ""
+
+
+def _deferral(d: worker_pb2.Deferral) -> tuple[DeferralRequest | None, str]:
+    """The deferral a TaskFinished carries, and what is wrong with it (empty when nothing is)."""
+    if len(d.trigger_classpath) > wire.MAX_CLASSPATH_CHARS or not wire.CLASSPATH_PATTERN.fullmatch(
+        d.trigger_classpath
+    ):
+        return None, f"finished.deferral.trigger_classpath {d.trigger_classpath[:250]!r} is not a dotted class path"
+    if not d.next_method.isidentifier() or len(d.next_method) > 250:
+        return None, f"finished.deferral.next_method {d.next_method[:250]!r} is not a method name"
+    for name in ("trigger_kwargs_json", "next_kwargs_json"):
+        text = getattr(d, name)
+        if len(text.encode()) > wire.MAX_RETURN_VALUE_BYTES:
+            return None, f"finished.deferral.{name}: {oversized_return_value(len(text.encode()))}"
+        try:
+            decoded = json.loads(text or "{}")
+        except ValueError:
+            return None, f"finished.deferral.{name} is not JSON"
+        if not isinstance(decoded, dict):
+            return None, f"finished.deferral.{name} must be a JSON object"
+    if not math.isfinite(d.timeout_seconds) or d.timeout_seconds < 0 or d.timeout_seconds > MAX_DEFERRAL_SECONDS:
+        return None, f"finished.deferral.timeout_seconds must be 0 to {MAX_DEFERRAL_SECONDS:g}, not {d.timeout_seconds}"
+    timeout = timedelta(seconds=d.timeout_seconds) if d.timeout_seconds else None
+    return DeferralRequest(d.trigger_classpath, d.trigger_kwargs_json, d.next_method, d.next_kwargs_json, timeout), ""
 
 
 def _follow(follow: worker_pb2.FollowTasks) -> tuple[FollowTasks, str]:

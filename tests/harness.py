@@ -154,6 +154,13 @@ class Cluster:
             ["-m", "worker", "join", "--host", self.address, "--name", name, "--home", str(self.home / name), *extra],
         )
 
+    def triggerer(self, name: str, *extra: str) -> Process:
+        return self._spawn(
+            f"triggerer-{name}",
+            ["-m", "triggerer", "join", "--host", self.address, "--name", name, "--home", str(self.home / name)]
+            + list(extra),
+        )
+
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [sys.executable, "-m", "tradewind.cli", "--host", self.address, *args],

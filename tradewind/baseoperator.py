@@ -12,13 +12,19 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any, NoReturn
 
-from tradewind import unsupported
+from tradewind import unsupported, wire
 from tradewind.assets import check_assets
 from tradewind.callbacks import KINDS as CALLBACK_KINDS
 from tradewind.callbacks import checked_callbacks
 from tradewind.dag import DAG, as_utc, check_id, checked_params, current_dag, display_name
 from tradewind.dependencies import DependencyMixin
-from tradewind.exceptions import DagDefinitionError, TaskFailed
+from tradewind.exceptions import (
+    DagDefinitionError,
+    TaskDeferralTimeout,
+    TaskDeferred,
+    TaskFailed,
+    TaskFailedNoRetry,
+)
 from tradewind.setup_teardown import SetupTeardownScope, mark_setup, mark_teardown
 from tradewind.task_group import TaskGroup, current_group, join_group
 from tradewind.trigger_rules import TriggerRule
@@ -190,6 +196,28 @@ class BaseOperator(DependencyMixin):
         """Run the task inside a worker; custom operators override this and return their XCom value."""
         raise NotImplementedError(f"{type(self).__name__} does not implement execute(context)")
 
+    def defer(
+        self, *, trigger: Any, method_name: str, kwargs: dict[str, Any] | None = None, timeout: Any = None
+    ) -> NoReturn:
+        """Give the worker slot back until `trigger` fires in the triggerer; the task then resumes,
+        in a new process and the same try, in `method_name(context, event=<payload>, **kwargs)`.
+        Past `timeout` (a timedelta or seconds) the task fails with TaskDeferralTimeout."""
+        raise TaskDeferred(trigger=trigger, method_name=method_name, kwargs=kwargs, timeout=timeout)
+
+    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any], context: dict[str, Any]) -> Any:
+        """Run the method a deferred task resumes in; "__fail__" is a trigger that timed out or failed."""
+        if next_method == wire.RESUME_FAIL_METHOD:
+            error = str(next_kwargs.get("error") or "the trigger failed")
+            if error == wire.TRIGGER_TIMEOUT_ERROR:
+                raise TaskDeferralTimeout(f"{self.where}: its trigger did not fire within the deferral timeout")
+            raise TaskFailed(f"{self.where}: its trigger failed: {error}")
+        method = getattr(self, next_method, None)
+        if not callable(method):
+            raise TaskFailedNoRetry(
+                f"{self.where}: cannot resume in {next_method!r}: {type(self).__name__} has no such method"
+            )
+        return method(context, **next_kwargs)
+
     def wire_xcom_args(self) -> None:
         """Make the producers of XComArgs found in template fields upstream of this task, also those
         put into a string (`f"echo {task.output}"`), as the value is read when it runs (idempotent)."""
@@ -247,7 +275,6 @@ class BaseOperator(DependencyMixin):
             self._relate(task, upstream=True)
 
 
-
 class XComArg:
     """The future value of a task's XCom; `>>` and `<<` act on the task that produces it.
 
@@ -269,9 +296,7 @@ class XComArg:
         f-string or any templated field holding one gets the value at run time, not this text."""
         index = "".join(f"[{p!r}]" for p in self.path)
         dag_id = f", dag_id={self.operator.dag.dag_id!r}" if self.operator.dag is not None else ""
-        return (
-            f"{{{{ task_instance.xcom_pull(task_ids={self.operator.task_id!r}{dag_id}, key={self.key!r}){index} }}}}"
-        )
+        return f"{{{{ task_instance.xcom_pull(task_ids={self.operator.task_id!r}{dag_id}, key={self.key!r}){index} }}}}"
 
     def __getitem__(self, item: str | int) -> XComArg:
         return XComArg(self.operator, self.key, (*self.path, item))

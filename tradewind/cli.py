@@ -321,7 +321,8 @@ def cmd_tasks_mark(client: Client, args: argparse.Namespace) -> None:
 
 
 def cmd_workers_list(client: Client, args: argparse.Namespace) -> None:
-    workers = client.list_workers().workers
+    response = client.list_workers()
+    workers = response.workers
     if args.json:
         return print_json(workers)
     print(
@@ -343,6 +344,17 @@ def cmd_workers_list(client: Client, args: argparse.Namespace) -> None:
             ],
         )
     )
+    if response.triggerers:
+        print()
+        print(
+            table(
+                ["TRIGGERER", "HOST", "TRIGGERS", "CPU", "RSS"],
+                [
+                    (t.name, t.host, f"{t.triggers}/{t.capacity}", f"{t.cpu_percent:.0f}%", f"{t.rss_bytes >> 20} MB")
+                    for t in response.triggerers
+                ],
+            )
+        )
 
 
 def cmd_workers_drain(client: Client, args: argparse.Namespace) -> None:
@@ -366,15 +378,19 @@ def cmd_pools_list(client: Client, args: argparse.Namespace) -> None:
         return print_json(pools)
     print(
         table(
-            ["POOL", "SLOTS", "OCCUPIED", "WAITING", "DESCRIPTION"],
-            [(p.name, p.slots, p.occupied, p.waiting, p.description) for p in pools],
+            ["POOL", "SLOTS", "OCCUPIED", "WAITING", "DEFERRED", "DESCRIPTION"],
+            [
+                (p.name, p.slots, p.occupied, p.waiting, "counted" if p.include_deferred else "-", p.description)
+                for p in pools
+            ],
         )
     )
 
 
 def cmd_pools_set(client: Client, args: argparse.Namespace) -> None:
-    pool = client.set_pool(args.name, args.slots, args.description or "").pool
-    print(f"pool {pool.name} has {pool.slots} slots")
+    pool = client.set_pool(args.name, args.slots, args.description or "", args.include_deferred).pool
+    deferred = "; deferred task instances keep their slots" if pool.include_deferred else ""
+    print(f"pool {pool.name} has {pool.slots} slots{deferred}")
 
 
 def cmd_pools_delete(client: Client, args: argparse.Namespace) -> None:
@@ -669,6 +685,9 @@ def _parser() -> argparse.ArgumentParser:
     setter.add_argument("name")
     setter.add_argument("slots", type=int)
     setter.add_argument("--description", metavar="TEXT")
+    setter.add_argument(
+        "--include-deferred", action="store_true", help="deferred task instances keep their slots of this pool"
+    )
     command(pools, "delete", cmd_pools_delete, "delete a pool").add_argument("name")
     cli_tokens.add_commands(groups, command)
 

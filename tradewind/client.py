@@ -316,10 +316,13 @@ class Client:
     def list_pools(self) -> control_pb2.ListPoolsResponse:
         return self._call(self._stub.ListPools, control_pb2.ListPoolsRequest())
 
-    def set_pool(self, name: str, slots: int, description: str = "") -> control_pb2.SetPoolResponse:
-        return self._call(
-            self._stub.SetPool, control_pb2.SetPoolRequest(name=name, slots=slots, description=description)
+    def set_pool(
+        self, name: str, slots: int, description: str = "", include_deferred: bool = False
+    ) -> control_pb2.SetPoolResponse:
+        request = control_pb2.SetPoolRequest(
+            name=name, slots=slots, description=description, include_deferred=include_deferred
         )
+        return self._call(self._stub.SetPool, request)
 
     def delete_pool(self, name: str) -> control_pb2.DeletePoolResponse:
         return self._call(self._stub.DeletePool, control_pb2.DeletePoolRequest(name=name))

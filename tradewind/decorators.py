@@ -21,6 +21,7 @@ from tradewind.operators.branch import BranchPythonOperator
 from tradewind.operators.python import PythonOperator, ShortCircuitOperator
 from tradewind.operators.sql import SqlDecoratedOperator
 from tradewind.params import NOTSET, DagParam
+from tradewind.sensors.python import PythonSensor
 from tradewind.task_group import group_task_id
 
 __all__ = ["XComArg", "dag", "task"]
@@ -54,7 +55,7 @@ def dag(dag_id: Any = None, **dag_kwargs: Any) -> Any:
 
 
 class _TaskDecorator:
-    """`@task`, `@task(...)`, `task.python`, `task.branch`, `task.short_circuit` and `task.bash`,
+    """`@task`, `@task(...)`, `task.python`, `task.branch`, `task.short_circuit`, `task.bash` and `task.sensor`,
     as in Airflow; options are the operator's arguments."""
 
     def __call__(self, python_callable: Callable[..., Any] | None = None, **options: Any) -> Any:
@@ -80,9 +81,17 @@ class _TaskDecorator:
         """The function returns the SQL to run on `conn_id`; the rows are the XCom."""
         return _decorate(python_callable, options, SqlDecoratedOperator, "@task.sql")
 
+    def sensor(self, python_callable: Callable[..., Any] | None = None, **options: Any) -> Any:
+        """The function is the poke: it returns a bool or a PokeReturnValue; options are
+        BaseSensorOperator's (poke_interval, timeout, mode, soft_fail, ...)."""
+        return _decorate(python_callable, options, PythonSensor, "@task.sensor")
+
 
 def _decorate(
-    python_callable: Callable[..., Any] | None, options: dict[str, Any], operator: type[PythonOperator], name: str
+    python_callable: Callable[..., Any] | None,
+    options: dict[str, Any],
+    operator: type[PythonOperator | PythonSensor],
+    name: str,
 ) -> Any:
     if python_callable is None:
         return lambda function: _TaskFactory(function, options, operator)
@@ -95,7 +104,9 @@ class _TaskFactory:
     """A decorated function: calling it inside a DAG adds a task and returns the task's XComArg;
     `.override(task_id=..., retries=...)` gives the same task factory with other options."""
 
-    def __init__(self, function: Callable[..., Any], options: dict[str, Any], operator: type[PythonOperator]) -> None:
+    def __init__(
+        self, function: Callable[..., Any], options: dict[str, Any], operator: type[PythonOperator | PythonSensor]
+    ) -> None:
         functools.update_wrapper(self, function)
         self.function = function
         self.options = dict(options)

@@ -23,13 +23,21 @@
     └── TaskOutcome                     raised inside a task to end it in a given state
         ├── TaskSkipped                 end as skipped
         ├── TaskFailedNoRetry           end as failed, without retrying
-        └── TaskFailed                  end as failed (retried if retries are left)
+        │   └── SensorTimeout           a sensor waited longer than its timeout
+        ├── TaskFailed                  end as failed (retried if retries are left)
+        │   └── TaskDeferralTimeout     a deferred task's trigger did not fire within its timeout
+        ├── TaskRescheduled             end this poke as up_for_reschedule until reschedule_date
+        └── TaskDeferred                end this execution as deferred until its trigger fires
 
 Airflow names are aliases: AirflowSkipException = TaskSkipped, AirflowFailException =
-TaskFailedNoRetry, AirflowException = TaskFailed.
+TaskFailedNoRetry, AirflowException = TaskFailed, AirflowSensorTimeout = SensorTimeout,
+AirflowRescheduleException = TaskRescheduled; TaskDeferred and TaskDeferralTimeout keep their names.
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
 
 
 class TradewindError(Exception):
@@ -131,6 +139,38 @@ class TaskFailed(TaskOutcome):
     pass
 
 
+class SensorTimeout(TaskFailedNoRetry):
+    """A sensor's condition was not met within its timeout, counted from its try's first poke."""
+
+
+class TaskRescheduled(TaskOutcome):
+    """A sensor in reschedule mode gives its slot back until `reschedule_date` (aware, UTC)."""
+
+    def __init__(self, reschedule_date: datetime) -> None:
+        super().__init__(f"rescheduled to {reschedule_date.isoformat()}")
+        self.reschedule_date = reschedule_date
+
+
+class TaskDeferralTimeout(TaskFailed):
+    """A deferred task's trigger did not fire within the timeout given to defer()."""
+
+
+class TaskDeferred(TaskOutcome):
+    """Raised by BaseOperator.defer(): the task gives its slot back until `trigger` fires, then
+    resumes in `method_name(context, event=..., **kwargs)`. `timeout` is in seconds (or None)."""
+
+    def __init__(
+        self, *, trigger: Any, method_name: str, kwargs: dict[str, Any] | None = None, timeout: Any = None
+    ) -> None:
+        super().__init__(f"deferred to {type(trigger).__name__}, resuming in {method_name}")
+        self.trigger = trigger
+        self.method_name = method_name
+        self.kwargs = dict(kwargs or {})
+        self.timeout = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
+
+
 AirflowException = TaskFailed
 AirflowSkipException = TaskSkipped
 AirflowFailException = TaskFailedNoRetry
+AirflowSensorTimeout = SensorTimeout
+AirflowRescheduleException = TaskRescheduled

@@ -15,11 +15,19 @@ from tradewind.baseoperator import BaseOperator, resolve_xcom_args
 from tradewind.compat.airflow import airflow_imports
 from tradewind.dag import DAG
 from tradewind.dagbag import load_dag_file
-from tradewind.exceptions import SerializationError, TaskFailedNoRetry, TaskSkipped
+from tradewind.exceptions import SerializationError, TaskDeferred, TaskFailedNoRetry, TaskRescheduled, TaskSkipped
 from tradewind.serialization import xcom_inputs_of
-from tradewind.templates import render
+from tradewind.templates import compiled, render
 
-__all__ = ["encode_return_value", "load_task", "outcome_of", "run_python_task", "warm_dag_file", "xcom_inputs_of"]
+__all__ = [
+    "deferral_of",
+    "encode_return_value",
+    "load_task",
+    "outcome_of",
+    "run_python_task",
+    "warm_dag_file",
+    "xcom_inputs_of",
+]
 
 #: DAG files imported ahead of time by warm_dag_file, keyed by (bundle_dir, dag_file), with the
 #: bundle's modules that import brought in.
@@ -35,12 +43,61 @@ def warm_dag_file(bundle_dir: str, dag_file: str) -> None:
     with _bundle_imports(Path(bundle_dir)) as modules:
         dags = _load(Path(bundle_dir), dag_file)
     _LOADED[(bundle_dir, dag_file)] = dags, modules
+    for dag in dags.values():
+        _warm_templates(dag)
+
+
+def _warm_templates(dag: DAG) -> None:
+    """Compile the DAG's task templates and render one, so the Jinja lexer (dozens of regular
+    expressions), the templates and the context's lazy parts are built once in the fork server,
+    not in every task child: there they cost tens of milliseconds, before a deferred task resumes."""
+    from datetime import UTC, datetime
+
+    from tradewind.templates import build_context
+
+    moment = datetime(2000, 1, 1, tzinfo=UTC)
+    context = build_context(
+        dag_id="warm",
+        task_id="warm",
+        run_id="warm",
+        logical_date=moment,
+        data_interval_start=moment,
+        data_interval_end=moment,
+        params={},
+        conf={},
+        try_number=1,
+        run_type="manual",
+    )
+    settings = dag.template_settings
+    with contextlib.suppress(Exception):
+        render("{{ ds }}", context, settings)
+    for task in dag.tasks:
+        for source in _template_sources([getattr(task, name, None) for name in task.template_fields]):
+            with contextlib.suppress(Exception):  # a broken template fails its task, later
+                compiled(settings, source)
+
+
+def _template_sources(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if "{{" in value or "{%" in value or "{#" in value else []
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in _template_sources(item)]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _template_sources(item)]
+    return []
 
 
 def run_python_task(
-    bundle_dir: Path, dag_file: str, dag_id: str, task_id: str, xcom_inputs: dict[str, Any], context: dict[str, Any]
+    bundle_dir: Path,
+    dag_file: str,
+    dag_id: str,
+    task_id: str,
+    xcom_inputs: dict[str, Any],
+    context: dict[str, Any],
+    resume: tuple[str, dict[str, Any]] | None = None,
 ) -> Any:
     """Import the DAG file from the bundle, find the task and run it; returns its XCom value.
+    With `resume` (a method and its keyword arguments), a deferred task resumes in that method.
 
     `xcom_inputs` maps "task_id|key" to the upstream values the task reads. Templates are
     rendered before XComs are put in, so an upstream value is never itself read as a template.
@@ -52,6 +109,8 @@ def run_python_task(
         value = render(getattr(task, field, None), context, settings)
         setattr(task, field, resolve_xcom_args(value, xcom_inputs))
     with airflow_imports():  # a task may import from airflow as it runs
+        if resume is not None:
+            return task.resume_execution(resume[0], resume[1], context)
         return task.execute(context)
 
 
@@ -73,6 +132,24 @@ def load_task(bundle_dir: Path, dag_file: str, dag_id: str, task_id: str) -> Bas
     return found
 
 
+def deferral_of(exc: TaskDeferred) -> dict[str, Any]:
+    """What a deferring task hands its worker (worker.proto Deferral), as JSON-ready values."""
+    serialize = getattr(exc.trigger, "serialize", None)
+    if not callable(serialize):
+        raise SerializationError(f"defer(trigger=...) needs a trigger with serialize(), not {exc.trigger!r}")
+    classpath, kwargs = serialize()
+    timeout = exc.timeout
+    if timeout is not None and (not isinstance(timeout, int | float) or timeout < 0):
+        raise SerializationError(f"defer(timeout=...) must be a timedelta or seconds, not {timeout!r}")
+    return {
+        "trigger_classpath": classpath,
+        "trigger_kwargs_json": xcom_codec.dumps(kwargs),
+        "next_method": exc.method_name,
+        "next_kwargs_json": xcom_codec.dumps(exc.kwargs),
+        "timeout_seconds": float(timeout or 0.0),
+    }
+
+
 def encode_return_value(value: Any, task_id: str = "") -> str:
     """JSON of a task's return value, as stored in the "return_value" XCom; empty for None (no XCom)."""
     if value is None:
@@ -86,9 +163,14 @@ def encode_return_value(value: Any, task_id: str = "") -> str:
 
 
 def outcome_of(exc: BaseException | None) -> tuple[str, str]:
-    """The outcome ("success", "skipped", "failed_no_retry" or "failed") and a one-line reason."""
+    """The outcome ("success", "skipped", "up_for_reschedule", "deferred", "failed_no_retry" or
+    "failed") and a one-line reason."""
     if exc is None:
         return "success", ""
+    if isinstance(exc, TaskRescheduled):
+        return "up_for_reschedule", ""
+    if isinstance(exc, TaskDeferred):
+        return "deferred", ""
     if isinstance(exc, TaskSkipped):
         return "skipped", _first_line(exc) or "skipped"
     if isinstance(exc, TaskFailedNoRetry):

@@ -16,6 +16,7 @@ import socket
 import struct
 import threading
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from tradewind import wire, xcom_codec
@@ -132,13 +133,25 @@ class RuntimeTaskInstance:
     """The `ti` (and `task_instance`) of a running task's context."""
 
     def __init__(
-        self, dag_id: str, task_id: str, run_id: str, try_number: int, map_index: int, channel: TaskChannel | None
+        self,
+        dag_id: str,
+        task_id: str,
+        run_id: str,
+        try_number: int,
+        map_index: int,
+        channel: TaskChannel | None,
+        reschedule_started_at: datetime | None = None,
+        reschedule_count: int = 0,
     ) -> None:
+        """`reschedule_started_at` and `reschedule_count`: when the try's first execution started
+        and how often it was rescheduled, for a sensor in reschedule mode (worker.proto Assignment)."""
         self.dag_id = dag_id
         self.task_id = task_id
         self.run_id = run_id
         self.try_number = try_number
         self.map_index = map_index
+        self.reschedule_started_at = reschedule_started_at
+        self.reschedule_count = reschedule_count
         self._channel = channel
 
     def _call(self, request: worker_pb2.TaskRequest) -> worker_pb2.TaskResponse:

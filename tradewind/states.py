@@ -46,13 +46,21 @@ ALLOWED: dict[TaskState, frozenset[TaskState]] = {
     # sent to a worker; its template failed (up_for_retry or failed); cleared, marked, cancelled
     T.SCHEDULED: frozenset({T.QUEUED, T.UP_FOR_RETRY, T.FAILED, T.NONE, T.SUCCESS, T.SKIPPED}),
     # started; ended before its start was heard; lost or refused (scheduled again, same try)
-    T.QUEUED: frozenset({T.RUNNING, T.SUCCESS, T.FAILED, T.UP_FOR_RETRY, T.SKIPPED, T.SCHEDULED, T.NONE}),
-    T.RUNNING: frozenset({T.SUCCESS, T.FAILED, T.UP_FOR_RETRY, T.SKIPPED, T.SCHEDULED, T.NONE}),
+    # a sensor in reschedule mode gives its slot back (up_for_reschedule); a task defers itself
+    T.QUEUED: frozenset(
+        {T.RUNNING, T.SUCCESS, T.FAILED, T.UP_FOR_RETRY, T.UP_FOR_RESCHEDULE, T.DEFERRED, T.SKIPPED, T.SCHEDULED}
+        | {T.NONE}
+    ),
+    T.RUNNING: frozenset(
+        {T.SUCCESS, T.FAILED, T.UP_FOR_RETRY, T.UP_FOR_RESCHEDULE, T.DEFERRED, T.SKIPPED, T.SCHEDULED, T.NONE}
+    ),
     # its retry delay passed; cleared, marked, cancelled; its run timed out (skipped)
     T.UP_FOR_RETRY: frozenset({T.SCHEDULED, T.FAILED, T.SUCCESS, T.NONE, T.SKIPPED}),
-    # not produced yet (reschedule sensors, deferral): only a person's clear or mark leaves them
-    T.UP_FOR_RESCHEDULE: frozenset({T.FAILED, T.SUCCESS, T.NONE}),
-    T.DEFERRED: frozenset({T.FAILED, T.SUCCESS, T.NONE}),
+    # its next poke is due (the same try again); marked or cleared by a person; its run timed out
+    T.UP_FOR_RESCHEDULE: frozenset({T.SCHEDULED, T.FAILED, T.SUCCESS, T.NONE, T.SKIPPED}),
+    # its trigger fired, failed or timed out: the same try resumes; marked or cleared by a person;
+    # its run timed out
+    T.DEFERRED: frozenset({T.SCHEDULED, T.FAILED, T.SUCCESS, T.NONE, T.SKIPPED}),
     # finished: a person may mark it the other way or clear it
     T.SUCCESS: frozenset({T.FAILED, T.NONE}),
     T.FAILED: frozenset({T.SUCCESS, T.NONE}),

@@ -244,6 +244,24 @@ def _environment(settings: TemplateSettings) -> jinja2.Environment:
     return known[1]
 
 
+#: Templates compiled per DAG environment and source; a fork server fills it before it forks.
+_COMPILED: dict[tuple[jinja2.Environment, str], jinja2.Template] = {}
+_COMPILED_LIMIT = 4096
+
+
+def compiled(settings: TemplateSettings, source: str) -> jinja2.Template:
+    """`source` compiled in the DAG's environment, once per process (a task child forked from a
+    warm fork server finds its task's templates compiled already)."""
+    environment = _environment(settings)
+    key = (environment, source)
+    found = _COMPILED.get(key)
+    if found is None:
+        if len(_COMPILED) >= _COMPILED_LIMIT:
+            _COMPILED.clear()
+        found = _COMPILED[key] = environment.from_string(source)
+    return found
+
+
 @functools.lru_cache(maxsize=1024)
 def _compile(source: str) -> jinja2.Template:
     """The coordinator renders the same few templates for every run; compile each once."""
@@ -259,7 +277,7 @@ def render(value: Any, context: dict[str, Any], settings: TemplateSettings | Non
             return value
         try:
             if settings is not None:
-                return _environment(settings).from_string(value).render({**settings.macros, **context})
+                return compiled(settings, value).render({**settings.macros, **context})
             return _compile(value).render(context)
         except jinja2.TemplateError as exc:
             raise TemplateError(f"template {value!r} failed to render: {exc}") from None

@@ -84,6 +84,19 @@ class Outcome(StrEnum):
     CANCELLED = "cancelled"
     #: Not the task's fault: the same try runs again elsewhere.
     LOST = "lost"
+    #: A sensor in reschedule mode: the same try runs again at its reschedule date.
+    UP_FOR_RESCHEDULE = "up_for_reschedule"
+    #: The task deferred itself: the same try resumes when its trigger fires.
+    DEFERRED = "deferred"
+
+
+#: Resume.next_method of a deferred task whose trigger timed out or failed (as in Airflow).
+RESUME_FAIL_METHOD = "__fail__"
+#: The "error" a RESUME_FAIL_METHOD resumption carries when the deferral timed out.
+TRIGGER_TIMEOUT_ERROR = "Trigger timeout"
+#: Deferral.trigger_classpath: a dotted Python path.
+CLASSPATH_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
+MAX_CLASSPATH_CHARS = 1000
 
 
 class Refusal(StrEnum):
@@ -126,6 +139,8 @@ class WaitReason(StrEnum):
     NOT_WAITING = "not_waiting"
     WORKER_RECONNECTING = "worker_reconnecting"
     PREVIOUS_RUN = "previous_run"
+    RESCHEDULE_DELAY = "reschedule_delay"
+    TRIGGER = "trigger"
 
 
 class Reprocess(StrEnum):

@@ -117,6 +117,8 @@ class Runner:
                 follow=_follow_pb(result.follow),
                 outlet_extra_json=result.outlet_extra_json,
                 outlet_alias_events_json=result.outlet_alias_events_json,
+                reschedule_date=to_timestamp(result.reschedule_date),
+                deferral=result.deferral,
             )
         )
 
@@ -147,6 +149,11 @@ class Runner:
                 channel = channel_path(workdir)
                 if self.requests is not None:
                     await stack.enter_async_context(Channel(assignment.attempt, channel, self.requests))
+                started = (
+                    assignment.reschedule_started_at.ToDatetime(UTC)
+                    if assignment.HasField("reschedule_started_at")
+                    else None
+                )
                 launch = python_payload.prepare(
                     payload.python,
                     bundle_dir,
@@ -154,6 +161,8 @@ class Runner:
                     channel if self.requests else None,
                     assignment.map_index,
                     assignment.callbacks if has_callbacks else None,
+                    (started, assignment.reschedule_count),
+                    assignment.resume if assignment.HasField("resume") else None,
                 )
                 result, ended = await self._execute(assignment, entry, workdir, launch)
                 if has_callbacks:

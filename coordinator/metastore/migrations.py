@@ -49,9 +49,15 @@ def _to_3_semantics(migrator: SchemaMigrator) -> None:
     _add_missing(migrator, "dag", "display_name", peewee.TextField(default=""))
 
 
+def _to_3_sensors(migrator: SchemaMigrator) -> None:
+    """Pools that count deferred task instances (Airflow's include_deferred)."""
+    _add_missing(migrator, "pool", "include_deferred", peewee.BooleanField(default=False))
+
+
 def _to_3(migrator: SchemaMigrator) -> None:
     _to_3_backfill(migrator)
     _to_3_semantics(migrator)
+    _to_3_sensors(migrator)
 
 
 #: The step that turns version N-1 into version N.

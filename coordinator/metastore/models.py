@@ -165,6 +165,34 @@ class TaskAttempt(BaseModel):
     lost = peewee.BooleanField(default=False)
 
 
+class TaskReschedule(BaseModel):
+    """One execution of a sensor in reschedule mode that ended up_for_reschedule (Airflow's
+    task_reschedule): the first of a try dates its timeout, the last says when it runs next."""
+
+    id = peewee.AutoField()
+    task_instance_id = peewee.BigIntegerField(index=True)
+    try_number = peewee.IntegerField()
+    start_date = peewee.DateTimeField()
+    end_date = peewee.DateTimeField()
+    reschedule_date = peewee.DateTimeField()
+
+
+class Trigger(BaseModel):
+    """What a deferred task instance waits on; kept after it fired, for a resumed execution
+    lost with its worker to resume again after a restart."""
+
+    id = peewee.BigIntegerField(primary_key=True)
+    task_instance_id = peewee.BigIntegerField(index=True)
+    try_number = peewee.IntegerField()
+    classpath = TextField()
+    kwargs = TextField()
+    next_method = CharField(max_length=250)
+    next_kwargs = TextField()
+    timeout_at = peewee.DateTimeField(null=True)
+    created_at = peewee.DateTimeField()
+    fired = peewee.BooleanField(default=False)
+
+
 class XCom(BaseModel):
     id = peewee.AutoField()
     dag_run_id = peewee.BigIntegerField()
@@ -207,6 +235,8 @@ class Pool(BaseModel):
     name = CharField(primary_key=True)
     slots = peewee.IntegerField()
     description = TextField(default="")
+    #: Deferred task instances keep their slots of this pool (Airflow's include_deferred).
+    include_deferred = peewee.BooleanField(default=False)
 
 
 class Variable(BaseModel):
@@ -287,6 +317,8 @@ class BackfillDagRun(BaseModel):
 
     class Meta:
         indexes = ((("backfill_id", "sort_ordinal"), True),)
+
+
 class Asset(BaseModel):
     """An asset some DAG names, by URI; kept when the DAG goes, so its events stay readable."""
 
@@ -352,6 +384,8 @@ ALL_MODELS: list[type[BaseModel]] = [
     DagRun,
     TaskInstance,
     TaskAttempt,
+    TaskReschedule,
+    Trigger,
     XCom,
     Worker,
     ImportError,

@@ -13,7 +13,7 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from coordinator.metastore.backfill_store import BackfillQueries
 from coordinator.metastore.db import DATABASE_ERRORS, connection_lost, one_line
 from coordinator.metastore.times import aware as aware  # re-exported: callers read rows' times with it
 from coordinator.metastore.times import naive
-from coordinator.records import Attempt, Changes, PastRun, Run, TaskInstance
+from coordinator.records import Attempt, Changes, PastRun, Run, TaskInstance, Trigger
 from tradewind.exceptions import MetastoreError
 from tradewind.states import RunState, TaskState
 
@@ -87,6 +87,10 @@ class ActiveState:
     attempts: list[m.TaskAttempt]
     xcoms: list[m.XCom]
     versions: dict[int, StoredVersion]
+    #: The task_reschedule rows of the active task instances, oldest first.
+    reschedules: list[m.TaskReschedule] = field(default_factory=list)
+    #: The trigger rows of the active task instances, oldest first.
+    triggers: list[m.Trigger] = field(default_factory=list)
 
 
 class Store(BackfillQueries, AssetStore):
@@ -125,6 +129,7 @@ class Store(BackfillQueries, AssetStore):
         new_tis = {t.id for t in changes.new_tis}
         new_attempts = {a.id for a in changes.new_attempts}
         xcoms = {(run_pk, task_id, key): value for run_pk, task_id, key, value in changes.xcoms}
+        triggers = list(changes.triggers.values())
         return [
             _Write.of("run", changes.new_runs, self._insert_runs),
             _Write.of("run", [r for r in changes.runs.values() if r.id not in new_runs], self._update_runs),
@@ -145,6 +150,10 @@ class Store(BackfillQueries, AssetStore):
                 self._insert_backfill_dates,
             ),
             *(_Write(*write) for write in self.asset_writes(changes.assets)),
+            _Write(
+                "task_reschedule", [r[0] for r in changes.reschedules], changes.reschedules, self._insert_reschedules
+            ),
+            _Write("trigger", [t.ti_id for t in triggers], triggers, self._upsert_triggers),
         ]
 
     def _write_all(self, writes: list[_Write]) -> list[StoreFailure]:
@@ -206,6 +215,31 @@ class Store(BackfillQueries, AssetStore):
 
     def _insert_attempts(self, attempts: list[Attempt]) -> None:
         self._insert(m.TaskAttempt, [_attempt_row(a) for a in attempts])
+
+    def _insert_reschedules(self, rows: list[tuple[int, int, datetime, datetime, datetime]]) -> None:
+        columns = ["task_instance_id", "try_number", "start_date", "end_date", "reschedule_date"]
+        self._insert(
+            m.TaskReschedule,
+            [dict(zip(columns, (ti_id, n, naive(s), naive(e), naive(d)), strict=True)) for ti_id, n, s, e, d in rows],
+        )
+
+    def _upsert_triggers(self, triggers: list[Trigger]) -> None:
+        for t in triggers:
+            row = {
+                "task_instance_id": t.ti_id,
+                "try_number": t.try_number,
+                "classpath": t.classpath,
+                "kwargs": t.kwargs_json,
+                "next_method": t.next_method,
+                "next_kwargs": t.next_kwargs_json,
+                "timeout_at": naive(t.timeout_at),
+                "created_at": naive(t.created_at),
+                "fired": t.fired,
+            }
+            m.Trigger.insert(id=t.id, **row).on_conflict(conflict_target=[m.Trigger.id], update=row).execute()
+
+    def max_trigger_id(self) -> int:
+        return int(m.Trigger.select(peewee.fn.MAX(m.Trigger.id)).scalar() or 0)
 
     def _upsert_xcoms(self, items: list[tuple[tuple[int, str, str], str]]) -> None:
         for (run_pk, task_id, key), value in items:
@@ -292,12 +326,22 @@ class Store(BackfillQueries, AssetStore):
             tis.extend(m.TaskInstance.select().where(m.TaskInstance.dag_run_id.in_(chunk)))
             xcoms.extend(m.XCom.select().where(m.XCom.dag_run_id.in_(chunk)))
         attempts: list[m.TaskAttempt] = []
+        reschedules: list[m.TaskReschedule] = []
+        triggers: list[m.Trigger] = []
         for chunk in _chunks([t.id for t in tis if t.try_number > 0]):
             attempts.extend(
                 m.TaskAttempt.select().where(m.TaskAttempt.task_instance_id.in_(chunk)).order_by(m.TaskAttempt.id)
             )
+            reschedules.extend(
+                m.TaskReschedule.select()
+                .where(m.TaskReschedule.task_instance_id.in_(chunk))
+                .order_by(m.TaskReschedule.id)
+            )
+            triggers.extend(
+                m.Trigger.select().where(m.Trigger.task_instance_id.in_(chunk)).order_by(m.Trigger.id)
+            )
         versions = self.versions({r.dag_version_id for r in runs})
-        return ActiveState(runs, tis, attempts, xcoms, versions)
+        return ActiveState(runs, tis, attempts, xcoms, versions, reschedules, triggers)
 
     def versions(self, ids: Iterable[int]) -> dict[int, StoredVersion]:
         out: dict[int, StoredVersion] = {}
@@ -548,9 +592,10 @@ class Store(BackfillQueries, AssetStore):
     def import_errors(self) -> list[m.ImportError]:
         return list(m.ImportError.select().order_by(m.ImportError.fileloc))
 
-    def set_pool(self, name: str, slots: int, description: str) -> None:
-        m.Pool.insert(name=name, slots=slots, description=description).on_conflict(
-            conflict_target=[m.Pool.name], update={m.Pool.slots: slots, m.Pool.description: description}
+    def set_pool(self, name: str, slots: int, description: str, include_deferred: bool = False) -> None:
+        values = {m.Pool.slots: slots, m.Pool.description: description, m.Pool.include_deferred: include_deferred}
+        m.Pool.insert(name=name, slots=slots, description=description, include_deferred=include_deferred).on_conflict(
+            conflict_target=[m.Pool.name], update=values
         ).execute()
 
     def delete_pool(self, name: str) -> bool:
@@ -587,6 +632,11 @@ class Store(BackfillQueries, AssetStore):
         if logical is None:
             return None
         return PastRun(row.id, row.run_id, logical, row.run_type == "manual", states)
+
+    def reschedules(self, ti_id: int) -> list[m.TaskReschedule]:
+        """A task instance's task_reschedule rows, oldest first."""
+        query = m.TaskReschedule.select().where(m.TaskReschedule.task_instance_id == ti_id)
+        return list(query.order_by(m.TaskReschedule.id))
 
     def latest_attempts(self, ti_ids: Sequence[int]) -> dict[int, m.TaskAttempt]:
         out: dict[int, m.TaskAttempt] = {}

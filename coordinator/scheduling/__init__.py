@@ -8,6 +8,9 @@ Each module's class extends the one before it, so a concept may use those listed
     readiness   trigger rules, a new try, failure and retry
     runs        DAGs and their runs: timetables, run creation, start and finish
     dispatch    the ready queue to free worker slots; acknowledgements, refusals and losses
+    reschedule  sensors in reschedule mode: up_for_reschedule between pokes, the same try again
+    triggerers  triggerer sessions, and which live triggerer runs each waiting trigger
+    deferral    deferred tasks: a trigger per deferral, resumed once on its first event
     reports     what workers say about their attempts: started, finished
     requests    what running tasks ask: push and pull XComs
     membership  workers joining, leaving, draining and going silent

@@ -18,10 +18,10 @@ from coordinator.clock import Clock
 from coordinator.dagspec import DagSpec
 from coordinator.events import AttemptRef
 from coordinator.queue import ReadyQueue
-from coordinator.records import Attempt, Backfill, Changes, LastSuccess, PastIndex, Run, TaskInstance
+from coordinator.records import Attempt, Backfill, Changes, LastSuccess, PastIndex, Run, TaskInstance, Trigger
 from coordinator.scheduling.effects import Effect, Timer, WatchRun, WatchTi, WatchWorker
 from coordinator.secrets import Secrets
-from coordinator.sessions import WorkerSession
+from coordinator.sessions import TriggererSession, WorkerSession
 from coordinator.timetable import Timetable
 from tradewind.exceptions import StateTransitionError
 from tradewind.states import ON_WORKER, TaskState, check
@@ -30,7 +30,9 @@ log = logging.getLogger("tradewind.coordinator")
 
 T = TaskState
 #: States in which an attempt has ended; its recorded state no longer changes.
-ATTEMPT_FINAL = frozenset({T.SUCCESS, T.FAILED, T.SKIPPED, T.UP_FOR_RETRY, T.UPSTREAM_FAILED})
+ATTEMPT_FINAL = frozenset(
+    {T.SUCCESS, T.FAILED, T.SKIPPED, T.UP_FOR_RETRY, T.UP_FOR_RESCHEDULE, T.DEFERRED, T.UPSTREAM_FAILED}
+)
 #: Infrastructure losses a task instance may have before the next one fails its try.
 MAX_LOSSES = 3
 
@@ -126,6 +128,14 @@ class SchedulerBase:
         self._generation = 0
         self.changes = Changes()
         self.effects: list[Effect] = []
+        #: Triggerers by name; triggers waiting to fire by id; those no triggerer runs yet.
+        self.triggerers: dict[str, TriggererSession] = {}
+        self.waiting_triggers: dict[int, Trigger] = {}
+        self.unassigned_triggers: set[int] = set()
+        self.last_trigger_id = 0
+        #: Pools whose slots deferred task instances keep; the deferred task instances keeping them.
+        self.pools_include_deferred: set[str] = set()
+        self.deferred_in_pools: set[int] = set()
 
     # ---- batch boundary ------------------------------------------------------------------
     def take(self) -> tuple[Changes, list[Effect]]:

@@ -33,6 +33,7 @@ class Commands(Membership):
 
     def _end_attempt(self, ti: TaskInstance, reason: str) -> None:
         self._withdraw(ti, reason)
+        self._drop_trigger(ti)
         attempt = ti.attempt
         if attempt is not None and attempt.ended_at is None:
             attempt.ended_at = self.clock.now()

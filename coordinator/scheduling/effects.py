@@ -12,7 +12,7 @@ from typing import Any
 
 from coordinator.events import AttemptRef, RequestResult
 from coordinator.payloads import Payload
-from coordinator.records import Run, TaskInstance
+from coordinator.records import Run, TaskInstance, Trigger
 from coordinator.sessions import WorkerSession
 
 
@@ -117,6 +117,39 @@ class RunCallback:
     run: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class RunTrigger:
+    """Send a trigger to the triggerer's session of this generation (triggerer.proto RunTrigger)."""
+
+    triggerer: str
+    generation: int
+    trigger: Trigger
+    bundle_hash: str
+    waiter: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTrigger:
+    triggerer: str
+    trigger_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class FiredAck:
+    """The trigger's fired (or failed) report is committed; the triggerer may forget it."""
+
+    triggerer: str
+    trigger_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CloseTriggerer:
+    """End a lost triggerer's stream of this generation."""
+
+    triggerer: str
+    generation: int
+
+
 Effect = (
     Assign
     | Cancel
@@ -130,6 +163,10 @@ Effect = (
     | WatchDag
     | WatchWorker
     | RunCallback
+    | RunTrigger
+    | CancelTrigger
+    | FiredAck
+    | CloseTriggerer
 )
 
 
@@ -149,6 +186,28 @@ class AckDeadline:
 class RetryDue:
     ti_id: int
     token: str
+
+
+@dataclass(frozen=True, slots=True)
+class RescheduleDue:
+    """A sensor in reschedule mode is due for its next poke."""
+
+    ti_id: int
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeferralTimeout:
+    """A deferred task instance's trigger has not fired within its timeout."""
+
+    ti_id: int
+    trigger_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class TriggererLiveness:
+    triggerer: str
+    generation: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,4 +249,16 @@ class RunTimeout:
     started: datetime
 
 
-Timer = ScheduleDue | AckDeadline | RetryDue | Liveness | OrphanCheck | ForgetAttempt | SlotCheck | RunTimeout
+Timer = (
+    ScheduleDue
+    | AckDeadline
+    | RetryDue
+    | RescheduleDue
+    | DeferralTimeout
+    | TriggererLiveness
+    | Liveness
+    | OrphanCheck
+    | ForgetAttempt
+    | SlotCheck
+    | RunTimeout
+)

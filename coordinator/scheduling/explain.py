@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from coordinator.records import TaskInstance
 from coordinator.scheduling.commands import Commands
+from coordinator.scheduling.deferral import waiting_on
 from coordinator.scheduling.readiness import upstream_counts
 from tradewind.states import FINISHED, RunState, TaskState
 from tradewind.trigger_rules import Verdict, evaluate
@@ -47,6 +48,10 @@ class Explain(Commands):
             when = at.isoformat(timespec="seconds") if at else "unknown"
             message = f"try {ti.try_number} of {ti.max_tries} failed; the next starts at {when} (in {left:.0f}s)"
             conditions.append((W.RETRY_DELAY, message))
+        elif ti.state is T.UP_FOR_RESCHEDULE:
+            conditions.append((W.RESCHEDULE_DELAY, self._explain_reschedule(ti)))
+        elif ti.state is T.DEFERRED:
+            conditions.append((W.TRIGGER, waiting_on(ti)))
         elif ti.state is T.NONE and ti.run.state is RunState.RUNNING:
             c = upstream_counts(ti)
             blocker = self._past_blocker(ti)
@@ -64,6 +69,17 @@ class Explain(Commands):
         elif ti.state is T.SCHEDULED:
             conditions.extend(self._explain_scheduled(ti))
         return conditions or [(W.NOT_WAITING, f"it is {ti.state.value}")]
+
+    def _explain_reschedule(self, ti: TaskInstance) -> str:
+        reschedules = ti.reschedules
+        at = reschedules.next_at if reschedules is not None else None
+        left = max((at - self.clock.now()).total_seconds(), 0.0) if at else 0.0
+        when = at.isoformat(timespec="seconds") if at else "unknown"
+        count = reschedules.count if reschedules is not None else 0
+        return (
+            f"sensor in reschedule mode, not done after {count} poke(s) of try {ti.try_number}; "
+            f"the next poke is at {when} (in {left:.0f}s), and no slot is held meanwhile"
+        )
 
     def _explain_queued(self, ti: TaskInstance) -> Condition:
         worker = self.workers.get(ti.worker)

@@ -11,7 +11,7 @@ import json
 
 from coordinator.events import AttemptRef, Finished, Started
 from coordinator.records import Attempt, TaskInstance
-from coordinator.scheduling.dispatch import Dispatch
+from coordinator.scheduling.deferral import Deferral
 from coordinator.scheduling.effects import ResultAck
 from tradewind.states import TaskState
 from tradewind.wire import Outcome
@@ -20,7 +20,7 @@ T = TaskState
 _ENDED_AS = {Outcome.SUCCESS: T.SUCCESS, Outcome.SKIPPED: T.SKIPPED}
 
 
-class Reports(Dispatch):
+class Reports(Deferral):
     def _superseded(self, attempt: AttemptRef, worker: str, generation: int) -> Attempt | None:
         old = self.superseded.get((attempt.ti_id, attempt.token))
         if old is None or old.worker != worker or old.generation != generation:
@@ -82,6 +82,10 @@ class Reports(Dispatch):
                 self._fail(ti, wrong, retry=True)
         elif outcome == Outcome.SKIPPED:
             self._end_ti(ti, T.SKIPPED)
+        elif outcome == Outcome.UP_FOR_RESCHEDULE and event.reschedule_date is not None:
+            self._reschedule(ti, event.reschedule_date)
+        elif outcome == Outcome.DEFERRED and event.deferral is not None:
+            self._defer(ti, event.deferral)
         elif outcome == Outcome.LOST:
             self._lose(ti, f"worker {event.worker!r} gave it back: {event.error or 'no reason given'}")
         else:

@@ -1,7 +1,8 @@
 """The counters that must agree, owned here and nowhere else.
 
 A task instance on a worker (queued or running) holds one slot of that worker, `pool_slots`
-of its pool, and counts toward its DAG's max_active_tasks and the sequential executor's one.
+of its pool, and counts toward its DAG's max_active_tasks and the sequential executor's one. A
+deferred task instance keeps its pool slots, and nothing else, when its pool includes deferred.
 An attempt cancelled while running keeps its worker slot (only) until the worker reports it
 ended: the process still runs there. `invariant_errors` is what the tests check after every
 event.
@@ -56,6 +57,12 @@ def invariant_errors(s: Any) -> list[str]:
             errors.append(f"worker {worker.name!r} holds {ti.label()} in state {ti.state} on {ti.worker!r}")
         pools[ti.spec.pool] = pools.get(ti.spec.pool, 0) + ti.spec.pool_slots
         per_dag[ti.run.dag_id] = per_dag.get(ti.run.dag_id, 0) + 1
+    for ti_id in s.deferred_in_pools:
+        ti = s.tis.get(ti_id)
+        if ti is None or ti.state.value != "deferred":
+            errors.append(f"deferred task instance {ti_id} keeps pool slots but is {ti.state if ti else 'unknown'}")
+            continue
+        pools[ti.spec.pool] = pools.get(ti.spec.pool, 0) + ti.spec.pool_slots
     if s.on_workers != len(held):
         errors.append(f"on_workers is {s.on_workers}, but workers hold {len(held)}")
     for pool in set(pools) | set(s.pool_used):

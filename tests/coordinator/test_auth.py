@@ -17,20 +17,20 @@ from coordinator.metastore.db import connect
 from coordinator.metastore.security_store import SecurityStore
 from tests.pg import fresh_database
 from tradewind.exceptions import AlreadyExists, NotFound, PermissionDenied, Unauthenticated
-from tradewind.v1 import common_pb2, control_pb2, worker_pb2
+from tradewind.v1 import common_pb2, control_pb2, triggerer_pb2, worker_pb2
 
 CONTROL = "/tradewind.v1.ControlService/"
 
 
 def every_rpc() -> list[str]:
     methods = []
-    for descriptor in (control_pb2.DESCRIPTOR, worker_pb2.DESCRIPTOR):
+    for descriptor in (control_pb2.DESCRIPTOR, worker_pb2.DESCRIPTOR, triggerer_pb2.DESCRIPTOR):
         for service in descriptor.services_by_name.values():
             methods += [f"/{service.full_name}/{method.name}" for method in service.methods]
     return methods
 
 
-def test_every_rpc_of_both_services_is_in_the_role_table() -> None:
+def test_every_rpc_of_every_service_is_in_the_role_table() -> None:
     missing = [method for method in every_rpc() if method not in auth.RULES]
     assert missing == []
 

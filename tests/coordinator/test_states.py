@@ -18,6 +18,10 @@ T = TaskState
         (T.QUEUED, T.SCHEDULED),  # a refusal or an expired acknowledgement
         (T.RUNNING, T.NONE),  # cleared while it runs
         (T.QUEUED, T.SUCCESS),  # finished before its start was heard
+        (T.RUNNING, T.UP_FOR_RESCHEDULE),  # a sensor in reschedule mode gives its slot back
+        (T.UP_FOR_RESCHEDULE, T.SCHEDULED),  # its next poke is due: the same try again
+        (T.RUNNING, T.DEFERRED),  # a task defers itself
+        (T.DEFERRED, T.SCHEDULED),  # its trigger fired: the same try resumes
     ],
 )
 def test_moves_the_scheduler_makes_are_allowed(current: TaskState, new: TaskState) -> None:
@@ -30,8 +34,8 @@ def test_moves_the_scheduler_makes_are_allowed(current: TaskState, new: TaskStat
         (T.NONE, T.RUNNING),
         (T.SCHEDULED, T.RUNNING),
         (T.SUCCESS, T.RUNNING),
-        (T.RUNNING, T.DEFERRED),
-        (T.RUNNING, T.UP_FOR_RESCHEDULE),
+        (T.UP_FOR_RESCHEDULE, T.RUNNING),
+        (T.DEFERRED, T.RUNNING),
         (T.NONE, T.NONE),
         (T.SKIPPED, T.UPSTREAM_FAILED),
         (T.UP_FOR_RETRY, T.RUNNING),

@@ -237,6 +237,22 @@ def test_a_version_1_metastore_is_migrated_to_the_current_version(version_1_url:
     database.close()
 
 
+def test_a_version_2_pool_table_gains_include_deferred(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'v2.db'}"
+    with sqlite3.connect(tmp_path / "v2.db") as conn:
+        conn.execute("CREATE TABLE meta (key VARCHAR(255) PRIMARY KEY, value TEXT NOT NULL)")
+        conn.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+        conn.execute("CREATE TABLE pool (name VARCHAR(255) PRIMARY KEY, slots INTEGER NOT NULL, description TEXT)")
+        conn.execute("INSERT INTO pool VALUES ('db', 4, '')")
+    conn.close()
+    database = dbmod.connect(url)
+    try:
+        assert m.Pool.get_by_id("db").include_deferred is False
+        assert m.Meta.get(m.Meta.key == "schema_version").value == str(dbmod.SCHEMA_VERSION)
+    finally:
+        database.close()
+
+
 def test_map_index_and_lost_are_stored_and_read_back(store: Store) -> None:
     run, (a, b) = records(store, ["a", "b"])
     b.map_index = 3
@@ -251,6 +267,20 @@ def test_map_index_and_lost_are_stored_and_read_back(store: Store) -> None:
     attempt.lost = False
     store.commit(Changes(attempts={attempt.id: attempt}))
     assert store.attempts(a.id)[0].lost is False
+
+
+def test_reschedules_are_stored_with_the_batch_and_loaded_for_recovery(store: Store) -> None:
+    run, (a,) = records(store, ["a"])
+    a.try_number, a.state = 1, TaskState.UP_FOR_RESCHEDULE
+    due = NOW + timedelta(seconds=30)
+    rows = [(a.id, 1, NOW, NOW + timedelta(seconds=1), NOW + timedelta(seconds=5)), (a.id, 1, NOW, NOW, due)]
+    store.commit(Changes(new_runs=[run], new_tis=[a], reschedules=rows))
+    stored = store.reschedules(a.id)
+    assert [(r.try_number, r.reschedule_date) for r in stored] == [
+        (1, (NOW + timedelta(seconds=5)).replace(tzinfo=None)),
+        (1, due.replace(tzinfo=None)),
+    ]
+    assert [r.reschedule_date for r in store.load_active().reschedules] == [r.reschedule_date for r in stored]
 
 
 # ---- what the database refuses ----------------------------------------------------------------

@@ -109,7 +109,7 @@ def test_a_dag_file_written_for_airflow_2_parses_unchanged(tmp_path: Path) -> No
         ("from airflow import settings", "airflow.settings"),
         ("from airflow.operators.smooth import SmoothOperator", "airflow.operators.smooth"),
         ("from airflow.providers.amazon.aws.operators.s3 import S3CreateBucketOperator", "airflow.providers.amazon"),
-        ("from airflow.exceptions import AirflowSensorTimeout", "airflow.exceptions.AirflowSensorTimeout"),
+        ("from airflow.exceptions import AirflowTaskTimeout", "airflow.exceptions.AirflowTaskTimeout"),
         ("import airflow.utils.dates", "airflow.utils.dates"),
     ],
 )

@@ -321,12 +321,20 @@ def test_dag_task_binds_the_decorator_to_the_dag() -> None:
     assert d.get_task("two").upstream_task_ids == {"one"}
 
 
-def test_external_task_sensor_and_marker_fail_at_parse_time() -> None:
+def test_external_task_sensor_and_marker_check_their_arguments_at_parse_time() -> None:
     with DAG("d"):
-        with pytest.raises(DagDefinitionError, match="task 'wait': Tradewind does not support ExternalTaskSensor yet"):
-            ExternalTaskSensor(task_id="wait", external_dag_id="other")
-        with pytest.raises(DagDefinitionError, match="Tradewind does not support ExternalTaskMarker yet"):
-            ExternalTaskMarker(task_id="mark", external_dag_id="other", external_task_id="t")
+        with pytest.raises(DagDefinitionError, match="task 'a': give external_task_id or external_task_ids"):
+            ExternalTaskSensor(task_id="a", external_dag_id="other", external_task_id="t", external_task_ids=["u"])
+        with pytest.raises(DagDefinitionError, match="task 'b': allowed_states has 'done', not a task instance state"):
+            ExternalTaskSensor(task_id="b", external_dag_id="other", external_task_id="t", allowed_states=["done"])
+        with pytest.raises(DagDefinitionError, match="task 'c': allowed_states has 'skipped', not a DAG run state"):
+            ExternalTaskSensor(task_id="c", external_dag_id="other", allowed_states=["skipped"])
+        deferring = ExternalTaskSensor(task_id="d", external_dag_id="other", deferrable=True, poll_interval=5)
+        assert deferring.deferrable and deferring.poll_interval == 5.0
+        with pytest.raises(DagDefinitionError, match="task 'e': recursion_depth must be a positive integer"):
+            ExternalTaskMarker(task_id="e", external_dag_id="other", external_task_id="t", recursion_depth=0)
+        marker = ExternalTaskMarker(task_id="mark", external_dag_id="other", external_task_id="t")
+    assert isinstance(marker, EmptyOperator) and marker.logical_date == "{{ logical_date.isoformat() }}"
 
 
 def test_trigger_dag_run_rejects_what_it_cannot_do_at_parse_time() -> None:

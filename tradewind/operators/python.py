@@ -46,13 +46,9 @@ class PythonOperator(BaseOperator):
             self.wire_xcom_args()
 
     def execute(self, context: dict[str, Any]) -> Any:
-        """Call the function with the context keys it names, or all of them when it takes **kwargs,
-        as Airflow does; arguments given explicitly win over context keys."""
+        """Call the function (see call_with_context); a multiple_outputs value must be a dict."""
         context = {**context, "templates_dict": self.templates_dict}
-        names, positional, takes_all = accepts(self.python_callable)
-        given = set(positional[: len(self.op_args)]) | set(self.op_kwargs)
-        extra = {k: v for k, v in context.items() if (takes_all or k in names) and k not in given}
-        value = self.python_callable(*self.op_args, **self.op_kwargs, **extra)
+        value = call_with_context(self.python_callable, self.op_args, self.op_kwargs, context)
         if inspect.isgenerator(value):
             outlet_events = context.get("outlet_events")
             value = collect_metadata(value, OutletEventAccessors() if outlet_events is None else outlet_events)
@@ -65,6 +61,17 @@ class PythonOperator(BaseOperator):
             if keys:
                 raise TaskFailed(f"{self.where}: multiple_outputs needs string keys, not {keys[0]!r}")
         return value
+
+
+def call_with_context(
+    function: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], context: dict[str, Any]
+) -> Any:
+    """Call `function` with the context keys it names, or all of them when it takes **kwargs, as
+    Airflow does; arguments given explicitly win over context keys."""
+    names, positional, takes_all = accepts(function)
+    given = set(positional[: len(args)]) | set(kwargs)
+    extra = {k: v for k, v in context.items() if (takes_all or k in names) and k not in given}
+    return function(*args, **kwargs, **extra)
 
 
 class ShortCircuitOperator(PythonOperator):

@@ -29,6 +29,8 @@ class WaitReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WAIT_REASON_NOT_WAITING: _ClassVar[WaitReason]
     WAIT_REASON_WORKER_RECONNECTING: _ClassVar[WaitReason]
     WAIT_REASON_PREVIOUS_RUN: _ClassVar[WaitReason]
+    WAIT_REASON_RESCHEDULE_DELAY: _ClassVar[WaitReason]
+    WAIT_REASON_TRIGGER: _ClassVar[WaitReason]
 
 class TokenRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -67,6 +69,8 @@ WAIT_REASON_QUEUE_ORDER: WaitReason
 WAIT_REASON_NOT_WAITING: WaitReason
 WAIT_REASON_WORKER_RECONNECTING: WaitReason
 WAIT_REASON_PREVIOUS_RUN: WaitReason
+WAIT_REASON_RESCHEDULE_DELAY: WaitReason
+WAIT_REASON_TRIGGER: WaitReason
 TOKEN_ROLE_UNSPECIFIED: TokenRole
 TOKEN_ROLE_WORKER: TokenRole
 TOKEN_ROLE_VIEWER: TokenRole
@@ -309,18 +313,20 @@ class ImportError(_message.Message):
     def __init__(self, fileloc: _Optional[str] = ..., traceback: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Pool(_message.Message):
-    __slots__ = ("name", "slots", "occupied", "waiting", "description")
+    __slots__ = ("name", "slots", "occupied", "waiting", "description", "include_deferred")
     NAME_FIELD_NUMBER: _ClassVar[int]
     SLOTS_FIELD_NUMBER: _ClassVar[int]
     OCCUPIED_FIELD_NUMBER: _ClassVar[int]
     WAITING_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_DEFERRED_FIELD_NUMBER: _ClassVar[int]
     name: str
     slots: int
     occupied: int
     waiting: int
     description: str
-    def __init__(self, name: _Optional[str] = ..., slots: _Optional[int] = ..., occupied: _Optional[int] = ..., waiting: _Optional[int] = ..., description: _Optional[str] = ...) -> None: ...
+    include_deferred: bool
+    def __init__(self, name: _Optional[str] = ..., slots: _Optional[int] = ..., occupied: _Optional[int] = ..., waiting: _Optional[int] = ..., description: _Optional[str] = ..., include_deferred: _Optional[bool] = ...) -> None: ...
 
 class ListDagsRequest(_message.Message):
     __slots__ = ("dag_id_contains", "include_inactive")
@@ -547,10 +553,32 @@ class ListWorkersRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ListWorkersResponse(_message.Message):
-    __slots__ = ("workers",)
+    __slots__ = ("workers", "triggerers")
     WORKERS_FIELD_NUMBER: _ClassVar[int]
+    TRIGGERERS_FIELD_NUMBER: _ClassVar[int]
     workers: _containers.RepeatedCompositeFieldContainer[Worker]
-    def __init__(self, workers: _Optional[_Iterable[_Union[Worker, _Mapping]]] = ...) -> None: ...
+    triggerers: _containers.RepeatedCompositeFieldContainer[Triggerer]
+    def __init__(self, workers: _Optional[_Iterable[_Union[Worker, _Mapping]]] = ..., triggerers: _Optional[_Iterable[_Union[Triggerer, _Mapping]]] = ...) -> None: ...
+
+class Triggerer(_message.Message):
+    __slots__ = ("name", "host", "pid", "triggers", "capacity", "rss_bytes", "cpu_percent", "connected_at")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    PID_FIELD_NUMBER: _ClassVar[int]
+    TRIGGERS_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    RSS_BYTES_FIELD_NUMBER: _ClassVar[int]
+    CPU_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    CONNECTED_AT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    host: str
+    pid: int
+    triggers: int
+    capacity: int
+    rss_bytes: int
+    cpu_percent: float
+    connected_at: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., host: _Optional[str] = ..., pid: _Optional[int] = ..., triggers: _Optional[int] = ..., capacity: _Optional[int] = ..., rss_bytes: _Optional[int] = ..., cpu_percent: _Optional[float] = ..., connected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class DrainWorkerRequest(_message.Message):
     __slots__ = ("name",)
@@ -585,14 +613,16 @@ class ListPoolsResponse(_message.Message):
     def __init__(self, pools: _Optional[_Iterable[_Union[Pool, _Mapping]]] = ...) -> None: ...
 
 class SetPoolRequest(_message.Message):
-    __slots__ = ("name", "slots", "description")
+    __slots__ = ("name", "slots", "description", "include_deferred")
     NAME_FIELD_NUMBER: _ClassVar[int]
     SLOTS_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_DEFERRED_FIELD_NUMBER: _ClassVar[int]
     name: str
     slots: int
     description: str
-    def __init__(self, name: _Optional[str] = ..., slots: _Optional[int] = ..., description: _Optional[str] = ...) -> None: ...
+    include_deferred: bool
+    def __init__(self, name: _Optional[str] = ..., slots: _Optional[int] = ..., description: _Optional[str] = ..., include_deferred: _Optional[bool] = ...) -> None: ...
 
 class SetPoolResponse(_message.Message):
     __slots__ = ("pool",)

@@ -30,6 +30,8 @@ class TaskOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TASK_OUTCOME_TIMED_OUT: _ClassVar[TaskOutcome]
     TASK_OUTCOME_CANCELLED: _ClassVar[TaskOutcome]
     TASK_OUTCOME_LOST: _ClassVar[TaskOutcome]
+    TASK_OUTCOME_DEFERRED: _ClassVar[TaskOutcome]
+    TASK_OUTCOME_UP_FOR_RESCHEDULE: _ClassVar[TaskOutcome]
 
 class TaskRequestErrorCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -53,6 +55,8 @@ TASK_OUTCOME_SKIPPED: TaskOutcome
 TASK_OUTCOME_TIMED_OUT: TaskOutcome
 TASK_OUTCOME_CANCELLED: TaskOutcome
 TASK_OUTCOME_LOST: TaskOutcome
+TASK_OUTCOME_DEFERRED: TaskOutcome
+TASK_OUTCOME_UP_FOR_RESCHEDULE: TaskOutcome
 TASK_REQUEST_ERROR_UNSPECIFIED: TaskRequestErrorCode
 TASK_REQUEST_ERROR_INVALID_ARGUMENT: TaskRequestErrorCode
 TASK_REQUEST_ERROR_NOT_CURRENT: TaskRequestErrorCode
@@ -171,7 +175,7 @@ class TaskStarted(_message.Message):
     def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., pid: _Optional[int] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TaskFinished(_message.Message):
-    __slots__ = ("attempt", "outcome", "exit_code", "error", "return_value_json", "ended_at", "usage", "follow", "outlet_extra_json", "outlet_alias_events_json")
+    __slots__ = ("attempt", "outcome", "exit_code", "error", "return_value_json", "ended_at", "usage", "follow", "outlet_extra_json", "outlet_alias_events_json", "reschedule_date", "deferral")
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
@@ -182,6 +186,8 @@ class TaskFinished(_message.Message):
     FOLLOW_FIELD_NUMBER: _ClassVar[int]
     OUTLET_EXTRA_JSON_FIELD_NUMBER: _ClassVar[int]
     OUTLET_ALIAS_EVENTS_JSON_FIELD_NUMBER: _ClassVar[int]
+    RESCHEDULE_DATE_FIELD_NUMBER: _ClassVar[int]
+    DEFERRAL_FIELD_NUMBER: _ClassVar[int]
     attempt: _common_pb2.Attempt
     outcome: TaskOutcome
     exit_code: int
@@ -192,7 +198,23 @@ class TaskFinished(_message.Message):
     follow: FollowTasks
     outlet_extra_json: str
     outlet_alias_events_json: str
-    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., outcome: _Optional[_Union[TaskOutcome, str]] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., return_value_json: _Optional[str] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., usage: _Optional[_Union[_common_pb2.ResourceUsage, _Mapping]] = ..., follow: _Optional[_Union[FollowTasks, _Mapping]] = ..., outlet_extra_json: _Optional[str] = ..., outlet_alias_events_json: _Optional[str] = ...) -> None: ...
+    reschedule_date: _timestamp_pb2.Timestamp
+    deferral: Deferral
+    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., outcome: _Optional[_Union[TaskOutcome, str]] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., return_value_json: _Optional[str] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., usage: _Optional[_Union[_common_pb2.ResourceUsage, _Mapping]] = ..., follow: _Optional[_Union[FollowTasks, _Mapping]] = ..., outlet_extra_json: _Optional[str] = ..., outlet_alias_events_json: _Optional[str] = ..., reschedule_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deferral: _Optional[_Union[Deferral, _Mapping]] = ...) -> None: ...
+
+class Deferral(_message.Message):
+    __slots__ = ("trigger_classpath", "trigger_kwargs_json", "next_method", "next_kwargs_json", "timeout_seconds")
+    TRIGGER_CLASSPATH_FIELD_NUMBER: _ClassVar[int]
+    TRIGGER_KWARGS_JSON_FIELD_NUMBER: _ClassVar[int]
+    NEXT_METHOD_FIELD_NUMBER: _ClassVar[int]
+    NEXT_KWARGS_JSON_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    trigger_classpath: str
+    trigger_kwargs_json: str
+    next_method: str
+    next_kwargs_json: str
+    timeout_seconds: float
+    def __init__(self, trigger_classpath: _Optional[str] = ..., trigger_kwargs_json: _Optional[str] = ..., next_method: _Optional[str] = ..., next_kwargs_json: _Optional[str] = ..., timeout_seconds: _Optional[float] = ...) -> None: ...
 
 class FollowTasks(_message.Message):
     __slots__ = ("task_ids", "skip_all_downstream")
@@ -253,7 +275,7 @@ class HeartbeatAck(_message.Message):
     def __init__(self, server_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Assignment(_message.Message):
-    __slots__ = ("attempt", "dag_id", "run_id", "task_id", "execution_timeout_ms", "payload", "queue", "map_index", "callbacks")
+    __slots__ = ("attempt", "dag_id", "run_id", "task_id", "execution_timeout_ms", "payload", "queue", "map_index", "callbacks", "reschedule_started_at", "reschedule_count", "resume")
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     DAG_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -263,6 +285,9 @@ class Assignment(_message.Message):
     QUEUE_FIELD_NUMBER: _ClassVar[int]
     MAP_INDEX_FIELD_NUMBER: _ClassVar[int]
     CALLBACKS_FIELD_NUMBER: _ClassVar[int]
+    RESCHEDULE_STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    RESCHEDULE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    RESUME_FIELD_NUMBER: _ClassVar[int]
     attempt: _common_pb2.Attempt
     dag_id: str
     run_id: str
@@ -272,7 +297,18 @@ class Assignment(_message.Message):
     queue: str
     map_index: int
     callbacks: TaskCallbacks
-    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., execution_timeout_ms: _Optional[int] = ..., payload: _Optional[_Union[_payload_pb2.TaskPayload, _Mapping]] = ..., queue: _Optional[str] = ..., map_index: _Optional[int] = ..., callbacks: _Optional[_Union[TaskCallbacks, _Mapping]] = ...) -> None: ...
+    reschedule_started_at: _timestamp_pb2.Timestamp
+    reschedule_count: int
+    resume: Resume
+    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., execution_timeout_ms: _Optional[int] = ..., payload: _Optional[_Union[_payload_pb2.TaskPayload, _Mapping]] = ..., queue: _Optional[str] = ..., map_index: _Optional[int] = ..., callbacks: _Optional[_Union[TaskCallbacks, _Mapping]] = ..., reschedule_started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reschedule_count: _Optional[int] = ..., resume: _Optional[_Union[Resume, _Mapping]] = ...) -> None: ...
+
+class Resume(_message.Message):
+    __slots__ = ("next_method", "next_kwargs_json")
+    NEXT_METHOD_FIELD_NUMBER: _ClassVar[int]
+    NEXT_KWARGS_JSON_FIELD_NUMBER: _ClassVar[int]
+    next_method: str
+    next_kwargs_json: str
+    def __init__(self, next_method: _Optional[str] = ..., next_kwargs_json: _Optional[str] = ...) -> None: ...
 
 class Cancel(_message.Message):
     __slots__ = ("attempt", "reason")

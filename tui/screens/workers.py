@@ -49,6 +49,12 @@ def worker_cells(worker: control_pb2.Worker, now: object) -> dict[str, object]:
     }
 
 
+def triggerer_summary(triggerers: Iterable[control_pb2.Triggerer]) -> str:
+    """The triggerers, after the workers' summary: each with the triggers it runs; empty without."""
+    parts = [f"{t.name} {t.triggers}/{t.capacity} triggers, {size(t.rss_bytes)}" for t in triggerers]
+    return f" · triggerers: {'; '.join(parts)}" if parts else ""
+
+
 class WorkersScreen(LiveScreen):
     PLACE = "Workers"
     AUTO_FOCUS = "#workers"
@@ -60,6 +66,7 @@ class WorkersScreen(LiveScreen):
     def __init__(self) -> None:
         super().__init__()
         self.known: dict[str, control_pb2.Worker] = {}
+        self.triggerers: list[control_pb2.Triggerer] = []
 
     def body(self) -> Iterable[Widget]:
         yield Static(id="summary")
@@ -77,6 +84,7 @@ class WorkersScreen(LiveScreen):
         if response is None:
             return
         self.known = {w.name: w for w in response.workers}
+        self.triggerers = list(response.triggerers)
         self.table.clear()
         for worker in response.workers:
             self._show(worker)
@@ -98,6 +106,7 @@ class WorkersScreen(LiveScreen):
         used = sum(w.running for w in active)
         self.query_one("#summary", Static).update(
             f" {len(active)} active of {len(self.known)} workers · {used} of {slots} slots in use"
+            + triggerer_summary(self.triggerers)
         )
 
     def apply(self, changes: list[control_pb2.WatchResponse]) -> None:

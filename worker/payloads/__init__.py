@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from tradewind.skipping import FollowTasks
@@ -12,6 +13,8 @@ SUCCESS = worker_pb2.TASK_OUTCOME_SUCCESS
 FAILED = worker_pb2.TASK_OUTCOME_FAILED
 FAILED_NO_RETRY = worker_pb2.TASK_OUTCOME_FAILED_NO_RETRY
 SKIPPED = worker_pb2.TASK_OUTCOME_SKIPPED
+UP_FOR_RESCHEDULE = worker_pb2.TASK_OUTCOME_UP_FOR_RESCHEDULE
+DEFERRED = worker_pb2.TASK_OUTCOME_DEFERRED
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,10 @@ class Result:
     outlet_extra_json: str = ""
     #: JSON of the events the task added through asset aliases; empty for none.
     outlet_alias_events_json: str = ""
+    #: When a sensor in reschedule mode runs again (outcome UP_FOR_RESCHEDULE only).
+    reschedule_date: datetime | None = None
+    #: What a deferred task waits on (outcome DEFERRED only).
+    deferral: worker_pb2.Deferral | None = None
 
 
 def describe_exit(returncode: int) -> str:

@@ -4,13 +4,31 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 
 from tradewind.skipping import FollowTasks
 from tradewind.v1 import payload_pb2, worker_pb2
-from worker.payloads import FAILED, FAILED_NO_RETRY, SKIPPED, SUCCESS, Launch, Result, describe_exit
+from worker.payloads import (
+    DEFERRED,
+    FAILED,
+    FAILED_NO_RETRY,
+    SKIPPED,
+    SUCCESS,
+    UP_FOR_RESCHEDULE,
+    Launch,
+    Result,
+    describe_exit,
+)
 
-OUTCOMES = {"success": SUCCESS, "skipped": SKIPPED, "failed_no_retry": FAILED_NO_RETRY, "failed": FAILED}
+OUTCOMES = {
+    "success": SUCCESS,
+    "skipped": SKIPPED,
+    "failed_no_retry": FAILED_NO_RETRY,
+    "failed": FAILED,
+    "up_for_reschedule": UP_FOR_RESCHEDULE,
+    "deferred": DEFERRED,
+}
 
 
 def prepare(
@@ -20,8 +38,12 @@ def prepare(
     channel: Path | None,
     map_index: int,
     callbacks: worker_pb2.TaskCallbacks | None = None,
+    reschedule: tuple[datetime | None, int] = (None, 0),
+    resume: worker_pb2.Resume | None = None,
 ) -> Launch:
-    """`channel` is the path of the attempt's task runtime channel, None for a task without one."""
+    """`channel` is the path of the attempt's task runtime channel, None for a task without one;
+    `reschedule` is when a rescheduled try started and how often it was rescheduled; `resume`,
+    where a deferred task resumes."""
     return Launch(
         "worker.payloads.python:run",
         {
@@ -35,6 +57,10 @@ def prepare(
             "channel": str(channel) if channel is not None else "",
             "map_index": map_index,
             "callbacks_json": callbacks_json(callbacks),
+            "reschedule_started_at": reschedule[0].isoformat() if reschedule[0] is not None else "",
+            "reschedule_count": reschedule[1],
+            "next_method": resume.next_method if resume is not None else "",
+            "next_kwargs_json": resume.next_kwargs_json if resume is not None else "",
         },
         str(workdir),
         None,
@@ -53,6 +79,10 @@ def run(
     channel: str,
     map_index: int,
     callbacks_json: str = "",
+    reschedule_started_at: str = "",
+    reschedule_count: int = 0,
+    next_method: str = "",
+    next_kwargs_json: str = "",
 ) -> None:
     """Runs in the forked child: the task's own output goes to the log, the outcome to result_path.
 
@@ -64,7 +94,8 @@ def run(
 
     from tradewind import xcom_codec
     from tradewind.callbacks import Stopped, kind_for, mark_ran, raise_on_sigterm, run_callbacks
-    from tradewind.execution import encode_return_value, load_task, outcome_of, run_python_task
+    from tradewind.exceptions import TaskDeferred, TaskRescheduled
+    from tradewind.execution import deferral_of, encode_return_value, load_task, outcome_of, run_python_task
     from tradewind.runtime import CHANNEL_ENV, RuntimeTaskInstance, set_current_context
     from tradewind.secrets_masker import MaskingStream, redact
     from tradewind.skipping import take_decision
@@ -81,13 +112,21 @@ def run(
     if channel:
         os.environ[CHANNEL_ENV] = channel  # the task's own child processes may use it too
     value_json, extras, alias_events, failure, task = "", "", "", None, None
+    reschedule_date, deferral = "", None
     callbacks = json.loads(callbacks_json) if callbacks_json else None
     context: dict = {}
     try:
         context = context_from_json(context_json)
         ti = context["ti"]
         context["ti"] = context["task_instance"] = RuntimeTaskInstance(
-            ti.dag_id, ti.task_id, ti.run_id, ti.try_number, map_index, None
+            ti.dag_id,
+            ti.task_id,
+            ti.run_id,
+            ti.try_number,
+            map_index,
+            None,
+            datetime.fromisoformat(reschedule_started_at) if reschedule_started_at else None,
+            reschedule_count,
         )
         set_current_context(context)
         if callbacks is not None:
@@ -95,13 +134,22 @@ def run(
             task = load_task(Path(bundle_dir), dag_file, dag_id, task_id)
             run_callbacks(task, "on_execute_callback", context)
         inputs = xcom_codec.loads(xcom_inputs_json)
-        value = run_python_task(Path(bundle_dir), dag_file, dag_id, task_id, inputs, context)
+        resume = (next_method, xcom_codec.loads(next_kwargs_json or "{}")) if next_method else None
+        value = run_python_task(Path(bundle_dir), dag_file, dag_id, task_id, inputs, context, resume)
         value_json = encode_return_value(value, task_id)
         extras = context["outlet_events"].extras_json()
         alias_events = context["outlet_events"].alias_events_json()
     except BaseException as exc:  # noqa: BLE001 - every way a task ends becomes an outcome
         failure = exc
-        if not isinstance(exc, SystemExit):
+        if isinstance(exc, TaskRescheduled):
+            reschedule_date = exc.reschedule_date.isoformat()
+        elif isinstance(exc, TaskDeferred):
+            try:
+                deferral = deferral_of(exc)
+            except Exception as broken:  # noqa: BLE001 - a trigger that cannot travel fails the task
+                failure = broken
+                traceback.print_exc()
+        elif not isinstance(exc, SystemExit):
             traceback.print_exc()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -125,6 +173,8 @@ def run(
                 "follow": follow,
                 "outlet_extra_json": extras,
                 "outlet_alias_events_json": alias_events,
+                "reschedule_date": reschedule_date,
+                "deferral": deferral,
             },
             handle,
         )
@@ -146,11 +196,20 @@ def interpret(workdir: Path, returncode: int) -> Result:
         return Result(FAILED, f"Python task process ended without a result ({describe_exit(returncode)})")
     data = json.loads(path.read_text())
     follow = FollowTasks.from_json(data["follow"]) if data.get("follow") is not None else None
+    outcome = OUTCOMES.get(data["outcome"], FAILED)
+    reschedule_date = datetime.fromisoformat(data["reschedule_date"]) if data.get("reschedule_date") else None
+    if outcome == UP_FOR_RESCHEDULE and reschedule_date is None:
+        return Result(FAILED, "the task was rescheduled without a reschedule date")
+    deferral = worker_pb2.Deferral(**data["deferral"]) if data.get("deferral") else None
+    if outcome == DEFERRED and deferral is None:
+        return Result(FAILED, "the task deferred without a trigger")
     return Result(
-        OUTCOMES.get(data["outcome"], FAILED),
+        outcome,
         data.get("error", ""),
         data.get("return_value_json", ""),
         follow,
-        data.get("outlet_extra_json", ""),
-        data.get("outlet_alias_events_json", ""),
+        outlet_extra_json=data.get("outlet_extra_json", ""),
+        outlet_alias_events_json=data.get("outlet_alias_events_json", ""),
+        reschedule_date=reschedule_date,
+        deferral=deferral,
     )

@@ -1,0 +1,49 @@
+"""BaseTrigger and TriggerEvent: what a deferred task waits on, run in the triggerer.
+
+A trigger is rebuilt in the triggerer from `serialize()`: its class's dotted path (importable
+from tradewind or from the DAG bundle) and keyword arguments that tradewind.xcom_codec can
+encode. `run()` is an async generator; its first event resumes the task (its payload is the
+`event` argument of the method the task resumes in). A trigger must never block its loop: it
+shares it with many others, and one that holds it for more than 0.2 s is logged by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+__all__ = ["BaseTrigger", "TriggerEvent"]
+
+
+class TriggerEvent:
+    """What a trigger yields; `payload` is any value tradewind.xcom_codec encodes."""
+
+    def __init__(self, payload: Any) -> None:
+        self.payload = payload
+
+    def __repr__(self) -> str:
+        return f"TriggerEvent<{self.payload!r}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TriggerEvent) and other.payload == self.payload
+
+
+class BaseTrigger:
+    """Subclasses implement serialize() and run(); cleanup() runs when the trigger stops."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.trigger_id: int | None = None
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        raise NotImplementedError(f"{type(self).__name__} does not implement serialize()")
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        raise NotImplementedError(f"{type(self).__name__} does not implement run()")
+        yield  # pragma: no cover - makes this an async generator, as subclasses are
+
+    async def cleanup(self) -> None:
+        """Called when the trigger stops: after its event, or when it is cancelled."""
+
+    def __repr__(self) -> str:
+        classpath, kwargs = self.serialize()
+        return f"<{classpath} {kwargs}>"

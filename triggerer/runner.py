@@ -1,0 +1,120 @@
+"""Runs triggers on one asyncio loop: builds each from its class path and arguments, waits for
+its first event, reports it (or its failure), and cancels on request.
+
+A trigger is a task named after its id, class and waiter, so the loop's slow-callback report
+(a trigger that blocks the loop for more than BLOCKING_SECONDS) names it. Classes outside the
+`tradewind` package come from the waiter's DAG bundle, imported apart from other bundles'
+modules (see tradewind.execution), and cached per bundle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import sys
+import traceback
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from tradewind import xcom_codec
+from tradewind.compat.airflow import airflow_imports
+from tradewind.v1 import triggerer_pb2
+
+log = logging.getLogger("tradewind.triggerer")
+#: A trigger holding the loop longer than this is logged by name.
+BLOCKING_SECONDS = 0.2
+
+Report = Callable[[triggerer_pb2.TriggererMessage], None]
+BundleDir = Callable[[str], Awaitable[Path]]
+
+
+class TriggerRunner:
+    def __init__(self, report: Report, bundle_dir: BundleDir) -> None:
+        self.report = report
+        self.bundle_dir = bundle_dir
+        self.running: dict[int, asyncio.Task[None]] = {}
+        self._classes: dict[tuple[str, str], type] = {}
+
+    def start(self, run: triggerer_pb2.RunTrigger) -> None:
+        if run.trigger_id in self.running:
+            return
+        name = f"trigger {run.trigger_id} {run.classpath} for {run.waiter}"
+        task = asyncio.get_running_loop().create_task(self._run(run), name=name)
+        self.running[run.trigger_id] = task
+        task.add_done_callback(lambda _: self.running.pop(run.trigger_id, None))
+
+    def cancel(self, trigger_id: int) -> None:
+        task = self.running.pop(trigger_id, None)
+        if task is not None:
+            task.cancel()
+
+    def cancel_all(self) -> None:
+        for trigger_id in list(self.running):
+            self.cancel(trigger_id)
+
+    async def _run(self, run: triggerer_pb2.RunTrigger) -> None:
+        trigger: Any = None
+        try:
+            cls = await self._class(run.classpath, run.bundle_hash)
+            kwargs = xcom_codec.loads(run.kwargs_json or "{}")
+            trigger = cls(**kwargs)
+            trigger.trigger_id = run.trigger_id
+            async for event in trigger.run():
+                payload = getattr(event, "payload", event)
+                fired = triggerer_pb2.TriggerFired(trigger_id=run.trigger_id, event_json=xcom_codec.dumps(payload))
+                log.info("trigger %d (%s) fired for %s", run.trigger_id, run.classpath, run.waiter)
+                self.report(triggerer_pb2.TriggererMessage(fired=fired))
+                return
+            raise RuntimeError("the trigger's run() ended without an event")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a broken trigger fails its task, never the triggerer
+            log.error(
+                "trigger %d (%s) for %s failed:\n%s", run.trigger_id, run.classpath, run.waiter, traceback.format_exc()
+            )
+            error = f"{type(exc).__name__}: {exc}"
+            self.report(
+                triggerer_pb2.TriggererMessage(
+                    failed=triggerer_pb2.TriggerFailed(trigger_id=run.trigger_id, error=error)
+                )
+            )
+        finally:
+            if trigger is not None:
+                with contextlib.suppress(Exception):
+                    await trigger.cleanup()
+
+    async def _class(self, classpath: str, bundle_hash: str) -> type:
+        builtin = classpath.startswith("tradewind.")
+        key = ("" if builtin else bundle_hash, classpath)
+        cls = self._classes.get(key)
+        if cls is None:
+            module_name, _, name = classpath.rpartition(".")
+            if builtin:
+                module = importlib.import_module(module_name)
+            else:
+                module = _import_from(await self.bundle_dir(bundle_hash), module_name)
+            cls = getattr(module, name)
+            if not isinstance(cls, type):
+                raise TypeError(f"{classpath} is not a class")
+            self._classes[key] = cls
+        return cls
+
+
+def _import_from(bundle_dir: Path, module_name: str) -> Any:
+    """Import `module_name` from the bundle, then take the bundle's modules out of sys.modules
+    (the module keeps them), so another bundle's module of the same name is imported afresh."""
+    from tradewind.execution import _bundle_imports
+
+    with airflow_imports(), _bundle_imports(bundle_dir):
+        sys.path.insert(0, str(bundle_dir.resolve()))
+        return importlib.import_module(module_name)
+
+
+def watch_blocking(loop: asyncio.AbstractEventLoop) -> None:
+    """Log (by task name) any step of the loop that takes longer than BLOCKING_SECONDS."""
+    loop.slow_callback_duration = BLOCKING_SECONDS
+    loop.set_debug(True)
+    logging.getLogger("asyncio").setLevel(logging.WARNING)

@@ -250,7 +250,12 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
         if state not in (TaskState.SUCCESS, TaskState.FAILED):
             raise InvalidArgument(f"a task instance can be marked success or failed, not {state.value}")
         ti = await self.engine.command(
-            "mark", dag_id=request.dag_id, run_id=request.run_id, task_id=request.task_id, state=state
+            "mark",
+            dag_id=request.dag_id,
+            run_id=request.run_id,
+            task_id=request.task_id,
+            state=state,
+            map_index=index,
         )
         return control_pb2.MarkTaskInstanceResponse(task_instance=ti)
 

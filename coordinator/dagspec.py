@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from coordinator import mapspec
+from coordinator.mapspec import MapSpec
 from tradewind.trigger_rules import TriggerRule
 
 
@@ -34,6 +36,8 @@ class TaskSpec:
     python: dict[str, Any] | None
     params: dict[str, Any] = field(default_factory=dict)
     param_schemas: dict[str, Any] = field(default_factory=dict)
+    #: What the task is mapped over; None for a task that is not mapped.
+    mapping: MapSpec | None = None
 
 
 @dataclass(slots=True)
@@ -80,6 +84,7 @@ class DagSpec:
                 python=t.get("python"),
                 params=t.get("params") or {},
                 param_schemas=t.get("param_schemas") or {},
+                mapping=mapspec.parse(t.get("mapping")),
             )
             for i, t in enumerate(raw_tasks)
         }

@@ -6,10 +6,10 @@ is given; a template that fails to render fails the attempt with the template's 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from coordinator.mapspec import same_group
 from coordinator.records import LastSuccess, Run, TaskInstance
 from tradewind import xcom_codec
 from tradewind.exceptions import TemplateError
@@ -51,7 +51,7 @@ def context_for(ti: TaskInstance, last_success: LastSuccess | None = None) -> di
     refused = conf_error(context["params"], ti.spec.param_schemas, {})
     if refused:
         raise TemplateError(f"task {ti.task_id!r}: {refused}")
-    context["ti"] = context["task_instance"] = RunXComs(context["ti"], run)
+    context["ti"] = context["task_instance"] = RunXComs(context["ti"], run, ti)
     return {**run.dag.data.get("user_defined_macros", {}), **context}
 
 
@@ -73,8 +73,8 @@ def _filled(call: str, templates: list[list[Any]], context: dict[str, Any]) -> s
 class RunXComs:
     """The context's task instance on the coordinator: its names, and xcom_pull over the run's XComs."""
 
-    def __init__(self, ti: Any, run: Run) -> None:
-        self._ti, self._run = ti, run
+    def __init__(self, ti: Any, run: Run, reader: TaskInstance | None = None) -> None:
+        self._ti, self._run, self._reader = ti, run, reader
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ti, name)
@@ -97,8 +97,8 @@ class RunXComs:
         return [self._one(task_id, key, default) for task_id in task_ids]
 
     def _one(self, task_id: str, key: str, default: Any) -> Any:
-        text = self._run.xcoms.get((task_id, key))
-        return default if text is None else xcom_codec.loads(text)
+        found, value = xcom_value(self._run, task_id, key, self._reader)
+        return value if found else default
 
 
 def _templated(value: Any) -> bool:
@@ -111,11 +111,14 @@ def _templated(value: Any) -> bool:
     return False
 
 
-def build(ti: TaskInstance, last_success: LastSuccess | None = None) -> Payload:
-    """Raises TemplateError when a template does not render."""
+def build(
+    ti: TaskInstance, last_success: LastSuccess | None = None, mapped: dict[str, Any] | None = None
+) -> Payload:
+    """Raises TemplateError when a template does not render. `mapped` is a mapped task
+    instance's own expanded arguments."""
     spec = ti.spec
     if spec.kind == "bash":
-        bash = spec.bash or {}
+        bash = {**(spec.bash or {}), **(mapped or {})}
         fields = (bash.get("bash_command", ""), bash.get("env") or {}, bash.get("cwd") or "")
         # Most commands hold no template; building the context is most of a dispatch's CPU.
         context = context_for(ti, last_success) if any(map(_templated, fields)) else {}
@@ -133,11 +136,11 @@ def build(ti: TaskInstance, last_success: LastSuccess | None = None) -> Payload:
         )
     context = context_for(ti, last_success)
     python = spec.python or {}
-    inputs = {
-        f"{task_id}|{key}": json.loads(ti.run.xcoms[(task_id, key)])
-        for task_id, key in python.get("xcom_inputs", [])
-        if (task_id, key) in ti.run.xcoms
-    }
+    inputs = {}
+    for task_id, key in python.get("xcom_inputs", []):
+        found, value = xcom_value(ti.run, task_id, key, ti)
+        if found:
+            inputs[f"{task_id}|{key}"] = value
     call = python.get("call_repr")
     arguments = (
         _filled(call, python.get("templates", []), context)
@@ -152,8 +155,24 @@ def build(ti: TaskInstance, last_success: LastSuccess | None = None) -> Payload:
             "dag_file": ti.run.dag.fileloc,
             "dag_id": ti.run.dag_id,
             "task_id": ti.task_id,
-            "xcom_inputs_json": json.dumps(inputs),
+            "xcom_inputs_json": xcom_codec.dumps(inputs),
             "context_json": context_to_json(context),
+            "mapped_kwargs_json": xcom_codec.dumps(mapped) if mapped is not None else "",
         },
         rendered,
     )
+
+
+def xcom_value(run: Run, task_id: str, key: str, reader: TaskInstance | None) -> tuple[bool, Any]:
+    """A task's XCom as a reader sees it: (found, decoded value). A mapped task's is the list of
+    its instances' values in map-index order (those that pushed one), except for a reader of its
+    own mapped task group, which reads its own index's value."""
+    instances = run.mapped.get(task_id)
+    if instances is None:
+        text = run.xcoms.get((task_id, -1, key))
+        return (False, None) if text is None else (True, xcom_codec.loads(text))
+    if reader is not None and reader.map_index >= 0 and same_group(run.dag.tasks[task_id].mapping, reader.spec.mapping):
+        text = run.xcoms.get((task_id, reader.map_index, key))
+        return (False, None) if text is None else (True, xcom_codec.loads(text))
+    texts = [run.xcoms.get((task_id, i.map_index, key)) for i in instances]
+    return True, [xcom_codec.loads(t) for t in texts if t is not None]

@@ -6,6 +6,7 @@ through `Changes`, which the engine writes in one transaction before anything is
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -61,6 +62,8 @@ class TaskInstance:
     losses: int = 0
     #: Workers that refused its current try for a reason other than draining or slots.
     refused_by: set[str] = field(default_factory=set)
+    #: A mapped instance's name from its task's map_index_template, rendered after it ran.
+    rendered_map_index: str = ""
 
     @property
     def spec(self):  # -> TaskSpec
@@ -94,13 +97,37 @@ class Run:
     dag: DagSpec
     start_date: datetime | None = None
     end_date: datetime | None = None
+    #: The task instance of each task; for a mapped task, its first instance (map index 0), or
+    #: before it is expanded the one at map index -1 that stands for it.
     tis: dict[str, TaskInstance] = field(default_factory=dict)
     unfinished: int = 0
-    xcoms: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: XCom values by (task_id, map_index, key); map index -1 for a task that is not mapped.
+    xcoms: dict[tuple[str, int, str], str] = field(default_factory=dict)
+    #: Every instance of each expanded mapped task, in map-index order.
+    mapped: dict[str, list[TaskInstance]] = field(default_factory=dict)
+    #: The decoded values each expanded task is mapped over, kept from its expansion for its
+    #: dispatches (rebuilt from the XComs when missing, after a restart or a clear).
+    map_values: dict[str, Any] = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
         return self.state in (RunState.QUEUED, RunState.RUNNING)
+
+    def instances(self, task_id: str) -> list[TaskInstance]:
+        """Every task instance of a task: one, or each instance of an expanded mapped task."""
+        found = self.mapped.get(task_id)
+        if found is not None:
+            return found
+        ti = self.tis.get(task_id)
+        return [] if ti is None else [ti]
+
+    def every_ti(self) -> Iterator[TaskInstance]:
+        for task_id, ti in self.tis.items():
+            found = self.mapped.get(task_id)
+            if found is None:
+                yield ti
+            else:
+                yield from found
 
 
 @dataclass(frozen=True)
@@ -123,7 +150,8 @@ class Changes:
     tis: dict[int, TaskInstance] = field(default_factory=dict)
     new_attempts: list[Attempt] = field(default_factory=list)
     attempts: dict[int, Attempt] = field(default_factory=dict)
-    xcoms: list[tuple[int, str, str, str]] = field(default_factory=list)
+    #: XComs written: (run id, task_id, map_index, key, value).
+    xcoms: list[tuple[int, str, int, str, str]] = field(default_factory=list)
     dags: dict[str, dict[str, Any]] = field(default_factory=dict)
     workers: dict[str, dict[str, Any]] = field(default_factory=dict)
     callbacks: list[Any] = field(default_factory=list)

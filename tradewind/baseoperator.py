@@ -15,6 +15,7 @@ from tradewind import unsupported
 from tradewind.dag import DAG, check_id, checked_params, current_dag
 from tradewind.dependencies import DependencyMixin
 from tradewind.exceptions import DagDefinitionError, TaskFailed
+from tradewind.mapping import ExpandInput, MappedArgument, checked_expand, checked_expand_kwargs, mark_mapped
 from tradewind.task_group import TaskGroup, current_group, join_group
 from tradewind.trigger_rules import TriggerRule
 
@@ -169,8 +170,14 @@ class BaseOperator(DependencyMixin):
             self._relate(task, upstream=False)
 
     @classmethod
-    def partial(cls, **_: Any) -> NoReturn:
-        unsupported.not_yet("dynamic task mapping (.partial/.expand)", cls.__name__)
+    def partial(cls, **kwargs: Any) -> OperatorPartial:
+        """Airflow's `Operator.partial(...)`: the arguments every mapped instance shares."""
+        return OperatorPartial(cls, kwargs)
+
+    #: What the task is mapped over (tradewind.mapping); None for a task that is not mapped.
+    expand_input: ExpandInput | None = None
+    #: Placeholders passed to __init__ for mapped arguments it checks; each instance gets its own.
+    mapped_placeholders: dict[str, Any] = {}
 
     def as_setup(self) -> NoReturn:
         unsupported.not_yet("setup and teardown tasks (as_setup)", self.where)
@@ -212,6 +219,15 @@ class XComArg:
     def __getitem__(self, item: str | int) -> XComArg:
         return XComArg(self.operator, self.key, (*self.path, item))
 
+    def map(self, *_: Any) -> NoReturn:
+        unsupported.not_yet("XComArg.map() (transforming mapped values)", f"task {self.operator.task_id!r}")
+
+    def zip(self, *_: Any, **__: Any) -> NoReturn:
+        unsupported.not_yet("XComArg.zip() (zipping mapped values)", f"task {self.operator.task_id!r}")
+
+    def concat(self, *_: Any) -> NoReturn:
+        unsupported.not_yet("XComArg.concat() (concatenating mapped values)", f"task {self.operator.task_id!r}")
+
     def __iter__(self) -> Any:
         raise TypeError(f"{self!r} is not iterable at parse time; index it, or pass it whole to another task")
 
@@ -243,6 +259,42 @@ class XComArg:
         return value
 
 
+class OperatorPartial:
+    """`SomeOperator.partial(**shared)`; `.expand(**mapped)` or `.expand_kwargs(list)` makes the
+    mapped task, constructed once with the shared arguments, as Airflow's MappedOperator."""
+
+    def __init__(self, operator: type[BaseOperator], kwargs: dict[str, Any]) -> None:
+        if "task_id" not in kwargs:
+            raise DagDefinitionError(f"{operator.__name__}.partial() needs a task_id")
+        self.operator = operator
+        self.kwargs = kwargs
+
+    def _where(self) -> str:
+        return f"{self.operator.__name__} {self.kwargs['task_id']!r}"
+
+    def expand(self, **mapped: Any) -> BaseOperator:
+        checked_expand(mapped, self._where())
+        for name in mapped:
+            if name in BASE_DEFAULTS:
+                raise DagDefinitionError(f"{self._where()}: cannot map over {name!r}; pass it to partial() instead")
+            if name in self.kwargs:
+                raise DagDefinitionError(f"{self._where()}: {name!r} is given to both partial() and expand()")
+        task = self._build(list(mapped))
+        mark_mapped(task, ExpandInput("dict", mapped, "attributes"))
+        return task
+
+    def expand_kwargs(self, kwargs: Any) -> BaseOperator:
+        value = checked_expand_kwargs(kwargs, self._where())
+        task = self._build([name for name in self.operator.mapped_placeholders if name not in self.kwargs])
+        mark_mapped(task, ExpandInput("list", value, "attributes"))
+        return task
+
+    def _build(self, mapped: list[str]) -> BaseOperator:
+        placeholders = {name: self.operator.mapped_placeholders.get(name) for name in mapped}
+        build: Any = self.operator
+        return build(**self.kwargs, **placeholders)
+
+
 def find_xcom_args(value: Any) -> list[XComArg]:
     """Every XComArg inside `value`, walking lists, tuples, sets and dict values, in order."""
     if isinstance(value, XComArg):
@@ -268,16 +320,21 @@ def _pulled_in_strings(value: Any) -> list[tuple[str, str]]:
     return []
 
 
-def resolve_xcom_args(value: Any, inputs: dict[str, Any]) -> Any:
-    """`value` with every XComArg replaced by its value from `inputs`."""
+def resolve_xcom_args(value: Any, inputs: dict[str, Any], mapped: dict[str, Any] | None = None) -> Any:
+    """`value` with every XComArg replaced by its value from `inputs`, and every argument of a
+    mapped task group by this instance's own item from `mapped`."""
     if isinstance(value, XComArg):
         return value.resolve(inputs)
+    if isinstance(value, MappedArgument):
+        if mapped is None or value.name not in mapped:
+            raise TaskFailed(f"mapped task group argument {value.name!r} has no value for this instance")
+        return mapped[value.name]
     if isinstance(value, list):
-        return [resolve_xcom_args(v, inputs) for v in value]
+        return [resolve_xcom_args(v, inputs, mapped) for v in value]
     if isinstance(value, tuple):
-        return tuple(resolve_xcom_args(v, inputs) for v in value)
+        return tuple(resolve_xcom_args(v, inputs, mapped) for v in value)
     if isinstance(value, dict):
-        return {k: resolve_xcom_args(v, inputs) for k, v in value.items()}
+        return {k: resolve_xcom_args(v, inputs, mapped) for k, v in value.items()}
     return value
 
 

@@ -38,12 +38,20 @@ def warm_dag_file(bundle_dir: str, dag_file: str) -> None:
 
 
 def run_python_task(
-    bundle_dir: Path, dag_file: str, dag_id: str, task_id: str, xcom_inputs: dict[str, Any], context: dict[str, Any]
+    bundle_dir: Path,
+    dag_file: str,
+    dag_id: str,
+    task_id: str,
+    xcom_inputs: dict[str, Any],
+    context: dict[str, Any],
+    mapped: dict[str, Any] | None = None,
 ) -> Any:
     """Import the DAG file from the bundle, find the task and run it; returns its XCom value.
 
     `xcom_inputs` maps "task_id|key" to the upstream values the task reads. Templates are
     rendered before XComs are put in, so an upstream value is never itself read as a template.
+    `mapped` holds a mapped task instance's own expanded arguments, set after rendering too:
+    like an XCom, a mapped value is data, not a template.
     """
     warm = _LOADED.get((str(bundle_dir), dag_file))
     if warm is not None:
@@ -61,9 +69,20 @@ def run_python_task(
     settings = dags[dag_id].template_settings
     for field in task.template_fields:
         value = render(getattr(task, field, None), context, settings)
-        setattr(task, field, resolve_xcom_args(value, xcom_inputs))
+        setattr(task, field, resolve_xcom_args(value, xcom_inputs, mapped))
+    if mapped is not None and task.expand_input is not None:
+        _apply_mapped(task, mapped)
     with airflow_imports():  # a task may import from airflow as it runs
         return task.execute(context)
+
+
+def _apply_mapped(task: Any, mapped: dict[str, Any]) -> None:
+    target = task.expand_input.target
+    if target == "op_kwargs":
+        task.op_kwargs = {**task.op_kwargs, **mapped}
+    elif target == "attributes":
+        for name, value in mapped.items():
+            setattr(task, name, value)
 
 
 def encode_return_value(value: Any, task_id: str = "") -> str:

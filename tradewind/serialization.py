@@ -22,6 +22,7 @@ coordinator shows the call as rendered (`tasks show`, the monitor).
 Each task also has "group_id", its task group path ("" when in none; see tradewind.task_group),
 and the DAG has "task_groups": [{"path", "group_id", "tooltip", "prefix_group_id"}, ...] in
 definition order, for the monitor; the scheduler reads neither.
+A mapped task has "mapping" (see tradewind.mapping.serialize): what it is mapped over.
 Format 1 is format 2 without "timezone", which is then UTC; stored DAGs of format 1 still load.
 """
 
@@ -33,6 +34,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from tradewind import mapping
 from tradewind.baseoperator import BaseOperator, XComArg, find_xcom_args
 from tradewind.dag import DAG
 from tradewind.exceptions import SerializationError
@@ -198,6 +200,10 @@ def _task(task: BaseOperator) -> dict[str, Any]:
         data["python"] = _python(task)
         if getattr(task, "multiple_outputs", False):
             data["python"]["multiple_outputs"] = True
+    if task.expand_input is not None:
+        if kind == "empty":
+            raise SerializationError(f"{task.where}: an EmptyOperator cannot be mapped; it has nothing to map over")
+        data["mapping"] = mapping.serialize(task.expand_input, task.where)
     return data
 
 

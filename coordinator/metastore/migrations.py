@@ -13,7 +13,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from coordinator.metastore import models as m
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _to_2(migrator: SchemaMigrator) -> None:
@@ -28,8 +28,22 @@ def _to_2(migrator: SchemaMigrator) -> None:
     )
 
 
+def _to_3_mapping(migrator: SchemaMigrator) -> None:
+    """XComs of mapped task instances (by map index) and their rendered map_index_template."""
+    migrate(
+        migrator.add_column("task_instance", "rendered_map_index", peewee.TextField(default="")),
+        migrator.add_column("xcom", "map_index", peewee.IntegerField(default=-1)),
+        migrator.drop_index("xcom", "xcom_dag_run_id_task_id_key"),
+        migrator.add_index("xcom", ("dag_run_id", "task_id", "map_index", "key"), True),
+    )
+
+
+def _to_3(migrator: SchemaMigrator) -> None:
+    _to_3_mapping(migrator)
+
+
 #: The step that turns version N-1 into version N.
-STEPS: dict[int, Callable[[SchemaMigrator], None]] = {2: _to_2}
+STEPS: dict[int, Callable[[SchemaMigrator], None]] = {2: _to_2, 3: _to_3}
 
 
 def upgrade(db: peewee.Database, found: int) -> None:

@@ -137,7 +137,7 @@ class Store:
         new_runs = {r.id for r in changes.new_runs}
         new_tis = {t.id for t in changes.new_tis}
         new_attempts = {a.id for a in changes.new_attempts}
-        xcoms = {(run_pk, task_id, key): value for run_pk, task_id, key, value in changes.xcoms}
+        xcoms = {(run_pk, task_id, index, key): value for run_pk, task_id, index, key, value in changes.xcoms}
         return [
             _Write.of("run", changes.new_runs, self._insert_runs),
             _Write.of("run", [r for r in changes.runs.values() if r.id not in new_runs], self._update_runs),
@@ -208,12 +208,12 @@ class Store:
     def _insert_attempts(self, attempts: list[Attempt]) -> None:
         self._insert(m.TaskAttempt, [_attempt_row(a) for a in attempts])
 
-    def _upsert_xcoms(self, items: list[tuple[tuple[int, str, str], str]]) -> None:
-        for (run_pk, task_id, key), value in items:
+    def _upsert_xcoms(self, items: list[tuple[tuple[int, str, int, str], str]]) -> None:
+        for (run_pk, task_id, map_index, key), value in items:
             (
-                m.XCom.insert(dag_run_id=run_pk, task_id=task_id, key=key, value=value)
+                m.XCom.insert(dag_run_id=run_pk, task_id=task_id, map_index=map_index, key=key, value=value)
                 .on_conflict(
-                    conflict_target=[m.XCom.dag_run_id, m.XCom.task_id, m.XCom.key],
+                    conflict_target=[m.XCom.dag_run_id, m.XCom.task_id, m.XCom.map_index, m.XCom.key],
                     update={m.XCom.value: peewee.EXCLUDED.value},
                 )
                 .execute()
@@ -251,7 +251,7 @@ class Store:
 
     def _update_tis(self, tis: Sequence[TaskInstance]) -> None:
         columns = ["state", "try_number", "max_tries", "worker", "attempt_token"]
-        columns += ["start_date", "end_date", "next_retry_at"]
+        columns += ["start_date", "end_date", "next_retry_at", "map_index", "rendered_map_index"]
         rows = [
             (
                 t.state.value,
@@ -262,6 +262,8 @@ class Store:
                 naive(t.start_date),
                 naive(t.end_date),
                 naive(t.next_retry_at),
+                t.map_index,
+                t.rendered_map_index,
                 t.id,
             )
             for t in tis
@@ -581,8 +583,15 @@ class Store:
                 out[row.task_instance_id] = row
         return out
 
-    def delete_xcoms(self, run_pk: int, task_ids: Sequence[str]) -> None:
-        m.XCom.delete().where((m.XCom.dag_run_id == run_pk) & (m.XCom.task_id.in_(list(task_ids)))).execute()
+    def delete_xcoms(self, run_pk: int, instances: Sequence[tuple[str, int]]) -> None:
+        """Every XCom of these task instances, each named (task_id, map_index)."""
+        by_index: dict[int, list[str]] = {}
+        for task_id, map_index in instances:
+            by_index.setdefault(map_index, []).append(task_id)
+        for map_index, task_ids in by_index.items():
+            x = m.XCom
+            where = (x.dag_run_id == run_pk) & (x.map_index == map_index) & (x.task_id.in_(task_ids))
+            x.delete().where(where).execute()
 
 
 def _chunks(items: list[Any], size: int = 500) -> Iterable[list[Any]]:
@@ -621,6 +630,7 @@ def _ti_row(ti: TaskInstance) -> dict[str, Any]:
         "run_id": ti.run.run_id,
         "task_id": ti.task_id,
         "map_index": ti.map_index,
+        "rendered_map_index": ti.rendered_map_index,
         "state": ti.state.value,
         "try_number": ti.try_number,
         "max_tries": ti.max_tries,

@@ -70,8 +70,10 @@ class Reports(Dispatch):
         outcome = event.outcome
         if outcome == Outcome.SUCCESS:
             if event.return_value_json and ti.spec.do_xcom_push:
-                ti.run.xcoms[(ti.task_id, "return_value")] = event.return_value_json
-                self.changes.xcoms.append((ti.run.id, ti.task_id, "return_value", event.return_value_json))
+                ti.run.xcoms[(ti.task_id, ti.map_index, "return_value")] = event.return_value_json
+                self.changes.xcoms.append(
+                    (ti.run.id, ti.task_id, ti.map_index, "return_value", event.return_value_json)
+                )
                 if (ti.spec.python or {}).get("multiple_outputs"):
                     self._store_outputs(ti, event.return_value_json)
             if event.follow is None:
@@ -94,8 +96,8 @@ class Reports(Dispatch):
             return
         for key, item in value.items():
             item_json = json.dumps(item)
-            ti.run.xcoms[(ti.task_id, key)] = item_json
-            self.changes.xcoms.append((ti.run.id, ti.task_id, key, item_json))
+            ti.run.xcoms[(ti.task_id, ti.map_index, key)] = item_json
+            self.changes.xcoms.append((ti.run.id, ti.task_id, ti.map_index, key, item_json))
 
     def _record_end(self, attempt: Attempt, event: Finished) -> None:
         attempt.ended_at = event.ended_at or self.clock.now()

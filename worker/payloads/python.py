@@ -25,6 +25,7 @@ def prepare(
             "dag_id": payload.dag_id,
             "task_id": payload.task_id,
             "xcom_inputs_json": payload.xcom_inputs_json or "{}",
+            "mapped_kwargs_json": payload.mapped_kwargs_json,
             "context_json": payload.context_json,
             "result_path": str(workdir / "result.json"),
             "channel": str(channel) if channel is not None else "",
@@ -42,6 +43,7 @@ def run(
     dag_id: str,
     task_id: str,
     xcom_inputs_json: str,
+    mapped_kwargs_json: str,
     context_json: str,
     result_path: str,
     channel: str,
@@ -78,7 +80,8 @@ def run(
         )
         set_current_context(context)
         inputs = xcom_codec.loads(xcom_inputs_json)
-        value = run_python_task(Path(bundle_dir), dag_file, dag_id, task_id, inputs, context)
+        mapped = xcom_codec.loads(mapped_kwargs_json) if mapped_kwargs_json else None
+        value = run_python_task(Path(bundle_dir), dag_file, dag_id, task_id, inputs, context, mapped)
         value_json = encode_return_value(value, task_id)
     except BaseException as exc:  # noqa: BLE001 - every way a task ends becomes an outcome
         failure = exc

@@ -1,0 +1,189 @@
+"""Dynamic task mapping: a mapped task becomes one task instance per item when its inputs are known.
+
+Before expansion a mapped task has one task instance at map index -1 that stands for it. When
+the trigger rule lets it run (for a task of a mapped task group downstream of another of its
+tasks: when every upstream instance has finished), the values it is mapped over are read:
+literals from the DAG version, XComs from the run. That instance becomes map index 0 and
+instances 1..n-1 are created, each then waiting on its own trigger rule; an expansion to zero
+items skips it; one above max_map_length, or over a value that is neither a list nor a dict,
+fails it naming the task and the value. A task instance's own arguments are computed at
+dispatch from the values kept at expansion: the cross product of several arguments (the last
+varying fastest, as Airflow), or the index-th dict of expand_kwargs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from coordinator.mapspec import MapSpec, Source, same_group
+from coordinator.records import Run, TaskInstance
+from coordinator.scheduling.effects import WriteLog
+from coordinator.scheduling.readiness import Readiness, skipped_by_upstream, upstream_counts
+from tradewind import xcom_codec
+from tradewind.states import TaskState
+from tradewind.trigger_rules import Verdict, evaluate
+
+T = TaskState
+#: Airflow's default [core] max_map_length.
+MAX_MAP_LENGTH = 1024
+
+
+class MappingError(Exception):
+    """A mapped task's inputs cannot be expanded; the message names the task and the value."""
+
+
+class Mapping(Readiness):
+    max_map_length = MAX_MAP_LENGTH
+
+    def _evaluate_mapped(self, ti: TaskInstance) -> list[TaskInstance]:
+        """Decide a mapped task's unexpanded instance: wait, end it, or expand it. Returns the
+        new instances, to be evaluated in turn."""
+        spec = ti.spec
+        mapping = spec.mapping
+        assert mapping is not None
+        run = ti.run
+        counts = upstream_counts(ti)
+        in_group = [up for up in spec.upstream if same_group(run.dag.tasks[up].mapping, mapping)]
+        if in_group and all(up in run.mapped for up in in_group):
+            done = counts.success + counts.failed + counts.upstream_failed + counts.skipped + counts.removed
+            return self._expand(ti) if done == counts.total else []
+        verdict = evaluate(spec.trigger_rule, counts)
+        if verdict is Verdict.RUN and skipped_by_upstream(ti):
+            verdict = Verdict.SKIP
+        if verdict is Verdict.WAIT:
+            return []
+        if verdict is Verdict.RUN:
+            return self._expand(ti)
+        self._end_ti(ti, T.SKIPPED if verdict is Verdict.SKIP else T.UPSTREAM_FAILED)
+        return []
+
+    def _expand(self, ti: TaskInstance) -> list[TaskInstance]:
+        run = ti.run
+        try:
+            values = map_values(run, ti)
+            count = map_length(ti.spec.mapping, values)  # type: ignore[arg-type]
+            if count > self.max_map_length:
+                raise MappingError(
+                    f"task {ti.task_id!r} would expand to {count} task instances, more than "
+                    f"max_map_length ({self.max_map_length})"
+                )
+        except MappingError as exc:
+            self._map_failed(ti, str(exc))
+            return []
+        if count == 0:
+            self._end_ti(ti, T.SKIPPED)
+            return []
+        run.map_values[ti.task_id] = values
+        ti.map_index = 0
+        self.changes.touch_ti(ti)
+        instances = [ti]
+        for index in range(1, count):
+            new = TaskInstance(id=self.ids.next_ti(), run=run, task_id=ti.task_id, max_tries=ti.max_tries)
+            new.map_index = index
+            self.tis[new.id] = new
+            self.changes.new_tis.append(new)
+            instances.append(new)
+        run.mapped[ti.task_id] = instances
+        run.unfinished += count - 1
+        return instances
+
+    def _map_failed(self, ti: TaskInstance, message: str) -> None:
+        """Fail the unexpanded instance with a try whose error and log say why."""
+        ti.try_number += 1
+        self._new_attempt(ti)
+        run = ti.run
+        self.effects.append(WriteLog(run.dag_id, run.run_id, ti.task_id, ti.map_index, ti.try_number, f"{message}\n"))
+        self._break(ti, message)
+
+    def _mapped_arguments(self, ti: TaskInstance) -> dict[str, Any]:
+        """This instance's own expanded arguments; raises MappingError when they are gone (the
+        values it was mapped over changed length since it was expanded)."""
+        run = ti.run
+        values = run.map_values.get(ti.task_id)
+        if values is None:
+            values = run.map_values[ti.task_id] = map_values(run, ti)
+        return arguments_at(ti, values)
+
+
+def map_values(run: Run, ti: TaskInstance) -> Any:
+    """What the task is mapped over, decoded: [(name, items)] for expand, the list of dicts for
+    expand_kwargs; a dict's items are (key, value) pairs, as in Airflow."""
+    mapping = ti.spec.mapping
+    assert mapping is not None
+    if mapping.kind == "dict":
+        return [(name, _items(ti, source, source_value(run, ti, source))) for name, source in mapping.args]
+    assert mapping.source is not None
+    value = source_value(run, ti, mapping.source)
+    if not isinstance(value, list):
+        raise MappingError(
+            f"task {ti.task_id!r} cannot expand_kwargs over {mapping.source.describe()}: it is a "
+            f"{type(value).__name__}, not a list of dicts"
+        )
+    for item in value:
+        if not isinstance(item, dict) or not all(isinstance(key, str) for key in item):
+            raise MappingError(
+                f"task {ti.task_id!r} cannot expand_kwargs over {mapping.source.describe()}: an item is a "
+                f"{type(item).__name__}, not a dict of arguments by name"
+            )
+    return value
+
+
+def map_length(mapping: MapSpec, values: Any) -> int:
+    if mapping.kind == "dict":
+        return math.prod(len(items) for _, items in values)
+    return len(values)
+
+
+def arguments_at(ti: TaskInstance, values: Any) -> dict[str, Any]:
+    mapping = ti.spec.mapping
+    assert mapping is not None
+    index = ti.map_index
+    if index >= map_length(mapping, values):
+        raise MappingError(
+            f"task {ti.task_id!r} has no item at map index {index}: what it is mapped over now has "
+            f"{map_length(mapping, values)} items"
+        )
+    if mapping.kind == "list":
+        return dict(values[index])
+    picked: dict[str, Any] = {}
+    for name, items in reversed(values):
+        picked[name] = items[index % len(items)]
+        index //= len(items)
+    return {name: picked[name] for name, _ in values}
+
+
+def source_value(run: Run, ti: TaskInstance, source: Source) -> Any:
+    if not source.task_id:
+        return source.literal
+    producers = run.mapped.get(source.task_id)
+    if producers is not None:
+        value: Any = [
+            xcom_codec.loads(text)
+            for p in producers
+            if (text := run.xcoms.get((source.task_id, p.map_index, source.key))) is not None
+        ]
+    else:
+        text = run.xcoms.get((source.task_id, -1, source.key))
+        if text is None:
+            raise MappingError(f"task {ti.task_id!r} cannot be mapped over {source.describe()}: it pushed no value")
+        value = xcom_codec.loads(text)
+    for step in source.path:
+        try:
+            value = value[step]
+        except (KeyError, IndexError, TypeError):
+            raise MappingError(
+                f"task {ti.task_id!r} cannot be mapped over {source.describe()}: it has no item {step!r}"
+            ) from None
+    return value
+
+
+def _items(ti: TaskInstance, source: Source, value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return list(value.items())
+    if isinstance(value, list):
+        return value
+    raise MappingError(
+        f"task {ti.task_id!r} cannot be mapped over {source.describe()}: it is a {type(value).__name__}, "
+        "not a list or a dict"
+    )

@@ -1,8 +1,9 @@
 """Dynamic task mapping: a mapped task becomes one task instance per item when its inputs are known.
 
 Before expansion a mapped task has one task instance at map index -1 that stands for it. When
-the trigger rule lets it run (for a task of a mapped task group downstream of another of its
-tasks: when every upstream instance has finished), the values it is mapped over are read:
+the trigger rule lets it run (a task of a mapped task group downstream of another of its tasks:
+as soon as that one is expanded, each instance then waiting for its own index's upstream), the
+values it is mapped over are read:
 literals from the DAG version, XComs from the run. That instance becomes map index 0 and
 instances 1..n-1 are created, each then waiting on its own trigger rule; an expansion to zero
 items skips it; one above max_map_length, or over a value that is neither a list nor a dict,
@@ -43,12 +44,10 @@ class Mapping(Readiness):
         mapping = spec.mapping
         assert mapping is not None
         run = ti.run
-        counts = upstream_counts(ti)
         in_group = [up for up in spec.upstream if same_group(run.dag.tasks[up].mapping, mapping)]
         if in_group and all(up in run.mapped for up in in_group):
-            done = counts.success + counts.failed + counts.upstream_failed + counts.skipped + counts.removed
-            return self._expand(ti) if done == counts.total else []
-        verdict = evaluate(spec.trigger_rule, counts)
+            return self._expand(ti)
+        verdict = evaluate(spec.trigger_rule, upstream_counts(ti))
         if verdict is Verdict.RUN and skipped_by_upstream(ti):
             verdict = Verdict.SKIP
         if verdict is Verdict.WAIT:

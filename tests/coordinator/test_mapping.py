@@ -1,0 +1,259 @@
+"""The scheduler expanding mapped tasks: instances per item, their own arguments, trigger rules
+over every instance, reduce order, zero-length, limits and bad values, with the scheduler's
+invariants checked after every event."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from coordinator.events import Acked, AttemptRef, Finished, PullXCom, Started, TaskRequested, XComsPulled
+from coordinator.scheduling.effects import Respond
+from tests.coordinator.conftest import Harness
+from tradewind import DAG, BashOperator, task, task_group, xcom_codec
+from tradewind.serialization import serialize_dag
+from tradewind.states import RunState, TaskState
+from tradewind.wire import Outcome
+
+T = TaskState
+
+
+@task
+def numbers() -> list[int]:
+    return [1, 2]
+
+
+@task
+def add(x: int, y: int = 0) -> int:
+    return x + y
+
+
+@task
+def total(values: list[int]) -> int:
+    return sum(values)
+
+
+def load(h: Harness, dag: DAG) -> None:
+    h.add_dag(json.loads(json.dumps(serialize_dag(dag, f"{dag.dag_id}.py"))))
+    h.worker(slots=64)
+
+
+def finish(h: Harness, ti: Any, value: Any = None, outcome: Outcome = Outcome.SUCCESS) -> None:
+    gen = h.gen("w1")
+    ref = AttemptRef(ti.id, ti.try_number, ti.token)
+    h.scheduler.acked(Acked("w1", ref, True, "", generation=gen))
+    h.scheduler.started(Started("w1", ref, None, generation=gen))
+    text = "" if value is None else xcom_codec.dumps(value)
+    h.scheduler.finished(Finished("w1", ref, outcome, 0, "", text, None, generation=gen))
+
+
+def sent(h: Harness) -> list[tuple[Any, dict[str, Any]]]:
+    """Each assignment of this turn with its payload's fields."""
+    return [(e.ti, e.payload.fields) for e in h.turn() if type(e).__name__ == "Assign"]
+
+
+def mapped_args(fields: dict[str, Any]) -> Any:
+    return xcom_codec.loads(fields["mapped_kwargs_json"])
+
+
+def states(run: Any, task_id: str) -> list[tuple[int, TaskState]]:
+    return [(ti.map_index, ti.state) for ti in run.instances(task_id)]
+
+
+def test_a_literal_expand_makes_one_instance_per_item_and_the_reduce_gets_every_value_in_order(
+    harness: Harness,
+) -> None:
+    with DAG("d", schedule=None) as dag:
+        total(add.partial(y=10).expand(x=[1, 2, 3]))
+    load(harness, dag)
+    run = harness.scheduler.trigger("d", {}, "", None, False)
+    first = sent(harness)
+    assert [(ti.task_id, ti.map_index, mapped_args(f)) for ti, f in first] == [
+        ("add", 0, {"x": 1}),
+        ("add", 1, {"x": 2}),
+        ("add", 2, {"x": 3}),
+    ]
+    for ti, _ in reversed(first):
+        finish(harness, ti, ti.map_index * 100)
+    ((reduce, fields),) = sent(harness)
+    assert xcom_codec.loads(fields["xcom_inputs_json"]) == {"add|return_value": [0, 100, 200]}
+    finish(harness, reduce, 300)
+    assert states(run, "add") == [(0, T.SUCCESS), (1, T.SUCCESS), (2, T.SUCCESS)]
+    assert run.state is RunState.SUCCESS
+
+
+def test_several_expand_arguments_make_their_cross_product_the_last_varying_fastest(harness: Harness) -> None:
+    with DAG("d", schedule=None) as dag:
+        add.expand(x=[1, 2], y=[10, 20, 30])
+    load(harness, dag)
+    harness.scheduler.trigger("d", {}, "", None, False)
+    assert [mapped_args(f) for _, f in sent(harness)] == [
+        {"x": 1, "y": 10},
+        {"x": 1, "y": 20},
+        {"x": 1, "y": 30},
+        {"x": 2, "y": 10},
+        {"x": 2, "y": 20},
+        {"x": 2, "y": 30},
+    ]
+
+
+def test_a_dict_is_expanded_into_key_value_pairs(harness: Harness) -> None:
+    with DAG("d", schedule=None) as dag:
+        add.expand(x={"a": 1, "b": 2})
+    load(harness, dag)
+    harness.scheduler.trigger("d", {}, "", None, False)
+    assert [mapped_args(f) for _, f in sent(harness)] == [{"x": ("a", 1)}, {"x": ("b", 2)}]
+
+
+def test_expand_over_an_upstream_output_waits_for_it_then_expands_to_its_length(harness: Harness) -> None:
+    with DAG("d", schedule=None) as dag:
+        add.expand(x=numbers())
+    load(harness, dag)
+    run = harness.scheduler.trigger("d", {}, "", None, False)
+    ((producer, _),) = sent(harness)
+    assert states(run, "add") == [(-1, T.NONE)]
+    finish(harness, producer, [5, 6, 7])
+    assert [(ti.map_index, mapped_args(f)) for ti, f in sent(harness)] == [(0, {"x": 5}), (1, {"x": 6}), (2, {"x": 7})]
+
+
+def test_expand_kwargs_gives_each_instance_its_own_dict_of_arguments(harness: Harness) -> None:
+    with DAG("d", schedule=None) as dag:
+        add.expand_kwargs([{"x": 1}, {"x": 2, "y": 3}])
+    load(harness, dag)
+    harness.scheduler.trigger("d", {}, "", None, False)
+    assert [mapped_args(f) for _, f in sent(harness)] == [{"x": 1}, {"x": 2, "y": 3}]
+
+
+def test_a_zero_length_expansion_skips_the_mapped_task_and_its_downstream(harness: Harness) -> None:
+    with DAG("d", schedule=None) as dag:
+        total(add.expand(x=numbers()))
+    load(harness, dag)
+    run = harness.scheduler.trigger("d", {}, "", None, False)
+    ((producer, _),) = sent(harness)
+    finish(harness, producer, [])
+    assert states(run, "add") == [(-1, T.SKIPPED)]
+    assert run.tis["total"].state is T.SKIPPED
+    assert run.state is RunState.SUCCESS
+
+
+def test_an_upstream_value_that_is_not_a_list_or_dict_fails_the_mapped_task_naming_it_and_the_type(
+    harness: Harness,
+) -> None:
+    with DAG("d", schedule=None) as dag:
+        total(add.expand(x=numbers()))
+    load(harness, dag)
+    run = harness.scheduler.trigger("d", {}, "", None, False)
+    ((producer, _),) = sent(harness)
+    finish(harness, producer, 7)
+    ti = run.tis["add"]
+    assert (ti.map_index, ti.state) == (-1, T.FAILED)
+    assert ti.attempt is not None and ti.attempt.error == (
+        "task 'add' cannot be mapped over the XCom 'return_value' of task 'numbers': it is a int, not a list or a dict"
+    )
+    assert run.tis["total"].state is T.UPSTREAM_FAILED
+    assert run.state is RunState.FAILED
+
+
+def test_an_expansion_above_max_map_length_fails_the_mapped_task(harness: Harness) -> None:
+    harness.scheduler.max_map_length = 2
+    with DAG("d", schedule=None) as dag:
+        add.expand(x=[1, 2, 3])
+    load(harness, dag)
+    run = harness.scheduler.trigger("d", {}, "", None, False)
+    ti = run.tis["add"]
+    assert ti.state is T.FAILED and ti.attempt is not None
+    assert ti.attempt.error == "task 'add' would expand to 3 task instances, more than max_map_length (2)"
+
+
+def test_a_downstream_task_waits_for_every_instance_and_counts_each_in_its_trigger_rule(harness: Harness) -> None:
+    with DAG("d", schedule=None) as dag:
+        mapped = BashOperator.partial(task_id="b").expand(bash_command=["true", "false", "true"])
+        after = BashOperator(task_id="after", bash_command="true", trigger_rule="all_done")
+        strict = BashOperator(task_id="strict", bash_command="true")
+        mapped >> [after, strict]
+    load(harness, dag)
+    run = harness.scheduler.trigger("d", {}, "", None, False)
+    first = sent(harness)
+    assert [f["bash_command"] for _, f in first] == ["true", "false", "true"]
+    finish(harness, first[0][0])
+    finish(harness, first[1][0], outcome=Outcome.FAILED)
+    assert run.tis["after"].state is T.NONE
+    finish(harness, first[2][0])
+    assert [ti.task_id for ti, _ in sent(harness)] == ["after"]
+    assert run.tis["strict"].state is T.UPSTREAM_FAILED
+
+
+def test_a_mapped_task_group_pairs_its_tasks_by_map_index(harness: Harness) -> None:
+    @task
+    def double(x: int) -> int:
+        return 2 * x
+
+    @task_group
+    def per_item(x: int) -> Any:
+        return double.override(task_id="second")(double(x))
+
+    with DAG("d", schedule=None) as dag:
+        total(per_item.expand(x=[1, 2]))
+    load(harness, dag)
+    run = harness.scheduler.trigger("d", {}, "", None, False)
+    first = sent(harness)
+    assert [(ti.task_id, ti.map_index, mapped_args(f)) for ti, f in first] == [
+        ("per_item.double", 0, {"x": 1}),
+        ("per_item.double", 1, {"x": 2}),
+    ]
+    finish(harness, first[1][0], 4)
+    ((second, fields),) = sent(harness)
+    assert (second.task_id, second.map_index) == ("per_item.second", 1)
+    assert xcom_codec.loads(fields["xcom_inputs_json"]) == {"per_item.double|return_value": 4}
+    finish(harness, second, 8)
+    finish(harness, first[0][0], 2)
+    ((other, _),) = sent(harness)
+    finish(harness, other, 4)
+    ((reduce, fields),) = sent(harness)
+    assert xcom_codec.loads(fields["xcom_inputs_json"]) == {"per_item.second|return_value": [4, 8]}
+    finish(harness, reduce)
+    assert run.state is RunState.SUCCESS
+
+
+def test_pulling_a_mapped_tasks_xcom_reads_every_index_or_those_asked_for(harness: Harness) -> None:
+    with DAG("d", schedule=None) as dag:
+        add.expand(x=[1, 2, 3]) >> total.override(task_id="reader")([])
+    load(harness, dag)
+    run = harness.scheduler.trigger("d", {}, "", None, False)
+    for ti, _ in sent(harness):
+        finish(harness, ti, ti.map_index + 1)
+    ((reader, _),) = sent(harness)
+    gen = harness.gen("w1")
+    ref = AttemptRef(reader.id, reader.try_number, reader.token)
+    harness.scheduler.acked(Acked("w1", ref, True, "", generation=gen))
+    answers = []
+    for indexes in ((), (2, 0)):
+        request = PullXCom(("add",), "return_value", indexes, "", "")
+        harness.scheduler.task_request(TaskRequested("w1", gen, 1, ref, request))
+        _, effects = harness.scheduler.take()
+        (respond,) = [e for e in effects if isinstance(e, Respond)]
+        assert isinstance(respond.result, XComsPulled)
+        answers.append([(index, value) for _, index, value in respond.result.values])
+    assert answers == [[(0, "1"), (1, "2"), (2, "3")], [(2, "3"), (0, "1")]]
+    assert run.xcoms[("add", 1, "return_value")] == "2"
+
+
+def test_clearing_a_mapped_task_clears_every_instance_and_marking_acts_on_one(harness: Harness) -> None:
+    with DAG("d", schedule=None) as dag:
+        add.expand(x=[1, 2])
+    load(harness, dag)
+    run = harness.scheduler.trigger("d", {}, "", None, False)
+    for ti, _ in sent(harness):
+        finish(harness, ti, ti.map_index)
+    assert run.state is RunState.SUCCESS
+    harness.scheduler.adopt_run(run)
+    cleared = harness.scheduler.clear(run, ["add"], False)
+    assert [(ti.map_index, ti.state) for ti in cleared] == [(0, T.SCHEDULED), (1, T.SCHEDULED)]
+    assert ("add", 0, "return_value") not in run.xcoms
+    again = sent(harness)
+    assert [(ti.map_index, mapped_args(f)) for ti, f in again] == [(0, {"x": 1}), (1, {"x": 2})]
+    finish(harness, again[0][0])
+    marked = harness.scheduler.mark(run, "add", T.FAILED, 1)
+    assert (marked.map_index, marked.state) == (1, T.FAILED)
+    assert states(run, "add") == [(0, T.SUCCESS), (1, T.FAILED)]
+    assert run.state is RunState.FAILED

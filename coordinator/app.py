@@ -86,6 +86,7 @@ class Coordinator:
             ack_timeout=self.settings.ack_timeout,
             heartbeat_timeout=self.settings.heartbeat_timeout,
             default_pool_slots=self.settings.default_pool_slots,
+            max_map_length=self.settings.max_map_length,
         )
         self.engine.start()
         worker_pb2_grpc.add_WorkerServiceServicer_to_server(

@@ -63,6 +63,7 @@ from coordinator.scheduling.effects import (
     WatchWorker,
     WriteLog,
 )
+from coordinator.scheduling.mapping import MAX_MAP_LENGTH
 from coordinator.scheduling.requests import pulled
 from coordinator.watch import WatchHub
 from coordinator.worker_messages import task_response_pb
@@ -89,6 +90,7 @@ class Engine:
         ack_timeout: float,
         heartbeat_timeout: float,
         default_pool_slots: int,
+        max_map_length: int = MAX_MAP_LENGTH,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -100,6 +102,7 @@ class Engine:
             ack_timeout=ack_timeout,
             heartbeat_timeout=heartbeat_timeout,
         )
+        self.scheduler.max_map_length = max_map_length
         self.default_pool_slots = default_pool_slots
         self.inbox: asyncio.Queue[Any] = asyncio.Queue()
         self.streams: dict[str, tuple[int, asyncio.Queue[worker_pb2.CoordinatorMessage | None]]] = {}

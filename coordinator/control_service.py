@@ -23,7 +23,7 @@ from coordinator.logs import LogKey
 from coordinator.records import TaskInstance
 from coordinator.validation import logical_date, map_index, required
 from tradewind.exceptions import InvalidArgument, NotFound
-from tradewind.states import ON_WORKER, TaskState
+from tradewind.states import FINISHED, ON_WORKER, TaskState, summary_state
 from tradewind.v1 import control_pb2, control_pb2_grpc
 from tradewind.wire import (
     WaitReason,
@@ -158,7 +158,7 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
         dag_id = required(request.dag_id, "dag_id")
         size = request.page_size or 25
 
-        def read() -> tuple[list[Any], list[tuple[int, str, str, int]]]:
+        def read() -> tuple[list[Any], list[tuple[int, str, str, int, int]]]:
             if self.store.get_dag(dag_id) is None:
                 raise NotFound(f"DAG {dag_id!r} not found")
             rows = self.store.list_runs(dag_id, (), size + 1, page_before(request.page_token))
@@ -172,7 +172,7 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
         row_of = {task_id: i for i, task_id in enumerate(task_ids)}
         column_of = {run.id: i for i, run in enumerate(rows)}
         newest_with: dict[str, int] = {}
-        for run_pk, task_id, _, _ in cells:
+        for run_pk, task_id, *_ in cells:
             if task_id not in row_of and newest_with.get(task_id, -1) < run_pk:
                 newest_with[task_id] = run_pk
         for task_id in sorted(newest_with, key=lambda t: (-newest_with[t], t)):
@@ -180,14 +180,27 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
             task_ids.append(task_id)
         states: list[list[Any]] = [[0] * len(task_ids) for _ in rows]
         tries = [[0] * len(task_ids) for _ in rows]
-        for run_pk, task_id, state, try_number in cells:
+        counts = [[0] * len(task_ids) for _ in rows]
+        finished = [[0] * len(task_ids) for _ in rows]
+        mapped: dict[tuple[int, int], list[TaskState]] = {}
+        for run_pk, task_id, state, try_number, index in cells:
             column, row = column_of[run_pk], row_of[task_id]
-            states[column][row] = STATE_PB[state]
-            tries[column][row] = try_number
+            tries[column][row] = max(tries[column][row], try_number) if index >= 0 else try_number
+            if index < 0:
+                states[column][row] = STATE_PB[state]
+                continue
+            mapped.setdefault((column, row), []).append(TaskState(state))
+        for (column, row), found in mapped.items():
+            states[column][row] = STATE_PB[summary_state(found)]
+            counts[column][row] = len(found)
+            finished[column][row] = sum(1 for state in found if state in FINISHED)
         return control_pb2.GetDagGridResponse(
             dag_runs=[messages.run_pb(r) for r in rows],
             task_ids=task_ids,
-            columns=[control_pb2.GridColumn(states=s, try_numbers=t) for s, t in zip(states, tries, strict=True)],
+            columns=[
+                control_pb2.GridColumn(states=s, try_numbers=t, mapped_counts=c, mapped_finished=f)
+                for s, t, c, f in zip(states, tries, counts, finished, strict=True)
+            ],
             next_page_token=str(rows[-1].id) if more else "",
         )
 

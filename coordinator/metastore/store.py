@@ -514,12 +514,13 @@ class Store:
     def list_tis(self, run_pk: int) -> list[m.TaskInstance]:
         return list(m.TaskInstance.select().where(m.TaskInstance.dag_run_id == run_pk).order_by(m.TaskInstance.id))
 
-    def grid_cells(self, run_pks: Sequence[int]) -> list[tuple[int, str, str, int]]:
-        """(run pk, task_id, state, try_number) of every task instance of these runs, in one query."""
+    def grid_cells(self, run_pks: Sequence[int]) -> list[tuple[int, str, str, int, int]]:
+        """(run pk, task_id, state, try_number, map_index) of every task instance of these runs, in one query."""
         if not run_pks:
             return []
         ti = m.TaskInstance
-        query = ti.select(ti.dag_run_id, ti.task_id, ti.state, ti.try_number).where(ti.dag_run_id.in_(list(run_pks)))
+        columns = (ti.dag_run_id, ti.task_id, ti.state, ti.try_number, ti.map_index)
+        query = ti.select(*columns).where(ti.dag_run_id.in_(list(run_pks)))
         return list(query.tuples())  # type: ignore[arg-type]
 
     def get_ti(self, run_pk: int, task_id: str, map_index: int = -1) -> m.TaskInstance | None:

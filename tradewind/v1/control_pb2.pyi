@@ -392,12 +392,16 @@ class GetDagGridResponse(_message.Message):
     def __init__(self, dag_runs: _Optional[_Iterable[_Union[DagRun, _Mapping]]] = ..., task_ids: _Optional[_Iterable[str]] = ..., columns: _Optional[_Iterable[_Union[GridColumn, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GridColumn(_message.Message):
-    __slots__ = ("states", "try_numbers")
+    __slots__ = ("states", "try_numbers", "mapped_counts", "mapped_finished")
     STATES_FIELD_NUMBER: _ClassVar[int]
     TRY_NUMBERS_FIELD_NUMBER: _ClassVar[int]
+    MAPPED_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    MAPPED_FINISHED_FIELD_NUMBER: _ClassVar[int]
     states: _containers.RepeatedScalarFieldContainer[_common_pb2.TaskState]
     try_numbers: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, states: _Optional[_Iterable[_Union[_common_pb2.TaskState, str]]] = ..., try_numbers: _Optional[_Iterable[int]] = ...) -> None: ...
+    mapped_counts: _containers.RepeatedScalarFieldContainer[int]
+    mapped_finished: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, states: _Optional[_Iterable[_Union[_common_pb2.TaskState, str]]] = ..., try_numbers: _Optional[_Iterable[int]] = ..., mapped_counts: _Optional[_Iterable[int]] = ..., mapped_finished: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class GetTaskInstanceRequest(_message.Message):
     __slots__ = ("dag_id", "run_id", "task_id", "map_index")

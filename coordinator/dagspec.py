@@ -38,6 +38,8 @@ class TaskSpec:
     param_schemas: dict[str, Any] = field(default_factory=dict)
     #: What the task is mapped over; None for a task that is not mapped.
     mapping: MapSpec | None = None
+    #: Names each mapped instance for people; None for none.
+    map_index_template: str | None = None
 
 
 @dataclass(slots=True)
@@ -85,6 +87,7 @@ class DagSpec:
                 params=t.get("params") or {},
                 param_schemas=t.get("param_schemas") or {},
                 mapping=mapspec.parse(t.get("mapping")),
+                map_index_template=t.get("map_index_template"),
             )
             for i, t in enumerate(raw_tasks)
         }

@@ -84,6 +84,8 @@ class Finished:
     generation: int = 0
     #: A branching task's choice of downstream tasks (worker.proto FollowTasks); None: no choice.
     follow: FollowTasks | None = None
+    #: A mapped instance's name from its map_index_template; empty for none.
+    rendered_map_index: str = ""
 
 
 @dataclass(frozen=True, slots=True)

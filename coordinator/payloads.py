@@ -11,7 +11,7 @@ from typing import Any
 
 from coordinator.mapspec import same_group
 from coordinator.records import LastSuccess, Run, TaskInstance
-from tradewind import xcom_codec
+from tradewind import wire, xcom_codec
 from tradewind.exceptions import TemplateError
 from tradewind.params import conf_error
 from tradewind.serialization import REPR_LIMIT, SLOT
@@ -24,6 +24,8 @@ class Payload:
     fields: dict[str, Any]
     #: The rendered command or call, stored on the attempt for people to read.
     rendered: str
+    #: A mapped bash instance's map_index_template, rendered (a Python task's is rendered after it ran).
+    rendered_map_index: str = ""
 
 
 def context_for(ti: TaskInstance, last_success: LastSuccess | None = None) -> dict[str, Any]:
@@ -79,6 +81,10 @@ class RunXComs:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ti, name)
 
+    @property
+    def map_index(self) -> int:
+        return self._reader.map_index if self._reader is not None else -1
+
     def xcom_pull(
         self,
         task_ids: str | list[str] | tuple[str, ...] | None = None,
@@ -120,9 +126,11 @@ def build(
     if spec.kind == "bash":
         bash = {**(spec.bash or {}), **(mapped or {})}
         fields = (bash.get("bash_command", ""), bash.get("env") or {}, bash.get("cwd") or "")
+        named = ti.map_index >= 0 and bool(spec.map_index_template)
         # Most commands hold no template; building the context is most of a dispatch's CPU.
-        context = context_for(ti, last_success) if any(map(_templated, fields)) else {}
+        context = context_for(ti, last_success) if named or any(map(_templated, fields)) else {}
         command, env, cwd = (render(value, context) for value in fields)
+        name = str(render(spec.map_index_template, context)) if named else ""
         return Payload(
             "bash",
             {
@@ -133,6 +141,7 @@ def build(
                 "skip_on_exit_code": list(bash.get("skip_on_exit_code") or []),
             },
             command,
+            name[: wire.MAX_RENDERED_MAP_INDEX_CHARS],
         )
     context = context_for(ti, last_success)
     python = spec.python or {}

@@ -137,7 +137,14 @@ def finished_from_pb(f: worker_pb2.TaskFinished, session: WorkerSession) -> Fini
         max_rss_bytes=f.usage.max_rss_bytes,
         generation=session.generation,
         follow=follow,
+        rendered_map_index=_rendered_map_index(f.rendered_map_index),
     )
+
+
+def _rendered_map_index(value: str) -> str:
+    """A name for people: NULs are dropped and the rest cut, as refusing the message would make
+    the worker send it again forever."""
+    return value.replace("\x00", "")[: wire.MAX_RENDERED_MAP_INDEX_CHARS]
 
 
 def _follow(follow: worker_pb2.FollowTasks) -> tuple[FollowTasks, str]:

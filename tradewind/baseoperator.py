@@ -39,6 +39,7 @@ BASE_DEFAULTS: dict[str, Any] = {
     "depends_on_past": False,
     "doc_md": None,
     "params": None,
+    "map_index_template": None,
 }
 #: Airflow arguments about notifications, accepted so Airflow DAG files load, and not acted on.
 INERT = frozenset({"email", "email_on_failure", "email_on_retry", "doc", "doc_rst", "doc_json", "doc_yaml"})
@@ -114,6 +115,10 @@ class BaseOperator(DependencyMixin):
             unsupported.not_yet("depends_on_past=True", where)
         self.do_xcom_push = bool(values["do_xcom_push"])
         self.doc_md = values["doc_md"]
+        template = values["map_index_template"]
+        if template is not None and not isinstance(template, str):
+            raise DagDefinitionError(f"{where}: map_index_template must be a string, not {template!r}")
+        self.map_index_template: str | None = template
         self.params, self.param_schemas = checked_params(values["params"] or {}, where)
         self.upstream_task_ids: set[str] = set()
         self.downstream_task_ids: set[str] = set()

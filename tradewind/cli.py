@@ -191,8 +191,12 @@ def cmd_runs_cancel(client: Client, args: argparse.Namespace) -> None:
 
 
 def label(ti: control_pb2.TaskInstance) -> str:
-    """A task instance's task id, with its map index when it is one of a mapped task's instances."""
-    return f"{ti.task_id}[{ti.map_index}]" if ti.map_index >= 0 else ti.task_id
+    """A task instance's task id, with its map index (and the name its map_index_template gave
+    it) when it is one of a mapped task's instances."""
+    if ti.map_index < 0:
+        return ti.task_id
+    name = f" {ti.rendered_map_index}" if ti.rendered_map_index else ""
+    return f"{ti.task_id}[{ti.map_index}]{name}"
 
 
 def cmd_tasks_list(client: Client, args: argparse.Namespace) -> None:

@@ -66,6 +66,8 @@ def run_python_task(
     if found is None:
         raise TaskFailedNoRetry(f"DAG {dag_id!r} in {dag_file} no longer has task {task_id!r}")
     task = copy.copy(found)
+    if task.map_index_template is not None:
+        context["map_index_template"] = task.map_index_template
     settings = dags[dag_id].template_settings
     for field in task.template_fields:
         value = render(getattr(task, field, None), context, settings)
@@ -83,6 +85,20 @@ def _apply_mapped(task: Any, mapped: dict[str, Any]) -> None:
     elif target == "attributes":
         for name, value in mapped.items():
             setattr(task, name, value)
+
+
+def rendered_map_index(context: dict[str, Any], map_index: int) -> str:
+    """A mapped instance's name: its map_index_template rendered with the context after the task
+    ran, so a value the task put into it (`get_current_context()["name"] = ...`) is seen, as in
+    Airflow. Empty for a task that is not mapped or has no template, or whose template fails."""
+    template = context.get("map_index_template")
+    if map_index < 0 or not template:
+        return ""
+    try:
+        return str(render(template, context))
+    except Exception as exc:  # noqa: BLE001 - the name is for people; the task's own outcome stands
+        print(f"map_index_template did not render: {exc}", file=sys.stderr)
+        return ""
 
 
 def encode_return_value(value: Any, task_id: str = "") -> str:

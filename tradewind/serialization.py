@@ -22,7 +22,8 @@ coordinator shows the call as rendered (`tasks show`, the monitor).
 Each task also has "group_id", its task group path ("" when in none; see tradewind.task_group),
 and the DAG has "task_groups": [{"path", "group_id", "tooltip", "prefix_group_id"}, ...] in
 definition order, for the monitor; the scheduler reads neither.
-A mapped task has "mapping" (see tradewind.mapping.serialize): what it is mapped over.
+A mapped task has "mapping" (see tradewind.mapping.serialize): what it is mapped over, and
+"map_index_template" when it names its instances.
 Format 1 is format 2 without "timezone", which is then UTC; stored DAGs of format 1 still load.
 """
 
@@ -200,6 +201,8 @@ def _task(task: BaseOperator) -> dict[str, Any]:
         data["python"] = _python(task)
         if getattr(task, "multiple_outputs", False):
             data["python"]["multiple_outputs"] = True
+    if task.map_index_template is not None:
+        data["map_index_template"] = task.map_index_template
     if task.expand_input is not None:
         if kind == "empty":
             raise SerializationError(f"{task.where}: an EmptyOperator cannot be mapped; it has nothing to map over")

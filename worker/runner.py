@@ -113,6 +113,7 @@ class Runner:
                     max_rss_bytes=usage.max_rss_bytes,
                 ),
                 follow=_follow_pb(result.follow),
+                rendered_map_index=result.rendered_map_index[: wire.MAX_RENDERED_MAP_INDEX_CHARS],
             )
         )
 

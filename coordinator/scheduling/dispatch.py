@@ -95,6 +95,8 @@ class Dispatch(Runs):
             attempt.error, attempt.ended_at = message, now
             self._fail(ti, message, retry=True)
             return
+        if payload.rendered_map_index:
+            ti.rendered_map_index = payload.rendered_map_index
         self._set_state(ti, T.QUEUED)
         ti.worker = worker.name
         attempt.worker, attempt.sent_at, attempt.rendered = worker.name, now, payload.rendered

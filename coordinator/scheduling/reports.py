@@ -67,6 +67,9 @@ class Reports(Dispatch):
         self._record_end(attempt, event)
         self._release(ti)
         self._attempt_ended_on(self.workers.get(event.worker), attempt.id)
+        if event.rendered_map_index and ti.map_index >= 0:
+            ti.rendered_map_index = event.rendered_map_index
+            self.changes.touch_ti(ti)
         outcome = event.outcome
         if outcome == Outcome.SUCCESS:
             if event.return_value_json and ti.spec.do_xcom_push:

@@ -43,6 +43,15 @@ def test_airflow_mapping_dags_run_with_one_task_instance_per_item(cluster: Clust
         assert finished_run(cluster, dag_id, run_id, timeout=120)["state"] == run_state, dag_id
         assert instances(cluster, dag_id, run_id) == states, dag_id
         assert xcoms(cluster, dag_id, run_id) == values, dag_id
+    rows = json.loads(cluster.cli("tasks", "list", "map_named", runs["map_named"], "--json").stdout)
+    assert {(r["task_id"], r["map_index"]): r.get("rendered_map_index") for r in rows} == {
+        ("weather", 0): "Lisbon",
+        ("weather", 1): "Oslo",
+        ("shell", 0): "item 0",
+        ("shell", 1): "item 1",
+    }
+    table = cluster.cli("tasks", "list", "map_named", runs["map_named"]).stdout
+    assert "weather[0] Lisbon" in table and "shell[1] item 1" in table
 
 
 S, F = "success", "failed"
@@ -99,6 +108,11 @@ EXPECTED: dict[str, tuple[str, dict[tuple[str, int], str], dict[tuple[str, int],
         S,
         {("nothing", -1): S, ("use", -1): "skipped", ("after", -1): "skipped"},
         {("nothing", -1): []},
+    ),
+    "map_named": (
+        S,
+        {("weather", 0): S, ("weather", 1): S, ("shell", 0): S, ("shell", 1): S},
+        {("weather", 0): 6, ("weather", 1): 4, ("shell", 0): "a", ("shell", 1): "b"},
     ),
     "map_too_long": (F, {("many", -1): S, ("use", -1): F}, {("many", -1): list(range(1025))}),
     "map_not_list": (F, {("one", -1): S, ("use", -1): F}, {("one", -1): 42}),

@@ -167,7 +167,7 @@ class TaskStarted(_message.Message):
     def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., pid: _Optional[int] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TaskFinished(_message.Message):
-    __slots__ = ("attempt", "outcome", "exit_code", "error", "return_value_json", "ended_at", "usage", "follow")
+    __slots__ = ("attempt", "outcome", "exit_code", "error", "return_value_json", "ended_at", "usage", "follow", "rendered_map_index")
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
@@ -176,6 +176,7 @@ class TaskFinished(_message.Message):
     ENDED_AT_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
     FOLLOW_FIELD_NUMBER: _ClassVar[int]
+    RENDERED_MAP_INDEX_FIELD_NUMBER: _ClassVar[int]
     attempt: _common_pb2.Attempt
     outcome: TaskOutcome
     exit_code: int
@@ -184,7 +185,8 @@ class TaskFinished(_message.Message):
     ended_at: _timestamp_pb2.Timestamp
     usage: _common_pb2.ResourceUsage
     follow: FollowTasks
-    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., outcome: _Optional[_Union[TaskOutcome, str]] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., return_value_json: _Optional[str] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., usage: _Optional[_Union[_common_pb2.ResourceUsage, _Mapping]] = ..., follow: _Optional[_Union[FollowTasks, _Mapping]] = ...) -> None: ...
+    rendered_map_index: str
+    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., outcome: _Optional[_Union[TaskOutcome, str]] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., return_value_json: _Optional[str] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., usage: _Optional[_Union[_common_pb2.ResourceUsage, _Mapping]] = ..., follow: _Optional[_Union[FollowTasks, _Mapping]] = ..., rendered_map_index: _Optional[str] = ...) -> None: ...
 
 class FollowTasks(_message.Message):
     __slots__ = ("task_ids", "skip_all_downstream")

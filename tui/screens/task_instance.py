@@ -152,7 +152,8 @@ class TaskInstanceScreen(LiveScreen):
             return
         now = self.tw.now()
         text = Text()
-        text.append(f"{ti.task_id}" + (f" [{ti.map_index}]" if ti.map_index >= 0 else "") + "\n", style="bold")
+        mapped = f" [{ti.map_index}] {ti.rendered_map_index}".rstrip() if ti.map_index >= 0 else ""
+        text.append(f"{ti.task_id}{mapped}\n", style="bold")
         text.append_text(task_badge(ti.state))
         text.append(f" · try {ti.try_number} of {ti.max_tries}\n\n")
         rows = [
@@ -219,7 +220,9 @@ class TaskInstanceScreen(LiveScreen):
         instances.clear_options()
         for other in self.instances:
             mark = "bold" if other.map_index == self.map_index else ""
-            label = Text.assemble((f"[{other.map_index}] ", mark), task_badge(other.state))
+            label = Text.assemble(
+                (f"[{other.map_index}] ", mark), task_badge(other.state), f" {other.rendered_map_index}"
+            )
             instances.add_option(Option(label, id=f"map-{other.map_index}"))
 
     def tick(self) -> None:

@@ -33,6 +33,8 @@ class Result:
     return_value_json: str = ""
     #: Which downstream tasks to follow, when the task chose (a branch, a short-circuit).
     follow: FollowTasks | None = None
+    #: A mapped instance's map_index_template, rendered after it ran.
+    rendered_map_index: str = ""
 
 
 def describe_exit(returncode: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from tradewind.skipping import FollowTasks
 from tradewind.v1 import payload_pb2
@@ -58,7 +59,7 @@ def run(
     import traceback
 
     from tradewind import xcom_codec
-    from tradewind.execution import encode_return_value, outcome_of, run_python_task
+    from tradewind.execution import encode_return_value, outcome_of, rendered_map_index, run_python_task
     from tradewind.runtime import CHANNEL_ENV, RuntimeTaskInstance, set_current_context
     from tradewind.skipping import take_decision
     from tradewind.templates import context_from_json
@@ -72,6 +73,7 @@ def run(
     if channel:
         os.environ[CHANNEL_ENV] = channel  # the task's own child processes may use it too
     value_json, failure = "", None
+    context: dict[str, Any] = {}
     try:
         context = context_from_json(context_json)
         ti = context["ti"]
@@ -88,11 +90,13 @@ def run(
         if not isinstance(exc, SystemExit):
             traceback.print_exc()
     outcome, error = outcome_of(failure)
+    name = rendered_map_index(context, map_index)
     decision = take_decision()
     follow = decision.to_json() if decision is not None and outcome == "success" else None
     tmp = result_path + ".tmp"
     with open(tmp, "w") as handle:
-        json.dump({"outcome": outcome, "error": error, "return_value_json": value_json, "follow": follow}, handle)
+        result = {"outcome": outcome, "error": error, "return_value_json": value_json, "follow": follow}
+        json.dump({**result, "rendered_map_index": name}, handle)
     os.replace(tmp, result_path)
     if outcome in ("failed", "failed_no_retry"):
         raise SystemExit(1)
@@ -105,5 +109,9 @@ def interpret(workdir: Path, returncode: int) -> Result:
     data = json.loads(path.read_text())
     follow = FollowTasks.from_json(data["follow"]) if data.get("follow") is not None else None
     return Result(
-        OUTCOMES.get(data["outcome"], FAILED), data.get("error", ""), data.get("return_value_json", ""), follow
+        OUTCOMES.get(data["outcome"], FAILED),
+        data.get("error", ""),
+        data.get("return_value_json", ""),
+        follow,
+        data.get("rendered_map_index", ""),
     )

@@ -1,5 +1,4 @@
 import pendulum
-
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG, get_current_context, task
 

@@ -142,6 +142,12 @@ class ControlService(control_pb2_grpc.ControlServiceServicer):
         required(task_id, "task_id")
         row = self.store.get_ti(run.id, task_id, index)
         if row is None:
+            count = self.store.mapped_count(run.id, task_id) if index < 0 else 0
+            if count:
+                raise NotFound(
+                    f"task {task_id!r} of DAG {dag_id!r} run {run_id!r} is mapped into {count} task instances; "
+                    f"name one with map_index 0 to {count - 1} (--map-index)"
+                )
             raise NotFound(f"DAG {dag_id!r} run {run_id!r} has no task {_mapped(task_id, index)}")
         return row
 

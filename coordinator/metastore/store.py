@@ -523,6 +523,11 @@ class Store:
         query = ti.select(*columns).where(ti.dag_run_id.in_(list(run_pks)))
         return list(query.tuples())  # type: ignore[arg-type]
 
+    def mapped_count(self, run_pk: int, task_id: str) -> int:
+        """How many instances a mapped task has in a run (0 when it is not mapped or not expanded)."""
+        ti = m.TaskInstance
+        return ti.select().where((ti.dag_run_id == run_pk) & (ti.task_id == task_id) & (ti.map_index >= 0)).count()
+
     def get_ti(self, run_pk: int, task_id: str, map_index: int = -1) -> m.TaskInstance | None:
         ti = m.TaskInstance
         return ti.get_or_none((ti.dag_run_id == run_pk) & (ti.task_id == task_id) & (ti.map_index == map_index))

@@ -257,3 +257,14 @@ def test_clearing_a_mapped_task_clears_every_instance_and_marking_acts_on_one(ha
     assert (marked.map_index, marked.state) == (1, T.FAILED)
     assert states(run, "add") == [(0, T.SUCCESS), (1, T.FAILED)]
     assert run.state is RunState.FAILED
+
+
+def test_a_template_pulling_a_mapped_task_gets_every_instances_value_in_order(harness: Harness) -> None:
+    with DAG("d", schedule=None) as dag:
+        add.expand(x=[1, 2]) >> BashOperator(task_id="show", bash_command="echo {{ ti.xcom_pull(task_ids='add') }}")
+    load(harness, dag)
+    harness.scheduler.trigger("d", {}, "", None, False)
+    for ti, _ in reversed(sent(harness)):
+        finish(harness, ti, f"v{ti.map_index}")
+    ((_, fields),) = sent(harness)
+    assert fields["bash_command"] == "echo ['v0', 'v1']"

@@ -129,5 +129,8 @@ def test_a_mapped_instance_has_its_own_log_and_the_failure_of_an_expansion_is_to
     finished_run(cluster, "map_not_list", bad_run, timeout=90)
     log = cluster.cli("tasks", "logs", "map_bash", bash_run, "run", "--map-index", "1").stdout
     assert "two" in log and "one" not in log
+    unnamed = cluster.cli("tasks", "show", "map_bash", bash_run, "run", check=False)
+    assert unnamed.returncode != 0
+    assert "task 'run' of DAG 'map_bash' run" in unnamed.stderr and "is mapped into 3 task instances" in unnamed.stderr
     shown = cluster.cli("tasks", "show", "map_not_list", bad_run, "use").stdout
     assert "task 'use' cannot be mapped over the XCom 'return_value' of task 'one': it is a int" in shown

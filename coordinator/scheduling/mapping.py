@@ -1,6 +1,7 @@
 """Dynamic task mapping: a mapped task becomes one task instance per item when its inputs are known.
 
-Before expansion a mapped task has one task instance at map index -1 that stands for it. When
+Before expansion a mapped task has one task instance at map index -1 that stands for it. A task
+mapped over literals only is expanded when its run starts, as in Airflow; any other when
 the trigger rule lets it run (a task of a mapped task group downstream of another of its tasks:
 as soon as that one is expanded, each instance then waiting for its own index's upstream), the
 values it is mapped over are read:
@@ -56,6 +57,17 @@ class Mapping(Readiness):
             return self._expand(ti)
         self._end_ti(ti, T.SKIPPED if verdict is Verdict.SKIP else T.UPSTREAM_FAILED)
         return []
+
+    def _expand_literals(self, run: Run) -> list[TaskInstance]:
+        """At run start, expand every mapped task mapped over literals only, as Airflow does; the
+        new instances of tasks without upstream tasks are returned, to be evaluated as roots."""
+        roots: list[TaskInstance] = []
+        for task_id, spec in run.dag.tasks.items():
+            if spec.mapping is not None and not spec.mapping.producers:
+                instances = self._expand(run.tis[task_id])
+                if not spec.upstream:
+                    roots.extend(instances[1:])
+        return roots
 
     def _expand(self, ti: TaskInstance) -> list[TaskInstance]:
         run = ti.run

@@ -153,6 +153,7 @@ class Runs(Mapping):
             if not spec.upstream:
                 roots.append(ti)
         run.unfinished = len(run.tis)
+        roots.extend(self._expand_literals(run))
         self._evaluate(roots)
         if not run.tis:
             self._finish_run(run)

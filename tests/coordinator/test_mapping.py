@@ -268,3 +268,14 @@ def test_a_template_pulling_a_mapped_task_gets_every_instances_value_in_order(ha
         finish(harness, ti, f"v{ti.map_index}")
     ((_, fields),) = sent(harness)
     assert fields["bash_command"] == "echo ['v0', 'v1']"
+
+
+def test_a_task_mapped_over_literals_is_expanded_when_its_run_starts(harness: Harness) -> None:
+    with DAG("d", schedule=None) as dag:
+        BashOperator(task_id="first", bash_command="true") >> add.expand(x=[1, 2, 3])
+    load(harness, dag)
+    run = harness.scheduler.trigger("d", {}, "", None, False)
+    assert states(run, "add") == [(0, T.NONE), (1, T.NONE), (2, T.NONE)]
+    ((first, _),) = sent(harness)
+    finish(harness, first)
+    assert [ti.map_index for ti, _ in sent(harness)] == [0, 1, 2]

@@ -287,7 +287,7 @@ def cmd_tasks_why(client: Client, args: argparse.Namespace) -> None:
 
 def cmd_tasks_clear(client: Client, args: argparse.Namespace) -> None:
     cleared = client.clear_task_instances(args.dag_id, args.run_id, args.task_ids, args.downstream).task_instances
-    print(f"cleared {', '.join(t.task_id for t in cleared)}")
+    print(f"cleared {', '.join(label(t) for t in cleared)}")
 
 
 def cmd_tasks_mark(client: Client, args: argparse.Namespace) -> None:

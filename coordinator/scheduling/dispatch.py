@@ -109,7 +109,8 @@ class Dispatch(Runs):
         """Every XCom of these task instances goes: from memory, from this batch's writes, and
         from the metastore just before the batch is committed."""
         which = {(ti.task_id, ti.map_index) for ti in tis}
-        keys = [key for key in run.xcoms if key[:2] in which]
+        task_ids = {task_id for task_id, _ in which}
+        keys = [key for key in run.xcoms if key[0] in task_ids and key[:2] in which]
         if not keys:
             return
         for key in keys:

@@ -12,6 +12,10 @@ from typing import Any
 from tradewind import xcom_codec
 
 
+class MappingError(Exception):
+    """A mapped task's inputs cannot be expanded; the message names the task and the value."""
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """A literal value (`task_id` empty), or the XCom `key` of task `task_id` read at `path`."""
@@ -39,6 +43,12 @@ class MapSpec:
     group: str
     args: tuple[tuple[str, Source], ...] = ()
     source: Source | None = None
+
+    def literal(self, name: str) -> bool:
+        """Whether an argument's values were written in the DAG file (rendered, as Airflow does)."""
+        if self.kind == "dict":
+            return any(n == name and not source.task_id for n, source in self.args)
+        return self.source is not None and not self.source.task_id
 
     @property
     def producers(self) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from coordinator.mapspec import same_group
+from coordinator.mapspec import MappingError, same_group
 from coordinator.records import LastSuccess, Run, TaskInstance
 from tradewind import wire, xcom_codec
 from tradewind.exceptions import TemplateError
@@ -120,16 +120,24 @@ def _templated(value: Any) -> bool:
 def build(
     ti: TaskInstance, last_success: LastSuccess | None = None, mapped: dict[str, Any] | None = None
 ) -> Payload:
-    """Raises TemplateError when a template does not render. `mapped` is a mapped task
-    instance's own expanded arguments."""
+    """Raises TemplateError when a template does not render, MappingError when a mapped bash
+    field is of the wrong type. `mapped` is a mapped task instance's own expanded arguments."""
     spec = ti.spec
     if spec.kind == "bash":
-        bash = {**(spec.bash or {}), **(mapped or {})}
+        written = {k: v for k, v in (mapped or {}).items() if spec.mapping is not None and spec.mapping.literal(k)}
+        late = {k: v for k, v in (mapped or {}).items() if k not in written}
+        bash = {**(spec.bash or {}), **written}
         fields = (bash.get("bash_command", ""), bash.get("env") or {}, bash.get("cwd") or "")
         named = ti.map_index >= 0 and bool(spec.map_index_template)
         # Most commands hold no template; building the context is most of a dispatch's CPU.
         context = context_for(ti, last_success) if named or any(map(_templated, fields)) else {}
         command, env, cwd = (render(value, context) for value in fields)
+        command, env, cwd = late.get("bash_command", command), late.get("env", env), late.get("cwd", cwd)
+        if not isinstance(command, str) or not isinstance(env, dict) or not isinstance(cwd, str):
+            raise MappingError(
+                f"task {ti.task_id!r} got a bash_command, env or cwd of the wrong type from the XCom it is mapped "
+                f"over: bash_command must be a string (not {type(command).__name__}), env a dict, cwd a string"
+            )
         name = str(render(spec.map_index_template, context)) if named else ""
         return Payload(
             "bash",

@@ -50,8 +50,8 @@ def run_python_task(
 
     `xcom_inputs` maps "task_id|key" to the upstream values the task reads. Templates are
     rendered before XComs are put in, so an upstream value is never itself read as a template.
-    `mapped` holds a mapped task instance's own expanded arguments, set after rendering too:
-    like an XCom, a mapped value is data, not a template.
+    `mapped` holds a mapped task instance's own expanded arguments: those written in the DAG
+    file are set before rendering, so their templates render; those from XComs after, as data.
     """
     warm = _LOADED.get((str(bundle_dir), dag_file))
     if warm is not None:
@@ -69,16 +69,22 @@ def run_python_task(
     if task.map_index_template is not None:
         context["map_index_template"] = task.map_index_template
     settings = dags[dag_id].template_settings
+    late: dict[str, Any] = {}
+    if mapped is not None and task.expand_input is not None:
+        written = {name: value for name, value in mapped.items() if task.expand_input.literal(name)}
+        late = {name: value for name, value in mapped.items() if name not in written}
+        _apply_mapped(task, written)
     for field in task.template_fields:
         value = render(getattr(task, field, None), context, settings)
         setattr(task, field, resolve_xcom_args(value, xcom_inputs, mapped))
-    if mapped is not None and task.expand_input is not None:
-        _apply_mapped(task, mapped)
+    _apply_mapped(task, late)
     with airflow_imports():  # a task may import from airflow as it runs
         return task.execute(context)
 
 
 def _apply_mapped(task: Any, mapped: dict[str, Any]) -> None:
+    if not mapped:
+        return
     target = task.expand_input.target
     if target == "op_kwargs":
         task.op_kwargs = {**task.op_kwargs, **mapped}

@@ -36,6 +36,15 @@ class ExpandInput:
     target: str
     group: str = ""
 
+    def literal(self, name: str) -> bool:
+        """Whether an argument's values were written in the DAG file (not read from an XCom):
+        those are rendered as templates, as Airflow renders them; values from XComs are not."""
+        from tradewind.baseoperator import XComArg
+
+        if self.kind == "dict":
+            return not isinstance(self.value.get(name), XComArg)
+        return not isinstance(self.value, XComArg)
+
 
 class MappedArgument:
     """A mapped task group's argument inside the group: each instance reads its own item."""

@@ -14,11 +14,11 @@ from functools import partial
 
 from coordinator import payloads
 from coordinator.events import Acked, AttemptRef
+from coordinator.mapspec import MappingError
 from coordinator.queue import GroupKey
 from coordinator.records import Run, TaskInstance
 from coordinator.scheduling.base import MAX_LOSSES, log, ref
 from coordinator.scheduling.effects import AckDeadline, Assign, Cancel, ForgetAttempt, SlotCheck, WriteLog
-from coordinator.scheduling.mapping import MappingError
 from coordinator.scheduling.runs import Runs
 from coordinator.sessions import WorkerSession
 from tradewind.exceptions import TemplateError

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from coordinator.mapspec import MapSpec, Source, same_group
+from coordinator.mapspec import MappingError, MapSpec, Source, same_group
 from coordinator.records import Run, TaskInstance
 from coordinator.scheduling.effects import WriteLog
 from coordinator.scheduling.readiness import Readiness, skipped_by_upstream, upstream_counts
@@ -29,10 +29,6 @@ from tradewind.trigger_rules import Verdict, evaluate
 T = TaskState
 #: Airflow's default [core] max_map_length.
 MAX_MAP_LENGTH = 1024
-
-
-class MappingError(Exception):
-    """A mapped task's inputs cannot be expanded; the message names the task and the value."""
 
 
 class Mapping(Readiness):

@@ -279,3 +279,20 @@ def test_a_task_mapped_over_literals_is_expanded_when_its_run_starts(harness: Ha
     ((first, _),) = sent(harness)
     finish(harness, first)
     assert [ti.map_index for ti, _ in sent(harness)] == [0, 1, 2]
+
+
+def test_literal_mapped_values_are_rendered_as_templates_and_values_from_xcoms_are_not(harness: Harness) -> None:
+    with DAG("d", schedule=None) as dag:
+        BashOperator.partial(task_id="literal").expand(bash_command=["echo {{ run_id }}"])
+        source = BashOperator(task_id="source", bash_command="true")
+        BashOperator.partial(task_id="from_xcom").expand(bash_command=source.output)
+    load(harness, dag)
+    run = harness.scheduler.trigger("d", {}, "", None, False)
+    first = {ti.task_id: (ti, f) for ti, f in sent(harness)}
+    assert first["literal"][1]["bash_command"] == f"echo {run.run_id}"
+    finish(harness, first["source"][0], ["echo {{ run_id }}", 7])
+    ((good, fields),) = sent(harness)
+    assert (good.map_index, fields["bash_command"]) == (0, "echo {{ run_id }}")
+    bad = run.instances("from_xcom")[1]
+    assert bad.state is T.FAILED and bad.attempt is not None
+    assert "bash_command must be a string (not int)" in bad.attempt.error

@@ -91,6 +91,17 @@ with DAG("flow", schedule=None):
         return label(name, "!")
 
     per_name.expand(name=["a", "b"])
+
+    @task
+    def texts():
+        return ["{{ run_id }}"]
+
+    @task
+    def echo(text):
+        return text
+
+    echo.expand(text=["{{ run_id }}"])
+    echo.override(task_id="echo_xcom").expand(text=texts())
 """
 
 
@@ -116,3 +127,8 @@ def test_a_mapped_instance_runs_with_its_own_arguments(tmp_path: Path) -> None:
     assert run(tmp_path, "add", {"x": 2}) == 102
     assert run(tmp_path, "classic", {"op_args": [9, 4]}) == 5
     assert run(tmp_path, "per_name.label", {"name": "b"}) == "b!"
+
+
+def test_a_mapped_value_written_in_the_dag_file_renders_and_one_from_an_xcom_does_not(tmp_path: Path) -> None:
+    assert run(tmp_path, "echo", {"text": "{{ run_id }}"}) == "r"
+    assert run(tmp_path, "echo_xcom", {"text": "{{ run_id }}"}) == "{{ run_id }}"

@@ -23,6 +23,7 @@ from coordinator.records import Run, TaskInstance
 from coordinator.scheduling.effects import WriteLog
 from coordinator.scheduling.readiness import Readiness, skipped_by_upstream, upstream_counts
 from tradewind import xcom_codec
+from tradewind.exceptions import SerializationError
 from tradewind.states import TaskState
 from tradewind.trigger_rules import Verdict, evaluate
 
@@ -77,6 +78,9 @@ class Mapping(Readiness):
                 )
         except MappingError as exc:
             self._map_failed(ti, str(exc))
+            return []
+        except (SerializationError, ValueError) as exc:
+            self._map_failed(ti, f"task {ti.task_id!r}: what it is mapped over cannot be read: {exc}")
             return []
         if count == 0:
             self._end_ti(ti, T.SKIPPED)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 from coordinator.dagspec import DagSpec
@@ -159,10 +159,25 @@ def descendants(dag: DagSpec, roots: Iterable[str]) -> list[str]:
     return list(seen)
 
 
+def _upstream_states(ti: TaskInstance) -> Iterator[TaskState]:
+    run = ti.run
+    for up in ti.spec.upstream:
+        instances = run.mapped.get(up)
+        if instances is None:
+            yield run.tis[up].state
+        elif 0 <= ti.map_index < len(instances) and same_group(run.dag.tasks[up].mapping, ti.spec.mapping):
+            yield instances[ti.map_index].state
+        else:
+            for instance in instances:
+                yield instance.state
+
+
 def downstream_tis(ti: TaskInstance) -> list[TaskInstance]:
     """The task instances directly downstream: every instance of an expanded mapped task, but
     only the same index of one in the same mapped task group."""
     run = ti.run
+    if not run.mapped:
+        return [run.tis[d] for d in run.dag.downstream[ti.task_id] if d in run.tis]
     out = []
     for d in run.dag.downstream[ti.task_id]:
         instances = run.mapped.get(d)
@@ -181,16 +196,17 @@ def upstream_counts(ti: TaskInstance) -> UpstreamCounts:
     mapped task group), as in Airflow."""
     c = {T.SUCCESS: 0, T.FAILED: 0, T.UPSTREAM_FAILED: 0, T.SKIPPED: 0, T.REMOVED: 0}
     run = ti.run
-    total = 0
-    for up in ti.spec.upstream:
-        instances = run.mapped.get(up)
-        if instances is None:
-            states: Iterable[TaskState] = (run.tis[up].state,)
-        elif 0 <= ti.map_index < len(instances) and same_group(run.dag.tasks[up].mapping, ti.spec.mapping):
-            states = (instances[ti.map_index].state,)
-        else:
-            states = [i.state for i in instances]
-        for state in states:
+    upstream = ti.spec.upstream
+    total = len(upstream)
+    if not run.mapped:  # the common case, kept as cheap as it is without mapping
+        tis = run.tis
+        for up in upstream:
+            state = tis[up].state
+            if state in c:
+                c[state] += 1
+    else:
+        total = 0
+        for state in _upstream_states(ti):
             total += 1
             if state in c:
                 c[state] += 1

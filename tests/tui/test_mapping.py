@@ -15,7 +15,9 @@ MAPPED = """
 from tradewind import DAG, BashOperator
 
 with DAG(dag_id="mapped", schedule=None):
-    BashOperator.partial(task_id="echo").expand(bash_command=["echo item-zero", "echo item-one", "echo item-two"])
+    BashOperator.partial(task_id="echo", map_index_template="name {{ ti.map_index }}").expand(
+        bash_command=["echo item-zero", "echo item-one", "echo item-two"]
+    )
 """
 
 
@@ -37,11 +39,12 @@ def test_a_mapped_cell_counts_its_instances_and_each_instance_opens_with_its_own
             assert screen.map_index == 0
             listed = screen.query_one("#instances", OptionList)
             await until(pilot, lambda: listed.option_count == 3, message="the three instances listed")
+            assert "name 2" in str(listed.get_option_at_index(2).prompt)
             log = screen.query_one(Log)
             await until(pilot, lambda: "item-zero" in log.lines, message="instance 0's log")
             await pilot.press("greater_than_sign")
             await until(pilot, lambda: "item-one" in log.lines, message="instance 1's log")
             assert "item-zero" not in log.lines
-            assert "echo [1]" in text_of(screen.query_one("#ti-details", Static))
+            assert "echo [1] name 1" in text_of(screen.query_one("#ti-details", Static))
 
     drive(script)

@@ -108,12 +108,21 @@ class Mapping(Readiness):
         self._break(ti, message)
 
     def _mapped_arguments(self, ti: TaskInstance) -> dict[str, Any]:
-        """This instance's own expanded arguments; raises MappingError when they are gone (the
-        values it was mapped over changed length since it was expanded)."""
+        """This instance's own expanded arguments; raises MappingError when what it is mapped over
+        no longer has as many items as it has instances (an upstream task cleared and run again),
+        rather than running some items and silently leaving others out."""
         run = ti.run
         values = run.map_values.get(ti.task_id)
         if values is None:
-            values = run.map_values[ti.task_id] = map_values(run, ti)
+            values = map_values(run, ti)
+            count, expanded = map_length(ti.spec.mapping, values), len(run.instances(ti.task_id))  # type: ignore[arg-type]
+            if count != expanded:
+                raise MappingError(
+                    f"task {ti.task_id!r} was expanded into {expanded} task instances, but what it is mapped over "
+                    f"now has {count} items; Tradewind does not expand a cleared mapped task again yet, "
+                    "so trigger a new run instead"
+                )
+            run.map_values[ti.task_id] = values
         return arguments_at(ti, values)
 
 

@@ -296,3 +296,22 @@ def test_literal_mapped_values_are_rendered_as_templates_and_values_from_xcoms_a
     bad = run.instances("from_xcom")[1]
     assert bad.state is T.FAILED and bad.attempt is not None
     assert "bash_command must be a string (not int)" in bad.attempt.error
+
+
+def test_a_cleared_mapped_task_whose_values_changed_length_fails_each_instance_saying_so(harness: Harness) -> None:
+    with DAG("d", schedule=None) as dag:
+        add.expand(x=numbers())
+    load(harness, dag)
+    run = harness.scheduler.trigger("d", {}, "", None, False)
+    ((producer, _),) = sent(harness)
+    finish(harness, producer, [1, 2])
+    for ti, _ in sent(harness):
+        finish(harness, ti, ti.map_index)
+    harness.scheduler.adopt_run(run)
+    harness.scheduler.clear(run, ["numbers"], True)
+    ((producer, _),) = sent(harness)
+    finish(harness, producer, [1, 2, 3])
+    assert sent(harness) == []
+    assert states(run, "add") == [(0, T.FAILED), (1, T.FAILED)]
+    error = run.instances("add")[1].attempt.error
+    assert "was expanded into 2 task instances, but what it is mapped over now has 3 items" in error

@@ -315,3 +315,14 @@ def test_a_cleared_mapped_task_whose_values_changed_length_fails_each_instance_s
     assert states(run, "add") == [(0, T.FAILED), (1, T.FAILED)]
     error = run.instances("add")[1].attempt.error
     assert "was expanded into 2 task instances, but what it is mapped over now has 3 items" in error
+
+
+def test_a_task_mapped_over_a_mapped_tasks_output_gets_one_instance_per_value_in_order(harness: Harness) -> None:
+    with DAG("d", schedule=None) as dag:
+        add.override(task_id="second").expand(x=add.expand(x=[1, 2, 3]))
+    load(harness, dag)
+    harness.scheduler.trigger("d", {}, "", None, False)
+    first = sent(harness)
+    for ti, _ in first:
+        finish(harness, ti, None if ti.map_index == 1 else ti.map_index * 10)
+    assert [(ti.task_id, mapped_args(f)) for ti, f in sent(harness)] == [("second", {"x": 0}), ("second", {"x": 20})]

@@ -66,8 +66,8 @@ ON_WORKER: frozenset[TaskState] = frozenset({T.QUEUED, T.RUNNING})
 #: scheduler fails that one task instance with the message of StateTransitionError.
 ALLOWED: dict[TaskState, frozenset[TaskState]] = {
     # ready to run; an empty task succeeds at once; upstream rules skip or fail it; marked or
-    # cancelled by a person
-    T.NONE: frozenset({T.SCHEDULED, T.SUCCESS, T.SKIPPED, T.UPSTREAM_FAILED, T.FAILED}),
+    # cancelled by a person; a mapped instance past the items its task now maps over is removed
+    T.NONE: frozenset({T.SCHEDULED, T.SUCCESS, T.SKIPPED, T.UPSTREAM_FAILED, T.FAILED, T.REMOVED}),
     # sent to a worker; its template failed (up_for_retry or failed); cleared, marked, cancelled
     T.SCHEDULED: frozenset({T.QUEUED, T.UP_FOR_RETRY, T.FAILED, T.NONE, T.SUCCESS, T.SKIPPED}),
     # started; ended before its start was heard; lost or refused (scheduled again, same try)

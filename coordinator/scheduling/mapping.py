@@ -36,24 +36,32 @@ class Mapping(Readiness):
     max_map_length = MAX_MAP_LENGTH
 
     def _evaluate_mapped(self, ti: TaskInstance) -> list[TaskInstance]:
-        """Decide a mapped task's unexpanded instance: wait, end it, or expand it. Returns the
-        new instances, to be evaluated in turn."""
+        """Decide a mapped task's instance whose values are not read yet: the unexpanded one is
+        waited for, ended or expanded; an expanded one (cleared, or after a restart) is waited
+        for, ended, or run once the task's instances match what it is mapped over now. Returns
+        the instances to evaluate in turn."""
         spec = ti.spec
         mapping = spec.mapping
         assert mapping is not None
         run = ti.run
-        in_group = [up for up in spec.upstream if same_group(run.dag.tasks[up].mapping, mapping)]
-        if in_group and all(up in run.mapped for up in in_group):
-            return self._expand(ti)
+        if ti.map_index < 0:
+            in_group = [up for up in spec.upstream if same_group(run.dag.tasks[up].mapping, mapping)]
+            if in_group and all(up in run.mapped for up in in_group):
+                return self._expand(ti)
         verdict = evaluate(spec.trigger_rule, upstream_counts(ti))
         if verdict is Verdict.RUN and skipped_by_upstream(ti):
             verdict = Verdict.SKIP
         if verdict is Verdict.WAIT:
             return []
-        if verdict is Verdict.RUN:
+        if verdict is not Verdict.RUN:
+            self._end_ti(ti, T.SKIPPED if verdict is Verdict.SKIP else T.UPSTREAM_FAILED)
+            return []
+        if ti.map_index < 0:
             return self._expand(ti)
-        self._end_ti(ti, T.SKIPPED if verdict is Verdict.SKIP else T.UPSTREAM_FAILED)
-        return []
+        revived = self._revise(ti)
+        if ti.state is T.NONE:
+            self._schedule(ti)
+        return revived
 
     def _expand_literals(self, run: Run) -> list[TaskInstance]:
         """At run start, expand every mapped task mapped over literals only, as Airflow does; the
@@ -66,10 +74,11 @@ class Mapping(Readiness):
                     roots.extend(instances[1:])
         return roots
 
-    def _expand(self, ti: TaskInstance) -> list[TaskInstance]:
-        run = ti.run
+    def _read(self, ti: TaskInstance) -> tuple[Any, int] | None:
+        """What the task is mapped over and how many items that is; None when it cannot be
+        mapped, after failing `ti` saying why."""
         try:
-            values = map_values(run, ti)
+            values = map_values(ti.run, ti)
             count = map_length(ti.spec.mapping, values)  # type: ignore[arg-type]
             if count > self.max_map_length:
                 raise MappingError(
@@ -78,10 +87,18 @@ class Mapping(Readiness):
                 )
         except MappingError as exc:
             self._map_failed(ti, str(exc))
-            return []
+            return None
         except (SerializationError, ValueError) as exc:
             self._map_failed(ti, f"task {ti.task_id!r}: what it is mapped over cannot be read: {exc}")
+            return None
+        return values, count
+
+    def _expand(self, ti: TaskInstance) -> list[TaskInstance]:
+        run = ti.run
+        read = self._read(ti)
+        if read is None:
             return []
+        values, count = read
         if count == 0:
             self._end_ti(ti, T.SKIPPED)
             return []
@@ -99,6 +116,37 @@ class Mapping(Readiness):
         run.unfinished += count - 1
         return instances
 
+    def _revise(self, ti: TaskInstance) -> list[TaskInstance]:
+        """Read an expanded task's values again and match its instances to them, as Airflow
+        does when an upstream task ran again: an instance past the items is removed, a removed
+        one within them comes back, and new ones are made. Returns those that came or came back."""
+        run = ti.run
+        read = self._read(ti)
+        if read is None:
+            return []
+        values, count = read
+        run.map_values[ti.task_id] = values
+        instances = run.mapped[ti.task_id]
+        for other in instances[count:]:
+            if other.state is T.NONE:
+                self._end_ti(other, T.REMOVED)
+        revived = []
+        for other in instances[:count]:
+            if other.state is T.REMOVED:
+                self._set_state(other, T.NONE)
+                other.end_date = None
+                run.unfinished += 1
+                revived.append(other)
+        for index in range(len(instances), count):
+            new = TaskInstance(id=self.ids.next_ti(), run=run, task_id=ti.task_id, max_tries=ti.max_tries)
+            new.map_index = index
+            self.tis[new.id] = new
+            self.changes.new_tis.append(new)
+            instances.append(new)
+            run.unfinished += 1
+            revived.append(new)
+        return revived
+
     def _map_failed(self, ti: TaskInstance, message: str) -> None:
         """Fail the unexpanded instance with a try whose error and log say why."""
         ti.try_number += 1
@@ -108,21 +156,12 @@ class Mapping(Readiness):
         self._break(ti, message)
 
     def _mapped_arguments(self, ti: TaskInstance) -> dict[str, Any]:
-        """This instance's own expanded arguments; raises MappingError when what it is mapped over
-        no longer has as many items as it has instances (an upstream task cleared and run again),
-        rather than running some items and silently leaving others out."""
+        """This instance's own expanded arguments, from the values kept when its instances were
+        last matched to them (read again after a restart)."""
         run = ti.run
         values = run.map_values.get(ti.task_id)
         if values is None:
-            values = map_values(run, ti)
-            count, expanded = map_length(ti.spec.mapping, values), len(run.instances(ti.task_id))  # type: ignore[arg-type]
-            if count != expanded:
-                raise MappingError(
-                    f"task {ti.task_id!r} was expanded into {expanded} task instances, but what it is mapped over "
-                    f"now has {count} items; Tradewind does not expand a cleared mapped task again yet, "
-                    "so trigger a new run instead"
-                )
-            run.map_values[ti.task_id] = values
+            values = run.map_values[ti.task_id] = map_values(run, ti)
         return arguments_at(ti, values)
 
 

@@ -36,7 +36,7 @@ class Readiness(Slots):
             ti = work.popleft()
             if ti.state is not T.NONE:
                 continue
-            if ti.map_index < 0 and ti.spec.mapping is not None:
+            if ti.spec.mapping is not None and ti.task_id not in ti.run.map_values:
                 work.extend(self._evaluate_mapped(ti))
                 continue
             verdict = evaluate(ti.spec.trigger_rule, upstream_counts(ti))

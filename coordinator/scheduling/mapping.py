@@ -1,17 +1,16 @@
 """Dynamic task mapping: a mapped task becomes one task instance per item when its inputs are known.
 
 Before expansion a mapped task has one task instance at map index -1 that stands for it. A task
-mapped over literals only is expanded when its run starts, as in Airflow; any other when
-the trigger rule lets it run (a task of a mapped task group downstream of another of its tasks:
-as soon as that one is expanded, each instance then waiting for its own index's upstream), the
-values it is mapped over are read:
-literals from the DAG version, XComs from the run. That instance becomes map index 0 and
-instances 1..n-1 are created, each then waiting on its own trigger rule; an expansion to zero
-items skips it; one above max_map_length, or over a value that is neither a list nor a dict,
-fails it naming the task and the value. A task instance's own arguments are computed at
-dispatch from the values kept at expansion: the cross product of several arguments (the last
-varying fastest, as Airflow), or the index-th dict of expand_kwargs.
-"""
+mapped over literals only is expanded when its run starts, as in Airflow; any other when its
+trigger rule lets it run (a task of a mapped task group downstream of another of its tasks: as
+soon as that one is expanded, each instance then waiting for its own index's upstream). Then
+the values it is mapped over are read, literals from the DAG version and XComs from the run;
+that instance becomes map index 0 and instances 1..n-1 are created, each then waiting on its
+own trigger rule. Zero items skip it; more than max_map_length, or a value that is neither a
+list nor a dict, fails it naming the task and the value. A task instance's own arguments are
+computed at dispatch from the values kept at expansion: the cross product of several arguments
+(the last varying fastest, as in Airflow), or the index-th dict of expand_kwargs. A cleared
+mapped task reads its values again and matches its instances to them (`_revise`)."""
 
 from __future__ import annotations
 

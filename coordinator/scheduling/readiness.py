@@ -105,9 +105,8 @@ class Readiness(Slots):
         self.changes.xcoms.append((run.id, ti.task_id, ti.map_index, SKIPMIXIN_KEY, record))
         now = self.clock.now()
         skipped = []
-        for task_id in doomed:
-            other = run.tis.get(task_id)
-            if other is not None and other.state is T.NONE:
+        for other in [instance for task_id in doomed for instance in run.instances(task_id)]:
+            if other.state is T.NONE:
                 self._set_state(other, T.SKIPPED)
                 other.end_date = now
                 skipped.append(other)

@@ -12,6 +12,7 @@ from coordinator.scheduling.effects import Respond
 from tests.coordinator.conftest import Harness
 from tradewind import DAG, BashOperator, task, task_group, xcom_codec
 from tradewind.serialization import serialize_dag
+from tradewind.skipping import FollowTasks
 from tradewind.states import RunState, TaskState
 from tradewind.wire import Outcome
 
@@ -38,13 +39,15 @@ def load(h: Harness, dag: DAG) -> None:
     h.worker(slots=64)
 
 
-def finish(h: Harness, ti: Any, value: Any = None, outcome: Outcome = Outcome.SUCCESS) -> None:
+def finish(
+    h: Harness, ti: Any, value: Any = None, outcome: Outcome = Outcome.SUCCESS, follow: FollowTasks | None = None
+) -> None:
     gen = h.gen("w1")
     ref = AttemptRef(ti.id, ti.try_number, ti.token)
     h.scheduler.acked(Acked("w1", ref, True, "", generation=gen))
     h.scheduler.started(Started("w1", ref, None, generation=gen))
     text = "" if value is None else xcom_codec.dumps(value)
-    h.scheduler.finished(Finished("w1", ref, outcome, 0, "", text, None, generation=gen))
+    h.scheduler.finished(Finished("w1", ref, outcome, 0, "", text, None, generation=gen, follow=follow))
 
 
 def sent(h: Harness) -> list[tuple[Any, dict[str, Any]]]:
@@ -338,3 +341,15 @@ def test_a_task_mapped_over_a_mapped_tasks_output_gets_one_instance_per_value_in
     for ti, _ in first:
         finish(harness, ti, None if ti.map_index == 1 else ti.map_index * 10)
     assert [(ti.task_id, mapped_args(f)) for ti, f in sent(harness)] == [("second", {"x": 0}), ("second", {"x": 20})]
+
+
+def test_a_branch_that_did_not_choose_a_mapped_task_skips_every_instance(harness: Harness) -> None:
+    with DAG("d", schedule=None) as dag:
+        branch = BashOperator(task_id="branch", bash_command="true")
+        branch >> [add.expand(x=[1, 2, 3]), BashOperator(task_id="other", bash_command="true")]
+    load(harness, dag)
+    run = harness.scheduler.trigger("d", {}, "", None, False)
+    ((ti, _),) = sent(harness)
+    finish(harness, ti, follow=FollowTasks(("other",)))
+    assert [t.task_id for t, _ in sent(harness)] == ["other"]
+    assert states(run, "add") == [(0, T.SKIPPED), (1, T.SKIPPED), (2, T.SKIPPED)]

@@ -353,3 +353,17 @@ def test_a_branch_that_did_not_choose_a_mapped_task_skips_every_instance(harness
     finish(harness, ti, follow=FollowTasks(("other",)))
     assert [t.task_id for t, _ in sent(harness)] == ["other"]
     assert states(run, "add") == [(0, T.SKIPPED), (1, T.SKIPPED), (2, T.SKIPPED)]
+
+
+def test_expand_over_a_key_of_an_upstream_output_reads_into_it(harness: Harness) -> None:
+    @task(multiple_outputs=True)
+    def split() -> dict[str, Any]:
+        return {"items": [4, 5]}
+
+    with DAG("d", schedule=None) as dag:
+        add.expand(x=split()["items"])
+    load(harness, dag)
+    harness.scheduler.trigger("d", {}, "", None, False)
+    ((producer, _),) = sent(harness)
+    finish(harness, producer, {"items": [4, 5]})
+    assert [mapped_args(f) for _, f in sent(harness)] == [{"x": 4}, {"x": 5}]

@@ -108,6 +108,7 @@ class Coordinator:
             default_pool_slots=self.settings.default_pool_slots,
             secrets=Secrets(SecretStore(self.db), load_key(self.settings.home)),
             run_callback=self.dag_callbacks.submit,
+            max_map_length=self.settings.max_map_length,
         )
         self.engine.start()
         worker_pb2_grpc.add_WorkerServiceServicer_to_server(

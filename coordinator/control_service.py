@@ -28,7 +28,7 @@ from coordinator.secrets_service import SecretsRpcs
 from coordinator.token_service import TokenHandlers
 from coordinator.validation import logical_date, map_index, required
 from tradewind.exceptions import InvalidArgument, NotFound
-from tradewind.states import ON_WORKER, TaskState
+from tradewind.states import FINISHED, ON_WORKER, TaskState, summary_state
 from tradewind.v1 import control_pb2, control_pb2_grpc
 from tradewind.wire import (
     DEFAULT_BACKFILL_ACTIVE_RUNS,
@@ -155,6 +155,12 @@ class ControlService(SecretsRpcs, TokenHandlers, control_pb2_grpc.ControlService
         required(task_id, "task_id")
         row = self.store.get_ti(run.id, task_id, index)
         if row is None:
+            count = self.store.mapped_count(run.id, task_id) if index < 0 else 0
+            if count:
+                raise NotFound(
+                    f"task {task_id!r} of DAG {dag_id!r} run {run_id!r} is mapped into {count} task instances; "
+                    f"name one with map_index 0 to {count - 1} (--map-index)"
+                )
             raise NotFound(f"DAG {dag_id!r} run {run_id!r} has no task {_mapped(task_id, index)}")
         return row
 
@@ -171,7 +177,7 @@ class ControlService(SecretsRpcs, TokenHandlers, control_pb2_grpc.ControlService
         dag_id = required(request.dag_id, "dag_id")
         size = request.page_size or 25
 
-        def read() -> tuple[list[Any], list[tuple[int, str, str, int]]]:
+        def read() -> tuple[list[Any], list[tuple[int, str, str, int, int]]]:
             if self.store.get_dag(dag_id) is None:
                 raise NotFound(f"DAG {dag_id!r} not found")
             rows = self.store.list_runs(dag_id, (), size + 1, page_before(request.page_token))
@@ -185,7 +191,7 @@ class ControlService(SecretsRpcs, TokenHandlers, control_pb2_grpc.ControlService
         row_of = {task_id: i for i, task_id in enumerate(task_ids)}
         column_of = {run.id: i for i, run in enumerate(rows)}
         newest_with: dict[str, int] = {}
-        for run_pk, task_id, _, _ in cells:
+        for run_pk, task_id, *_ in cells:
             if task_id not in row_of and newest_with.get(task_id, -1) < run_pk:
                 newest_with[task_id] = run_pk
         for task_id in sorted(newest_with, key=lambda t: (-newest_with[t], t)):
@@ -193,14 +199,27 @@ class ControlService(SecretsRpcs, TokenHandlers, control_pb2_grpc.ControlService
             task_ids.append(task_id)
         states: list[list[Any]] = [[0] * len(task_ids) for _ in rows]
         tries = [[0] * len(task_ids) for _ in rows]
-        for run_pk, task_id, state, try_number in cells:
+        counts = [[0] * len(task_ids) for _ in rows]
+        finished = [[0] * len(task_ids) for _ in rows]
+        mapped: dict[tuple[int, int], list[TaskState]] = {}
+        for run_pk, task_id, state, try_number, index in cells:
             column, row = column_of[run_pk], row_of[task_id]
-            states[column][row] = STATE_PB[state]
-            tries[column][row] = try_number
+            tries[column][row] = max(tries[column][row], try_number) if index >= 0 else try_number
+            if index < 0:
+                states[column][row] = STATE_PB[state]
+                continue
+            mapped.setdefault((column, row), []).append(TaskState(state))
+        for (column, row), found in mapped.items():
+            states[column][row] = STATE_PB[summary_state(found)]
+            counts[column][row] = len(found)
+            finished[column][row] = sum(1 for state in found if state in FINISHED)
         return control_pb2.GetDagGridResponse(
             dag_runs=[messages.run_pb(r) for r in rows],
             task_ids=task_ids,
-            columns=[control_pb2.GridColumn(states=s, try_numbers=t) for s, t in zip(states, tries, strict=True)],
+            columns=[
+                control_pb2.GridColumn(states=s, try_numbers=t, mapped_counts=c, mapped_finished=f)
+                for s, t, c, f in zip(states, tries, counts, finished, strict=True)
+            ],
             next_page_token=str(rows[-1].id) if more else "",
         )
 
@@ -263,7 +282,12 @@ class ControlService(SecretsRpcs, TokenHandlers, control_pb2_grpc.ControlService
         if state not in (TaskState.SUCCESS, TaskState.FAILED):
             raise InvalidArgument(f"a task instance can be marked success or failed, not {state.value}")
         ti = await self.engine.command(
-            "mark", dag_id=request.dag_id, run_id=request.run_id, task_id=request.task_id, state=state
+            "mark",
+            dag_id=request.dag_id,
+            run_id=request.run_id,
+            task_id=request.task_id,
+            state=state,
+            map_index=index,
         )
         return control_pb2.MarkTaskInstanceResponse(task_instance=ti)
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from coordinator import mapspec
+from coordinator.mapspec import MapSpec
 from tradewind.trigger_rules import TriggerRule
 
 
@@ -62,6 +64,10 @@ class TaskSpec:
         if self.start_date is not None and logical_date < self.start_date:
             return False
         return self.end_date is None or logical_date <= self.end_date
+    #: What the task is mapped over; None for a task that is not mapped.
+    mapping: MapSpec | None = None
+    #: Names each mapped instance for people; None for none.
+    map_index_template: str | None = None
 
 
 @dataclass(slots=True)
@@ -136,6 +142,8 @@ class DagSpec:
                 callbacks=tuple(t.get("callbacks") or ()),
                 start_date=_date(t.get("start_date")),
                 end_date=_date(t.get("end_date")),
+                mapping=mapspec.parse(t.get("mapping")),
+                map_index_template=t.get("map_index_template"),
             )
             for i, t in enumerate(raw_tasks)
         }

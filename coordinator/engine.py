@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -73,6 +74,7 @@ from coordinator.scheduling.effects import (
     WatchWorker,
     WriteLog,
 )
+from coordinator.scheduling.mapping import MAX_MAP_LENGTH
 from coordinator.scheduling.requests import pulled
 from coordinator.secrets import Secrets
 from coordinator.watch import WatchHub
@@ -103,6 +105,7 @@ class Engine:
         default_pool_slots: int,
         secrets: Secrets | None = None,
         run_callback: Callable[[RunCallback], None] | None = None,
+        max_map_length: int = MAX_MAP_LENGTH,
     ) -> None:
         """`run_callback` runs a DAG run callback outside this process (coordinator.dag_callbacks)."""
         self.store = store
@@ -118,6 +121,7 @@ class Engine:
             heartbeat_timeout=heartbeat_timeout,
             secrets=self.secrets,
         )
+        self.scheduler.max_map_length = max_map_length
         self.default_pool_slots = default_pool_slots
         self.inbox: asyncio.Queue[Any] = asyncio.Queue()
         self.streams: dict[str, tuple[int, asyncio.Queue[worker_pb2.CoordinatorMessage | None]]] = {}
@@ -171,8 +175,8 @@ class Engine:
         run = self.scheduler.run_for(dag_id, run_id)
         if run is None:
             return None
-        ti = run.tis.get(task_id)
-        if ti is None or ti.map_index != map_index:
+        ti = next((t for t in run.instances(task_id) if t.map_index == map_index), None)
+        if ti is None:
             raise NotFound(f"DAG {dag_id!r} run {run_id!r} has no task {task_id!r} with map index {map_index}")
         return ti, self.scheduler.explain(ti)
 
@@ -276,7 +280,8 @@ class Engine:
                 ti_id = next((ti.id for ti in s.tis.values() if ti.attempt and ti.attempt.id == f.id), None)
             elif f.kind == "xcom":
                 run = s.runs.get(f.id[0])
-                ti = run.tis.get(f.id[1]) if run is not None else None
+                found = [t for t in run.instances(f.id[1]) if t.map_index == f.id[2]] if run is not None else []
+                ti = found[0] if found else None
                 ti_id = ti.id if ti is not None else None
             if ti_id is not None:
                 try:
@@ -406,10 +411,10 @@ class Engine:
             self._forget_if_done(run)
         return lambda: [messages.ti_pb(ti) for ti in cleared]
 
-    def _cmd_mark(self, dag_id: str, run_id: str, task_id: str, state: TaskState) -> Reply:
+    def _cmd_mark(self, dag_id: str, run_id: str, task_id: str, state: TaskState, map_index: int = -1) -> Reply:
         run = self._run(dag_id, run_id)
         try:
-            ti = self.scheduler.mark(run, task_id, state)
+            ti = self.scheduler.mark(run, task_id, state, map_index)
         finally:
             self._forget_if_done(run)
         return lambda: messages.ti_pb(ti)
@@ -585,7 +590,8 @@ class Engine:
                 missing = f"xcom_pull: DAG {pull.dag_id!r} has no run {pull.run_id!r}"
                 result = RequestFailed(RequestError.NOT_FOUND, missing)
             else:
-                result = pulled({(x.task_id, x.key): x.value for x in rows[2]}, pull.request)
+                counts = Counter(t.task_id for t in rows[1] if t.map_index >= 0)
+                result = pulled({(x.task_id, x.map_index, x.key): x.value for x in rows[2]}, pull.request, counts)
         self._send(effect.worker, task_response_pb(effect.request_id, result), effect.generation)
 
     async def _respond_after_write(self, effect: Respond, write: VariableWrite) -> None:

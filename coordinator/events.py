@@ -104,6 +104,8 @@ class Finished:
     reschedule_date: datetime | None = None
     #: What a deferred task waits on (outcome DEFERRED); None otherwise.
     deferral: DeferralRequest | None = None
+    #: A mapped instance's name from its map_index_template; empty for none.
+    rendered_map_index: str = ""
 
 
 @dataclass(frozen=True, slots=True)

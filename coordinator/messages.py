@@ -147,6 +147,7 @@ def ti_pb(ti: TaskInstance | m.TaskInstance) -> control_pb2.TaskInstance:
             pool=spec.pool,
             priority_weight=spec.priority,
             worker=ti.worker,
+            rendered_map_index=ti.rendered_map_index,
         )
     else:
         message = control_pb2.TaskInstance(
@@ -163,6 +164,7 @@ def ti_pb(ti: TaskInstance | m.TaskInstance) -> control_pb2.TaskInstance:
             pool=ti.pool,
             priority_weight=ti.priority_weight,
             worker=ti.worker,
+            rendered_map_index=ti.rendered_map_index,
         )
     for name in ("start_date", "end_date", "next_retry_at"):
         _set_time(message, name, getattr(ti, name))

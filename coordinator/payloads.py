@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from coordinator.dagspec import DagSpec
+from coordinator.mapspec import MappingError, same_group
 from coordinator.records import AssetEvent, LastSuccess, Run, TaskInstance
 from coordinator.secrets import Secrets
-from tradewind import xcom_codec
+from tradewind import wire, xcom_codec
 from tradewind.exceptions import TemplateError
 from tradewind.params import conf_error
 from tradewind.serialization import REPR_LIMIT, SLOT
@@ -34,6 +35,8 @@ class Payload:
     rendered: str
     #: The task's callbacks for the worker (worker.proto TaskCallbacks), None when it has none.
     callbacks: dict[str, Any] | None = None
+    #: A mapped bash instance's map_index_template, rendered (a Python task's is rendered after it ran).
+    rendered_map_index: str = ""
 
 
 def context_for(
@@ -71,7 +74,7 @@ def context_for(
     refused = conf_error(context["params"], ti.spec.param_schemas, {})
     if refused:
         raise TemplateError(f"task {ti.task_id!r}: {refused}")
-    context["ti"] = context["task_instance"] = RunXComs(context["ti"], run)
+    context["ti"] = context["task_instance"] = RunXComs(context["ti"], run, ti)
     context.update((secrets or Secrets()).template_names())
     return {**run.dag.data.get("user_defined_macros", {}), **context}
 
@@ -126,11 +129,15 @@ def _filled(call: str, templates: list[list[Any]], context: dict[str, Any]) -> s
 class RunXComs:
     """The context's task instance on the coordinator: its names, and xcom_pull over the run's XComs."""
 
-    def __init__(self, ti: Any, run: Run) -> None:
-        self._ti, self._run = ti, run
+    def __init__(self, ti: Any, run: Run, reader: TaskInstance | None = None) -> None:
+        self._ti, self._run, self._reader = ti, run, reader
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ti, name)
+
+    @property
+    def map_index(self) -> int:
+        return self._reader.map_index if self._reader is not None else -1
 
     def xcom_pull(
         self,
@@ -150,8 +157,8 @@ class RunXComs:
         return [self._one(task_id, key, default) for task_id in task_ids]
 
     def _one(self, task_id: str, key: str, default: Any) -> Any:
-        text = self._run.xcoms.get((task_id, key))
-        return default if text is None else xcom_codec.loads(text)
+        found, value = xcom_value(self._run, task_id, key, self._reader)
+        return value if found else default
 
 
 def _templated(value: Any) -> bool:
@@ -169,18 +176,30 @@ def build(
     last_success: LastSuccess | None = None,
     secrets: Secrets | None = None,
     inlets: Inlets | None = None,
+    mapped: dict[str, Any] | None = None,
 ) -> Payload:
-    """Raises TemplateError when a template does not render. The `rendered` text people read has
-    every stored password and sensitive variable value masked."""
+    """Raises TemplateError when a template does not render, MappingError when a mapped bash
+    field is of the wrong type. `mapped` is a mapped task instance's own expanded arguments. The
+    `rendered` text people read has every stored password and sensitive variable value masked."""
     secrets = secrets or Secrets()
     spec = ti.spec
     if spec.kind == "bash":
-        bash = spec.bash or {}
+        written = {k: v for k, v in (mapped or {}).items() if spec.mapping is not None and spec.mapping.literal(k)}
+        late = {k: v for k, v in (mapped or {}).items() if k not in written}
+        bash = {**(spec.bash or {}), **written}
         fields = (bash.get("bash_command", ""), bash.get("env") or {}, bash.get("cwd") or "")
+        named = ti.map_index >= 0 and bool(spec.map_index_template)
         # Most commands hold no template; building the context is most of a dispatch's CPU.
-        templated = spec.callbacks or any(map(_templated, fields))
+        templated = spec.callbacks or named or any(map(_templated, fields))
         context = context_for(ti, last_success, secrets, inlets) if templated else {}
         command, env, cwd = (render(value, context) for value in fields)
+        command, env, cwd = late.get("bash_command", command), late.get("env", env), late.get("cwd", cwd)
+        if not isinstance(command, str) or not isinstance(env, dict) or not isinstance(cwd, str):
+            raise MappingError(
+                f"task {ti.task_id!r} got a bash_command, env or cwd of the wrong type from the XCom it is mapped "
+                f"over: bash_command must be a string (not {type(command).__name__}), env a dict, cwd a string"
+            )
+        name = str(render(spec.map_index_template, context)) if named else ""
         return Payload(
             "bash",
             {
@@ -191,15 +210,16 @@ def build(
                 "skip_on_exit_code": list(bash.get("skip_on_exit_code") or []),
             },
             secrets.redact(command),
-            _callbacks(ti, context),
+            callbacks=_callbacks(ti, context),
+            rendered_map_index=name[: wire.MAX_RENDERED_MAP_INDEX_CHARS],
         )
     context = context_for(ti, last_success, secrets, inlets)
     python = spec.python or {}
-    inputs = {
-        f"{task_id}|{key}": json.loads(ti.run.xcoms[(task_id, key)])
-        for task_id, key in python.get("xcom_inputs", [])
-        if (task_id, key) in ti.run.xcoms
-    }
+    inputs = {}
+    for task_id, key in python.get("xcom_inputs", []):
+        found, value = xcom_value(ti.run, task_id, key, ti)
+        if found:
+            inputs[f"{task_id}|{key}"] = value
     call = python.get("call_repr")
     arguments = (
         _filled(call, python.get("templates", []), context)
@@ -214,8 +234,9 @@ def build(
             "dag_file": ti.run.dag.fileloc,
             "dag_id": ti.run.dag_id,
             "task_id": ti.task_id,
-            "xcom_inputs_json": json.dumps(inputs),
+            "xcom_inputs_json": xcom_codec.dumps(inputs),
             "context_json": context_to_json(context),
+            "mapped_kwargs_json": xcom_codec.dumps(mapped) if mapped is not None else "",
         },
         rendered,
         _callbacks(ti, context),
@@ -232,3 +253,18 @@ def _callbacks(ti: TaskInstance, context: dict[str, Any]) -> dict[str, Any] | No
         "kinds": list(ti.spec.callbacks),
         "retry_left": ti.try_number < ti.max_tries,
     }
+
+
+def xcom_value(run: Run, task_id: str, key: str, reader: TaskInstance | None) -> tuple[bool, Any]:
+    """A task's XCom as a reader sees it: (found, decoded value). A mapped task's is the list of
+    its instances' values in map-index order (those that pushed one), except for a reader of its
+    own mapped task group, which reads its own index's value."""
+    instances = run.mapped.get(task_id)
+    if instances is None:
+        text = run.xcoms.get((task_id, -1, key))
+        return (False, None) if text is None else (True, xcom_codec.loads(text))
+    if reader is not None and reader.map_index >= 0 and same_group(run.dag.tasks[task_id].mapping, reader.spec.mapping):
+        text = run.xcoms.get((task_id, reader.map_index, key))
+        return (False, None) if text is None else (True, xcom_codec.loads(text))
+    texts = [run.xcoms.get((task_id, i.map_index, key)) for i in instances]
+    return True, [xcom_codec.loads(t) for t in texts if t is not None]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -100,6 +101,8 @@ class TaskInstance:
     reschedules: Reschedules | None = None
     #: Its latest deferral; it describes try `try_number` only.
     trigger: Trigger | None = None
+    #: A mapped instance's name from its task's map_index_template, rendered after it ran.
+    rendered_map_index: str = ""
 
     @property
     def spec(self):  # -> TaskSpec
@@ -133,9 +136,17 @@ class Run:
     dag: DagSpec
     start_date: datetime | None = None
     end_date: datetime | None = None
+    #: The task instance of each task; for a mapped task, its first instance (map index 0), or
+    #: before it is expanded the one at map index -1 that stands for it.
     tis: dict[str, TaskInstance] = field(default_factory=dict)
     unfinished: int = 0
-    xcoms: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: XCom values by (task_id, map_index, key); map index -1 for a task that is not mapped.
+    xcoms: dict[tuple[str, int, str], str] = field(default_factory=dict)
+    #: Every instance of each expanded mapped task, in map-index order.
+    mapped: dict[str, list[TaskInstance]] = field(default_factory=dict)
+    #: The decoded values each expanded task is mapped over, kept from its expansion for its
+    #: dispatches (rebuilt from the XComs when missing, after a restart or a clear).
+    map_values: dict[str, Any] = field(default_factory=dict)
     #: The backfill that created or last re-ran it; None for none.
     backfill_id: int | None = None
     #: The asset events that started an asset-triggered run (its triggering_asset_events).
@@ -144,6 +155,22 @@ class Run:
     @property
     def active(self) -> bool:
         return self.state in (RunState.QUEUED, RunState.RUNNING)
+
+    def instances(self, task_id: str) -> list[TaskInstance]:
+        """Every task instance of a task: one, or each instance of an expanded mapped task."""
+        found = self.mapped.get(task_id)
+        if found is not None:
+            return found
+        ti = self.tis.get(task_id)
+        return [] if ti is None else [ti]
+
+    def every_ti(self) -> Iterator[TaskInstance]:
+        for task_id, ti in self.tis.items():
+            found = self.mapped.get(task_id)
+            if found is None:
+                yield ti
+            else:
+                yield from found
 
 
 @dataclass(eq=False)
@@ -295,7 +322,8 @@ class Changes:
     tis: dict[int, TaskInstance] = field(default_factory=dict)
     new_attempts: list[Attempt] = field(default_factory=list)
     attempts: dict[int, Attempt] = field(default_factory=dict)
-    xcoms: list[tuple[int, str, str, str]] = field(default_factory=list)
+    #: XComs written: (run id, task_id, map_index, key, value).
+    xcoms: list[tuple[int, str, int, str, str]] = field(default_factory=list)
     dags: dict[str, dict[str, Any]] = field(default_factory=dict)
     workers: dict[str, dict[str, Any]] = field(default_factory=dict)
     callbacks: list[Any] = field(default_factory=list)

@@ -111,7 +111,7 @@ def recover(scheduler: Scheduler, store: Store) -> None:
         scheduler._count_running(run, entry, 1)
         scheduler._arm_run_timeout(run)
         waiting = []
-        for ti in run.tis.values():
+        for ti in run.every_ti():
             ti.losses = losses[ti.id]
             if ti.state is TaskState.SCHEDULED:
                 scheduler.queue.push(ti)
@@ -192,6 +192,7 @@ def run_from_rows(
             end_date=aware(t.end_date),
             next_retry_at=aware(t.next_retry_at),
             map_index=t.map_index,
+            rendered_map_index=t.rendered_map_index,
         )
         a = attempts.get(t.id)
         if a is not None:
@@ -216,9 +217,14 @@ def run_from_rows(
                 rendered=a.rendered,
                 lost=a.lost,
             )
-        run.tis[t.task_id] = ti
-    run.unfinished = sum(1 for ti in run.tis.values() if ti.state not in FINISHED)
-    run.xcoms = {(x.task_id, x.key): x.value for x in xcoms}
+        if ti.map_index >= 0:
+            run.mapped.setdefault(t.task_id, []).append(ti)
+        if ti.map_index <= 0:
+            run.tis[t.task_id] = ti
+    for instances in run.mapped.values():
+        instances.sort(key=lambda ti: ti.map_index)
+    run.unfinished = sum(1 for ti in run.every_ti() if ti.state not in FINISHED)
+    run.xcoms = {(x.task_id, x.map_index, x.key): x.value for x in xcoms}
     return run
 
 

@@ -178,6 +178,7 @@ def finished_from_pb(f: worker_pb2.TaskFinished, session: WorkerSession) -> Fini
         alias_events=alias_events,
         reschedule_date=reschedule_date,
         deferral=deferral,
+        rendered_map_index=_rendered_map_index(f.rendered_map_index),
     )
 
 
@@ -241,6 +242,12 @@ def _deferral(d: worker_pb2.Deferral) -> tuple[DeferralRequest | None, str]:
         return None, f"finished.deferral.timeout_seconds must be 0 to {MAX_DEFERRAL_SECONDS:g}, not {d.timeout_seconds}"
     timeout = timedelta(seconds=d.timeout_seconds) if d.timeout_seconds else None
     return DeferralRequest(d.trigger_classpath, d.trigger_kwargs_json, d.next_method, d.next_kwargs_json, timeout), ""
+
+
+def _rendered_map_index(value: str) -> str:
+    """A name for people: NULs are dropped and the rest cut, as refusing the message would make
+    the worker send it again forever."""
+    return value.replace("\x00", "")[: wire.MAX_RENDERED_MAP_INDEX_CHARS]
 
 
 def _follow(follow: worker_pb2.FollowTasks) -> tuple[FollowTasks, str]:

@@ -25,6 +25,7 @@ from tradewind.exceptions import (
     TaskFailed,
     TaskFailedNoRetry,
 )
+from tradewind.mapping import ExpandInput, MappedArgument, checked_expand, checked_expand_kwargs, mark_mapped
 from tradewind.setup_teardown import SetupTeardownScope, mark_setup, mark_teardown
 from tradewind.task_group import TaskGroup, current_group, join_group
 from tradewind.trigger_rules import TriggerRule
@@ -57,6 +58,7 @@ BASE_DEFAULTS: dict[str, Any] = {
     "end_date": None,
     "task_display_name": None,
     **dict.fromkeys(CALLBACK_KINDS),
+    "map_index_template": None,
 }
 #: Airflow arguments about notifications, accepted so Airflow DAG files load, and not acted on.
 INERT = frozenset({"email", "email_on_failure", "email_on_retry", "doc", "doc_rst", "doc_json", "doc_yaml"})
@@ -163,6 +165,10 @@ class BaseOperator(DependencyMixin):
         self.on_failure_fail_dagrun = False
         self._scopes: list[SetupTeardownScope] = []
         self.doc_md = values["doc_md"]
+        template = values["map_index_template"]
+        if template is not None and not isinstance(template, str):
+            raise DagDefinitionError(f"{where}: map_index_template must be a string, not {template!r}")
+        self.map_index_template: str | None = template
         self.params, self.param_schemas = checked_params(values["params"] or {}, where)
         self.outlets = check_assets(values["outlets"], "outlets", where)
         self.inlets = check_assets(values["inlets"], "inlets", where)
@@ -250,8 +256,14 @@ class BaseOperator(DependencyMixin):
             self._relate(task, upstream=False)
 
     @classmethod
-    def partial(cls, **_: Any) -> NoReturn:
-        unsupported.not_yet("dynamic task mapping (.partial/.expand)", cls.__name__)
+    def partial(cls, **kwargs: Any) -> OperatorPartial:
+        """Airflow's `Operator.partial(...)`: the arguments every mapped instance shares."""
+        return OperatorPartial(cls, kwargs)
+
+    #: What the task is mapped over (tradewind.mapping); None for a task that is not mapped.
+    expand_input: ExpandInput | None = None
+    #: Placeholders passed to __init__ for mapped arguments it checks; each instance gets its own.
+    mapped_placeholders: dict[str, Any] = {}
 
     def as_setup(self) -> BaseOperator:
         """Make this a setup task (Airflow's as_setup); returns the task."""
@@ -301,6 +313,15 @@ class XComArg:
     def __getitem__(self, item: str | int) -> XComArg:
         return XComArg(self.operator, self.key, (*self.path, item))
 
+    def map(self, *_: Any) -> NoReturn:
+        unsupported.not_yet("XComArg.map() (transforming mapped values)", f"task {self.operator.task_id!r}")
+
+    def zip(self, *_: Any, **__: Any) -> NoReturn:
+        unsupported.not_yet("XComArg.zip() (zipping mapped values)", f"task {self.operator.task_id!r}")
+
+    def concat(self, *_: Any) -> NoReturn:
+        unsupported.not_yet("XComArg.concat() (concatenating mapped values)", f"task {self.operator.task_id!r}")
+
     def __iter__(self) -> Any:
         raise TypeError(f"{self!r} is not iterable at parse time; index it, or pass it whole to another task")
 
@@ -347,6 +368,42 @@ class XComArg:
         return value
 
 
+class OperatorPartial:
+    """`SomeOperator.partial(**shared)`; `.expand(**mapped)` or `.expand_kwargs(list)` makes the
+    mapped task, constructed once with the shared arguments, as Airflow's MappedOperator."""
+
+    def __init__(self, operator: type[BaseOperator], kwargs: dict[str, Any]) -> None:
+        if "task_id" not in kwargs:
+            raise DagDefinitionError(f"{operator.__name__}.partial() needs a task_id")
+        self.operator = operator
+        self.kwargs = kwargs
+
+    def _where(self) -> str:
+        return f"{self.operator.__name__} {self.kwargs['task_id']!r}"
+
+    def expand(self, **mapped: Any) -> BaseOperator:
+        checked_expand(mapped, self._where())
+        for name in mapped:
+            if name in BASE_DEFAULTS:
+                raise DagDefinitionError(f"{self._where()}: cannot map over {name!r}; pass it to partial() instead")
+            if name in self.kwargs:
+                raise DagDefinitionError(f"{self._where()}: {name!r} is given to both partial() and expand()")
+        task = self._build(list(mapped))
+        mark_mapped(task, ExpandInput("dict", mapped, "attributes"))
+        return task
+
+    def expand_kwargs(self, kwargs: Any) -> BaseOperator:
+        value = checked_expand_kwargs(kwargs, self._where())
+        task = self._build([name for name in self.operator.mapped_placeholders if name not in self.kwargs])
+        mark_mapped(task, ExpandInput("list", value, "attributes"))
+        return task
+
+    def _build(self, mapped: list[str]) -> BaseOperator:
+        placeholders = {name: self.operator.mapped_placeholders.get(name) for name in mapped}
+        build: Any = self.operator
+        return build(**self.kwargs, **placeholders)
+
+
 def find_xcom_args(value: Any) -> list[XComArg]:
     """Every XComArg inside `value`, walking lists, tuples, sets and dict values, in order."""
     if isinstance(value, XComArg):
@@ -372,16 +429,21 @@ def _pulled_in_strings(value: Any) -> list[tuple[str, str]]:
     return []
 
 
-def resolve_xcom_args(value: Any, inputs: dict[str, Any]) -> Any:
-    """`value` with every XComArg replaced by its value from `inputs`."""
+def resolve_xcom_args(value: Any, inputs: dict[str, Any], mapped: dict[str, Any] | None = None) -> Any:
+    """`value` with every XComArg replaced by its value from `inputs`, and every argument of a
+    mapped task group by this instance's own item from `mapped`."""
     if isinstance(value, XComArg):
         return value.resolve(inputs)
+    if isinstance(value, MappedArgument):
+        if mapped is None or value.name not in mapped:
+            raise TaskFailed(f"mapped task group argument {value.name!r} has no value for this instance")
+        return mapped[value.name]
     if isinstance(value, list):
-        return [resolve_xcom_args(v, inputs) for v in value]
+        return [resolve_xcom_args(v, inputs, mapped) for v in value]
     if isinstance(value, tuple):
-        return tuple(resolve_xcom_args(v, inputs) for v in value)
+        return tuple(resolve_xcom_args(v, inputs, mapped) for v in value)
     if isinstance(value, dict):
-        return {k: resolve_xcom_args(v, inputs) for k, v in value.items()}
+        return {k: resolve_xcom_args(v, inputs, mapped) for k, v in value.items()}
     return value
 
 

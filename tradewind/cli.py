@@ -219,8 +219,12 @@ def cmd_runs_cancel(client: Client, args: argparse.Namespace) -> None:
 
 
 def label(ti: control_pb2.TaskInstance) -> str:
-    """A task instance's task id, with its map index when it is one of a mapped task's instances."""
-    return f"{ti.task_id}[{ti.map_index}]" if ti.map_index >= 0 else ti.task_id
+    """A task instance's task id, with its map index (and the name its map_index_template gave
+    it) when it is one of a mapped task's instances."""
+    if ti.map_index < 0:
+        return ti.task_id
+    name = f" {ti.rendered_map_index}" if ti.rendered_map_index else ""
+    return f"{ti.task_id}[{ti.map_index}]{name}"
 
 
 def cmd_tasks_list(client: Client, args: argparse.Namespace) -> None:
@@ -312,7 +316,7 @@ def cmd_tasks_why(client: Client, args: argparse.Namespace) -> None:
 
 def cmd_tasks_clear(client: Client, args: argparse.Namespace) -> None:
     cleared = client.clear_task_instances(args.dag_id, args.run_id, args.task_ids, args.downstream).task_instances
-    print(f"cleared {', '.join(t.task_id for t in cleared)}")
+    print(f"cleared {', '.join(label(t) for t in cleared)}")
 
 
 def cmd_tasks_mark(client: Client, args: argparse.Namespace) -> None:

@@ -53,6 +53,8 @@ class Settings:
     standby: bool = False
     #: A worker gone longer than this is forgotten (its attempts' history stays).
     worker_retention: float = 3600.0
+    #: The most task instances one mapped task may expand to in a run (Airflow's max_map_length).
+    max_map_length: int = 1024
     #: Worker: name, queues and slots.
     worker_name: str = ""
     worker_queues: tuple[str, ...] = ("default",)
@@ -137,6 +139,8 @@ class Settings:
                 raise ConfigError(f"{name} must be positive, not {getattr(self, name)!r}")
         if self.worker_slots < 1:
             raise ConfigError(f"worker slots must be at least 1, not {self.worker_slots}")
+        if self.max_map_length < 1:
+            raise ConfigError(f"max_map_length must be at least 1, not {self.max_map_length}")
         if self.parse_processes < 1:
             raise ConfigError(f"parse_processes must be at least 1, not {self.parse_processes}")
         if not self.worker_queues or any(not q for q in self.worker_queues):

@@ -10,12 +10,12 @@ import functools
 import inspect
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any, NoReturn
+from typing import Any
 
-from tradewind import unsupported
-from tradewind.baseoperator import XComArg
+from tradewind.baseoperator import XComArg, accepts
 from tradewind.dag import DAG, current_dag
 from tradewind.exceptions import DagDefinitionError
+from tradewind.mapping import ExpandInput, checked_expand, checked_expand_kwargs, mark_mapped
 from tradewind.operators.bash import BashDecoratedOperator
 from tradewind.operators.branch import BranchPythonOperator
 from tradewind.operators.python import PythonOperator, ShortCircuitOperator
@@ -105,7 +105,11 @@ class _TaskFactory:
     `.override(task_id=..., retries=...)` gives the same task factory with other options."""
 
     def __init__(
-        self, function: Callable[..., Any], options: dict[str, Any], operator: type[PythonOperator | PythonSensor]
+        self,
+        function: Callable[..., Any],
+        options: dict[str, Any],
+        operator: type[PythonOperator | PythonSensor],
+        shared: dict[str, Any] | None = None,
     ) -> None:
         functools.update_wrapper(self, function)
         self.function = function
@@ -113,9 +117,11 @@ class _TaskFactory:
         self.operator = operator
         #: ("setup"|"teardown", on_failure_fail_dagrun) for @setup and @teardown, else None.
         self.role: tuple[str, bool] | None = None
+        #: Arguments given to partial(), shared by every mapped instance.
+        self.shared = dict(shared or {})
 
     def override(self, **options: Any) -> _TaskFactory:
-        factory = _TaskFactory(self.function, {**self.options, **options}, self.operator)
+        factory = _TaskFactory(self.function, {**self.options, **options}, self.operator, self.shared)
         factory.role = self.role
         return factory
 
@@ -125,16 +131,39 @@ class _TaskFactory:
         factory.role = ("setup", False) if setup else ("teardown", on_failure_fail_dagrun) if teardown else None
         return factory
 
-    def expand(self, **_: Any) -> NoReturn:
-        unsupported.not_yet("dynamic task mapping (.expand)", f"@task {self.function.__name__!r}")
+    def partial(self, **kwargs: Any) -> _TaskFactory:
+        """The function's arguments every mapped instance shares; then `.expand(...)`."""
+        where = f"@task {self.function.__name__!r}"
+        _check_names(self.function, kwargs, where, "partial()")
+        return _TaskFactory(self.function, self.options, self.operator, {**self.shared, **kwargs})
 
-    def expand_kwargs(self, *_: Any) -> NoReturn:
-        unsupported.not_yet("dynamic task mapping (.expand_kwargs)", f"@task {self.function.__name__!r}")
+    def expand(self, **mapped: Any) -> XComArg:
+        """One task instance per item (per combination, over several arguments), as Airflow."""
+        where = f"@task {self.function.__name__!r}"
+        checked_expand(mapped, where)
+        _check_names(self.function, mapped, where, "expand()")
+        twice = sorted(set(mapped) & set(self.shared))
+        if twice:
+            raise DagDefinitionError(f"{where}: {twice[0]!r} is given to both partial() and expand()")
+        output = self._make((), self.shared)
+        mark_mapped(output.operator, ExpandInput("dict", mapped, "op_kwargs"))
+        return output
 
-    def partial(self, **_: Any) -> NoReturn:
-        unsupported.not_yet("dynamic task mapping (.partial)", f"@task {self.function.__name__!r}")
+    def expand_kwargs(self, kwargs: Any) -> XComArg:
+        """One task instance per dict of arguments (a list of dicts, or an XComArg resolving to one)."""
+        value = checked_expand_kwargs(kwargs, f"@task {self.function.__name__!r}")
+        output = self._make((), self.shared)
+        mark_mapped(output.operator, ExpandInput("list", value, "op_kwargs"))
+        return output
 
     def __call__(self, *args: Any, **kwargs: Any) -> XComArg:
+        if self.shared and (args or kwargs):
+            raise DagDefinitionError(
+                f"@task {self.function.__name__!r}: after partial(), call expand() or expand_kwargs(), not the task"
+            )
+        return self._make(args, kwargs)
+
+    def _make(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> XComArg:
         options = dict(self.options)
         multiple_outputs = options.pop("multiple_outputs", None)
         base_id = options.pop("task_id", self.function.__name__)
@@ -158,6 +187,14 @@ class _TaskFactory:
             returns_mapping(self.function) if multiple_outputs is None else bool(multiple_outputs)
         )
         return XComArg(operator)
+
+
+def _check_names(function: Callable[..., Any], values: dict[str, Any], where: str, call: str) -> None:
+    names, _, takes_all = accepts(function)
+    if not takes_all:
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise DagDefinitionError(f"{where}: {call} got an unexpected argument {unknown[0]!r}")
 
 
 def returns_mapping(function: Callable[..., Any]) -> bool:

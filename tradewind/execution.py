@@ -95,19 +95,30 @@ def run_python_task(
     xcom_inputs: dict[str, Any],
     context: dict[str, Any],
     resume: tuple[str, dict[str, Any]] | None = None,
+    mapped: dict[str, Any] | None = None,
 ) -> Any:
     """Import the DAG file from the bundle, find the task and run it; returns its XCom value.
     With `resume` (a method and its keyword arguments), a deferred task resumes in that method.
 
     `xcom_inputs` maps "task_id|key" to the upstream values the task reads. Templates are
     rendered before XComs are put in, so an upstream value is never itself read as a template.
+    `mapped` holds a mapped task instance's own expanded arguments: those written in the DAG
+    file are set before rendering, so their templates render; those from XComs after, as data.
     """
     found = load_task(bundle_dir, dag_file, dag_id, task_id)
     task = copy.copy(found)
+    if task.map_index_template is not None:
+        context["map_index_template"] = task.map_index_template
     settings = found.dag.template_settings if found.dag is not None else None
+    late: dict[str, Any] = {}
+    if mapped is not None and task.expand_input is not None:
+        written = {name: value for name, value in mapped.items() if task.expand_input.literal(name)}
+        late = {name: value for name, value in mapped.items() if name not in written}
+        _apply_mapped(task, written)
     for field in task.template_fields:
         value = render(getattr(task, field, None), context, settings)
-        setattr(task, field, resolve_xcom_args(value, xcom_inputs))
+        setattr(task, field, resolve_xcom_args(value, xcom_inputs, mapped))
+    _apply_mapped(task, late)
     with airflow_imports():  # a task may import from airflow as it runs
         if resume is not None:
             return task.resume_execution(resume[0], resume[1], context)
@@ -148,6 +159,31 @@ def deferral_of(exc: TaskDeferred) -> dict[str, Any]:
         "next_kwargs_json": xcom_codec.dumps(exc.kwargs),
         "timeout_seconds": float(timeout or 0.0),
     }
+
+
+def _apply_mapped(task: Any, mapped: dict[str, Any]) -> None:
+    if not mapped:
+        return
+    target = task.expand_input.target
+    if target == "op_kwargs":
+        task.op_kwargs = {**task.op_kwargs, **mapped}
+    elif target == "attributes":
+        for name, value in mapped.items():
+            setattr(task, name, value)
+
+
+def rendered_map_index(context: dict[str, Any], map_index: int) -> str:
+    """A mapped instance's name: its map_index_template rendered with the context after the task
+    ran, so a value the task put into it (`get_current_context()["name"] = ...`) is seen, as in
+    Airflow. Empty for a task that is not mapped or has no template, or whose template fails."""
+    template = context.get("map_index_template")
+    if map_index < 0 or not template:
+        return ""
+    try:
+        return str(render(template, context))
+    except Exception as exc:  # noqa: BLE001 - the name is for people; the task's own outcome stands
+        print(f"map_index_template did not render: {exc}", file=sys.stderr)
+        return ""
 
 
 def encode_return_value(value: Any, task_id: str = "") -> str:

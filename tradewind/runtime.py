@@ -190,7 +190,8 @@ class RuntimeTaskInstance:
         an XCom that does not exist is `default` (None). Without task_ids, this task's own.
 
         Without map_indexes, every map index of each task is read (a task that is not mapped
-        has one value); with map_indexes, exactly those."""
+        has one value; a mapped task's, one task id asked for, is the list of its instances'
+        values in map-index order, as Airflow 3 gives); with map_indexes, exactly those."""
         if include_prior_dates:
             raise TaskRequestFailed(
                 wire.RequestError.UNIMPLEMENTED, "xcom_pull: include_prior_dates is not supported by Tradewind yet"
@@ -201,6 +202,7 @@ class RuntimeTaskInstance:
         indexes = [] if map_indexes is None else [map_indexes] if isinstance(map_indexes, int) else list(map_indexes)
         found: dict[tuple[str, int], Any] = {}
         by_task: dict[str, list[Any]] = {}
+        mapped: set[str] = set()
         if ids:
             pull = worker_pb2.XComPull(
                 task_ids=ids, key=key, map_indexes=indexes, dag_id=dag_id or "", run_id=run_id or ""
@@ -209,11 +211,14 @@ class RuntimeTaskInstance:
                 decoded = xcom_codec.loads(value.value_json)
                 found[(value.task_id, value.map_index)] = decoded
                 by_task.setdefault(value.task_id, []).append(decoded)
+                if value.map_index >= 0:
+                    mapped.add(value.task_id)
         if not indexes:
             values: list[Any] = []
             for task_id in ids:
                 values.extend(by_task.get(task_id, [default]))
-            return values[0] if single_task and len(values) == 1 else values
+            # A mapped task's value is the list of its instances' values, even of one instance.
+            return values[0] if single_task and len(values) == 1 and ids[0] not in mapped else values
         pairs = [found.get((task_id, index), default) for task_id in ids for index in indexes]
         return pairs[0] if single_task and single_index else pairs
 

@@ -37,6 +37,8 @@ A task with callbacks has "callbacks": the names of those it has (absent when no
 A setup task has "is_setup": true, a teardown "is_teardown": true and "on_failure_fail_dagrun"
 (both absent on other tasks). A task with depends_on_past (or wait_for_downstream, which
 implies it) has "depends_on_past": true, "wait_for_downstream" and "ignore_first_depends_on_past".
+A mapped task has "mapping" (see tradewind.mapping.serialize): what it is mapped over, and
+"map_index_template" when it names its instances.
 Format 1 is format 2 without "timezone", which is then UTC; stored DAGs of format 1 still load.
 """
 
@@ -48,6 +50,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from tradewind import mapping
 from tradewind.assets import Asset, AssetAlias
 from tradewind.baseoperator import BaseOperator, XComArg, find_xcom_args
 from tradewind.callbacks import KINDS as CALLBACK_KINDS
@@ -267,6 +270,12 @@ def _task(task: BaseOperator) -> dict[str, Any]:
         data["python"] = _python(task)
         if getattr(task, "multiple_outputs", False):
             data["python"]["multiple_outputs"] = True
+    if task.map_index_template is not None:
+        data["map_index_template"] = task.map_index_template
+    if task.expand_input is not None:
+        if kind == "empty":
+            raise SerializationError(f"{task.where}: an EmptyOperator cannot be mapped; it has nothing to map over")
+        data["mapping"] = mapping.serialize(task.expand_input, task.where)
     return data
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from tradewind.exceptions import StateTransitionError
@@ -34,6 +35,30 @@ R = RunState
 
 #: States a task instance ends in; its downstream is evaluated when it gets there.
 FINISHED: frozenset[TaskState] = frozenset({T.SUCCESS, T.FAILED, T.SKIPPED, T.UPSTREAM_FAILED, T.REMOVED})
+#: Airflow's grid summarises several task instances (a group's, a mapped task's) by the first of
+#: these states that any of them has.
+SUMMARY_ORDER: tuple[TaskState, ...] = (
+    T.FAILED,
+    T.UPSTREAM_FAILED,
+    T.UP_FOR_RETRY,
+    T.UP_FOR_RESCHEDULE,
+    T.QUEUED,
+    T.SCHEDULED,
+    T.DEFERRED,
+    T.RUNNING,
+    T.NONE,
+    T.SUCCESS,
+    T.SKIPPED,
+    T.REMOVED,
+)
+_SUMMARY_RANK = {state: i for i, state in enumerate(SUMMARY_ORDER)}
+
+
+def summary_state(states: Iterable[TaskState]) -> TaskState:
+    """The state that summarises several task instances, by SUMMARY_ORDER (none when there are none)."""
+    return min(states, key=_SUMMARY_RANK.__getitem__, default=T.NONE)
+
+
 #: States in which a worker holds the task instance.
 ON_WORKER: frozenset[TaskState] = frozenset({T.QUEUED, T.RUNNING})
 
@@ -41,8 +66,8 @@ ON_WORKER: frozenset[TaskState] = frozenset({T.QUEUED, T.RUNNING})
 #: scheduler fails that one task instance with the message of StateTransitionError.
 ALLOWED: dict[TaskState, frozenset[TaskState]] = {
     # ready to run; an empty task succeeds at once; upstream rules skip or fail it; marked or
-    # cancelled by a person
-    T.NONE: frozenset({T.SCHEDULED, T.SUCCESS, T.SKIPPED, T.UPSTREAM_FAILED, T.FAILED}),
+    # cancelled by a person; a mapped instance past the items its task now maps over is removed
+    T.NONE: frozenset({T.SCHEDULED, T.SUCCESS, T.SKIPPED, T.UPSTREAM_FAILED, T.FAILED, T.REMOVED}),
     # sent to a worker; its template failed (up_for_retry or failed); cleared, marked, cancelled
     T.SCHEDULED: frozenset({T.QUEUED, T.UP_FOR_RETRY, T.FAILED, T.NONE, T.SUCCESS, T.SKIPPED}),
     # started; ended before its start was heard; lost or refused (scheduled again, same try)

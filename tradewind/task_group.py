@@ -10,6 +10,7 @@ The scheduler never sees groups; each task carries its group path for the monito
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from tradewind.dag import DAG, current_dag
 from tradewind.dependencies import DependencyMixin
 from tradewind.exceptions import DagDefinitionError
+from tradewind.mapping import ExpandInput, MappedArgument, checked_expand, checked_expand_kwargs
 
 if TYPE_CHECKING:
     from tradewind.baseoperator import BaseOperator
@@ -217,26 +219,63 @@ class _TaskGroupFunction:
     None, as in Airflow. Calling it again makes a new group, `name__1`, `name__2`, ...
     """
 
-    def __init__(self, function: Callable[..., Any], options: dict[str, Any]) -> None:
+    def __init__(
+        self, function: Callable[..., Any], options: dict[str, Any], shared: dict[str, Any] | None = None
+    ) -> None:
         functools.update_wrapper(self, function)
         self.function = function
         self.options = options
+        #: Arguments given to partial(), shared by every mapped instance of the group.
+        self.shared = dict(shared or {})
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        options = {"group_id": self.function.__name__, "add_suffix_on_collision": True, **self.options}
-        if not options.get("tooltip") and self.function.__doc__:
-            options["tooltip"] = self.function.__doc__.strip()
-        with TaskGroup(**options) as group:
+        with self._group() as group:
             result = self.function(*args, **kwargs)
         return group if result is None else result
 
-    def expand(self, **kwargs: Any) -> Any:
-        raise DagDefinitionError(
-            f"task group {self.options.get('group_id', self.function.__name__)!r}: "
-            "mapped task groups (.partial, .expand, .expand_kwargs) are not supported yet"
-        )
+    def _group(self) -> TaskGroup:
+        options = {"group_id": self.function.__name__, "add_suffix_on_collision": True, **self.options}
+        if not options.get("tooltip") and self.function.__doc__:
+            options["tooltip"] = self.function.__doc__.strip()
+        return TaskGroup(**options)
 
-    expand_kwargs = partial = expand
+    def _where(self) -> str:
+        return f"task group {self.options.get('group_id', self.function.__name__)!r}"
+
+    def partial(self, **kwargs: Any) -> _TaskGroupFunction:
+        """The function's arguments every mapped instance of the group shares."""
+        return _TaskGroupFunction(self.function, self.options, {**self.shared, **kwargs})
+
+    def expand(self, **mapped: Any) -> Any:
+        """A mapped task group: every task in it is mapped, instance i of each over item i."""
+        checked_expand(mapped, self._where())
+        return self._mapped("dict", mapped, list(mapped))
+
+    def expand_kwargs(self, kwargs: Any) -> Any:
+        value = checked_expand_kwargs(kwargs, self._where())
+        names = [n for n in inspect.signature(self.function).parameters if n not in self.shared]
+        return self._mapped("list", value, names)
+
+    def _mapped(self, kind: str, value: Any, names: list[str]) -> Any:
+        from tradewind.baseoperator import find_xcom_args
+
+        with self._group() as group:
+            arguments = {name: MappedArgument(group, name) for name in names}
+            result = self.function(**self.shared, **arguments)
+        expand_input = ExpandInput(kind, value, "group", group.path)
+        sources = value.values() if kind == "dict" else [value]
+        producers = [arg.operator for arg in find_xcom_args(list(sources))]
+        roots = group.roots
+        for task in group:
+            if task.expand_input is not None:
+                raise DagDefinitionError(
+                    f"{task.where}: Tradewind does not support mapping a task inside a mapped task group yet"
+                )
+            task.expand_input = expand_input
+            if any(task is root for root in roots):
+                for producer in producers:
+                    task.set_upstream(producer)
+        return group if result is None else result
 
 
 def task_group(python_callable: Callable[..., Any] | None = None, **options: Any) -> Any:

@@ -29,6 +29,8 @@ MAX_RETURN_VALUE_BYTES = 1 * MiB
 MAX_LOG_CHUNK_BYTES = 1 * MiB
 #: The largest TaskFinished.error; longer is cut.
 MAX_ERROR_CHARS = 65_536
+#: The longest TaskFinished.rendered_map_index kept (Airflow's column is as long).
+MAX_RENDERED_MAP_INDEX_CHARS = 250
 #: A stream must send its Hello within this long.
 HELLO_TIMEOUT_SECONDS = 10.0
 #: Between SIGTERM and SIGKILL when an attempt is cancelled or times out.

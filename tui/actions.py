@@ -54,12 +54,16 @@ async def clear_task(screen: LiveScreen, dag_id: str, run_id: str, task_id: str)
     return True
 
 
-async def mark_task(screen: LiveScreen, dag_id: str, run_id: str, task_id: str, state: str) -> None:
-    if await screen.app.push_screen_wait(ConfirmScreen(f"Mark {task_id} in run {run_id} as {state}?")) != "y":
+async def mark_task(
+    screen: LiveScreen, dag_id: str, run_id: str, task_id: str, state: str, map_index: int = -1
+) -> None:
+    """Mark one task instance: of a mapped task, the instance at `map_index`."""
+    name = f"{task_id}[{map_index}]" if map_index >= 0 else task_id
+    if await screen.app.push_screen_wait(ConfirmScreen(f"Mark {name} in run {run_id} as {state}?")) != "y":
         return
-    response = await screen.tw.call(screen.tw.client.mark_task_instance, dag_id, run_id, task_id, state)
+    response = await screen.tw.call(screen.tw.client.mark_task_instance, dag_id, run_id, task_id, state, map_index)
     if response is not None:
-        screen.notify(f"{task_id} is {task_state_name(response.task_instance.state)}", title="Marked")
+        screen.notify(f"{name} is {task_state_name(response.task_instance.state)}", title="Marked")
 
 
 async def cancel_run(screen: LiveScreen, dag_id: str, run_id: str) -> None:

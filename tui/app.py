@@ -225,8 +225,8 @@ class TradewindApp(App[None]):
     def open_dag(self, dag_id: str) -> None:
         self.push_screen(DagScreen(dag_id))
 
-    def open_task_instance(self, dag_id: str, run_id: str, task_id: str) -> None:
-        self.push_screen(TaskInstanceScreen(dag_id, run_id, task_id))
+    def open_task_instance(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> None:
+        self.push_screen(TaskInstanceScreen(dag_id, run_id, task_id, map_index))
 
 
 def run(host: str, credentials: Credentials | None = None) -> None:

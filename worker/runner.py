@@ -119,6 +119,7 @@ class Runner:
                 outlet_alias_events_json=result.outlet_alias_events_json,
                 reschedule_date=to_timestamp(result.reschedule_date),
                 deferral=result.deferral,
+                rendered_map_index=result.rendered_map_index[: wire.MAX_RENDERED_MAP_INDEX_CHARS],
             )
         )
 

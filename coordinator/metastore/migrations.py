@@ -54,10 +54,23 @@ def _to_3_sensors(migrator: SchemaMigrator) -> None:
     _add_missing(migrator, "pool", "include_deferred", peewee.BooleanField(default=False))
 
 
+def _to_3_mapping(migrator: SchemaMigrator) -> None:
+    """XComs of mapped task instances (by map index) and their rendered map_index_template."""
+    _add_missing(migrator, "task_instance", "rendered_map_index", peewee.TextField(default=""))
+    db = migrator.database
+    if "xcom" in db.get_tables() and "map_index" not in {c.name for c in db.get_columns("xcom")}:
+        migrate(
+            migrator.add_column("xcom", "map_index", peewee.IntegerField(default=-1)),
+            migrator.drop_index("xcom", "xcom_dag_run_id_task_id_key"),
+            migrator.add_index("xcom", ("dag_run_id", "task_id", "map_index", "key"), True),
+        )
+
+
 def _to_3(migrator: SchemaMigrator) -> None:
     _to_3_backfill(migrator)
     _to_3_semantics(migrator)
     _to_3_sensors(migrator)
+    _to_3_mapping(migrator)
 
 
 #: The step that turns version N-1 into version N.

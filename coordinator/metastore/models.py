@@ -133,6 +133,8 @@ class TaskInstance(BaseModel):
     start_date = peewee.DateTimeField(null=True)
     end_date = peewee.DateTimeField(null=True)
     next_retry_at = peewee.DateTimeField(null=True)
+    #: A mapped instance's name rendered from its task's map_index_template ("" for none).
+    rendered_map_index = TextField(default="")
 
     class Meta:
         indexes = (
@@ -199,10 +201,12 @@ class XCom(BaseModel):
     task_id = CharField(max_length=250)
     key = CharField(max_length=250)
     value = TextField()
+    #: The map index of the task instance that pushed it; -1 for a task that is not mapped.
+    map_index = peewee.IntegerField(default=-1)
 
     class Meta:
         table_name = "xcom"
-        indexes = ((("dag_run_id", "task_id", "key"), True),)
+        indexes = ((("dag_run_id", "task_id", "map_index", "key"), True),)
 
 
 class Worker(BaseModel):

@@ -128,7 +128,7 @@ class Store(BackfillQueries, AssetStore):
         new_runs = {r.id for r in changes.new_runs}
         new_tis = {t.id for t in changes.new_tis}
         new_attempts = {a.id for a in changes.new_attempts}
-        xcoms = {(run_pk, task_id, key): value for run_pk, task_id, key, value in changes.xcoms}
+        xcoms = {(run_pk, task_id, index, key): value for run_pk, task_id, index, key, value in changes.xcoms}
         triggers = list(changes.triggers.values())
         return [
             _Write.of("run", changes.new_runs, self._insert_runs),
@@ -241,12 +241,12 @@ class Store(BackfillQueries, AssetStore):
     def max_trigger_id(self) -> int:
         return int(m.Trigger.select(peewee.fn.MAX(m.Trigger.id)).scalar() or 0)
 
-    def _upsert_xcoms(self, items: list[tuple[tuple[int, str, str], str]]) -> None:
-        for (run_pk, task_id, key), value in items:
+    def _upsert_xcoms(self, items: list[tuple[tuple[int, str, int, str], str]]) -> None:
+        for (run_pk, task_id, map_index, key), value in items:
             (
-                m.XCom.insert(dag_run_id=run_pk, task_id=task_id, key=key, value=value)
+                m.XCom.insert(dag_run_id=run_pk, task_id=task_id, map_index=map_index, key=key, value=value)
                 .on_conflict(
-                    conflict_target=[m.XCom.dag_run_id, m.XCom.task_id, m.XCom.key],
+                    conflict_target=[m.XCom.dag_run_id, m.XCom.task_id, m.XCom.map_index, m.XCom.key],
                     update={m.XCom.value: peewee.EXCLUDED.value},
                 )
                 .execute()
@@ -284,7 +284,7 @@ class Store(BackfillQueries, AssetStore):
 
     def _update_tis(self, tis: Sequence[TaskInstance]) -> None:
         columns = ["state", "try_number", "max_tries", "worker", "attempt_token"]
-        columns += ["start_date", "end_date", "next_retry_at"]
+        columns += ["start_date", "end_date", "next_retry_at", "map_index", "rendered_map_index"]
         rows = [
             (
                 t.state.value,
@@ -295,6 +295,8 @@ class Store(BackfillQueries, AssetStore):
                 naive(t.start_date),
                 naive(t.end_date),
                 naive(t.next_retry_at),
+                t.map_index,
+                t.rendered_map_index,
                 t.id,
             )
             for t in tis
@@ -555,13 +557,19 @@ class Store(BackfillQueries, AssetStore):
     def list_tis(self, run_pk: int) -> list[m.TaskInstance]:
         return list(m.TaskInstance.select().where(m.TaskInstance.dag_run_id == run_pk).order_by(m.TaskInstance.id))
 
-    def grid_cells(self, run_pks: Sequence[int]) -> list[tuple[int, str, str, int]]:
-        """(run pk, task_id, state, try_number) of every task instance of these runs, in one query."""
+    def grid_cells(self, run_pks: Sequence[int]) -> list[tuple[int, str, str, int, int]]:
+        """(run pk, task_id, state, try_number, map_index) of every task instance of these runs, in one query."""
         if not run_pks:
             return []
         ti = m.TaskInstance
-        query = ti.select(ti.dag_run_id, ti.task_id, ti.state, ti.try_number).where(ti.dag_run_id.in_(list(run_pks)))
+        columns = (ti.dag_run_id, ti.task_id, ti.state, ti.try_number, ti.map_index)
+        query = ti.select(*columns).where(ti.dag_run_id.in_(list(run_pks)))
         return list(query.tuples())  # type: ignore[arg-type]
+
+    def mapped_count(self, run_pk: int, task_id: str) -> int:
+        """How many instances a mapped task has in a run (0 when it is not mapped or not expanded)."""
+        ti = m.TaskInstance
+        return ti.select().where((ti.dag_run_id == run_pk) & (ti.task_id == task_id) & (ti.map_index >= 0)).count()
 
     def get_ti(self, run_pk: int, task_id: str, map_index: int = -1) -> m.TaskInstance | None:
         ti = m.TaskInstance
@@ -647,8 +655,15 @@ class Store(BackfillQueries, AssetStore):
                 out[row.task_instance_id] = row
         return out
 
-    def delete_xcoms(self, run_pk: int, task_ids: Sequence[str]) -> None:
-        m.XCom.delete().where((m.XCom.dag_run_id == run_pk) & (m.XCom.task_id.in_(list(task_ids)))).execute()
+    def delete_xcoms(self, run_pk: int, instances: Sequence[tuple[str, int]]) -> None:
+        """Every XCom of these task instances, each named (task_id, map_index)."""
+        by_index: dict[int, list[str]] = {}
+        for task_id, map_index in instances:
+            by_index.setdefault(map_index, []).append(task_id)
+        for map_index, task_ids in by_index.items():
+            x = m.XCom
+            where = (x.dag_run_id == run_pk) & (x.map_index == map_index) & (x.task_id.in_(task_ids))
+            x.delete().where(where).execute()
 
 
 def _chunks(items: list[Any], size: int = 500) -> Iterable[list[Any]]:
@@ -688,6 +703,7 @@ def _ti_row(ti: TaskInstance) -> dict[str, Any]:
         "run_id": ti.run.run_id,
         "task_id": ti.task_id,
         "map_index": ti.map_index,
+        "rendered_map_index": ti.rendered_map_index,
         "state": ti.state.value,
         "try_number": ti.try_number,
         "max_tries": ti.max_tries,

@@ -6,6 +6,7 @@ Each module's class extends the one before it, so a concept may use those listed
     base        shared state, the timer heap, state moves by the table, the effect list
     slots       the counters that must agree: worker slots, pool use, task instances on workers
     readiness   trigger rules, a new try, failure and retry
+    mapping     dynamic task mapping: a mapped task expanded into one instance per item
     runs        DAGs and their runs: timetables, run creation, start and finish
     dispatch    the ready queue to free worker slots; acknowledgements, refusals and losses
     reschedule  sensors in reschedule mode: up_for_reschedule between pokes, the same try again

@@ -164,13 +164,13 @@ class Backfills(Explain):
 
     def _requeue(self, run: Run, backfill_id: int) -> None:
         """Queue a finished run again for a backfill, every task instance cleared (a new try each)."""
-        for ti in run.tis.values():
+        for ti in run.every_ti():
             ti.max_tries = ti.try_number + ti.spec.retries + 1
             ti.end_date = ti.next_retry_at = None
             ti.losses = 0
             if ti.state is not TaskState.NONE:
                 self._set_state(ti, TaskState.NONE)
-        self._forget_xcoms(run, set(run.tis))
+        self._forget_xcoms(run, set(run.every_ti()))
         run.state = check_run(run.state, RunState.QUEUED)
         run.end_date = None
         run.backfill_id = backfill_id

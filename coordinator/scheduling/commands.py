@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from coordinator.records import Run, TaskInstance
 from coordinator.scheduling.membership import Membership
+from coordinator.scheduling.readiness import downstream_tis
 from coordinator.scheduling.setup_teardown import with_setups_and_teardowns
 from tradewind.exceptions import FailedPrecondition, InvalidArgument, NotFound
 from tradewind.states import FINISHED, RunState, TaskState, check_run
@@ -56,8 +57,8 @@ class Commands(Membership):
         order = [t for t in run.dag.tasks if t in selected and t in run.tis]
         cleared = []
         self._reopen(run)
-        for task_id in order:
-            ti = run.tis[task_id]
+        for ti in [ti for task_id in order for ti in run.instances(task_id)]:
+            run.map_values.pop(ti.task_id, None)
             self._end_attempt(ti, "cleared")
             if ti.state in FINISHED:
                 run.unfinished += 1
@@ -67,16 +68,18 @@ class Commands(Membership):
             if ti.state is not T.NONE:
                 self._set_state(ti, T.NONE)
             cleared.append(ti)
-        self._forget_xcoms(run, set(order))
+        self._forget_xcoms(run, cleared)
         self._evaluate(list(cleared))
         return cleared
 
-    def mark(self, run: Run, task_id: str, state: TaskState) -> TaskInstance:
+    def mark(self, run: Run, task_id: str, state: TaskState, map_index: int = -1) -> TaskInstance:
+        """Mark one task instance; a mapped task's instances are marked one at a time."""
         if state not in (T.SUCCESS, T.FAILED):
             raise InvalidArgument(f"a task instance can be marked success or failed, not {state.value}")
-        ti = run.tis.get(task_id)
+        ti = next((t for t in run.instances(task_id) if t.map_index == map_index), None)
         if ti is None:
-            raise NotFound(f"DAG {run.dag_id!r} run {run.run_id!r} has no task {task_id!r}")
+            index = f" with map index {map_index}" if map_index >= 0 else ""
+            raise NotFound(f"DAG {run.dag_id!r} run {run.run_id!r} has no task {task_id!r}{index}")
         if ti.state is state:
             return ti
         was_finished = ti.state in FINISHED
@@ -85,7 +88,7 @@ class Commands(Membership):
         self._set_state(ti, state)
         ti.end_date = self.clock.now()
         if was_finished:
-            self._evaluate([run.tis[d] for d in run.dag.downstream[ti.task_id] if d in run.tis])
+            self._evaluate(downstream_tis(ti))
             if run.unfinished == 0:
                 self._finish_run(run)
             self._past_follow(ti)
@@ -104,7 +107,7 @@ class Commands(Membership):
             self._forget(run)
             self._backfill_run_ended(run)
             return run
-        for ti in run.tis.values():
+        for ti in run.every_ti():
             if ti.state in FINISHED:
                 continue
             self._end_attempt(ti, "DAG run cancelled")

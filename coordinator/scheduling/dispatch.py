@@ -14,6 +14,7 @@ from functools import partial
 
 from coordinator import payloads
 from coordinator.events import Acked, AttemptRef
+from coordinator.mapspec import MappingError
 from coordinator.queue import GroupKey
 from coordinator.records import Run, TaskInstance
 from coordinator.scheduling.base import MAX_LOSSES, log, ref
@@ -80,13 +81,15 @@ class Dispatch(Runs):
         now = self.clock.now()
         attempt = ti.attempt
         assert attempt is not None
-        self._forget_xcoms(ti.run, {ti.task_id})  # every execution starts with none, as in Airflow
+        self._forget_xcoms(ti.run, [ti])  # every execution starts with none, as in Airflow
         try:
             entry = self.dags.get(ti.run.dag_id)
             last_success = entry.last_success if entry is not None else None
-            payload = payloads.build(ti, last_success, self.secrets, self._inlet_events(ti))
-        except TemplateError as exc:
-            message = self.secrets.redact(f"template did not render: {exc}")
+            mapped = self._mapped_arguments(ti) if ti.map_index >= 0 else None
+            payload = payloads.build(ti, last_success, self.secrets, self._inlet_events(ti), mapped)
+        except (TemplateError, MappingError) as exc:
+            text = f"template did not render: {exc}" if isinstance(exc, TemplateError) else str(exc)
+            message = self.secrets.redact(text)
             run = ti.run
             self.effects.append(
                 WriteLog(run.dag_id, run.run_id, ti.task_id, ti.map_index, ti.try_number, f"{message}\n")
@@ -94,6 +97,8 @@ class Dispatch(Runs):
             attempt.error, attempt.ended_at = message, now
             self._fail(ti, message, retry=True)
             return
+        if payload.rendered_map_index:
+            ti.rendered_map_index = payload.rendered_map_index
         self._set_state(ti, T.QUEUED)
         ti.worker = worker.name
         attempt.worker, attempt.sent_at, attempt.rendered = worker.name, now, payload.rendered
@@ -102,16 +107,18 @@ class Dispatch(Runs):
         self.effects.append(Assign(worker.name, worker.generation, ti, ref(attempt), ti.map_index, payload))
         self._timer(self.ack_timeout, AckDeadline(ti.id, attempt.token))
 
-    def _forget_xcoms(self, run: Run, task_ids: Collection[str]) -> None:
-        """Every XCom of these tasks goes: from memory, from this batch's writes, and from the
-        metastore just before the batch is committed."""
-        keys = [key for key in run.xcoms if key[0] in task_ids]
+    def _forget_xcoms(self, run: Run, tis: Collection[TaskInstance]) -> None:
+        """Every XCom of these task instances goes: from memory, from this batch's writes, and
+        from the metastore just before the batch is committed."""
+        which = {(ti.task_id, ti.map_index) for ti in tis}
+        task_ids = {task_id for task_id, _ in which}
+        keys = [key for key in run.xcoms if key[0] in task_ids and key[:2] in which]
         if not keys:
             return
         for key in keys:
             del run.xcoms[key]
-        self.changes.xcoms = [x for x in self.changes.xcoms if x[0] != run.id or x[1] not in task_ids]
-        self.changes.callbacks.append(("delete_xcoms", run.id, sorted({task_id for task_id, _ in keys})))
+        self.changes.xcoms = [x for x in self.changes.xcoms if x[0] != run.id or x[1:3] not in which]
+        self.changes.callbacks.append(("delete_xcoms", run.id, sorted({key[:2] for key in keys})))
 
     def acked(self, event: Acked) -> None:
         ti = self._reported(event.attempt, event.worker, event.generation)

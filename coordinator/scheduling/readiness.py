@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 from coordinator.dagspec import DagSpec
+from coordinator.mapspec import same_group
 from coordinator.records import TaskInstance
 from coordinator.scheduling.effects import RetryDue
 from coordinator.scheduling.past import Past
@@ -36,7 +37,9 @@ class Readiness(Past):
             ti = work.popleft()
             if ti.state is not T.NONE:
                 continue
-            run = ti.run
+            if ti.spec.mapping is not None and ti.task_id not in ti.run.map_values:
+                work.extend(self._evaluate_mapped(ti))
+                continue
             verdict = evaluate(ti.spec.trigger_rule, upstream_counts(ti))
             if verdict is Verdict.RUN and skipped_by_upstream(ti):
                 verdict = Verdict.SKIP
@@ -53,14 +56,17 @@ class Readiness(Past):
             else:
                 self._set_state(ti, T.SKIPPED if verdict is Verdict.SKIP else T.UPSTREAM_FAILED)
                 ti.end_date = self.clock.now()
-            work.extend(run.tis[d] for d in run.dag.downstream[ti.task_id] if d in run.tis)
+            work.extend(downstream_tis(ti))
             self._ti_finished(ti, evaluate_downstream=False)
+
+    def _evaluate_mapped(self, ti: TaskInstance) -> list[TaskInstance]:
+        raise NotImplementedError  # coordinator.scheduling.mapping
 
     def _ti_finished(self, ti: TaskInstance, evaluate_downstream: bool = True) -> None:
         run = ti.run
         run.unfinished -= 1
         if evaluate_downstream:
-            self._evaluate([run.tis[d] for d in run.dag.downstream[ti.task_id] if d in run.tis])
+            self._evaluate(downstream_tis(ti))
         if run.unfinished == 0 and run.state is RunState.RUNNING:
             self._finish_run(run)
         self._past_follow(ti)
@@ -104,13 +110,12 @@ class Readiness(Past):
             kept = {*follow.task_ids, *descendants(run.dag, follow.task_ids)}
             doomed = [task_id for task_id in direct if task_id not in kept]
         record = json.dumps({"skipped": doomed})
-        run.xcoms[(ti.task_id, SKIPMIXIN_KEY)] = record
-        self.changes.xcoms.append((run.id, ti.task_id, SKIPMIXIN_KEY, record))
+        run.xcoms[(ti.task_id, ti.map_index, SKIPMIXIN_KEY)] = record
+        self.changes.xcoms.append((run.id, ti.task_id, ti.map_index, SKIPMIXIN_KEY, record))
         now = self.clock.now()
         skipped = []
-        for task_id in doomed:
-            other = run.tis.get(task_id)
-            if other is not None and other.state is T.NONE:
+        for other in [instance for task_id in doomed for instance in run.instances(task_id)]:
+            if other.state is T.NONE:
                 self._set_state(other, T.SKIPPED)
                 other.end_date = now
                 skipped.append(other)
@@ -144,7 +149,7 @@ def skipped_by_upstream(ti: TaskInstance) -> bool:
     """Whether a direct upstream task chose to skip this one in its latest execution."""
     xcoms = ti.run.xcoms
     for up in ti.spec.upstream:
-        record = xcoms.get((up, SKIPMIXIN_KEY))
+        record = xcoms.get((up, -1, SKIPMIXIN_KEY))
         if record is not None and ti.task_id in json.loads(record).get("skipped", ()):
             return True
     return False
@@ -162,19 +167,62 @@ def descendants(dag: DagSpec, roots: Iterable[str]) -> list[str]:
     return list(seen)
 
 
+def _upstream_states(ti: TaskInstance) -> Iterator[TaskState]:
+    run = ti.run
+    for up in ti.spec.upstream:
+        instances = run.mapped.get(up)
+        if instances is None:
+            yield run.tis[up].state if up in run.tis else T.REMOVED
+        elif 0 <= ti.map_index < len(instances) and same_group(run.dag.tasks[up].mapping, ti.spec.mapping):
+            yield instances[ti.map_index].state
+        else:
+            for instance in instances:
+                yield instance.state
+
+
+def downstream_tis(ti: TaskInstance) -> list[TaskInstance]:
+    """The task instances directly downstream: every instance of an expanded mapped task, but
+    only the same index of one in the same mapped task group."""
+    run = ti.run
+    if not run.mapped:
+        return [run.tis[d] for d in run.dag.downstream[ti.task_id] if d in run.tis]
+    out = []
+    for d in run.dag.downstream[ti.task_id]:
+        instances = run.mapped.get(d)
+        if instances is None:
+            if d in run.tis:
+                out.append(run.tis[d])
+        elif 0 <= ti.map_index < len(instances) and same_group(ti.spec.mapping, run.dag.tasks[d].mapping):
+            out.append(instances[ti.map_index])
+        else:
+            out.extend(instances)
+    return out
+
+
 def upstream_counts(ti: TaskInstance) -> UpstreamCounts:
+    """Every instance of a mapped upstream task counts (only the same index of one in the same
+    mapped task group), as in Airflow."""
     c = {T.SUCCESS: 0, T.FAILED: 0, T.UPSTREAM_FAILED: 0, T.SKIPPED: 0, T.REMOVED: 0}
+    run = ti.run
     spec = ti.spec
     upstream = spec.upstream
-    tis = ti.run.tis
-    for up in upstream:
-        # No task instance: the task is outside its start_date/end_date for this run; as removed.
-        state = tis[up].state if up in tis else T.REMOVED
-        if state in c:
-            c[state] += 1
+    total = len(upstream)
+    tis = run.tis
+    if not run.mapped:  # the common case, kept as cheap as it is without mapping
+        for up in upstream:
+            # No task instance: the task is outside its start_date/end_date for this run; as removed.
+            state = tis[up].state if up in tis else T.REMOVED
+            if state in c:
+                c[state] += 1
+    else:
+        total = 0
+        for state in _upstream_states(ti):
+            total += 1
+            if state in c:
+                c[state] += 1
     setup_states = [tis[up].state for up in spec.upstream_setups if up in tis] if spec.upstream_setups else []
     return UpstreamCounts(
-        total=len(upstream),
+        total=total,
         success=c[T.SUCCESS],
         failed=c[T.FAILED],
         upstream_failed=c[T.UPSTREAM_FAILED],

@@ -67,11 +67,16 @@ class Reports(Deferral):
         self._record_end(attempt, event)
         self._release(ti)
         self._attempt_ended_on(self.workers.get(event.worker), attempt.id)
+        if event.rendered_map_index and ti.map_index >= 0:
+            ti.rendered_map_index = event.rendered_map_index
+            self.changes.touch_ti(ti)
         outcome = event.outcome
         if outcome == Outcome.SUCCESS:
             if event.return_value_json and ti.spec.do_xcom_push:
-                ti.run.xcoms[(ti.task_id, "return_value")] = event.return_value_json
-                self.changes.xcoms.append((ti.run.id, ti.task_id, "return_value", event.return_value_json))
+                ti.run.xcoms[(ti.task_id, ti.map_index, "return_value")] = event.return_value_json
+                self.changes.xcoms.append(
+                    (ti.run.id, ti.task_id, ti.map_index, "return_value", event.return_value_json)
+                )
                 if (ti.spec.python or {}).get("multiple_outputs"):
                     self._store_outputs(ti, event.return_value_json)
             if event.follow is None:
@@ -98,8 +103,8 @@ class Reports(Deferral):
             return
         for key, item in value.items():
             item_json = json.dumps(item)
-            ti.run.xcoms[(ti.task_id, key)] = item_json
-            self.changes.xcoms.append((ti.run.id, ti.task_id, key, item_json))
+            ti.run.xcoms[(ti.task_id, ti.map_index, key)] = item_json
+            self.changes.xcoms.append((ti.run.id, ti.task_id, ti.map_index, key, item_json))
 
     def _record_end(self, attempt: Attempt, event: Finished) -> None:
         attempt.ended_at = event.ended_at or self.clock.now()

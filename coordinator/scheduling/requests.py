@@ -55,8 +55,8 @@ class Requests(Reports):
             )
         request = event.request
         if isinstance(request, PushXCom):
-            ti.run.xcoms[(ti.task_id, request.key)] = request.value_json
-            self.changes.xcoms.append((ti.run.id, ti.task_id, request.key, request.value_json))
+            ti.run.xcoms[(ti.task_id, ti.map_index, request.key)] = request.value_json
+            self.changes.xcoms.append((ti.run.id, ti.task_id, ti.map_index, request.key, request.value_json))
             return None
         if isinstance(request, GetVariable):
             row = self.secrets.variable(request.key)
@@ -77,22 +77,26 @@ class Requests(Reports):
             if found is None:
                 return StoredPull(dag_id, run_id, request)
             run = found
-        return pulled(run.xcoms, request)
+        return pulled(run.xcoms, request, {task_id: len(run.mapped[task_id]) for task_id in run.mapped})
 
 
-def pulled(xcoms: Mapping[tuple[str, str], str], request: PullXCom) -> RequestFailed | XComsPulled:
-    """A run's XComs (by task id and key) asked for, in the order of task_ids, then map index.
-
-    XComs are stored per (task_id, key) until mapped task instances exist: every one is at map
-    index -1."""
+def pulled(
+    xcoms: Mapping[tuple[str, int, str], str], request: PullXCom, mapped: Mapping[str, int]
+) -> RequestFailed | XComsPulled:
+    """A run's XComs (by task id, map index and key) asked for, in the order of task_ids, then
+    map index: every map index of a task (its instance count in `mapped`, else -1 alone)
+    without map_indexes, else exactly those asked for."""
     values: list[tuple[str, int, str]] = []
     size = 0
     for task_id in request.task_ids:
-        value = xcoms.get((task_id, request.key))
-        if value is None or (request.map_indexes and -1 not in request.map_indexes):
-            continue
-        values.append((task_id, -1, value))
-        size += len(value.encode()) + len(task_id.encode()) + VALUE_OVERHEAD
+        count = mapped.get(task_id)
+        indexes = request.map_indexes or (range(count) if count is not None else (-1,))
+        for index in indexes:
+            value = xcoms.get((task_id, index, request.key))
+            if value is None:
+                continue
+            values.append((task_id, index, value))
+            size += len(value.encode()) + len(task_id.encode()) + VALUE_OVERHEAD
     limit = wire.MAX_MESSAGE_BYTES - ANSWER_MARGIN
     if size > limit:
         return RequestFailed(

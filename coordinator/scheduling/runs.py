@@ -10,7 +10,7 @@ from coordinator.dagspec import DagSpec
 from coordinator.records import LastSuccess, Run, TaskInstance
 from coordinator.scheduling.base import DagEntry, log
 from coordinator.scheduling.effects import RunCallback, ScheduleDue, WatchDag
-from coordinator.scheduling.readiness import Readiness
+from coordinator.scheduling.mapping import Mapping
 from coordinator.timetable import RunInfo, Timetable
 from tradewind.exceptions import FailedPrecondition, InvalidArgument, NotFound
 from tradewind.params import conf_error
@@ -19,7 +19,7 @@ from tradewind.states import RunState, TaskState, check_run
 T = TaskState
 
 
-class Runs(Readiness):
+class Runs(Mapping):
     def register_dag(self, spec: DagSpec, paused: bool, last_scheduled_date: datetime | None) -> None:
         entry = self.dags.get(spec.dag_id)
         timetable = Timetable(spec.data)
@@ -141,7 +141,7 @@ class Runs(Readiness):
         self.runs_by_key[(run.dag_id, run.run_id)] = run
 
     def _forget(self, run: Run) -> None:
-        for ti in run.tis.values():
+        for ti in run.every_ti():
             self.tis.pop(ti.id, None)
         self.runs.pop(run.id, None)
         self.runs_by_key.pop((run.dag_id, run.run_id), None)
@@ -170,12 +170,13 @@ class Runs(Readiness):
             self.changes.new_tis.append(ti)
         roots = [ti for ti in run.tis.values() if not any(up in run.tis for up in ti.spec.upstream)]
         run.unfinished = len(run.tis)
+        roots.extend(self._expand_literals(run))
         self._evaluate(roots)
         if not run.tis:
             self._finish_run(run)
 
     def _finish_run(self, run: Run) -> None:
-        leaves = [run.tis[t] for t in run.dag.leaves if t in run.tis]
+        leaves = [ti for t in run.dag.leaves for ti in run.instances(t)]
         failed = any(ti.state in (T.FAILED, T.UPSTREAM_FAILED) for ti in leaves)
         if failed:
             self._end_run(run, RunState.FAILED, "task_failure")
@@ -238,7 +239,7 @@ class Runs(Readiness):
         """Bring a finished run back into memory (to clear or mark its task instances)."""
         self._remember(run)
         self._past_track(run)
-        for ti in run.tis.values():
+        for ti in run.every_ti():
             self.tis[ti.id] = ti
 
     def run_for(self, dag_id: str, run_id: str) -> Run | None:

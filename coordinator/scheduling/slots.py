@@ -80,7 +80,7 @@ def invariant_errors(s: Any) -> list[str]:
             if worker is None or ti.id not in worker.running:
                 errors.append(f"{ti.label()} is {ti.state} on {ti.worker!r}, which does not hold it")
     for run in s.runs.values():
-        unfinished = sum(1 for ti in run.tis.values() if ti.state not in FINISHED)
+        unfinished = sum(1 for ti in run.every_ti() if ti.state not in FINISHED)
         if run.state is RunState.RUNNING and run.unfinished != unfinished:
             errors.append(f"run {run.run_id!r} unfinished is {run.unfinished}, counted {unfinished}")
     return errors

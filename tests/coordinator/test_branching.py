@@ -139,9 +139,9 @@ def test_multiple_outputs_stores_each_key_of_the_returned_dict_as_its_own_xcom(h
     (ti,) = harness.assignments(harness.turn())
     finish(harness, ti, value='{"total": 3, "names": ["a", "b"]}')
     assert run.xcoms == {
-        ("extract", "return_value"): '{"total": 3, "names": ["a", "b"]}',
-        ("extract", "total"): "3",
-        ("extract", "names"): '["a", "b"]',
+        ("extract", -1, "return_value"): '{"total": 3, "names": ["a", "b"]}',
+        ("extract", -1, "total"): "3",
+        ("extract", -1, "names"): '["a", "b"]',
     }
 
 
@@ -174,7 +174,7 @@ def test_a_task_the_branch_skipped_stays_skipped_when_cleared_alone(harness: Har
     harness.worker()
     run = harness.scheduler.trigger("d", {}, "", None, False)
     assert run_all(harness, {"branch": FollowTasks(("left",))}) == ["branch", "left"]
-    assert run.xcoms[("branch", "skipmixin_key")] == '{"skipped": ["right"]}'
+    assert run.xcoms[("branch", -1, "skipmixin_key")] == '{"skipped": ["right"]}'
     harness.scheduler.adopt_run(run)
     harness.scheduler.clear(run, ["right"], include_downstream=False)
     harness.check()

@@ -28,6 +28,7 @@ READS = {
     "list_runs",
     "list_tis",
     "grid_cells",
+    "mapped_count",
     "get_ti",
     "attempts",
     "list_workers",

@@ -174,6 +174,10 @@ VERSION_1_DDL = [
     """INSERT INTO task_attempt VALUES (3, 7, 1, 'tok', 'success', 'w1', NULL, NULL, NULL, NULL, NULL, NULL,
     0, '', 0.0, 0.0, 0, '')""",
     "INSERT INTO worker VALUES ('w1', 'h', 1, '[]', 4, '{}', '[]', '1.0', 'lost', '', NULL, NULL)",
+    """CREATE TABLE xcom (id INTEGER NOT NULL PRIMARY KEY, dag_run_id BIGINT NOT NULL,
+    task_id VARCHAR(250) NOT NULL, key VARCHAR(250) NOT NULL, value TEXT NOT NULL)""",
+    "CREATE UNIQUE INDEX xcom_dag_run_id_task_id_key ON xcom (dag_run_id, task_id, key)",
+    "INSERT INTO xcom VALUES (1, 1, 'a', 'return_value', '7')",
 ]
 
 
@@ -221,7 +225,12 @@ def test_a_version_1_metastore_is_migrated_to_the_current_version(version_1_url:
         assert schema(database) == created
         assert m.Meta.get(m.Meta.key == "schema_version").value == str(dbmod.SCHEMA_VERSION)
         old = m.TaskInstance.get_by_id(7)
-        assert (old.task_id, old.map_index, old.state) == ("a", -1, "success")
+        assert (old.task_id, old.map_index, old.state, old.rendered_map_index) == ("a", -1, "success", "")
+        xcom = m.XCom.get_by_id(1)
+        assert (xcom.task_id, xcom.map_index, xcom.value) == ("a", -1, "7")
+        m.XCom.insert(id=2, dag_run_id=1, task_id="a", map_index=0, key="return_value", value="8").execute()
+        with pytest.raises(peewee.IntegrityError), database.atomic():
+            m.XCom.insert(id=3, dag_run_id=1, task_id="a", map_index=0, key="return_value", value="9").execute()
         assert m.TaskAttempt.get_by_id(3).lost is False
         worker = m.Worker.get_by_id("w1")
         assert (worker.instance_id, worker.last_seen_at, worker.slots) == ("", None, 4)
@@ -290,7 +299,7 @@ def test_a_batch_with_one_refused_row_stores_every_other_row(store: Store) -> No
     attempts = [Attempt(1, a.id, 1, "t1", TaskState.QUEUED), Attempt(2, c.id, 1, "t3", TaskState.QUEUED)]
     attempts[1].max_rss_bytes = 2**70
     changes = Changes(new_runs=[run], new_tis=[a, b, c], new_attempts=attempts)
-    changes.xcoms.append((run.id, "a", "return_value", '"x"'))
+    changes.xcoms.append((run.id, "a", -1, "return_value", '"x"'))
     changes.workers["w1"] = {"host": "h", "state": "active"}
 
     failures = store.commit(changes)
@@ -309,7 +318,7 @@ def test_every_string_is_stored_in_a_form_every_backend_accepts(store: Store) ->
     nul = "bad\x00value"
     attempt = Attempt(1, a.id, 1, "t1", TaskState.FAILED, error=f"Traceback\x00 {'x' * 70_000}", rendered=nul)
     changes = Changes(new_runs=[run], new_tis=[a], new_attempts=[attempt])
-    changes.xcoms.append((run.id, "a", "return_value", nul))
+    changes.xcoms.append((run.id, "a", -1, "return_value", nul))
     changes.workers["w1"] = {"host": "h" * 300 + "\x00", "version": nul, "reason": nul, "state": "lost"}
     assert store.commit(changes) == []
     a.worker = "w\x00" + "w" * 300

@@ -157,7 +157,7 @@ def test_clearing_a_task_forgets_every_xcom_it_pushed(tmp_path: Path) -> None:
             stream.send(worker_pb2.WorkerMessage(finished=finished))
             await stream.receive("result_ack")
             run_ = engine.scheduler.run_for("d", "r")
-            assert run_ is not None and set(run_.xcoms) == {("a", "city"), ("a", "return_value")}
+            assert run_ is not None and set(run_.xcoms) == {("a", -1, "city"), ("a", -1, "return_value")}
             cleared: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
             args = {"dag_id": "d", "run_id": "r", "task_ids": ["a"], "include_downstream": False}
             engine.submit(Command("clear", args, cleared))

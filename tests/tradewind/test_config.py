@@ -40,6 +40,7 @@ CASES: dict[str, tuple[Any, str, Any, tuple[Any, Any, Any]]] = {
     "default_pool_slots": (7, "8", 9, (7, 8, 9)),
     "standby": (True, "0", True, (True, False, True)),
     "worker_retention": (60, "120", 180.0, (60.0, 120.0, 180.0)),
+    "max_map_length": (10, "20", 30, (10, 20, 30)),
     "worker_name": ("toml-worker", "env-worker", "flag-worker", ("toml-worker", "env-worker", "flag-worker")),
     "worker_queues": (["a", "b"], "c, d", "e", (("a", "b"), ("c", "d"), ("e",))),
     "worker_slots": (2, "3", 4, (2, 3, 4)),
@@ -100,3 +101,5 @@ def test_errors_name_the_source_and_the_value(tmp_path: Path) -> None:
         Settings.load({}, {"TRADEWIND_WORKER_SLOTS": "many"}, tmp_path / "absent.toml")
     with pytest.raises(ConfigError, match=r"heartbeat_timeout must be positive, not 0\.0"):
         Settings.load({"heartbeat_timeout": 0}, {"TRADEWIND_HEARTBEAT_TIMEOUT": "5"}, tmp_path / "absent.toml")
+    with pytest.raises(ConfigError, match=r"max_map_length must be at least 1, not 0"):
+        Settings.load({}, {"TRADEWIND_MAX_MAP_LENGTH": "0"}, tmp_path / "absent.toml")

@@ -201,12 +201,16 @@ def test_a_group_id_used_twice_or_by_a_task_is_an_error_naming_it() -> None:
             EmptyOperator(task_id="g")
 
 
-def test_mapping_a_task_group_is_an_error_naming_the_feature() -> None:
+def test_mapping_a_task_inside_a_mapped_task_group_is_an_error_naming_the_feature() -> None:
+    @task
+    def echo(value: str) -> str:
+        return value
+
     @task_group
     def per_file(name: str) -> None:
-        pass
+        echo.expand(value=[name])
 
-    with DAG("d"), pytest.raises(DagDefinitionError, match="task group 'per_file': mapped task groups"):
+    with DAG("d"), pytest.raises(DagDefinitionError, match="mapping a task inside a mapped task group"):
         per_file.expand(name=["a", "b"])
 
 

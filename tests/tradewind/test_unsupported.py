@@ -13,12 +13,12 @@ from tradewind.exceptions import DagDefinitionError
 HEADER = "from tradewind import DAG, BashOperator, dag, task\n"
 CASES = [
     (
-        '@dag(schedule=None)\ndef x():\n    @task\n    def f(v):\n        return v\n    f.expand(v=[1, 2])\nx()',
-        "Tradewind does not support dynamic task mapping (.expand) yet",
+        '@dag(schedule=None)\ndef x():\n    @task\n    def f():\n        return [1]\n    f().map(str)\nx()',
+        "Tradewind does not support XComArg.map() (transforming mapped values) yet",
     ),
     (
-        'with DAG(dag_id="x", schedule=None):\n    BashOperator.partial(task_id="a").expand(bash_command=["true"])',
-        "Tradewind does not support dynamic task mapping (.partial/.expand) yet",
+        '@dag(schedule=None)\ndef x():\n    @task\n    def f():\n        return [1]\n    f().zip(f())\nx()',
+        "Tradewind does not support XComArg.zip() (zipping mapped values) yet",
     ),
     (
         'DAG(dag_id="x", schedule=None).test(conn_file_path="conns.yaml")',

@@ -193,6 +193,7 @@ class FixtureControlService(control_pb2_grpc.ControlServiceServicer):
             dag_id="orders_daily",
             run_id=COLUMNS[5][0],
             task_id="clean_users",
+            map_index=-1,
             state=S.TASK_STATE_RUNNING,
             try_number=2,
             max_tries=3,

@@ -114,6 +114,7 @@ def test_xcom_pull_answers_in_airflows_shapes(tmp_path: Path) -> None:
         ("up", -1, "k"): "v",
         ("mapped", 0, "return_value"): "m0",
         ("mapped", 1, "return_value"): "m1",
+        ("single_instance", 0, "return_value"): "s0",
     }
 
     def body(ti: RuntimeTaskInstance) -> dict[str, Any]:
@@ -126,6 +127,7 @@ def test_xcom_pull_answers_in_airflows_shapes(tmp_path: Path) -> None:
             "all_mapped": ti.xcom_pull(task_ids="mapped"),
             "one_mapped": ti.xcom_pull(task_ids="mapped", map_indexes=1),
             "some_mapped": ti.xcom_pull(task_ids="mapped", map_indexes=[1, 7]),
+            "mapped_into_one": ti.xcom_pull(task_ids="single_instance"),
             "none_asked": ti.xcom_pull(task_ids=[]),
         }
 
@@ -139,6 +141,7 @@ def test_xcom_pull_answers_in_airflows_shapes(tmp_path: Path) -> None:
         "all_mapped": ["m0", "m1"],
         "one_mapped": "m1",
         "some_mapped": ["m1", None],
+        "mapped_into_one": ["s0"],
         "none_asked": [],
     }
 

@@ -22,6 +22,7 @@ from tradewind.templates import render
 class BashOperator(BaseOperator):
     template_fields = ("bash_command", "env", "cwd")
     template_ext = (".sh", ".bash")
+    mapped_placeholders = {"bash_command": "true"}
 
     def __init__(
         self,

@@ -186,7 +186,7 @@ class DagRun(_message.Message):
     def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.RunState, str]] = ..., run_type: _Optional[str] = ..., logical_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., data_interval_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., data_interval_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., conf_json: _Optional[str] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., dag_version: _Optional[int] = ..., backfill_id: _Optional[int] = ...) -> None: ...
 
 class TaskInstance(_message.Message):
-    __slots__ = ("id", "dag_id", "run_id", "task_id", "state", "try_number", "max_tries", "operator", "queue", "pool", "priority_weight", "worker", "start_date", "end_date", "next_retry_at", "map_index")
+    __slots__ = ("id", "dag_id", "run_id", "task_id", "state", "try_number", "max_tries", "operator", "queue", "pool", "priority_weight", "worker", "start_date", "end_date", "next_retry_at", "map_index", "rendered_map_index")
     ID_FIELD_NUMBER: _ClassVar[int]
     DAG_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -203,6 +203,7 @@ class TaskInstance(_message.Message):
     END_DATE_FIELD_NUMBER: _ClassVar[int]
     NEXT_RETRY_AT_FIELD_NUMBER: _ClassVar[int]
     MAP_INDEX_FIELD_NUMBER: _ClassVar[int]
+    RENDERED_MAP_INDEX_FIELD_NUMBER: _ClassVar[int]
     id: int
     dag_id: str
     run_id: str
@@ -219,7 +220,8 @@ class TaskInstance(_message.Message):
     end_date: _timestamp_pb2.Timestamp
     next_retry_at: _timestamp_pb2.Timestamp
     map_index: int
-    def __init__(self, id: _Optional[int] = ..., dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.TaskState, str]] = ..., try_number: _Optional[int] = ..., max_tries: _Optional[int] = ..., operator: _Optional[str] = ..., queue: _Optional[str] = ..., pool: _Optional[str] = ..., priority_weight: _Optional[int] = ..., worker: _Optional[str] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., map_index: _Optional[int] = ...) -> None: ...
+    rendered_map_index: str
+    def __init__(self, id: _Optional[int] = ..., dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.TaskState, str]] = ..., try_number: _Optional[int] = ..., max_tries: _Optional[int] = ..., operator: _Optional[str] = ..., queue: _Optional[str] = ..., pool: _Optional[str] = ..., priority_weight: _Optional[int] = ..., worker: _Optional[str] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., map_index: _Optional[int] = ..., rendered_map_index: _Optional[str] = ...) -> None: ...
 
 class TaskAttempt(_message.Message):
     __slots__ = ("attempt_id", "try_number", "lost", "state", "worker", "ready_at", "queued_at", "sent_at", "acked_at", "started_at", "ended_at", "exit_code", "error", "usage", "rendered")
@@ -445,12 +447,16 @@ class GetDagGridResponse(_message.Message):
     def __init__(self, dag_runs: _Optional[_Iterable[_Union[DagRun, _Mapping]]] = ..., task_ids: _Optional[_Iterable[str]] = ..., columns: _Optional[_Iterable[_Union[GridColumn, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GridColumn(_message.Message):
-    __slots__ = ("states", "try_numbers")
+    __slots__ = ("states", "try_numbers", "mapped_counts", "mapped_finished")
     STATES_FIELD_NUMBER: _ClassVar[int]
     TRY_NUMBERS_FIELD_NUMBER: _ClassVar[int]
+    MAPPED_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    MAPPED_FINISHED_FIELD_NUMBER: _ClassVar[int]
     states: _containers.RepeatedScalarFieldContainer[_common_pb2.TaskState]
     try_numbers: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, states: _Optional[_Iterable[_Union[_common_pb2.TaskState, str]]] = ..., try_numbers: _Optional[_Iterable[int]] = ...) -> None: ...
+    mapped_counts: _containers.RepeatedScalarFieldContainer[int]
+    mapped_finished: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, states: _Optional[_Iterable[_Union[_common_pb2.TaskState, str]]] = ..., try_numbers: _Optional[_Iterable[int]] = ..., mapped_counts: _Optional[_Iterable[int]] = ..., mapped_finished: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class GetTaskInstanceRequest(_message.Message):
     __slots__ = ("dag_id", "run_id", "task_id", "map_index")

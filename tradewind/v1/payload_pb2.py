@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1atradewind/v1/payload.proto\x12\x0ctradewind.v1\"\xbc\x01\n\x0b\x42\x61shPayload\x12\x14\n\x0c\x62\x61sh_command\x18\x01 \x01(\t\x12/\n\x03\x65nv\x18\x02 \x03(\x0b\x32\".tradewind.v1.BashPayload.EnvEntry\x12\x12\n\nappend_env\x18\x03 \x01(\x08\x12\x0b\n\x03\x63wd\x18\x04 \x01(\t\x12\x19\n\x11skip_on_exit_code\x18\x05 \x03(\x05\x1a*\n\x08\x45nvEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x87\x01\n\rPythonPayload\x12\x13\n\x0b\x62undle_hash\x18\x01 \x01(\t\x12\x10\n\x08\x64\x61g_file\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x61g_id\x18\x03 \x01(\t\x12\x0f\n\x07task_id\x18\x04 \x01(\t\x12\x18\n\x10xcom_inputs_json\x18\x05 \x01(\t\x12\x14\n\x0c\x63ontext_json\x18\x06 \x01(\t\"o\n\x0bTaskPayload\x12)\n\x04\x62\x61sh\x18\x01 \x01(\x0b\x32\x19.tradewind.v1.BashPayloadH\x00\x12-\n\x06python\x18\x02 \x01(\x0b\x32\x1b.tradewind.v1.PythonPayloadH\x00\x42\x06\n\x04kindb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1atradewind/v1/payload.proto\x12\x0ctradewind.v1\"\xbc\x01\n\x0b\x42\x61shPayload\x12\x14\n\x0c\x62\x61sh_command\x18\x01 \x01(\t\x12/\n\x03\x65nv\x18\x02 \x03(\x0b\x32\".tradewind.v1.BashPayload.EnvEntry\x12\x12\n\nappend_env\x18\x03 \x01(\x08\x12\x0b\n\x03\x63wd\x18\x04 \x01(\t\x12\x19\n\x11skip_on_exit_code\x18\x05 \x03(\x05\x1a*\n\x08\x45nvEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa3\x01\n\rPythonPayload\x12\x13\n\x0b\x62undle_hash\x18\x01 \x01(\t\x12\x10\n\x08\x64\x61g_file\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x61g_id\x18\x03 \x01(\t\x12\x0f\n\x07task_id\x18\x04 \x01(\t\x12\x18\n\x10xcom_inputs_json\x18\x05 \x01(\t\x12\x14\n\x0c\x63ontext_json\x18\x06 \x01(\t\x12\x1a\n\x12mapped_kwargs_json\x18\x07 \x01(\t\"o\n\x0bTaskPayload\x12)\n\x04\x62\x61sh\x18\x01 \x01(\x0b\x32\x19.tradewind.v1.BashPayloadH\x00\x12-\n\x06python\x18\x02 \x01(\x0b\x32\x1b.tradewind.v1.PythonPayloadH\x00\x42\x06\n\x04kindb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,7 +38,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BASHPAYLOAD_ENVENTRY']._serialized_start=191
   _globals['_BASHPAYLOAD_ENVENTRY']._serialized_end=233
   _globals['_PYTHONPAYLOAD']._serialized_start=236
-  _globals['_PYTHONPAYLOAD']._serialized_end=371
-  _globals['_TASKPAYLOAD']._serialized_start=373
-  _globals['_TASKPAYLOAD']._serialized_end=484
+  _globals['_PYTHONPAYLOAD']._serialized_end=399
+  _globals['_TASKPAYLOAD']._serialized_start=401
+  _globals['_TASKPAYLOAD']._serialized_end=512
 # @@protoc_insertion_point(module_scope)

@@ -28,20 +28,22 @@ class BashPayload(_message.Message):
     def __init__(self, bash_command: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., append_env: _Optional[bool] = ..., cwd: _Optional[str] = ..., skip_on_exit_code: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class PythonPayload(_message.Message):
-    __slots__ = ("bundle_hash", "dag_file", "dag_id", "task_id", "xcom_inputs_json", "context_json")
+    __slots__ = ("bundle_hash", "dag_file", "dag_id", "task_id", "xcom_inputs_json", "context_json", "mapped_kwargs_json")
     BUNDLE_HASH_FIELD_NUMBER: _ClassVar[int]
     DAG_FILE_FIELD_NUMBER: _ClassVar[int]
     DAG_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     XCOM_INPUTS_JSON_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_JSON_FIELD_NUMBER: _ClassVar[int]
+    MAPPED_KWARGS_JSON_FIELD_NUMBER: _ClassVar[int]
     bundle_hash: str
     dag_file: str
     dag_id: str
     task_id: str
     xcom_inputs_json: str
     context_json: str
-    def __init__(self, bundle_hash: _Optional[str] = ..., dag_file: _Optional[str] = ..., dag_id: _Optional[str] = ..., task_id: _Optional[str] = ..., xcom_inputs_json: _Optional[str] = ..., context_json: _Optional[str] = ...) -> None: ...
+    mapped_kwargs_json: str
+    def __init__(self, bundle_hash: _Optional[str] = ..., dag_file: _Optional[str] = ..., dag_id: _Optional[str] = ..., task_id: _Optional[str] = ..., xcom_inputs_json: _Optional[str] = ..., context_json: _Optional[str] = ..., mapped_kwargs_json: _Optional[str] = ...) -> None: ...
 
 class TaskPayload(_message.Message):
     __slots__ = ("bash", "python")

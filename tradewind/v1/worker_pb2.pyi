@@ -175,7 +175,7 @@ class TaskStarted(_message.Message):
     def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., pid: _Optional[int] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TaskFinished(_message.Message):
-    __slots__ = ("attempt", "outcome", "exit_code", "error", "return_value_json", "ended_at", "usage", "follow", "outlet_extra_json", "outlet_alias_events_json", "reschedule_date", "deferral")
+    __slots__ = ("attempt", "outcome", "exit_code", "error", "return_value_json", "ended_at", "usage", "follow", "outlet_extra_json", "outlet_alias_events_json", "reschedule_date", "deferral", "rendered_map_index")
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
@@ -188,6 +188,7 @@ class TaskFinished(_message.Message):
     OUTLET_ALIAS_EVENTS_JSON_FIELD_NUMBER: _ClassVar[int]
     RESCHEDULE_DATE_FIELD_NUMBER: _ClassVar[int]
     DEFERRAL_FIELD_NUMBER: _ClassVar[int]
+    RENDERED_MAP_INDEX_FIELD_NUMBER: _ClassVar[int]
     attempt: _common_pb2.Attempt
     outcome: TaskOutcome
     exit_code: int
@@ -200,7 +201,8 @@ class TaskFinished(_message.Message):
     outlet_alias_events_json: str
     reschedule_date: _timestamp_pb2.Timestamp
     deferral: Deferral
-    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., outcome: _Optional[_Union[TaskOutcome, str]] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., return_value_json: _Optional[str] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., usage: _Optional[_Union[_common_pb2.ResourceUsage, _Mapping]] = ..., follow: _Optional[_Union[FollowTasks, _Mapping]] = ..., outlet_extra_json: _Optional[str] = ..., outlet_alias_events_json: _Optional[str] = ..., reschedule_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deferral: _Optional[_Union[Deferral, _Mapping]] = ...) -> None: ...
+    rendered_map_index: str
+    def __init__(self, attempt: _Optional[_Union[_common_pb2.Attempt, _Mapping]] = ..., outcome: _Optional[_Union[TaskOutcome, str]] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., return_value_json: _Optional[str] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., usage: _Optional[_Union[_common_pb2.ResourceUsage, _Mapping]] = ..., follow: _Optional[_Union[FollowTasks, _Mapping]] = ..., outlet_extra_json: _Optional[str] = ..., outlet_alias_events_json: _Optional[str] = ..., reschedule_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deferral: _Optional[_Union[Deferral, _Mapping]] = ..., rendered_map_index: _Optional[str] = ...) -> None: ...
 
 class Deferral(_message.Message):
     __slots__ = ("trigger_classpath", "trigger_kwargs_json", "next_method", "next_kwargs_json", "timeout_seconds")

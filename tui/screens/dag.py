@@ -235,6 +235,9 @@ class DagScreen(LiveScreen):
             text.append_text(task_badge(state))
             if try_number:
                 text.append(f" · try {try_number}")
+            instances = self.grid.instances()
+            if instances is not None:
+                text.append(f"\nmapped: {instances[1]}/{instances[0]} instances finished")
             text.append("\n\nenter opens it; c clears, s/f marks it", style="dim")
         return text
 
@@ -295,7 +298,7 @@ class DagScreen(LiveScreen):
         if self.grid.cell()[0] == common_pb2.TASK_STATE_UNSPECIFIED:
             self.notify(f"run {run.run_id} has no task {task_id}: the task is newer than the run", title="Grid")
             return
-        self.tw.open_task_instance(self.dag_id, run.run_id, task_id)
+        self.tw.open_task_instance(self.dag_id, run.run_id, task_id, 0 if self.grid.instances() else -1)
 
     def tick(self) -> None:
         run = self.grid.run
@@ -310,7 +313,10 @@ class DagScreen(LiveScreen):
             kind = change.WhichOneof("change")
             if kind == "task_instance":
                 ti = change.task_instance
-                if ti.dag_id == self.dag_id and not grid.set_cell(ti.run_id, ti.task_id, ti.state, ti.try_number):
+                if ti.dag_id != self.dag_id:
+                    continue
+                # A mapped instance changes its cell's summary, which only the server has whole.
+                if ti.map_index >= 0 or not grid.set_cell(ti.run_id, ti.task_id, ti.state, ti.try_number):
                     self._grid_reload_pending |= newest
             elif kind == "dag_run":
                 run = change.dag_run

@@ -52,12 +52,18 @@ class TaskInstanceScreen(LiveScreen):
         Binding("f", "mark('failed')", "Mark failed"),
         Binding("left_square_bracket", "try_step(-1)", "Earlier try"),
         Binding("right_square_bracket", "try_step(1)", "Later try"),
+        Binding("less_than_sign", "instance_step(-1)", "Previous instance", show=False),
+        Binding("greater_than_sign", "instance_step(1)", "Next instance", show=False),
     ]
 
-    def __init__(self, dag_id: str, run_id: str, task_id: str) -> None:
+    def __init__(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> None:
         super().__init__()
         self.dag_id, self.run_id, self.task_id = dag_id, run_id, task_id
+        #: The instance shown, of a mapped task; -1 for a task that is not mapped.
+        self.map_index = map_index
         self.PLACE = f"{dag_id} › {run_id} › {task_id}"
+        #: Every instance of the mapped task, in map-index order (empty for a task that is not mapped).
+        self.instances: list[control_pb2.TaskInstance] = []
         self.ti: control_pb2.TaskInstance | None = None
         self.attempts: list[control_pb2.TaskAttempt] = []
         #: What holds it back, while it waits.
@@ -71,6 +77,7 @@ class TaskInstanceScreen(LiveScreen):
                 with VerticalScroll(id="ti-details-box"):
                     yield Static(id="ti-details")
                 yield OptionList(id="tries")
+                yield OptionList(id="instances")
             with Vertical(id="ti-log-box"):
                 yield Static(id="log-title")
                 yield LogView(id="log")
@@ -84,17 +91,23 @@ class TaskInstanceScreen(LiveScreen):
         await self._fetch(restart_log=True)
 
     async def _fetch(self, restart_log: bool = False) -> None:
+        where = (self.dag_id, self.run_id, self.task_id)
         response = await self.tw.call(
-            self.tw.client.get_task_instance, self.dag_id, self.run_id, self.task_id, quiet=self.ti is not None
+            self.tw.client.get_task_instance, *where, self.map_index, quiet=self.ti is not None
         )
         if response is None:
             return
+        if self.map_index >= 0:
+            listed = await self.tw.call(self.tw.client.list_task_instances, self.dag_id, self.run_id, quiet=True)
+            if listed is not None:
+                found = [t for t in listed.task_instances if t.task_id == self.task_id and t.map_index >= 0]
+                self.instances = sorted(found, key=lambda t: t.map_index)
         old_try = self.ti.try_number if self.ti is not None else -1
         self.ti, self.attempts = response.task_instance, list(response.attempts)
         self.conditions = []
         if self.ti.state in WAITING:
             explained = await self.tw.call(
-                self.tw.client.explain_task_instance, self.dag_id, self.run_id, self.task_id, quiet=True
+                self.tw.client.explain_task_instance, *where, self.map_index, quiet=True
             )
             if explained is not None:
                 self.conditions = [c for c in explained.conditions if c.reason != control_pb2.WAIT_REASON_NOT_WAITING]
@@ -123,7 +136,9 @@ class TaskInstanceScreen(LiveScreen):
             Text.assemble((f" Log of try {shown}", "bold"), (" · following live" if live else "", "green")),
             layout=False,
         )
-        self.log_view.read(self.tw.client, self.dag_id, self.run_id, self.task_id, shown, follow=latest)
+        self.log_view.read(
+            self.tw.client, self.dag_id, self.run_id, self.task_id, shown, follow=latest, map_index=self.map_index
+        )
 
     def _attempt(self, try_number: int) -> control_pb2.TaskAttempt | None:
         for attempt in self.attempts:
@@ -137,7 +152,8 @@ class TaskInstanceScreen(LiveScreen):
             return
         now = self.tw.now()
         text = Text()
-        text.append(f"{ti.task_id}\n", style="bold")
+        mapped = f" [{ti.map_index}] {ti.rendered_map_index}".rstrip() if ti.map_index >= 0 else ""
+        text.append(f"{ti.task_id}{mapped}\n", style="bold")
         text.append_text(task_badge(ti.state))
         text.append(f" · try {ti.try_number} of {ti.max_tries}\n\n")
         rows = [
@@ -199,6 +215,15 @@ class TaskInstanceScreen(LiveScreen):
                 f" {span(attempt.started_at, attempt.ended_at, now)}",
             )
             tries.add_option(Option(label, id=str(number)))
+        instances = self.query_one("#instances", OptionList)
+        instances.display = bool(self.instances)
+        instances.clear_options()
+        for other in self.instances:
+            mark = "bold" if other.map_index == self.map_index else ""
+            label = Text.assemble(
+                (f"[{other.map_index}] ", mark), task_badge(other.state), f" {other.rendered_map_index}"
+            )
+            instances.add_option(Option(label, id=f"map-{other.map_index}"))
 
     def tick(self) -> None:
         if self.ti is not None and self.ti.state in LIVE:
@@ -219,8 +244,23 @@ class TaskInstanceScreen(LiveScreen):
 
     # ---- actions ------------------------------------------------------------------------
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id:
+        if event.option.id and event.option.id.startswith("map-"):
+            self._view_instance(int(event.option.id.removeprefix("map-")))
+        elif event.option.id:
             self._view_try(int(event.option.id))
+
+    def action_instance_step(self, step: int) -> None:
+        indexes = [t.map_index for t in self.instances]
+        if self.map_index in indexes:
+            position = max(0, min(indexes.index(self.map_index) + step, len(indexes) - 1))
+            self._view_instance(indexes[position])
+
+    def _view_instance(self, map_index: int) -> None:
+        """Show another instance of the mapped task: its tries and its log."""
+        if map_index == self.map_index:
+            return
+        self.map_index, self.viewing, self.ti = map_index, 0, None
+        self.soon(self.reload)
 
     def action_try_step(self, step: int) -> None:
         if self.ti is None or not self.ti.try_number:
@@ -241,4 +281,4 @@ class TaskInstanceScreen(LiveScreen):
 
     @work(group="action")
     async def action_mark(self, state: str) -> None:
-        await actions.mark_task(self, self.dag_id, self.run_id, self.task_id, state)
+        await actions.mark_task(self, self.dag_id, self.run_id, self.task_id, state, self.map_index)

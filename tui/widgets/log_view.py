@@ -20,12 +20,21 @@ class LogView(Log):
         self._stream: Stream[control_pb2.TailLogsResponse] | None = None
         self.key: tuple[str, str, str, int] | None = None
 
-    def read(self, client: Client, dag_id: str, run_id: str, task_id: str, try_number: int, follow: bool) -> None:
+    def read(
+        self,
+        client: Client,
+        dag_id: str,
+        run_id: str,
+        task_id: str,
+        try_number: int,
+        follow: bool,
+        map_index: int = -1,
+    ) -> None:
         """Show one try's log from its start, replacing what is shown; keep following when `follow`."""
         self.stop()
         self.clear()
         self.key = (dag_id, run_id, task_id, try_number)
-        stream = self._stream = client.tail_logs(dag_id, run_id, task_id, try_number, follow)
+        stream = self._stream = client.tail_logs(dag_id, run_id, task_id, try_number, follow, map_index)
         self.run_worker(lambda: self._pump(stream), thread=True, group="log-reader")
 
     def stop(self) -> None:

@@ -7,7 +7,7 @@ on screen (Textual's line API), so a DAG of thousands of tasks costs what a scre
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rich.segment import Segment
 from rich.style import Style
@@ -35,12 +35,14 @@ _CURSOR = Style(bgcolor="#5f5f87", bold=True)
 
 @dataclass
 class GridData:
-    """One page of runs; `runs[i]` owns `states[i]` and `tries[i]`, aligned with `task_ids`."""
+    """One page of runs; `runs[i]` owns `states[i]` and `tries[i]`, aligned with `task_ids`.
+    `mapped[i]` holds, for the cells of mapped tasks, (instances, finished instances)."""
 
     task_ids: list[str]
     runs: list[control_pb2.DagRun]
     states: list[list[int]]
     tries: list[list[int]]
+    mapped: list[dict[int, tuple[int, int]]] = field(default_factory=list)
 
     @classmethod
     def from_response(cls, response: control_pb2.GetDagGridResponse) -> GridData:
@@ -51,11 +53,15 @@ class GridData:
             runs=list(reversed(response.dag_runs)),
             states=[list(c.states) for c in columns],
             tries=[list(c.try_numbers) for c in columns],
+            mapped=[
+                {i: (n, done) for i, (n, done) in enumerate(zip(c.mapped_counts, c.mapped_finished, strict=True)) if n}
+                for c in columns
+            ],
         )
 
     @classmethod
     def empty(cls) -> GridData:
-        return cls([], [], [], [])
+        return cls([], [], [], [], [])
 
     def run_index(self, run_id: str) -> int | None:
         for i, run in enumerate(self.runs):
@@ -198,6 +204,13 @@ class RunGrid(ScrollView, can_focus=True):
     def _try(self, col: int, row: Row) -> int:
         return self.data.tries[col][self._index_of[row.key]] if row.group is None else 0
 
+    def instances(self) -> tuple[int, int] | None:
+        """(task instances, finished ones) of the mapped task under the cursor; None when it is not one."""
+        row, col = self.row, self.cursor_col
+        if row is None or row.group is not None or not 0 <= col < len(self.data.mapped):
+            return None
+        return self.data.mapped[col].get(self._index_of[row.key])
+
     # ---- keys ---------------------------------------------------------------------------
     def action_move(self, dx: int, dy: int) -> None:
         if not self.rows:
@@ -269,6 +282,8 @@ class RunGrid(ScrollView, can_focus=True):
             state = self._state(col, row)
             style = _STYLES.get(state, _ABSENT)
             glyph = "■" if state != common_pb2.TASK_STATE_NONE else "□"
+            if row.group is None and col < len(data.mapped) and self._index_of[row.key] in data.mapped[col]:
+                glyph = "▦"  # a mapped task: the cell summarises its instances
             if on_row and col == self.cursor_col:
                 segments.append(Segment(f"{glyph} ", style + _CURSOR))
             else:

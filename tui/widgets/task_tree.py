@@ -10,24 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tradewind.states import SUMMARY_ORDER
 from tradewind.v1 import common_pb2, control_pb2
+from tradewind.wire import task_state_to_pb
 
 S = common_pb2
 #: Airflow's grid summarises a group by the first of these states that any of its tasks has.
-STATE_PRIORITY = (
-    S.TASK_STATE_FAILED,
-    S.TASK_STATE_UPSTREAM_FAILED,
-    S.TASK_STATE_UP_FOR_RETRY,
-    S.TASK_STATE_UP_FOR_RESCHEDULE,
-    S.TASK_STATE_QUEUED,
-    S.TASK_STATE_SCHEDULED,
-    S.TASK_STATE_DEFERRED,
-    S.TASK_STATE_RUNNING,
-    S.TASK_STATE_NONE,
-    S.TASK_STATE_SUCCESS,
-    S.TASK_STATE_SKIPPED,
-    S.TASK_STATE_REMOVED,
-)
+STATE_PRIORITY = tuple(task_state_to_pb(state) for state in SUMMARY_ORDER)
 _RANK: dict[int, int] = {state: i for i, state in enumerate(STATE_PRIORITY)}
 
 

@@ -44,6 +44,8 @@ class Result:
     reschedule_date: datetime | None = None
     #: What a deferred task waits on (outcome DEFERRED only).
     deferral: worker_pb2.Deferral | None = None
+    #: A mapped instance's map_index_template, rendered after it ran.
+    rendered_map_index: str = ""
 
 
 def describe_exit(returncode: int) -> str:

@@ -6,6 +6,7 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from tradewind.skipping import FollowTasks
 from tradewind.v1 import payload_pb2, worker_pb2
@@ -52,6 +53,7 @@ def prepare(
             "dag_id": payload.dag_id,
             "task_id": payload.task_id,
             "xcom_inputs_json": payload.xcom_inputs_json or "{}",
+            "mapped_kwargs_json": payload.mapped_kwargs_json,
             "context_json": payload.context_json,
             "result_path": str(workdir / "result.json"),
             "channel": str(channel) if channel is not None else "",
@@ -74,6 +76,7 @@ def run(
     dag_id: str,
     task_id: str,
     xcom_inputs_json: str,
+    mapped_kwargs_json: str,
     context_json: str,
     result_path: str,
     channel: str,
@@ -95,7 +98,14 @@ def run(
     from tradewind import xcom_codec
     from tradewind.callbacks import Stopped, kind_for, mark_ran, raise_on_sigterm, run_callbacks
     from tradewind.exceptions import TaskDeferred, TaskRescheduled
-    from tradewind.execution import deferral_of, encode_return_value, load_task, outcome_of, run_python_task
+    from tradewind.execution import (
+        deferral_of,
+        encode_return_value,
+        load_task,
+        outcome_of,
+        rendered_map_index,
+        run_python_task,
+    )
     from tradewind.runtime import CHANNEL_ENV, RuntimeTaskInstance, set_current_context
     from tradewind.secrets_masker import MaskingStream, redact
     from tradewind.skipping import take_decision
@@ -114,7 +124,7 @@ def run(
     value_json, extras, alias_events, failure, task = "", "", "", None, None
     reschedule_date, deferral = "", None
     callbacks = json.loads(callbacks_json) if callbacks_json else None
-    context: dict = {}
+    context: dict[str, Any] = {}
     try:
         context = context_from_json(context_json)
         ti = context["ti"]
@@ -135,7 +145,8 @@ def run(
             run_callbacks(task, "on_execute_callback", context)
         inputs = xcom_codec.loads(xcom_inputs_json)
         resume = (next_method, xcom_codec.loads(next_kwargs_json or "{}")) if next_method else None
-        value = run_python_task(Path(bundle_dir), dag_file, dag_id, task_id, inputs, context, resume)
+        mapped = xcom_codec.loads(mapped_kwargs_json) if mapped_kwargs_json else None
+        value = run_python_task(Path(bundle_dir), dag_file, dag_id, task_id, inputs, context, resume, mapped)
         value_json = encode_return_value(value, task_id)
         extras = context["outlet_events"].extras_json()
         alias_events = context["outlet_events"].alias_events_json()
@@ -161,6 +172,7 @@ def run(
         if kind is not None:
             run_callbacks(task, kind, context, failure)
         mark_ran(Path(result_path).parent)
+    name = rendered_map_index(context, map_index)
     decision = take_decision()
     follow = decision.to_json() if decision is not None and outcome == "success" else None
     tmp = result_path + ".tmp"
@@ -175,6 +187,7 @@ def run(
                 "outlet_alias_events_json": alias_events,
                 "reschedule_date": reschedule_date,
                 "deferral": deferral,
+                "rendered_map_index": name,
             },
             handle,
         )
@@ -212,4 +225,5 @@ def interpret(workdir: Path, returncode: int) -> Result:
         outlet_alias_events_json=data.get("outlet_alias_events_json", ""),
         reschedule_date=reschedule_date,
         deferral=deferral,
+        rendered_map_index=data.get("rendered_map_index", ""),
     )

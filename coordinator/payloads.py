@@ -37,6 +37,8 @@ class Payload:
     callbacks: dict[str, Any] | None = None
     #: A mapped bash instance's map_index_template, rendered (a Python task's is rendered after it ran).
     rendered_map_index: str = ""
+    #: (key, JSON) of the XComs its templates pushed (`{{ ti.xcom_push(...) }}`), stored when it is sent.
+    xcom_pushes: tuple[tuple[str, str], ...] = ()
 
 
 def context_for(
@@ -127,10 +129,26 @@ def _filled(call: str, templates: list[list[Any]], context: dict[str, Any]) -> s
 
 
 class RunXComs:
-    """The context's task instance on the coordinator: its names, and xcom_pull over the run's XComs."""
+    """The context's task instance on the coordinator: its names, xcom_pull over the run's XComs,
+    and xcom_push, whose values are stored when the attempt is sent (Airflow renders a task's
+    templates as it starts, so `{{ ti.xcom_push(...) }}` in a bash command pushes then)."""
 
     def __init__(self, ti: Any, run: Run, reader: TaskInstance | None = None) -> None:
         self._ti, self._run, self._reader = ti, run, reader
+        #: (key, JSON) of each xcom_push a template made, in order.
+        self.pushes: list[tuple[str, str]] = []
+
+    def xcom_push(self, key: str, value: Any, **_ignored: Any) -> None:
+        """Airflow's xcom_push; it renders as None, as in Airflow."""
+        if not isinstance(key, str) or not key or len(key) > wire.MAX_XCOM_KEY_CHARS or "\x00" in key:
+            raise TemplateError(f"xcom_push: key must be 1 to {wire.MAX_XCOM_KEY_CHARS} characters, not {key!r}")
+        text = xcom_codec.dumps(value)
+        if len(text.encode()) > wire.MAX_RETURN_VALUE_BYTES:
+            raise TemplateError(
+                f"xcom_push: the value of {key!r} is {len(text.encode()) / wire.MiB:.1f} MB; "
+                f"the limit is {wire.MAX_RETURN_VALUE_BYTES // wire.MiB} MB"
+            )
+        self.pushes.append((key, text))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ti, name)
@@ -212,6 +230,7 @@ def build(
             secrets.redact(command),
             callbacks=_callbacks(ti, context),
             rendered_map_index=name[: wire.MAX_RENDERED_MAP_INDEX_CHARS],
+            xcom_pushes=tuple(context["ti"].pushes) if context else (),
         )
     context = context_for(ti, last_success, secrets, inlets)
     python = spec.python or {}

@@ -99,6 +99,9 @@ class Dispatch(Runs):
             return
         if payload.rendered_map_index:
             ti.rendered_map_index = payload.rendered_map_index
+        for key, value_json in payload.xcom_pushes:
+            ti.run.xcoms[(ti.task_id, ti.map_index, key)] = value_json
+            self.changes.xcoms.append((ti.run.id, ti.task_id, ti.map_index, key, value_json))
         self._set_state(ti, T.QUEUED)
         ti.worker = worker.name
         attempt.worker, attempt.sent_at, attempt.rendered = worker.name, now, payload.rendered

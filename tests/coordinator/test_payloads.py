@@ -58,6 +58,22 @@ def test_a_missing_xcom_pulled_in_a_template_renders_as_none(harness: Harness) -
     assert second.payload.fields["bash_command"] == "echo None/[None, None]"
 
 
+def test_an_xcom_pushed_in_a_bash_template_is_stored_when_the_task_is_sent(harness: Harness) -> None:
+    command = "echo {{ ti.xcom_push(key='k', value=[1, 2]) }}"
+    harness.add_dag(dag("d", [bash("a", command), bash("b", "echo {{ ti.xcom_pull(task_ids='a', key='k') }}", ["a"])]))
+    harness.worker()
+    harness.scheduler.trigger("d", {}, "r", None, False)
+    effects = harness.turn()
+    [sent] = [e for e in effects if type(e).__name__ == "Assign"]
+    assert sent.payload.fields["bash_command"] == "echo None"
+    [first] = harness.assignments(effects)
+    run = harness.scheduler.run_for("d", "r")
+    assert run is not None and run.xcoms[("a", -1, "k")] == xcom_codec.dumps([1, 2])
+    run_to_end(harness, first)
+    [second] = [e for e in harness.turn() if type(e).__name__ == "Assign"]
+    assert second.payload.fields["bash_command"] == "echo [1, 2]"
+
+
 def test_conf_overrides_task_params_which_override_dag_params(harness: Harness) -> None:
     command = "echo {{ params.table }} {{ params.limit }} {{ params.mode }}"
     harness.add_dag(

@@ -203,6 +203,15 @@ def test_mark_a_task_and_pause_a_dag(cluster: Cluster) -> None:
     start(cluster, ("gated.py", gated_dag("gated", gate)))
     with cluster.client() as client:
         run_id = client.trigger_dag("gated").dag_run.run_id
+        # The first task must be running before the DAG is paused: a paused DAG starts none.
+        assert_eventually(
+            lambda: any(
+                t.task_id == "first" and t.state == common_pb2.TASK_STATE_RUNNING
+                for t in client.list_task_instances("gated", run_id).task_instances
+            ),
+            60,
+            "the first task to run",
+        )
 
     async def script() -> None:
         app = TradewindApp(cluster.address)

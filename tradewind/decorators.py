@@ -23,6 +23,7 @@ from tradewind.operators.sql import SqlDecoratedOperator
 from tradewind.params import NOTSET, DagParam
 from tradewind.sensors.python import PythonSensor
 from tradewind.task_group import group_task_id
+from tradewind.unsupported import not_yet
 
 __all__ = ["XComArg", "dag", "task"]
 
@@ -85,6 +86,12 @@ class _TaskDecorator:
         """The function is the poke: it returns a bool or a PokeReturnValue; options are
         BaseSensorOperator's (poke_interval, timeout, mode, soft_fail, ...)."""
         return _decorate(python_callable, options, PythonSensor, "@task.sensor")
+
+    def __getattr__(self, name: str) -> Any:
+        """Airflow's other task decorators (@task.virtualenv, @task.docker, ...) are refused by name."""
+        if name.startswith("__"):
+            raise AttributeError(name)
+        not_yet(f"@task.{name}")
 
 
 def _decorate(

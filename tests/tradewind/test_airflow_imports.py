@@ -206,3 +206,31 @@ def test_airflow_macros_is_tradewinds_macros(tmp_path: Path) -> None:
         assert ds_add("2024-03-01", 2) == "2024-03-03"
         assert macros.ds_format("2024-03-01", "%Y-%m-%d", "%d/%m") == "01/03"
         assert macros.timedelta(days=1).days == 1 and macros.random() < 1
+
+
+def test_the_other_paths_airflow_3_examples_import_common_names_from_resolve() -> None:
+    import tradewind
+
+    with airflow_imports():
+        from airflow.providers.common.compat.sdk import TriggerRule as compat_rule
+        from airflow.sdk.api.datamodels._generated import TriggerRule as generated_rule
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        assert compat_rule is generated_rule is tradewind.TriggerRule
+        assert AirflowSkipException is tradewind.AirflowSkipException
+
+
+@pytest.mark.parametrize("decorator", ["virtualenv", "external_python", "docker", "branch_external_python"])
+def test_an_airflow_task_decorator_tradewind_lacks_is_refused_naming_it(tmp_path: Path, decorator: str) -> None:
+    (tmp_path / "venv.py").write_text(
+        "from airflow.sdk import dag, task\n"
+        "@dag(schedule=None)\n"
+        "def venv():\n"
+        f"    @task.{decorator}(requirements=['x'])\n"
+        "    def f():\n"
+        "        pass\n"
+        "    f()\n"
+        "venv()\n"
+    )
+    with pytest.raises(Exception, match=rf"Tradewind does not support @task\.{decorator} yet"):
+        load_dag_file(tmp_path / "venv.py", tmp_path)

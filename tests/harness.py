@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import psutil
+
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,15 +73,27 @@ class Process:
                 self.popen.wait(timeout=10)
 
     def kill_group(self) -> None:
-        """SIGKILL the process with every process of its group, as when its machine dies, and reap it."""
+        """SIGKILL the process with every process it started, as when its machine dies, and reap it.
+        Task processes lead process groups of their own, so they are found by parentage."""
         if self.popen.poll() is None:
+            descendants = _descendants(self.popen.pid)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.popen.pid, signal.SIGKILL)
+            for child in descendants:
+                with contextlib.suppress(psutil.Error):
+                    child.kill()
             self.popen.wait(timeout=10)
 
     @property
     def pid(self) -> int:
         return self.popen.pid
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
 
 
 @dataclass
@@ -181,8 +195,7 @@ class Cluster:
     def reap(self) -> None:
         for process in self.processes:
             if process.popen.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.popen.pid, signal.SIGKILL)
+                process.kill_group()
                 process.popen.wait(timeout=10)
 
     def logs(self) -> str:

@@ -3,6 +3,7 @@
 from tradewind.triggers.base import BaseTrigger, TriggerEvent
 from tradewind.triggers.external_task import DagStateTrigger, WorkflowTrigger
 from tradewind.triggers.file import FileTrigger
+from tradewind.triggers.postgres import PostgresListenTrigger
 from tradewind.triggers.temporal import DateTimeTrigger, TimeDeltaTrigger
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "DagStateTrigger",
     "DateTimeTrigger",
     "FileTrigger",
+    "PostgresListenTrigger",
     "TimeDeltaTrigger",
     "TriggerEvent",
     "WorkflowTrigger",

@@ -3,7 +3,9 @@
 A trigger is rebuilt in the triggerer from `serialize()`: its class's dotted path (importable
 from tradewind or from the DAG bundle) and keyword arguments that tradewind.xcom_codec can
 encode. `run()` is an async generator; its first event resumes the task (its payload is the
-`event` argument of the method the task resumes in). A trigger must never block its loop: it
+`event` argument of the method the task resumes in). Run for an asset watcher (AssetWatcher),
+`watching` is True: every event it yields is an asset event, and run() is started again each
+time it ends, so a trigger may yield one event per change there. A trigger must never block its loop: it
 shares it with many others, and one that holds it for more than 0.2 s is logged by name.
 """
 
@@ -30,6 +32,9 @@ class TriggerEvent:
 
 class BaseTrigger:
     """Subclasses implement serialize() and run(); cleanup() runs when the trigger stops."""
+
+    #: Set by the triggerer when the trigger runs for an asset watcher (see the module docstring).
+    watching: bool = False
 
     def __init__(self, **kwargs: Any) -> None:
         self.trigger_id: int | None = None

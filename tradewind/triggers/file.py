@@ -1,5 +1,9 @@
 """FileTrigger: fires when a file matching a path or glob exists.
 
+For an asset watcher it fires once per new file instead, with the file's path as payload: the
+files there when the watcher starts (on a triggerer) count as seen, and each file that appears
+later fires once.
+
 It is told of new files by inotify where Linux has it (through ctypes: no library), and looks
 again every `poke_interval` seconds in any case, so it works on any file system and platform.
 """
@@ -21,6 +25,7 @@ class FileTrigger(BaseTrigger):
         self.filepath = filepath
         self.recursive = recursive
         self.poke_interval = float(poke_interval)
+        self._seen: set[str] | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -37,11 +42,35 @@ class FileTrigger(BaseTrigger):
                     return path
         return None
 
+    def files(self) -> set[str]:
+        """Every file the pattern matches, or that is under a directory it matches."""
+        out: set[str] = set()
+        for path in glob.glob(self.filepath, recursive=self.recursive):
+            if os.path.isfile(path):
+                out.add(path)
+            for root, _, files in os.walk(path):
+                out.update(os.path.join(root, name) for name in files)
+        return out
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        if self.watching:
+            async for event in self._new_files():
+                yield event
+            return
         with DirectoryWatch(watched_directory(self.filepath)) as watch:
             while self.found() is None:
                 await watch.changed(self.poke_interval)
         yield TriggerEvent(True)
+
+    async def _new_files(self) -> AsyncIterator[TriggerEvent]:
+        if self._seen is None:
+            self._seen = self.files()
+        with DirectoryWatch(watched_directory(self.filepath)) as watch:
+            while True:
+                for path in sorted(self.files() - self._seen):
+                    self._seen.add(path)
+                    yield TriggerEvent(path)
+                await watch.changed(self.poke_interval)
 
 
 def watched_directory(pattern: str) -> str:

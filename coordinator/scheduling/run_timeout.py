@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from coordinator.records import Run
-from coordinator.scheduling.watchers import Watchers
 from coordinator.scheduling.effects import RunTimeout
+from coordinator.scheduling.watchers import Watchers
 from tradewind.states import FINISHED, RunState, TaskState
 
 T = TaskState

@@ -1,7 +1,7 @@
 """Triggerers: the processes that run deferred tasks' triggers, and which trigger runs where.
 
-Each waiting trigger (of a deferred task, or of an asset watcher) runs on exactly one live triggerer, the least loaded with room, from the
-moment it is made or a triggerer joins. A triggerer whose stream ends, or that is silent for
+Each waiting trigger (of a deferred task, or of an asset watcher) runs on exactly one live
+triggerer, the least loaded with room, from the moment it is made or a triggerer joins. A triggerer whose stream ends, or that is silent for
 the heartbeat timeout, is lost: its triggers go to the others (or wait for the next to join).
 A trigger moved this way may fire twice; deferral keeps the first event.
 """
@@ -82,11 +82,8 @@ class Triggerers(Reschedule):
                 watcher.triggerer = session.name
                 session.triggers.add(trigger_id)
                 waiter = f"asset watcher {watcher.name} of {watcher.uri}"
-                self.effects.append(
-                    RunTrigger(
-                        session.name, session.generation, watcher, watcher.bundle_hash, waiter, (watcher.uri, watcher.name)
-                    )
-                )
+                ref = (watcher.uri, watcher.name)
+                self.effects.append(RunTrigger(session.name, session.generation, watcher, watcher.bundle_hash, waiter, ref))
                 continue
             trigger = self.waiting_triggers[trigger_id]
             ti = self.tis.get(trigger.ti_id)

@@ -23,12 +23,12 @@ class PostgresListenTrigger(BaseTrigger):
     """Listens on `channel` of the database named by `conn_id` (a connection, as PostgresHook
     reads it) or by `dsn` (a libpq connection string or postgresql:// URL): give one of them."""
 
-    def __init__(
-        self, channel: str, conn_id: str | None = None, dsn: str | None = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, channel: str, conn_id: str | None = None, dsn: str | None = None, **kwargs: Any) -> None:
         super().__init__()
         if (conn_id is None) == (dsn is None):
-            raise DagDefinitionError(f"PostgresListenTrigger({channel!r}): give either conn_id or dsn, not both or neither")
+            raise DagDefinitionError(
+                f"PostgresListenTrigger({channel!r}): give either conn_id or dsn, not both or neither"
+            )
         if not isinstance(channel, str) or not 1 <= len(channel.encode()) <= MAX_CHANNEL_BYTES:
             raise DagDefinitionError(
                 f"PostgresListenTrigger: channel must be 1 to {MAX_CHANNEL_BYTES} bytes of text, not {channel!r}"

@@ -1,8 +1,9 @@
 """Triggerers: the processes that run deferred tasks' triggers, and which trigger runs where.
 
 Each waiting trigger (of a deferred task, or of an asset watcher) runs on exactly one live
-triggerer, the least loaded with room, from the moment it is made or a triggerer joins. A triggerer whose stream ends, or that is silent for
-the heartbeat timeout, is lost: its triggers go to the others (or wait for the next to join).
+triggerer, the least loaded with room, from the moment it is made or a triggerer joins. A
+triggerer whose stream ends, or that is silent for the heartbeat timeout, is lost: its triggers
+go to the others (or wait for the next to join).
 A trigger moved this way may fire twice; deferral keeps the first event.
 """
 
@@ -83,7 +84,8 @@ class Triggerers(Reschedule):
                 session.triggers.add(trigger_id)
                 waiter = f"asset watcher {watcher.name} of {watcher.uri}"
                 ref = (watcher.uri, watcher.name)
-                self.effects.append(RunTrigger(session.name, session.generation, watcher, watcher.bundle_hash, waiter, ref))
+                run = RunTrigger(session.name, session.generation, watcher, watcher.bundle_hash, waiter, ref)
+                self.effects.append(run)
                 continue
             trigger = self.waiting_triggers[trigger_id]
             ti = self.tis.get(trigger.ti_id)

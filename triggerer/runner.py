@@ -2,8 +2,8 @@
 its first event, reports it (or its failure), and cancels on request.
 
 An asset watcher's trigger (RunTrigger.asset_watcher) is different: every event it yields is
-reported with a new event id, its run() is started again whenever it ends (re-armed), and after
-a failure it is built again after a back-off, until it is cancelled.
+reported with a new event id, its run() is started again WATCHER_REARM seconds after it ends
+(re-armed), and after a failure it is built again after a back-off, until it is cancelled.
 
 A trigger is a task named after its id, class and waiter, so the loop's slow-callback report
 (a trigger that blocks the loop for more than BLOCKING_SECONDS) names it. Classes outside the
@@ -34,6 +34,8 @@ BLOCKING_SECONDS = 0.2
 #: A failed asset watcher is built again after this many seconds, doubling up to the maximum.
 WATCHER_BACKOFF = 1.0
 WATCHER_BACKOFF_MAX = 60.0
+#: The pause before a watcher's run() starts again, so one that fires at once cannot hold the loop.
+WATCHER_REARM = 0.1
 
 Report = Callable[[triggerer_pb2.TriggererMessage], None]
 BundleDir = Callable[[str], Awaitable[Path]]
@@ -113,6 +115,7 @@ class TriggerRunner:
                         fired, backoff = True, WATCHER_BACKOFF
                     if not fired:
                         raise RuntimeError("the trigger's run() ended without an event")
+                    await asyncio.sleep(WATCHER_REARM)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a broken watcher is logged and retried, never fatal

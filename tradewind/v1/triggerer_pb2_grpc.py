@@ -43,7 +43,7 @@ class TriggererServiceStub:
     an active, unpaused DAG is scheduled on an asset with an AssetWatcher). A watcher's trigger
     runs for as long as the coordinator wants it: every event it yields becomes an asset event
     (TriggerFired with asset_watcher and a fresh event_id), and when its run() ends it is started
-    again (re-armed), as Airflow restarts a watcher's trigger after it fires.
+    again 0.1 s later (re-armed), as Airflow restarts a watcher's trigger after it fires.
 
     Authentication. Connect (and WorkerService.FetchBundle) carry the metadata
     `authorization: Bearer <token>` whenever the coordinator requires tokens (see control.proto,
@@ -82,7 +82,7 @@ class TriggererServiceServicer:
     an active, unpaused DAG is scheduled on an asset with an AssetWatcher). A watcher's trigger
     runs for as long as the coordinator wants it: every event it yields becomes an asset event
     (TriggerFired with asset_watcher and a fresh event_id), and when its run() ends it is started
-    again (re-armed), as Airflow restarts a watcher's trigger after it fires.
+    again 0.1 s later (re-armed), as Airflow restarts a watcher's trigger after it fires.
 
     Authentication. Connect (and WorkerService.FetchBundle) carry the metadata
     `authorization: Bearer <token>` whenever the coordinator requires tokens (see control.proto,
@@ -135,7 +135,7 @@ class TriggererService:
     an active, unpaused DAG is scheduled on an asset with an AssetWatcher). A watcher's trigger
     runs for as long as the coordinator wants it: every event it yields becomes an asset event
     (TriggerFired with asset_watcher and a fresh event_id), and when its run() ends it is started
-    again (re-armed), as Airflow restarts a watcher's trigger after it fires.
+    again 0.1 s later (re-armed), as Airflow restarts a watcher's trigger after it fires.
 
     Authentication. Connect (and WorkerService.FetchBundle) carry the metadata
     `authorization: Bearer <token>` whenever the coordinator requires tokens (see control.proto,

@@ -11,12 +11,15 @@ again every `poke_interval` seconds in any case, so it works on any file system 
 from __future__ import annotations
 
 import glob
+import logging
 import os
 from collections.abc import AsyncIterator
 from typing import Any
 
 from tradewind.triggers.base import BaseTrigger, TriggerEvent
 from tradewind.triggers.inotify import DirectoryWatch
+
+log = logging.getLogger("tradewind.triggers")
 
 
 class FileTrigger(BaseTrigger):
@@ -65,6 +68,7 @@ class FileTrigger(BaseTrigger):
     async def _new_files(self) -> AsyncIterator[TriggerEvent]:
         if self._seen is None:
             self._seen = self.files()
+            log.info("watching %s for new files (%d there already)", self.filepath, len(self._seen))
         with DirectoryWatch(watched_directory(self.filepath)) as watch:
             while True:
                 for path in sorted(self.files() - self._seen):

@@ -153,3 +153,18 @@ def test_a_watchers_failure_is_logged_and_a_stale_assets_event_dropped(tmp_path:
         assert [a.event_id for a in commands(t1, "fired_ack")] == ["e9"] and runs_of(engine, "load") == []
 
     asyncio.run(scenario())
+
+
+def test_a_watchers_trigger_class_from_the_dag_folder_runs_from_its_bundle(tmp_path: Path) -> None:
+    class Custom:
+        def serialize(self) -> tuple[str, dict[str, Any]]:
+            return "my_triggers.Custom", {"n": 1}
+
+    async def scenario() -> None:
+        engine = make_engine(tmp_path)
+        add_dag(engine, on_asset("load", Asset(URI, watchers=[AssetWatcher("files", trigger=Custom())])))
+        t1 = await triggerer(engine, "t1")
+        (run,) = commands(t1, "run")
+        assert (run.classpath, run.bundle_hash) == ("my_triggers.Custom", "e" * 64)
+
+    asyncio.run(scenario())

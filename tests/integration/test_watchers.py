@@ -62,3 +62,30 @@ def test_each_new_file_starts_a_run_and_the_watcher_survives_its_triggerer_being
     assert loaded(cluster, 3)[2:] == [f"{landing}/3.csv"]
     events = cluster.cli("assets", "events").stdout
     assert f"{landing}/3.csv" in events and "old.csv" not in events
+
+
+AIRFLOWS_EXAMPLE = """
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.providers.standard.triggers.file import FileDeleteTrigger
+from airflow.sdk import DAG, Asset, AssetWatcher
+
+trigger = FileDeleteTrigger(filepath="{path}", poke_interval=1)
+asset = Asset("example_asset", watchers=[AssetWatcher(name="test_asset_watcher", trigger=trigger)])
+
+with DAG(dag_id="example_asset_with_watchers", schedule=[asset], catchup=False):
+    task = EmptyOperator(task_id="task")
+"""
+
+
+def test_airflows_watcher_example_runs_each_time_the_file_is_written_and_deletes_it(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    target = tmp_path / "test"
+    write_dag(cluster.dags, "example_asset_with_watchers.py", AIRFLOWS_EXAMPLE.replace("{path}", str(target)))
+    cluster.coordinator()
+    cluster.worker("w1")
+    cluster.triggerer("t1")
+    for count in (1, 2):
+        target.write_text(str(count))
+        succeeded(cluster, "example_asset_with_watchers", count)
+        assert_eventually(lambda: not target.exists(), 30, "the trigger to delete the file")

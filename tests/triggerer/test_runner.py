@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -100,9 +100,13 @@ def test_a_trigger_blocking_the_loop_is_logged_by_name(tmp_path: Path, caplog: p
 
 
 def watch_until(
-    tmp_path: Path, run: triggerer_pb2.RunTrigger, enough: int, meanwhile: Callable[[], None] = lambda: None
+    tmp_path: Path,
+    run: triggerer_pb2.RunTrigger,
+    enough: int,
+    meanwhile: Callable[[], Awaitable[None]] | None = None,
 ) -> list[triggerer_pb2.TriggererMessage]:
-    """Run an asset watcher's trigger until it has reported `enough` times, then cancel it."""
+    """Run an asset watcher's trigger until it has reported `enough` times (after `meanwhile`
+    ran, 0.3 s in), then cancel it."""
     (tmp_path / "helpers.py").write_text(CUSTOM)
     reports: list[triggerer_pb2.TriggererMessage] = []
 
@@ -113,7 +117,8 @@ def watch_until(
         runner = TriggerRunner(reports.append, bundle_dir)
         runner.start(run)
         await asyncio.sleep(0.3)
-        meanwhile()
+        if meanwhile is not None:
+            await meanwhile()
         for _ in range(500):
             if len(reports) >= enough:
                 break
@@ -150,7 +155,7 @@ def test_a_watchers_file_trigger_fires_once_per_new_file_and_not_for_files_alrea
     landing.mkdir()
     (landing / "old.csv").write_text("x")
 
-    def land() -> None:
+    async def land() -> None:
         (landing / "1.csv").write_text("1")
         (landing / "2.csv").write_text("2")
 
@@ -166,3 +171,20 @@ def test_a_failing_watcher_reports_each_failure_and_is_built_again(
     reports = watch_until(tmp_path, watcher_run("helpers.Missing", {}), 2)
     assert len(reports) >= 2 and all(r.WhichOneof("body") == "failed" for r in reports)
     assert "Missing" in reports[0].failed.error and reports[0].failed.asset_watcher.asset_uri == "file:///in"
+
+
+def test_a_watchers_file_delete_trigger_fires_and_deletes_each_time_the_file_is_written(tmp_path: Path) -> None:
+    target = tmp_path / "go"
+
+    async def land_twice() -> None:
+        target.write_text("1")
+        for _ in range(500):
+            if not target.exists():
+                break
+            await asyncio.sleep(0.01)
+        target.write_text("2")
+
+    run = watcher_run("tradewind.triggers.file.FileDeleteTrigger", {"filepath": str(target), "poke_interval": 0.1})
+    reports = watch_until(tmp_path, run, 2, land_twice)
+    assert [xcom_codec.loads(r.fired.event_json) for r in reports] == [True, True]
+    assert not target.exists()

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-__all__ = ["BaseTrigger", "TriggerEvent"]
+__all__ = ["BaseEventTrigger", "BaseTrigger", "TriggerEvent"]
 
 
 class TriggerEvent:
@@ -52,3 +52,8 @@ class BaseTrigger:
     def __repr__(self) -> str:
         classpath, kwargs = self.serialize()
         return f"<{classpath} {kwargs}>"
+
+
+class BaseEventTrigger(BaseTrigger):
+    """Airflow 3's base for the triggers an AssetWatcher accepts. Tradewind lets any trigger watch
+    an asset; this class is here so that trigger classes written for Airflow load unchanged."""

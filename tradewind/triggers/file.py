@@ -1,4 +1,5 @@
-"""FileTrigger: fires when a file matching a path or glob exists.
+"""FileTrigger: fires when a file matching a path or glob exists; FileDeleteTrigger: fires when
+a file exists, after deleting it (Airflow's trigger for an asset watcher on a file).
 
 For an asset watcher it fires once per new file instead, with the file's path as payload: the
 files there when the watcher starts (on a triggerer) count as seen, and each file that appears
@@ -16,7 +17,7 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-from tradewind.triggers.base import BaseTrigger, TriggerEvent
+from tradewind.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 from tradewind.triggers.inotify import DirectoryWatch
 
 log = logging.getLogger("tradewind.triggers")
@@ -75,6 +76,30 @@ class FileTrigger(BaseTrigger):
                     self._seen.add(path)
                     yield TriggerEvent(path)
                 await watch.changed(self.poke_interval)
+
+
+class FileDeleteTrigger(BaseEventTrigger):
+    """Waits for the file `filepath` (no glob), deletes it, and fires with True; as a watcher it is
+    re-armed, so each time the file is written again is one event."""
+
+    def __init__(self, filepath: str, poke_interval: float = 5.0, **kwargs: Any) -> None:
+        super().__init__()
+        self.filepath = filepath
+        self.poke_interval = float(poke_interval)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return "tradewind.triggers.file.FileDeleteTrigger", {
+            "filepath": self.filepath,
+            "poke_interval": self.poke_interval,
+        }
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        with DirectoryWatch(watched_directory(self.filepath)) as watch:
+            while not os.path.isfile(self.filepath):
+                await watch.changed(self.poke_interval)
+        log.info("found %s; deleting it", self.filepath)
+        os.remove(self.filepath)
+        yield TriggerEvent(True)
 
 
 def watched_directory(pattern: str) -> str:

@@ -1,5 +1,6 @@
 """The triggerer agent: joins a coordinator over TriggererService.Connect, runs the triggers it
-is given, reports each first event until acknowledged, and reconnects (triggerer.proto).
+is given, reports each first event (every event of an asset watcher's trigger) until
+acknowledged, and reconnects (triggerer.proto).
 
 On every new session it starts from nothing (the coordinator sends again the triggers it wants
 run), so a trigger never runs here for a session that no longer holds it.

@@ -152,6 +152,7 @@ class Engine:
             self.store.recent_asset_events(INLET_WINDOW),
             self.store.asset_aliases(),
         )
+        self.scheduler.restore_watchers()
         self.scheduler.check_assets(self._asset_check_failed)
         changes, effects = self.scheduler.take()
         self.refused = self._write(changes)

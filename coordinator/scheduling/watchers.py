@@ -7,7 +7,8 @@ Each wanted watcher runs on one live triggerer (assigned and moved with the defe
 triggers, see triggerers), and stops when no live DAG wants it any more, or starts afresh when
 its class, arguments or (for a class from the DAG bundle) bundle change. The triggerer re-arms
 it after every event; each event, de-duplicated by its event id, goes to `watcher_fired`.
-Watchers live in memory only: recovery registers the DAGs again, which starts them again.
+Watchers live in memory only: after a restart `restore_watchers` derives them from the DAGs
+recovered, with new trigger ids.
 """
 
 from __future__ import annotations
@@ -57,6 +58,14 @@ class Watchers(Assets):
     def set_paused(self, dag_id: str, paused: bool) -> None:
         super().set_paused(dag_id, paused)
         self._sync_watchers(set(self.dag_watchers.get(dag_id, ())))
+
+    def restore_watchers(self) -> None:
+        """After recovery: the watchers of the DAGs recovered, waiting for triggerers to join."""
+        for dag_id, entry in self.dags.items():
+            wanted = _wanted_watchers(entry.spec)
+            if wanted:
+                self.dag_watchers[dag_id] = wanted
+        self._sync_watchers({key for wanted in self.dag_watchers.values() for key in wanted})
 
     def _sync_watchers(self, keys: set[WatcherKey]) -> None:
         """Start, restart or stop the watchers named by `keys` to match the live DAGs."""

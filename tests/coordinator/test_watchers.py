@@ -168,3 +168,18 @@ def test_a_watchers_trigger_class_from_the_dag_folder_runs_from_its_bundle(tmp_p
         assert (run.classpath, run.bundle_hash) == ("my_triggers.Custom", "e" * 64)
 
     asyncio.run(scenario())
+
+
+def test_after_a_restart_the_recovered_dags_watchers_run_again(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        engine = make_engine(tmp_path)
+        add_dag(engine, on_asset("load", watched()))
+        add_dag(engine, on_asset("paused", Asset("s3://p", watchers=[AssetWatcher("w", FileTrigger("/p"))])))
+        await command(engine, "set_paused", dag_id="paused", paused=True)
+
+        restarted = make_engine(tmp_path, store=engine.store)
+        t1 = await triggerer(restarted, "t1")
+        (run,) = commands(t1, "run")
+        assert (run.asset_watcher.asset_uri, run.asset_watcher.name) == (URI, "files")
+
+    asyncio.run(scenario())

@@ -91,6 +91,13 @@ class Watchers(Assets):
                 return self.dag_watchers[dag_id][key]
         return None
 
+    def watchers_by_uri(self) -> dict[str, list[WatcherTrigger]]:
+        """URI -> the watchers kept running for it, by name (for ListAssets)."""
+        out: dict[str, list[WatcherTrigger]] = {}
+        for (uri, _), watcher in sorted(self.watchers_by_key.items()):
+            out.setdefault(uri, []).append(watcher)
+        return out
+
     def _stop_watcher(self, watcher: WatcherTrigger) -> None:
         del self.watchers_by_key[(watcher.uri, watcher.name)]
         del self.watcher_triggers[watcher.id]

@@ -79,6 +79,7 @@ def test_a_watcher_waits_for_a_triggerer_and_moves_when_its_triggerer_is_lost(tm
         await engine.turn([])
         watcher = engine.scheduler.watchers_by_key[(URI, "files")]
         assert watcher.triggerer == "" and watcher.id in engine.scheduler.unassigned_triggers
+        assert engine.scheduler.watchers_by_uri() == {URI: [watcher]}
         t1 = await triggerer(engine, "t1")
         t2 = await triggerer(engine, "t2")
         (run,) = commands(t1, "run")

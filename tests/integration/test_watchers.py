@@ -18,7 +18,13 @@ def the_example(landing: Path) -> str:
     return (ROOT / "dags" / "example_asset_watcher.py").read_text().replace("/tmp/landing", str(landing))
 
 
-def armed(triggerer: Process, landing: Path) -> None:
+def armed(cluster: Cluster, triggerer: Process, landing: Path) -> None:
+    """The watcher runs on `triggerer` (as `assets list` says) and has looked at the folder."""
+    assert_eventually(
+        lambda: f"new_csv@{triggerer.name.removeprefix('triggerer-')}" in cluster.cli("assets", "list").stdout,
+        60,
+        f"assets list to show the watcher on {triggerer.name}",
+    )
     assert_eventually(
         lambda: f"watching {landing}/*.csv for new files" in triggerer.output(),
         60,
@@ -48,7 +54,7 @@ def test_each_new_file_starts_a_run_and_the_watcher_survives_its_triggerer_being
     cluster.coordinator()
     cluster.worker("w1")
     first = cluster.triggerer("t1")
-    armed(first, landing)
+    armed(cluster, first, landing)
 
     (landing / "1.csv").write_text("1")
     assert loaded(cluster, 1) == [f"{landing}/1.csv"]
@@ -57,7 +63,7 @@ def test_each_new_file_starts_a_run_and_the_watcher_survives_its_triggerer_being
 
     first.kill(signal.SIGKILL)
     second = cluster.triggerer("t2")
-    armed(second, landing)
+    armed(cluster, second, landing)
     (landing / "3.csv").write_text("3")
     assert loaded(cluster, 3)[2:] == [f"{landing}/3.csv"]
     events = cluster.cli("assets", "events").stdout

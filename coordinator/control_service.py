@@ -522,9 +522,12 @@ class ControlService(SecretsRpcs, TokenHandlers, control_pb2_grpc.ControlService
         rows = await self._read(self.store.list_assets, request.uri_contains)
         scheduler = self.engine.scheduler
         producers = scheduler.producers()
+        watchers = scheduler.watchers_by_uri()
         return control_pb2.ListAssetsResponse(
             assets=[
-                messages.asset_pb(row, last, scheduler.consumers_of(row.uri), producers.get(row.uri, []))
+                messages.asset_pb(
+                    row, last, scheduler.consumers_of(row.uri), producers.get(row.uri, []), watchers.get(row.uri)
+                )
                 for row, last in rows
             ]
         )

@@ -152,6 +152,7 @@ class Engine:
             self.store.recent_asset_events(INLET_WINDOW),
             self.store.asset_aliases(),
         )
+        self.scheduler.restore_watchers()
         self.scheduler.check_assets(self._asset_check_failed)
         changes, effects = self.scheduler.take()
         self.refused = self._write(changes)
@@ -565,12 +566,14 @@ class Engine:
                     bundle_hash=effect.bundle_hash,
                     waiter=effect.waiter,
                 )
+                if effect.asset_watcher is not None:
+                    run.asset_watcher.asset_uri, run.asset_watcher.name = effect.asset_watcher
                 self._to_triggerer(effect.triggerer, triggerer_pb2.TriggererCommand(run=run), effect.generation)
             case CancelTrigger():
                 cancel = triggerer_pb2.CancelTrigger(trigger_id=effect.trigger_id)
                 self._to_triggerer(effect.triggerer, triggerer_pb2.TriggererCommand(cancel=cancel))
             case FiredAck():
-                ack = triggerer_pb2.FiredAck(trigger_id=effect.trigger_id)
+                ack = triggerer_pb2.FiredAck(trigger_id=effect.trigger_id, event_id=effect.event_id)
                 self._to_triggerer(effect.triggerer, triggerer_pb2.TriggererCommand(fired_ack=ack))
             case CloseTriggerer():
                 stream = self.triggerer_streams.get(effect.triggerer)

@@ -260,3 +260,7 @@ class TriggerFired:
     trigger_id: int
     event_json: str
     error: str = ""
+    #: (asset URI, watcher name) when an asset watcher's trigger fired or failed.
+    asset_watcher: tuple[str, str] | None = None
+    #: An asset watcher's event id (triggerer.proto TriggerFired.event_id).
+    event_id: str = ""

@@ -14,7 +14,7 @@ from typing import Any
 from coordinator.metastore import models as m
 from coordinator.metastore.store import aware
 from coordinator.payloads import Payload
-from coordinator.records import AssetEvent, Run, TaskInstance
+from coordinator.records import AssetEvent, Run, TaskInstance, WatcherTrigger
 from coordinator.sessions import TriggererSession, WorkerSession
 from tradewind.states import RunState, TaskState
 from tradewind.v1 import common_pb2, control_pb2, payload_pb2, worker_pb2
@@ -296,7 +296,13 @@ def asset_event_pb(event: AssetEvent, runs: list[tuple[str, str]]) -> control_pb
     return message
 
 
-def asset_pb(row: m.Asset, last_event_at: Any, consumers: list[str], producers: list[str]) -> control_pb2.Asset:
+def asset_pb(
+    row: m.Asset,
+    last_event_at: Any,
+    consumers: list[str],
+    producers: list[str],
+    watchers: list[WatcherTrigger] | None = None,
+) -> control_pb2.Asset:
     message = control_pb2.Asset(
         uri=row.uri,
         name=row.name,
@@ -304,6 +310,10 @@ def asset_pb(row: m.Asset, last_event_at: Any, consumers: list[str], producers: 
         extra_json=row.extra,
         consuming_dag_ids=consumers,
         producing_tasks=producers,
+        watchers=[
+            control_pb2.AssetWatcherStatus(name=w.name, classpath=w.classpath, triggerer=w.triggerer)
+            for w in watchers or ()
+        ],
     )
     _set_time(message, "last_event_at", last_event_at)
     return message

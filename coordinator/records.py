@@ -77,6 +77,22 @@ class Trigger:
 
 
 @dataclass(slots=True, eq=False)
+class WatcherTrigger:
+    """An asset watcher's trigger, kept running in one live triggerer while an active, unpaused
+    DAG scheduled on the asset has the watcher (in memory only: rebuilt from the DAGs)."""
+
+    id: int
+    uri: str
+    name: str
+    classpath: str
+    kwargs_json: str
+    #: The DAG bundle its class is imported from when it is not built in.
+    bundle_hash: str
+    #: The triggerer running it, "" while none does.
+    triggerer: str = ""
+
+
+@dataclass(slots=True, eq=False)
 class TaskInstance:
     id: int
     run: Run

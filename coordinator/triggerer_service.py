@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 
 import grpc
@@ -19,6 +20,7 @@ from coordinator.events import TriggererJoined, TriggererLeft, TriggerFired
 from coordinator.sessions import TriggererSession
 from coordinator.worker_messages import INSTANCE_ID, NAME
 from tradewind import wire
+from tradewind.assets import URI_LIMIT
 from tradewind.exceptions import ApiError, InvalidArgument
 from tradewind.v1 import triggerer_pb2, triggerer_pb2_grpc
 
@@ -26,6 +28,7 @@ log = logging.getLogger("tradewind.coordinator")
 
 Outbound = asyncio.Queue[triggerer_pb2.TriggererCommand | None]
 MAX_CAPACITY = 100_000
+EVENT_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
 def triggerer_from_hello(hello: triggerer_pb2.TriggererHello, engine: Engine) -> TriggererSession:
@@ -141,16 +144,41 @@ class TriggererService(triggerer_pb2_grpc.TriggererServiceServicer):
             session.rss_bytes, session.cpu_percent = message.heartbeat.rss_bytes, message.heartbeat.cpu_percent
         elif body == "fired":
             fired = message.fired
+            watcher = _watcher_ref(fired, session)
+            if watcher is not None and not EVENT_ID.fullmatch(fired.event_id):
+                raise InvalidArgument(
+                    f"fired.event_id: triggerer {session.name!r}: an asset watcher's event id must be 1-64 letters, "
+                    f"digits and -, not {fired.event_id[:100]!r}"
+                )
             size = len(fired.event_json.encode())
+            event_json, error = fired.event_json, ""
             if size > wire.MAX_RETURN_VALUE_BYTES:
-                error = f"its event is {size:,} bytes; the limit is {wire.MAX_RETURN_VALUE_BYTES:,}"
-                self.engine.submit(TriggerFired(session.name, session.generation, fired.trigger_id, "", error))
-            else:
-                self.engine.submit(TriggerFired(session.name, session.generation, fired.trigger_id, fired.event_json))
+                event_json, error = "", f"its event is {size:,} bytes; the limit is {wire.MAX_RETURN_VALUE_BYTES:,}"
+            self.engine.submit(
+                TriggerFired(
+                    session.name, session.generation, fired.trigger_id, event_json, error, watcher, fired.event_id
+                )
+            )
         elif body == "failed":
-            error = message.failed.error[: wire.MAX_ERROR_CHARS] or "the trigger failed"
-            self.engine.submit(TriggerFired(session.name, session.generation, message.failed.trigger_id, "", error))
+            failed = message.failed
+            error = failed.error[: wire.MAX_ERROR_CHARS] or "the trigger failed"
+            watcher = _watcher_ref(failed, session)
+            self.engine.submit(TriggerFired(session.name, session.generation, failed.trigger_id, "", error, watcher))
         elif body == "hello":
             raise InvalidArgument(f"triggerer {session.name!r} sent hello twice on one stream")
         else:
             raise InvalidArgument(f"triggerer {session.name!r}: a triggerer message must carry a body")
+
+
+def _watcher_ref(
+    report: triggerer_pb2.TriggerFired | triggerer_pb2.TriggerFailed, session: TriggererSession
+) -> tuple[str, str] | None:
+    """(asset URI, watcher name) of an asset watcher's report; None for a task's trigger."""
+    if not report.HasField("asset_watcher"):
+        return None
+    ref = report.asset_watcher
+    if not 1 <= len(ref.asset_uri) <= URI_LIMIT:
+        raise InvalidArgument(
+            f"asset_watcher.asset_uri: triggerer {session.name!r}: an asset URI must be 1 to {URI_LIMIT} characters"
+        )
+    return ref.asset_uri, ref.name

@@ -30,3 +30,11 @@ def test_the_assets_example_is_the_example_dag_that_the_integration_test_runs() 
     assert block is not None
     source = (ROOT / "dags" / "example_assets.py").read_text()
     assert source.split('"""', 2)[2].lstrip("\n") == block.group(1)
+
+
+def test_the_asset_watcher_example_is_the_example_dag_that_the_integration_test_runs() -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"```python\n# dags/example_asset_watcher.py\n(.*?)```", readme, re.S)
+    assert block is not None
+    source = (ROOT / "dags" / "example_asset_watcher.py").read_text()
+    assert source.split('"""', 2)[2].lstrip("\n") == block.group(1)

@@ -152,8 +152,9 @@ class AssetAlias(BaseAsset):
 
 
 class AssetWatcher:
-    """Airflow's AssetWatcher(name, trigger): its trigger's events become the asset's events. A DAG
-    scheduled on an asset with watchers is refused at parse time until the triggerer runs them."""
+    """Airflow's AssetWatcher(name, trigger): its trigger's events become the asset's events. While
+    an active, unpaused DAG is scheduled on the asset, a triggerer runs the trigger, started again
+    after every event (coordinator.scheduling.watchers)."""
 
     def __init__(self, name: str, trigger: Any) -> None:
         self.name, self.trigger = str(name), trigger
@@ -206,13 +207,8 @@ def _condition(value: Any, op: str) -> BaseAsset:
 
 
 def as_condition(schedule: Any) -> BaseAsset:
-    """A schedule of assets as one condition: a list (or tuple) is all of its items. Assets with
-    watchers are refused until the triggerer runs them (the serialized DAG already carries them)."""
-    condition = AssetAll(*schedule) if isinstance(schedule, list | tuple) else _condition(schedule, "schedule")
-    watched = next((a for a in condition.iter_assets() if a.watchers), None)
-    if watched is not None:
-        unsupported.not_yet("AssetWatcher", f"Asset {watched.uri!r}")
-    return condition
+    """A schedule of assets as one condition: a list (or tuple) is all of its items."""
+    return AssetAll(*schedule) if isinstance(schedule, list | tuple) else _condition(schedule, "schedule")
 
 
 def is_asset_schedule(schedule: Any) -> bool:

@@ -473,9 +473,16 @@ def cmd_assets_list(client: Client, args: argparse.Namespace) -> None:
         return print_json(assets)
     print(
         table(
-            ["URI", "NAME", "SCHEDULES", "PRODUCED BY", "LAST EVENT"],
+            ["URI", "NAME", "SCHEDULES", "PRODUCED BY", "WATCHERS", "LAST EVENT"],
             [
-                (a.uri, a.name, ",".join(a.consuming_dag_ids), ",".join(a.producing_tasks), when(a, "last_event_at"))
+                (
+                    a.uri,
+                    a.name,
+                    ",".join(a.consuming_dag_ids),
+                    ",".join(a.producing_tasks),
+                    ",".join(f"{w.name}@{w.triggerer or '(no triggerer)'}" for w in a.watchers),
+                    when(a, "last_event_at"),
+                )
                 for a in assets
             ],
         )

@@ -1,5 +1,6 @@
 """The triggerer agent: joins a coordinator over TriggererService.Connect, runs the triggers it
-is given, reports each first event until acknowledged, and reconnects (triggerer.proto).
+is given, reports each first event (every event of an asset watcher's trigger) until
+acknowledged, and reconnects (triggerer.proto).
 
 On every new session it starts from nothing (the coordinator sends again the triggers it wants
 run), so a trigger never runs here for a session that no longer holds it.
@@ -58,8 +59,9 @@ class Agent:
         self.instance_id = secrets.token_hex(16)
         self.runner = TriggerRunner(self._report, self._bundle_dir)
         self.bundles = BundleCache(settings.home.resolve() / "triggerer" / "bundles", self._fetch_bundle)
-        #: Fired and failed reports not yet acknowledged, resent on every new session.
-        self.unacked: dict[int, triggerer_pb2.TriggererMessage] = {}
+        #: Fired and failed reports not yet acknowledged, resent on every new session: by trigger
+        #: id, or by event id for an asset watcher's events.
+        self.unacked: dict[int | str, triggerer_pb2.TriggererMessage] = {}
         self._outbound: Outbound | None = None
         self._channel: grpc.aio.Channel | None = None
         self._stopping = asyncio.Event()
@@ -132,7 +134,8 @@ class Agent:
                 elif body == "cancel":
                     self.runner.cancel(message.cancel.trigger_id)
                 elif body == "fired_ack":
-                    self.unacked.pop(message.fired_ack.trigger_id, None)
+                    ack = message.fired_ack
+                    self.unacked.pop(ack.event_id or ack.trigger_id, None)
         except grpc.aio.AioRpcError as exc:
             details = " ".join((exc.details() or "").split())
             if exc.code() in PERMANENT:
@@ -174,8 +177,12 @@ class Agent:
 
     def _report(self, message: triggerer_pb2.TriggererMessage) -> None:
         body = message.WhichOneof("body")
-        trigger_id = message.fired.trigger_id if body == "fired" else message.failed.trigger_id
-        self.unacked[trigger_id] = message
+        if body == "fired" and message.fired.event_id:
+            self.unacked[message.fired.event_id] = message
+        elif body == "fired":
+            self.unacked[message.fired.trigger_id] = message
+        elif not message.failed.HasField("asset_watcher"):
+            self.unacked[message.failed.trigger_id] = message
         if self._outbound is not None:
             self._outbound.put_nowait(message)
 

@@ -1,6 +1,10 @@
 """Runs triggers on one asyncio loop: builds each from its class path and arguments, waits for
 its first event, reports it (or its failure), and cancels on request.
 
+An asset watcher's trigger (RunTrigger.asset_watcher) is different: every event it yields is
+reported with a new event id, its run() is started again WATCHER_REARM seconds after it ends
+(re-armed), and after a failure it is built again after a back-off, until it is cancelled.
+
 A trigger is a task named after its id, class and waiter, so the loop's slow-callback report
 (a trigger that blocks the loop for more than BLOCKING_SECONDS) names it. Classes outside the
 `tradewind` package come from the waiter's DAG bundle, imported apart from other bundles'
@@ -15,6 +19,7 @@ import importlib
 import logging
 import sys
 import traceback
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +31,11 @@ from tradewind.v1 import triggerer_pb2
 log = logging.getLogger("tradewind.triggerer")
 #: A trigger holding the loop longer than this is logged by name.
 BLOCKING_SECONDS = 0.2
+#: A failed asset watcher is built again after this many seconds, doubling up to the maximum.
+WATCHER_BACKOFF = 1.0
+WATCHER_BACKOFF_MAX = 60.0
+#: The pause before a watcher's run() starts again, so one that fires at once cannot hold the loop.
+WATCHER_REARM = 0.1
 
 Report = Callable[[triggerer_pb2.TriggererMessage], None]
 BundleDir = Callable[[str], Awaitable[Path]]
@@ -42,7 +52,8 @@ class TriggerRunner:
         if run.trigger_id in self.running:
             return
         name = f"trigger {run.trigger_id} {run.classpath} for {run.waiter}"
-        task = asyncio.get_running_loop().create_task(self._run(run), name=name)
+        work = self._watch(run) if run.HasField("asset_watcher") else self._run(run)
+        task = asyncio.get_running_loop().create_task(work, name=name)
         self.running[run.trigger_id] = task
         task.add_done_callback(lambda _: self.running.pop(run.trigger_id, None))
 
@@ -85,6 +96,50 @@ class TriggerRunner:
             if trigger is not None:
                 with contextlib.suppress(Exception):
                     await trigger.cleanup()
+
+    async def _watch(self, run: triggerer_pb2.RunTrigger) -> None:
+        """An asset watcher's trigger: report every event, re-arm when run() ends, rebuild after
+        a failure, until cancelled."""
+        backoff = WATCHER_BACKOFF
+        while True:
+            trigger: Any = None
+            try:
+                cls = await self._class(run.classpath, run.bundle_hash)
+                trigger = cls(**xcom_codec.loads(run.kwargs_json or "{}"))
+                trigger.trigger_id = run.trigger_id
+                trigger.watching = True
+                while True:
+                    fired = False
+                    async for event in trigger.run():
+                        self._report_watcher_event(run, getattr(event, "payload", event))
+                        fired, backoff = True, WATCHER_BACKOFF
+                    if not fired:
+                        raise RuntimeError("the trigger's run() ended without an event")
+                    await asyncio.sleep(WATCHER_REARM)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a broken watcher is logged and retried, never fatal
+                log.error("%s failed:\n%s", run.waiter, traceback.format_exc())
+                failed = triggerer_pb2.TriggerFailed(
+                    trigger_id=run.trigger_id, error=f"{type(exc).__name__}: {exc}", asset_watcher=run.asset_watcher
+                )
+                self.report(triggerer_pb2.TriggererMessage(failed=failed))
+            finally:
+                if trigger is not None:
+                    with contextlib.suppress(Exception):
+                        await trigger.cleanup()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, WATCHER_BACKOFF_MAX)
+
+    def _report_watcher_event(self, run: triggerer_pb2.RunTrigger, payload: Any) -> None:
+        fired = triggerer_pb2.TriggerFired(
+            trigger_id=run.trigger_id,
+            event_json=xcom_codec.dumps(payload),
+            asset_watcher=run.asset_watcher,
+            event_id=uuid.uuid4().hex,
+        )
+        log.info("%s fired: %r", run.waiter, payload)
+        self.report(triggerer_pb2.TriggererMessage(fired=fired))
 
     async def _class(self, classpath: str, bundle_hash: str) -> type:
         builtin = classpath.startswith("tradewind.")

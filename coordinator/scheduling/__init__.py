@@ -19,4 +19,5 @@ Each module's class extends the one before it, so a concept may use those listed
     explain     why a task instance is not running
     backfills   a DAG's runs over a range of past dates, under their own max_active_runs
     assets      asset events in (outlets, programs, watchers), asset-triggered runs out
+    watchers    asset watchers' triggers kept running in a triggerer; each event an asset event
 """

@@ -18,7 +18,17 @@ from coordinator.clock import Clock
 from coordinator.dagspec import DagSpec
 from coordinator.events import AttemptRef
 from coordinator.queue import ReadyQueue
-from coordinator.records import Attempt, Backfill, Changes, LastSuccess, PastIndex, Run, TaskInstance, Trigger
+from coordinator.records import (
+    Attempt,
+    Backfill,
+    Changes,
+    LastSuccess,
+    PastIndex,
+    Run,
+    TaskInstance,
+    Trigger,
+    WatcherTrigger,
+)
 from coordinator.scheduling.effects import Effect, Timer, WatchRun, WatchTi, WatchWorker
 from coordinator.secrets import Secrets
 from coordinator.sessions import TriggererSession, WorkerSession
@@ -132,6 +142,8 @@ class SchedulerBase:
         self.triggerers: dict[str, TriggererSession] = {}
         self.waiting_triggers: dict[int, Trigger] = {}
         self.unassigned_triggers: set[int] = set()
+        #: Asset watchers' triggers by id (unassigned ones are in unassigned_triggers too).
+        self.watcher_triggers: dict[int, WatcherTrigger] = {}
         self.last_trigger_id = 0
         #: Pools whose slots deferred task instances keep; the deferred task instances keeping them.
         self.pools_include_deferred: set[str] = set()

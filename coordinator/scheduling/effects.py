@@ -12,7 +12,7 @@ from typing import Any
 
 from coordinator.events import AttemptRef, RequestResult
 from coordinator.payloads import Payload
-from coordinator.records import Run, TaskInstance, Trigger
+from coordinator.records import Run, TaskInstance, Trigger, WatcherTrigger
 from coordinator.sessions import WorkerSession
 
 
@@ -123,9 +123,11 @@ class RunTrigger:
 
     triggerer: str
     generation: int
-    trigger: Trigger
+    trigger: Trigger | WatcherTrigger
     bundle_hash: str
     waiter: str
+    #: (asset URI, watcher name) for an asset watcher's trigger (RunTrigger.asset_watcher).
+    asset_watcher: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,8 @@ class FiredAck:
 
     triggerer: str
     trigger_id: int
+    #: An asset watcher's event id: only that event is acknowledged.
+    event_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

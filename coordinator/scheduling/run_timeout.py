@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from coordinator.records import Run
-from coordinator.scheduling.assets import Assets
 from coordinator.scheduling.effects import RunTimeout
+from coordinator.scheduling.watchers import Watchers
 from tradewind.states import FINISHED, RunState, TaskState
 
 T = TaskState
 
 
-class RunTimeouts(Assets):
+class RunTimeouts(Watchers):
     def _arm_run_timeout(self, run: Run) -> None:
         """Arm the run's timer from its start_date (also after a restart: only the rest is left)."""
         limit = run.dag.dagrun_timeout

@@ -1,8 +1,9 @@
 """Triggerers: the processes that run deferred tasks' triggers, and which trigger runs where.
 
-Each waiting trigger runs on exactly one live triggerer, the least loaded with room, from the
-moment it is made or a triggerer joins. A triggerer whose stream ends, or that is silent for
-the heartbeat timeout, is lost: its triggers go to the others (or wait for the next to join).
+Each waiting trigger (of a deferred task, or of an asset watcher) runs on exactly one live
+triggerer, the least loaded with room, from the moment it is made or a triggerer joins. A
+triggerer whose stream ends, or that is silent for the heartbeat timeout, is lost: its triggers
+go to the others (or wait for the next to join).
 A trigger moved this way may fire twice; deferral keeps the first event.
 """
 
@@ -62,7 +63,7 @@ class Triggerers(Reschedule):
         if self.triggerers.get(session.name) is session:
             del self.triggerers[session.name]
         for trigger_id in session.triggers:
-            trigger = self.waiting_triggers.get(trigger_id)
+            trigger = self.waiting_triggers.get(trigger_id) or self.watcher_triggers.get(trigger_id)
             if trigger is not None:
                 trigger.triggerer = ""
                 self.unassigned_triggers.add(trigger_id)
@@ -77,6 +78,15 @@ class Triggerers(Reschedule):
             if session.free <= 0:
                 return
             self.unassigned_triggers.discard(trigger_id)
+            watcher = self.watcher_triggers.get(trigger_id)
+            if watcher is not None:
+                watcher.triggerer = session.name
+                session.triggers.add(trigger_id)
+                waiter = f"asset watcher {watcher.name} of {watcher.uri}"
+                ref = (watcher.uri, watcher.name)
+                run = RunTrigger(session.name, session.generation, watcher, watcher.bundle_hash, waiter, ref)
+                self.effects.append(run)
+                continue
             trigger = self.waiting_triggers[trigger_id]
             ti = self.tis.get(trigger.ti_id)
             if ti is None:

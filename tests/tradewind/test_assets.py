@@ -63,10 +63,14 @@ def test_asset_or_time_schedule_keeps_both() -> None:
     assert data["asset_condition"] == {"any": [{"asset": "a"}, {"asset": "s3://b"}]}
 
 
-def test_asset_watchers_and_aliases_in_inlets_are_refused_at_parse_time() -> None:
+def test_a_dag_scheduled_on_a_watched_asset_serializes_its_watcher() -> None:
     watched = Asset("w", watchers=[AssetWatcher("files", trigger=FileTrigger("/in"))])
-    with pytest.raises(DagDefinitionError, match="DAG 'watch'.*Tradewind does not support AssetWatcher yet"):
-        DAG("watch", schedule=[watched], start_date=START)
+    data = serialize_dag(DAG("watch", schedule=[watched], start_date=START), "watch.py")
+    (asset,) = data["assets"]
+    assert [w["name"] for w in asset["watchers"]] == ["files"]
+
+
+def test_an_alias_in_inlets_is_refused_at_parse_time() -> None:
     refused = pytest.raises(DagDefinitionError, match="task 't'.*does not support an AssetAlias in inlets yet")
     with DAG("al", schedule=None, start_date=START), refused:
         BashOperator(task_id="t", bash_command="true", inlets=[AssetAlias("x")])
@@ -110,7 +114,7 @@ class FileTrigger:
         return "tests.FileTrigger", {"path": self.path}
 
 
-def test_a_watcher_is_described_as_its_trigger_serializes_for_the_triggerer_to_come() -> None:
+def test_a_watcher_is_described_as_its_trigger_serializes_for_the_triggerer() -> None:
     watched = Asset("w", watchers=[AssetWatcher("files", trigger=FileTrigger("/in"))])
     assert watched.describe()["watchers"] == [
         {"name": "files", "classpath": "tests.FileTrigger", "kwargs": {"path": "/in"}}

@@ -1,4 +1,5 @@
-"""The assets screen against a real coordinator and worker: an emitted event and the run it started appear."""
+"""The assets screen against a real coordinator and worker: an asset's watcher, an emitted event
+and the run it started appear."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from tui.screens.assets import AssetsScreen
 from tui.screens.dag import DagScreen
 
 DAGS = """
-from tradewind import DAG, Asset, BashOperator
+from tradewind import DAG, Asset, AssetWatcher, BashOperator, FileTrigger
 
-with DAG(dag_id="on_orders", schedule=[Asset("s3://lake/orders")]):
+orders = Asset("s3://lake/orders", watchers=[AssetWatcher("landing", FileTrigger("/nowhere/*.csv"))])
+
+with DAG(dag_id="on_orders", schedule=[orders]):
     BashOperator(task_id="use", bash_command="true")
 """
 
@@ -34,6 +37,7 @@ def test_the_assets_screen_shows_an_event_and_opens_the_dag_it_started(cluster: 
             await until(pilot, lambda: listing.option_count == 1, message="the asset listed")
             detail = screen.query_one("#asset-detail", Static)
             await until(pilot, lambda: "schedules: on_orders" in str(detail.content), message="its consumer")
+            assert "watchers: landing on (no triggerer)" in str(detail.content)
             with cluster.client() as client:
                 client.emit_asset_event("s3://lake/orders", {"rows": 7})
             table = screen.query_one("#asset-events", DataTable)

@@ -190,7 +190,11 @@ MODULES: dict[str, dict[str, str]] = {
         "TaskDeferred": "TaskDeferred",
         "TaskDeferralTimeout": "TaskDeferralTimeout",
     },
-    "airflow.triggers.base": {"BaseTrigger": "BaseTrigger", "TriggerEvent": "TriggerEvent"},
+    "airflow.triggers.base": {
+        "BaseTrigger": "BaseTrigger",
+        "BaseEventTrigger": "triggers.BaseEventTrigger",
+        "TriggerEvent": "TriggerEvent",
+    },
     "airflow.triggers.temporal": {"DateTimeTrigger": "DateTimeTrigger", "TimeDeltaTrigger": "TimeDeltaTrigger"},
     "airflow.triggers.file": {"FileTrigger": "FileTrigger"},
     "airflow.triggers.external_task": {"WorkflowTrigger": "WorkflowTrigger", "DagStateTrigger": "DagStateTrigger"},
@@ -202,7 +206,10 @@ MODULES: dict[str, dict[str, str]] = {
         "DateTimeTrigger": "DateTimeTrigger",
         "TimeDeltaTrigger": "TimeDeltaTrigger",
     },
-    "airflow.providers.standard.triggers.file": {"FileTrigger": "FileTrigger"},
+    "airflow.providers.standard.triggers.file": {
+        "FileTrigger": "FileTrigger",
+        "FileDeleteTrigger": "triggers.FileDeleteTrigger",
+    },
 }
 
 #: Every module path the finder answers: the table's, and the packages above them.

@@ -3,7 +3,9 @@
 A trigger is rebuilt in the triggerer from `serialize()`: its class's dotted path (importable
 from tradewind or from the DAG bundle) and keyword arguments that tradewind.xcom_codec can
 encode. `run()` is an async generator; its first event resumes the task (its payload is the
-`event` argument of the method the task resumes in). A trigger must never block its loop: it
+`event` argument of the method the task resumes in). Run for an asset watcher (AssetWatcher),
+`watching` is True: every event it yields is an asset event, and run() is started again each
+time it ends, so a trigger may yield one event per change there. A trigger must never block its loop: it
 shares it with many others, and one that holds it for more than 0.2 s is logged by name.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-__all__ = ["BaseTrigger", "TriggerEvent"]
+__all__ = ["BaseEventTrigger", "BaseTrigger", "TriggerEvent"]
 
 
 class TriggerEvent:
@@ -31,6 +33,9 @@ class TriggerEvent:
 class BaseTrigger:
     """Subclasses implement serialize() and run(); cleanup() runs when the trigger stops."""
 
+    #: Set by the triggerer when the trigger runs for an asset watcher (see the module docstring).
+    watching: bool = False
+
     def __init__(self, **kwargs: Any) -> None:
         self.trigger_id: int | None = None
 
@@ -47,3 +52,8 @@ class BaseTrigger:
     def __repr__(self) -> str:
         classpath, kwargs = self.serialize()
         return f"<{classpath} {kwargs}>"
+
+
+class BaseEventTrigger(BaseTrigger):
+    """Airflow 3's base for the triggers an AssetWatcher accepts. Tradewind lets any trigger watch
+    an asset; this class is here so that trigger classes written for Airflow load unchanged."""

@@ -1,4 +1,9 @@
-"""FileTrigger: fires when a file matching a path or glob exists.
+"""FileTrigger: fires when a file matching a path or glob exists; FileDeleteTrigger: fires when
+a file exists, after deleting it (Airflow's trigger for an asset watcher on a file).
+
+For an asset watcher it fires once per new file instead, with the file's path as payload: the
+files there when the watcher starts (on a triggerer) count as seen, and each file that appears
+later fires once.
 
 It is told of new files by inotify where Linux has it (through ctypes: no library), and looks
 again every `poke_interval` seconds in any case, so it works on any file system and platform.
@@ -7,12 +12,15 @@ again every `poke_interval` seconds in any case, so it works on any file system 
 from __future__ import annotations
 
 import glob
+import logging
 import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-from tradewind.triggers.base import BaseTrigger, TriggerEvent
+from tradewind.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 from tradewind.triggers.inotify import DirectoryWatch
+
+log = logging.getLogger("tradewind.triggers")
 
 
 class FileTrigger(BaseTrigger):
@@ -21,6 +29,7 @@ class FileTrigger(BaseTrigger):
         self.filepath = filepath
         self.recursive = recursive
         self.poke_interval = float(poke_interval)
+        self._seen: set[str] | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -37,10 +46,59 @@ class FileTrigger(BaseTrigger):
                     return path
         return None
 
+    def files(self) -> set[str]:
+        """Every file the pattern matches, or that is under a directory it matches."""
+        out: set[str] = set()
+        for path in glob.glob(self.filepath, recursive=self.recursive):
+            if os.path.isfile(path):
+                out.add(path)
+            for root, _, files in os.walk(path):
+                out.update(os.path.join(root, name) for name in files)
+        return out
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        if self.watching:
+            async for event in self._new_files():
+                yield event
+            return
         with DirectoryWatch(watched_directory(self.filepath)) as watch:
             while self.found() is None:
                 await watch.changed(self.poke_interval)
+        yield TriggerEvent(True)
+
+    async def _new_files(self) -> AsyncIterator[TriggerEvent]:
+        if self._seen is None:
+            self._seen = self.files()
+            log.info("watching %s for new files (%d there already)", self.filepath, len(self._seen))
+        with DirectoryWatch(watched_directory(self.filepath)) as watch:
+            while True:
+                for path in sorted(self.files() - self._seen):
+                    self._seen.add(path)
+                    yield TriggerEvent(path)
+                await watch.changed(self.poke_interval)
+
+
+class FileDeleteTrigger(BaseEventTrigger):
+    """Waits for the file `filepath` (no glob), deletes it, and fires with True; as a watcher it is
+    re-armed, so each time the file is written again is one event."""
+
+    def __init__(self, filepath: str, poke_interval: float = 5.0, **kwargs: Any) -> None:
+        super().__init__()
+        self.filepath = filepath
+        self.poke_interval = float(poke_interval)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return "tradewind.triggers.file.FileDeleteTrigger", {
+            "filepath": self.filepath,
+            "poke_interval": self.poke_interval,
+        }
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        with DirectoryWatch(watched_directory(self.filepath)) as watch:
+            while not os.path.isfile(self.filepath):
+                await watch.changed(self.poke_interval)
+        log.info("found %s; deleting it", self.filepath)
+        os.remove(self.filepath)
         yield TriggerEvent(True)
 
 

@@ -1023,7 +1023,7 @@ class CancelBackfillResponse(_message.Message):
     def __init__(self, backfill: _Optional[_Union[Backfill, _Mapping]] = ...) -> None: ...
 
 class Asset(_message.Message):
-    __slots__ = ("uri", "name", "group", "extra_json", "consuming_dag_ids", "producing_tasks", "last_event_at")
+    __slots__ = ("uri", "name", "group", "extra_json", "consuming_dag_ids", "producing_tasks", "last_event_at", "watchers")
     URI_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     GROUP_FIELD_NUMBER: _ClassVar[int]
@@ -1031,6 +1031,7 @@ class Asset(_message.Message):
     CONSUMING_DAG_IDS_FIELD_NUMBER: _ClassVar[int]
     PRODUCING_TASKS_FIELD_NUMBER: _ClassVar[int]
     LAST_EVENT_AT_FIELD_NUMBER: _ClassVar[int]
+    WATCHERS_FIELD_NUMBER: _ClassVar[int]
     uri: str
     name: str
     group: str
@@ -1038,7 +1039,18 @@ class Asset(_message.Message):
     consuming_dag_ids: _containers.RepeatedScalarFieldContainer[str]
     producing_tasks: _containers.RepeatedScalarFieldContainer[str]
     last_event_at: _timestamp_pb2.Timestamp
-    def __init__(self, uri: _Optional[str] = ..., name: _Optional[str] = ..., group: _Optional[str] = ..., extra_json: _Optional[str] = ..., consuming_dag_ids: _Optional[_Iterable[str]] = ..., producing_tasks: _Optional[_Iterable[str]] = ..., last_event_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    watchers: _containers.RepeatedCompositeFieldContainer[AssetWatcherStatus]
+    def __init__(self, uri: _Optional[str] = ..., name: _Optional[str] = ..., group: _Optional[str] = ..., extra_json: _Optional[str] = ..., consuming_dag_ids: _Optional[_Iterable[str]] = ..., producing_tasks: _Optional[_Iterable[str]] = ..., last_event_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., watchers: _Optional[_Iterable[_Union[AssetWatcherStatus, _Mapping]]] = ...) -> None: ...
+
+class AssetWatcherStatus(_message.Message):
+    __slots__ = ("name", "classpath", "triggerer")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CLASSPATH_FIELD_NUMBER: _ClassVar[int]
+    TRIGGERER_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    classpath: str
+    triggerer: str
+    def __init__(self, name: _Optional[str] = ..., classpath: _Optional[str] = ..., triggerer: _Optional[str] = ...) -> None: ...
 
 class AssetEvent(_message.Message):
     __slots__ = ("id", "uri", "extra_json", "timestamp", "source_dag_id", "source_run_id", "source_task_id", "source_map_index", "created_runs", "source_aliases")

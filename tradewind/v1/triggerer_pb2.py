@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ctradewind/v1/triggerer.proto\x12\x0ctradewind.v1\"\xdc\x01\n\x10TriggererMessage\x12-\n\x05hello\x18\x01 \x01(\x0b\x32\x1c.tradewind.v1.TriggererHelloH\x00\x12\x35\n\theartbeat\x18\x02 \x01(\x0b\x32 .tradewind.v1.TriggererHeartbeatH\x00\x12+\n\x05\x66ired\x18\x03 \x01(\x0b\x32\x1a.tradewind.v1.TriggerFiredH\x00\x12-\n\x06\x66\x61iled\x18\x04 \x01(\x0b\x32\x1b.tradewind.v1.TriggerFailedH\x00\x42\x06\n\x04\x62ody\"q\n\x0eTriggererHello\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12\x0c\n\x04host\x18\x03 \x01(\t\x12\x0b\n\x03pid\x18\x04 \x01(\x05\x12\x0f\n\x07version\x18\x05 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x06 \x01(\x05\"M\n\x12TriggererHeartbeat\x12\x0f\n\x07running\x18\x01 \x01(\x05\x12\x11\n\trss_bytes\x18\x02 \x01(\x04\x12\x13\n\x0b\x63pu_percent\x18\x03 \x01(\x01\"6\n\x0cTriggerFired\x12\x12\n\ntrigger_id\x18\x01 \x01(\x03\x12\x12\n\nevent_json\x18\x02 \x01(\t\"2\n\rTriggerFailed\x12\x12\n\ntrigger_id\x18\x01 \x01(\x03\x12\r\n\x05\x65rror\x18\x02 \x01(\t\"\xd2\x01\n\x10TriggererCommand\x12\x31\n\x07welcome\x18\x01 \x01(\x0b\x32\x1e.tradewind.v1.TriggererWelcomeH\x00\x12\'\n\x03run\x18\x02 \x01(\x0b\x32\x18.tradewind.v1.RunTriggerH\x00\x12-\n\x06\x63\x61ncel\x18\x03 \x01(\x0b\x32\x1b.tradewind.v1.CancelTriggerH\x00\x12+\n\tfired_ack\x18\x04 \x01(\x0b\x32\x16.tradewind.v1.FiredAckH\x00\x42\x06\n\x04\x62ody\"O\n\x10TriggererWelcome\x12\x1d\n\x15heartbeat_interval_ms\x18\x01 \x01(\x05\x12\x1c\n\x14heartbeat_timeout_ms\x18\x02 \x01(\x05\"m\n\nRunTrigger\x12\x12\n\ntrigger_id\x18\x01 \x01(\x03\x12\x11\n\tclasspath\x18\x02 \x01(\t\x12\x13\n\x0bkwargs_json\x18\x03 \x01(\t\x12\x13\n\x0b\x62undle_hash\x18\x04 \x01(\t\x12\x0e\n\x06waiter\x18\x05 \x01(\t\"#\n\rCancelTrigger\x12\x12\n\ntrigger_id\x18\x01 \x01(\x03\"\x1e\n\x08\x46iredAck\x12\x12\n\ntrigger_id\x18\x01 \x01(\x03\x32\x61\n\x10TriggererService\x12M\n\x07\x43onnect\x12\x1e.tradewind.v1.TriggererMessage\x1a\x1e.tradewind.v1.TriggererCommand(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ctradewind/v1/triggerer.proto\x12\x0ctradewind.v1\"\xdc\x01\n\x10TriggererMessage\x12-\n\x05hello\x18\x01 \x01(\x0b\x32\x1c.tradewind.v1.TriggererHelloH\x00\x12\x35\n\theartbeat\x18\x02 \x01(\x0b\x32 .tradewind.v1.TriggererHeartbeatH\x00\x12+\n\x05\x66ired\x18\x03 \x01(\x0b\x32\x1a.tradewind.v1.TriggerFiredH\x00\x12-\n\x06\x66\x61iled\x18\x04 \x01(\x0b\x32\x1b.tradewind.v1.TriggerFailedH\x00\x42\x06\n\x04\x62ody\"q\n\x0eTriggererHello\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12\x0c\n\x04host\x18\x03 \x01(\t\x12\x0b\n\x03pid\x18\x04 \x01(\x05\x12\x0f\n\x07version\x18\x05 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x06 \x01(\x05\"M\n\x12TriggererHeartbeat\x12\x0f\n\x07running\x18\x01 \x01(\x05\x12\x11\n\trss_bytes\x18\x02 \x01(\x04\x12\x13\n\x0b\x63pu_percent\x18\x03 \x01(\x01\"~\n\x0cTriggerFired\x12\x12\n\ntrigger_id\x18\x01 \x01(\x03\x12\x12\n\nevent_json\x18\x02 \x01(\t\x12\x34\n\rasset_watcher\x18\x03 \x01(\x0b\x32\x1d.tradewind.v1.AssetWatcherRef\x12\x10\n\x08\x65vent_id\x18\x04 \x01(\t\"2\n\x0f\x41ssetWatcherRef\x12\x11\n\tasset_uri\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"h\n\rTriggerFailed\x12\x12\n\ntrigger_id\x18\x01 \x01(\x03\x12\r\n\x05\x65rror\x18\x02 \x01(\t\x12\x34\n\rasset_watcher\x18\x03 \x01(\x0b\x32\x1d.tradewind.v1.AssetWatcherRef\"\xd2\x01\n\x10TriggererCommand\x12\x31\n\x07welcome\x18\x01 \x01(\x0b\x32\x1e.tradewind.v1.TriggererWelcomeH\x00\x12\'\n\x03run\x18\x02 \x01(\x0b\x32\x18.tradewind.v1.RunTriggerH\x00\x12-\n\x06\x63\x61ncel\x18\x03 \x01(\x0b\x32\x1b.tradewind.v1.CancelTriggerH\x00\x12+\n\tfired_ack\x18\x04 \x01(\x0b\x32\x16.tradewind.v1.FiredAckH\x00\x42\x06\n\x04\x62ody\"O\n\x10TriggererWelcome\x12\x1d\n\x15heartbeat_interval_ms\x18\x01 \x01(\x05\x12\x1c\n\x14heartbeat_timeout_ms\x18\x02 \x01(\x05\"\xa3\x01\n\nRunTrigger\x12\x12\n\ntrigger_id\x18\x01 \x01(\x03\x12\x11\n\tclasspath\x18\x02 \x01(\t\x12\x13\n\x0bkwargs_json\x18\x03 \x01(\t\x12\x13\n\x0b\x62undle_hash\x18\x04 \x01(\t\x12\x0e\n\x06waiter\x18\x05 \x01(\t\x12\x34\n\rasset_watcher\x18\x06 \x01(\x0b\x32\x1d.tradewind.v1.AssetWatcherRef\"#\n\rCancelTrigger\x12\x12\n\ntrigger_id\x18\x01 \x01(\x03\"0\n\x08\x46iredAck\x12\x12\n\ntrigger_id\x18\x01 \x01(\x03\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t2a\n\x10TriggererService\x12M\n\x07\x43onnect\x12\x1e.tradewind.v1.TriggererMessage\x1a\x1e.tradewind.v1.TriggererCommand(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,19 +38,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TRIGGERERHEARTBEAT']._serialized_start=384
   _globals['_TRIGGERERHEARTBEAT']._serialized_end=461
   _globals['_TRIGGERFIRED']._serialized_start=463
-  _globals['_TRIGGERFIRED']._serialized_end=517
-  _globals['_TRIGGERFAILED']._serialized_start=519
-  _globals['_TRIGGERFAILED']._serialized_end=569
-  _globals['_TRIGGERERCOMMAND']._serialized_start=572
-  _globals['_TRIGGERERCOMMAND']._serialized_end=782
-  _globals['_TRIGGERERWELCOME']._serialized_start=784
-  _globals['_TRIGGERERWELCOME']._serialized_end=863
-  _globals['_RUNTRIGGER']._serialized_start=865
-  _globals['_RUNTRIGGER']._serialized_end=974
-  _globals['_CANCELTRIGGER']._serialized_start=976
-  _globals['_CANCELTRIGGER']._serialized_end=1011
-  _globals['_FIREDACK']._serialized_start=1013
-  _globals['_FIREDACK']._serialized_end=1043
-  _globals['_TRIGGERERSERVICE']._serialized_start=1045
-  _globals['_TRIGGERERSERVICE']._serialized_end=1142
+  _globals['_TRIGGERFIRED']._serialized_end=589
+  _globals['_ASSETWATCHERREF']._serialized_start=591
+  _globals['_ASSETWATCHERREF']._serialized_end=641
+  _globals['_TRIGGERFAILED']._serialized_start=643
+  _globals['_TRIGGERFAILED']._serialized_end=747
+  _globals['_TRIGGERERCOMMAND']._serialized_start=750
+  _globals['_TRIGGERERCOMMAND']._serialized_end=960
+  _globals['_TRIGGERERWELCOME']._serialized_start=962
+  _globals['_TRIGGERERWELCOME']._serialized_end=1041
+  _globals['_RUNTRIGGER']._serialized_start=1044
+  _globals['_RUNTRIGGER']._serialized_end=1207
+  _globals['_CANCELTRIGGER']._serialized_start=1209
+  _globals['_CANCELTRIGGER']._serialized_end=1244
+  _globals['_FIREDACK']._serialized_start=1246
+  _globals['_FIREDACK']._serialized_end=1294
+  _globals['_TRIGGERERSERVICE']._serialized_start=1296
+  _globals['_TRIGGERERSERVICE']._serialized_end=1393
 # @@protoc_insertion_point(module_scope)

@@ -44,20 +44,34 @@ class TriggererHeartbeat(_message.Message):
     def __init__(self, running: _Optional[int] = ..., rss_bytes: _Optional[int] = ..., cpu_percent: _Optional[float] = ...) -> None: ...
 
 class TriggerFired(_message.Message):
-    __slots__ = ("trigger_id", "event_json")
+    __slots__ = ("trigger_id", "event_json", "asset_watcher", "event_id")
     TRIGGER_ID_FIELD_NUMBER: _ClassVar[int]
     EVENT_JSON_FIELD_NUMBER: _ClassVar[int]
+    ASSET_WATCHER_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     trigger_id: int
     event_json: str
-    def __init__(self, trigger_id: _Optional[int] = ..., event_json: _Optional[str] = ...) -> None: ...
+    asset_watcher: AssetWatcherRef
+    event_id: str
+    def __init__(self, trigger_id: _Optional[int] = ..., event_json: _Optional[str] = ..., asset_watcher: _Optional[_Union[AssetWatcherRef, _Mapping]] = ..., event_id: _Optional[str] = ...) -> None: ...
+
+class AssetWatcherRef(_message.Message):
+    __slots__ = ("asset_uri", "name")
+    ASSET_URI_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    asset_uri: str
+    name: str
+    def __init__(self, asset_uri: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
 
 class TriggerFailed(_message.Message):
-    __slots__ = ("trigger_id", "error")
+    __slots__ = ("trigger_id", "error", "asset_watcher")
     TRIGGER_ID_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    ASSET_WATCHER_FIELD_NUMBER: _ClassVar[int]
     trigger_id: int
     error: str
-    def __init__(self, trigger_id: _Optional[int] = ..., error: _Optional[str] = ...) -> None: ...
+    asset_watcher: AssetWatcherRef
+    def __init__(self, trigger_id: _Optional[int] = ..., error: _Optional[str] = ..., asset_watcher: _Optional[_Union[AssetWatcherRef, _Mapping]] = ...) -> None: ...
 
 class TriggererCommand(_message.Message):
     __slots__ = ("welcome", "run", "cancel", "fired_ack")
@@ -80,18 +94,20 @@ class TriggererWelcome(_message.Message):
     def __init__(self, heartbeat_interval_ms: _Optional[int] = ..., heartbeat_timeout_ms: _Optional[int] = ...) -> None: ...
 
 class RunTrigger(_message.Message):
-    __slots__ = ("trigger_id", "classpath", "kwargs_json", "bundle_hash", "waiter")
+    __slots__ = ("trigger_id", "classpath", "kwargs_json", "bundle_hash", "waiter", "asset_watcher")
     TRIGGER_ID_FIELD_NUMBER: _ClassVar[int]
     CLASSPATH_FIELD_NUMBER: _ClassVar[int]
     KWARGS_JSON_FIELD_NUMBER: _ClassVar[int]
     BUNDLE_HASH_FIELD_NUMBER: _ClassVar[int]
     WAITER_FIELD_NUMBER: _ClassVar[int]
+    ASSET_WATCHER_FIELD_NUMBER: _ClassVar[int]
     trigger_id: int
     classpath: str
     kwargs_json: str
     bundle_hash: str
     waiter: str
-    def __init__(self, trigger_id: _Optional[int] = ..., classpath: _Optional[str] = ..., kwargs_json: _Optional[str] = ..., bundle_hash: _Optional[str] = ..., waiter: _Optional[str] = ...) -> None: ...
+    asset_watcher: AssetWatcherRef
+    def __init__(self, trigger_id: _Optional[int] = ..., classpath: _Optional[str] = ..., kwargs_json: _Optional[str] = ..., bundle_hash: _Optional[str] = ..., waiter: _Optional[str] = ..., asset_watcher: _Optional[_Union[AssetWatcherRef, _Mapping]] = ...) -> None: ...
 
 class CancelTrigger(_message.Message):
     __slots__ = ("trigger_id",)
@@ -100,7 +116,9 @@ class CancelTrigger(_message.Message):
     def __init__(self, trigger_id: _Optional[int] = ...) -> None: ...
 
 class FiredAck(_message.Message):
-    __slots__ = ("trigger_id",)
+    __slots__ = ("trigger_id", "event_id")
     TRIGGER_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     trigger_id: int
-    def __init__(self, trigger_id: _Optional[int] = ...) -> None: ...
+    event_id: str
+    def __init__(self, trigger_id: _Optional[int] = ..., event_id: _Optional[str] = ...) -> None: ...

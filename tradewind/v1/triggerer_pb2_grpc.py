@@ -38,6 +38,13 @@ class TriggererServiceStub:
     WorkerService.FetchBundle by its hash, and imported apart from other bundles' modules). Its
     `run()` is an async generator; its first event fires it.
 
+    A trigger is either for a deferred task instance (RunTrigger without asset_watcher: its first
+    event resumes the task, then it stops) or for an asset watcher (RunTrigger.asset_watcher set:
+    an active, unpaused DAG is scheduled on an asset with an AssetWatcher). A watcher's trigger
+    runs for as long as the coordinator wants it: every event it yields becomes an asset event
+    (TriggerFired with asset_watcher and a fresh event_id), and when its run() ends it is started
+    again 0.1 s later (re-armed), as Airflow restarts a watcher's trigger after it fires.
+
     Authentication. Connect (and WorkerService.FetchBundle) carry the metadata
     `authorization: Bearer <token>` whenever the coordinator requires tokens (see control.proto,
     "Authentication"): a token of role `worker` (or `admin`). No token, or an unknown, expired or
@@ -69,6 +76,13 @@ class TriggererServiceServicer:
     package are built in; any other is imported from the task's DAG bundle (fetched with
     WorkerService.FetchBundle by its hash, and imported apart from other bundles' modules). Its
     `run()` is an async generator; its first event fires it.
+
+    A trigger is either for a deferred task instance (RunTrigger without asset_watcher: its first
+    event resumes the task, then it stops) or for an asset watcher (RunTrigger.asset_watcher set:
+    an active, unpaused DAG is scheduled on an asset with an AssetWatcher). A watcher's trigger
+    runs for as long as the coordinator wants it: every event it yields becomes an asset event
+    (TriggerFired with asset_watcher and a fresh event_id), and when its run() ends it is started
+    again 0.1 s later (re-armed), as Airflow restarts a watcher's trigger after it fires.
 
     Authentication. Connect (and WorkerService.FetchBundle) carry the metadata
     `authorization: Bearer <token>` whenever the coordinator requires tokens (see control.proto,
@@ -115,6 +129,13 @@ class TriggererService:
     package are built in; any other is imported from the task's DAG bundle (fetched with
     WorkerService.FetchBundle by its hash, and imported apart from other bundles' modules). Its
     `run()` is an async generator; its first event fires it.
+
+    A trigger is either for a deferred task instance (RunTrigger without asset_watcher: its first
+    event resumes the task, then it stops) or for an asset watcher (RunTrigger.asset_watcher set:
+    an active, unpaused DAG is scheduled on an asset with an AssetWatcher). A watcher's trigger
+    runs for as long as the coordinator wants it: every event it yields becomes an asset event
+    (TriggerFired with asset_watcher and a fresh event_id), and when its run() ends it is started
+    again 0.1 s later (re-armed), as Airflow restarts a watcher's trigger after it fires.
 
     Authentication. Connect (and WorkerService.FetchBundle) carry the metadata
     `authorization: Bearer <token>` whenever the coordinator requires tokens (see control.proto,

@@ -86,6 +86,9 @@ class AssetsScreen(LiveScreen):
         text.append(f"\ngroup {asset.group}, extra {asset.extra_json}\n", style="dim")
         text.append(f"schedules: {', '.join(asset.consuming_dag_ids) or '-'}\n")
         text.append(f"produced by: {', '.join(asset.producing_tasks) or '-'}\n")
+        if asset.watchers:
+            running = (f"{w.name} on {w.triggerer or '(no triggerer)'}" for w in asset.watchers)
+            text.append(f"watchers: {', '.join(running)}\n")
         text.append(f"last event: {clock(asset.last_event_at)} UTC")
         self.query_one("#asset-detail", Static).update(text)
         table = self.query_one("#asset-events", DataTable)

@@ -153,9 +153,14 @@ class Fuzzer:
         return number
 
 
+#: A token the fuzzer made would require tokens of every later call (tests/coordinator/test_auth.py
+#: checks CreateToken's input rules instead).
+NOT_FUZZED = {"CreateToken"}
+
+
 def _methods(service: str) -> list[MethodDescriptor]:
     module = control_pb2 if service == "ControlService" else worker_pb2
-    return list(module.DESCRIPTOR.services_by_name[service].methods)
+    return [m for m in module.DESCRIPTOR.services_by_name[service].methods if m.name not in NOT_FUZZED]
 
 
 class Run:

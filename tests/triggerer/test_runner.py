@@ -104,9 +104,10 @@ def watch_until(
     run: triggerer_pb2.RunTrigger,
     enough: int,
     meanwhile: Callable[[], Awaitable[None]] | None = None,
+    armed: str = "",
 ) -> list[triggerer_pb2.TriggererMessage]:
-    """Run an asset watcher's trigger until it has reported `enough` times (after `meanwhile`
-    ran, 0.3 s in), then cancel it."""
+    """Run an asset watcher's trigger until it has reported `enough` times, then cancel it;
+    `meanwhile` runs once the trigger has logged `armed` (at once when empty)."""
     (tmp_path / "helpers.py").write_text(CUSTOM)
     reports: list[triggerer_pb2.TriggererMessage] = []
 
@@ -115,8 +116,24 @@ def watch_until(
 
     async def scenario() -> None:
         runner = TriggerRunner(reports.append, bundle_dir)
-        runner.start(run)
-        await asyncio.sleep(0.3)
+        logged: list[str] = []
+        handler = logging.Handler()
+        handler.emit = lambda record: logged.append(record.getMessage())  # type: ignore[method-assign]
+        triggers_log = logging.getLogger("tradewind.triggers")
+        level = triggers_log.level
+        triggers_log.addHandler(handler)
+        triggers_log.setLevel(logging.INFO)
+        try:
+            runner.start(run)
+            for _ in range(500):
+                if not armed or any(armed in message for message in logged):
+                    break
+                await asyncio.sleep(0.01)
+            else:
+                raise AssertionError(f"the trigger did not log {armed!r} within 5 s")
+        finally:
+            triggers_log.removeHandler(handler)
+            triggers_log.setLevel(level)
         if meanwhile is not None:
             await meanwhile()
         for _ in range(500):
@@ -160,7 +177,7 @@ def test_a_watchers_file_trigger_fires_once_per_new_file_and_not_for_files_alrea
         (landing / "2.csv").write_text("2")
 
     run = watcher_run("tradewind.triggers.file.FileTrigger", {"filepath": f"{landing}/*.csv", "poke_interval": 0.1})
-    reports = watch_until(tmp_path, run, 2, land)
+    reports = watch_until(tmp_path, run, 2, land, armed="watching")
     assert sorted(xcom_codec.loads(r.fired.event_json) for r in reports) == [f"{landing}/1.csv", f"{landing}/2.csv"]
 
 

@@ -19,9 +19,10 @@ from coordinator.engine import Engine
 from coordinator.events import TriggererJoined, TriggererLeft, TriggerFired
 from coordinator.sessions import TriggererSession
 from coordinator.worker_messages import INSTANCE_ID, NAME
+from coordinator.worker_service import first_hello
 from tradewind import wire
 from tradewind.assets import URI_LIMIT
-from tradewind.exceptions import ApiError, InvalidArgument
+from tradewind.exceptions import InvalidArgument
 from tradewind.v1 import triggerer_pb2, triggerer_pb2_grpc
 
 log = logging.getLogger("tradewind.coordinator")
@@ -68,20 +69,9 @@ class TriggererService(triggerer_pb2_grpc.TriggererServiceServicer):
         self, request_iterator: AsyncIterator[triggerer_pb2.TriggererMessage], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[triggerer_pb2.TriggererCommand]:
         requests = aiter(request_iterator)
-        try:
-            first = await asyncio.wait_for(anext(requests), wire.HELLO_TIMEOUT_SECONDS)
-        except StopAsyncIteration:
+        first = await first_hello(requests, wire.HELLO_TIMEOUT_SECONDS, self.engine, "triggerer")
+        if first is None:
             return
-        except TimeoutError:
-            raise ApiError(
-                f"a triggerer stream must send hello within {wire.HELLO_TIMEOUT_SECONDS:g}s", "DEADLINE_EXCEEDED"
-            ) from None
-        if self.engine.failed is not None:
-            raise ApiError(f"the coordinator stopped scheduling: {self.engine.failed}", "UNAVAILABLE")
-        if first.WhichOneof("body") != "hello":
-            raise InvalidArgument(
-                f"the first message on a triggerer stream must be hello, not {first.WhichOneof('body')}"
-            )
         session = triggerer_from_hello(first.hello, self.engine)
         outbound: Outbound = asyncio.Queue()
         streams = self.engine.triggerer_streams

@@ -17,9 +17,10 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
 from coordinator import messages
 from coordinator.auth import check_worker_name
@@ -48,6 +49,26 @@ MAX_BACKLOG = 1024
 Outbound = asyncio.Queue[worker_pb2.CoordinatorMessage | None]
 
 
+M = TypeVar("M", bound=Message)
+
+
+async def first_hello(requests: AsyncIterator[M], timeout: float, engine: Engine, what: str) -> M | None:
+    """The first message of a worker's or triggerer's stream, which must be its hello and arrive
+    within `timeout`; None when the stream ends first."""
+    try:
+        first = await asyncio.wait_for(anext(requests), timeout)
+    except StopAsyncIteration:
+        return None
+    except TimeoutError:
+        raise ApiError(f"a {what} stream must send hello within {timeout:g}s", "DEADLINE_EXCEEDED") from None
+    if engine.failed is not None:
+        raise ApiError(f"the coordinator stopped scheduling: {engine.failed}", "UNAVAILABLE")
+    body = first.WhichOneof("body")
+    if body != "hello":
+        raise InvalidArgument(f"the first message on a {what} stream must be hello, not {body}")
+    return first
+
+
 class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
     def __init__(
         self, engine: Engine, heartbeat_timeout: float, *, hello_timeout: float = wire.HELLO_TIMEOUT_SECONDS
@@ -61,18 +82,9 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
         self, request_iterator: AsyncIterator[worker_pb2.WorkerMessage], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[worker_pb2.CoordinatorMessage]:
         requests = aiter(request_iterator)
-        try:
-            first = await asyncio.wait_for(anext(requests), self.hello_timeout)
-        except StopAsyncIteration:
+        first = await first_hello(requests, self.hello_timeout, self.engine, "worker")
+        if first is None:
             return
-        except TimeoutError:
-            raise ApiError(
-                f"a worker stream must send hello within {self.hello_timeout:g}s", "DEADLINE_EXCEEDED"
-            ) from None
-        if self.engine.failed is not None:
-            raise ApiError(f"the coordinator stopped scheduling: {self.engine.failed}", "UNAVAILABLE")
-        if first.WhichOneof("body") != "hello":
-            raise InvalidArgument(f"the first message on a worker stream must be hello, not {first.WhichOneof('body')}")
         session = session_from_hello(first.hello, self.engine.clock.now())
         check_worker_name(session.name)
         running = tuple(attempt_ref(a, "hello.running") for a in first.hello.running)

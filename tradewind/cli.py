@@ -20,7 +20,7 @@ from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
 from tradewind import cli_tokens
-from tradewind.config import Settings
+from tradewind.config import CREDENTIAL_FLAGS, Settings, add_credential_flags
 from tradewind.exceptions import ApiError, ConfigError, InvalidArgument, TradewindError
 from tradewind.states import RunState
 from tradewind.v1 import control_pb2
@@ -555,14 +555,6 @@ def _tui(client: Client, args: argparse.Namespace) -> None:
 
 
 # ---- parser --------------------------------------------------------------------------------
-_CREDENTIAL_FLAGS = (
-    ("--token", "the bearer token (default TRADEWIND_TOKEN); prefer --token-file, which `ps` does not show"),
-    ("--token-file", "a file holding the token (default TRADEWIND_TOKEN_FILE)"),
-    ("--tls-ca", "the CA that signed the coordinator's certificate: connect with TLS (default TRADEWIND_TLS_CA)"),
-    ("--tls-cert", "a client certificate, for a coordinator that requires one (with --tls-key)"),
-    ("--tls-key", "the private key of --tls-cert"),
-)
-
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -572,8 +564,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help="the coordinator, or several as A:1,B:2 (default 127.0.0.1:50051 or TRADEWIND_HOST)",
     )
-    for flag, text in _CREDENTIAL_FLAGS:
-        common.add_argument(flag, default=argparse.SUPPRESS, metavar=flag.rsplit("-", 1)[-1].upper(), help=text)
+    add_credential_flags(common)
     # No abbreviations: `--to` of a subcommand must never read as a prefix of `--token`.
     parser = argparse.ArgumentParser(
         prog="tradewind",
@@ -731,7 +722,7 @@ def main(argv: list[str] | None = None) -> int:
     from tradewind.credentials import Credentials
 
     try:
-        names = ("host", *(flag[2:].replace("-", "_") for flag, _ in _CREDENTIAL_FLAGS))
+        names = ("host", *(flag[2:].replace("-", "_") for flag, _ in CREDENTIAL_FLAGS))
         flags = {name: getattr(args, name, None) for name in names}
         settings = Settings.load(flags)
         with Client(settings.host, credentials=Credentials.from_settings(settings)) as client:

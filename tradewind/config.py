@@ -6,6 +6,7 @@ Nothing else in Tradewind reads the environment for configuration: every compone
 
 from __future__ import annotations
 
+import argparse
 import os
 import tomllib
 from collections.abc import Mapping
@@ -202,3 +203,19 @@ def parse_address(address: str, what: str = "address") -> tuple[str, int]:
     if not sep or not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
         raise ConfigError(f"{what} must be HOST:PORT, not {address!r}")
     return host.strip("[]"), int(port_text)
+
+
+#: The flags every client takes (the CLI, workers, triggerers), read by Settings.
+CREDENTIAL_FLAGS = (
+    ("--token", "the bearer token (default TRADEWIND_TOKEN); prefer --token-file, which `ps` does not show"),
+    ("--token-file", "a file holding the token (default TRADEWIND_TOKEN_FILE)"),
+    ("--tls-ca", "the CA that signed the coordinator's certificate: connect with TLS (default TRADEWIND_TLS_CA)"),
+    ("--tls-cert", "a client certificate, for a coordinator that requires one (with --tls-key)"),
+    ("--tls-key", "the private key of --tls-cert"),
+)
+
+
+def add_credential_flags(parser: argparse.ArgumentParser) -> None:
+    """Add CREDENTIAL_FLAGS; a flag not given is absent from the parsed arguments."""
+    for flag, text in CREDENTIAL_FLAGS:
+        parser.add_argument(flag, default=argparse.SUPPRESS, metavar=flag.rsplit("-", 1)[-1].upper(), help=text)

@@ -148,3 +148,4 @@ def _handshake(raw: socket.socket, host: str, context: ssl.SSLContext, answer: b
     except (ssl.SSLError, OSError) as exc:
         return str(exc)
     return None
+

@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from tradewind.config import Settings
+from tradewind.config import Settings, add_credential_flags
 from tradewind.exceptions import TradewindError
 
 DEFAULT_CAPACITY = 1000
@@ -30,11 +30,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f"triggers run at once (default {DEFAULT_CAPACITY})",
     )
     join.add_argument("--home", metavar="DIR", help="where bundles are cached (default ./.tradewind)")
-    join.add_argument("--token", metavar="TOKEN", help="its token (default TRADEWIND_TOKEN); prefer --token-file")
-    join.add_argument("--token-file", metavar="FILE", help="a file holding the triggerer's token (a worker token)")
-    join.add_argument("--tls-ca", metavar="PEM", help="the CA of the coordinator's certificate: connect with TLS")
-    join.add_argument("--tls-cert", metavar="PEM", help="a client certificate, for a coordinator that requires one")
-    join.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
+    add_credential_flags(join)
     join.add_argument("--parent-pid", type=int, metavar="PID", help="exit as soon as process PID is gone")
     join.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser

@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from tradewind.config import Settings
+from tradewind.config import Settings, add_credential_flags
 from tradewind.exceptions import TradewindError
 
 
@@ -36,16 +36,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PID",
         help="exit, killing running tasks, as soon as process PID is gone",
     )
-    join.add_argument("--token", metavar="TOKEN", help="its token (default TRADEWIND_TOKEN); prefer --token-file")
-    join.add_argument("--token-file", metavar="FILE", help="a file holding the worker's token")
+    add_credential_flags(join)
     join.add_argument(
         "--task-token-file",
         metavar="FILE",
         help="the token tasks call the coordinator with, e.g. TriggerDagRunOperator (an operator token)",
     )
-    join.add_argument("--tls-ca", metavar="PEM", help="the CA of the coordinator's certificate: connect with TLS")
-    join.add_argument("--tls-cert", metavar="PEM", help="a client certificate, for a coordinator that requires one")
-    join.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
     join.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser
 

@@ -12,7 +12,37 @@ from tradewind.exceptions import DagDefinitionError, TaskFailed
 from tradewind.skipping import follow_only, skip_all_downstream
 
 
-class PythonOperator(BaseOperator):
+class CallsPython:
+    """What PythonOperator and PythonSensor call, checked and set in one place."""
+
+    templates_dict: dict[str, Any] | None
+    python_callable: Callable[..., Any]
+    op_args: list[Any]
+    op_kwargs: dict[str, Any]
+
+    def set_callable(
+        self,
+        python_callable: Callable[..., Any],
+        op_args: list[Any] | tuple[Any, ...] | None,
+        op_kwargs: dict[str, Any] | None,
+        templates_dict: dict[str, Any] | None,
+    ) -> None:
+        task: Any = self  # a BaseOperator, which has where, dag and wire_xcom_args
+        if templates_dict is not None and not isinstance(templates_dict, dict):
+            raise DagDefinitionError(f"{task.where}: templates_dict must be a dict, not {templates_dict!r}")
+        if not callable(python_callable):
+            raise DagDefinitionError(f"{task.where}: python_callable must be callable, not {python_callable!r}")
+        if op_kwargs is not None and not isinstance(op_kwargs, dict):
+            raise DagDefinitionError(f"{task.where}: op_kwargs must be a dict, not {op_kwargs!r}")
+        self.templates_dict = templates_dict
+        self.python_callable = python_callable
+        self.op_args = list(op_args or [])
+        self.op_kwargs = dict(op_kwargs or {})
+        if task.dag is not None:
+            task.wire_xcom_args()
+
+
+class PythonOperator(BaseOperator, CallsPython):
     template_fields = ("templates_dict", "op_args", "op_kwargs")
     #: Set by @task(multiple_outputs=True) or a dict return hint: each key of the returned dict is
     #: also its own XCom; `output["key"]` reads into the value either way.
@@ -30,20 +60,9 @@ class PythonOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(task_id=task_id, **kwargs)
-        if templates_dict is not None and not isinstance(templates_dict, dict):
-            raise DagDefinitionError(f"{self.where}: templates_dict must be a dict, not {templates_dict!r}")
-        self.templates_dict = templates_dict
         if templates_exts is not None:
             self.template_ext = tuple(templates_exts)
-        if not callable(python_callable):
-            raise DagDefinitionError(f"{self.where}: python_callable must be callable, not {python_callable!r}")
-        if op_kwargs is not None and not isinstance(op_kwargs, dict):
-            raise DagDefinitionError(f"{self.where}: op_kwargs must be a dict, not {op_kwargs!r}")
-        self.python_callable = python_callable
-        self.op_args = list(op_args or [])
-        self.op_kwargs = dict(op_kwargs or {})
-        if self.dag is not None:
-            self.wire_xcom_args()
+        self.set_callable(python_callable, op_args, op_kwargs, templates_dict)
 
     def execute(self, context: dict[str, Any]) -> Any:
         """Call the function (see call_with_context); a multiple_outputs value must be a dict."""

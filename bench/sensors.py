@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
@@ -73,7 +74,8 @@ def deferred_wait(cluster: BenchCluster, n: int, wait_s: float) -> dict[str, Any
 
 
 def file_latency(cluster: BenchCluster, samples: int, folder: str) -> dict[str, Any]:
-    """A file appearing to the downstream task of a deferrable FileSensor starting."""
+    """A file appearing to the downstream task of a deferrable FileSensor starting. The files land
+    in a folder of their own (`folder`/landing), as they would, not beside the metastore."""
     source = (
         "from tradewind import DAG, BashOperator, FileSensor\n"
         "with DAG('bench_file_event', schedule=None):\n"
@@ -82,9 +84,11 @@ def file_latency(cluster: BenchCluster, samples: int, folder: str) -> dict[str, 
     )
     cluster.add_dag("bench_file_event.py", source, "bench_file_event")
     latencies = []
+    landing = os.path.join(folder, "landing")
+    os.makedirs(landing, exist_ok=True)
     with cluster.client() as client:
         for i in range(samples):
-            path = f"{folder}/ready-{i}"
+            path = f"{landing}/ready-{i}"
             run_id = client.trigger_dag("bench_file_event", {"path": path}).dag_run.run_id
             wait_for(lambda r=run_id: DEFERRED in _states(cluster, "bench_file_event", r), 60, "the deferral", 0.02)
             time.sleep(0.05)  # the trigger is on its triggerer

@@ -42,7 +42,10 @@ class BundleCache:
         """The extracted bundle's folder, kept from eviction (by any process) until the block ends."""
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self._lock_path(bundle_hash), "ab") as lock:
-            await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_SH)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:  # an eviction holds it: wait off the loop
+                await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_SH)
             yield await self.ensure(bundle_hash)
 
     async def ensure(self, bundle_hash: str) -> Path:

@@ -87,3 +87,29 @@ def test_a_bundle_hash_that_is_not_64_hex_digits_never_names_a_folder(tmp_path: 
     with pytest.raises(BundleError, match="64 lowercase hex digits"):
         asyncio.run(cache.ensure(bad))
     assert fetched == [] and not (tmp_path / "etc").exists()
+
+
+def test_a_bundle_being_evicted_is_waited_for_without_holding_the_loop(tmp_path: Path) -> None:
+    import fcntl
+
+    cache = cache_in(tmp_path, [])
+
+    async def scenario() -> tuple[bool, bool]:
+        await cache.ensure(HASHES[0])
+        with open(tmp_path / f".{HASHES[0]}.lock", "ab") as evicting:
+            fcntl.flock(evicting, fcntl.LOCK_EX)
+            entered = asyncio.Event()
+
+            async def user() -> None:
+                async with cache.use(HASHES[0]):
+                    entered.set()
+
+            using = asyncio.create_task(user())
+            await asyncio.sleep(0.05)  # the loop still turns while the user waits
+            waited = not entered.is_set()
+            fcntl.flock(evicting, fcntl.LOCK_UN)
+        await asyncio.wait_for(using, 10)
+        return waited, entered.is_set()
+
+    waited, entered = asyncio.run(scenario())
+    assert waited and entered

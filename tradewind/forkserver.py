@@ -6,6 +6,12 @@ with subprocess; it imports the preload modules once and forks a child for every
 runs in its own session (process group == pid), so killing the group kills everything it
 started. When the owner goes away, the server kills its children and exits.
 
+A job with a warm-up (a Python task: its DAG file imported) leaves behind a *spare*: a child
+of the same warm state, forked a moment after the job started and already leading its own
+group, that waits for the next job of that warm-up. That job then starts without a fork on its
+path. A few warm-ups keep a spare each (MAX_SPARES, least recently used first out); a spare
+unused for SPARE_IDLE_SECONDS exits.
+
 Protocol: one JSON message per SOCK_SEQPACKET datagram, with the job's stdout descriptor
 attached (SCM_RIGHTS). Requests: spawn. Replies: spawned (pid), error, exit (status, rusage).
 """
@@ -25,6 +31,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -36,6 +43,13 @@ from tradewind.exceptions import TradewindError
 _MAX = 1 << 20
 WARM_SECONDS = 10.0
 MAX_WARM = 256
+#: Warm keys (DAG files) with a child forked ahead of their next job, and how long one waits.
+MAX_SPARES = 4
+SPARE_IDLE_SECONDS = 300.0
+#: How long after a job starts the next spare of its key is forked.
+SPARE_DELAY_SECONDS = 0.002
+#: How long a job waits for a just-forked spare to lead its own group before it is forked anew.
+SPARE_READY_SECONDS = 2.0
 
 
 class ForkServerError(TradewindError):
@@ -215,12 +229,14 @@ class _WarmTimeout(Exception):
     pass
 
 
+def _warm_key(request: dict[str, Any]) -> str | None:
+    return json.dumps(request["warm"], sort_keys=True) if request.get("warm") else None
+
+
 def _warm(request: dict[str, Any], done: set[str]) -> None:
     """Run a request's warm-up in the server once, under a time limit; failures are left to the child."""
-    if not request.get("warm") or len(done) >= MAX_WARM:
-        return
-    key = json.dumps(request["warm"], sort_keys=True)
-    if key in done:
+    key = _warm_key(request)
+    if key is None or len(done) >= MAX_WARM or key in done:
         return
     done.add(key)
     target, kwargs = request["warm"]
@@ -241,61 +257,149 @@ def _warm(request: dict[str, Any], done: set[str]) -> None:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _serve(sock: socket.socket) -> None:
-    children: set[int] = set()
-    warmed: set[str] = set()
-    wake_read, wake_write = os.pipe()
-    os.set_blocking(wake_write, False)
-    os.set_blocking(wake_read, False)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
-    signal.set_wakeup_fd(wake_write)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    selector = selectors.DefaultSelector()
-    selector.register(sock, selectors.EVENT_READ, "control")
-    selector.register(wake_read, selectors.EVENT_READ, "child")
-    sock.send(json.dumps({"op": "ready"}).encode())
-    running = True
-    while running:
-        for key, _ in selector.select():
+@dataclass
+class _Spare:
+    """A child forked ahead of its job, already leading its own process group, waiting on `sock`."""
+
+    pid: int
+    sock: socket.socket
+    made_at: float
+
+
+class _Server:
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.children: set[int] = set()
+        self.warmed: set[str] = set()
+        #: By warm key, least recently used first.
+        self.spares: dict[str, _Spare] = {}
+        #: Warm keys whose spare is to be forked, and from when.
+        self.wanted: dict[str, float] = {}
+        self.wake_read, self.wake_write = os.pipe()
+        os.set_blocking(self.wake_write, False)
+        os.set_blocking(self.wake_read, False)
+        self.selector = selectors.DefaultSelector()
+
+    def inherited(self) -> list[int]:
+        """What a child must not keep: the server's own descriptors and every spare's."""
+        return [self.sock.fileno(), self.wake_read, self.wake_write, *(s.sock.fileno() for s in self.spares.values())]
+
+    def serve(self) -> None:
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.set_wakeup_fd(self.wake_write)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        self.selector.register(self.sock, selectors.EVENT_READ, "control")
+        self.selector.register(self.wake_read, selectors.EVENT_READ, "child")
+        self.sock.send(json.dumps({"op": "ready"}).encode())
+        while self._turn():
+            pass
+        for spare in self.spares.values():
+            spare.sock.close()
+        for pid in self.children:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+        for pid in list(self.children):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+    def _turn(self) -> bool:
+        timeout = SPARE_IDLE_SECONDS / 4
+        if self.wanted:
+            timeout = max(0.0, min(self.wanted.values()) - time.monotonic())
+        for key, _ in self.selector.select(timeout=timeout):
             if key.data == "child":
                 with contextlib.suppress(BlockingIOError):
-                    os.read(wake_read, 4096)
-                _reap(sock, children)
+                    os.read(self.wake_read, 4096)
+                _reap(self.sock, self.children)
                 continue
             try:
-                data, fds, _flags, _addr = socket.recv_fds(sock, _MAX, 4)
+                data, fds, _flags, _addr = socket.recv_fds(self.sock, _MAX, 4)
             except OSError:
                 data, fds = b"", []
             if not data:
-                running = False
-                break
-            request = json.loads(data)
-            for fd in fds:
-                os.set_inheritable(fd, False)  # only the dup2 onto 1 and 2 reaches a program
-            stdout = fds[0] if fds else None
-            _warm(request, warmed)
-            try:
-                if request["target"] == EXEC_TARGET:
-                    pid = _spawn_program(request, stdout)
-                else:
-                    pid = _fork(request, stdout, selector, [sock.fileno(), wake_read, wake_write])
-            except OSError as exc:
-                if stdout is not None:
-                    os.close(stdout)
-                sock.send(json.dumps({"op": "error", "id": request["id"], "error": f"cannot start: {exc}"}).encode())
-                continue
+                return False
+            self._request(data, fds)
+        now = time.monotonic()
+        for warm_key, when in list(self.wanted.items()):
+            if when <= now:
+                del self.wanted[warm_key]
+                self._make_spare(warm_key)
+        self._expire_spares()
+        return True
+
+    def _request(self, data: bytes, fds: list[int]) -> None:
+        request = json.loads(data)
+        for fd in fds:
+            os.set_inheritable(fd, False)  # only the dup2 onto 1 and 2 reaches a program
+        stdout = fds[0] if fds else None
+        _warm(request, self.warmed)
+        key = _warm_key(request) if request["target"] != EXEC_TARGET else None
+        try:
+            if request["target"] == EXEC_TARGET:
+                pid = _spawn_program(request, stdout)
+            else:
+                pid = self._hand_to_spare(key, data, stdout) or _fork(
+                    request, stdout, self.selector, self.inherited()
+                )
+        except OSError as exc:
             if stdout is not None:
                 os.close(stdout)
-            children.add(pid)
-            sock.send(json.dumps({"op": "spawned", "id": request["id"], "pid": pid}).encode())
-            _reap(sock, children)
-    for pid in children:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)
-    for pid in list(children):
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
+            self.sock.send(json.dumps({"op": "error", "id": request["id"], "error": f"cannot start: {exc}"}).encode())
+            return
+        if stdout is not None:
+            os.close(stdout)
+        self.children.add(pid)
+        self.sock.send(json.dumps({"op": "spawned", "id": request["id"], "pid": pid}).encode())
+        _reap(self.sock, self.children)
+        if key is not None and key not in self.spares:
+            # Forked a moment later, once the job's own start no longer needs the CPU.
+            self.wanted.setdefault(key, time.monotonic() + SPARE_DELAY_SECONDS)
+
+    def _hand_to_spare(self, key: str | None, data: bytes, stdout: int | None) -> int | None:
+        """The pid of the spare now running this job; None when there is none that could take it."""
+        spare = self.spares.pop(key, None) if key is not None else None
+        if spare is None:
+            return None
+        try:
+            spare.sock.settimeout(SPARE_READY_SECONDS)
+            if spare.sock.recv(1) != b"r":  # it leads its own group by now
+                return None
+            socket.send_fds(spare.sock, [data], [stdout] if stdout is not None else [])
+            return spare.pid
+        except OSError:
+            return None
+        finally:
+            spare.sock.close()
+
+    def _make_spare(self, key: str) -> None:
+        """Fork the next child for `key` now, so the next job of that key starts without a fork."""
+        if key in self.spares:
+            return
+        if len(self.spares) >= MAX_SPARES:
+            oldest = next(iter(self.spares))
+            self.spares.pop(oldest).sock.close()  # it exits when it reads the end
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            pid = os.fork()
+        except OSError:
+            ours.close()
+            theirs.close()
+            return
+        if pid == 0:
+            self.selector.close()
+            ours.close()
+            _spare(theirs, self.inherited())
+        theirs.close()
+        self.children.add(pid)
+        self.spares[key] = _Spare(pid, ours, time.monotonic())
+
+    def _expire_spares(self) -> None:
+        now = time.monotonic()
+        for key, spare in list(self.spares.items()):
+            if now - spare.made_at > SPARE_IDLE_SECONDS:
+                del self.spares[key]
+                spare.sock.close()
 
 
 def _fork(request: dict[str, Any], stdout: int | None, selector: selectors.BaseSelector, close: list[int]) -> int:
@@ -313,7 +417,12 @@ def _fork(request: dict[str, Any], stdout: int | None, selector: selectors.BaseS
     if pid == 0:
         selector.close()
         os.close(ready_read)
-        _child(request, stdout, close, ready_write)
+        try:
+            _lead_own_group(close)
+            os.close(ready_write)
+        except BaseException:  # noqa: BLE001
+            os._exit(1)
+        _child(request, stdout)
     os.close(ready_write)
     try:
         while os.read(ready_read, 1):
@@ -375,17 +484,34 @@ def _reap(sock: socket.socket, children: set[int]) -> None:
             sock.send(json.dumps(message).encode())
 
 
-def _child(request: dict[str, Any], stdout: int | None, close: list[int], ready: int) -> None:
+def _lead_own_group(close: list[int]) -> None:
+    """In a new child: default signal handlers, a session of its own, none of the server's descriptors."""
+    signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+    os.setsid()
+    for fd in close:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def _spare(sock: socket.socket, close: list[int]) -> None:
+    """A spare child: lead its own group, say so, then wait for its one job (or the end, and exit)."""
+    try:
+        _lead_own_group([fd for fd in close if fd != sock.fileno()])
+        sock.send(b"r")
+        data, fds, _flags, _addr = socket.recv_fds(sock, _MAX, 4)
+        sock.close()
+    except BaseException:  # noqa: BLE001
+        os._exit(1)
+    if not data:
+        os._exit(0)
+    _child(json.loads(data), fds[0] if fds else None)
+
+
+def _child(request: dict[str, Any], stdout: int | None) -> None:
     code = 1
     try:
-        signal.set_wakeup_fd(-1)
-        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
-            signal.signal(sig, signal.SIG_DFL)
-        os.setsid()
-        os.close(ready)
-        for fd in close:
-            with contextlib.suppress(OSError):
-                os.close(fd)
         null = os.open(os.devnull, os.O_RDWR)
         os.dup2(null, 0)
         target_fd = stdout if stdout is not None else null
@@ -427,4 +553,4 @@ def main(argv: list[str]) -> None:
     except BaseException as exc:  # noqa: BLE001
         sock.send(json.dumps({"op": "failed", "error": f"cannot import {exc}"}).encode())
         return
-    _serve(sock)
+    _Server(sock).serve()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from collections.abc import Iterator
@@ -100,3 +101,86 @@ def test_a_child_killed_as_soon_as_it_is_spawned_dies_by_that_signal(server: For
         child = server.spawn("subprocess:run", {"args": ["sleep", "20"]})
         child.kill(sig)
         assert child.exit.result(timeout=10).returncode == -sig
+
+
+def _idle_children(server: ForkServer) -> set[int]:
+    import psutil
+
+    assert server._process is not None
+    return {child.pid for child in psutil.Process(server._process.pid).children()}
+
+
+def _wait_for(condition, timeout: float = 10.0):  # type: ignore[no-untyped-def]
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+    return value
+
+
+WARM = ("os:getpid", {})
+
+
+def test_the_next_job_of_a_warm_key_runs_in_a_child_forked_ahead_with_its_own_stdout_cwd_and_env(
+    server: ForkServer, tmp_path
+) -> None:
+    server.spawn("os:getpid", {}, warm=WARM).exit.result(timeout=20)
+    spare = _wait_for(lambda: _idle_children(server))
+    read, write = os.pipe()
+    child = server.spawn(
+        "subprocess:run",
+        {"args": ["bash", "-c", "echo $ONLY; pwd"]},
+        stdout=write,
+        cwd=str(tmp_path),
+        env={"ONLY": "yes", "PATH": os.environ["PATH"]},
+        warm=WARM,
+    )
+    os.close(write)
+    assert child.exit.result(timeout=20).returncode == 0
+    with os.fdopen(read, "rb") as pipe:
+        assert pipe.read().decode().split() == ["yes", str(tmp_path)]
+    assert spare == {child.pid}
+
+
+def test_a_job_run_by_a_spare_is_killed_with_its_whole_group(server: ForkServer, tmp_path) -> None:
+    server.spawn("os:getpid", {}, warm=WARM).exit.result(timeout=20)
+    _wait_for(lambda: _idle_children(server))
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        child = server.spawn("subprocess:run", {"args": ["sleep", "20"]}, warm=WARM)
+        _wait_for(lambda c=child: len(__import__("psutil").Process(c.pid).children()) == 1)
+        child.kill(sig)
+        assert child.exit.result(timeout=10).returncode == -sig
+
+
+def test_spares_are_kept_for_a_few_warm_keys_and_die_with_the_server(server: ForkServer) -> None:
+    import psutil
+
+    from tradewind.forkserver import MAX_SPARES
+
+    for n in range(MAX_SPARES + 3):
+        server.spawn("os:getpid", {}, warm=("os:getpid", {"n": n})).exit.result(timeout=20)
+    _wait_for(lambda: len(_idle_children(server)) == MAX_SPARES)
+    spares = _idle_children(server)
+    server.close()
+
+    def gone() -> bool:
+        alive = []
+        for pid in spares:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    alive.append(pid)
+        return not alive
+
+    _wait_for(gone)
+
+
+def test_a_spare_that_died_is_replaced_by_a_fork(server: ForkServer) -> None:
+    server.spawn("os:getpid", {}, warm=WARM).exit.result(timeout=20)
+    (spare,) = _wait_for(lambda: _idle_children(server))
+    os.kill(spare, signal.SIGKILL)
+    _wait_for(lambda: spare not in _idle_children(server))  # dead and reaped
+    child = server.spawn("os:getpid", {}, warm=WARM)
+    assert child.pid != spare and child.exit.result(timeout=20).returncode == 0

@@ -224,6 +224,10 @@ class _AirflowFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Every module it makes is a package, so `from airflow.x import name` of a missing name goes
     through the finder (as a submodule) and fails with the full path, never a bare AttributeError."""
 
+    def __init__(self) -> None:
+        #: The modules it made, so leaving the block forgets them without a scan of sys.modules.
+        self.made: set[str] = set()
+
     def find_spec(self, fullname: str, path: Any = None, target: ModuleType | None = None) -> Any:
         if fullname != "airflow" and not fullname.startswith("airflow."):
             return None
@@ -244,6 +248,7 @@ class _AirflowFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         module.__dict__.update(provided)
         module.__dict__["__all__"] = sorted(provided)
         module.__dict__["__getattr__"] = _missing(module.__name__)
+        self.made.add(module.__name__)
 
 
 def _missing(module_name: str) -> Callable[[str], Any]:
@@ -267,9 +272,11 @@ def airflow_imports() -> Iterator[None]:
         yield
     finally:
         sys.meta_path.remove(_FINDER)
-        made = [name for name, module in sys.modules.items() if getattr(module, "__loader__", None) is _FINDER]
-        for name in made:
-            del sys.modules[name]
+        for name in _FINDER.made:
+            module = sys.modules.get(name)
+            if module is not None and getattr(module, "__loader__", None) is _FINDER:
+                del sys.modules[name]
+        _FINDER.made.clear()
 
 
 def _real_airflow_installed() -> bool:

@@ -5,7 +5,7 @@ An asset watcher's trigger (RunTrigger.asset_watcher) is different: every event 
 reported with a new event id, its run() is started again WATCHER_REARM seconds after it ends
 (re-armed), and after a failure it is built again after a back-off, until it is cancelled.
 
-A trigger is a task named after its id, class and waiter, so the loop's slow-callback report
+A trigger is a task named after its id, class and waiter, so the blocking watch (watch_blocking)
 (a trigger that blocks the loop for more than BLOCKING_SECONDS) names it. Classes outside the
 `tradewind` package come from the waiter's DAG bundle, imported apart from other bundles'
 modules (see tradewind.execution), and cached per bundle.
@@ -18,6 +18,8 @@ import contextlib
 import importlib
 import logging
 import sys
+import threading
+import time
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable
@@ -168,8 +170,37 @@ def _import_from(bundle_dir: Path, module_name: str) -> Any:
         return importlib.import_module(module_name)
 
 
+class _Stall:
+    def __init__(self) -> None:
+        self.beat = time.monotonic()
+        self.since = 0.0
+        self.by = ""
+
+
 def watch_blocking(loop: asyncio.AbstractEventLoop) -> None:
-    """Log (by task name) any step of the loop that takes longer than BLOCKING_SECONDS."""
-    loop.slow_callback_duration = BLOCKING_SECONDS
-    loop.set_debug(True)
-    logging.getLogger("asyncio").setLevel(logging.WARNING)
+    """Log, by task name, any step of the loop that holds it longer than BLOCKING_SECONDS.
+
+    asyncio's debug mode would do it, but it records a stack for every callback the loop
+    schedules, which costs every trigger and every gRPC message. Instead the loop notes each
+    turn of a short timer, and a thread of its own looks at the running task when the note is late."""
+    stall = _Stall()
+
+    def beat() -> None:
+        if stall.by:
+            log.warning("%s held the triggerer's loop for %.2f s", stall.by, time.monotonic() - stall.since)
+            stall.by = ""
+        stall.beat = time.monotonic()
+        loop.call_later(BLOCKING_SECONDS / 4, beat)
+
+    def watch() -> None:
+        while not loop.is_closed():
+            time.sleep(BLOCKING_SECONDS / 4)
+            if stall.by or time.monotonic() - stall.beat <= BLOCKING_SECONDS:
+                continue
+            task = asyncio.current_task(loop)
+            stall.since = stall.beat
+            stall.by = task.get_name() if task is not None else "a callback outside any trigger"
+            log.warning("%s has held the triggerer's loop for more than %.1f s", stall.by, BLOCKING_SECONDS)
+
+    loop.call_soon(beat)
+    threading.Thread(target=watch, name="triggerer-blocking-watch", daemon=True).start()

@@ -85,7 +85,7 @@ def test_built_in_and_bundle_triggers_fire_and_broken_ones_fail(tmp_path: Path) 
 
 
 def test_a_trigger_blocking_the_loop_is_logged_by_name(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="asyncio")
+    caplog.set_level(logging.WARNING, logger="tradewind.triggerer")
     run_triggers(
         tmp_path,
         triggerer_pb2.RunTrigger(

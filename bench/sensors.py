@@ -96,7 +96,7 @@ def file_latency(cluster: BenchCluster, samples: int, folder: str) -> dict[str, 
             with open(path, "w") as handle:
                 handle.write("x")
             wait_for(
-                lambda r=run_id: _states(cluster, "bench_file_event", r) == [SUCCESS, SUCCESS], 60, "the run", 0.02
+                lambda r=run_id: _states(cluster, "bench_file_event", r) == [SUCCESS, SUCCESS], 60, "the run", 0.25
             )
             started = _attempts(cluster, "bench_file_event", run_id)["next"].started_at.replace(tzinfo=UTC)
             latencies.append((started - written).total_seconds() * 1000)

@@ -7,8 +7,8 @@ runs in its own session (process group == pid), so killing the group kills every
 started. When the owner goes away, the server kills its children and exits.
 
 A job with a warm-up (a Python task: its DAG file imported) leaves behind a *spare*: a child
-of the same warm state, forked a moment after the job started and already leading its own
-group, that waits for the next job of that warm-up. That job then starts without a fork on its
+of the same warm state, forked once the server has been quiet for SPARE_QUIET_SECONDS and
+already leading its own group, that waits for the next job of that warm-up. That job then starts without a fork on its
 path. A few warm-ups keep a spare each (MAX_SPARES, least recently used first out); a spare
 unused for SPARE_IDLE_SECONDS exits.
 
@@ -18,6 +18,7 @@ attached (SCM_RIGHTS). Requests: spawn. Replies: spawned (pid), error, exit (sta
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import importlib
@@ -46,8 +47,9 @@ MAX_WARM = 256
 #: Warm keys (DAG files) with a child forked ahead of their next job, and how long one waits.
 MAX_SPARES = 4
 SPARE_IDLE_SECONDS = 300.0
-#: How long after a job starts the next spare of its key is forked.
-SPARE_DELAY_SECONDS = 0.002
+#: A spare is forked once the server has had nothing to do for this long: forking one while
+#: jobs start and end would take the CPU from them (on a small machine, more than it saves).
+SPARE_QUIET_SECONDS = 0.02
 #: How long a job waits for a just-forked spare to lead its own group before it is forked anew.
 SPARE_READY_SECONDS = 2.0
 
@@ -66,9 +68,11 @@ class ChildExit:
 
 
 class Child:
-    def __init__(self, pid: int, exit: Future[ChildExit]) -> None:
+    def __init__(self, pid: int, exit: Future[ChildExit], started_at: float = 0.0) -> None:
         self.pid = pid
         self.exit = exit
+        #: When the server started it (time.time()), so a late reading of the reply does not move it.
+        self.started_at = started_at or time.time()
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -76,9 +80,15 @@ class Child:
 
 
 class ForkServer:
-    def __init__(self, preload: Sequence[str] = ("tradewind",), python: str = sys.executable) -> None:
+    def __init__(
+        self, preload: Sequence[str] = ("tradewind",), python: str = sys.executable, on_loop: bool = False
+    ) -> None:
+        """With `on_loop`, replies are read on the asyncio loop running where `start()` is called
+        (one wake-up less per reply than a reader thread); callers on that loop use `submit`."""
         self.preload = tuple(preload)
         self.python = python
+        self.on_loop = on_loop
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._sock: socket.socket | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._send_lock = threading.Lock()
@@ -122,6 +132,11 @@ class ForkServer:
         if message.get("op") != "ready":
             raise ForkServerError(f"the fork server failed to start: {message.get('error', message)}")
         self._dead = None
+        if self.on_loop:
+            self._loop = asyncio.get_running_loop()
+            parent.setblocking(False)
+            self._loop.add_reader(parent.fileno(), self._readable)
+            return
         self._reader = threading.Thread(target=self._read, name="forkserver-reader", daemon=True)
         self._reader.start()
 
@@ -165,26 +180,45 @@ class ForkServer:
     def _read(self) -> None:
         assert self._sock is not None
         try:
-            while True:
-                data = self._sock.recv(_MAX)
-                if not data:
-                    break
-                message = json.loads(data)
-                op = message["op"]
-                if op == "spawned":
-                    exit: Future[ChildExit] = Future()
-                    self._exits[message["pid"]] = exit
-                    self._spawning.pop(message["id"]).set_result(Child(message["pid"], exit))
-                elif op == "error":
-                    self._spawning.pop(message["id"]).set_exception(ForkServerError(message["error"]))
-                elif op == "exit":
-                    future = self._exits.pop(message["pid"], None)
-                    if future is not None:
-                        future.set_result(
-                            ChildExit(message["returncode"], message["utime"], message["stime"], message["maxrss"])
-                        )
+            while data := self._sock.recv(_MAX):
+                self._handle(data)
         except OSError:
             pass
+        self._died()
+
+    def _readable(self) -> None:
+        """On the loop: every reply waiting on the socket, without blocking."""
+        sock = self._sock
+        if sock is None:
+            return
+        try:
+            while data := sock.recv(_MAX):
+                self._handle(data)
+        except BlockingIOError:
+            return
+        except OSError:
+            pass
+        if self._loop is not None:
+            self._loop.remove_reader(sock.fileno())
+        self._died()
+
+    def _handle(self, data: bytes) -> None:
+        message = json.loads(data)
+        op = message["op"]
+        if op == "spawned":
+            exit: Future[ChildExit] = Future()
+            self._exits[message["pid"]] = exit
+            self._spawning.pop(message["id"]).set_result(Child(message["pid"], exit, message.get("at", 0.0)))
+        elif op == "error":
+            self._spawning.pop(message["id"]).set_exception(ForkServerError(message["error"]))
+        elif op == "exit":
+            future = self._exits.pop(message["pid"], None)
+            if future is not None:
+                future.set_result(
+                    ChildExit(message["returncode"], message["utime"], message["stime"], message["maxrss"])
+                )
+
+    def _died(self) -> None:
         self._dead = "the fork server exited"
         error = ForkServerError("the fork server died before the job ended")
         for pending in list(self._spawning.values()) + list(self._exits.values()):
@@ -196,6 +230,8 @@ class ForkServer:
     def close(self) -> None:
         """Stop the server; it kills every child it still has."""
         if self._sock is not None:
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.remove_reader(self._sock.fileno())
             with contextlib.suppress(OSError):
                 self._sock.shutdown(socket.SHUT_RDWR)
             self._sock.close()
@@ -212,6 +248,9 @@ class ForkServer:
         if self._reader is not None:
             self._reader.join(timeout=5)
             self._reader = None
+        if self._loop is not None:  # no reader is left to fail what still waits
+            self._loop = None
+            self._died()
 
 
 def exec_command(argv: list[str]) -> None:
@@ -273,8 +312,9 @@ class _Server:
         self.warmed: set[str] = set()
         #: By warm key, least recently used first.
         self.spares: dict[str, _Spare] = {}
-        #: Warm keys whose spare is to be forked, and from when.
-        self.wanted: dict[str, float] = {}
+        #: Warm keys whose spare is to be forked once the server is quiet.
+        self.wanted: dict[str, None] = {}
+        self.busy_at = 0.0
         self.wake_read, self.wake_write = os.pipe()
         os.set_blocking(self.wake_write, False)
         os.set_blocking(self.wake_read, False)
@@ -306,8 +346,15 @@ class _Server:
     def _turn(self) -> bool:
         timeout = SPARE_IDLE_SECONDS / 4
         if self.wanted:
-            timeout = max(0.0, min(self.wanted.values()) - time.monotonic())
-        for key, _ in self.selector.select(timeout=timeout):
+            timeout = max(0.0, self.busy_at + SPARE_QUIET_SECONDS - time.monotonic())
+        events = self.selector.select(timeout=timeout)
+        if events:
+            self.busy_at = time.monotonic()
+        elif self.wanted:
+            for warm_key in list(self.wanted):
+                del self.wanted[warm_key]
+                self._make_spare(warm_key)
+        for key, _ in events:
             if key.data == "child":
                 with contextlib.suppress(BlockingIOError):
                     os.read(self.wake_read, 4096)
@@ -320,11 +367,6 @@ class _Server:
             if not data:
                 return False
             self._request(data, fds)
-        now = time.monotonic()
-        for warm_key, when in list(self.wanted.items()):
-            if when <= now:
-                del self.wanted[warm_key]
-                self._make_spare(warm_key)
         self._expire_spares()
         return True
 
@@ -339,9 +381,7 @@ class _Server:
             if request["target"] == EXEC_TARGET:
                 pid = _spawn_program(request, stdout)
             else:
-                pid = self._hand_to_spare(key, data, stdout) or _fork(
-                    request, stdout, self.selector, self.inherited()
-                )
+                pid = self._hand_to_spare(key, data, stdout) or _fork(request, stdout, self.selector, self.inherited())
         except OSError as exc:
             if stdout is not None:
                 os.close(stdout)
@@ -350,11 +390,10 @@ class _Server:
         if stdout is not None:
             os.close(stdout)
         self.children.add(pid)
-        self.sock.send(json.dumps({"op": "spawned", "id": request["id"], "pid": pid}).encode())
+        self.sock.send(json.dumps({"op": "spawned", "id": request["id"], "pid": pid, "at": time.time()}).encode())
         _reap(self.sock, self.children)
         if key is not None and key not in self.spares:
-            # Forked a moment later, once the job's own start no longer needs the CPU.
-            self.wanted.setdefault(key, time.monotonic() + SPARE_DELAY_SECONDS)
+            self.wanted[key] = None
 
     def _hand_to_spare(self, key: str | None, data: bytes, stdout: int | None) -> int | None:
         """The pid of the spare now running this job; None when there is none that could take it."""

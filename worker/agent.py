@@ -77,7 +77,9 @@ class Agent:
         self.grace = grace
         self.parent_pid = parent_pid
         self.session = Session(settings.worker_slots, frozenset(KINDS))
-        self.forkserver = ForkServer(preload=("tradewind", "tradewind.execution", "worker.payloads.python"))
+        self.forkserver = ForkServer(
+            preload=("tradewind", "tradewind.execution", "worker.payloads.python"), on_loop=True
+        )
         self.bundles = BundleCache(settings.home.resolve() / "worker" / "bundles", self._fetch_bundle)
         self.requests = Requests(self.send)
         self.runner = Runner(

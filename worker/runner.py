@@ -227,7 +227,9 @@ class Runner:
         self.emit(
             worker_pb2.WorkerMessage(
                 started=worker_pb2.TaskStarted(
-                    attempt=assignment.attempt, pid=child.pid, started_at=to_timestamp(datetime.now(UTC))
+                    attempt=assignment.attempt,
+                    pid=child.pid,
+                    started_at=to_timestamp(datetime.fromtimestamp(child.started_at, UTC)),
                 )
             )
         )
@@ -235,21 +237,34 @@ class Runner:
         limit = self.limits().max_log_chunk_bytes
         transport, pump = await loop.connect_read_pipe(lambda: LogPump(assignment.attempt, self.emit, limit), pipe)
         timeout = assignment.execution_timeout_ms / 1000 or None
+        deadline = loop.time() + timeout if timeout else None
         exited = asyncio.ensure_future(asyncio.wrap_future(child.exit))
+        exited.add_done_callback(_retrieve)
         stop: Stop | None = None
+        early: ChildExit | None = None
         try:
             asked = asyncio.ensure_future(entry.stopped.wait())
             waiting: set[asyncio.Future[Any]] = {exited, asked}
-            done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if kind == "python":
+                waiting.add(pump.closed)  # its output ends when it is done, before its exit is reaped
+            while True:
+                remaining = None if deadline is None else max(0.0, deadline - loop.time())
+                done, _ = await asyncio.wait(waiting, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+                if pump.closed in done and exited not in done:
+                    waiting.discard(pump.closed)
+                    early = python_payload.ended(workdir)
+                    if early is None and asked not in done:
+                        continue
+                break
             asked.cancel()
-            if exited not in done:
+            if exited not in done and early is None:
                 stop = entry.stop or Stop(
                     f"execution_timeout of {timeout:g}s exceeded", wire.Outcome.TIMED_OUT, self.limits().kill_grace
                 )
                 entry.stop = stop
                 (workdir / STOP_FILE).write_text(stop.outcome.value)
                 await _terminate(child, exited, entry)
-            ended = await exited
+            ended = early or await exited
         except asyncio.CancelledError:
             child.kill()
             await asyncio.shield(exited)
@@ -287,6 +302,12 @@ async def _terminate(child: Child, exited: asyncio.Future[ChildExit], entry: Run
         waiting: set[asyncio.Future[Any]] = {exited, asked}
         await asyncio.wait(waiting, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
         asked.cancel()
+
+
+def _retrieve(future: asyncio.Future[ChildExit]) -> None:
+    """An exit no longer awaited (the task reported its end first) must not log as never retrieved."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _pb(outcome: wire.Outcome) -> worker_pb2.TaskOutcome:

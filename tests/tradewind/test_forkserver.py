@@ -184,3 +184,36 @@ def test_a_spare_that_died_is_replaced_by_a_fork(server: ForkServer) -> None:
     _wait_for(lambda: spare not in _idle_children(server))  # dead and reaped
     child = server.spawn("os:getpid", {}, warm=WARM)
     assert child.pid != spare and child.exit.result(timeout=20).returncode == 0
+
+
+def test_on_a_loop_replies_are_read_by_the_loop_and_a_dead_server_fails_pending_jobs() -> None:
+    import asyncio
+    import threading
+    import time
+
+    async def scenario() -> tuple[int, float, int, str]:
+        server = ForkServer(on_loop=True)
+        server.start()
+        try:
+            before = time.time()
+            child = await asyncio.wrap_future(server.submit("os:getpid", {}))
+            code = (await asyncio.wrap_future(child.exit)).returncode
+            threads = sum(t.name == "forkserver-reader" for t in threading.enumerate())
+            sleeper = await asyncio.wrap_future(
+                server.submit("tradewind.forkserver:exec_command", {"argv": ["sleep", "30"]})
+            )
+            assert server._process is not None
+            server._process.kill()
+            try:
+                await asyncio.wait_for(asyncio.wrap_future(sleeper.exit), 20)
+                error = ""
+            except ForkServerError as exc:
+                error = str(exc)
+            sleeper.kill()
+            return code, child.started_at - before, threads, error
+        finally:
+            server.close()
+
+    code, started_after, reader_threads, error = asyncio.run(scenario())
+    assert code == 0 and started_after >= 0 and reader_threads == 0
+    assert "died" in error

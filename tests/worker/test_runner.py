@@ -275,3 +275,50 @@ def test_a_bundle_that_cannot_be_fetched_is_lost_not_failed(harness: Harness) ->
     finished = asyncio.run(harness.run(python("0" * 64, "chatty")))
     assert finished.outcome == worker_pb2.TASK_OUTCOME_LOST
     assert finished.error.startswith("cannot fetch the DAG bundle")
+
+
+EARLY = """
+import os
+import time
+
+from tradewind import dag, task
+
+
+@dag(schedule=None)
+def flow():
+    @task
+    def busy():
+        end = time.process_time() + 0.2
+        while time.process_time() < end:
+            pass
+        return 2
+
+    @task
+    def closes_its_output():
+        print("before", flush=True)
+        os.close(1)
+        os.close(2)
+        time.sleep(0.2)
+        return 5
+
+    busy()
+    closes_its_output()
+
+
+flow()
+"""
+
+
+def test_a_python_task_reports_its_own_usage_when_its_output_ends_and_waits_for_its_exit_otherwise(
+    harness: Harness, tmp_path: Path
+) -> None:
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    (folder / "flow.py").write_text(EARLY)
+    bundle = harness.bundle(folder)
+    busy = asyncio.run(harness.run(python(bundle, "busy")))
+    assert (busy.outcome, busy.exit_code, busy.return_value_json) == (worker_pb2.TASK_OUTCOME_SUCCESS, 0, "2")
+    assert busy.usage.cpu_user_seconds + busy.usage.cpu_system_seconds >= 0.15 and busy.usage.max_rss_bytes > 0
+    closed = asyncio.run(harness.run(python(bundle, "closes_its_output")))
+    assert (closed.outcome, closed.exit_code, closed.return_value_json) == (worker_pb2.TASK_OUTCOME_SUCCESS, 0, "5")
+    assert harness.output(2) == b"before\n"

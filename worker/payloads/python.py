@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import resource
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tradewind.forkserver import ChildExit
 from tradewind.skipping import FollowTasks
 from tradewind.v1 import payload_pb2, worker_pb2
 from worker.payloads import (
@@ -176,9 +179,15 @@ def run(
     decision = take_decision()
     follow = decision.to_json() if decision is not None and outcome == "success" else None
     tmp = result_path + ".tmp"
+    own, waited = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(tmp, "w") as handle:
         json.dump(
             {
+                "usage": [
+                    own.ru_utime + waited.ru_utime,
+                    own.ru_stime + waited.ru_stime,
+                    max(own.ru_maxrss, waited.ru_maxrss) * 1024,
+                ],
                 "outcome": outcome,
                 "error": error,
                 "return_value_json": value_json,
@@ -192,6 +201,13 @@ def run(
             handle,
         )
     os.replace(tmp, result_path)
+    # The end of the output tells the worker the task is done, without waiting for the exit to be reaped.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    for fd in (1, 2):
+        with contextlib.suppress(OSError):
+            os.close(fd)
     if outcome in ("failed", "failed_no_retry"):
         raise SystemExit(1)
 
@@ -201,6 +217,18 @@ def callbacks_json(callbacks: worker_pb2.TaskCallbacks | None) -> str:
     if callbacks is None or not callbacks.kinds:
         return ""
     return json.dumps({"kinds": list(callbacks.kinds), "retry_left": callbacks.retry_left})
+
+
+def ended(workdir: Path) -> ChildExit | None:
+    """How the task process ended, from its own result, once its output has closed; None when it
+    closed its output without a result (the worker then waits for its exit)."""
+    try:
+        data = json.loads((workdir / "result.json").read_text())
+        utime, stime, maxrss = data["usage"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    code = 1 if data.get("outcome") in ("failed", "failed_no_retry") else 0
+    return ChildExit(code, float(utime), float(stime), int(maxrss))
 
 
 def interpret(workdir: Path, returncode: int) -> Result:

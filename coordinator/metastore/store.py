@@ -201,20 +201,18 @@ class Store(BackfillQueries, AssetStore):
         self._insert(m.DagRun, [_run_row(r) for r in runs])
 
     def _update_runs(self, runs: list[Run]) -> None:
-        for run in runs:
-            m.DagRun.update(
-                state=run.state.value,
-                start_date=naive(run.start_date),
-                end_date=naive(run.end_date),
-                queued_at=naive(run.queued_at),
-                backfill_id=run.backfill_id,
-            ).where(m.DagRun.id == run.id).execute()
+        columns = ["state", "start_date", "end_date", "queued_at", "backfill_id"]
+        rows = [
+            (r.state.value, naive(r.start_date), naive(r.end_date), naive(r.queued_at), r.backfill_id, r.id)
+            for r in runs
+        ]
+        self._executemany(m.DagRun, columns, rows)
 
     def _insert_tis(self, tis: list[TaskInstance]) -> None:
         self._insert(m.TaskInstance, [_ti_row(t) for t in tis])
 
     def _insert_attempts(self, attempts: list[Attempt]) -> None:
-        self._insert(m.TaskAttempt, [_attempt_row(a) for a in attempts])
+        self._insert_rows(m.TaskAttempt, [_attempt_row(a) for a in attempts])
 
     def _insert_reschedules(self, rows: list[tuple[int, int, datetime, datetime, datetime]]) -> None:
         columns = ["task_instance_id", "try_number", "start_date", "end_date", "reschedule_date"]
@@ -224,8 +222,9 @@ class Store(BackfillQueries, AssetStore):
         )
 
     def _upsert_triggers(self, triggers: list[Trigger]) -> None:
-        for t in triggers:
-            row = {
+        rows = [
+            {
+                "id": t.id,
                 "task_instance_id": t.ti_id,
                 "try_number": t.try_number,
                 "classpath": t.classpath,
@@ -236,21 +235,19 @@ class Store(BackfillQueries, AssetStore):
                 "created_at": naive(t.created_at),
                 "fired": t.fired,
             }
-            m.Trigger.insert(id=t.id, **row).on_conflict(conflict_target=[m.Trigger.id], update=row).execute()
+            for t in triggers
+        ]
+        self._insert_rows(m.Trigger, rows, conflict=("id",))
 
     def max_trigger_id(self) -> int:
         return int(m.Trigger.select(peewee.fn.MAX(m.Trigger.id)).scalar() or 0)
 
     def _upsert_xcoms(self, items: list[tuple[tuple[int, str, int, str], str]]) -> None:
-        for (run_pk, task_id, map_index, key), value in items:
-            (
-                m.XCom.insert(dag_run_id=run_pk, task_id=task_id, map_index=map_index, key=key, value=value)
-                .on_conflict(
-                    conflict_target=[m.XCom.dag_run_id, m.XCom.task_id, m.XCom.map_index, m.XCom.key],
-                    update={m.XCom.value: peewee.EXCLUDED.value},
-                )
-                .execute()
-            )
+        rows = [
+            {"dag_run_id": run_pk, "task_id": task_id, "map_index": map_index, "key": key, "value": value}
+            for (run_pk, task_id, map_index, key), value in items
+        ]
+        self._insert_rows(m.XCom, rows, conflict=("dag_run_id", "task_id", "map_index", "key"))
 
     def _update_dags(self, items: list[tuple[str, dict[str, Any]]]) -> None:
         for dag_id, values in items:
@@ -267,13 +264,30 @@ class Store(BackfillQueries, AssetStore):
             model.insert_many(rows[start : start + _CHUNK]).execute()
 
     def _executemany(self, model: type[m.BaseModel], columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-        """UPDATE ... WHERE id= for many rows in one statement, each value stored as its column stores it.
-
-        SQLite gets times as text in peewee's format (its datetime adapter is deprecated).
-        """
+        """UPDATE ... WHERE id= for many rows in one statement, each value stored as its column stores it."""
         p = self.db.param
         sql = f"UPDATE {model._meta.table_name} SET {', '.join(f'{c}={p}' for c in columns)} WHERE id={p}"
-        fields = [model._meta.fields[c] for c in (*columns, "id")]
+        self._run_many(model, sql, [*columns, "id"], rows)
+
+    def _insert_rows(
+        self, model: type[m.BaseModel], rows: list[dict[str, Any]], conflict: tuple[str, ...] = ()
+    ) -> None:
+        """INSERT of many rows in one statement (built here: peewee's query building costs more than
+        the write); with `conflict`, a row whose key is there already replaces its other columns."""
+        if not rows:
+            return
+        columns = list(rows[0])
+        table, p = model._meta.table_name, self.db.param
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([p] * len(columns))})"
+        if conflict:
+            updates = ", ".join(f"{c}=excluded.{c}" for c in columns if c not in conflict)
+            sql += f" ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {updates}"
+        self._run_many(model, sql, columns, [tuple(row[c] for c in columns) for row in rows])
+
+    def _run_many(self, model: type[m.BaseModel], sql: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        """Each value converted as its field stores it; SQLite gets times as text in peewee's format
+        (its datetime adapter is deprecated)."""
+        fields = [model._meta.fields[c] for c in columns]
         sqlite = isinstance(self.db, peewee.SqliteDatabase)
         params = []
         for row in rows:

@@ -138,3 +138,26 @@ def test_airflow_trigger_and_deferral_imports_resolve_to_tradewind() -> None:
         BaseTrigger,
         TimeDeltaTrigger,
     )
+
+
+def test_a_file_trigger_on_folders_made_after_it_started_is_told_of_the_file_in_them(tmp_path: Path) -> None:
+    async def first_event(trigger: FileTrigger) -> object:
+        async for event in trigger.run():
+            return event.payload
+        raise AssertionError("no event")
+
+    async def scenario() -> tuple[object, object]:
+        waiting = asyncio.create_task(first_event(FileTrigger(str(tmp_path / "a" / "b" / "*.csv"), poke_interval=60)))
+        watcher = FileTrigger(str(tmp_path / "land" / "*.csv"), poke_interval=60)
+        watcher.watching = True
+        watched = asyncio.create_task(first_event(watcher))
+        await asyncio.sleep(0.1)  # both watch tmp_path by now: their folders do not exist yet
+        (tmp_path / "a" / "b").mkdir(parents=True)
+        (tmp_path / "land").mkdir()
+        await asyncio.sleep(0.1)
+        (tmp_path / "a" / "b" / "x.csv").write_text("x")
+        (tmp_path / "land" / "y.csv").write_text("y")
+        return await asyncio.wait_for(waiting, 10), await asyncio.wait_for(watched, 10)
+
+    fired, landed = asyncio.run(scenario())  # well within their 60 s poke interval
+    assert fired is True and landed == str(tmp_path / "land" / "y.csv")

@@ -7,14 +7,17 @@ later fires once.
 
 It is told of new files by inotify where Linux has it (through ctypes: no library), and looks
 again every `poke_interval` seconds in any case, so it works on any file system and platform.
+A folder of the pattern that does not exist yet is watched through its deepest existing parent,
+and the watch moves into it as soon as it appears.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from tradewind.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
@@ -61,21 +64,21 @@ class FileTrigger(BaseTrigger):
             async for event in self._new_files():
                 yield event
             return
-        with DirectoryWatch(watched_directory(self.filepath)) as watch:
-            while self.found() is None:
-                await watch.changed(self.poke_interval)
+        async with contextlib.aclosing(wakeups(self.filepath, self.poke_interval)) as wakes:
+            async for _ in wakes:
+                if self.found() is not None:
+                    break
         yield TriggerEvent(True)
 
     async def _new_files(self) -> AsyncIterator[TriggerEvent]:
         if self._seen is None:
             self._seen = self.files()
             log.info("watching %s for new files (%d there already)", self.filepath, len(self._seen))
-        with DirectoryWatch(watched_directory(self.filepath)) as watch:
-            while True:
+        async with contextlib.aclosing(wakeups(self.filepath, self.poke_interval)) as wakes:
+            async for _ in wakes:
                 for path in sorted(self.files() - self._seen):
                     self._seen.add(path)
                     yield TriggerEvent(path)
-                await watch.changed(self.poke_interval)
 
 
 class FileDeleteTrigger(BaseEventTrigger):
@@ -94,12 +97,27 @@ class FileDeleteTrigger(BaseEventTrigger):
         }
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        with DirectoryWatch(watched_directory(self.filepath)) as watch:
-            while not os.path.isfile(self.filepath):
-                await watch.changed(self.poke_interval)
+        async with contextlib.aclosing(wakeups(self.filepath, self.poke_interval)) as wakes:
+            async for _ in wakes:
+                if os.path.isfile(self.filepath):
+                    break
         log.info("found %s; deleting it", self.filepath)
         os.remove(self.filepath)
         yield TriggerEvent(True)
+
+
+async def wakeups(pattern: str, poke_interval: float) -> AsyncGenerator[None, None]:
+    """Yields at once, then after each change in the deepest existing directory above `pattern`
+    or after `poke_interval` seconds; when a missing directory of the pattern appears (or the
+    watched one goes), the watch moves to the new deepest one, and it yields again at once."""
+    while True:
+        directory = watched_directory(pattern)
+        with DirectoryWatch(directory) as watch:
+            while True:
+                yield
+                await watch.changed(poke_interval)
+                if watched_directory(pattern) != directory:
+                    break
 
 
 def watched_directory(pattern: str) -> str:

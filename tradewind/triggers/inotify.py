@@ -2,7 +2,7 @@
 
 `changed(timeout)` returns when something in the directory was created, moved in, written or
 removed, or after `timeout` seconds, whichever comes first; callers look again either way, so
-a missed event (another file system, a directory made later) costs at most one timeout.
+a missed event (another file system) costs at most one timeout.
 
 All the watches of one event loop share one inotify instance: a user may open only
 `fs.inotify.max_user_instances` of them (128 by default), far fewer than the file triggers a

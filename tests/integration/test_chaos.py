@@ -160,7 +160,10 @@ class Chaos:
                 self.frozen[name] = 2
                 self.kills["freeze"] += 1
             return
-        self.frozen.pop(name, None)
+        if self.frozen.pop(name, None) is not None:
+            # A frozen worker killed alone: the rest of its group (its fork server) carries on, and
+            # sees its owner gone, as it would after the freeze ends on a real machine.
+            self.signal_group(name, signal.SIGCONT)
         if self.rng.random() < 0.5:
             self.workers[name].kill_group()
         else:

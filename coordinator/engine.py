@@ -192,7 +192,10 @@ class Engine:
                     elif delay is None:
                         batch.append(await self.inbox.get())
                     elif delay > 0:
-                        batch.append(await asyncio.wait_for(self.inbox.get(), delay))
+                        # Not wait_for: on Python 3.11 it can swallow a cancel that arrives as the
+                        # get completes, and the loop would never stop.
+                        async with asyncio.timeout(delay):
+                            batch.append(await self.inbox.get())
                 except TimeoutError:
                     pass
                 while not self.inbox.empty():

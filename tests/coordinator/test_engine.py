@@ -207,3 +207,25 @@ def test_deleting_a_pool_with_waiting_task_instances_is_refused(tmp_path: Path) 
         assert "db" in engine.store.pools()
 
     asyncio.run(scenario())
+
+
+def test_cancelling_the_engine_loop_as_an_event_arrives_stops_it(tmp_path: Path) -> None:
+    """The cancel lands in the same turn of the asyncio loop as the event the engine waits for:
+    the engine must stop, not take the event and wait on forever."""
+
+    async def scenario() -> bool:
+        engine = make_engine(tmp_path)
+        engine.scheduler.next_timer_delay = lambda: 60.0  # type: ignore[method-assign]
+        running = asyncio.create_task(engine.run())
+        for _ in range(5):
+            await asyncio.sleep(0)  # it waits for its next event now
+        reply: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        engine.submit(Command("set_paused", {"dag_id": "nope", "paused": True}, reply))
+        asyncio.get_running_loop().call_soon(running.cancel)
+        await asyncio.wait({running}, timeout=10)
+        stopped = running.done() and running.cancelled()
+        running.cancel()
+        engine.store.db.close()
+        return stopped
+
+    assert asyncio.run(scenario())

@@ -352,8 +352,9 @@ class ControlService(SecretsRpcs, TokenHandlers, control_pb2_grpc.ControlService
                 if ti.try_number > 0 and ti.state in TRY_BEGUN:
                     return ti
                 with contextlib.suppress(TimeoutError):
-                    if await asyncio.wait_for(subscriber.next(), 1.0) is None:
-                        return None
+                    async with asyncio.timeout(1.0):  # wait_for could swallow the stream's cancel (3.11)
+                        if await subscriber.next() is None:
+                            return None
         finally:
             self.engine.watchers.unsubscribe(subscriber)
 

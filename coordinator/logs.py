@@ -109,7 +109,8 @@ class LogStore:
                 yield existing
             while True:
                 try:
-                    chunk = await asyncio.wait_for(queue.get(), timeout=1.0)
+                    async with asyncio.timeout(1.0):  # wait_for could swallow the stream's cancel (3.11)
+                        chunk = await queue.get()
                 except TimeoutError:
                     if not live():
                         return

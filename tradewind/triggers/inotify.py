@@ -156,5 +156,6 @@ class DirectoryWatch:
             await asyncio.sleep(timeout)
             return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
+            async with asyncio.timeout(timeout):  # wait_for could swallow the trigger's cancel (3.11)
+                await self._event.wait()
         self._event.clear()

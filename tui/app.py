@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.dom import DOMNode
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
@@ -126,8 +127,21 @@ class TradewindApp(App[None]):
         top = self.top_live_screen()
         for screen in self.live_screens():
             screen.stale = screen is not top
-        if top is not None:
+        if top is None:
+            return
+        if not top.loaded:  # its first snapshot is still loading: it reads again once that is done
+            top.stale = True
+            return
+        try:
             await top.reload()
+        except NoMatches:  # its widgets are being built or taken down: it reads again shortly
+            top.stale = True
+            self.set_timer(0.2, self._reread_stale_top)
+
+    async def _reread_stale_top(self) -> None:
+        top = self.top_live_screen()
+        if top is not None and top.stale:
+            await self._reread()
 
     def on_disconnected(self, message: Disconnected) -> None:
         if self.lost_at is None:
@@ -145,7 +159,11 @@ class TradewindApp(App[None]):
         top = self.top_live_screen()
         for screen in self.live_screens():
             if screen is top and screen.loaded:
-                screen.apply(changes)
+                try:
+                    screen.apply(changes)
+                except NoMatches:  # its widgets are being built or taken down: it reads again shortly
+                    screen.stale = True
+                    self.set_timer(0.2, self._reread_stale_top)
             else:
                 screen.stale = True
 

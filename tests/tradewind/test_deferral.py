@@ -29,6 +29,7 @@ from tradewind import (
 from tradewind.compat.airflow import airflow_imports
 from tradewind.exceptions import TaskFailed, TaskSkipped
 from tradewind.execution import deferral_of, outcome_of
+from tradewind.triggers import inotify
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -140,6 +141,7 @@ def test_airflow_trigger_and_deferral_imports_resolve_to_tradewind() -> None:
     )
 
 
+@pytest.mark.skipif(inotify._LIBC is None, reason="inotify is Linux's")
 def test_a_file_trigger_on_folders_made_after_it_started_is_told_of_the_file_in_them(tmp_path: Path) -> None:
     async def first_event(trigger: FileTrigger) -> object:
         async for event in trigger.run():
@@ -151,10 +153,13 @@ def test_a_file_trigger_on_folders_made_after_it_started_is_told_of_the_file_in_
         watcher = FileTrigger(str(tmp_path / "land" / "*.csv"), poke_interval=60)
         watcher.watching = True
         watched = asyncio.create_task(first_event(watcher))
-        await asyncio.sleep(0.1)  # both watch tmp_path by now: their folders do not exist yet
+        instance = inotify._INSTANCES.get(asyncio.get_running_loop())
+        async with asyncio.timeout(10):  # both watch tmp_path, as their folders do not exist yet
+            while instance is None or sum(map(len, instance.waiters.values())) < 2:
+                await asyncio.sleep(0.01)
+                instance = inotify._INSTANCES.get(asyncio.get_running_loop())
         (tmp_path / "a" / "b").mkdir(parents=True)
         (tmp_path / "land").mkdir()
-        await asyncio.sleep(0.1)
         (tmp_path / "a" / "b" / "x.csv").write_text("x")
         (tmp_path / "land" / "y.csv").write_text("y")
         return await asyncio.wait_for(waiting, 10), await asyncio.wait_for(watched, 10)

@@ -105,7 +105,8 @@ def test_a_bundle_being_evicted_is_waited_for_without_holding_the_loop(tmp_path:
                     entered.set()
 
             using = asyncio.create_task(user())
-            await asyncio.sleep(0.05)  # the loop still turns while the user waits
+            for _ in range(10):  # the loop still turns while the user waits
+                await asyncio.sleep(0)
             waited = not entered.is_set()
             fcntl.flock(evicting, fcntl.LOCK_UN)
         await asyncio.wait_for(using, 10)

@@ -45,6 +45,12 @@ class Harness:
         self.bundles[built.hash] = built.data
         return built.hash
 
+    def dag_file(self, folder: Path, source: str) -> str:
+        """The bundle of a folder holding one DAG file, flow.py, of `source`."""
+        folder.mkdir()
+        (folder / "flow.py").write_text(source)
+        return self.bundle(folder)
+
     def output(self, ti_id: int) -> bytes:
         return b"".join(m.log.data for m in self.messages if m.log.attempt.task_instance_id == ti_id)
 
@@ -192,10 +198,7 @@ def test_output_is_sent_in_chunks_no_larger_than_the_limit(harness: Harness) -> 
 
 
 def test_a_failed_python_task_exits_non_zero_and_info_logging_reaches_its_log(harness: Harness, tmp_path: Path) -> None:
-    folder = tmp_path / "dags"
-    folder.mkdir()
-    (folder / "flow.py").write_text(FLOW)
-    bundle = harness.bundle(folder)
+    bundle = harness.dag_file(tmp_path / "dags", FLOW)
     chatty = asyncio.run(harness.run(python(bundle, "chatty")))
     assert (chatty.outcome, chatty.exit_code, chatty.return_value_json) == (worker_pb2.TASK_OUTCOME_SUCCESS, 0, "1")
     assert b"INFO - info from the task" in harness.output(1)
@@ -208,10 +211,7 @@ def test_a_failed_python_task_exits_non_zero_and_info_logging_reaches_its_log(ha
 
 
 def test_a_return_value_over_the_limit_fails_the_task_and_is_never_sent(harness: Harness, tmp_path: Path) -> None:
-    folder = tmp_path / "dags"
-    folder.mkdir()
-    (folder / "flow.py").write_text(FLOW)
-    finished = asyncio.run(harness.run(python(harness.bundle(folder), "huge")))
+    finished = asyncio.run(harness.run(python(harness.dag_file(tmp_path / "dags", FLOW), "huge")))
     assert (finished.outcome, finished.error, finished.return_value_json) == (
         worker_pb2.TASK_OUTCOME_FAILED,
         "return value is 40.0 MB; the limit is 1 MB",
@@ -312,10 +312,7 @@ flow()
 def test_a_python_task_reports_its_own_usage_when_its_output_ends_and_waits_for_its_exit_otherwise(
     harness: Harness, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "dags"
-    folder.mkdir()
-    (folder / "flow.py").write_text(EARLY)
-    bundle = harness.bundle(folder)
+    bundle = harness.dag_file(tmp_path / "dags", EARLY)
     busy = asyncio.run(harness.run(python(bundle, "busy")))
     assert (busy.outcome, busy.exit_code, busy.return_value_json) == (worker_pb2.TASK_OUTCOME_SUCCESS, 0, "2")
     assert busy.usage.cpu_user_seconds + busy.usage.cpu_system_seconds >= 0.15 and busy.usage.max_rss_bytes > 0

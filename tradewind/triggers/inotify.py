@@ -112,6 +112,14 @@ def _instance(loop: asyncio.AbstractEventLoop) -> _Instance | None:
     return found
 
 
+def _close_if_unused(instance: _Instance) -> None:
+    if instance.waiters:
+        return
+    if _INSTANCES.get(instance.loop) is instance:
+        del _INSTANCES[instance.loop]
+    instance.close()
+
+
 class DirectoryWatch:
     def __init__(self, directory: str) -> None:
         self.directory = directory
@@ -127,9 +135,7 @@ class DirectoryWatch:
         event = asyncio.Event()
         wd = instance.add(self.directory, event)
         if wd is None:
-            if not instance.waiters:
-                _INSTANCES.pop(loop, None)
-                instance.close()
+            _close_if_unused(instance)
             return self
         self._instance, self._wd, self._event = instance, wd, event
         return self
@@ -141,10 +147,7 @@ class DirectoryWatch:
         if instance is None or self._wd is None or self._event is None:
             return
         instance.remove(self._wd, self._event)
-        if not instance.waiters:
-            if _INSTANCES.get(instance.loop) is instance:
-                del _INSTANCES[instance.loop]
-            instance.close()
+        _close_if_unused(instance)
 
     @property
     def watching(self) -> bool:

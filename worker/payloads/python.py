@@ -33,6 +33,8 @@ OUTCOMES = {
     "up_for_reschedule": UP_FOR_RESCHEDULE,
     "deferred": DEFERRED,
 }
+#: The outcomes a task process exits 1 with; every other outcome exits 0.
+EXITS_1 = ("failed", "failed_no_retry")
 
 
 def prepare(
@@ -208,7 +210,7 @@ def run(
     for fd in (1, 2):
         with contextlib.suppress(OSError):
             os.close(fd)
-    if outcome in ("failed", "failed_no_retry"):
+    if outcome in EXITS_1:
         raise SystemExit(1)
 
 
@@ -227,7 +229,7 @@ def ended(workdir: Path) -> ChildExit | None:
         utime, stime, maxrss = data["usage"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    code = 1 if data.get("outcome") in ("failed", "failed_no_retry") else 0
+    code = 1 if data.get("outcome") in EXITS_1 else 0
     return ChildExit(code, float(utime), float(stime), int(maxrss))
 
 

@@ -124,6 +124,16 @@ def _wait_for(condition, timeout: float = 10.0):  # type: ignore[no-untyped-def]
 WARM = ("os:getpid", {})
 
 
+def _all_gone(pids: set[int]) -> bool:
+    import psutil
+
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                return False
+    return True
+
+
 def test_the_next_job_of_a_warm_key_runs_in_a_child_forked_ahead_with_its_own_stdout_cwd_and_env(
     server: ForkServer, tmp_path
 ) -> None:
@@ -156,7 +166,6 @@ def test_a_job_run_by_a_spare_is_killed_with_its_whole_group(server: ForkServer,
 
 
 def test_spares_are_kept_for_a_few_warm_keys_and_die_with_the_server(server: ForkServer) -> None:
-    import psutil
 
     from tradewind.forkserver import MAX_SPARES
 
@@ -166,15 +175,7 @@ def test_spares_are_kept_for_a_few_warm_keys_and_die_with_the_server(server: For
     spares = _idle_children(server)
     server.close()
 
-    def gone() -> bool:
-        alive = []
-        for pid in spares:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                    alive.append(pid)
-        return not alive
-
-    _wait_for(gone)
+    _wait_for(lambda: _all_gone(spares))
 
 
 def test_a_spare_that_died_is_replaced_by_a_fork(server: ForkServer) -> None:
@@ -217,3 +218,13 @@ def test_on_a_loop_replies_are_read_by_the_loop_and_a_dead_server_fails_pending_
     code, started_after, reader_threads, error = asyncio.run(scenario())
     assert code == 0 and started_after >= 0 and reader_threads == 0
     assert "died" in error
+
+
+def test_spares_exit_when_the_server_is_killed_outright(server: ForkServer) -> None:
+
+    server.spawn("os:getpid", {}, warm=WARM).exit.result(timeout=20)
+    spares = _wait_for(lambda: _idle_children(server))
+    assert server._process is not None
+    server._process.kill()
+
+    _wait_for(lambda: _all_gone(spares))

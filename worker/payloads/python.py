@@ -33,6 +33,7 @@ OUTCOMES = {
     "up_for_reschedule": UP_FOR_RESCHEDULE,
     "deferred": DEFERRED,
 }
+
 #: The outcomes a task process exits 1 with; every other outcome exits 0.
 EXITS_1 = ("failed", "failed_no_retry")
 

@@ -401,6 +401,7 @@ class LocalWorkers:
         if index == self.count:
             return [
                 sys.executable,
+                "-P",  # not the working directory on sys.path: the home's worker/ folder would shadow the package
                 "-m",
                 "triggerer",
                 "join",
@@ -415,6 +416,7 @@ class LocalWorkers:
             ]
         return [
             sys.executable,
+            "-P",
             "-m",
             "worker",
             "join",

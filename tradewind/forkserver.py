@@ -114,6 +114,7 @@ class ForkServer:
             # -c, not -m: targets in this module must not be imported a second time in every child.
             [
                 self.python,
+                "-P",  # a folder in the working directory must not shadow a package the children import
                 "-c",
                 "import sys, tradewind.forkserver as f; f.main(sys.argv[1:])",
                 str(child.fileno()),
